@@ -1,0 +1,44 @@
+# bangfu — the two commands a newcomer needs are `make run` and `make test`.
+# Everything else here is what those two are made of.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: help install run demo test lint typecheck unit integration bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install bangfu with its development tools
+
+run: install  ## embedded PostgreSQL + demo province (if empty) + a summary of what is stored
+	$(BIN)/bangfu demo --files 300 --if-empty
+	$(BIN)/bangfu summary
+
+lint: install  ## ruff, and the layer contracts (import-linter)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+typecheck: install  ## mypy strict on domain/ and projections/
+	$(BIN)/mypy
+
+test: install lint typecheck  ## install, lint, type-check and run the whole test suite
+	$(BIN)/pytest -q
+
+unit: install  ## the pure tests only (no database)
+	$(BIN)/pytest -q tests/unit
+
+bench: install  ## every benchmark; results go to docs/benchmarks.md by hand
+	$(BIN)/python bench/append.py
+
+clean:  ## remove the virtual environment and caches (not the data folder)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,77 @@
+"""The composition root: the one place that reads settings, opens the pool and wires everything.
+
+`async with runtime(settings) as rt:` gives the store, the file repository and the clock, with
+the schema migrated; on exit the pool is closed (and the embedded server released).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from adapters import embedded
+from adapters.codec import EventCodec
+from adapters.pg.migrations import migrate
+from adapters.pg.repository import PgFileRepository
+from adapters.pg.store import PostgresEventStore, Wakeups
+from adapters.settings import Settings
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+class SystemClock:
+    """Business dates are Beijing dates: a file applied for just after midnight is 'today' there."""
+
+    def today(self) -> date:
+        return datetime.now(CHINA).date()
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    pool: asyncpg.Pool
+    store: PostgresEventStore
+    files: PgFileRepository
+    codec: EventCodec
+    clock: SystemClock
+    wakeups: Wakeups
+    server: Any = None
+
+
+async def open_pool(url: str, *, size: int = 20) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=size,
+                                     server_settings={"application_name": "bangfu"})
+    assert pool is not None  # noqa: S101 — create_pool returns a pool unless told not to
+    return pool
+
+
+def database_url(settings: Settings) -> tuple[str, Any]:
+    if settings.database_url:
+        return settings.database_url, None
+    return embedded.start(settings.data_dir)
+
+
+@asynccontextmanager
+async def runtime(settings: Settings, *, listen: bool = False) -> AsyncIterator[Runtime]:
+    url, server = database_url(settings)
+    pool = await open_pool(url, size=settings.pool_size)
+    try:
+        async with pool.acquire() as conn:
+            await migrate(conn)
+        wakeups = Wakeups(pool)
+        await wakeups.start(listen=listen)
+        codec = EventCodec()
+        store = PostgresEventStore(pool, on_append=wakeups.poke)
+        try:
+            yield Runtime(settings, pool, store, PgFileRepository(store, codec), codec,
+                          SystemClock(), wakeups, server)
+        finally:
+            await wakeups.stop()
+    finally:
+        await pool.close()

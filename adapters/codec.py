@@ -1,0 +1,92 @@
+"""Event payloads encoded with msgspec under stable registered names.
+
+A payload holds an event's business fields only. Its identity (stream, version) and its recorded
+time are columns of the event row, and the aggregate class of a created-event comes from the
+registry, so no Python module path is ever stored (`domain.events`).
+
+Decoding is hot (replay, projections, spot-checks): each event class gets a generated msgspec
+Struct of its business fields and a reusable decoder, so a payload is parsed and type-checked in
+one pass without an intermediate dict.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
+
+from domain import events as registry
+
+_METADATA = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
+
+
+class UnknownEventType(LookupError):
+    """A stored event name that no registered class (or alias) decodes."""
+
+
+@dataclasses.dataclass(frozen=True)
+class _Entry:
+    name: str
+    cls: type[Aggregate.Event]
+    fields: tuple[str, ...]
+    decoder: msgspec.json.Decoder[Any]
+    topic: str | None
+
+
+class EventCodec:
+    """Encode domain events to (name, bytes) and back."""
+
+    def __init__(self, names: Mapping[str, type[Aggregate.Event]] = registry.EVENT_NAMES,
+                 aliases: Mapping[str, str] = registry.ALIASES,
+                 creates: Mapping[type[Aggregate.Event], type[Aggregate]] = registry.CREATES
+                 ) -> None:
+        self._by_name: dict[str, _Entry] = {}
+        self._by_class: dict[type[Aggregate.Event], _Entry] = {}
+        for name, cls in names.items():
+            hints = typing.get_type_hints(cls)
+            business = tuple(f.name for f in dataclasses.fields(cls) if f.name not in _METADATA)
+            struct = msgspec.defstruct(
+                f"{cls.__qualname__.replace('.', '')}Payload",
+                [(f, hints[f]) for f in business], forbid_unknown_fields=True)
+            created = creates.get(cls)
+            entry = _Entry(name, cls, business, msgspec.json.Decoder(struct),
+                           get_topic(created) if created else None)
+            self._by_name[name] = entry
+            self._by_class[cls] = entry
+        for old, new in aliases.items():
+            self._by_name[old] = self._by_name[new]
+        self._encoder = msgspec.json.Encoder(decimal_format="string")
+
+    def name_of(self, event_class: type[Aggregate.Event]) -> str:
+        return self._by_class[event_class].name
+
+    def encode(self, event: Aggregate.Event) -> tuple[str, bytes]:
+        entry = self._by_class.get(type(event))
+        if entry is None:
+            raise UnknownEventType(f"{type(event).__qualname__} is not registered in domain.events")
+        return entry.name, self._encoder.encode({f: getattr(event, f) for f in entry.fields})
+
+    def decode(self, name: str, payload: bytes, *, stream_id: UUID, version: int,
+               recorded_at: datetime) -> Aggregate.Event:
+        entry = self._by_name.get(name)
+        if entry is None:
+            raise UnknownEventType(f"no event class is registered under {name!r}")
+        body = entry.decoder.decode(payload)
+        kwargs = {f: getattr(body, f) for f in entry.fields}
+        kwargs["originator_id"] = stream_id
+        kwargs["originator_version"] = version
+        kwargs["timestamp"] = recorded_at
+        if entry.topic is not None:
+            kwargs["originator_topic"] = entry.topic
+        return entry.cls(**kwargs)
+
+    def fields(self, name: str, payload: bytes) -> dict[str, Any]:
+        """The business fields of a stored payload as plain JSON-able values (for audit views)."""
+        return typing.cast(dict[str, Any], msgspec.json.decode(payload))

@@ -1,0 +1,399 @@
+"""The event store on PostgreSQL through asyncpg.
+
+Appending is one SQL statement (one round trip, an implicit transaction of its own unless the
+caller passes a connection inside a transaction): it checks that each touched stream's head is
+still the version and hash the writer read, and inserts every new event of every stream. The
+primary key (stream_id, version) is the last word on concurrency: of two writers racing for the
+same version, the second fails with a unique violation once the first commits. Either way the
+writer gets `ConcurrencyError` and nothing of its batch is stored.
+
+No table lock: writers of different streams never wait for each other, so PostgreSQL's group
+commit can do its work (compare the eventsourcing library's recorder, which takes
+`LOCK TABLE ... IN EXCLUSIVE MODE` for each insert to keep its notification ids gap-free:
+https://github.com/pyeventsourcing/eventsourcing/blob/main/eventsourcing/postgres.py).
+Readers get a gap-free, commit-safe order another way — see `read_log`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+import structlog
+
+from adapters.integrity import GENESIS, event_hash
+from domain.errors import ConcurrencyError, InvalidValue
+
+log = structlog.get_logger(__name__)
+
+CHANNEL = "bangfu_events"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Cursor:
+    """A place in the commit-safe log: (transaction id, position) of the last event read."""
+
+    xid: int
+    position: int
+
+    def encode(self) -> str:
+        return f"{self.xid}.{self.position}"
+
+    @classmethod
+    def decode(cls, text: str | None) -> Cursor:
+        if not text:
+            return START
+        try:
+            xid, position = text.split(".")
+            cursor = cls(int(xid), int(position))
+        except ValueError:
+            raise InvalidValue("cursor", f"not a log cursor: {text!r}", zh="游标格式无效") from None
+        if cursor.xid < 0 or cursor.position < 0:
+            raise InvalidValue("cursor", f"not a log cursor: {text!r}", zh="游标格式无效")
+        return cursor
+
+
+START = Cursor(0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    stream_id: UUID
+    version: int
+    type: str
+    payload: bytes
+    recorded_at: datetime
+    unit: str | None
+    hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StreamHead:
+    """What a writer read: the stream was at `version`, whose hash was `hash`."""
+
+    stream_id: UUID
+    version: int
+    hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    position: int
+    xid: int
+    stream_id: UUID
+    version: int
+    type: str
+    payload: bytes
+    recorded_at: datetime
+    unit: str | None
+    hash: bytes
+
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(self.xid, self.position)
+
+
+@dataclass(frozen=True, slots=True)
+class BrokenLink:
+    stream_id: UUID
+    version: int
+    reason: str
+
+
+@dataclass
+class VerifyReport:
+    streams: int = 0
+    events: int = 0
+    broken: list[BrokenLink] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.broken
+
+
+def chain(previous: bytes, stream_id: UUID, version: int, type_name: str, payload: bytes,
+          recorded_at: datetime, unit: str | None) -> NewEvent:
+    """Build the next event of a stream, hashed onto `previous`."""
+    return NewEvent(stream_id, version, type_name, payload, recorded_at, unit,
+                    event_hash(previous, stream_id, version, type_name, recorded_at, unit, payload))
+
+
+_APPEND = """
+WITH heads AS (
+    SELECT * FROM unnest($8::uuid[], $9::int[], $10::bytea[]) AS h(stream_id, version, hash)
+), intact AS (
+    SELECT count(*) = cardinality($8::uuid[]) AS ok
+    FROM heads h JOIN events e
+      ON e.stream_id = h.stream_id AND e.version = h.version AND e.hash = h.hash
+)
+INSERT INTO events (stream_id, version, type, payload, recorded_at, unit, hash)
+SELECT n.stream_id, n.version, n.type, n.payload, n.recorded_at, n.unit, n.hash
+FROM unnest($1::uuid[], $2::int[], $3::text[], $4::bytea[], $5::timestamptz[], $6::text[],
+            $7::bytea[]) AS n(stream_id, version, type, payload, recorded_at, unit, hash),
+     intact
+WHERE intact.ok
+"""
+
+_COLUMNS = "position, xid::text::bigint AS xid, stream_id, version, type, payload, recorded_at, unit, hash"
+
+# Commit-safe order (docs/decisions/0003-commit-safe-log.md): only rows of transactions below the
+# snapshot's xmin — all finished — in (xid, position) order, after the reader's cursor.
+_READ_LOG = f"""
+SELECT {_COLUMNS} FROM events
+WHERE (xid, position) > ($1::text::xid8, $2::bigint)
+  AND xid < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY xid, position
+LIMIT $3
+"""
+
+
+def _stored(row: asyncpg.Record) -> StoredEvent:
+    return StoredEvent(*row)
+
+
+class PostgresEventStore:
+    """Append-only, hash-chained event streams in one PostgreSQL table."""
+
+    def __init__(self, pool: asyncpg.Pool, *, on_append: Callable[[], None] | None = None) -> None:
+        self.pool = pool
+        self._on_append = on_append
+
+    # ---------------------------------------------------------------- writing
+
+    async def append(self, events: Sequence[NewEvent], heads: Sequence[StreamHead] = (), *,
+                     conn: asyncpg.Connection | None = None) -> None:
+        """Append `events` (of one or many streams) atomically, if every head in `heads` is current.
+
+        Streams being created have no head (their first event is version 1). With `conn`, the
+        append joins the caller's transaction; the caller then commits.
+        """
+        if not events:
+            return
+        args = (
+            [e.stream_id for e in events], [e.version for e in events], [e.type for e in events],
+            [e.payload for e in events], [e.recorded_at for e in events],
+            [e.unit for e in events], [e.hash for e in events],
+            [h.stream_id for h in heads], [h.version for h in heads], [h.hash for h in heads],
+        )
+        try:
+            if conn is None:
+                status = await self.pool.execute(_APPEND, *args)
+            else:
+                status = await conn.execute(_APPEND, *args)
+        except asyncpg.UniqueViolationError:
+            first = events[0]
+            raise ConcurrencyError(first.stream_id, first.version - 1) from None
+        if status != f"INSERT 0 {len(events)}":
+            first = heads[0] if heads else events[0]
+            raise ConcurrencyError(first.stream_id, heads[0].version if heads else 0)
+        if self._on_append is not None:
+            self._on_append()
+
+    async def append_bulk(self, events: Sequence[NewEvent], heads: Sequence[StreamHead] = (), *,
+                          conn: asyncpg.Connection | None = None) -> None:
+        """Append many events (≥ 1,000 a call is the point) through COPY, all or nothing."""
+        if not events:
+            return
+        if conn is None:
+            async with self.pool.acquire() as own, own.transaction():
+                await self._copy(own, events, heads)
+        else:
+            await self._copy(conn, events, heads)
+        if self._on_append is not None:
+            self._on_append()
+
+    async def _copy(self, conn: asyncpg.Connection, events: Sequence[NewEvent],
+                    heads: Sequence[StreamHead]) -> None:
+        if heads:
+            intact = await conn.fetchval(
+                "SELECT count(*) FROM unnest($1::uuid[], $2::int[], $3::bytea[]) AS h(s, v, hash)"
+                " JOIN events e ON e.stream_id = h.s AND e.version = h.v AND e.hash = h.hash",
+                [h.stream_id for h in heads], [h.version for h in heads], [h.hash for h in heads])
+            if intact != len(heads):
+                raise ConcurrencyError(heads[0].stream_id, heads[0].version)
+        try:
+            await conn.copy_records_to_table(
+                "events",
+                columns=("stream_id", "version", "type", "payload", "recorded_at", "unit", "hash"),
+                records=[(e.stream_id, e.version, e.type, e.payload, e.recorded_at, e.unit, e.hash)
+                         for e in events])
+        except asyncpg.UniqueViolationError:
+            raise ConcurrencyError(events[0].stream_id, events[0].version - 1) from None
+
+    # ---------------------------------------------------------------- reading one stream
+
+    async def read_stream(self, stream_id: UUID, *, up_to_version: int | None = None,
+                          as_of: datetime | None = None,
+                          conn: asyncpg.Connection | None = None) -> list[StoredEvent]:
+        """A stream's events in version order, whole, up to a version, or up to a recorded time."""
+        sql = (f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1"
+               " AND ($2::int IS NULL OR version <= $2)"
+               " AND ($3::timestamptz IS NULL OR recorded_at <= $3) ORDER BY version")
+        runner = conn if conn is not None else self.pool
+        return [_stored(r) for r in await runner.fetch(sql, stream_id, up_to_version, as_of)]
+
+    async def stream_version(self, stream_id: UUID) -> int:
+        """The current version of a stream (0 when it does not exist)."""
+        value = await self.pool.fetchval(
+            "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1", stream_id)
+        return int(value)
+
+    # ---------------------------------------------------------------- reading the log
+
+    async def read_log(self, after: Cursor = START, limit: int = 1000, *,
+                       conn: asyncpg.Connection | None = None) -> list[StoredEvent]:
+        """The next events of the whole log after `after`, in commit-safe order.
+
+        An event whose transaction is still running — or that began before some other running
+        transaction — is not returned yet; it will be, in order, once that transaction ends.
+        So a reader that always continues from the last cursor it received never skips and
+        never repeats an event, however writers interleave their commits.
+        """
+        runner = conn if conn is not None else self.pool
+        rows = await runner.fetch(_READ_LOG, str(after.xid), after.position, limit)
+        return [_stored(r) for r in rows]
+
+    async def head(self) -> Cursor:
+        """The cursor of the last event a reader could read now (START for an empty log)."""
+        row = await self.pool.fetchrow(
+            "SELECT xid::text::bigint, position FROM events"
+            " WHERE xid < pg_snapshot_xmin(pg_current_snapshot())"
+            " ORDER BY xid DESC, position DESC LIMIT 1")
+        return START if row is None else Cursor(row[0], row[1])
+
+    async def count_after(self, after: Cursor) -> int:
+        """How many readable events lie after `after` (a consumer's lag in events)."""
+        return int(await self.pool.fetchval(
+            "SELECT count(*) FROM events WHERE (xid, position) > ($1::text::xid8, $2::bigint)"
+            " AND xid < pg_snapshot_xmin(pg_current_snapshot())", str(after.xid), after.position))
+
+    # ---------------------------------------------------------------- consumer positions
+
+    async def position(self, name: str, *, conn: asyncpg.Connection | None = None) -> Cursor:
+        runner = conn if conn is not None else self.pool
+        row = await runner.fetchrow(
+            "SELECT xid::text::bigint, position FROM consumer_positions WHERE name = $1", name)
+        return START if row is None else Cursor(row[0], row[1])
+
+    @staticmethod
+    async def save_position(conn: asyncpg.Connection, name: str, cursor: Cursor) -> None:
+        """Record a consumer's position — call inside the transaction that writes its rows."""
+        await conn.execute(
+            "INSERT INTO consumer_positions (name, xid, position) VALUES ($1, $2::text::xid8, $3)"
+            " ON CONFLICT (name) DO UPDATE SET xid = EXCLUDED.xid, position = EXCLUDED.position,"
+            " updated_at = now()", name, str(cursor.xid), cursor.position)
+
+    # ---------------------------------------------------------------- integrity
+
+    async def verify(self, *, progress: Callable[[int], None] | None = None,
+                     batch: int = 5000) -> VerifyReport:
+        """Recompute every stream's hash chain; report the first broken link of each stream."""
+        report = VerifyReport()
+        async with self.pool.acquire() as conn, conn.transaction(readonly=True,
+                                                                  isolation="repeatable_read"):
+            current: UUID | None = None
+            previous, expected, broken = GENESIS, 1, False
+            query = ("SELECT stream_id, version, type, payload, recorded_at, unit, hash"
+                     " FROM events ORDER BY stream_id, version")
+            done = 0
+            async for row in conn.cursor(query, prefetch=batch):
+                stream_id, version, type_name, payload, recorded_at, unit, stored = row
+                if stream_id != current:
+                    current, previous, expected, broken = stream_id, GENESIS, 1, False
+                    report.streams += 1
+                report.events += 1
+                done += 1
+                if progress is not None and done % batch == 0:
+                    progress(batch)
+                if broken:
+                    continue
+                if version != expected:
+                    report.broken.append(BrokenLink(
+                        stream_id, expected, f"version {expected} is missing (found {version})"))
+                    broken = True
+                    continue
+                computed = event_hash(previous, stream_id, version, type_name, recorded_at, unit,
+                                      payload)
+                if computed != bytes(stored):
+                    report.broken.append(BrokenLink(
+                        stream_id, version, "stored hash does not match the event's content"
+                        " and the previous hash (the event or its predecessor was altered)"))
+                    broken = True
+                    continue
+                previous, expected = computed, version + 1
+            if progress is not None:
+                progress(done % batch)
+        for link in report.broken:
+            log.warning("integrity.broken_link", stream_id=str(link.stream_id),
+                        version=link.version, reason=link.reason)
+        return report
+
+
+class Wakeups:
+    """Wake tailing readers when events may have become readable — kept off the write path.
+
+    A writer only sets a flag (`poke`); a background task sends one `NOTIFY` for however many
+    appends happened meanwhile, on its own connection, after the commits. Readers in this
+    process wait on an asyncio event; readers elsewhere `LISTEN` (see `listen`).
+    Sending NOTIFY inside the writing transaction would take PostgreSQL's global notify lock at
+    every commit and serialise writers — exactly what the table-lock-free append avoids.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, *, interval: float = 0.005) -> None:
+        self._pool = pool
+        self._interval = interval
+        self._dirty = asyncio.Event()
+        self.changed = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._listener: asyncpg.Connection | None = None
+
+    def poke(self) -> None:
+        self._dirty.set()
+        self.changed.set()
+
+    async def start(self, *, listen: bool = True) -> None:
+        self._tasks.append(asyncio.create_task(self._notify_loop(), name="bangfu-notify"))
+        if listen:
+            self._listener = await self._pool.acquire()
+            await self._listener.add_listener(CHANNEL, self._heard)
+
+    def _heard(self, *_: object) -> None:
+        self.changed.set()
+
+    async def _notify_loop(self) -> None:
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            try:
+                await self._pool.execute("SELECT pg_notify($1, '')", CHANNEL)
+            except (asyncpg.PostgresError, OSError) as error:  # a reader falls back to polling
+                log.warning("wakeups.notify_failed", error=str(error))
+            await asyncio.sleep(self._interval)
+
+    async def wait(self, timeout: float) -> bool:
+        """Wait until something may have changed (or `timeout` seconds); True if woken."""
+        try:
+            await asyncio.wait_for(self.changed.wait(), timeout)
+        except TimeoutError:
+            return False
+        finally:
+            self.changed.clear()
+        return True
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        self._tasks.clear()
+        if self._listener is not None:
+            await self._listener.remove_listener(CHANNEL, self._heard)
+            await self._pool.release(self._listener)
+            self._listener = None

@@ -1,0 +1,35 @@
+"""The registry of stored event names: the schema of the log.
+
+Events are stored under these names, never under a Python module path, so code can move
+without breaking stored history. A renamed class keeps its old name here (or gains an alias);
+`tests/unit/test_event_names.py` pins the table.
+"""
+
+from __future__ import annotations
+
+from eventsourcing.domain import Aggregate
+
+from domain.household import HouseholdFile
+
+EVENT_NAMES: dict[str, type[Aggregate.Event]] = {
+    "household.applied": HouseholdFile.Applied,
+    "household.verified": HouseholdFile.Verified,
+    "household.appraised": HouseholdFile.Appraised,
+    "household.approved": HouseholdFile.Approved,
+    "household.sent_back": HouseholdFile.SentBack,
+    "household.rejected": HouseholdFile.Rejected,
+    "household.assisted": HouseholdFile.Assisted,
+    "household.plan_agreed": HouseholdFile.PlanAgreed,
+    "household.visited": HouseholdFile.Visited,
+    "household.revised": HouseholdFile.Revised,
+    "household.rechecked": HouseholdFile.Rechecked,
+    "household.exited": HouseholdFile.Exited,
+    "household.returned": HouseholdFile.Returned,
+    "household.transferred": HouseholdFile.Transferred,
+}
+
+# Old stored names that still decode into today's classes: {"old.name": "current.name"}.
+ALIASES: dict[str, str] = {}
+
+# The aggregate class each created-event builds (stored without its module path).
+CREATES: dict[type[Aggregate.Event], type[Aggregate]] = {HouseholdFile.Applied: HouseholdFile}

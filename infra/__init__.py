@@ -1,0 +1,1 @@
+"""What runs bangfu: schema migrations (`infra/migrations`), deployment files and example settings."""
