@@ -45,8 +45,9 @@ class Runtime:
 
 
 async def open_pool(url: str, *, size: int = 20) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(url, min_size=1, max_size=size,
-                                     server_settings={"application_name": "bangfu"})
+    pool = await asyncpg.create_pool(
+        url, min_size=1, max_size=size, server_settings={"application_name": "bangfu"}
+    )
     assert pool is not None  # noqa: S101 — create_pool returns a pool unless told not to
     return pool
 
@@ -69,8 +70,16 @@ async def runtime(settings: Settings, *, listen: bool = False) -> AsyncIterator[
         codec = EventCodec()
         store = PostgresEventStore(pool, on_append=wakeups.poke)
         try:
-            yield Runtime(settings, pool, store, PgFileRepository(store, codec), codec,
-                          SystemClock(), wakeups, server)
+            yield Runtime(
+                settings,
+                pool,
+                store,
+                PgFileRepository(store, codec),
+                codec,
+                SystemClock(),
+                wakeups,
+                server,
+            )
         finally:
             await wakeups.stop()
     finally:

@@ -43,10 +43,12 @@ class _Entry:
 class EventCodec:
     """Encode domain events to (name, bytes) and back."""
 
-    def __init__(self, names: Mapping[str, type[Aggregate.Event]] = registry.EVENT_NAMES,
-                 aliases: Mapping[str, str] = registry.ALIASES,
-                 creates: Mapping[type[Aggregate.Event], type[Aggregate]] = registry.CREATES
-                 ) -> None:
+    def __init__(
+        self,
+        names: Mapping[str, type[Aggregate.Event]] = registry.EVENT_NAMES,
+        aliases: Mapping[str, str] = registry.ALIASES,
+        creates: Mapping[type[Aggregate.Event], type[Aggregate]] = registry.CREATES,
+    ) -> None:
         self._by_name: dict[str, _Entry] = {}
         self._by_class: dict[type[Aggregate.Event], _Entry] = {}
         for name, cls in names.items():
@@ -54,10 +56,17 @@ class EventCodec:
             business = tuple(f.name for f in dataclasses.fields(cls) if f.name not in _METADATA)
             struct = msgspec.defstruct(
                 f"{cls.__qualname__.replace('.', '')}Payload",
-                [(f, hints[f]) for f in business], forbid_unknown_fields=True)
+                [(f, hints[f]) for f in business],
+                forbid_unknown_fields=True,
+            )
             created = creates.get(cls)
-            entry = _Entry(name, cls, business, msgspec.json.Decoder(struct),
-                           get_topic(created) if created else None)
+            entry = _Entry(
+                name,
+                cls,
+                business,
+                msgspec.json.Decoder(struct),
+                get_topic(created) if created else None,
+            )
             self._by_name[name] = entry
             self._by_class[cls] = entry
         for old, new in aliases.items():
@@ -73,8 +82,9 @@ class EventCodec:
             raise UnknownEventType(f"{type(event).__qualname__} is not registered in domain.events")
         return entry.name, self._encoder.encode({f: getattr(event, f) for f in entry.fields})
 
-    def decode(self, name: str, payload: bytes, *, stream_id: UUID, version: int,
-               recorded_at: datetime) -> Aggregate.Event:
+    def decode(
+        self, name: str, payload: bytes, *, stream_id: UUID, version: int, recorded_at: datetime
+    ) -> Aggregate.Event:
         entry = self._by_name.get(name)
         if entry is None:
             raise UnknownEventType(f"no event class is registered under {name!r}")

@@ -20,14 +20,19 @@ _MAX_SOCKET_DIR = 90
 
 
 def start(data_dir: Path) -> tuple[str, Any]:
-    """Start (or join) the embedded server in `data_dir/pg`; return its URL and the server handle."""
+    """Start (or join) the embedded server in `data_dir/pg`; return its URL and handle."""
+    import warnings  # noqa: PLC0415
+
+    # platformdirs (under pgserver) warns when XDG_RUNTIME_DIR is unset, as on servers.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     import pgserver  # noqa: PLC0415 — imported only when the embedded database is wanted
 
     pgdata = data_dir / "pg"
     if len(str(pgdata)) > _MAX_SOCKET_DIR:
         raise RuntimeError(
             f"data folder path {pgdata} is too long for a PostgreSQL Unix socket; "
-            "set BANGFU_DATA_DIR to a shorter path")
+            "set BANGFU_DATA_DIR to a shorter path"
+        )
     pgdata.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
     url = f"postgresql://postgres@/postgres?host={pgdata}"

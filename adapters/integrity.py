@@ -21,8 +21,15 @@ def _micros(moment: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def event_hash(previous: bytes, stream_id: UUID, version: int, type_name: str,
-               recorded_at: datetime, unit: str | None, payload: bytes) -> bytes:
+def event_hash(
+    previous: bytes,
+    stream_id: UUID,
+    version: int,
+    type_name: str,
+    recorded_at: datetime,
+    unit: str | None,
+    payload: bytes,
+) -> bytes:
     h = hashlib.sha256(previous)
     h.update(stream_id.bytes)
     h.update(version.to_bytes(8, "big"))

@@ -35,10 +35,23 @@ class Act(StrEnum):
     UNMASK = "unmask"
 
 
-BASE_ACTS = frozenset({
-    Act.APPLY, Act.VERIFY, Act.APPRAISE, Act.REJECT, Act.ASSIST, Act.PLAN, Act.VISIT,
-    Act.REVISE, Act.RECHECK, Act.EXIT, Act.RETURN, Act.TRANSFER, Act.READ,
-})
+BASE_ACTS = frozenset(
+    {
+        Act.APPLY,
+        Act.VERIFY,
+        Act.APPRAISE,
+        Act.REJECT,
+        Act.ASSIST,
+        Act.PLAN,
+        Act.VISIT,
+        Act.REVISE,
+        Act.RECHECK,
+        Act.EXIT,
+        Act.RETURN,
+        Act.TRANSFER,
+        Act.READ,
+    }
+)
 DISTRICT_ACTS = frozenset({Act.APPROVE, Act.SEND_BACK, Act.REJECT_AT_REVIEW, Act.DELETE})
 
 ROLE_ACTS: dict[Role, frozenset[Act]] = {
@@ -51,17 +64,20 @@ ROLE_ACTS: dict[Role, frozenset[Act]] = {
 
 
 def authorise(actor: Actor, act: Act, file_unit: UnitCode) -> None:
-    """Raise `NotPermitted` or `OutOfScope` unless `actor` may perform `act` on a file of `file_unit`."""
+    """Raise `NotPermitted` or `OutOfScope` unless `actor` may `act` on a file of `file_unit`."""
     acting_unit = UnitCode(actor.unit)
     if not file_unit.is_within(acting_unit):
         raise OutOfScope(f"file is not within unit {acting_unit}", zh="档案不在本单位管辖范围内")
     if act not in ROLE_ACTS[actor.role]:
         raise NotPermitted(
-            "role", f"role '{actor.role}' may not {act.value.replace('_', ' ')}",
-            zh=f"角色「{actor.role}」无权执行此操作")
+            "role",
+            f"role '{actor.role}' may not {act.value.replace('_', ' ')}",
+            zh=f"角色「{actor.role}」无权执行此操作",
+        )
     if act in DISTRICT_ACTS and not acting_unit.level.is_district_or_above():
         raise NotPermitted(
             "district_or_above",
             f"only a district (county) union or above may {act.value.replace('_', ' ')};"
             f" {acting_unit} is a {acting_unit.level} union",
-            zh="审批、退回、审核不予建档和删除须由区县级及以上工会办理")
+            zh="审批、退回、审核不予建档和删除须由区县级及以上工会办理",
+        )

@@ -56,8 +56,11 @@ class Means:
 
     def __post_init__(self) -> None:
         if self.members_living_together < 1:
-            raise InvalidValue("members_living_together", "at least the head lives in the household",
-                               zh="共同生活人数至少为1")
+            raise InvalidValue(
+                "members_living_together",
+                "at least the head lives in the household",
+                zh="共同生活人数至少为1",
+            )
 
     def adjusted_per_capita(self) -> Decimal:
         """Yuan per person per month after rigid expenses, rounded to the fen (may be negative)."""
@@ -74,8 +77,17 @@ class Thresholds:
     accident_multiple: Decimal = Decimal("3")  # 2016 scheme: 意外致困户 up to 3×
 
 
-def categorise(means: Means, *, poverty_line: Decimal, scheme: CategoryScheme,
-               accidental_event: bool, thresholds: Thresholds = Thresholds()) -> Category | None:
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+def categorise(
+    means: Means,
+    *,
+    poverty_line: Decimal,
+    scheme: CategoryScheme,
+    accidental_event: bool,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> Category | None:
     """The category the figures put the household in, or None when the income test fails.
 
     2019 scheme: DEEP below 1× the line, RELATIVE below 2×, ACCIDENTAL when a documented
@@ -83,14 +95,18 @@ def categorise(means: Means, *, poverty_line: Decimal, scheme: CategoryScheme,
     2016 scheme: DIBAO below 1×, MARGINAL up to 1.5×, ACCIDENT up to 3× with an accident.
     """
     if poverty_line <= 0:
-        raise InvalidValue("poverty_line", "the poverty line must be positive", zh="低保标准须大于零")
+        raise InvalidValue(
+            "poverty_line", "the poverty line must be positive", zh="低保标准须大于零"
+        )
     income = means.adjusted_per_capita()
     if scheme is CategoryScheme.V2019:
         if income < poverty_line:
             return Category.DEEP
         if income < 2 * poverty_line:
             return Category.RELATIVE
-        heavy_losses = means.hardship_losses > thresholds.accidental_loss_ratio * means.annual_income
+        heavy_losses = (
+            means.hardship_losses > thresholds.accidental_loss_ratio * means.annual_income
+        )
         if accidental_event and heavy_losses:
             return Category.ACCIDENTAL
         return None
@@ -103,19 +119,34 @@ def categorise(means: Means, *, poverty_line: Decimal, scheme: CategoryScheme,
     return None
 
 
-def judge(means: Means, exclusions: Exclusions, *, poverty_line: Decimal, scheme: CategoryScheme,
-          accidental_event: bool, thresholds: Thresholds = Thresholds()) -> Category:
+def judge(
+    means: Means,
+    exclusions: Exclusions,
+    *,
+    poverty_line: Decimal,
+    scheme: CategoryScheme,
+    accidental_event: bool,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> Category:
     """Decide eligibility: the category, or `NotEligible` naming every reason."""
     reasons = [f"exclusion criterion applies: {name}" for name in exclusions.applying()]
     reasons_zh = [f"存在不予建档情形：{EXCLUSION_LABELS_ZH[n]}" for n in exclusions.applying()]
-    category = categorise(means, poverty_line=poverty_line, scheme=scheme,
-                          accidental_event=accidental_event, thresholds=thresholds)
+    category = categorise(
+        means,
+        poverty_line=poverty_line,
+        scheme=scheme,
+        accidental_event=accidental_event,
+        thresholds=thresholds,
+    )
     if category is None:
         reasons.append(
             f"adjusted per-capita income {means.adjusted_per_capita()} yuan/month is above the"
-            f" standard for poverty line {poverty_line}")
-        reasons_zh.append(f"家庭人均收入{means.adjusted_per_capita()}元/月超过认定标准"
-                          f"（低保标准{poverty_line}元）")
+            f" standard for poverty line {poverty_line}"
+        )
+        reasons_zh.append(
+            f"家庭人均收入{means.adjusted_per_capita()}元/月超过认定标准"
+            f"（低保标准{poverty_line}元）"
+        )
     if reasons:
         raise NotEligible(tuple(reasons), zh=tuple(reasons_zh))
     assert category is not None  # noqa: S101 — narrowed by the reasons check above

@@ -52,7 +52,7 @@ class WrongState(DomainError):
 
 
 class NotPermitted(DomainError):
-    """The acting unit or role may not perform this act on this file (DOMAIN.md, who may do what)."""
+    """The acting unit or role may not perform this act on this file (DOMAIN.md: who may)."""
 
     code = "not_permitted"
 

@@ -60,8 +60,9 @@ class IdNumber:
         return self.value
 
 
-def parse_id_number(raw: str, *, field: str = "id_number", today: date | None = None,
-                    allow_legacy: bool = False) -> IdNumber:
+def parse_id_number(
+    raw: str, *, field: str = "id_number", today: date | None = None, allow_legacy: bool = False
+) -> IdNumber:
     """Normalise and validate an ID number; raise `InvalidIdNumber` naming what is wrong.
 
     `today`, when given, refuses a birth date in the future. `allow_legacy` converts a
@@ -72,32 +73,46 @@ def parse_id_number(raw: str, *, field: str = "id_number", today: date | None = 
     value = normalise(raw)
     if len(value) == 15 and allow_legacy:
         if not value.isdigit():
-            raise InvalidIdNumber(field, "a 15-digit ID number has digits only",
-                                  zh="15位身份证号码只能包含数字")
+            raise InvalidIdNumber(
+                field, "a 15-digit ID number has digits only", zh="15位身份证号码只能包含数字"
+            )
         first17 = value[:6] + "19" + value[6:]
         value = first17 + check_character(first17)
     if len(value) != 18:
-        raise InvalidIdNumber(field, f"must have 18 characters, has {len(value)}",
-                              zh=f"身份证号码应为18位，实为{len(value)}位")
+        raise InvalidIdNumber(
+            field,
+            f"must have 18 characters, has {len(value)}",
+            zh=f"身份证号码应为18位，实为{len(value)}位",
+        )
     if not value[:17].isdigit() or value[17] not in "0123456789X":
-        raise InvalidIdNumber(field, "only digits, with X allowed as the last character",
-                              zh="身份证号码只能为数字，末位可为X")
+        raise InvalidIdNumber(
+            field,
+            "only digits, with X allowed as the last character",
+            zh="身份证号码只能为数字，末位可为X",
+        )
     try:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
-        raise InvalidIdNumber(field, f"birth date {value[6:14]} does not exist",
-                              zh=f"出生日期{value[6:14]}不存在") from None
+        raise InvalidIdNumber(
+            field, f"birth date {value[6:14]} does not exist", zh=f"出生日期{value[6:14]}不存在"
+        ) from None
     if born.year < 1850 or (today is not None and born > today):
-        raise InvalidIdNumber(field, f"birth date {born.isoformat()} is impossible",
-                              zh=f"出生日期{born.isoformat()}不合理")
+        raise InvalidIdNumber(
+            field,
+            f"birth date {born.isoformat()} is impossible",
+            zh=f"出生日期{born.isoformat()}不合理",
+        )
     expected = check_character(value[:17])
     if value[17] != expected:
-        raise InvalidIdNumber(field, f"check character is {value[17]}, should be {expected}",
-                              zh=f"校验码错误：应为{expected}")
+        raise InvalidIdNumber(
+            field,
+            f"check character is {value[17]}, should be {expected}",
+            zh=f"校验码错误：应为{expected}",
+        )
     return IdNumber(value)
 
 
 def make_id_number(region: str, born: date, sequence: int) -> IdNumber:
-    """Build a valid ID number (for demo data and tests): region code, birth date, sequence 0-999."""
+    """Build a valid ID number (demo data, tests): region code, birth date, sequence 0-999."""
     first17 = f"{region}{born:%Y%m%d}{sequence:03d}"
     return IdNumber(first17 + check_character(first17))

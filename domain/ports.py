@@ -22,8 +22,9 @@ class Clock(Protocol):
 class FileRepository(Protocol):
     """Household files, stored as their events."""
 
-    async def get(self, file_id: UUID, *, version: int | None = None,
-                  as_of: datetime | None = None) -> HouseholdFile:
+    async def get(
+        self, file_id: UUID, *, version: int | None = None, as_of: datetime | None = None
+    ) -> HouseholdFile:
         """The file replayed from its events (up to `version` or the recorded time `as_of`).
 
         Raises `domain.errors.NotFound` when there is no such file (at that point).

@@ -25,13 +25,21 @@ class UnitCode:
     def __post_init__(self) -> None:
         v = self.value
         if not isinstance(v, str) or not v.isascii() or not v.isdigit():
-            raise InvalidValue("unit", f"a unit code is digits only: {v!r}", zh="单位代码只能为数字")
+            raise InvalidValue(
+                "unit", f"a unit code is digits only: {v!r}", zh="单位代码只能为数字"
+            )
         if len(v) not in _LEVEL_BY_LENGTH and len(v) not in BASE_LENGTHS:
-            raise InvalidValue("unit", f"a unit code has 2, 4, 6 or 9-12 digits: {v!r}",
-                               zh="单位代码应为2、4、6位（省、市、区县）或9至12位（基层工会）")
+            raise InvalidValue(
+                "unit",
+                f"a unit code has 2, 4, 6 or 9-12 digits: {v!r}",
+                zh="单位代码应为2、4、6位（省、市、区县）或9至12位（基层工会）",
+            )
         if (len(v) >= 4 and v[2:4] == "00") or (len(v) >= 6 and v[4:6] == "00"):
-            raise InvalidValue("unit", f"{v!r} is not a region code below its parent",
-                               zh="单位代码不是有效的行政区划代码")
+            raise InvalidValue(
+                "unit",
+                f"{v!r} is not a region code below its parent",
+                zh="单位代码不是有效的行政区划代码",
+            )
 
     @property
     def level(self) -> Level:
@@ -56,8 +64,9 @@ class UnitCode:
         """This unit's ancestor (or itself) at the given level, if it is at or below it."""
         if level.rank > self.level.rank:
             return None
-        return self if level is self.level else next(
-            a for a in self.ancestors() if a.level is level)
+        return (
+            self if level is self.level else next(a for a in self.ancestors() if a.level is level)
+        )
 
     def is_within(self, other: UnitCode) -> bool:
         """True when this unit is `other` or lies below it."""

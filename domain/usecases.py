@@ -32,18 +32,32 @@ COMMANDS: dict[str, str] = {
 }
 
 
-async def open_file(*, files: FileRepository, clock: Clock, actor: Actor,
-                    file_id: UUID | None = None, **application: Any) -> HouseholdFile:
+async def open_file(
+    *,
+    files: FileRepository,
+    clock: Clock,
+    actor: Actor,
+    file_id: UUID | None = None,
+    **application: Any,
+) -> HouseholdFile:
     """申请: open a household file from an application."""
     household = HouseholdFile.receive_application(
-        file_id=file_id, actor=actor, today=clock.today(), **application)
+        file_id=file_id, actor=actor, today=clock.today(), **application
+    )
     await files.save(household)
     return household
 
 
-async def act_on_file(*, files: FileRepository, clock: Clock, actor: Actor, file_id: UUID,
-                      command: str, expected_version: int | None = None,
-                      **fields: Any) -> HouseholdFile:
+async def act_on_file(
+    *,
+    files: FileRepository,
+    clock: Clock,
+    actor: Actor,
+    file_id: UUID,
+    command: str,
+    expected_version: int | None = None,
+    **fields: Any,
+) -> HouseholdFile:
     """Run one lifecycle command (a key of `COMMANDS`) on a stored file and save its event.
 
     `expected_version`, when given, must equal the stored version (an HTTP `If-Match`); otherwise

@@ -203,58 +203,63 @@ class RecheckResult(StrEnum):
     EXIT_DUE = "exit_due"
 
 
-LABELS_ZH: dict[StrEnum, str] = {
-    Level.PROVINCE: "省总工会",
-    Level.CITY: "市总工会",
-    Level.DISTRICT: "区县总工会",
-    Level.BASE: "基层工会",
-    Status.APPLIED: "已申请",
-    Status.VERIFIED: "已入户调查",
-    Status.APPRAISED: "已评议公示",
-    Status.APPROVED: "在档",
-    Status.SENT_BACK: "已退回",
-    Status.REJECTED: "不予建档",
-    Status.OUT_OF_HARDSHIP: "已脱困",
-    Status.RELIEVED: "已解困",
-    Status.CANCELLED: "已注销",
-    Status.DELETED: "已删除",
-    Status.RETURNED: "返困待审",
-    Category.DEEP: "深度困难",
-    Category.RELATIVE: "相对困难",
-    Category.ACCIDENTAL: "意外致困",
-    Category.DIBAO: "低保户",
-    Category.MARGINAL: "低保边缘户",
-    Category.ACCIDENT: "意外致困户",
-    FileLevel.NATIONAL: "全国级",
-    FileLevel.PROVINCIAL: "省级",
-    FileLevel.CITY: "地市级",
-    FileLevel.DISTRICT: "区县级",
-    FileLevel.BASE: "基层",
-    Cause.ILLNESS: "因病",
-    Cause.DISABILITY: "因残",
-    Cause.EDUCATION: "因学",
-    Cause.DISASTER: "因灾",
-    Cause.ACCIDENT: "意外",
-    Cause.UNEMPLOYMENT: "失业下岗",
-    Cause.LOW_WAGE: "收入低",
-    Cause.ENTERPRISE_DIFFICULTY: "企业困难",
-    Cause.SINGLE_PARENT: "单亲",
-    Cause.HOUSING: "住房困难",
-    Cause.OTHER: "其他",
-    WorkerKind.URBAN: "城镇职工",
-    WorkerKind.MIGRANT: "农民工",
-    ExitKind.OUT_OF_HARDSHIP: "脱困",
-    ExitKind.RELIEVED: "解困",
-    ExitKind.CANCELLED: "注销",
-    ExitKind.DELETED: "删除",
-    Sex.MALE: "男",
-    Sex.FEMALE: "女",
-}
+_LABELS: tuple[tuple[StrEnum, str], ...] = (
+    (Level.PROVINCE, "省总工会"),
+    (Level.CITY, "市总工会"),
+    (Level.DISTRICT, "区县总工会"),
+    (Level.BASE, "基层工会"),
+    (Status.APPLIED, "已申请"),
+    (Status.VERIFIED, "已入户调查"),
+    (Status.APPRAISED, "已评议公示"),
+    (Status.APPROVED, "在档"),
+    (Status.SENT_BACK, "已退回"),
+    (Status.REJECTED, "不予建档"),
+    (Status.OUT_OF_HARDSHIP, "已脱困"),
+    (Status.RELIEVED, "已解困"),
+    (Status.CANCELLED, "已注销"),
+    (Status.DELETED, "已删除"),
+    (Status.RETURNED, "返困待审"),
+    (Category.DEEP, "深度困难"),
+    (Category.RELATIVE, "相对困难"),
+    (Category.ACCIDENTAL, "意外致困"),
+    (Category.DIBAO, "低保户"),
+    (Category.MARGINAL, "低保边缘户"),
+    (Category.ACCIDENT, "意外致困户"),
+    (FileLevel.NATIONAL, "全国级"),
+    (FileLevel.PROVINCIAL, "省级"),
+    (FileLevel.CITY, "地市级"),
+    (FileLevel.DISTRICT, "区县级"),
+    (FileLevel.BASE, "基层"),
+    (Cause.ILLNESS, "因病"),
+    (Cause.DISABILITY, "因残"),
+    (Cause.EDUCATION, "因学"),
+    (Cause.DISASTER, "因灾"),
+    (Cause.ACCIDENT, "意外"),
+    (Cause.UNEMPLOYMENT, "失业下岗"),
+    (Cause.LOW_WAGE, "收入低"),
+    (Cause.ENTERPRISE_DIFFICULTY, "企业困难"),
+    (Cause.SINGLE_PARENT, "单亲"),
+    (Cause.HOUSING, "住房困难"),
+    (Cause.OTHER, "其他"),
+    (WorkerKind.URBAN, "城镇职工"),
+    (WorkerKind.MIGRANT, "农民工"),
+    (ExitKind.OUT_OF_HARDSHIP, "脱困"),
+    (ExitKind.RELIEVED, "解困"),
+    (ExitKind.CANCELLED, "注销"),
+    (ExitKind.DELETED, "删除"),
+    (Sex.MALE, "男"),
+    (Sex.FEMALE, "女"),
+)
+
+
+# Keyed by (class, value): StrEnum members of different classes with the same value compare and
+# hash equal ("city" is both a Level and a FileLevel), so the class must be part of the key.
+LABELS_ZH: dict[tuple[type[StrEnum], str], str] = {(type(k), k.value): v for k, v in _LABELS}
 
 
 def label(value: StrEnum) -> str:
     """The Chinese label of an enumeration value, or its code where none is defined."""
-    return LABELS_ZH.get(value, str(value))
+    return LABELS_ZH.get((type(value), value.value), value.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,14 +275,17 @@ _CENT = Decimal("0.01")
 
 
 def money(value: object, field: str = "amount") -> Decimal:
-    """Parse an amount of yuan into a `Decimal` rounded to the fen; refuse floats' NaN and negatives.
+    """Parse an amount of yuan into a `Decimal` rounded to the fen; refuse NaN and negatives.
 
     Accepts `Decimal`, `int` or a decimal string. A `float` is refused: money never passes
     through binary floating point.
     """
-    if isinstance(value, bool) or isinstance(value, float):
-        raise InvalidValue(field, "money must be a decimal string or integer, not a float",
-                           zh="金额须为十进制数，不能是浮点数")
+    if isinstance(value, (bool, float)):
+        raise InvalidValue(
+            field,
+            "money must be a decimal string or integer, not a float",
+            zh="金额须为十进制数，不能是浮点数",
+        )
     try:
         amount = Decimal(value) if not isinstance(value, Decimal) else value  # type: ignore[arg-type]
     except (InvalidOperation, TypeError, ValueError):
@@ -289,8 +297,14 @@ def money(value: object, field: str = "amount") -> Decimal:
     return amount.quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
-def business_date(value: date, *, today: date, field: str, not_before: date | None = None,
-                  not_before_field: str = "") -> date:
+def business_date(
+    value: date,
+    *,
+    today: date,
+    field: str,
+    not_before: date | None = None,
+    not_before_field: str = "",
+) -> date:
     """Check a business date: explicit, not in the future, and not before an earlier step."""
     if not isinstance(value, date):
         raise InvalidValue(field, "a date is required", zh="须填写日期")
@@ -303,4 +317,3 @@ def business_date(value: date, *, today: date, field: str, not_before: date | No
             zh=f"日期不能早于{not_before_field}（{not_before.isoformat()}）",
         )
     return value
-

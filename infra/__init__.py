@@ -1,1 +1,1 @@
-"""What runs bangfu: schema migrations (`infra/migrations`), deployment files and example settings."""
+"""What runs bangfu: schema migrations (`infra/migrations`), deployment and example settings."""

@@ -1,1 +1,4 @@
-"""The PostgreSQL event store on asyncpg: append, read, the commit-safe log, positions, integrity."""
+"""The PostgreSQL event store on asyncpg.
+
+Append, read, the commit-safe log, consumer positions, integrity.
+"""

@@ -28,9 +28,13 @@ def replay(codec: EventCodec, rows: Iterable[StoredEvent]) -> HouseholdFile | No
     household: HouseholdFile | None = None
     last = GENESIS
     for row in rows:
-        household = codec.decode(row.type, row.payload, stream_id=row.stream_id,
-                                 version=row.version, recorded_at=row.recorded_at
-                                 ).mutate(household)  # type: ignore[assignment]
+        household = codec.decode(
+            row.type,
+            row.payload,
+            stream_id=row.stream_id,
+            version=row.version,
+            recorded_at=row.recorded_at,
+        ).mutate(household)  # type: ignore[assignment]
         last = row.hash
     if household is not None:
         setattr(household, _CHAIN_HEAD, last)
@@ -42,18 +46,22 @@ class PgFileRepository:
         self.store = store
         self.codec = codec
 
-    async def get(self, file_id: UUID, *, version: int | None = None,
-                  as_of: datetime | None = None) -> HouseholdFile:
+    async def get(
+        self, file_id: UUID, *, version: int | None = None, as_of: datetime | None = None
+    ) -> HouseholdFile:
         rows = await self.store.read_stream(file_id, up_to_version=version, as_of=as_of)
         household = replay(self.codec, rows)
         if household is None:
-            raise NotFound(f"no household file {file_id}"
-                           + (" at that point" if version is not None or as_of else ""),
-                           zh="档案不存在")
+            raise NotFound(
+                f"no household file {file_id}"
+                + (" at that point" if version is not None or as_of else ""),
+                zh="档案不存在",
+            )
         return household
 
-    def prepare(self, files: Iterable[HouseholdFile]) -> tuple[list[NewEvent], list[StreamHead],
-                                                                list[tuple[HouseholdFile, bytes]]]:
+    def prepare(
+        self, files: Iterable[HouseholdFile]
+    ) -> tuple[list[NewEvent], list[StreamHead], list[tuple[HouseholdFile, bytes]]]:
         """Turn the files' pending events into hash-chained rows and the heads they rest on."""
         rows: list[NewEvent] = []
         heads: list[StreamHead] = []
@@ -76,8 +84,15 @@ class PgFileRepository:
             units.reverse()
             for event, unit in zip(pending, units, strict=True):
                 name, payload = self.codec.encode(event)
-                row = chain(previous, household.id, event.originator_version, name, payload,
-                            event.timestamp, unit)
+                row = chain(
+                    previous,
+                    household.id,
+                    event.originator_version,
+                    name,
+                    payload,
+                    event.timestamp,
+                    unit,
+                )
                 rows.append(row)
                 previous = row.hash
             new_heads.append((household, previous))

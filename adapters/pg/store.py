@@ -17,6 +17,7 @@ Readers get a gap-free, commit-safe order another way — see `read_log`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -115,11 +116,25 @@ class VerifyReport:
         return not self.broken
 
 
-def chain(previous: bytes, stream_id: UUID, version: int, type_name: str, payload: bytes,
-          recorded_at: datetime, unit: str | None) -> NewEvent:
+def chain(
+    previous: bytes,
+    stream_id: UUID,
+    version: int,
+    type_name: str,
+    payload: bytes,
+    recorded_at: datetime,
+    unit: str | None,
+) -> NewEvent:
     """Build the next event of a stream, hashed onto `previous`."""
-    return NewEvent(stream_id, version, type_name, payload, recorded_at, unit,
-                    event_hash(previous, stream_id, version, type_name, recorded_at, unit, payload))
+    return NewEvent(
+        stream_id,
+        version,
+        type_name,
+        payload,
+        recorded_at,
+        unit,
+        event_hash(previous, stream_id, version, type_name, recorded_at, unit, payload),
+    )
 
 
 _APPEND = """
@@ -138,7 +153,9 @@ FROM unnest($1::uuid[], $2::int[], $3::text[], $4::bytea[], $5::timestamptz[], $
 WHERE intact.ok
 """
 
-_COLUMNS = "position, xid::text::bigint AS xid, stream_id, version, type, payload, recorded_at, unit, hash"
+_COLUMNS = (
+    "position, xid::text::bigint AS xid, stream_id, version, type, payload, recorded_at, unit, hash"
+)
 
 # Commit-safe order (docs/decisions/0003-commit-safe-log.md): only rows of transactions below the
 # snapshot's xmin — all finished — in (xid, position) order, after the reader's cursor.
@@ -148,7 +165,7 @@ WHERE (xid, position) > ($1::text::xid8, $2::bigint)
   AND xid < pg_snapshot_xmin(pg_current_snapshot())
 ORDER BY xid, position
 LIMIT $3
-"""
+"""  # noqa: S608 — built from module constants, no input
 
 
 def _stored(row: asyncpg.Record) -> StoredEvent:
@@ -164,8 +181,13 @@ class PostgresEventStore:
 
     # ---------------------------------------------------------------- writing
 
-    async def append(self, events: Sequence[NewEvent], heads: Sequence[StreamHead] = (), *,
-                     conn: asyncpg.Connection | None = None) -> None:
+    async def append(
+        self,
+        events: Sequence[NewEvent],
+        heads: Sequence[StreamHead] = (),
+        *,
+        conn: asyncpg.Connection | None = None,
+    ) -> None:
         """Append `events` (of one or many streams) atomically, if every head in `heads` is current.
 
         Streams being created have no head (their first event is version 1). With `conn`, the
@@ -174,10 +196,16 @@ class PostgresEventStore:
         if not events:
             return
         args = (
-            [e.stream_id for e in events], [e.version for e in events], [e.type for e in events],
-            [e.payload for e in events], [e.recorded_at for e in events],
-            [e.unit for e in events], [e.hash for e in events],
-            [h.stream_id for h in heads], [h.version for h in heads], [h.hash for h in heads],
+            [e.stream_id for e in events],
+            [e.version for e in events],
+            [e.type for e in events],
+            [e.payload for e in events],
+            [e.recorded_at for e in events],
+            [e.unit for e in events],
+            [e.hash for e in events],
+            [h.stream_id for h in heads],
+            [h.version for h in heads],
+            [h.hash for h in heads],
         )
         try:
             if conn is None:
@@ -193,8 +221,13 @@ class PostgresEventStore:
         if self._on_append is not None:
             self._on_append()
 
-    async def append_bulk(self, events: Sequence[NewEvent], heads: Sequence[StreamHead] = (), *,
-                          conn: asyncpg.Connection | None = None) -> None:
+    async def append_bulk(
+        self,
+        events: Sequence[NewEvent],
+        heads: Sequence[StreamHead] = (),
+        *,
+        conn: asyncpg.Connection | None = None,
+    ) -> None:
         """Append many events (≥ 1,000 a call is the point) through COPY, all or nothing."""
         if not events:
             return
@@ -206,46 +239,62 @@ class PostgresEventStore:
         if self._on_append is not None:
             self._on_append()
 
-    async def _copy(self, conn: asyncpg.Connection, events: Sequence[NewEvent],
-                    heads: Sequence[StreamHead]) -> None:
+    async def _copy(
+        self, conn: asyncpg.Connection, events: Sequence[NewEvent], heads: Sequence[StreamHead]
+    ) -> None:
         if heads:
             intact = await conn.fetchval(
                 "SELECT count(*) FROM unnest($1::uuid[], $2::int[], $3::bytea[]) AS h(s, v, hash)"
                 " JOIN events e ON e.stream_id = h.s AND e.version = h.v AND e.hash = h.hash",
-                [h.stream_id for h in heads], [h.version for h in heads], [h.hash for h in heads])
+                [h.stream_id for h in heads],
+                [h.version for h in heads],
+                [h.hash for h in heads],
+            )
             if intact != len(heads):
                 raise ConcurrencyError(heads[0].stream_id, heads[0].version)
         try:
             await conn.copy_records_to_table(
                 "events",
                 columns=("stream_id", "version", "type", "payload", "recorded_at", "unit", "hash"),
-                records=[(e.stream_id, e.version, e.type, e.payload, e.recorded_at, e.unit, e.hash)
-                         for e in events])
+                records=[
+                    (e.stream_id, e.version, e.type, e.payload, e.recorded_at, e.unit, e.hash)
+                    for e in events
+                ],
+            )
         except asyncpg.UniqueViolationError:
             raise ConcurrencyError(events[0].stream_id, events[0].version - 1) from None
 
     # ---------------------------------------------------------------- reading one stream
 
-    async def read_stream(self, stream_id: UUID, *, up_to_version: int | None = None,
-                          as_of: datetime | None = None,
-                          conn: asyncpg.Connection | None = None) -> list[StoredEvent]:
+    async def read_stream(
+        self,
+        stream_id: UUID,
+        *,
+        up_to_version: int | None = None,
+        as_of: datetime | None = None,
+        conn: asyncpg.Connection | None = None,
+    ) -> list[StoredEvent]:
         """A stream's events in version order, whole, up to a version, or up to a recorded time."""
-        sql = (f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1"
-               " AND ($2::int IS NULL OR version <= $2)"
-               " AND ($3::timestamptz IS NULL OR recorded_at <= $3) ORDER BY version")
+        sql = (
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1"  # noqa: S608 — constants only
+            " AND ($2::int IS NULL OR version <= $2)"
+            " AND ($3::timestamptz IS NULL OR recorded_at <= $3) ORDER BY version"
+        )
         runner = conn if conn is not None else self.pool
         return [_stored(r) for r in await runner.fetch(sql, stream_id, up_to_version, as_of)]
 
     async def stream_version(self, stream_id: UUID) -> int:
         """The current version of a stream (0 when it does not exist)."""
         value = await self.pool.fetchval(
-            "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1", stream_id)
+            "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1", stream_id
+        )
         return int(value)
 
     # ---------------------------------------------------------------- reading the log
 
-    async def read_log(self, after: Cursor = START, limit: int = 1000, *,
-                       conn: asyncpg.Connection | None = None) -> list[StoredEvent]:
+    async def read_log(
+        self, after: Cursor = START, limit: int = 1000, *, conn: asyncpg.Connection | None = None
+    ) -> list[StoredEvent]:
         """The next events of the whole log after `after`, in commit-safe order.
 
         An event whose transaction is still running — or that began before some other running
@@ -262,21 +311,28 @@ class PostgresEventStore:
         row = await self.pool.fetchrow(
             "SELECT xid::text::bigint, position FROM events"
             " WHERE xid < pg_snapshot_xmin(pg_current_snapshot())"
-            " ORDER BY xid DESC, position DESC LIMIT 1")
+            " ORDER BY xid DESC, position DESC LIMIT 1"
+        )
         return START if row is None else Cursor(row[0], row[1])
 
     async def count_after(self, after: Cursor) -> int:
         """How many readable events lie after `after` (a consumer's lag in events)."""
-        return int(await self.pool.fetchval(
-            "SELECT count(*) FROM events WHERE (xid, position) > ($1::text::xid8, $2::bigint)"
-            " AND xid < pg_snapshot_xmin(pg_current_snapshot())", str(after.xid), after.position))
+        return int(
+            await self.pool.fetchval(
+                "SELECT count(*) FROM events WHERE (xid, position) > ($1::text::xid8, $2::bigint)"
+                " AND xid < pg_snapshot_xmin(pg_current_snapshot())",
+                str(after.xid),
+                after.position,
+            )
+        )
 
     # ---------------------------------------------------------------- consumer positions
 
     async def position(self, name: str, *, conn: asyncpg.Connection | None = None) -> Cursor:
         runner = conn if conn is not None else self.pool
         row = await runner.fetchrow(
-            "SELECT xid::text::bigint, position FROM consumer_positions WHERE name = $1", name)
+            "SELECT xid::text::bigint, position FROM consumer_positions WHERE name = $1", name
+        )
         return START if row is None else Cursor(row[0], row[1])
 
     @staticmethod
@@ -285,20 +341,29 @@ class PostgresEventStore:
         await conn.execute(
             "INSERT INTO consumer_positions (name, xid, position) VALUES ($1, $2::text::xid8, $3)"
             " ON CONFLICT (name) DO UPDATE SET xid = EXCLUDED.xid, position = EXCLUDED.position,"
-            " updated_at = now()", name, str(cursor.xid), cursor.position)
+            " updated_at = now()",
+            name,
+            str(cursor.xid),
+            cursor.position,
+        )
 
     # ---------------------------------------------------------------- integrity
 
-    async def verify(self, *, progress: Callable[[int], None] | None = None,
-                     batch: int = 5000) -> VerifyReport:
+    async def verify(
+        self, *, progress: Callable[[int], None] | None = None, batch: int = 5000
+    ) -> VerifyReport:
         """Recompute every stream's hash chain; report the first broken link of each stream."""
         report = VerifyReport()
-        async with self.pool.acquire() as conn, conn.transaction(readonly=True,
-                                                                  isolation="repeatable_read"):
+        async with (
+            self.pool.acquire() as conn,
+            conn.transaction(readonly=True, isolation="repeatable_read"),
+        ):
             current: UUID | None = None
             previous, expected, broken = GENESIS, 1, False
-            query = ("SELECT stream_id, version, type, payload, recorded_at, unit, hash"
-                     " FROM events ORDER BY stream_id, version")
+            query = (
+                "SELECT stream_id, version, type, payload, recorded_at, unit, hash"
+                " FROM events ORDER BY stream_id, version"
+            )
             done = 0
             async for row in conn.cursor(query, prefetch=batch):
                 stream_id, version, type_name, payload, recorded_at, unit, stored = row
@@ -312,24 +377,37 @@ class PostgresEventStore:
                 if broken:
                     continue
                 if version != expected:
-                    report.broken.append(BrokenLink(
-                        stream_id, expected, f"version {expected} is missing (found {version})"))
+                    report.broken.append(
+                        BrokenLink(
+                            stream_id, expected, f"version {expected} is missing (found {version})"
+                        )
+                    )
                     broken = True
                     continue
-                computed = event_hash(previous, stream_id, version, type_name, recorded_at, unit,
-                                      payload)
+                computed = event_hash(
+                    previous, stream_id, version, type_name, recorded_at, unit, payload
+                )
                 if computed != bytes(stored):
-                    report.broken.append(BrokenLink(
-                        stream_id, version, "stored hash does not match the event's content"
-                        " and the previous hash (the event or its predecessor was altered)"))
+                    report.broken.append(
+                        BrokenLink(
+                            stream_id,
+                            version,
+                            "stored hash does not match the event's content"
+                            " and the previous hash (the event or its predecessor was altered)",
+                        )
+                    )
                     broken = True
                     continue
                 previous, expected = computed, version + 1
             if progress is not None:
                 progress(done % batch)
         for link in report.broken:
-            log.warning("integrity.broken_link", stream_id=str(link.stream_id),
-                        version=link.version, reason=link.reason)
+            log.warning(
+                "integrity.broken_link",
+                stream_id=str(link.stream_id),
+                version=link.version,
+                reason=link.reason,
+            )
         return report
 
 
@@ -374,7 +452,7 @@ class Wakeups:
                 log.warning("wakeups.notify_failed", error=str(error))
             await asyncio.sleep(self._interval)
 
-    async def wait(self, timeout: float) -> bool:
+    async def wait(self, timeout: float) -> bool:  # noqa: ASYNC109 — a bounded wait is the API
         """Wait until something may have changed (or `timeout` seconds); True if woken."""
         try:
             await asyncio.wait_for(self.changed.wait(), timeout)
@@ -388,10 +466,8 @@ class Wakeups:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-            except asyncio.CancelledError:
-                pass
         self._tasks.clear()
         if self._listener is not None:
             await self._listener.remove_listener(CHANNEL, self._heard)

@@ -1,0 +1,656 @@
+"""A realistic demo province (DOMAIN.md, "Realistic data").
+
+Hebei (13) with four cities and eleven districts, real GB/T 2260 codes, base-level unions under
+each district; households of 2.7-3.2 persons on average with valid ID numbers whose address code
+is the household's district, common surnames and given names (some with characters outside the
+BMP, as real names have), incomes spread around each city's poverty line, and full lifecycles:
+most files approved and assisted, about 40% exiting, a few returning and being approved again,
+a few sent back, rejected, transferred or deleted.
+
+Each file is first *planned* as a list of steps (command, role, fields) from a seeded random
+generator, then *executed* through the domain: by default through the use cases, one command
+at a time, exactly as the API calls them; `bulk=True` runs the same commands on the aggregates
+in memory and stores whole batches through the store's bulk path (for large benchmark data).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from domain import usecases
+from domain.eligibility import Exclusions
+from domain.household import Head, HouseholdFile, Member
+from domain.idnumber import make_id_number
+from domain.ports import Clock, FileRepository
+from domain.values import (
+    Actor,
+    AssistanceKind,
+    Cause,
+    Department,
+    ExitKind,
+    ExitReason,
+    FileLevel,
+    Material,
+    MemberStatus,
+    Relation,
+    Role,
+    Sex,
+    WorkerKind,
+)
+
+PROVINCE = ("13", "河北省总工会")
+CITIES = {
+    "1301": ("石家庄市总工会", Decimal("798")),
+    "1302": ("唐山市总工会", Decimal("770")),
+    "1303": ("秦皇岛市总工会", Decimal("735")),
+    "1304": ("邯郸市总工会", Decimal("700")),
+}
+DISTRICTS = {
+    "130102": "长安区总工会",
+    "130104": "桥西区总工会",
+    "130105": "新华区总工会",
+    "130202": "路南区总工会",
+    "130203": "路北区总工会",
+    "130302": "海港区总工会",
+    "130303": "山海关区总工会",
+    "130304": "北戴河区总工会",
+    "130306": "抚宁区总工会",
+    "130402": "邯山区总工会",
+    "130403": "丛台区总工会",
+}
+BASE_KINDS = (
+    "机械厂工会",
+    "纺织厂工会",
+    "街道工会",
+    "社区工会",
+    "钢铁公司工会",
+    "建筑公司工会",
+    "物流公司工会",
+    "商贸集团工会",
+    "医院工会",
+    "食品厂工会",
+)
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国红梅志强玉兰海燕春梅"
+RARE = ("𠀀", "𪚥", "𠮷", "𡈼", "𤭢", "𠇔", "𫟅")  # outside the BMP, as in real names
+INVESTIGATORS = ("赵立新", "钱丽华", "孙志刚", "周海燕", "吴国平", "郑春梅")
+STREETS = ("建设路", "人民路", "和平街", "胜利路", "解放街", "迎宾路", "文化路")
+EMPLOYERS = ("机械厂", "纺织厂", "钢铁公司", "建筑公司", "物流公司", "食品厂", "商场")
+
+
+def units() -> dict[str, str]:
+    """Every unit of the demo province: code → name (province, cities, districts, base unions)."""
+    tree = {PROVINCE[0]: PROVINCE[1]}
+    tree.update({code: name for code, (name, _) in CITIES.items()})
+    tree.update(DISTRICTS)
+    for district, name in DISTRICTS.items():
+        for i, kind in enumerate(BASE_KINDS, start=1):
+            tree[f"{district}{i:03d}"] = name.replace("总工会", "") + kind
+    return tree
+
+
+def base_units() -> list[str]:
+    return [code for code in units() if len(code) == 9]
+
+
+def poverty_line(unit: str) -> Decimal:
+    return CITIES[unit[:4]][1]
+
+
+@dataclass(frozen=True)
+class Step:
+    command: str  # "apply" or a key of domain.usecases.COMMANDS
+    role: Role
+    fields: dict[str, Any]
+
+
+@dataclass
+class Plan:
+    file_id: UUID
+    unit: str
+    steps: list[Step] = field(default_factory=list)
+
+
+class Planner:
+    """Plans realistic lifecycles; the same seed gives the same province."""
+
+    def __init__(self, *, today: date, seed: int = 2020) -> None:
+        self.rng = random.Random(seed)
+        self.today = today
+        self.ids: set[str] = set()
+        self.bases = base_units()
+
+    # ----------------------------------------------------------------- people
+
+    def _name(self) -> str:
+        rng = self.rng
+        given = "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+        if rng.random() < 0.04:
+            given = given[:-1] + rng.choice(RARE) if len(given) > 1 else rng.choice(RARE)
+        return rng.choice(SURNAMES) + given
+
+    def _id(self, region: str, born: date, sex: Sex) -> str:
+        while True:
+            sequence = self.rng.randrange(0, 500) * 2 + (1 if sex is Sex.MALE else 0)
+            number = make_id_number(region, born, sequence).value
+            if number not in self.ids:
+                self.ids.add(number)
+                return number
+
+    def _born(self, first: int, last: int) -> date:
+        start = date(first, 1, 1)
+        return start + timedelta(days=self.rng.randrange((date(last, 12, 28) - start).days))
+
+    def _phone(self) -> str:
+        return f"1{self.rng.choice('3456789')}{self.rng.randrange(10**9):09d}"
+
+    # ----------------------------------------------------------------- one household
+
+    def plan(self) -> Plan:
+        rng, today = self.rng, self.today
+        unit = rng.choice(self.bases)
+        region = unit[:6]
+        line = poverty_line(unit)
+        head_sex = rng.choice((Sex.MALE, Sex.FEMALE))
+        applied = today - timedelta(days=rng.randrange(40, 1500))
+        migrant = rng.random() < 0.15
+        head = Head(
+            name=self._name(),
+            id_number=self._id(region, self._born(1966, 1994), head_sex),
+            phone=self._phone(),
+            employer=DISTRICTS[region][:-3] + rng.choice(EMPLOYERS),
+            address=f"{DISTRICTS[region][:-3]}{rng.choice(STREETS)}{rng.randrange(1, 300)}号",
+            health=rng.choice(("健康", "健康", "慢性病", "大病", "残疾")),
+            bank_card="62" + "".join(str(rng.randrange(10)) for _ in range(17)),
+            union_member=True,
+            labour_relation_since=applied - timedelta(days=rng.randrange(400, 3000))
+            if migrant
+            else None,
+        )
+        plan = Plan(UUID(int=rng.getrandbits(128), version=4), unit)
+        plan.steps.append(
+            Step(
+                "apply",
+                Role.CLERK,
+                {
+                    "file_id": plan.file_id,
+                    "establishing_unit": unit,
+                    "worker_kind": WorkerKind.MIGRANT if migrant else WorkerKind.URBAN,
+                    "head": head,
+                    "applied_on": applied,
+                    "authorisation_signed": True,
+                    "statement": "家庭收入低，生活困难，申请建档",
+                    "materials": (Material.ID_COPY, Material.HUKOU_COPY, Material.INCOME_PROOF),
+                },
+            )
+        )
+
+        members = self._members(region, head_sex)
+        persons = 1 + len(members)
+        band = rng.random()
+        accidental = False
+        if band < 0.45:
+            ratio = Decimal(rng.randrange(35, 99)) / 100
+        elif band < 0.88:
+            ratio = Decimal(rng.randrange(101, 195)) / 100
+        elif band < 0.94:
+            ratio, accidental = Decimal(rng.randrange(205, 260)) / 100, True
+        else:  # above the standard: screened out after the application
+            plan.steps.append(
+                Step(
+                    "rejection",
+                    Role.CLERK,
+                    {
+                        "rejected_on": self._after(applied, 3, 20),
+                        "reason": "经初步核查家庭人均收入超过认定标准",
+                    },
+                )
+            )
+            return self._clip(plan)
+        rigid = Decimal(rng.randrange(0, 60)) * 100
+        income = (ratio * line * 12 * persons + rigid).quantize(Decimal("1"))
+        losses = (income * Decimal("0.9")).quantize(Decimal("1")) if accidental else Decimal(0)
+        cause = (
+            Cause.ACCIDENT
+            if accidental
+            else rng.choice(
+                (
+                    Cause.ILLNESS,
+                    Cause.ILLNESS,
+                    Cause.DISABILITY,
+                    Cause.EDUCATION,
+                    Cause.UNEMPLOYMENT,
+                    Cause.LOW_WAGE,
+                    Cause.ENTERPRISE_DIFFICULTY,
+                    Cause.SINGLE_PARENT,
+                )
+            )
+        )
+        secondary = tuple(
+            c
+            for c in rng.sample(
+                [Cause.ILLNESS, Cause.EDUCATION, Cause.HOUSING, Cause.LOW_WAGE], rng.randrange(0, 3)
+            )
+            if c is not cause
+        )
+        verification = {
+            "investigators": tuple(rng.sample(INVESTIGATORS, 2)),
+            "members": members,
+            "annual_income": income,
+            "rigid_expenses": rigid,
+            "exclusions": Exclusions(),
+            "primary_cause": cause,
+            "secondary_causes": secondary,
+            "accidental_event": accidental,
+            "hardship_losses": losses,
+            "poverty_line": line,
+            "materials": self._materials(cause),
+            "narrative": "入户调查核实家庭成员、收入及财产情况属实",
+        }
+        day = self._review(plan, applied, verification, line, sent_back=rng.random() < 0.05)
+        if day is None:
+            return self._clip(plan)
+        self._follow_up(plan, day, line)
+        return self._clip(plan)
+
+    def _members(self, region: str, head_sex: Sex) -> tuple[Member, ...]:
+        rng = self.rng
+        count = rng.choices((0, 1, 2, 3), weights=(8, 20, 50, 22))[0]
+        members: list[Member] = []
+        if count:
+            sex = Sex.FEMALE if head_sex is Sex.MALE else Sex.MALE
+            members.append(
+                Member(
+                    self._name(),
+                    Relation.SPOUSE,
+                    self._id(region, self._born(1966, 1994), sex),
+                    rng.choice(
+                        (MemberStatus.UNEMPLOYED, MemberStatus.EMPLOYED, MemberStatus.OTHER)
+                    ),
+                    annual_income=Decimal(rng.randrange(0, 20)) * 500,
+                    health=rng.choice(("健康", "慢性病", "大病")),
+                )
+            )
+        for _ in range(count - 1):
+            born = self._born(1996, min(self.today.year - 1, 2022))
+            members.append(
+                Member(
+                    self._name(),
+                    Relation.CHILD,
+                    self._id(region, born, rng.choice((Sex.MALE, Sex.FEMALE))),
+                    MemberStatus.STUDENT
+                    if self.today.year - born.year >= 6
+                    else MemberStatus.PRESCHOOL,
+                )
+            )
+        return tuple(members)
+
+    @staticmethod
+    def _materials(cause: Cause) -> tuple[Material, ...]:
+        extra = {
+            Cause.ILLNESS: (Material.DIAGNOSIS, Material.MEDICAL_BILLS),
+            Cause.DISABILITY: (Material.DISABILITY_CERTIFICATE,),
+            Cause.EDUCATION: (Material.ENROLMENT_PROOF,),
+            Cause.ACCIDENT: (Material.DISASTER_ASSESSMENT, Material.MEDICAL_BILLS),
+            Cause.UNEMPLOYMENT: (Material.UNEMPLOYMENT_PROOF,),
+        }.get(cause, ())
+        return (Material.INCOME_PROOF, *extra)
+
+    def _after(self, day: date, low: int, high: int) -> date:
+        return day + timedelta(days=self.rng.randrange(low, high))
+
+    def _review(
+        self,
+        plan: Plan,
+        opened: date,
+        verification: dict[str, Any],
+        line: Decimal,
+        *,
+        sent_back: bool,
+    ) -> date | None:
+        """Investigation, appraisal and publicity, approval; returns the approval date."""
+        rng = self.rng
+        verified = self._after(opened, 3, 20)
+        plan.steps.append(
+            Step("verification", Role.CLERK, {**verification, "verified_on": verified})
+        )
+        appraised = self._after(verified, 1, 10)
+        start = self._after(appraised, 0, 3)
+        end = start + timedelta(days=7)
+        plan.steps.append(
+            Step(
+                "appraisal",
+                Role.CLERK,
+                {
+                    "appraised_on": appraised,
+                    "minutes_on_file": True,
+                    "publicity_start": start,
+                    "publicity_end": end,
+                    "objections": 0,
+                    "objections_resolved": 0,
+                },
+            )
+        )
+        if sent_back:
+            back = self._after(end, 1, 15)
+            plan.steps.append(
+                Step(
+                    "send-back",
+                    Role.APPROVER,
+                    {"sent_back_on": back, "reason": "收入证明材料不全，请补充后重新上报"},
+                )
+            )
+            return self._review(plan, back, verification, line, sent_back=False)
+        approved = self._after(end, 1, 25)
+        level = rng.choices(list(FileLevel), weights=(35, 25, 20, 15, 5))[0]
+        plan.steps.append(
+            Step(
+                "approval",
+                Role.APPROVER,
+                {
+                    "approved_on": approved,
+                    "file_level": level,
+                    "poverty_line": line,
+                    "opinion": "经审核符合困难职工建档条件，同意建档",
+                },
+            )
+        )
+        return approved
+
+    def _follow_up(self, plan: Plan, approved: date, line: Decimal) -> None:
+        """Assistance, plan, visits, re-checks, revisions; an exit for about 40% a year."""
+        rng, today = self.rng, self.today
+        tenure = (today - approved).days
+        exits = tenure > 200 and rng.random() < 1 - 0.6 ** (tenure / 365)
+        exited = approved + timedelta(days=rng.randrange(180, tenure)) if exits else None
+        horizon = max(((exited or today) - approved).days - 1, 1)
+        dated: list[tuple[date, Step]] = []
+        dated.append(
+            (
+                self._after(approved, 3, 30),
+                Step(
+                    "plan",
+                    Role.CLERK,
+                    {
+                        "helper": self._name(),
+                        "measures": ("发放生活救助金", "推荐就业岗位"),
+                        "goals": "两年内实现稳定就业、家庭人均收入超过低保标准",
+                        "deadline": approved + timedelta(days=730),
+                        "signed_by_worker": True,
+                    },
+                ),
+            )
+        )
+        for _ in range(rng.randrange(1, 7)):
+            day = approved + timedelta(days=rng.randrange(1, horizon + 1))
+            kind = rng.choice(
+                (
+                    AssistanceKind.LIVING_AID,
+                    AssistanceKind.LIVING_AID,
+                    AssistanceKind.MEDICAL_AID,
+                    AssistanceKind.EDUCATION_AID,
+                    AssistanceKind.EMPLOYMENT,
+                    AssistanceKind.TRAINING,
+                )
+            )
+            amount = (
+                Decimal(0)
+                if kind in (AssistanceKind.EMPLOYMENT, AssistanceKind.TRAINING)
+                else Decimal(rng.choice((300, 500, 800, 1000, 1500, 2000, 3000)))
+            )
+            dated.append(
+                (
+                    day,
+                    Step(
+                        "assistance",
+                        Role.CLERK,
+                        {
+                            "kind": kind,
+                            "amount": amount,
+                            "department": rng.choice(
+                                (
+                                    Department.UNION,
+                                    Department.UNION,
+                                    Department.CIVIL_AFFAIRS,
+                                    Department.HUMAN_RESOURCES,
+                                    Department.EMPLOYER,
+                                )
+                            ),
+                            "helper": self._name(),
+                            "note": "元旦春节送温暖",
+                        },
+                    ),
+                )
+            )
+        for quarter in range(90, horizon, 91):
+            if rng.random() < 0.8:
+                dated.append(
+                    (
+                        approved + timedelta(days=quarter),
+                        Step(
+                            "visit",
+                            Role.CLERK,
+                            {
+                                "cadre": self._name(),
+                                "content": "季度走访，了解家庭收支及就业情况",
+                                "quarter_income": Decimal(rng.randrange(20, 80)) * 100,
+                                "quarter_costs": Decimal(rng.randrange(10, 60)) * 100,
+                            },
+                        ),
+                    )
+                )
+        for year in range(365, horizon, 365):
+            dated.append(
+                (
+                    approved + timedelta(days=year),
+                    Step("recheck", Role.CLERK, {"poverty_line": line}),
+                )
+            )
+        if rng.random() < 0.1:
+            dated.append(
+                (
+                    approved + timedelta(days=rng.randrange(1, horizon + 1)),
+                    Step(
+                        "revision",
+                        Role.CLERK,
+                        {"reason": "家庭成员就业情况变化", "materials": (Material.INCOME_PROOF,)},
+                    ),
+                )
+            )
+        dated = sorted(
+            (pair for pair in dated if pair[0] <= approved + timedelta(days=horizon)),
+            key=lambda pair: pair[0],
+        )
+        for day, step in dated:
+            plan.steps.append(self._dated(step, day))
+        last = max([approved] + [d for d, _ in dated])
+        if rng.random() < 0.02:
+            target = rng.choice(
+                [b for b in self.bases if b[:6] == plan.unit[:6] and b != plan.unit]
+            )
+            plan.steps.append(
+                Step(
+                    "transfer",
+                    Role.CLERK,
+                    {"transferred_on": last, "to_unit": target, "reason": "职工调动工作单位"},
+                )
+            )
+        if exited is not None:
+            self._exit(plan, max(exited, last), line)
+
+    def _dated(self, step: Step, day: date) -> Step:
+        name = {
+            "plan": "agreed_on",
+            "assistance": "assisted_on",
+            "visit": "visited_on",
+            "recheck": "rechecked_on",
+            "revision": "effective_on",
+        }[step.command]
+        fields = dict(step.fields)
+        fields[name] = day
+        return Step(step.command, step.role, fields)
+
+    def _exit(self, plan: Plan, exited: date, line: Decimal) -> None:
+        rng = self.rng
+        kind = rng.choices(list(ExitKind), weights=(75, 12, 10, 3))[0]
+        reason, role = {
+            ExitKind.OUT_OF_HARDSHIP: (ExitReason.INCOME_ABOVE_LINE, Role.CLERK),
+            ExitKind.RELIEVED: (ExitReason.SAFETY_NET, Role.CLERK),
+            ExitKind.CANCELLED: (
+                rng.choice((ExitReason.DEATH, ExitReason.RETIRED, ExitReason.MOVED)),
+                Role.CLERK,
+            ),
+            ExitKind.DELETED: (ExitReason.ERRONEOUS_RECORD, Role.APPROVER),
+        }[kind]
+        plan.steps.append(
+            Step(
+                "exit",
+                role,
+                {
+                    "exited_on": exited,
+                    "kind": kind,
+                    "reason": reason,
+                    "explanation": "经核查家庭收入连续六个月高于低保标准"
+                    if kind is ExitKind.OUT_OF_HARDSHIP
+                    else "按规定办理退出",
+                    "evidence": ("收入证明", "入户核查记录"),
+                    "months_above_line": rng.randrange(6, 13)
+                    if kind is ExitKind.OUT_OF_HARDSHIP
+                    else None,
+                },
+            )
+        )
+        if kind is not ExitKind.DELETED and rng.random() < 0.12:
+            returned = self._after(exited, 30, 400)
+            plan.steps.append(
+                Step(
+                    "return",
+                    Role.CLERK,
+                    {
+                        "returned_on": returned,
+                        "reason": "家庭成员突发重病，再次陷入困难",
+                        "cause": Cause.ILLNESS,
+                    },
+                )
+            )
+            verification = next(s.fields for s in plan.steps if s.command == "verification")
+            again = self._review(plan, returned, verification, line, sent_back=False)
+            if again is not None and again < self.today:
+                for _ in range(rng.randrange(0, 3)):
+                    plan.steps.append(
+                        Step(
+                            "assistance",
+                            Role.CLERK,
+                            {
+                                "assisted_on": self._after(again, 1, 60),
+                                "kind": AssistanceKind.MEDICAL_AID,
+                                "amount": Decimal(2000),
+                                "department": Department.UNION,
+                                "helper": self._name(),
+                                "note": "返困救助",
+                            },
+                        )
+                    )
+
+    def _clip(self, plan: Plan) -> Plan:
+        """Drop every step from the first one dated after today: that part has not happened yet."""
+        kept: list[Step] = []
+        for step in plan.steps:
+            days = [v for k, v in step.fields.items() if k.endswith("_on") and isinstance(v, date)]
+            if any(day > self.today for day in days) or (
+                step.command == "appraisal" and step.fields["publicity_end"] > self.today
+            ):
+                break
+            kept.append(step)
+        plan.steps = kept
+        return plan
+
+
+def actor_for(role: Role, unit: str) -> Actor:
+    acting = unit if role is Role.CLERK else unit[:6]
+    return Actor(f"demo-{role.value}-{acting}", acting, role)
+
+
+async def run_plan(plan: Plan, *, files: FileRepository, clock: Clock) -> int:
+    """Execute a plan through the use cases, one command at a time; returns events written."""
+    unit = plan.unit
+    household: HouseholdFile | None = None
+    for step in plan.steps:
+        actor = actor_for(step.role, unit)
+        if step.command == "apply":
+            household = await usecases.open_file(
+                files=files, clock=clock, actor=actor, **step.fields
+            )
+        else:
+            household = await usecases.act_on_file(
+                files=files,
+                clock=clock,
+                actor=actor,
+                file_id=plan.file_id,
+                command=step.command,
+                **step.fields,
+            )
+        unit = household.establishing_unit
+    return household.version if household else 0
+
+
+def build_in_memory(plan: Plan, *, today: date) -> HouseholdFile:
+    """Execute a plan on an aggregate in memory (the same domain commands, no storage)."""
+    unit = plan.unit
+    first = plan.steps[0]
+    household = HouseholdFile.receive_application(
+        actor=actor_for(first.role, unit), today=today, **first.fields
+    )
+    for step in plan.steps[1:]:
+        method = getattr(household, usecases.COMMANDS[step.command])
+        method(actor=actor_for(step.role, household.establishing_unit), today=today, **step.fields)
+    return household
+
+
+async def build(
+    *,
+    files: FileRepository,
+    clock: Clock,
+    count: int,
+    seed: int = 2020,
+    bulk: bool = False,
+    concurrency: int = 8,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Build `count` households; returns the number of events written."""
+    planner = Planner(today=clock.today(), seed=seed)
+    plans = [planner.plan() for _ in range(count)]
+    written = 0
+    if bulk:
+        batch: list[HouseholdFile] = []
+        for plan in plans:
+            batch.append(build_in_memory(plan, today=clock.today()))
+            if len(batch) >= 500:
+                written += sum(len(h.pending_events) for h in batch)
+                await files.save_many(batch)
+                if progress:
+                    progress(len(batch))
+                batch = []
+        if batch:
+            written += sum(len(h.pending_events) for h in batch)
+            await files.save_many(batch)
+            if progress:
+                progress(len(batch))
+        return written
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(plan: Plan) -> int:
+        async with gate:
+            events = await run_plan(plan, files=files, clock=clock)
+        if progress:
+            progress(1)
+        return events
+
+    return sum(await asyncio.gather(*(one(p) for p in plans)))

@@ -1,0 +1,140 @@
+"""Test fixtures: a real PostgreSQL, and a fresh migrated database for each test that needs one.
+
+With `BANGFU_TEST_DATABASE_URL` set, tests use that server (its user needs CREATEDB); otherwise
+a private server from `pgserver` is started in a temporary folder for the session. Each test
+gets its own database cloned from a migrated template, so tests never see each other's events
+and never need to assert global counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import threading
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pgserver
+import pytest
+
+from adapters.codec import EventCodec
+from adapters.pg.migrations import migrate
+from adapters.pg.repository import PgFileRepository
+from adapters.pg.store import PostgresEventStore
+
+TEMPLATE = "bangfu_test_template"
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """A URL of the test server's maintenance database."""
+    given = os.environ.get("BANGFU_TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    folder = Path(tempfile.mkdtemp(prefix="bftest-"))
+    server = pgserver.get_server(folder / "pg", cleanup_mode="stop")
+    try:
+        yield f"postgresql://postgres@/postgres?host={folder / 'pg'}"
+    finally:
+        server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def template(server_url: str) -> str:
+    async def build() -> None:
+        admin = await asyncpg.connect(server_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
+            await admin.execute(f'CREATE DATABASE "{TEMPLATE}"')
+        finally:
+            await admin.close()
+        conn = await asyncpg.connect(_with_database(server_url, TEMPLATE))
+        try:
+            await migrate(conn)
+        finally:
+            await conn.close()
+
+    asyncio.run(build())
+    return TEMPLATE
+
+
+@pytest.fixture
+def make_database(server_url: str, template: str) -> Iterator[Callable[[], str]]:
+    """Create fresh migrated databases on demand (dropped after the test)."""
+    made: list[str] = []
+
+    async def run(sql: str) -> None:
+        admin = await asyncpg.connect(server_url)
+        try:
+            await admin.execute(sql)
+        finally:
+            await admin.close()
+
+    def create() -> str:
+        name = f"bangfu_test_{uuid.uuid4().hex[:12]}"
+        _run_sync(run(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        made.append(name)
+        return _with_database(server_url, name)
+
+    yield create
+    for name in made:
+        _run_sync(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _run_sync(coro: object) -> None:
+    """Run a coroutine to completion from sync code, even when a loop is running in this thread."""
+    error: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(coro)  # type: ignore[arg-type]
+        except BaseException as exc:  # re-raised in the caller's thread
+            error.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if error:
+        raise error[0]
+
+
+@pytest.fixture
+def database_url(make_database: Callable[[], str]) -> str:
+    return make_database()
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    created = await asyncpg.create_pool(database_url, min_size=1, max_size=24)
+    assert created is not None
+    try:
+        yield created
+    finally:
+        await created.close()
+
+
+@pytest.fixture
+def codec() -> EventCodec:
+    return EventCodec()
+
+
+@pytest.fixture
+def store(pool: asyncpg.Pool) -> PostgresEventStore:
+    return PostgresEventStore(pool)
+
+
+@pytest.fixture
+def files(store: PostgresEventStore, codec: EventCodec) -> PgFileRepository:
+    return PgFileRepository(store, codec)

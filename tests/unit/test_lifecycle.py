@@ -1,0 +1,273 @@
+"""The lifecycle (DOMAIN.md): each command only from the statuses the lifecycle allows.
+
+The expected table is written out here from DOMAIN.md rather than read from `ALLOWED_FROM`, so a
+wrong change to the domain's table fails a test instead of silently agreeing with itself.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from domain.errors import InvalidValue, WrongState
+from domain.household import ALLOWED_FROM, HouseholdFile
+from domain.values import (
+    AssistanceKind,
+    Cause,
+    Department,
+    ExitKind,
+    ExitReason,
+    FileLevel,
+    Status,
+)
+
+from .given import (
+    APPROVER,
+    LINE,
+    OTHER_BASE,
+    TODAY,
+    Command,
+    appraisal,
+    approval,
+    assistance,
+    given,
+    history,
+    homecoming,
+    then,
+    then_refused,
+    verification,
+    when,
+)
+
+S = Status
+OPEN = {S.APPLIED, S.VERIFIED, S.APPRAISED, S.APPROVED, S.SENT_BACK, S.RETURNED}
+EXITED = {S.OUT_OF_HARDSHIP, S.RELIEVED, S.CANCELLED}
+BEFORE_REVIEW = {S.APPLIED, S.VERIFIED, S.SENT_BACK, S.RETURNED}
+
+LIFECYCLE: dict[str, set[Status]] = {
+    "verify": {S.APPLIED, S.SENT_BACK, S.RETURNED},
+    "appraise": {S.VERIFIED},
+    "approve": {S.APPRAISED},
+    "send_back": {S.APPRAISED},
+    "reject": BEFORE_REVIEW | {S.APPRAISED},
+    "assist": {S.APPROVED},
+    "agree_plan": {S.APPROVED},
+    "visit": {S.APPROVED},
+    "revise": {S.APPROVED},
+    "recheck": {S.APPROVED},
+    "exit": {S.APPROVED, S.RELIEVED},  # a relieved household may later leave for good
+    "delete": set(Status) - {S.DELETED},
+    "return_": EXITED,
+    "transfer": OPEN | {S.RELIEVED},
+}
+
+# Every command, dated today and done by the district's approver (who may do anything to the
+# file), so that the status is the only thing that can refuse it.
+ANY_DAY = {"today": TODAY, "actor": APPROVER}
+VALID: dict[str, Command] = {
+    "verify": lambda f: f.verify(**verification(verified_on=TODAY, **ANY_DAY)),
+    "appraise": lambda f: f.appraise(
+        **appraisal(appraised_on=TODAY, publicity_start=TODAY, publicity_end=TODAY, **ANY_DAY)
+    ),
+    "approve": lambda f: f.approve(**approval(approved_on=TODAY, **ANY_DAY)),
+    "send_back": lambda f: f.send_back(sent_back_on=TODAY, reason="材料不全", **ANY_DAY),
+    "reject": lambda f: f.reject(rejected_on=TODAY, reason="不符合条件", **ANY_DAY),
+    "assist": lambda f: f.assist(**assistance(assisted_on=TODAY, **ANY_DAY)),
+    "agree_plan": lambda f: f.agree_plan(
+        agreed_on=TODAY,
+        helper="孙三",
+        measures=("技能培训",),
+        goals="一年内再就业",
+        deadline=TODAY,
+        signed_by_worker=True,
+        **ANY_DAY,
+    ),
+    "visit": lambda f: f.visit(visited_on=TODAY, cadre="孙三", content="季度走访", **ANY_DAY),
+    "revise": lambda f: f.revise(
+        effective_on=TODAY, reason="收入变化", annual_income=Decimal("9000"), **ANY_DAY
+    ),
+    "recheck": lambda f: f.recheck(rechecked_on=TODAY, poverty_line=LINE, **ANY_DAY),
+    "exit": lambda f: f.exit(
+        exited_on=TODAY,
+        kind=ExitKind.CANCELLED,
+        reason=ExitReason.DEATH,
+        explanation="户主病故",
+        evidence=("死亡证明",),
+        **ANY_DAY,
+    ),
+    "delete": lambda f: f.exit(
+        exited_on=TODAY,
+        kind=ExitKind.DELETED,
+        reason=ExitReason.ERRONEOUS_RECORD,
+        explanation="误录",
+        evidence=("核查记录",),
+        **ANY_DAY,
+    ),
+    "return_": lambda f: f.return_(**homecoming(returned_on=TODAY, **ANY_DAY)),
+    "transfer": lambda f: f.transfer(
+        transferred_on=TODAY, to_unit=OTHER_BASE, reason="调换工作单位", **ANY_DAY
+    ),
+}
+RECORDS: dict[str, type[HouseholdFile.Event]] = {
+    "verify": HouseholdFile.Verified,
+    "appraise": HouseholdFile.Appraised,
+    "approve": HouseholdFile.Approved,
+    "send_back": HouseholdFile.SentBack,
+    "reject": HouseholdFile.Rejected,
+    "assist": HouseholdFile.Assisted,
+    "agree_plan": HouseholdFile.PlanAgreed,
+    "visit": HouseholdFile.Visited,
+    "revise": HouseholdFile.Revised,
+    "recheck": HouseholdFile.Rechecked,
+    "exit": HouseholdFile.Exited,
+    "delete": HouseholdFile.Exited,
+    "return_": HouseholdFile.Returned,
+    "transfer": HouseholdFile.Transferred,
+}
+
+REFUSED = [(c, s) for c, allowed in LIFECYCLE.items() for s in Status if s not in allowed]
+ACCEPTED = [(c, s) for c, allowed in LIFECYCLE.items() for s in Status if s in allowed]
+
+
+class TestTheLifecycleTable:
+    def test_matches_the_documented_lifecycle(self):
+        assert {c: set(s) for c, s in ALLOWED_FROM.items()} == LIFECYCLE
+
+
+class TestEveryCommand:
+    @pytest.mark.parametrize(("command", "status"), REFUSED)
+    def test_is_refused_from_a_status_the_lifecycle_does_not_allow(self, command, status):
+        file = given(*history(status))
+
+        outcome = when(file, VALID[command])
+
+        then_refused(outcome, WrongState, status=status.value)
+
+    @pytest.mark.parametrize(("command", "status"), ACCEPTED)
+    def test_is_recorded_from_every_status_the_lifecycle_allows(self, command, status):
+        file = given(*history(status))
+
+        outcome = when(file, VALID[command])
+
+        then(outcome, RECORDS[command])
+
+
+class TestADeletedFile:
+    @pytest.mark.parametrize("command", sorted(VALID))
+    def test_refuses_every_command(self, command):
+        file = given(*history(S.DELETED))
+
+        outcome = when(file, VALID[command])
+
+        then_refused(outcome, WrongState)
+
+
+class TestARelievedFile:
+    def test_cannot_be_relieved_again(self):
+        file = given(*history(S.RELIEVED))
+
+        outcome = when(
+            file,
+            lambda f: f.exit(
+                exited_on=TODAY,
+                kind=ExitKind.RELIEVED,
+                reason=ExitReason.SAFETY_NET,
+                explanation="纳入低保",
+                evidence=("低保证",),
+                **ANY_DAY,
+            ),
+        )
+
+        then_refused(outcome, WrongState)
+
+
+class TestReturn:
+    @pytest.mark.parametrize("status", sorted(EXITED))
+    def test_reopens_an_exited_file_as_returned(self, status):
+        file = given(*history(status))
+
+        outcome = when(file, VALID["return_"])
+
+        assert outcome.file is not None
+        assert outcome.file.status is S.RETURNED
+
+    @pytest.mark.parametrize("status", sorted(set(Status) - EXITED))
+    def test_is_refused_unless_the_file_has_exited(self, status):
+        file = given(*history(status))
+
+        outcome = when(file, VALID["return_"])
+
+        then_refused(outcome, WrongState, command="return")
+
+    def test_records_the_cause_and_reason(self):
+        file = given(*history(S.OUT_OF_HARDSHIP))
+
+        outcome = when(file, VALID["return_"])
+
+        then(
+            outcome,
+            HouseholdFile.Returned,
+            cause=Cause.UNEMPLOYMENT,
+            reason="再次失业",
+            returned_on=TODAY,
+        )
+
+    def test_is_not_dated_before_the_exit(self):
+        file = given(*history(S.OUT_OF_HARDSHIP))
+
+        outcome = when(file, lambda f: f.return_(**homecoming(returned_on=date(2026, 6, 29))))
+
+        then_refused(outcome, InvalidValue, field="returned_on")
+
+
+class TestAReturnedFile:
+    def test_cannot_be_assisted_before_it_is_approved_again(self):
+        file = given(*history(S.RETURNED))
+
+        outcome = when(file, VALID["assist"])
+
+        then_refused(outcome, WrongState, status="returned")
+
+    def test_cannot_be_approved_without_a_new_investigation(self):
+        file = given(*history(S.RETURNED))
+
+        outcome = when(file, VALID["approve"])
+
+        then_refused(outcome, WrongState)
+
+    def test_cannot_be_appraised_without_a_new_investigation(self):
+        file = given(*history(S.RETURNED))
+
+        outcome = when(file, VALID["appraise"])
+
+        then_refused(outcome, WrongState)
+
+    def test_is_assisted_again_after_verification_appraisal_and_approval(self):
+        file = given(*history(S.RETURNED))
+        for step in ("verify", "appraise", "approve"):
+            when(file, VALID[step])
+
+        outcome = when(file, VALID["assist"])
+
+        then(
+            outcome,
+            HouseholdFile.Assisted,
+            kind=AssistanceKind.LIVING_AID,
+            department=Department.UNION,
+        )
+
+    def test_counts_the_return(self):
+        file = given(*history(S.RETURNED))
+
+        assert file.returns == 1
+
+    def test_is_approved_again_with_its_new_date(self):
+        file = given(*history(S.RETURNED))
+        for step in ("verify", "appraise"):
+            when(file, VALID[step])
+
+        outcome = when(file, VALID["approve"])
+
+        then(outcome, HouseholdFile.Approved, approved_on=TODAY, file_level=FileLevel.DISTRICT)
