@@ -95,24 +95,13 @@ async def cmd_verify(rt: Runtime, args: argparse.Namespace) -> int:
 async def _replay_all(rt: Runtime) -> list[HouseholdFile]:
     households: list[HouseholdFile] = []
     current: list[StoredEvent] = []
-    async with rt.pool.acquire() as conn, conn.transaction(readonly=True):
-        query = (
-            "SELECT position, xid::text::bigint, stream_id, version, type, payload,"
-            " recorded_at, unit, hash FROM events WHERE type LIKE 'household.%'"
-            " ORDER BY stream_id, version"
-        )
-        async for row in conn.cursor(query, prefetch=5000):
-            event = StoredEvent(*row)
-            if current and current[0].stream_id != event.stream_id:
-                household = replay(rt.codec, current)
-                if household is not None:
-                    households.append(household)
-                current = []
-            current.append(event)
+    async for event in rt.store.scan(type_prefix="household."):
+        if current and current[0].stream_id != event.stream_id:
+            households.append(replay(rt.codec, current))  # type: ignore[arg-type]
+            current = []
+        current.append(event)
     if current:
-        household = replay(rt.codec, current)
-        if household is not None:
-            households.append(household)
+        households.append(replay(rt.codec, current))  # type: ignore[arg-type]
     return households
 
 

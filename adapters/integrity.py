@@ -1,9 +1,9 @@
 """The per-stream hash chain (DESIGN.md decision 4).
 
-hash(n) = SHA-256(hash(n-1) ‖ stream id ‖ version ‖ type ‖ recorded time ‖ unit ‖ payload), with
-hash(0) = 32 zero bytes. Every field is framed (fixed width or length-prefixed), so no two
-different events give the same input. The payload is hashed as stored, byte for byte: verifying
-never depends on re-encoding.
+hash(n) = SHA-256(hash(n-1) ‖ stream id ‖ version ‖ type ‖ recorded time ‖ unit ‖ refers-to ‖
+payload), with hash(0) = 32 zero bytes. Every field is framed (fixed width or length-prefixed),
+so no two different events give the same input. The payload is hashed as stored, byte for byte:
+verifying never depends on re-encoding.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ def event_hash(
     recorded_at: datetime,
     unit: str | None,
     payload: bytes,
+    refers_to: UUID | None = None,
 ) -> bytes:
     h = hashlib.sha256(previous)
     h.update(stream_id.bytes)
@@ -38,5 +39,6 @@ def event_hash(
         h.update(len(raw).to_bytes(4, "big"))
         h.update(raw)
     h.update(_micros(recorded_at).to_bytes(8, "big", signed=True))
+    h.update(b"\x00" if refers_to is None else b"\x01" + refers_to.bytes)
     h.update(payload)
     return h.digest()

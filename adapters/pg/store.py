@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
@@ -70,6 +70,7 @@ class NewEvent:
     recorded_at: datetime
     unit: str | None
     hash: bytes
+    refers_to: UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,7 @@ class StoredEvent:
     recorded_at: datetime
     unit: str | None
     hash: bytes
+    refers_to: UUID | None
 
     @property
     def cursor(self) -> Cursor:
@@ -124,6 +126,7 @@ def chain(
     payload: bytes,
     recorded_at: datetime,
     unit: str | None,
+    refers_to: UUID | None = None,
 ) -> NewEvent:
     """Build the next event of a stream, hashed onto `previous`."""
     return NewEvent(
@@ -133,7 +136,8 @@ def chain(
         payload,
         recorded_at,
         unit,
-        event_hash(previous, stream_id, version, type_name, recorded_at, unit, payload),
+        event_hash(previous, stream_id, version, type_name, recorded_at, unit, payload, refers_to),
+        refers_to,
     )
 
 
@@ -145,16 +149,18 @@ WITH heads AS (
     FROM heads h JOIN events e
       ON e.stream_id = h.stream_id AND e.version = h.version AND e.hash = h.hash
 )
-INSERT INTO events (stream_id, version, type, payload, recorded_at, unit, hash)
-SELECT n.stream_id, n.version, n.type, n.payload, n.recorded_at, n.unit, n.hash
+INSERT INTO events (stream_id, version, type, payload, recorded_at, unit, hash, refers_to)
+SELECT n.stream_id, n.version, n.type, n.payload, n.recorded_at, n.unit, n.hash, n.refers_to
 FROM unnest($1::uuid[], $2::int[], $3::text[], $4::bytea[], $5::timestamptz[], $6::text[],
-            $7::bytea[]) AS n(stream_id, version, type, payload, recorded_at, unit, hash),
+            $7::bytea[], $11::uuid[])
+       AS n(stream_id, version, type, payload, recorded_at, unit, hash, refers_to),
      intact
 WHERE intact.ok
 """
 
 _COLUMNS = (
-    "position, xid::text::bigint AS xid, stream_id, version, type, payload, recorded_at, unit, hash"
+    "position, xid::text::bigint AS xid, stream_id, version, type, payload, recorded_at, unit,"
+    " hash, refers_to"
 )
 
 # Commit-safe order (docs/decisions/0003-commit-safe-log.md): only rows of transactions below the
@@ -206,6 +212,7 @@ class PostgresEventStore:
             [h.stream_id for h in heads],
             [h.version for h in heads],
             [h.hash for h in heads],
+            [e.refers_to for e in events],
         )
         try:
             if conn is None:
@@ -255,9 +262,27 @@ class PostgresEventStore:
         try:
             await conn.copy_records_to_table(
                 "events",
-                columns=("stream_id", "version", "type", "payload", "recorded_at", "unit", "hash"),
+                columns=(
+                    "stream_id",
+                    "version",
+                    "type",
+                    "payload",
+                    "recorded_at",
+                    "unit",
+                    "hash",
+                    "refers_to",
+                ),
                 records=[
-                    (e.stream_id, e.version, e.type, e.payload, e.recorded_at, e.unit, e.hash)
+                    (
+                        e.stream_id,
+                        e.version,
+                        e.type,
+                        e.payload,
+                        e.recorded_at,
+                        e.unit,
+                        e.hash,
+                        e.refers_to,
+                    )
                     for e in events
                 ],
             )
@@ -282,6 +307,16 @@ class PostgresEventStore:
         )
         runner = conn if conn is not None else self.pool
         return [_stored(r) for r in await runner.fetch(sql, stream_id, up_to_version, as_of)]
+
+    async def scan(self, *, type_prefix: str = "", batch: int = 5000) -> AsyncIterator[StoredEvent]:
+        """Every event (of types starting with `type_prefix`) in stream-then-version order."""
+        async with self.pool.acquire() as conn, conn.transaction(readonly=True):
+            query = (
+                f"SELECT {_COLUMNS} FROM events WHERE type LIKE $1 || '%'"  # noqa: S608 — constants
+                " ORDER BY stream_id, version"
+            )
+            async for row in conn.cursor(query, type_prefix, prefetch=batch):
+                yield _stored(row)
 
     async def stream_version(self, stream_id: UUID) -> int:
         """The current version of a stream (0 when it does not exist)."""
@@ -361,12 +396,12 @@ class PostgresEventStore:
             current: UUID | None = None
             previous, expected, broken = GENESIS, 1, False
             query = (
-                "SELECT stream_id, version, type, payload, recorded_at, unit, hash"
+                "SELECT stream_id, version, type, payload, recorded_at, unit, hash, refers_to"
                 " FROM events ORDER BY stream_id, version"
             )
             done = 0
             async for row in conn.cursor(query, prefetch=batch):
-                stream_id, version, type_name, payload, recorded_at, unit, stored = row
+                stream_id, version, type_name, payload, recorded_at, unit, stored, refers = row
                 if stream_id != current:
                     current, previous, expected, broken = stream_id, GENESIS, 1, False
                     report.streams += 1
@@ -385,7 +420,7 @@ class PostgresEventStore:
                     broken = True
                     continue
                 computed = event_hash(
-                    previous, stream_id, version, type_name, recorded_at, unit, payload
+                    previous, stream_id, version, type_name, recorded_at, unit, payload, refers
                 )
                 if computed != bytes(stored):
                     report.broken.append(

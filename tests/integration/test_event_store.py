@@ -389,6 +389,7 @@ class TestHashChain:
             ("type", "type = 'household.visited'"),
             ("recorded_at", "recorded_at = recorded_at + interval '1 day'"),
             ("unit", "unit = '130306002'"),
+            ("refers_to", "refers_to = gen_random_uuid()"),
         ],
     )
     async def test_an_altered_event_is_named_as_the_first_broken_link(
