@@ -19,9 +19,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv and install bangfu with its development tools
 
-run: install  ## embedded PostgreSQL + demo province (if empty) + a summary of what is stored
+run: install  ## embedded PostgreSQL + demo province (if empty) + the API on 127.0.0.1:8000
 	$(BIN)/bangfu demo --files 300 --if-empty
-	$(BIN)/bangfu summary
+	$(BIN)/bangfu serve --host 127.0.0.1 --port 8000
 
 lint: install  ## ruff, and the layer contracts (import-linter)
 	$(BIN)/ruff check .

@@ -1,5 +1,7 @@
 """The `bangfu` command line.
 
+    bangfu serve [--host H] [--port P]                          the HTTP API (docs at /schema)
+    bangfu token --unit CODE --role ROLE [--user U] [--ttl 8h]  mint a bearer token
     bangfu demo [--files N] [--seed S] [--if-empty] [--bulk]   build a realistic demo province
     bangfu verify                                               check every hash chain
     bangfu summary                                              what is stored, by status
@@ -17,6 +19,7 @@ import asyncio
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from datetime import timedelta
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -24,12 +27,16 @@ from rich.table import Table
 
 from adapters import demo
 from adapters.bootstrap import Runtime, runtime
+from adapters.http.app import asgi
+from adapters.http.auth import Tokens, load_secret
 from adapters.logging import configure
 from adapters.pg.repository import replay
 from adapters.pg.store import StoredEvent
+from adapters.pg.units import PgUnitDirectory
 from adapters.settings import Settings
+from domain.errors import DomainError
 from domain.household import HouseholdFile
-from domain.values import Status, label
+from domain.values import Role, Status, label
 
 console = Console(stderr=False)
 
@@ -54,6 +61,7 @@ async def _count_files(rt: Runtime) -> int:
 
 
 async def cmd_demo(rt: Runtime, args: argparse.Namespace) -> int:
+    await PgUnitDirectory(rt.pool).load(demo.units())
     if args.if_empty and await _count_files(rt):
         console.print("演示数据已存在，跳过生成 (demo data already present; skipped)")
         return 0
@@ -142,6 +150,57 @@ async def cmd_migrate(rt: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
+DEMO_TOKENS = (
+    ("基层工会经办人 base-level clerk", "130306001", Role.CLERK, "clerk-li"),
+    ("区总工会审核人 district approver", "130306", Role.APPROVER, "approver-wang"),
+    ("省总工会抽查员 province inspector", "13", Role.INSPECTOR, "inspector-zhao"),
+)
+
+
+def _ttl(text: str) -> timedelta:
+    units = {"m": 60, "h": 3600, "d": 86400}
+    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit():
+        raise argparse.ArgumentTypeError("a lifetime such as 30m, 8h or 7d")
+    return timedelta(seconds=int(text[:-1]) * units[text[-1]])
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    tokens = Tokens(load_secret(settings.secret, settings.data_dir))
+    try:
+        token = tokens.mint(
+            user=args.user or f"{args.role}-{args.unit}",
+            unit=args.unit,
+            role=Role(args.role),
+            ttl=args.ttl,
+        )
+    except DomainError as error:
+        console.print(f"[red]error:[/red] {error.message}")
+        return 2
+    print(token)
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn  # noqa: PLC0415 — only the server needs it
+
+    tokens = Tokens(load_secret(settings.secret, settings.data_dir))
+    base = f"http://{args.host}:{args.port}"
+    print(f"bangfu API 文档 docs: {base}/schema  (OpenAPI: {base}/schema/openapi.json)")
+    for title, unit, role, user in DEMO_TOKENS:
+        token = tokens.mint(user=user, unit=unit, role=role, ttl=timedelta(hours=12))
+        print(f"{title} ({unit}, {role.value}):\n  Authorization: Bearer {token}")
+    config = uvicorn.Config(
+        asgi(settings),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+    )
+    uvicorn.Server(config).run()
+    return 0
+
+
 COMMANDS = {"demo": cmd_demo, "verify": cmd_verify, "summary": cmd_summary, "migrate": cmd_migrate}
 
 
@@ -162,6 +221,14 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("verify", help="check every stream's hash chain; exit 1 on a broken link")
     sub.add_parser("summary", help="files by status and category")
     sub.add_parser("migrate", help="apply schema migrations")
+    s = sub.add_parser("serve", help="run the HTTP API")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    t = sub.add_parser("token", help="mint a bearer token for the API")
+    t.add_argument("--unit", required=True, help="unit code, e.g. 130306001")
+    t.add_argument("--role", required=True, choices=[r.value for r in Role])
+    t.add_argument("--user", help="user name (default: role-unit)")
+    t.add_argument("--ttl", type=_ttl, default=timedelta(hours=8), help="lifetime: 30m, 8h, 7d")
     return top
 
 
@@ -177,6 +244,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return await COMMANDS[args.command](rt, args)
 
     try:
+        if args.command == "token":
+            return cmd_token(settings, args)
+        if args.command == "serve":
+            return cmd_serve(settings, args)
         return asyncio.run(run())
     except RuntimeError as error:  # configuration problems, e.g. a data folder path too long
         console.print(f"[red]error:[/red] {error}")

@@ -435,7 +435,7 @@ class Planner:
                     (
                         approved + timedelta(days=quarter),
                         Step(
-                            "visit",
+                            "visits",
                             Role.CLERK,
                             {
                                 "cadre": self._name(),
@@ -450,7 +450,7 @@ class Planner:
             dated.append(
                 (
                     approved + timedelta(days=year),
-                    Step("recheck", Role.CLERK, {"poverty_line": line}),
+                    Step("rechecks", Role.CLERK, {"poverty_line": line}),
                 )
             )
         if rng.random() < 0.1:
@@ -458,7 +458,7 @@ class Planner:
                 (
                     approved + timedelta(days=rng.randrange(1, horizon + 1)),
                     Step(
-                        "revision",
+                        "revisions",
                         Role.CLERK,
                         {"reason": "家庭成员就业情况变化", "materials": (Material.INCOME_PROOF,)},
                     ),
@@ -489,9 +489,9 @@ class Planner:
         name = {
             "plan": "agreed_on",
             "assistance": "assisted_on",
-            "visit": "visited_on",
-            "recheck": "rechecked_on",
-            "revision": "effective_on",
+            "visits": "visited_on",
+            "rechecks": "rechecked_on",
+            "revisions": "effective_on",
         }[step.command]
         fields = dict(step.fields)
         fields[name] = day

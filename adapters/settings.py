@@ -13,6 +13,7 @@ class Settings:
     data_dir: Path  # BANGFU_DATA_DIR: the embedded database and generated secrets live here
     log_json: bool | None  # BANGFU_LOG_JSON: force JSON logs on or off (default: when not a tty)
     pool_size: int = 20
+    secret: str | None = None  # BANGFU_SECRET: token signing key; else generated in data_dir
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -23,4 +24,5 @@ class Settings:
             data_dir=Path(env.get("BANGFU_DATA_DIR") or ".bangfu").resolve(),
             log_json=None if json_flag is None else json_flag.lower() in {"1", "true", "yes"},
             pool_size=int(env.get("BANGFU_POOL_SIZE") or 20),
+            secret=env.get("BANGFU_SECRET") or None,
         )

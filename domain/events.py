@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from eventsourcing.domain import Aggregate
 
+from domain.disclosure import Disclosure
 from domain.household import HouseholdFile
 
 EVENT_NAMES: dict[str, type[Aggregate.Event]] = {
@@ -26,10 +27,14 @@ EVENT_NAMES: dict[str, type[Aggregate.Event]] = {
     "household.exited": HouseholdFile.Exited,
     "household.returned": HouseholdFile.Returned,
     "household.transferred": HouseholdFile.Transferred,
+    "access.unmasked": Disclosure.Recorded,
 }
 
 # Old stored names that still decode into today's classes: {"old.name": "current.name"}.
 ALIASES: dict[str, str] = {}
 
 # The aggregate class each created-event builds (stored without its module path).
-CREATES: dict[type[Aggregate.Event], type[Aggregate]] = {HouseholdFile.Applied: HouseholdFile}
+CREATES: dict[type[Aggregate.Event], type[Aggregate]] = {
+    HouseholdFile.Applied: HouseholdFile,
+    Disclosure.Recorded: Disclosure,
+}

@@ -765,12 +765,17 @@ class HouseholdFile(Aggregate):
         """不予建档: screened out (by the base-level union before review, or at review)."""
         at_review = self.status is Status.APPRAISED
         self._require("reject", actor, Act.REJECT_AT_REVIEW if at_review else Act.REJECT)
+        latest, latest_name = self.opened_on, "申请日期"
+        if self.status is Status.VERIFIED and self.verified_on is not None:
+            latest, latest_name = self.verified_on, "入户调查日期"
+        if at_review and self.appraised_on is not None:
+            latest, latest_name = self.appraised_on, "评议日期"
         on = business_date(
             rejected_on,
             today=today,
             field="rejected_on",
-            not_before=self.opened_on,
-            not_before_field="申请日期",
+            not_before=latest,
+            not_before_field=latest_name,
         )
         self._rejected(actor=actor, rejected_on=on, reason=_text(reason, "reason"))
 
@@ -1101,6 +1106,8 @@ class HouseholdFile(Aggregate):
                 raise WrongState("exit", self.status.value, (Status.APPROVED.value,))
             assert self.approved_on is not None  # noqa: S101 — approved or relieved
             floor, floor_name = self.approved_on, "审批日期"
+            if self.status is Status.RELIEVED and self.exited_on is not None:
+                floor, floor_name = self.exited_on, "解困日期"
         on = business_date(
             exited_on, today=today, field="exited_on", not_before=floor, not_before_field=floor_name
         )

@@ -72,7 +72,7 @@ def parse_id_number(
         raise InvalidIdNumber(field, "an ID number must be text", zh="身份证号码须为文本")
     value = normalise(raw)
     if len(value) == 15 and allow_legacy:
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):
             raise InvalidIdNumber(
                 field, "a 15-digit ID number has digits only", zh="15位身份证号码只能包含数字"
             )
@@ -84,7 +84,7 @@ def parse_id_number(
             f"must have 18 characters, has {len(value)}",
             zh=f"身份证号码应为18位，实为{len(value)}位",
         )
-    if not value[:17].isdigit() or value[17] not in "0123456789X":
+    if not (value[:17].isascii() and value[:17].isdigit()) or value[17] not in "0123456789X":
         raise InvalidIdNumber(
             field,
             "only digits, with X allowed as the last character",

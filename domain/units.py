@@ -34,7 +34,7 @@ class UnitCode:
                 f"a unit code has 2, 4, 6 or 9-12 digits: {v!r}",
                 zh="单位代码应为2、4、6位（省、市、区县）或9至12位（基层工会）",
             )
-        if (len(v) >= 4 and v[2:4] == "00") or (len(v) >= 6 and v[4:6] == "00"):
+        if v[:2] == "00" or (len(v) >= 4 and v[2:4] == "00") or (len(v) >= 6 and v[4:6] == "00"):
             raise InvalidValue(
                 "unit",
                 f"{v!r} is not a region code below its parent",
@@ -69,7 +69,14 @@ class UnitCode:
         )
 
     def is_within(self, other: UnitCode) -> bool:
-        """True when this unit is `other` or lies below it."""
+        """True when this unit is `other` or lies below it.
+
+        Province, city and district codes have fixed lengths (2, 4, 6), so below them a prefix
+        test is exact; a base-level union has no units below it, and its code may be a prefix of
+        a sibling's ("130306001" of "1303060011"), so for it only equality counts.
+        """
+        if other.level is Level.BASE:
+            return self.value == other.value
         return self.value.startswith(other.value)
 
     @property
@@ -79,6 +86,14 @@ class UnitCode:
 
     def __str__(self) -> str:
         return self.value
+
+
+def subtree_sql(column: str, parameter: str) -> str:
+    """A SQL condition: `column` holds a unit within the unit code bound to `parameter`."""
+    return (
+        f"(CASE WHEN length({parameter}) >= {BASE_LENGTHS.start} THEN {column} = {parameter}"
+        f" ELSE {column} LIKE {parameter} || '%' END)"
+    )
 
 
 def unit(value: str) -> UnitCode:

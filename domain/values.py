@@ -7,7 +7,7 @@ alias). `label(x)` gives the Chinese label a clerk reads.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import NewType
@@ -272,6 +272,7 @@ class Actor:
 
 
 _CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("1000000000000")  # a trillion yuan: far beyond any household's figures
 
 
 def money(value: object, field: str = "amount") -> Decimal:
@@ -294,7 +295,9 @@ def money(value: object, field: str = "amount") -> Decimal:
         raise InvalidValue(field, "amount must be finite", zh="金额须为有限数")
     if amount < 0:
         raise InvalidValue(field, "amount must not be negative", zh="金额不能为负数")
-    return amount.quantize(_CENT, rounding=ROUND_HALF_UP)
+    if amount > MAX_AMOUNT:
+        raise InvalidValue(field, f"amount above {MAX_AMOUNT} yuan", zh="金额过大")
+    return amount.quantize(_CENT, rounding=ROUND_HALF_UP) + 0  # + 0 turns -0.00 into 0.00
 
 
 def business_date(
@@ -308,6 +311,8 @@ def business_date(
     """Check a business date: explicit, not in the future, and not before an earlier step."""
     if not isinstance(value, date):
         raise InvalidValue(field, "a date is required", zh="须填写日期")
+    if isinstance(value, datetime):
+        raise InvalidValue(field, "a date without a time is required", zh="须填写日期（不含时间）")
     if value > today:
         raise InvalidValue(field, f"{value.isoformat()} is in the future", zh="日期不能晚于今天")
     if not_before is not None and value < not_before:

@@ -15,17 +15,27 @@ import tempfile
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import httpx
 import pgserver
 import pytest
+import uvicorn
 
+from adapters import demo
 from adapters.codec import EventCodec
+from adapters.http.app import asgi
+from adapters.http.auth import Tokens
 from adapters.pg.migrations import migrate
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
+from adapters.pg.units import PgUnitDirectory
+from adapters.settings import Settings
+from domain.values import Role
 
 TEMPLATE = "bangfu_test_template"
 
@@ -138,3 +148,48 @@ def store(pool: asyncpg.Pool) -> PostgresEventStore:
 @pytest.fixture
 def files(store: PostgresEventStore, codec: EventCodec) -> PgFileRepository:
     return PgFileRepository(store, codec)
+
+
+# ------------------------------------------------------------------------------ HTTP
+
+
+SECRET = "test-secret-" + "x" * 40
+
+
+class Api:
+    """An HTTP client for the real app, with tokens for any unit and role."""
+
+    def __init__(self, client: Any, tokens: Any) -> None:
+        self.client = client
+        self.tokens = tokens
+
+    def auth(self, unit: str, role: str, user: str | None = None, **headers: str) -> dict[str, str]:
+        token = self.tokens.mint(
+            user=user or f"{role}-{unit}", unit=unit, role=Role(role), ttl=timedelta(hours=1)
+        )
+        return {"Authorization": f"Bearer {token}", **headers}
+
+
+@pytest.fixture
+async def api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
+    """The real app served by uvicorn on a free loopback port, on this test's event loop."""
+    settings = Settings(database_url=database_url, data_dir=tmp_path, log_json=True, secret=SECRET)
+    units_pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
+    assert units_pool is not None
+    await PgUnitDirectory(units_pool).load(demo.units())
+    await units_pool.close()
+    server = uvicorn.Server(
+        uvicorn.Config(asgi(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            serving.result()
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            yield Api(client, Tokens(SECRET))
+    finally:
+        server.should_exit = True
+        await serving

@@ -6,11 +6,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from uuid import UUID
 
+import asyncpg
 from eventsourcing.domain import Aggregate
 
 from adapters.codec import EventCodec
 from adapters.integrity import GENESIS
 from adapters.pg.store import NewEvent, PostgresEventStore, StoredEvent, StreamHead, chain
+from domain.disclosure import Disclosure
 from domain.errors import NotFound
 from domain.household import HouseholdFile
 
@@ -41,17 +43,50 @@ def replay(codec: EventCodec, rows: Iterable[StoredEvent]) -> HouseholdFile | No
     return household
 
 
+def _placement(
+    aggregate: Aggregate, pending: Sequence[Aggregate.Event]
+) -> tuple[list[str | None], UUID | None]:
+    """The unit each event is filed under, and the file an act of another stream refers to."""
+    if isinstance(aggregate, Disclosure):
+        return [aggregate.actor.unit] * len(pending), aggregate.file_id
+    if isinstance(aggregate, HouseholdFile):
+        # the unit each event leaves the file in: walk back from the current unit
+        units: list[str | None] = []
+        current = aggregate.establishing_unit
+        for event in reversed(pending):
+            units.append(current)
+            if isinstance(event, HouseholdFile.Transferred):
+                current = event.from_unit
+        units.reverse()
+        return units, None
+    return [None] * len(pending), None
+
+
 class PgFileRepository:
-    def __init__(self, store: PostgresEventStore, codec: EventCodec) -> None:
+    """Household files (and the acts that refer to them) stored as events.
+
+    Bound to a connection (`bound(conn)`), every read and append joins that connection's
+    transaction — how an HTTP request stores its events and its idempotency record atomically.
+    """
+
+    def __init__(
+        self, store: PostgresEventStore, codec: EventCodec, conn: asyncpg.Connection | None = None
+    ) -> None:
         self.store = store
         self.codec = codec
+        self.conn = conn
+
+    def bound(self, conn: asyncpg.Connection) -> PgFileRepository:
+        return PgFileRepository(self.store, self.codec, conn)
 
     async def get(
         self, file_id: UUID, *, version: int | None = None, as_of: datetime | None = None
     ) -> HouseholdFile:
-        rows = await self.store.read_stream(file_id, up_to_version=version, as_of=as_of)
+        rows = await self.store.read_stream(
+            file_id, up_to_version=version, as_of=as_of, conn=self.conn
+        )
         household = replay(self.codec, rows)
-        if household is None:
+        if not isinstance(household, HouseholdFile):
             raise NotFound(
                 f"no household file {file_id}"
                 + (" at that point" if version is not None or as_of else ""),
@@ -60,52 +95,53 @@ class PgFileRepository:
         return household
 
     def prepare(
-        self, files: Iterable[HouseholdFile]
-    ) -> tuple[list[NewEvent], list[StreamHead], list[tuple[HouseholdFile, bytes]]]:
-        """Turn the files' pending events into hash-chained rows and the heads they rest on."""
+        self, aggregates: Iterable[Aggregate]
+    ) -> tuple[list[NewEvent], list[StreamHead], list[tuple[Aggregate, bytes]]]:
+        """Turn pending events into hash-chained rows and the stream heads they rest on."""
         rows: list[NewEvent] = []
         heads: list[StreamHead] = []
-        new_heads: list[tuple[HouseholdFile, bytes]] = []
-        for household in files:
-            pending = household.collect_events()
+        new_heads: list[tuple[Aggregate, bytes]] = []
+        for aggregate in aggregates:
+            pending = aggregate.collect_events()
             if not pending:
                 continue
-            previous = chain_head(household)
+            previous = chain_head(aggregate)
             expected = pending[0].originator_version - 1
             if expected > 0:
-                heads.append(StreamHead(household.id, expected, previous))
-            # the unit each event leaves the file in: walk back from the current unit
-            units: list[str] = []
-            current = household.establishing_unit
-            for event in reversed(pending):
-                units.append(current)
-                if isinstance(event, HouseholdFile.Transferred):
-                    current = event.from_unit
-            units.reverse()
+                heads.append(StreamHead(aggregate.id, expected, previous))
+            units, refers_to = _placement(aggregate, pending)
             for event, unit in zip(pending, units, strict=True):
                 name, payload = self.codec.encode(event)
                 row = chain(
                     previous,
-                    household.id,
+                    aggregate.id,
                     event.originator_version,
                     name,
                     payload,
                     event.timestamp,
                     unit,
+                    refers_to,
                 )
                 rows.append(row)
                 previous = row.hash
-            new_heads.append((household, previous))
+            new_heads.append((aggregate, previous))
         return rows, heads, new_heads
+
+    async def record(self, *acts: Aggregate) -> None:
+        """Store new acts of other streams (disclosures) — the same path as `save`."""
+        rows, heads, new_heads = self.prepare(acts)
+        await self.store.append(rows, heads, conn=self.conn)
+        for aggregate, head in new_heads:
+            setattr(aggregate, _CHAIN_HEAD, head)
 
     async def save(self, *files: HouseholdFile) -> None:
         rows, heads, new_heads = self.prepare(files)
-        await self.store.append(rows, heads)
+        await self.store.append(rows, heads, conn=self.conn)
         for household, head in new_heads:
             setattr(household, _CHAIN_HEAD, head)
 
     async def save_many(self, files: Sequence[HouseholdFile]) -> None:
         rows, heads, new_heads = self.prepare(files)
-        await self.store.append_bulk(rows, heads)
+        await self.store.append_bulk(rows, heads, conn=self.conn)
         for household, head in new_heads:
             setattr(household, _CHAIN_HEAD, head)

@@ -318,6 +318,18 @@ class PostgresEventStore:
             async for row in conn.cursor(query, type_prefix, prefetch=batch):
                 yield _stored(row)
 
+    async def read_referring(
+        self, file_id: UUID, *, conn: asyncpg.Connection | None = None
+    ) -> list[StoredEvent]:
+        """Events of other streams that refer to a file (disclosures, spot-check findings …)."""
+        runner = conn if conn is not None else self.pool
+        rows = await runner.fetch(
+            f"SELECT {_COLUMNS} FROM events WHERE refers_to = $1"  # noqa: S608 — constants only
+            " ORDER BY recorded_at, position",
+            file_id,
+        )
+        return [_stored(r) for r in rows]
+
     async def stream_version(self, stream_id: UUID) -> int:
         """The current version of a stream (0 when it does not exist)."""
         value = await self.pool.fetchval(

@@ -347,39 +347,36 @@ def when(file: HouseholdFile | None, command: Command) -> Outcome:
 
 def then(outcome: Outcome, event_type: type[Event], **fields: Any) -> Event:
     """Assert the command recorded exactly one `event_type` whose named fields are as given."""
-    if outcome.error is not None:
-        raise AssertionError(
-            f"expected {event_type.__name__}, the command was refused: {outcome.error}"
-        )
+    assert outcome.error is None, (
+        f"expected {event_type.__name__}, the command was refused: {outcome.error}"
+    )
     names = [type(e).__name__ for e in outcome.events]
-    if len(outcome.events) != 1 or type(outcome.events[0]) is not event_type:
-        raise AssertionError(f"expected one {event_type.__name__}, recorded {names}")
-    event = outcome.events[0]
+    assert names == [event_type.__name__], f"expected one {event_type.__name__}, recorded {names}"
+    (event,) = outcome.events
+    assert type(event) is event_type, f"{type(event)!r} is not {event_type!r}"
     for name, expected in fields.items():
-        if not hasattr(event, name):
-            raise AssertionError(f"{event_type.__name__} has no field {name!r}")
+        assert hasattr(event, name), f"{event_type.__name__} has no field {name!r}"
         actual = getattr(event, name)
         # Types too: StrEnum members of different enumerations with one value compare equal.
-        if type(actual) is not type(expected) or actual != expected:
-            raise AssertionError(f"{event_type.__name__}.{name}: {actual!r} != {expected!r}")
+        message = f"{event_type.__name__}.{name}: {actual!r} != {expected!r}"
+        assert type(actual) is type(expected), message
+        assert actual == expected, message
     return event
 
 
 def then_refused(outcome: Outcome, error_type: type[DomainError], **attributes: Any) -> DomainError:
     """Assert the command was refused with `error_type` (attributes as given), recording nothing."""
-    if outcome.error is None:
-        names = [type(e).__name__ for e in outcome.events]
-        raise AssertionError(f"expected {error_type.__name__}, the command recorded {names}")
-    if not isinstance(outcome.error, error_type):
-        raise AssertionError(
-            f"expected {error_type.__name__}, got {outcome.error!r}: {outcome.error}"
-        )
+    names = [type(e).__name__ for e in outcome.events]
+    assert outcome.error is not None, (
+        f"expected {error_type.__name__}, the command recorded {names}"
+    )
+    assert isinstance(outcome.error, error_type), (
+        f"expected {error_type.__name__}, got {outcome.error!r}: {outcome.error}"
+    )
     for name, expected in attributes.items():
         actual = getattr(outcome.error, name, None)
-        if actual != expected:
-            raise AssertionError(
-                f"{error_type.__name__}.{name}: {actual!r} != {expected!r} ({outcome.error})"
-            )
-    if not outcome.unchanged:
-        raise AssertionError(f"the refused command changed the file: {outcome.error}")
+        assert actual == expected, (
+            f"{error_type.__name__}.{name}: {actual!r} != {expected!r} ({outcome.error})"
+        )
+    assert outcome.unchanged, f"the refused command changed the file: {outcome.error}"
     return outcome.error

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-import pytest
-
 from domain.errors import InvalidIdNumber, InvalidValue, NotPermitted, OutOfScope, RuleViolated
 from domain.household import HouseholdFile
 from domain.idnumber import make_id_number

@@ -31,9 +31,16 @@ class TestAnAppraisal:
 
         outcome = when(file, appraising(objections=2, objections_resolved=2))
 
-        then(outcome, HouseholdFile.Appraised, appraised_on=date(2026, 3, 12),
-             publicity_start=date(2026, 3, 13), publicity_end=PUBLICITY_END, objections=2,
-             objections_resolved=2, minutes_on_file=True)
+        then(
+            outcome,
+            HouseholdFile.Appraised,
+            appraised_on=date(2026, 3, 12),
+            publicity_start=date(2026, 3, 13),
+            publicity_end=PUBLICITY_END,
+            objections=2,
+            objections_resolved=2,
+            minutes_on_file=True,
+        )
 
     def test_puts_the_minutes_and_the_publicity_list_on_file(self):
         file = given(*history(Status.VERIFIED))
@@ -88,7 +95,8 @@ class TestThePublicity:
 
     @pytest.mark.parametrize(("raised", "resolved"), [(-1, 0), (1, 2), (True, 0), (1, -1)])
     def test_counts_objections_as_whole_numbers_with_no_more_resolved_than_raised(
-            self, raised, resolved):
+        self, raised, resolved
+    ):
         file = given(*history(Status.VERIFIED))
 
         outcome = when(file, appraising(objections=raised, objections_resolved=resolved))

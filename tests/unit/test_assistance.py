@@ -30,9 +30,15 @@ class TestAssistance:
 
         outcome = when(file, assisting())
 
-        then(outcome, HouseholdFile.Assisted, kind=AssistanceKind.LIVING_AID,
-             amount=Decimal("500.00"), department=Department.UNION, helper="孙三",
-             assisted_on=date(2026, 4, 1))
+        then(
+            outcome,
+            HouseholdFile.Assisted,
+            kind=AssistanceKind.LIVING_AID,
+            amount=Decimal("500.00"),
+            department=Department.UNION,
+            helper="孙三",
+            assisted_on=date(2026, 4, 1),
+        )
 
     @pytest.mark.parametrize("status", [s for s in Status if s is not Status.APPROVED])
     def test_is_refused_on_a_file_that_is_not_approved(self, status):
@@ -102,9 +108,16 @@ class TestAssistance:
 
 
 class TestTheAmountOfAssistance:
-    @pytest.mark.parametrize(("given_amount", "recorded"), [
-        (Decimal("500"), Decimal("500.00")), (500, Decimal("500.00")),
-        ("500.5", Decimal("500.50")), ("0.005", Decimal("0.01")), (0, Decimal("0.00"))])
+    @pytest.mark.parametrize(
+        ("given_amount", "recorded"),
+        [
+            (Decimal("500"), Decimal("500.00")),
+            (500, Decimal("500.00")),
+            ("500.5", Decimal("500.50")),
+            ("0.005", Decimal("0.01")),
+            (0, Decimal("0.00")),
+        ],
+    )
     def test_is_recorded_in_yuan_to_the_fen(self, given_amount, recorded):
         file = given(*history(Status.APPROVED))
 

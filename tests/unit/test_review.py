@@ -76,8 +76,11 @@ class TestApproval:
 
         then_refused(outcome, OutOfScope)
 
-    @pytest.mark.parametrize("approver", [APPROVER, CITY_APPROVER, PROVINCE_APPROVER],
-                             ids=["district", "city", "province"])
+    @pytest.mark.parametrize(
+        "approver",
+        [APPROVER, CITY_APPROVER, PROVINCE_APPROVER],
+        ids=["district", "city", "province"],
+    )
     def test_is_granted_to_the_district_and_every_union_above_it(self, approver):
         file = given(*history(Status.APPRAISED))
 
@@ -90,18 +93,29 @@ class TestApproval:
 
         outcome = when(file, approving(file_level=FileLevel.CITY))
 
-        then(outcome, HouseholdFile.Approved, category=Category.DEEP, file_level=FileLevel.CITY,
-             poverty_line=Decimal("550.00"), scheme=CategoryScheme.V2019, region="130306",
-             means=Means(Decimal("9600.00"), Decimal("1200.00"), 2, Decimal("0.00")),
-             adjusted_per_capita=Decimal("350.00"))
+        then(
+            outcome,
+            HouseholdFile.Approved,
+            category=Category.DEEP,
+            file_level=FileLevel.CITY,
+            poverty_line=Decimal("550.00"),
+            scheme=CategoryScheme.V2019,
+            region="130306",
+            means=Means(Decimal("9600.00"), Decimal("1200.00"), 2, Decimal("0.00")),
+            adjusted_per_capita=Decimal("350.00"),
+        )
 
     def test_judges_the_means_against_the_line_given_at_approval(self):
         file = given(*history(Status.APPRAISED))
 
         outcome = when(file, approving(poverty_line=Decimal("300")))  # 350 is below 2 × 300
 
-        then(outcome, HouseholdFile.Approved, category=Category.RELATIVE,
-             poverty_line=Decimal("300.00"))
+        then(
+            outcome,
+            HouseholdFile.Approved,
+            category=Category.RELATIVE,
+            poverty_line=Decimal("300.00"),
+        )
 
     def test_refuses_a_household_above_the_standard_for_the_line_given(self):
         file = given(*history(Status.APPRAISED))
@@ -116,7 +130,10 @@ class TestApproval:
         when(file, approving())
 
         assert (file.status, file.category, file.approved_on) == (
-            Status.APPROVED, Category.DEEP, date(2026, 3, 25))
+            Status.APPROVED,
+            Category.DEEP,
+            date(2026, 3, 25),
+        )
 
     def test_is_not_dated_before_the_publicity_ends(self):
         file = given(*history(Status.APPRAISED))
@@ -214,10 +231,6 @@ class TestRejectionAtReview:
 
         then(outcome, HouseholdFile.Rejected, reason="家庭收入超过标准", actor=approver)
 
-    @pytest.mark.xfail(strict=True, reason=(
-        "bug: domain/household.py reject() checks rejected_on only against opened_on (the "
-        "application), so a rejection at review may be dated before the appraisal it reviews; "
-        "send_back uses appraised_on as its floor"))
     def test_is_not_dated_before_the_appraisal(self):
         file = given(*history(Status.APPRAISED))
 
@@ -256,9 +269,6 @@ class TestRejectionBeforeReview:
 
         then_refused(outcome, OutOfScope)
 
-    @pytest.mark.xfail(strict=True, reason=(
-        "bug: domain/household.py reject() floors rejected_on at opened_on, so a verified file "
-        "can be rejected on a date before its investigation"))
     def test_is_not_dated_before_the_investigation(self):
         file = given(*history(Status.VERIFIED))
 
@@ -332,4 +342,3 @@ class TestAFileSentBack:
         outcome = when(file, approving())
 
         then_refused(outcome, WrongState, status="sent_back")
-

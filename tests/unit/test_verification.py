@@ -11,7 +11,7 @@ import pytest
 from domain.eligibility import Exclusions, Means
 from domain.errors import InvalidIdNumber, InvalidValue, NotEligible, RuleViolated
 from domain.household import HouseholdFile
-from domain.values import Category, Cause, CategoryScheme, Status, WorkerKind
+from domain.values import Category, CategoryScheme, Cause, Status, WorkerKind
 
 from .given import (
     APPLIED_ON,
@@ -30,7 +30,6 @@ from .given import (
     spouse,
     then,
     then_refused,
-    verification,
     verifying,
     when,
 )

@@ -1,0 +1,488 @@
+"""The litestar application: routes under /api/v1, OpenAPI at /schema, health at /health.
+
+Controllers are thin: parse (msgspec), authenticate (bearer JWT), call the same use case the CLI
+and importers call, map the result. Scope is enforced by the domain (`authorise`): a file outside
+the caller's subtree is 404, an act the role or level may not perform is 403 naming the rule.
+
+This module does not use `from __future__ import annotations`: the command routes are generated
+by a factory, and litestar must resolve their body types from the closure at definition time.
+"""
+
+import re
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import structlog
+from litestar import Litestar, Request, Response, get, patch, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from adapters.bootstrap import Runtime, runtime
+from adapters.http import idempotency, problems
+from adapters.http.auth import Tokens, Unauthorized, load_secret
+from adapters.http.schemas import (
+    ApplicationIn,
+    AppraisalIn,
+    ApprovalIn,
+    AssistanceIn,
+    ExitIn,
+    FileOut,
+    Health,
+    PlanIn,
+    RecheckIn,
+    RejectionIn,
+    RenameIn,
+    ReturnIn,
+    RevisionIn,
+    SendBackIn,
+    TrailOut,
+    TransferIn,
+    UnitIn,
+    UnitOut,
+    VerificationIn,
+    VisitIn,
+    _In,
+)
+from adapters.http.views import event_out, file_out
+from adapters.pg.migrations import pending
+from adapters.pg.units import PgUnitDirectory, Unit
+from adapters.settings import Settings
+from domain import usecases
+from domain.authorization import Act, authorise
+from domain.disclosure import Disclosure
+from domain.errors import InvalidValue, NotPermitted, OutOfScope, RuleViolated
+from domain.units import UnitCode
+from domain.values import Actor, Level, Role, label
+
+log = structlog.get_logger("bangfu.http")
+
+API = "/api/v1"
+MAX_BODY = 1024 * 1024  # a household file is a few KB; uploads get their own limits
+PURPOSE_HEADER = "X-Bangfu-Purpose"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+# ------------------------------------------------------------------------------ dependencies
+
+
+def provide_runtime(state: State) -> Runtime:
+    return state.rt  # type: ignore[no-any-return]
+
+
+def provide_units(state: State) -> PgUnitDirectory:
+    return state.units  # type: ignore[no-any-return]
+
+
+def provide_actor(request: Request[Any, Any, Any], state: State) -> Actor:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("a bearer token is required", zh="缺少访问令牌")
+    actor = state.tokens.verify(token.strip())
+    request.scope["state"]["user"] = actor.user
+    request.scope["state"]["unit"] = actor.unit
+    return actor  # type: ignore[no-any-return]
+
+
+def if_match(request: Request[Any, Any, Any]) -> int | None:
+    """The expected version from `If-Match: "N"` (None when absent)."""
+    raw = request.headers.get("if-match")
+    if raw is None:
+        return None
+    value = raw.strip().strip('"')
+    if not value.isdigit():
+        raise InvalidValue(
+            "If-Match", 'expected an ETag such as "5"', zh='If-Match 应为版本号，如 "5"'
+        )
+    request.scope["state"]["if_match"] = int(value)
+    return int(value)
+
+
+def etag(version: int) -> dict[str, str]:
+    return {"ETag": f'"{version}"'}
+
+
+# ------------------------------------------------------------------------------ files
+
+
+@post(
+    f"{API}/files",
+    status_code=201,
+    tags=["files"],
+    summary="申请 — open a household file",
+    description="A base-level union receives a written application with the signed "
+    "authorisation. Returns the new file with its ETag (version 1).",
+)
+async def apply_for_file(
+    data: JSONBody[ApplicationIn],
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    rt: NamedDependency[Runtime],
+    units: NamedDependency[PgUnitDirectory],
+) -> Response[FileOut]:
+    if not await units.exists(data.establishing_unit):
+        raise RuleViolated(
+            "unit_exists",
+            f"unit {data.establishing_unit} is not registered",
+            zh=f"建档工会{data.establishing_unit}不存在",
+            field="establishing_unit",
+        )
+
+    async def action(files: Any) -> idempotency.Outcome:
+        household = await usecases.open_file(
+            files=files, clock=rt.clock, actor=actor, **data.fields()
+        )
+        headers = {**etag(household.version), "Location": f"{API}/files/{household.id}"}
+        return 201, file_out(household), headers
+
+    return await idempotency.run(request, rt, actor, action)
+
+
+def command_route(path: str, body: type[_In], command: str, summary: str) -> Any:
+    """A POST route running one lifecycle command (`domain.usecases.COMMANDS`) on a file."""
+
+    async def handler(
+        file_id: FromPath[UUID],
+        data: JSONBody[body],
+        request: Request[Any, Any, Any],  # type: ignore[valid-type]
+        actor: NamedDependency[Actor],
+        rt: NamedDependency[Runtime],
+    ) -> Response[FileOut]:
+        expected = if_match(request)
+
+        async def action(files: Any) -> idempotency.Outcome:
+            household = await usecases.act_on_file(
+                files=files,
+                clock=rt.clock,
+                actor=actor,
+                file_id=file_id,
+                command=command,
+                expected_version=expected,
+                **data.fields(),
+            )  # type: ignore[attr-defined]
+            return 200, file_out(household), etag(household.version)
+
+        return await idempotency.run(request, rt, actor, action)
+
+    handler.__name__ = handler.__qualname__ = f"file_{command.replace('-', '_')}"
+    return post(
+        f"{API}/files/{{file_id:uuid}}/{path}",
+        tags=["files"],
+        summary=summary,
+        description=f"{summary}. Send `If-Match` with the ETag you read to refuse the "
+        "command (412) if the file changed meanwhile; `Idempotency-Key` to "
+        "make retries safe.",
+    )(handler)
+
+
+COMMAND_ROUTES = [
+    command_route(
+        "verification", VerificationIn, "verification", "入户调查 — record the home investigation"
+    ),
+    command_route(
+        "appraisal", AppraisalIn, "appraisal", "民主评议与公示 — record appraisal and publicity"
+    ),
+    command_route(
+        "approval", ApprovalIn, "approval", "审核认定 — approve (district level or above)"
+    ),
+    command_route(
+        "send-back",
+        SendBackIn,
+        "send-back",
+        "退回 — send back for rework (district level or above)",
+    ),
+    command_route("rejection", RejectionIn, "rejection", "不予建档 — reject"),
+    command_route("assistance", AssistanceIn, "assistance", "帮扶 — record assistance delivered"),
+    command_route("plan", PlanIn, "plan", "帮扶计划 — record the agreed plan"),
+    command_route("visits", VisitIn, "visits", "走访 — record a visit"),
+    command_route("revisions", RevisionIn, "revisions", "动态调整 — record changed facts"),
+    command_route("rechecks", RecheckIn, "rechecks", "年度复核 — record the periodic re-check"),
+    command_route("exit", ExitIn, "exit", "脱困/解困/注销/删除 — exit the file"),
+    command_route("return", ReturnIn, "return", "返困 — re-open an exited file"),
+    command_route(
+        "transfer", TransferIn, "transfer", "移交 — transfer to another base-level union"
+    ),
+]
+
+
+async def _readable(rt: Runtime, actor: Actor, file_id: FromPath[UUID]) -> Any:
+    """The current file, if the caller may read it (404 outside its subtree, 403 for its role)."""
+    household = await rt.files.get(file_id)
+    authorise(actor, Act.READ, household.unit)
+    return household
+
+
+async def _disclose(
+    request: Request[Any, Any, Any], rt: Runtime, actor: Actor, household: Any, view: str
+) -> None:
+    purpose = request.headers.get(PURPOSE_HEADER.lower(), "")
+    act = Disclosure.record(
+        actor=actor,
+        file_id=household.id,
+        file_unit=household.establishing_unit,
+        purpose=purpose,
+        view=view,
+    )
+    await rt.files.record(act)
+    log.info("file.unmasked", file_id=str(household.id), purpose=act.purpose, view=view)
+
+
+@get(
+    f"{API}/files/{{file_id:uuid}}",
+    tags=["files"],
+    summary="读取档案 — a file, now or at a point in its history",
+    description="Replays the file's events. `version=N` or `as_of=TIMESTAMP` (recorded time) "
+    "replays it up to that point. Personal data is masked unless `unmask=true` with an "
+    f"`{PURPOSE_HEADER}` header, allowed to approvers and inspectors in scope, and "
+    "recorded in the file's trail.",
+)
+async def read_file(
+    file_id: FromPath[UUID],
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    rt: NamedDependency[Runtime],
+    as_of: FromQuery[datetime | None] = None,
+    version: Annotated[int | None, QueryParameter(ge=1)] = None,
+    unmask: FromQuery[bool] = False,
+) -> Response[FileOut]:
+    current = await _readable(rt, actor, file_id)
+    household = current
+    if version is not None or as_of is not None:
+        household = await rt.files.get(file_id, version=version, as_of=as_of)
+    if unmask:
+        await _disclose(request, rt, actor, current, "file")
+    return Response(file_out(household, masked=not unmask), headers=etag(household.version))
+
+
+@get(
+    f"{API}/files/{{file_id:uuid}}/events",
+    tags=["files"],
+    summary="档案轨迹 — the audit trail of a file",
+    description="Every event of the file with its type, business fields, actor, recorded time, "
+    "version and hash, and the acts of other streams that refer to it (such as "
+    "unmasked reads), in recorded order.",
+)
+async def read_trail(
+    file_id: FromPath[UUID],
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    rt: NamedDependency[Runtime],
+    unmask: FromQuery[bool] = False,
+) -> Response[TrailOut]:
+    current = await _readable(rt, actor, file_id)
+    if unmask:
+        await _disclose(request, rt, actor, current, "events")
+    own = await rt.store.read_stream(file_id)
+    others = await rt.store.read_referring(file_id)
+    events = sorted([*own, *others], key=lambda e: (e.recorded_at, e.position))
+    trail = TrailOut(
+        file_id=file_id,
+        version=current.version,
+        masked=not unmask,
+        events=[event_out(rt.codec, e, masked=not unmask) for e in events],
+    )
+    return Response(trail, headers=etag(current.version))
+
+
+# ------------------------------------------------------------------------------ units
+
+
+def _unit_out(unit: Unit) -> UnitOut:
+    return UnitOut(unit.code, unit.name, unit.parent, unit.level, label(Level(unit.level)))
+
+
+def _within(actor: Actor, code: str) -> None:
+    if not UnitCode(code).is_within(UnitCode(actor.unit)):
+        raise OutOfScope(f"unit {code} is not within {actor.unit}", zh="单位不在本单位管辖范围内")
+
+
+def _admin(actor: Actor) -> None:
+    if actor.role is not Role.ADMIN:
+        raise NotPermitted(
+            "role", "only an admin may change the union tree", zh="只有管理员可以维护工会组织"
+        )
+
+
+@get(f"{API}/units", tags=["units"], summary="工会组织 — the union tree below a unit")
+async def list_units(
+    actor: NamedDependency[Actor],
+    units: NamedDependency[PgUnitDirectory],
+    root: FromQuery[str | None] = None,
+) -> list[UnitOut]:
+    start = root or actor.unit
+    _within(actor, start)
+    return [_unit_out(u) for u in await units.subtree(start)]
+
+
+@get(f"{API}/units/{{code:str}}", tags=["units"], summary="工会 — one unit")
+async def read_unit(
+    code: FromPath[str], actor: NamedDependency[Actor], units: NamedDependency[PgUnitDirectory]
+) -> UnitOut:
+    _within(actor, code)
+    return _unit_out(await units.get(code))
+
+
+@post(f"{API}/units", status_code=201, tags=["units"], summary="新增工会 — create a unit (admin)")
+async def create_unit(
+    data: JSONBody[UnitIn], actor: NamedDependency[Actor], units: NamedDependency[PgUnitDirectory]
+) -> UnitOut:
+    _admin(actor)
+    _within(actor, data.code)
+    return _unit_out(await units.create(data.code, data.name))
+
+
+@patch(f"{API}/units/{{code:str}}", tags=["units"], summary="更名 — rename a unit (admin)")
+async def rename_unit(
+    code: FromPath[str],
+    data: JSONBody[RenameIn],
+    actor: NamedDependency[Actor],
+    units: NamedDependency[PgUnitDirectory],
+) -> UnitOut:
+    _admin(actor)
+    _within(actor, code)
+    return _unit_out(await units.rename(code, data.name))
+
+
+# ------------------------------------------------------------------------------ health
+
+
+@get("/health/live", tags=["health"], summary="the process is up", sync_to_thread=False)
+def live() -> Health:
+    return Health("live")
+
+
+@get("/health/ready", tags=["health"], summary="database reachable and migrations applied")
+async def ready(rt: NamedDependency[Runtime]) -> Response[Health]:
+    try:
+        async with rt.pool.acquire(timeout=2) as conn:
+            waiting = await pending(conn)
+    except (OSError, TimeoutError) as error:
+        return Response(Health("unavailable", {"database": str(error)[:200]}), status_code=503)
+    if waiting:
+        return Response(
+            Health("unavailable", {"migrations": f"pending: {waiting}"}), status_code=503
+        )
+    return Response(Health("ready", {"database": "ok", "migrations": "applied"}))
+
+
+# ------------------------------------------------------------------------------ the app
+
+
+class RequestLog:
+    """One log line per request (request id, user, unit, route, status, duration), and the
+    request id returned in `X-Request-ID`. Wraps the whole app, so 404s and 413s are logged too."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.match(given) else time.time_ns().to_bytes(8).hex()
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            handler = scope.get("route_handler")
+            route = next(iter(handler.paths)) if handler is not None else scope["path"]
+            log.info(
+                "http.request",
+                request_id=request_id,
+                method=scope["method"],
+                route=route,
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                user=state.get("user"),
+                unit=state.get("unit"),
+            )
+
+
+def _media_type_guard(request: Request[Any, Any, Any]) -> None:
+    if request.method in {"POST", "PATCH", "PUT"}:
+        content_type = request.headers.get("content-type", "")
+        if not content_type.split(";")[0].strip().lower() == "application/json":
+            raise HTTPException(status_code=415, detail="send the body as application/json")
+
+
+def create_app(
+    settings: Settings | None = None, *, runtime_factory: Callable[[Settings], Any] | None = None
+) -> Litestar:
+    """Build the app; its lifespan opens the runtime (database, migrations) and closes it."""
+    config = settings or Settings.from_env()
+    open_runtime = runtime_factory or (lambda s: runtime(s, listen=True))
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with open_runtime(config) as rt:
+            app.state.rt = rt
+            app.state.tokens = Tokens(load_secret(config.secret, config.data_dir))
+            app.state.units = PgUnitDirectory(rt.pool)
+            yield
+
+    return Litestar(
+        route_handlers=[
+            apply_for_file,
+            *COMMAND_ROUTES,
+            read_file,
+            read_trail,
+            list_units,
+            read_unit,
+            create_unit,
+            rename_unit,
+            live,
+            ready,
+        ],
+        dependencies={
+            "rt": Provide(provide_runtime, sync_to_thread=False),
+            "units": Provide(provide_units, sync_to_thread=False),
+            "actor": Provide(provide_actor, sync_to_thread=False),
+        },
+        exception_handlers=problems.HANDLERS,
+        lifespan=[lifespan],
+        before_request=_media_type_guard,
+        request_max_body_size=MAX_BODY,
+        openapi_config=OpenAPIConfig(
+            title="bangfu 帮扶 API",
+            version="1",
+            path="/schema",
+            description="Hardship-worker household files (困难职工档案). Every command appends an "
+            "event; every read replays them. Errors are RFC 9457 problem details.",
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+            security=[{"bearer": []}],
+        ),
+        debug=False,
+    )
+
+
+def asgi(settings: Settings | None = None) -> ASGIApp:
+    """The served application: the litestar app wrapped in the request log."""
+    return RequestLog(create_app(settings))

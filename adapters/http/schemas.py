@@ -1,0 +1,274 @@
+"""Request and response bodies: msgspec Structs, documented with examples in the OpenAPI schema.
+
+Requests reuse the domain's value types (`Head`, `Member`, `Exclusions`) so a field means the same
+thing everywhere; responses are built here and never carry unmasked personal data by default.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+
+from domain.eligibility import Exclusions
+from domain.household import Head, Member
+from domain.values import (
+    AssistanceKind,
+    Category,
+    CategoryScheme,
+    Cause,
+    Department,
+    ExitKind,
+    ExitReason,
+    FileLevel,
+    Material,
+    WorkerKind,
+)
+
+Money = Annotated[
+    Decimal, msgspec.Meta(description="yuan, as a decimal string", examples=["550.00"])
+]
+Day = Annotated[
+    date, msgspec.Meta(description="business date, not in the future", examples=["2026-03-09"])
+]
+Text = Annotated[str, msgspec.Meta(max_length=2000)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+class _In(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    def fields(self) -> dict[str, Any]:
+        return {f: getattr(self, f) for f in self.__struct_fields__}
+
+
+class ApplicationIn(_In, kw_only=True, forbid_unknown_fields=True):
+    """申请: a written application, with the signed authorisation (授权书)."""
+
+    establishing_unit: Annotated[str, msgspec.Meta(examples=["130306001"])]
+    worker_kind: WorkerKind
+    head: Head
+    applied_on: Day
+    authorisation_signed: bool
+    statement: Text = ""
+    materials: list[Material] = []
+    region: Annotated[str, msgspec.Meta(pattern=r"^\d{6}$")] | None = None
+    scheme: CategoryScheme = CategoryScheme.V2019
+    file_id: UUID | None = None
+
+
+class VerificationIn(_In, kw_only=True, forbid_unknown_fields=True):
+    """入户调查: at least two investigators."""
+
+    verified_on: Day
+    investigators: Annotated[list[Name], msgspec.Meta(examples=[["赵立新", "钱丽华"]])]
+    members: list[Member] = []
+    annual_income: Money
+    rigid_expenses: Money
+    exclusions: Exclusions = Exclusions()
+    primary_cause: Cause
+    secondary_causes: list[Cause] = []
+    accidental_event: bool = False
+    hardship_losses: Money = Decimal("0")
+    poverty_line: Money
+    materials: list[Material] = []
+    narrative: Text = ""
+
+
+class AppraisalIn(_In, kw_only=True, forbid_unknown_fields=True):
+    """民主评议 and 公示."""
+
+    appraised_on: Day
+    minutes_on_file: bool
+    publicity_start: Day
+    publicity_end: Day
+    objections: Annotated[int, msgspec.Meta(ge=0)] = 0
+    objections_resolved: Annotated[int, msgspec.Meta(ge=0)] = 0
+
+
+class ApprovalIn(_In, kw_only=True, forbid_unknown_fields=True):
+    """审核认定 by a district (county) union or above."""
+
+    approved_on: Day
+    file_level: FileLevel
+    poverty_line: Money
+    opinion: Text = ""
+
+
+class SendBackIn(_In, kw_only=True, forbid_unknown_fields=True):
+    sent_back_on: Day
+    reason: Text
+
+
+class RejectionIn(_In, kw_only=True, forbid_unknown_fields=True):
+    rejected_on: Day
+    reason: Text
+
+
+class AssistanceIn(_In, kw_only=True, forbid_unknown_fields=True):
+    assisted_on: Day
+    kind: AssistanceKind
+    amount: Money
+    department: Department
+    helper: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    note: Text = ""
+
+
+class PlanIn(_In, kw_only=True, forbid_unknown_fields=True):
+    agreed_on: Day
+    helper: Name
+    measures: list[Text]
+    goals: Text
+    deadline: date
+    signed_by_worker: bool
+
+
+class VisitIn(_In, kw_only=True, forbid_unknown_fields=True):
+    visited_on: Day
+    cadre: Name
+    content: Text
+    quarter_income: Money | None = None
+    quarter_costs: Money | None = None
+
+
+class RevisionIn(_In, kw_only=True, forbid_unknown_fields=True):
+    effective_on: Day
+    reason: Text
+    head: Head | None = None
+    members: list[Member] | None = None
+    annual_income: Money | None = None
+    rigid_expenses: Money | None = None
+    hardship_losses: Money | None = None
+    materials: list[Material] = []
+
+
+class RecheckIn(_In, kw_only=True, forbid_unknown_fields=True):
+    rechecked_on: Day
+    poverty_line: Money
+
+
+class ExitIn(_In, kw_only=True, forbid_unknown_fields=True):
+    exited_on: Day
+    kind: ExitKind
+    reason: ExitReason
+    explanation: Text
+    evidence: list[Annotated[str, msgspec.Meta(max_length=256)]]
+    months_above_line: int | None = None
+
+
+class ReturnIn(_In, kw_only=True, forbid_unknown_fields=True):
+    returned_on: Day
+    reason: Text
+    cause: Cause
+
+
+class TransferIn(_In, kw_only=True, forbid_unknown_fields=True):
+    transferred_on: Day
+    to_unit: Annotated[str, msgspec.Meta(examples=["130306002"])]
+    reason: Text
+
+
+# ------------------------------------------------------------------------------------ responses
+
+
+class PersonOut(msgspec.Struct, kw_only=True):
+    name: str
+    id_number: str
+    relation: str | None = None
+    phone: str | None = None
+    bank_card: str | None = None
+    status: str | None = None
+    annual_income: Decimal | None = None
+
+
+class MeansOut(msgspec.Struct, kw_only=True):
+    annual_income: Decimal
+    rigid_expenses: Decimal
+    members_living_together: int
+    hardship_losses: Decimal
+    adjusted_per_capita: Decimal
+
+
+class FileOut(msgspec.Struct, kw_only=True):
+    id: UUID
+    version: int
+    status: str
+    status_label: str
+    establishing_unit: str
+    region: str
+    scheme: str
+    worker_kind: str
+    head: PersonOut
+    members: list[PersonOut]
+    means: MeansOut | None
+    primary_cause: str | None
+    secondary_causes: list[str]
+    category: Category | None
+    category_label: str | None
+    file_level: FileLevel | None
+    poverty_line: Decimal | None
+    applied_on: date
+    verified_on: date | None
+    approved_on: date | None
+    exited_on: date | None
+    exit_kind: str | None
+    assistance_count: int
+    assistance_total: Decimal
+    last_assisted_on: date | None
+    last_visited_on: date | None
+    last_rechecked_on: date | None
+    helper: str | None
+    returns: int
+    transfers: int
+    materials: list[str]
+    modified_at: datetime
+    masked: bool
+
+
+class ActorOut(msgspec.Struct):
+    user: str
+    unit: str
+    role: str
+
+
+class EventOut(msgspec.Struct, kw_only=True):
+    stream_id: UUID
+    version: int
+    type: str
+    recorded_at: datetime
+    actor: ActorOut | None
+    fields: dict[str, Any]
+    hash: str
+    refers_to: UUID | None = None
+
+
+class TrailOut(msgspec.Struct, kw_only=True):
+    file_id: UUID
+    version: int
+    events: list[EventOut]
+    masked: bool
+
+
+class UnitOut(msgspec.Struct):
+    code: str
+    name: str
+    parent: str | None
+    level: str
+    level_label: str
+
+
+class UnitIn(msgspec.Struct, forbid_unknown_fields=True):
+    code: Annotated[str, msgspec.Meta(examples=["130306011"])]
+    name: Annotated[
+        str, msgspec.Meta(min_length=1, max_length=100, examples=["抚宁区某某公司工会"])
+    ]
+
+
+class RenameIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class Health(msgspec.Struct):
+    status: str
+    checks: dict[str, str] = {}

@@ -1,0 +1,46 @@
+"""Masking of personal data in every response and export (DESIGN.md decision 7).
+
+ID numbers keep their first 6 and last 4 characters, phones their first 3 and last 4, bank cards
+their last 4. `mask_tree` masks these fields wherever they appear in nested event payloads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def mask_id(value: str) -> str:
+    if len(value) <= 10:
+        return "*" * len(value)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def mask_phone(value: str) -> str:
+    if len(value) <= 7:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def mask_card(value: str) -> str:
+    if len(value) <= 4:
+        return "*" * len(value)
+    return "*" * (len(value) - 4) + value[-4:]
+
+
+MASKS = {"id_number": mask_id, "phone": mask_phone, "bank_card": mask_card}
+
+
+def mask_tree(value: Any) -> Any:
+    """A copy of a JSON-like value with every sensitive field masked."""
+    if isinstance(value, dict):
+        return {
+            key: (
+                MASKS[key](item)
+                if key in MASKS and isinstance(item, str) and item
+                else mask_tree(item)
+            )
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [mask_tree(item) for item in value]
+    return value
