@@ -18,7 +18,7 @@ import asyncpg
 from adapters import embedded
 from adapters.codec import EventCodec
 from adapters.pg.migrations import migrate
-from adapters.pg.repository import PgFileRepository
+from adapters.pg.repository import FileCache, PgFileRepository
 from adapters.pg.store import PostgresEventStore, Wakeups
 from adapters.settings import Settings
 
@@ -44,9 +44,21 @@ class Runtime:
     server: Any = None
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Connection reset on release: nothing to do (see `open_pool`)."""
+
+
 async def open_pool(url: str, *, size: int = 20) -> asyncpg.Pool:
+    # asyncpg's default reset sends `RESET ALL; UNLISTEN *; …` on every release: a round trip per
+    # request. bangfu keeps no session state on pooled connections (no SET, no temp tables;
+    # the one LISTEN is on a connection held for the process's life and unlistened on stop;
+    # advisory locks are released explicitly), so release does nothing.
     pool = await asyncpg.create_pool(
-        url, min_size=1, max_size=size, server_settings={"application_name": "bangfu"}
+        url,
+        min_size=1,
+        max_size=size,
+        server_settings={"application_name": "bangfu"},
+        reset=_keep_session,
     )
     assert pool is not None  # noqa: S101 — create_pool returns a pool unless told not to
     return pool
@@ -74,7 +86,7 @@ async def runtime(settings: Settings, *, listen: bool = False) -> AsyncIterator[
                 settings,
                 pool,
                 store,
-                PgFileRepository(store, codec),
+                PgFileRepository(store, codec, cache=FileCache()),
                 codec,
                 SystemClock(),
                 wakeups,

@@ -27,7 +27,6 @@ from rich.table import Table
 
 from adapters import demo
 from adapters.bootstrap import Runtime, runtime
-from adapters.http.app import asgi
 from adapters.http.auth import Tokens, load_secret
 from adapters.logging import configure
 from adapters.pg.repository import replay
@@ -189,15 +188,16 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     for title, unit, role, user in DEMO_TOKENS:
         token = tokens.mint(user=user, unit=unit, role=role, ttl=timedelta(hours=12))
         print(f"{title} ({unit}, {role.value}):\n  Authorization: Bearer {token}")
-    config = uvicorn.Config(
-        asgi(settings),
+    uvicorn.run(
+        "adapters.http.app:served",
+        factory=True,
         host=args.host,
         port=args.port,
+        workers=args.workers,
         log_level="warning",
         access_log=False,
         lifespan="on",
     )
-    uvicorn.Server(config).run()
     return 0
 
 
@@ -224,6 +224,7 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="run the HTTP API")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    s.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     t = sub.add_parser("token", help="mint a bearer token for the API")
     t.add_argument("--unit", required=True, help="unit code, e.g. 130306001")
     t.add_argument("--role", required=True, choices=[r.value for r in Role])

@@ -53,6 +53,7 @@ from adapters.http.schemas import (
     _In,
 )
 from adapters.http.views import event_out, file_out
+from adapters.logging import configure
 from adapters.pg.migrations import pending
 from adapters.pg.units import PgUnitDirectory, Unit
 from adapters.settings import Settings
@@ -422,7 +423,8 @@ class RequestLog:
             )
 
 
-def _media_type_guard(request: Request[Any, Any, Any]) -> None:
+async def _media_type_guard(request: Request[Any, Any, Any]) -> None:
+    # async on purpose: litestar runs a synchronous hook in a worker thread, on every request
     if request.method in {"POST", "PATCH", "PUT"}:
         content_type = request.headers.get("content-type", "")
         if not content_type.split(";")[0].strip().lower() == "application/json":
@@ -486,3 +488,10 @@ def create_app(
 def asgi(settings: Settings | None = None) -> ASGIApp:
     """The served application: the litestar app wrapped in the request log."""
     return RequestLog(create_app(settings))
+
+
+def served() -> ASGIApp:
+    """The factory `bangfu serve` hands to uvicorn (each worker process builds its own app)."""
+    settings = Settings.from_env()
+    configure(json=settings.log_json)
+    return asgi(settings)

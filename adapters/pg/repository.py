@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from uuid import UUID
@@ -25,10 +26,12 @@ def chain_head(aggregate: Aggregate) -> bytes:
     return getattr(aggregate, _CHAIN_HEAD, GENESIS)
 
 
-def replay(codec: EventCodec, rows: Iterable[StoredEvent]) -> HouseholdFile | None:
-    """Rebuild a file from its stored events (None for no events)."""
-    household: HouseholdFile | None = None
-    last = GENESIS
+def replay(
+    codec: EventCodec, rows: Iterable[StoredEvent], start: Aggregate | None = None
+) -> HouseholdFile | None:
+    """Rebuild a file from its stored events (None for no events), or continue `start`."""
+    household: HouseholdFile | None = start  # type: ignore[assignment]
+    last = chain_head(start) if start is not None else GENESIS
     for row in rows:
         household = codec.decode(
             row.type,
@@ -62,6 +65,48 @@ def _placement(
     return [None] * len(pending), None
 
 
+def clone(aggregate: Aggregate) -> Aggregate:
+    """An independent copy of an aggregate, cheaply.
+
+    Event methods only ever rebind attributes to new immutable values (tuples, frozensets,
+    frozen dataclasses, Decimals, dates) and never change one in place, so copying the instance
+    dictionary — with a fresh list of pending events — gives a copy that no command on either
+    side can affect. `tests/integration/test_file_cache.py` holds this to account.
+    """
+    copy = object.__new__(type(aggregate))
+    copy.__dict__.update(aggregate.__dict__)
+    copy.__dict__["_pending_events"] = []
+    return copy
+
+
+class FileCache:
+    """Recently read files of this process, kept so a read only fetches events it has not seen.
+
+    A read asks the store for the events after the cached version (usually none: one cheap round
+    trip) and replays only those; the cache hands out clones, so a command that fails can never
+    leave a half-applied file behind. Bounded: the least recently used files are dropped.
+    """
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.size = size
+        self._files: OrderedDict[UUID, Aggregate] = OrderedDict()
+
+    def get(self, file_id: UUID) -> Aggregate | None:
+        found = self._files.get(file_id)
+        if found is not None:
+            self._files.move_to_end(file_id)
+        return found
+
+    def put(self, aggregate: Aggregate) -> None:
+        current = self._files.get(aggregate.id)
+        if current is not None and current.version >= aggregate.version:
+            return
+        self._files[aggregate.id] = clone(aggregate)
+        self._files.move_to_end(aggregate.id)
+        while len(self._files) > self.size:
+            self._files.popitem(last=False)
+
+
 class PgFileRepository:
     """Household files (and the acts that refer to them) stored as events.
 
@@ -70,22 +115,39 @@ class PgFileRepository:
     """
 
     def __init__(
-        self, store: PostgresEventStore, codec: EventCodec, conn: asyncpg.Connection | None = None
+        self,
+        store: PostgresEventStore,
+        codec: EventCodec,
+        conn: asyncpg.Connection | None = None,
+        cache: FileCache | None = None,
     ) -> None:
         self.store = store
         self.codec = codec
         self.conn = conn
+        self.cache = cache
 
     def bound(self, conn: asyncpg.Connection) -> PgFileRepository:
-        return PgFileRepository(self.store, self.codec, conn)
+        return PgFileRepository(self.store, self.codec, conn, self.cache)
 
     async def get(
         self, file_id: UUID, *, version: int | None = None, as_of: datetime | None = None
     ) -> HouseholdFile:
-        rows = await self.store.read_stream(
-            file_id, up_to_version=version, as_of=as_of, conn=self.conn
-        )
-        household = replay(self.codec, rows)
+        # Only an unbound repository uses the cache: one bound to a caller's transaction may see
+        # that transaction's own uncommitted writes, which must never be shared.
+        caching = self.cache is not None and self.conn is None and version is None and as_of is None
+        cached = self.cache.get(file_id) if caching and self.cache is not None else None
+        if cached is not None:
+            newer = await self.store.read_stream(
+                file_id, after_version=cached.version, conn=self.conn
+            )
+            household = replay(self.codec, newer, clone(cached))
+        else:
+            rows = await self.store.read_stream(
+                file_id, up_to_version=version, as_of=as_of, conn=self.conn
+            )
+            household = replay(self.codec, rows)
+        if caching and self.cache is not None and isinstance(household, HouseholdFile):
+            self.cache.put(household)
         if not isinstance(household, HouseholdFile):
             raise NotFound(
                 f"no household file {file_id}"
@@ -139,6 +201,10 @@ class PgFileRepository:
         await self.store.append(rows, heads, conn=self.conn)
         for household, head in new_heads:
             setattr(household, _CHAIN_HEAD, head)
+        # Not cached when bound to a caller's transaction: it may still roll back.
+        if self.cache is not None and self.conn is None:
+            for household, _ in new_heads:
+                self.cache.put(household)
 
     async def save_many(self, files: Sequence[HouseholdFile]) -> None:
         rows, heads, new_heads = self.prepare(files)

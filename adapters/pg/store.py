@@ -297,16 +297,20 @@ class PostgresEventStore:
         *,
         up_to_version: int | None = None,
         as_of: datetime | None = None,
+        after_version: int = 0,
         conn: asyncpg.Connection | None = None,
     ) -> list[StoredEvent]:
-        """A stream's events in version order, whole, up to a version, or up to a recorded time."""
+        """A stream's events in version order: whole, after a version, up to a version, or up to
+        a recorded time."""
         sql = (
             f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1"  # noqa: S608 — constants only
             " AND ($2::int IS NULL OR version <= $2)"
-            " AND ($3::timestamptz IS NULL OR recorded_at <= $3) ORDER BY version"
+            " AND ($3::timestamptz IS NULL OR recorded_at <= $3) AND version > $4"
+            " ORDER BY version"
         )
         runner = conn if conn is not None else self.pool
-        return [_stored(r) for r in await runner.fetch(sql, stream_id, up_to_version, as_of)]
+        rows = await runner.fetch(sql, stream_id, up_to_version, as_of, after_version)
+        return [_stored(r) for r in rows]
 
     async def scan(self, *, type_prefix: str = "", batch: int = 5000) -> AsyncIterator[StoredEvent]:
         """Every event (of types starting with `type_prefix`) in stream-then-version order."""
