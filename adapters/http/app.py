@@ -20,16 +20,19 @@ import structlog
 from litestar import Litestar, Request, Response, get, patch, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.openapi import OpenAPIConfig, ResponseSpec
+from litestar.openapi.spec import Components, Example, SecurityScheme
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.bootstrap import Runtime, runtime
 from adapters.http import idempotency, problems
 from adapters.http.auth import Tokens, Unauthorized, load_secret
+from adapters.http.problems import Problem
 from adapters.http.schemas import (
+    EXAMPLES,
     ApplicationIn,
     AppraisalIn,
     ApprovalIn,
@@ -75,6 +78,35 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # ------------------------------------------------------------------------------ dependencies
 
 
+class _Documented:
+    """`Documented[T]`: a JSON body of type T, with its example from `schemas.EXAMPLES`."""
+
+    def __class_getitem__(cls, body: Any) -> Any:
+        value = EXAMPLES.get(body)
+        examples = [Example(summary="example", value=value)] if value is not None else None
+        return Annotated[body, Body(media_type=RequestEncodingType.JSON, examples=examples)]
+
+
+Documented = _Documented
+
+PROBLEMS = {
+    status: ResponseSpec(
+        Problem, media_type=problems.MEDIA_TYPE, generate_examples=False, description=description
+    )
+    for status, description in {
+        400: "the body is malformed or a field has the wrong type: every bad field is listed",
+        401: "no valid bearer token",
+        403: "the role or level may not do this: `rule` names the rule",
+        404: "no such file or unit in the caller's subtree",
+        409: "the file's state does not allow this step, or the file changed meanwhile",
+        412: "`If-Match` does not match the file's version: `current_version` says what it is",
+        413: "the body is larger than allowed",
+        415: "the body is not `application/json`",
+        422: "a value or rule of the domain refused the request: `errors` and `rule` say why",
+    }.items()
+}
+
+
 def provide_runtime(state: State) -> Runtime:
     return state.rt  # type: ignore[no-any-return]
 
@@ -118,13 +150,14 @@ def etag(version: int) -> dict[str, str]:
 @post(
     f"{API}/files",
     status_code=201,
+    responses=PROBLEMS,
     tags=["files"],
     summary="申请 — open a household file",
     description="A base-level union receives a written application with the signed "
     "authorisation. Returns the new file with its ETag (version 1).",
 )
 async def apply_for_file(
-    data: JSONBody[ApplicationIn],
+    data: Documented[ApplicationIn],
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
     rt: NamedDependency[Runtime],
@@ -153,7 +186,7 @@ def command_route(path: str, body: type[_In], command: str, summary: str) -> Any
 
     async def handler(
         file_id: FromPath[UUID],
-        data: JSONBody[body],
+        data: Documented[body],
         request: Request[Any, Any, Any],  # type: ignore[valid-type]
         actor: NamedDependency[Actor],
         rt: NamedDependency[Runtime],
@@ -177,6 +210,8 @@ def command_route(path: str, body: type[_In], command: str, summary: str) -> Any
     handler.__name__ = handler.__qualname__ = f"file_{command.replace('-', '_')}"
     return post(
         f"{API}/files/{{file_id:uuid}}/{path}",
+        status_code=200,
+        responses=PROBLEMS,
         tags=["files"],
         summary=summary,
         description=f"{summary}. Send `If-Match` with the ETag you read to refuse the "
@@ -239,6 +274,7 @@ async def _disclose(
 
 @get(
     f"{API}/files/{{file_id:uuid}}",
+    responses=PROBLEMS,
     tags=["files"],
     summary="读取档案 — a file, now or at a point in its history",
     description="Replays the file's events. `version=N` or `as_of=TIMESTAMP` (recorded time) "
@@ -266,6 +302,7 @@ async def read_file(
 
 @get(
     f"{API}/files/{{file_id:uuid}}/events",
+    responses=PROBLEMS,
     tags=["files"],
     summary="档案轨迹 — the audit trail of a file",
     description="Every event of the file with its type, business fields, actor, recorded time, "
@@ -313,7 +350,12 @@ def _admin(actor: Actor) -> None:
         )
 
 
-@get(f"{API}/units", tags=["units"], summary="工会组织 — the union tree below a unit")
+@get(
+    f"{API}/units",
+    responses=PROBLEMS,
+    tags=["units"],
+    summary="工会组织 — the union tree below a unit",
+)
 async def list_units(
     actor: NamedDependency[Actor],
     units: NamedDependency[PgUnitDirectory],
@@ -324,7 +366,7 @@ async def list_units(
     return [_unit_out(u) for u in await units.subtree(start)]
 
 
-@get(f"{API}/units/{{code:str}}", tags=["units"], summary="工会 — one unit")
+@get(f"{API}/units/{{code:str}}", responses=PROBLEMS, tags=["units"], summary="工会 — one unit")
 async def read_unit(
     code: FromPath[str], actor: NamedDependency[Actor], units: NamedDependency[PgUnitDirectory]
 ) -> UnitOut:
@@ -332,19 +374,30 @@ async def read_unit(
     return _unit_out(await units.get(code))
 
 
-@post(f"{API}/units", status_code=201, tags=["units"], summary="新增工会 — create a unit (admin)")
+@post(
+    f"{API}/units",
+    status_code=201,
+    responses=PROBLEMS,
+    tags=["units"],
+    summary="新增工会 — create a unit (admin)",
+)
 async def create_unit(
-    data: JSONBody[UnitIn], actor: NamedDependency[Actor], units: NamedDependency[PgUnitDirectory]
+    data: Documented[UnitIn], actor: NamedDependency[Actor], units: NamedDependency[PgUnitDirectory]
 ) -> UnitOut:
     _admin(actor)
     _within(actor, data.code)
     return _unit_out(await units.create(data.code, data.name))
 
 
-@patch(f"{API}/units/{{code:str}}", tags=["units"], summary="更名 — rename a unit (admin)")
+@patch(
+    f"{API}/units/{{code:str}}",
+    responses=PROBLEMS,
+    tags=["units"],
+    summary="更名 — rename a unit (admin)",
+)
 async def rename_unit(
     code: FromPath[str],
-    data: JSONBody[RenameIn],
+    data: Documented[RenameIn],
     actor: NamedDependency[Actor],
     units: NamedDependency[PgUnitDirectory],
 ) -> UnitOut:

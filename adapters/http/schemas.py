@@ -272,3 +272,109 @@ class RenameIn(msgspec.Struct, forbid_unknown_fields=True):
 class Health(msgspec.Struct):
     status: str
     checks: dict[str, str] = {}
+
+
+# ------------------------------------------------------------------------------ examples
+
+EXAMPLES: dict[type[msgspec.Struct], dict[str, Any]] = {
+    ApplicationIn: {
+        "establishing_unit": "130306001",
+        "worker_kind": "urban",
+        "head": {
+            "name": "张𠀀",
+            "id_number": "130306197805060111",
+            "phone": "13912345678",
+            "employer": "抚宁区机械厂",
+            "address": "抚宁区建设路12号",
+            "bank_card": "6222021234567890123",
+        },
+        "applied_on": "2026-03-02",
+        "authorisation_signed": True,
+        "statement": "妻子患病，家庭收入低，申请建档",
+        "materials": ["id_copy", "hukou_copy", "income_proof"],
+    },
+    VerificationIn: {
+        "verified_on": "2026-03-09",
+        "investigators": ["赵立新", "钱丽华"],
+        "members": [
+            {
+                "name": "王𪚥",
+                "relation": "spouse",
+                "id_number": "130306198002030220",
+                "status": "unemployed",
+                "annual_income": "0",
+                "health": "大病",
+            }
+        ],
+        "annual_income": "9600",
+        "rigid_expenses": "1200",
+        "exclusions": {"two_or_more_homes": False, "car_or_luxury": False},
+        "primary_cause": "illness",
+        "secondary_causes": ["low_wage"],
+        "poverty_line": "550",
+        "materials": ["diagnosis", "medical_bills", "income_proof"],
+        "narrative": "入户调查核实家庭成员、收入及财产情况属实",
+    },
+    AppraisalIn: {
+        "appraised_on": "2026-03-12",
+        "minutes_on_file": True,
+        "publicity_start": "2026-03-13",
+        "publicity_end": "2026-03-20",
+        "objections": 0,
+        "objections_resolved": 0,
+    },
+    ApprovalIn: {
+        "approved_on": "2026-03-25",
+        "file_level": "district",
+        "poverty_line": "550",
+        "opinion": "经审核符合困难职工建档条件，同意建档",
+    },
+    SendBackIn: {"sent_back_on": "2026-03-24", "reason": "收入证明材料不全，请补充后重新上报"},
+    RejectionIn: {"rejected_on": "2026-03-24", "reason": "家庭人均收入超过认定标准"},
+    AssistanceIn: {
+        "assisted_on": "2026-04-01",
+        "kind": "living_aid",
+        "amount": "800.00",
+        "department": "union",
+        "helper": "孙志刚",
+        "note": "元旦春节送温暖",
+    },
+    PlanIn: {
+        "agreed_on": "2026-04-02",
+        "helper": "孙志刚",
+        "measures": ["发放生活救助金", "推荐就业岗位"],
+        "goals": "两年内实现稳定就业",
+        "deadline": "2028-04-01",
+        "signed_by_worker": True,
+    },
+    VisitIn: {
+        "visited_on": "2026-07-01",
+        "cadre": "周海燕",
+        "content": "季度走访，了解家庭收支",
+        "quarter_income": "3600.00",
+        "quarter_costs": "2800.00",
+    },
+    RevisionIn: {
+        "effective_on": "2026-08-01",
+        "reason": "配偶实现就业",
+        "annual_income": "18000",
+        "materials": ["income_proof"],
+    },
+    RecheckIn: {"rechecked_on": "2027-03-25", "poverty_line": "580"},
+    ExitIn: {
+        "exited_on": "2027-06-30",
+        "kind": "out_of_hardship",
+        "reason": "income_above_line",
+        "explanation": "经核查家庭人均收入连续六个月高于低保标准",
+        "evidence": ["工资收入证明", "入户核查记录"],
+        "months_above_line": 6,
+    },
+    ReturnIn: {"returned_on": "2027-12-01", "reason": "家庭成员突发重病", "cause": "illness"},
+    TransferIn: {
+        "transferred_on": "2026-09-01",
+        "to_unit": "130306002",
+        "reason": "职工调动工作单位",
+    },
+    UnitIn: {"code": "130306011", "name": "抚宁区某某公司工会"},
+    RenameIn: {"name": "抚宁区某某集团公司工会"},
+}
