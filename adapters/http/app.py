@@ -132,12 +132,23 @@ def if_match(request: Request[Any, Any, Any]) -> int | None:
     if raw is None:
         return None
     value = raw.strip().strip('"')
-    if not value.isdigit():
+    if raw.strip() == "*":  # RFC 9110: matches any current version of an existing file
+        return None
+    if not (value.isascii() and value.isdigit()) or len(value) > 10:
         raise InvalidValue(
             "If-Match", 'expected an ETag such as "5"', zh='If-Match 应为版本号，如 "5"'
         )
     request.scope["state"]["if_match"] = int(value)
     return int(value)
+
+
+def _utf8_header(raw: str) -> str:
+    """Header values arrive as latin-1 text; a client sending UTF-8 (a Chinese purpose) means
+    those bytes as UTF-8."""
+    try:
+        return raw.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return raw
 
 
 def etag(version: int) -> dict[str, str]:
@@ -260,7 +271,7 @@ async def _readable(rt: Runtime, actor: Actor, file_id: FromPath[UUID]) -> Any:
 async def _disclose(
     request: Request[Any, Any, Any], rt: Runtime, actor: Actor, household: Any, view: str
 ) -> None:
-    purpose = request.headers.get(PURPOSE_HEADER.lower(), "")
+    purpose = _utf8_header(request.headers.get(PURPOSE_HEADER.lower(), ""))
     act = Disclosure.record(
         actor=actor,
         file_id=household.id,
@@ -288,7 +299,7 @@ async def read_file(
     actor: NamedDependency[Actor],
     rt: NamedDependency[Runtime],
     as_of: FromQuery[datetime | None] = None,
-    version: Annotated[int | None, QueryParameter(ge=1)] = None,
+    version: Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)] = None,
     unmask: FromQuery[bool] = False,
 ) -> Response[FileOut]:
     current = await _readable(rt, actor, file_id)
@@ -409,12 +420,19 @@ async def rename_unit(
 # ------------------------------------------------------------------------------ health
 
 
-@get("/health/live", tags=["health"], summary="the process is up", sync_to_thread=False)
+@get(
+    "/health/live", tags=["health"], summary="the process is up", sync_to_thread=False, security=[]
+)
 def live() -> Health:
     return Health("live")
 
 
-@get("/health/ready", tags=["health"], summary="database reachable and migrations applied")
+@get(
+    "/health/ready",
+    tags=["health"],
+    summary="database reachable and migrations applied",
+    security=[],
+)
 async def ready(rt: NamedDependency[Runtime]) -> Response[Health]:
     try:
         async with rt.pool.acquire(timeout=2) as conn:

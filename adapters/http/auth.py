@@ -81,6 +81,8 @@ class Tokens:
             raise Unauthorized("the token has expired", zh="令牌已过期") from None
         except (jwt.InvalidTokenError, ValueError, InvalidValue):
             raise Unauthorized("the token is not valid", zh="令牌无效") from None
+        if float(claims["exp"]) - float(claims["iat"]) > MAX_TTL.total_seconds():
+            raise Unauthorized("a token may live 30 days at most", zh="令牌有效期超过30天")
         if len(self._verified) >= self.cache_size:
             self._verified.clear()
         self._verified[token] = (actor, float(claims["exp"]))

@@ -81,9 +81,20 @@ class Problem(msgspec.Struct, omit_defaults=True):
 
 
 def english(request: Request[Any, Any, Any]) -> bool:
-    accepted = request.headers.get("accept-language", "")
-    first = accepted.split(",")[0].strip().lower()
-    return first.startswith("en")
+    """True when the client prefers English to Chinese (by `Accept-Language` q-values)."""
+    best = {"en": -1.0, "zh": -1.0}
+    for order, part in enumerate(request.headers.get("accept-language", "").split(",")):
+        tag, _, params = part.strip().lower().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                weight = 0.0
+        language = tag.split("-")[0]
+        if language in best and weight > best[language]:
+            best[language] = weight - order * 1e-6  # ties go to the first listed
+    return best["en"] > best["zh"]
 
 
 def problem(
@@ -121,8 +132,10 @@ def on_domain_error(request: Request[Any, Any, Any], error: DomainError) -> Resp
         extra["rule"] = error.rule
     if error.field:
         extra["errors"] = [{"field": error.field, "code": error.code, "message": detail}]
-    if isinstance(error, OutOfScope):  # do not reveal that the file exists
-        return problem(request, 404, "not_found", "not found" if english(request) else "档案不存在")
+    if isinstance(error, (OutOfScope, NotFound)):
+        # One answer for "does not exist" and "not in your subtree", so that a 404 never
+        # reveals whether a file or unit exists elsewhere (DESIGN.md decision 5).
+        return problem(request, 404, "not_found", "not found" if english(request) else "未找到")
     if isinstance(error, ConcurrencyError):
         if request.scope.get("state", {}).get("if_match") is not None:
             return problem(
@@ -174,11 +187,18 @@ def _all_body_errors(request: Request[Any, Any, Any]) -> list[dict[str, str]]:
     body = getattr(getattr(request, "_connection_state", None), "body", None)
     if parameter is None or not isinstance(body, bytes):
         return []
+    if not body:
+        return [{"field": "body", "code": "missing", "message": "a JSON body is required"}]
     return body_errors(parameter.annotation, body)
 
 
 def on_http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Problem]:
     status = error.status_code
+    if status == 400:
+        errors = _all_body_errors(request)
+        detail = "the request is not valid" if english(request) else "请求内容不符合要求"
+        if errors:
+            return problem(request, 400, "validation_failed", detail, errors=errors)
     code = {
         401: "unauthorized",
         404: "not_found",

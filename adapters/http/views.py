@@ -8,9 +8,9 @@ import msgspec
 
 from adapters.codec import EventCodec
 from adapters.http.schemas import ActorOut, EventOut, FileOut, MeansOut, PersonOut
-from adapters.masking import mask_card, mask_id, mask_phone, mask_tree
 from adapters.pg.store import StoredEvent
 from domain.household import HouseholdFile
+from domain.privacy import mask_card, mask_id, mask_phone, mask_tree
 from domain.values import Category, label
 
 

@@ -220,11 +220,9 @@ class PostgresEventStore:
             else:
                 status = await conn.execute(_APPEND, *args)
         except asyncpg.UniqueViolationError:
-            first = events[0]
-            raise ConcurrencyError(first.stream_id, first.version - 1) from None
+            raise await self._conflict(events, heads) from None
         if status != f"INSERT 0 {len(events)}":
-            first = heads[0] if heads else events[0]
-            raise ConcurrencyError(first.stream_id, heads[0].version if heads else 0)
+            raise await self._conflict(events, heads)
         if self._on_append is not None:
             self._on_append()
 
@@ -246,6 +244,20 @@ class PostgresEventStore:
         if self._on_append is not None:
             self._on_append()
 
+    async def _conflict(
+        self, events: Sequence[NewEvent], heads: Sequence[StreamHead]
+    ) -> ConcurrencyError:
+        """The error for a lost race, naming the first stream that moved and where it is now.
+
+        Asked on a fresh pool connection: the writer's own transaction may be aborted."""
+        expected = {h.stream_id: h.version for h in heads}
+        for stream_id in dict.fromkeys(e.stream_id for e in events):
+            actual = await self.stream_version(stream_id)
+            if actual != expected.get(stream_id, 0):
+                return ConcurrencyError(stream_id, expected.get(stream_id, 0), actual)
+        first = events[0].stream_id
+        return ConcurrencyError(first, expected.get(first, 0), await self.stream_version(first))
+
     async def _copy(
         self, conn: asyncpg.Connection, events: Sequence[NewEvent], heads: Sequence[StreamHead]
     ) -> None:
@@ -258,7 +270,7 @@ class PostgresEventStore:
                 [h.hash for h in heads],
             )
             if intact != len(heads):
-                raise ConcurrencyError(heads[0].stream_id, heads[0].version)
+                raise await self._conflict(events, heads)
         try:
             await conn.copy_records_to_table(
                 "events",
@@ -287,7 +299,7 @@ class PostgresEventStore:
                 ],
             )
         except asyncpg.UniqueViolationError:
-            raise ConcurrencyError(events[0].stream_id, events[0].version - 1) from None
+            raise await self._conflict(events, heads) from None
 
     # ---------------------------------------------------------------- reading one stream
 

@@ -1,4 +1,4 @@
-"""Masking of personal data in every response and export (DESIGN.md decision 7).
+"""Masking and keyed hashing of personal data (DESIGN.md decision 7).
 
 ID numbers keep their first 6 and last 4 characters, phones their first 3 and last 4, bank cards
 their last 4. `mask_tree` masks these fields wherever they appear in nested event payloads.
@@ -6,6 +6,8 @@ their last 4. `mask_tree` masks these fields wherever they appear in nested even
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
 
@@ -44,3 +46,10 @@ def mask_tree(value: Any) -> Any:
     if isinstance(value, list):
         return [mask_tree(item) for item in value]
     return value
+
+
+def keyed_hash(key: bytes, id_number: str) -> bytes:
+    """HMAC-SHA256 of a normalised ID number: finds one person across files without storing
+    the number (duplicate detection, reconciliation). Without the key it cannot be reversed by
+    trying every plausible ID number, as a plain hash could."""
+    return hmac.new(key, id_number.encode("ascii"), hashlib.sha256).digest()

@@ -1,0 +1,188 @@
+"""Helpers for the HTTP journeys: request bodies for every command, and files in a given state.
+
+Every body is valid on its own and its business dates are in the past and in lifecycle order, so
+a refusal a test sees is about the thing under test (scope, role, version, key), not the body.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.builders import person_id
+from tests.conftest import Api
+
+API = "/api/v1"
+PROVINCE = "13"
+CITY = "1303"  # Qinhuangdao
+OTHER_CITY = "1301"  # Shijiazhuang, same province
+DISTRICT = "130306"  # Funing
+OTHER_DISTRICT = "130302"  # Haigang, same city
+BASE = "130306001"
+OTHER_BASE = "130306002"  # same district
+PREFIX_SIBLING = "1303060011"  # a base-level union whose code starts with BASE's code
+JSON = {"content-type": "application/json"}
+PROBLEM = "application/problem+json"
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+PHONE = "13912345678"
+BANK_CARD = "6222021234567890123"
+
+
+def application(unit: str = BASE, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "establishing_unit": unit,
+        "worker_kind": "urban",
+        "head": {
+            "name": "张𠀀",
+            "id_number": person_id(),
+            "phone": PHONE,
+            "bank_card": BANK_CARD,
+        },
+        "applied_on": "2026-01-05",
+        "authorisation_signed": True,
+        "statement": "妻子患病，收入低",
+    }
+    body.update(overrides)
+    return body
+
+
+def verification(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "verified_on": "2026-01-10",
+        "investigators": ["赵立新", "钱丽华"],
+        "members": [
+            {
+                "name": "王𪚥",
+                "relation": "spouse",
+                "id_number": person_id(),
+                "status": "unemployed",
+            }
+        ],
+        "annual_income": "9600",
+        "rigid_expenses": "1200",
+        "primary_cause": "illness",
+        "poverty_line": "550",
+    }
+    body.update(overrides)
+    return body
+
+
+# One valid body per command, for a file in the state the command starts from (STARTS_FROM).
+BODIES: dict[str, dict[str, Any]] = {
+    "verification": verification(),
+    "appraisal": {
+        "appraised_on": "2026-01-12",
+        "minutes_on_file": True,
+        "publicity_start": "2026-01-13",
+        "publicity_end": "2026-01-20",
+    },
+    "approval": {"approved_on": "2026-01-25", "file_level": "district", "poverty_line": "550"},
+    "send-back": {"sent_back_on": "2026-01-25", "reason": "收入证明不全"},
+    "rejection": {"rejected_on": "2026-01-06", "reason": "不符合建档条件"},
+    "assistance": {
+        "assisted_on": "2026-02-10",
+        "kind": "living_aid",
+        "amount": "800.00",
+        "department": "union",
+        "helper": "孙三",
+    },
+    "plan": {
+        "agreed_on": "2026-02-01",
+        "helper": "孙三",
+        "measures": ["推荐就业"],
+        "goals": "稳定就业",
+        "deadline": "2027-02-01",
+        "signed_by_worker": True,
+    },
+    "visits": {"visited_on": "2026-04-10", "cadre": "周五", "content": "季度走访"},
+    "revisions": {"effective_on": "2026-05-01", "reason": "妻子再就业", "annual_income": "15000"},
+    "rechecks": {"rechecked_on": "2026-06-01", "poverty_line": "550"},
+    "exit": {
+        "exited_on": "2026-09-01",
+        "kind": "out_of_hardship",
+        "reason": "income_above_line",
+        "explanation": "连续六个月收入高于低保标准",
+        "evidence": ["收入证明"],
+        "months_above_line": 6,
+    },
+    "return": {"returned_on": "2026-10-01", "reason": "突发重病", "cause": "illness"},
+    "transfer": {"transferred_on": "2026-03-01", "to_unit": OTHER_BASE, "reason": "职工调动"},
+}
+COMMANDS = tuple(BODIES)
+
+# The steps that take a new file to each status, and the status each command starts from.
+STEPS_TO: dict[str, tuple[str, ...]] = {
+    "applied": (),
+    "verified": ("verification",),
+    "appraised": ("verification", "appraisal"),
+    "approved": ("verification", "appraisal", "approval"),
+    "out_of_hardship": ("verification", "appraisal", "approval", "exit"),
+}
+STARTS_FROM: dict[str, str] = {
+    "verification": "applied",
+    "appraisal": "verified",
+    "approval": "appraised",
+    "send-back": "appraised",
+    "rejection": "applied",
+    "assistance": "approved",
+    "plan": "approved",
+    "visits": "approved",
+    "revisions": "approved",
+    "rechecks": "approved",
+    "exit": "approved",
+    "return": "out_of_hardship",
+    "transfer": "applied",
+}
+DISTRICT_COMMANDS = frozenset({"approval", "send-back"})
+
+
+def doer(api: Api, command: str, unit: str = BASE) -> dict[str, str]:
+    """Headers of the caller who may run `command` on a file of `unit`: its clerk, or for review
+    its district's approver."""
+    if command in DISTRICT_COMMANDS:
+        return api.auth(unit[:6], "approver", "approver-wang", **JSON)
+    return api.auth(unit, "clerk", "clerk-li", **JSON)
+
+
+async def open_file(api: Api, unit: str = BASE, **overrides: Any) -> str:
+    response = await api.client.post(
+        f"{API}/files", json=application(unit, **overrides), headers=doer(api, "apply", unit)
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def run(api: Api, file_id: str, command: str, unit: str = BASE, **overrides: Any) -> Any:
+    """Run one command as the caller who may, and insist that it succeeded."""
+    response = await api.client.post(
+        f"{API}/files/{file_id}/{command}",
+        json={**BODIES[command], **overrides},
+        headers=doer(api, command, unit),
+    )
+    assert response.status_code == 200, (command, response.text)
+    return response
+
+
+async def file_in(api: Api, status: str, unit: str = BASE) -> str:
+    """A new file of `unit`, taken through the lifecycle to `status`."""
+    file_id = await open_file(api, unit)
+    for command in STEPS_TO[status]:
+        await run(api, file_id, command, unit)
+    return file_id
+
+
+async def files_for_every_command(api: Api, unit: str = BASE) -> dict[str, str]:
+    """command → a file of `unit` in the status that command starts from (shared per status)."""
+    by_status = {status: await file_in(api, status, unit) for status in STEPS_TO}
+    return {command: by_status[STARTS_FROM[command]] for command in COMMANDS}
+
+
+def assert_problem(response: Any, status: int) -> dict[str, Any]:
+    """The response is an RFC 9457 problem of `status`; returns its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM), response.headers
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert {"type", "title", "detail", "code"} <= body.keys(), body
+    return body
