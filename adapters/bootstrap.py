@@ -6,7 +6,7 @@ the schema migrated; on exit the pool is closed (and the embedded server release
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,10 +17,16 @@ import asyncpg
 
 from adapters import embedded
 from adapters.codec import EventCodec
+from adapters.keys import load_hash_key
 from adapters.pg.migrations import migrate
+from adapters.pg.projector import ProjectionRunner
 from adapters.pg.repository import FileCache, PgFileRepository
 from adapters.pg.store import PostgresEventStore, Wakeups
 from adapters.settings import Settings
+from domain.privacy import keyed_hash
+from projections.base import Projection
+from projections.ledger import Ledger
+from projections.statistics import Statistics
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -41,6 +47,7 @@ class Runtime:
     codec: EventCodec
     clock: SystemClock
     wakeups: Wakeups
+    projections: ProjectionRunner
     server: Any = None
 
 
@@ -70,6 +77,11 @@ def database_url(settings: Settings) -> tuple[str, Any]:
     return embedded.start(settings.data_dir)
 
 
+def read_models(hasher: Callable[[str], bytes]) -> list[Projection]:
+    """Every read model, in the order the runner applies them."""
+    return [Ledger(hasher), Statistics()]
+
+
 @asynccontextmanager
 async def runtime(settings: Settings, *, listen: bool = False) -> AsyncIterator[Runtime]:
     url, server = database_url(settings)
@@ -81,6 +93,10 @@ async def runtime(settings: Settings, *, listen: bool = False) -> AsyncIterator[
         await wakeups.start(listen=listen)
         codec = EventCodec()
         store = PostgresEventStore(pool, on_append=wakeups.poke)
+        key = load_hash_key(settings.hash_key, settings.data_dir)
+        runner = ProjectionRunner(
+            store, codec, read_models(lambda number: keyed_hash(key, number)), wakeups=wakeups
+        )
         try:
             yield Runtime(
                 settings,
@@ -90,6 +106,7 @@ async def runtime(settings: Settings, *, listen: bool = False) -> AsyncIterator[
                 codec,
                 SystemClock(),
                 wakeups,
+                runner,
                 server,
             )
         finally:

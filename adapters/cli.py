@@ -27,7 +27,8 @@ from rich.table import Table
 
 from adapters import demo
 from adapters.bootstrap import Runtime, runtime
-from adapters.http.auth import Tokens, load_secret
+from adapters.http.auth import Tokens
+from adapters.keys import load_secret
 from adapters.logging import configure
 from adapters.pg.repository import replay
 from adapters.pg.store import StoredEvent

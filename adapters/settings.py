@@ -14,6 +14,8 @@ class Settings:
     log_json: bool | None  # BANGFU_LOG_JSON: force JSON logs on or off (default: when not a tty)
     pool_size: int = 20
     secret: str | None = None  # BANGFU_SECRET: token signing key; else generated in data_dir
+    hash_key: str | None = None  # BANGFU_HASH_KEY: key of the ID-number hash; else in data_dir
+    projections: bool = True  # BANGFU_PROJECTIONS=off: `serve` does not run the read models
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -25,4 +27,6 @@ class Settings:
             log_json=None if json_flag is None else json_flag.lower() in {"1", "true", "yes"},
             pool_size=int(env.get("BANGFU_POOL_SIZE") or 20),
             secret=env.get("BANGFU_SECRET") or None,
+            hash_key=env.get("BANGFU_HASH_KEY") or None,
+            projections=(env.get("BANGFU_PROJECTIONS") or "on").lower() not in {"off", "0", "no"},
         )

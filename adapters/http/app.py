@@ -8,6 +8,7 @@ This module does not use `from __future__ import annotations`: the command route
 by a factory, and litestar must resolve their body types from the closure at definition time.
 """
 
+import asyncio
 import re
 import time
 from collections.abc import AsyncIterator, Callable
@@ -29,7 +30,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.bootstrap import Runtime, runtime
 from adapters.http import idempotency, problems
-from adapters.http.auth import Tokens, Unauthorized, load_secret
+from adapters.http.auth import Tokens, Unauthorized
 from adapters.http.problems import Problem
 from adapters.http.schemas import (
     EXAMPLES,
@@ -56,6 +57,7 @@ from adapters.http.schemas import (
     _In,
 )
 from adapters.http.views import event_out, file_out
+from adapters.keys import load_secret
 from adapters.logging import configure
 from adapters.pg.migrations import pending
 from adapters.pg.units import PgUnitDirectory, Unit
@@ -443,7 +445,38 @@ async def ready(rt: NamedDependency[Runtime]) -> Response[Health]:
         return Response(
             Health("unavailable", {"migrations": f"pending: {waiting}"}), status_code=503
         )
-    return Response(Health("ready", {"database": "ok", "migrations": "applied"}))
+    checks = {"database": "ok", "migrations": "applied"}
+    for name, lag in (await rt.projections.lag()).items():
+        checks[f"projection.{name}"] = f"{lag.events} events, {lag.seconds:.1f} s behind"
+    return Response(Health("ready", checks))
+
+
+@get(
+    "/metrics",
+    tags=["health"],
+    summary="Prometheus metrics: projection lag",
+    security=[],
+    media_type="text/plain; version=0.0.4",
+)
+async def metrics(rt: NamedDependency[Runtime]) -> str:
+    lines = [
+        "# HELP bangfu_projection_lag_events Events a read model has not applied yet.",
+        "# TYPE bangfu_projection_lag_events gauge",
+    ]
+    lags = await rt.projections.lag()
+    lines += [
+        f'bangfu_projection_lag_events{{projection="{n}"}} {lag.events}' for n, lag in lags.items()
+    ]
+    lines += [
+        "# HELP bangfu_projection_lag_seconds Age of the oldest event a read model has not"
+        " applied.",
+        "# TYPE bangfu_projection_lag_seconds gauge",
+    ]
+    lines += [
+        f'bangfu_projection_lag_seconds{{projection="{n}"}} {lag.seconds:.3f}'
+        for n, lag in lags.items()
+    ]
+    return "\n".join(lines) + "\n"
 
 
 # ------------------------------------------------------------------------------ the app
@@ -515,7 +548,19 @@ def create_app(
             app.state.rt = rt
             app.state.tokens = Tokens(load_secret(config.secret, config.data_dir))
             app.state.units = PgUnitDirectory(rt.pool)
-            yield
+            stop = asyncio.Event()
+            running = (
+                asyncio.create_task(rt.projections.run(stop), name="bangfu-projections")
+                if config.projections
+                else None
+            )
+            try:
+                yield
+            finally:
+                stop.set()
+                if running is not None:
+                    rt.wakeups.poke()
+                    await running
 
     return Litestar(
         route_handlers=[
@@ -529,6 +574,7 @@ def create_app(
             rename_unit,
             live,
             ready,
+            metrics,
         ],
         dependencies={
             "rt": Provide(provide_runtime, sync_to_thread=False),

@@ -7,11 +7,9 @@ generated once into the data folder for the embedded default.
 
 from __future__ import annotations
 
-import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from uuid import uuid4
 
 import jwt
@@ -87,19 +85,3 @@ class Tokens:
             self._verified.clear()
         self._verified[token] = (actor, float(claims["exp"]))
         return actor
-
-
-def load_secret(configured: str | None, data_dir: Path) -> str:
-    """`BANGFU_SECRET` if set; otherwise a secret generated once into the data folder (0600)."""
-    if configured:
-        if len(configured) < 32:
-            raise RuntimeError("BANGFU_SECRET must have at least 32 characters")
-        return configured
-    path = data_dir / "secret"
-    if path.exists():
-        return path.read_text(encoding="ascii").strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(48)
-    path.touch(mode=0o600)
-    path.write_text(value, encoding="ascii")
-    return value

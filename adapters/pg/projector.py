@@ -1,0 +1,221 @@
+"""Running the read models: catch up in batches, then tail the log; and rebuild from zero.
+
+Each projection keeps its own position in `consumer_positions`. A batch is read from the
+commit-safe log, applied, and its rows and the new position are written in ONE transaction,
+under a per-projection advisory lock, after checking that the position is still the one the batch
+was read from. So a batch is applied exactly once — whether the runner is killed half-way
+(the transaction rolls back and the batch is read again) or two runners race (the second finds
+the position moved and re-reads).
+
+A rebuild fills fresh shadow tables from zero with everything in memory (fast), COPYs them out,
+then — holding the projection's lock, so the live runner pauses — catches the shadow tables up to
+the live position and swaps them in by renaming, in one transaction. Until then the service
+answers from the old tables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import structlog
+
+from adapters.codec import EventCodec
+from adapters.pg.readmodels import (
+    LiveLedger,
+    LiveStatistics,
+    MemoryLedger,
+    MemoryStatistics,
+    Tables,
+)
+from adapters.pg.store import START, PostgresEventStore, StoredEvent, Wakeups
+from projections.base import Change, Projection
+from projections.ledger import Ledger
+from projections.statistics import Statistics
+
+log = structlog.get_logger(__name__)
+
+GROUPS = {"ledger": ("ledger", "people"), "statistics": ("facts", "stock", "flow")}
+
+
+def lock_key(name: str) -> int:
+    digest = hashlib.sha256(f"bangfu.projection.{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def live_storage(projection: Projection, conn: asyncpg.Connection, tables: Tables) -> Any:
+    if isinstance(projection, Ledger):
+        return LiveLedger(conn, tables)
+    if isinstance(projection, Statistics):
+        return LiveStatistics(conn, tables)
+    raise TypeError(f"no storage for projection {projection.name}")
+
+
+def changes_for(
+    projection: Projection, codec: EventCodec, events: Sequence[StoredEvent]
+) -> list[Change]:
+    return [
+        Change(
+            e.stream_id,
+            e.version,
+            e.type,
+            codec.decode_fields(e.type, e.payload),
+            e.recorded_at,
+            e.unit,
+        )
+        for e in events
+        if projection.wants(e.type)
+    ]
+
+
+@dataclass
+class Lag:
+    events: int
+    seconds: float
+    position: str
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        store: PostgresEventStore,
+        codec: EventCodec,
+        projections: Sequence[Projection],
+        *,
+        batch: int = 1000,
+        wakeups: Wakeups | None = None,
+    ) -> None:
+        self.store = store
+        self.pool = store.pool
+        self.codec = codec
+        self.projections = list(projections)
+        self.batch = batch
+        self.wakeups = wakeups
+
+    async def step(self, projection: Projection) -> int:
+        """Apply the next batch of one projection; return how many events it covered."""
+        position = await self.store.position(projection.name)
+        events = await self.store.read_log(position, self.batch)
+        if not events:
+            return 0
+        changes = changes_for(projection, self.codec, events)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(projection.name))
+            if await self.store.position(projection.name, conn=conn) != position:
+                return 0  # another runner (or a rebuild) moved it: read again
+            if changes:
+                await projection.apply(changes, live_storage(projection, conn, Tables()))
+            await self.store.save_position(conn, projection.name, events[-1].cursor)
+        return len(events)
+
+    async def catch_up(self) -> int:
+        """Run every projection until none has anything left to read."""
+        total = 0
+        while True:
+            done = sum([await self.step(p) for p in self.projections])
+            total += done
+            if not done:
+                return total
+
+    async def run(self, stop: asyncio.Event, *, poll: float = 1.0) -> None:
+        """Catch up, then tail the log: woken by the store's notifications, else polling."""
+        log.info("projections.started", projections=[p.name for p in self.projections])
+        while not stop.is_set():
+            try:
+                done = await self.catch_up()
+            except (asyncpg.PostgresError, OSError) as error:
+                log.warning("projections.batch_failed", error=str(error))
+                done = 0
+                await asyncio.sleep(poll)
+            if done or stop.is_set():
+                continue
+            if self.wakeups is not None:
+                await self.wakeups.wait(poll)
+            else:
+                await asyncio.sleep(poll)
+
+    async def lag(self) -> dict[str, Lag]:
+        result = {}
+        for projection in self.projections:
+            position = await self.store.position(projection.name)
+            behind = await self.store.count_after(position)
+            oldest = await self.pool.fetchval(
+                "SELECT recorded_at FROM events WHERE (xid, position) > ($1::text::xid8, $2)"
+                " AND xid < pg_snapshot_xmin(pg_current_snapshot())"
+                " ORDER BY xid, position LIMIT 1",
+                str(position.xid),
+                position.position,
+            )
+            seconds = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
+            result[projection.name] = Lag(behind, max(seconds, 0.0), position.encode())
+        return result
+
+
+async def _create_shadow(
+    conn: asyncpg.Connection, group: Sequence[str], live: Tables, shadow: Tables
+) -> None:
+    for attr in group:
+        await conn.execute(f"DROP TABLE IF EXISTS {getattr(shadow, attr)}")
+        await conn.execute(
+            f"CREATE TABLE {getattr(shadow, attr)} (LIKE {getattr(live, attr)} INCLUDING ALL)"
+        )
+
+
+async def rebuild(
+    store: PostgresEventStore,
+    codec: EventCodec,
+    projection: Projection,
+    *,
+    batch: int = 10_000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Rebuild one projection from zero into fresh tables and swap them in; return events read."""
+    pool, live = store.pool, Tables()
+    shadow = Tables.shadow(f"r{time.time_ns()}")
+    group = GROUPS[projection.name]
+    memory: Any = MemoryLedger() if isinstance(projection, Ledger) else MemoryStatistics()
+    cursor, read = START, 0
+    async with pool.acquire() as conn:
+        await _create_shadow(conn, group, live, shadow)
+        while True:
+            events = await store.read_log(cursor, batch, conn=conn)
+            if not events:
+                break
+            await projection.apply(changes_for(projection, codec, events), memory)
+            cursor, read = events[-1].cursor, read + len(events)
+            if progress is not None:
+                progress(len(events))
+        async with conn.transaction():
+            await memory.flush(conn, shadow)
+        for attr in group:
+            await conn.execute(f"ANALYZE {getattr(shadow, attr)}")
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(projection.name))
+            position = await store.position(projection.name, conn=conn)
+            # the live runner may be ahead of the rebuild: bring the shadow tables up to it
+            while cursor < position:
+                events = [
+                    e
+                    for e in await store.read_log(cursor, batch, conn=conn)
+                    if e.cursor <= position
+                ]
+                if not events:
+                    break
+                changes = changes_for(projection, codec, events)
+                if changes:
+                    await projection.apply(changes, live_storage(projection, conn, shadow))
+                cursor = events[-1].cursor
+            for attr in group:
+                await conn.execute(f"DROP TABLE {getattr(live, attr)}")
+                await conn.execute(
+                    f"ALTER TABLE {getattr(shadow, attr)} RENAME TO {getattr(live, attr)}"
+                )
+            await store.save_position(conn, projection.name, max(cursor, position))
+    log.info("projections.rebuilt", projection=projection.name, events=read)
+    return read

@@ -1,0 +1,330 @@
+"""Storage for the read models: live (rows loaded and written per batch, inside the runner's
+transaction) and in memory (a rebuild keeps everything in memory and COPYs it out at the end).
+
+Table names are parameters so that a rebuild can fill shadow tables and swap them in.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from uuid import UUID
+
+import asyncpg
+
+from projections.ledger import LedgerRow
+from projections.statistics import FileFacts, FlowKey, StockKey
+
+LEDGER_COLUMNS = (
+    "file_id",
+    "province",
+    "city",
+    "district",
+    "unit",
+    "region",
+    "status",
+    "category",
+    "file_level",
+    "worker_kind",
+    "primary_cause",
+    "secondary_causes",
+    "head_name",
+    "id_masked",
+    "id_hash",
+    "applied_on",
+    "approved_on",
+    "last_assisted_on",
+    "last_visited_on",
+    "next_recheck_due",
+    "exited_on",
+    "exit_kind",
+    "assistance_count",
+    "assistance_total",
+    "returns",
+    "version",
+    "updated_at",
+)
+FACT_COLUMNS = (
+    "file_id",
+    "unit",
+    "status",
+    "worker_kind",
+    "version",
+    "category",
+    "file_level",
+    "cause",
+    "approved_once",
+)
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The physical names of one generation of the read-model tables."""
+
+    ledger: str = "ledger"
+    people: str = "ledger_people"
+    facts: str = "stats_facts"
+    stock: str = "stats_stock"
+    flow: str = "stats_flow"
+
+    @classmethod
+    def shadow(cls, suffix: str) -> Tables:
+        return cls(
+            *(
+                f"{name}__{suffix}"
+                for name in ("ledger", "ledger_people", "stats_facts", "stats_stock", "stats_flow")
+            )
+        )
+
+
+def ledger_record(row: LedgerRow) -> tuple[object, ...]:
+    province, city, district, unit = row.units
+    return (
+        row.file_id,
+        province,
+        city,
+        district,
+        unit,
+        row.region,
+        row.status,
+        row.category,
+        row.file_level,
+        row.worker_kind,
+        row.primary_cause,
+        list(row.secondary_causes),
+        row.head_name,
+        row.id_masked,
+        row.id_hash,
+        row.applied_on,
+        row.approved_on,
+        row.last_assisted_on,
+        row.last_visited_on,
+        row.next_recheck_due,
+        row.exited_on,
+        row.exit_kind,
+        row.assistance_count,
+        row.assistance_total,
+        row.returns,
+        row.version,
+        row.updated_at,
+    )
+
+
+def _row(record: asyncpg.Record, people: frozenset[tuple[bytes, str]]) -> LedgerRow:
+    return LedgerRow(
+        file_id=record["file_id"],
+        unit=record["unit"],
+        region=record["region"],
+        status=record["status"],
+        worker_kind=record["worker_kind"],
+        head_name=record["head_name"],
+        id_masked=record["id_masked"],
+        id_hash=bytes(record["id_hash"]),
+        applied_on=record["applied_on"],
+        version=record["version"],
+        updated_at=record["updated_at"],
+        category=record["category"],
+        file_level=record["file_level"],
+        primary_cause=record["primary_cause"],
+        secondary_causes=tuple(record["secondary_causes"]),
+        approved_on=record["approved_on"],
+        last_assisted_on=record["last_assisted_on"],
+        last_visited_on=record["last_visited_on"],
+        next_recheck_due=record["next_recheck_due"],
+        exited_on=record["exited_on"],
+        exit_kind=record["exit_kind"],
+        assistance_count=record["assistance_count"],
+        assistance_total=record["assistance_total"],
+        returns=record["returns"],
+        people=people,
+    )
+
+
+class LiveLedger:
+    """Ledger rows read and written inside the runner's transaction."""
+
+    def __init__(self, conn: asyncpg.Connection, tables: Tables = Tables()) -> None:
+        self.conn, self.t = conn, tables
+
+    async def load(self, ids: set[UUID]) -> dict[UUID, LedgerRow]:
+        rows = await self.conn.fetch(
+            f"SELECT * FROM {self.t.ledger} WHERE file_id = ANY($1::uuid[])", list(ids)
+        )
+        people: dict[UUID, set[tuple[bytes, str]]] = defaultdict(set)
+        for p in await self.conn.fetch(
+            f"SELECT file_id, id_hash, role FROM {self.t.people} WHERE file_id = ANY($1::uuid[])",
+            list(ids),
+        ):
+            people[p["file_id"]].add((bytes(p["id_hash"]), p["role"]))
+        return {r["file_id"]: _row(r, frozenset(people[r["file_id"]])) for r in rows}
+
+    async def save(self, rows: list[LedgerRow], people_changed: set[UUID]) -> None:
+        if rows:
+            columns = ", ".join(LEDGER_COLUMNS)
+            updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in LEDGER_COLUMNS[1:])
+            await self.conn.executemany(
+                f"INSERT INTO {self.t.ledger} ({columns}) VALUES "
+                f"({', '.join(f'${i}' for i in range(1, len(LEDGER_COLUMNS) + 1))})"
+                f" ON CONFLICT (file_id) DO UPDATE SET {updates}",
+                [ledger_record(r) for r in rows],
+            )
+        changed = [r for r in rows if r.file_id in people_changed]
+        if changed:
+            await self.conn.execute(
+                f"DELETE FROM {self.t.people} WHERE file_id = ANY($1::uuid[])",
+                [r.file_id for r in changed],
+            )
+            await self.conn.copy_records_to_table(
+                self.t.people,
+                columns=("file_id", "id_hash", "role"),
+                records=[(r.file_id, h, role) for r in changed for h, role in r.people],
+            )
+
+
+class LiveStatistics:
+    def __init__(self, conn: asyncpg.Connection, tables: Tables = Tables()) -> None:
+        self.conn, self.t = conn, tables
+
+    async def load(self, ids: set[UUID]) -> dict[UUID, FileFacts]:
+        rows = await self.conn.fetch(
+            f"SELECT {', '.join(FACT_COLUMNS)} FROM {self.t.facts} WHERE file_id = ANY($1::uuid[])",
+            list(ids),
+        )
+        return {r["file_id"]: FileFacts(*r) for r in rows}
+
+    async def save(
+        self,
+        facts: list[FileFacts],
+        stock: dict[StockKey, int],
+        flows: dict[FlowKey, tuple[int, Decimal]],
+    ) -> None:
+        if facts:
+            updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in FACT_COLUMNS[1:])
+            await self.conn.executemany(
+                f"INSERT INTO {self.t.facts} ({', '.join(FACT_COLUMNS)}) VALUES "
+                f"({', '.join(f'${i}' for i in range(1, len(FACT_COLUMNS) + 1))})"
+                f" ON CONFLICT (file_id) DO UPDATE SET {updates}",
+                [
+                    (
+                        f.file_id,
+                        f.unit,
+                        f.status,
+                        f.worker_kind,
+                        f.version,
+                        f.category,
+                        f.file_level,
+                        f.cause,
+                        f.approved_once,
+                    )
+                    for f in facts
+                ],
+            )
+        if stock:
+            keys = sorted(stock)  # a fixed order: concurrent writers never deadlock
+            await self.conn.execute(
+                f"INSERT INTO {self.t.stock} AS s (unit, dimension, key, count)"
+                " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])"
+                " ON CONFLICT (unit, dimension, key)"
+                " DO UPDATE SET count = s.count + EXCLUDED.count",
+                [k[0] for k in keys],
+                [k[1] for k in keys],
+                [k[2] for k in keys],
+                [stock[k] for k in keys],
+            )
+        if flows:
+            keys_f = sorted(flows)
+            await self.conn.execute(
+                f"INSERT INTO {self.t.flow} AS f (unit, period, metric, key, count, amount)"
+                " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
+                " $5::bigint[], $6::numeric[])"
+                " ON CONFLICT (unit, period, metric, key) DO UPDATE"
+                " SET count = f.count + EXCLUDED.count, amount = f.amount + EXCLUDED.amount",
+                [k[0] for k in keys_f],
+                [k[1] for k in keys_f],
+                [k[2] for k in keys_f],
+                [k[3] for k in keys_f],
+                [flows[k][0] for k in keys_f],
+                [flows[k][1] for k in keys_f],
+            )
+
+
+class MemoryLedger:
+    """All ledger rows in memory during a rebuild; `flush` COPYs them into the given tables."""
+
+    def __init__(self) -> None:
+        self.rows: dict[UUID, LedgerRow] = {}
+
+    async def load(self, ids: set[UUID]) -> dict[UUID, LedgerRow]:
+        return {i: self.rows[i] for i in ids if i in self.rows}
+
+    async def save(self, rows: list[LedgerRow], people_changed: set[UUID]) -> None:
+        for row in rows:
+            self.rows[row.file_id] = row
+
+    async def flush(self, conn: asyncpg.Connection, tables: Tables) -> None:
+        await conn.copy_records_to_table(
+            tables.ledger,
+            columns=LEDGER_COLUMNS,
+            records=[ledger_record(r) for r in self.rows.values()],
+        )
+        await conn.copy_records_to_table(
+            tables.people,
+            columns=("file_id", "id_hash", "role"),
+            records=[(r.file_id, h, role) for r in self.rows.values() for h, role in r.people],
+        )
+
+
+class MemoryStatistics:
+    def __init__(self) -> None:
+        self.facts: dict[UUID, FileFacts] = {}
+        self.stock: dict[StockKey, int] = defaultdict(int)
+        self.flows: dict[FlowKey, list[object]] = {}
+
+    async def load(self, ids: set[UUID]) -> dict[UUID, FileFacts]:
+        return {i: self.facts[i] for i in ids if i in self.facts}
+
+    async def save(
+        self,
+        facts: list[FileFacts],
+        stock: dict[StockKey, int],
+        flows: dict[FlowKey, tuple[int, Decimal]],
+    ) -> None:
+        for fact in facts:
+            self.facts[fact.file_id] = fact
+        for key, delta in stock.items():
+            self.stock[key] += delta
+        for key, (count, amount) in flows.items():
+            entry = self.flows.setdefault(key, [0, Decimal(0)])
+            entry[0] = int(entry[0]) + count  # type: ignore[call-overload]
+            entry[1] = Decimal(entry[1]) + amount  # type: ignore[arg-type]
+
+    async def flush(self, conn: asyncpg.Connection, tables: Tables) -> None:
+        await conn.copy_records_to_table(
+            tables.facts,
+            columns=FACT_COLUMNS,
+            records=[
+                (
+                    f.file_id,
+                    f.unit,
+                    f.status,
+                    f.worker_kind,
+                    f.version,
+                    f.category,
+                    f.file_level,
+                    f.cause,
+                    f.approved_once,
+                )
+                for f in self.facts.values()
+            ],
+        )
+        await conn.copy_records_to_table(
+            tables.stock,
+            columns=("unit", "dimension", "key", "count"),
+            records=[(*k, v) for k, v in self.stock.items() if v],
+        )
+        await conn.copy_records_to_table(
+            tables.flow,
+            columns=("unit", "period", "metric", "key", "count", "amount"),
+            records=[(*k, v[0], v[1]) for k, v in self.flows.items()],
+        )

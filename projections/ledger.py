@@ -1,0 +1,177 @@
+"""The ledger (台账): one row per household file, and the people in it.
+
+Each row carries the four unit codes of the file's place in the union tree, its status,
+category, file level, worker kind and causes, the head's name with the ID number masked and
+keyed-hashed, the key dates and the assistance it received. The people table (the keyed hash of
+every head and member ID number) is what duplicate detection (一户一档) reads.
+
+The approval queue, the due lists and the duplicates are indexed queries over these two tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+from uuid import UUID
+
+from domain.privacy import mask_id
+from projections.base import Change
+
+OPEN_STATUSES = frozenset({"applied", "verified", "appraised", "approved", "sent_back", "returned"})
+RECHECK_PERIOD = timedelta(days=365)
+
+
+@dataclass(slots=True)
+class LedgerRow:
+    file_id: UUID
+    unit: str
+    region: str
+    status: str
+    worker_kind: str
+    head_name: str
+    id_masked: str
+    id_hash: bytes
+    applied_on: date
+    version: int
+    updated_at: datetime
+    category: str | None = None
+    file_level: str | None = None
+    primary_cause: str | None = None
+    secondary_causes: tuple[str, ...] = ()
+    approved_on: date | None = None
+    last_assisted_on: date | None = None
+    last_visited_on: date | None = None
+    next_recheck_due: date | None = None
+    exited_on: date | None = None
+    exit_kind: str | None = None
+    assistance_count: int = 0
+    assistance_total: Decimal = Decimal("0.00")
+    returns: int = 0
+    people: frozenset[tuple[bytes, str]] = field(default_factory=frozenset)
+
+    @property
+    def units(self) -> tuple[str, str, str, str]:
+        """Province, city, district and base-level union codes."""
+        return self.unit[:2], self.unit[:4], self.unit[:6], self.unit
+
+
+class LedgerStorage(Protocol):
+    async def load(self, ids: set[UUID]) -> dict[UUID, LedgerRow]: ...
+
+    async def save(self, rows: list[LedgerRow], people_changed: set[UUID]) -> None: ...
+
+
+def _later(current: date | None, candidate: date) -> date:
+    return candidate if current is None or candidate > current else current
+
+
+class Ledger:
+    """Keeps one row per file from the household events."""
+
+    name = "ledger"
+
+    def __init__(
+        self, hasher: Callable[[str], bytes], recheck_period: timedelta = RECHECK_PERIOD
+    ) -> None:
+        self.hash = hasher
+        self.recheck_period = recheck_period
+
+    def wants(self, type_name: str) -> bool:
+        return type_name.startswith("household.")
+
+    async def apply(self, changes: list[Change], storage: LedgerStorage) -> None:
+        mine = [c for c in changes if self.wants(c.type)]
+        if not mine:
+            return
+        rows = await storage.load({c.stream_id for c in mine})
+        touched: dict[UUID, LedgerRow] = {}
+        people_changed: set[UUID] = set()
+        for change in mine:
+            row = rows.get(change.stream_id)
+            if row is not None and change.version <= row.version:
+                continue  # already applied (a rebuild racing a live runner, or a replayed batch)
+            row = self.step(row, change, people_changed)
+            if row is None:
+                continue
+            rows[change.stream_id] = touched[change.stream_id] = row
+        await storage.save(list(touched.values()), people_changed)
+
+    def _person(self, id_number: str, role: str) -> tuple[bytes, str]:
+        return self.hash(id_number), role
+
+    def step(  # noqa: PLR0915 — one short branch per event type reads best as one table
+        self, row: LedgerRow | None, change: Change, people_changed: set[UUID]
+    ) -> LedgerRow | None:
+        """The row after one event (None if the event cannot start a row)."""
+        f: Any = change.fields
+        kind = change.type[len("household.") :]
+        if kind == "applied":
+            people_changed.add(change.stream_id)
+            return LedgerRow(
+                file_id=change.stream_id,
+                unit=f.establishing_unit,
+                region=f.region,
+                status="applied",
+                worker_kind=str(f.worker_kind),
+                head_name=f.head.name,
+                id_masked=mask_id(f.head.id_number),
+                id_hash=self.hash(f.head.id_number),
+                applied_on=f.applied_on,
+                version=change.version,
+                updated_at=change.recorded_at,
+                people=frozenset({self._person(f.head.id_number, "head")}),
+            )
+        if row is None:
+            return None  # a stream whose first event this ledger never saw
+        row.version = change.version
+        row.updated_at = change.recorded_at
+        if kind == "verified":
+            row.status = "verified"
+            row.primary_cause = str(f.primary_cause)
+            row.secondary_causes = tuple(str(c) for c in f.secondary_causes)
+            people = {p for p in row.people if p[1] == "head"}
+            people |= {self._person(m.id_number, "member") for m in f.members}
+            row.people = frozenset(people)
+            people_changed.add(row.file_id)
+        elif kind in ("appraised", "sent_back", "rejected"):
+            row.status = kind
+        elif kind == "approved":
+            row.status = "approved"
+            row.category = str(f.category)
+            row.file_level = str(f.file_level)
+            row.approved_on = f.approved_on
+            row.next_recheck_due = f.approved_on + self.recheck_period
+        elif kind == "assisted":
+            row.assistance_count += 1
+            row.assistance_total += f.amount
+            row.last_assisted_on = _later(row.last_assisted_on, f.assisted_on)
+        elif kind == "visited":
+            row.last_visited_on = _later(row.last_visited_on, f.visited_on)
+        elif kind == "rechecked":
+            row.next_recheck_due = f.rechecked_on + self.recheck_period
+            if f.category is not None:
+                row.category = str(f.category)
+        elif kind == "revised":
+            if f.head is not None:
+                row.head_name = f.head.name
+            if f.members is not None:
+                head = {p for p in row.people if p[1] == "head"}
+                row.people = frozenset(
+                    head | {self._person(m.id_number, "member") for m in f.members}
+                )
+                people_changed.add(row.file_id)
+        elif kind == "exited":
+            row.status = str(f.kind)
+            row.exit_kind = str(f.kind)
+            row.exited_on = f.exited_on
+        elif kind == "returned":
+            row.status = "returned"
+            row.returns += 1
+            row.exit_kind = None
+            row.exited_on = None
+        elif kind == "transferred":
+            row.unit = f.to_unit
+        return row

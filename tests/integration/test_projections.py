@@ -1,0 +1,146 @@
+"""The read models: maintained incrementally they equal a rebuild from zero, row for row, and
+every level's statistics are the sum of the level below."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import asyncpg
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from adapters import demo
+from adapters.bootstrap import read_models
+from adapters.codec import EventCodec
+from adapters.pg.projector import ProjectionRunner, rebuild
+from adapters.pg.repository import PgFileRepository
+from adapters.pg.store import PostgresEventStore
+from domain.privacy import keyed_hash
+from tests.builders import ASSISTANCE, CLERK, TODAY, FixedClock, approved_file
+
+KEY = b"k" * 32
+TABLES = {
+    "ledger": "SELECT * FROM ledger ORDER BY file_id",
+    "ledger_people": "SELECT * FROM ledger_people ORDER BY file_id, id_hash",
+    "stats_facts": "SELECT * FROM stats_facts ORDER BY file_id",
+    "stats_stock": "SELECT * FROM stats_stock WHERE count <> 0 ORDER BY unit, dimension, key",
+    "stats_flow": "SELECT * FROM stats_flow ORDER BY unit, period, metric, key",
+}
+
+
+def runner(store: PostgresEventStore, batch: int = 97) -> ProjectionRunner:
+    return ProjectionRunner(
+        store, EventCodec(), read_models(lambda n: keyed_hash(KEY, n)), batch=batch
+    )
+
+
+async def snapshot(pool: asyncpg.Pool) -> dict[str, list[tuple]]:
+    return {name: [tuple(r) for r in await pool.fetch(sql)] for name, sql in TABLES.items()}
+
+
+async def rebuild_all(store: PostgresEventStore) -> None:
+    for projection in read_models(lambda n: keyed_hash(KEY, n)):
+        await rebuild(store, EventCodec(), projection, batch=211)
+
+
+class TestIncrementalAgainstRebuild:
+    async def test_tables_kept_up_batch_by_batch_equal_a_rebuild_from_zero(
+        self, store: PostgresEventStore, files: PgFileRepository, pool: asyncpg.Pool
+    ):
+        live = runner(store)
+        planner = demo.Planner(today=TODAY, seed=21)
+        for _ in range(3):  # the log grows while the runner keeps up
+            for _ in range(40):
+                await demo.run_plan(planner.plan(), files=files, clock=FixedClock())
+            await live.catch_up()
+        incremental = await snapshot(pool)
+
+        await rebuild_all(store)
+        rebuilt = await snapshot(pool)
+
+        assert len(incremental["ledger"]) == 120
+        assert incremental == rebuilt
+
+    async def test_a_rebuild_while_the_runner_is_ahead_catches_up_before_swapping(
+        self, store: PostgresEventStore, files: PgFileRepository, pool: asyncpg.Pool
+    ):
+        await demo.build(files=files, clock=FixedClock(), count=50, seed=4, bulk=True)
+        live = runner(store)
+        await live.catch_up()
+        before = await snapshot(pool)
+
+        await rebuild_all(store)
+        await live.catch_up()
+
+        assert await snapshot(pool) == before
+
+    async def test_new_events_after_a_rebuild_are_applied_to_the_new_tables(
+        self, store: PostgresEventStore, files: PgFileRepository, pool: asyncpg.Pool
+    ):
+        await demo.build(files=files, clock=FixedClock(), count=30, seed=5, bulk=True)
+        household = approved_file()
+        await files.save(household)
+        await rebuild_all(store)
+        household.assist(actor=CLERK, today=TODAY, **ASSISTANCE)
+        await files.save(household)
+
+        await runner(store).catch_up()
+
+        row = await pool.fetchrow(
+            "SELECT assistance_count, version FROM ledger WHERE file_id = $1", household.id
+        )
+        assert (row["assistance_count"], row["version"]) == (1, 5)
+
+
+class TestStatisticsAddUp:
+    @settings(
+        max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(seed=st.integers(0, 10_000), count=st.integers(20, 80))
+    async def test_every_unit_equals_the_sum_of_its_children(
+        self, make_database, seed: int, count: int
+    ):
+        pool = await asyncpg.create_pool(make_database(), min_size=1, max_size=4)
+        assert pool is not None
+        try:
+            store = PostgresEventStore(pool)
+            await demo.build(
+                files=PgFileRepository(store, EventCodec()),
+                clock=FixedClock(),
+                count=count,
+                seed=seed,
+                bulk=True,
+            )
+            await runner(store, batch=500).catch_up()
+            stock = await pool.fetch("SELECT unit, dimension, key, count FROM stats_stock")
+            flow = await pool.fetch(
+                "SELECT unit, period, metric, key, count, amount FROM stats_flow"
+            )
+        finally:
+            await pool.close()
+
+        for parent_len, child_len in ((2, 4), (4, 6), (6, 9)):
+            parents: dict[tuple, int] = defaultdict(int)
+            children: dict[tuple, int] = defaultdict(int)
+            for unit, dimension, key, n in stock:
+                if len(unit) == parent_len:
+                    parents[(unit, dimension, key)] += n
+                elif len(unit) == child_len:
+                    children[(unit[:parent_len], dimension, key)] += n
+            assert {k: v for k, v in parents.items() if v} == {
+                k: v for k, v in children.items() if v
+            }
+            flows_up: dict[tuple, tuple] = defaultdict(lambda: (0, 0))
+            flows_down: dict[tuple, tuple] = defaultdict(lambda: (0, 0))
+            for unit, period, metric, key, n, amount in flow:
+                target = (
+                    flows_up
+                    if len(unit) == parent_len
+                    else (flows_down if len(unit) == child_len else None)
+                )
+                if target is None:
+                    continue
+                k = (unit[:parent_len], period, metric, key)
+                target[k] = (target[k][0] + n, target[k][1] + amount)
+            assert flows_up == flows_down
+        assert sum(n for unit, d, _, n in stock if len(unit) == 2 and d == "status") == count
