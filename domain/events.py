@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.disclosure import Disclosure
 from domain.household import HouseholdFile
+from domain.policy import RegionalPolicy
 
 EVENT_NAMES: dict[str, type[Aggregate.Event]] = {
     "household.applied": HouseholdFile.Applied,
@@ -28,6 +29,8 @@ EVENT_NAMES: dict[str, type[Aggregate.Event]] = {
     "household.returned": HouseholdFile.Returned,
     "household.transferred": HouseholdFile.Transferred,
     "access.unmasked": Disclosure.Recorded,
+    "policy.opened": RegionalPolicy.Opened,
+    "policy.parameters_set": RegionalPolicy.ParametersSet,
 }
 
 # Old stored names that still decode into today's classes: {"old.name": "current.name"}.
@@ -37,4 +40,5 @@ ALIASES: dict[str, str] = {}
 CREATES: dict[type[Aggregate.Event], type[Aggregate]] = {
     HouseholdFile.Applied: HouseholdFile,
     Disclosure.Recorded: Disclosure,
+    RegionalPolicy.Opened: RegionalPolicy,
 }

@@ -7,6 +7,7 @@ from eventsourcing.domain import Aggregate
 from domain.disclosure import Disclosure
 from domain.events import ALIASES, CREATES, EVENT_NAMES
 from domain.household import HouseholdFile
+from domain.policy import RegionalPolicy
 from domain.values import Status
 
 from .given import history
@@ -28,9 +29,11 @@ PINNED = {
     "household.returned": "HouseholdFile.Returned",
     "household.transferred": "HouseholdFile.Transferred",
     "access.unmasked": "Disclosure.Recorded",
+    "policy.opened": "RegionalPolicy.Opened",
+    "policy.parameters_set": "RegionalPolicy.ParametersSet",
 }
 
-AGGREGATES: list[type[Aggregate]] = [HouseholdFile, Disclosure]
+AGGREGATES: list[type[Aggregate]] = [HouseholdFile, Disclosure, RegionalPolicy]
 
 # Defined by the library or as a base, never triggered: `Event` is the common base and `Created`
 # the library's default created-event, replaced by the aggregate's own through `@event(...)`.
@@ -75,7 +78,11 @@ class TestTheAliases:
 
 class TestTheCreatedEvents:
     def test_build_their_aggregates(self):
-        assert {HouseholdFile.Applied: HouseholdFile, Disclosure.Recorded: Disclosure} == CREATES
+        assert {
+            HouseholdFile.Applied: HouseholdFile,
+            Disclosure.Recorded: Disclosure,
+            RegionalPolicy.Opened: RegionalPolicy,
+        } == CREATES
 
     def test_include_the_one_a_new_household_file_records(self):
         (applied,) = history(Status.APPLIED)
