@@ -145,9 +145,13 @@ _APPEND = """
 WITH heads AS (
     SELECT * FROM unnest($8::uuid[], $9::int[], $10::bytea[]) AS h(stream_id, version, hash)
 ), intact AS (
+    -- one primary-key probe per head (LATERAL ... LIMIT 1): never a hash join over the table
     SELECT count(*) = cardinality($8::uuid[]) AS ok
-    FROM heads h JOIN events e
-      ON e.stream_id = h.stream_id AND e.version = h.version AND e.hash = h.hash
+    FROM heads h CROSS JOIN LATERAL (
+        SELECT FROM events e
+        WHERE e.stream_id = h.stream_id AND e.version = h.version AND e.hash = h.hash
+        LIMIT 1
+    ) AS found
 )
 INSERT INTO events (stream_id, version, type, payload, recorded_at, unit, hash, refers_to)
 SELECT n.stream_id, n.version, n.type, n.payload, n.recorded_at, n.unit, n.hash, n.refers_to
@@ -156,6 +160,21 @@ FROM unnest($1::uuid[], $2::int[], $3::text[], $4::bytea[], $5::timestamptz[], $
        AS n(stream_id, version, type, payload, recorded_at, unit, hash, refers_to),
      intact
 WHERE intact.ok
+"""
+
+# One event on one stream (every `save` of a single command) takes statements of scalar
+# parameters: the head check is an equality on the whole primary key, which PostgreSQL answers
+# with one index probe in the generic plan it caches after five runs. The array statement above,
+# prepared on a new (small) table, caches a generic plan that hash-joins the heads against a
+# sequential scan of the whole events table — each append then reads every stored event.
+_APPEND_FIRST = """
+INSERT INTO events (stream_id, version, type, payload, recorded_at, unit, hash, refers_to)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+"""
+_APPEND_NEXT = """
+INSERT INTO events (stream_id, version, type, payload, recorded_at, unit, hash, refers_to)
+SELECT $1, $2, $3, $4, $5, $6, $7, $8
+WHERE EXISTS (SELECT FROM events WHERE stream_id = $1 AND version = $9 AND hash = $10)
 """
 
 _COLUMNS = (
@@ -181,9 +200,16 @@ def _stored(row: asyncpg.Record) -> StoredEvent:
 class PostgresEventStore:
     """Append-only, hash-chained event streams in one PostgreSQL table."""
 
-    def __init__(self, pool: asyncpg.Pool, *, on_append: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        on_append: Callable[[], None] | None = None,
+        merge: bool = True,
+    ) -> None:
         self.pool = pool
         self._on_append = on_append
+        self._merger = _Merger(self) if merge else None
 
     # ---------------------------------------------------------------- writing
 
@@ -201,7 +227,69 @@ class PostgresEventStore:
         """
         if not events:
             return
-        args = (
+        single = len(events) == 1 and (
+            not heads or (len(heads) == 1 and heads[0].stream_id == events[0].stream_id)
+        )
+        if single and conn is None and self._merger is not None:
+            await self._merger.append(events[0], heads[0] if heads else None)
+            return
+        await self._execute(events, heads, conn)
+
+    async def _append_alone(self, event: NewEvent, head: StreamHead | None) -> None:
+        await self._execute([event], [head] if head else [], None)
+
+    async def _execute(
+        self,
+        events: Sequence[NewEvent],
+        heads: Sequence[StreamHead],
+        conn: asyncpg.Connection | None,
+    ) -> None:
+        sql: str = _APPEND
+        args: tuple[object, ...]
+        first = events[0]
+        if len(events) == 1 and not heads:
+            sql = _APPEND_FIRST
+            args = (
+                first.stream_id,
+                first.version,
+                first.type,
+                first.payload,
+                first.recorded_at,
+                first.unit,
+                first.hash,
+                first.refers_to,
+            )
+        elif len(events) == 1 and len(heads) == 1 and heads[0].stream_id == first.stream_id:
+            sql = _APPEND_NEXT
+            args = (
+                first.stream_id,
+                first.version,
+                first.type,
+                first.payload,
+                first.recorded_at,
+                first.unit,
+                first.hash,
+                first.refers_to,
+                heads[0].version,
+                heads[0].hash,
+            )
+        else:
+            args = self._arrays(events, heads)
+        try:
+            if conn is None:
+                status = await self.pool.execute(sql, *args)
+            else:
+                status = await conn.execute(sql, *args)
+        except asyncpg.UniqueViolationError:
+            raise await self._conflict(events, heads) from None
+        if status != f"INSERT 0 {len(events)}":
+            raise await self._conflict(events, heads)
+        if self._on_append is not None:
+            self._on_append()
+
+    @staticmethod
+    def _arrays(events: Sequence[NewEvent], heads: Sequence[StreamHead]) -> tuple[object, ...]:
+        return (
             [e.stream_id for e in events],
             [e.version for e in events],
             [e.type for e in events],
@@ -214,17 +302,6 @@ class PostgresEventStore:
             [h.hash for h in heads],
             [e.refers_to for e in events],
         )
-        try:
-            if conn is None:
-                status = await self.pool.execute(_APPEND, *args)
-            else:
-                status = await conn.execute(_APPEND, *args)
-        except asyncpg.UniqueViolationError:
-            raise await self._conflict(events, heads) from None
-        if status != f"INSERT 0 {len(events)}":
-            raise await self._conflict(events, heads)
-        if self._on_append is not None:
-            self._on_append()
 
     async def append_bulk(
         self,
@@ -264,7 +341,8 @@ class PostgresEventStore:
         if heads:
             intact = await conn.fetchval(
                 "SELECT count(*) FROM unnest($1::uuid[], $2::int[], $3::bytea[]) AS h(s, v, hash)"
-                " JOIN events e ON e.stream_id = h.s AND e.version = h.v AND e.hash = h.hash",
+                " CROSS JOIN LATERAL (SELECT FROM events e WHERE e.stream_id = h.s"
+                " AND e.version = h.v AND e.hash = h.hash LIMIT 1) AS found",
                 [h.stream_id for h in heads],
                 [h.version for h in heads],
                 [h.hash for h in heads],
@@ -536,3 +614,114 @@ class Wakeups:
             await self._listener.remove_listener(CHANNEL, self._heard)
             await self._pool.release(self._listener)
             self._listener = None
+
+
+# Many single-event appends at once — concurrent commands — merged into one statement: one
+# round trip and one commit for all of them. Each row keeps its own head check (an index probe
+# per row through LATERAL ... LIMIT 1, which stays an index probe in a cached generic plan), and
+# `ON CONFLICT DO NOTHING ... RETURNING` tells each writer whether its row went in.
+_APPEND_MERGED = """
+INSERT INTO events (stream_id, version, type, payload, recorded_at, unit, hash, refers_to)
+SELECT n.stream_id, n.version, n.type, n.payload, n.recorded_at, n.unit, n.hash, n.refers_to
+FROM unnest($1::uuid[], $2::int[], $3::text[], $4::bytea[], $5::timestamptz[], $6::text[],
+            $7::bytea[], $8::uuid[], $9::bytea[])
+       AS n(stream_id, version, type, payload, recorded_at, unit, hash, refers_to, previous)
+LEFT JOIN LATERAL (
+    SELECT true AS intact FROM events e
+    WHERE e.stream_id = n.stream_id AND e.version = n.version - 1 AND e.hash = n.previous
+    LIMIT 1
+) AS head ON true
+WHERE n.version = 1 OR head.intact
+ON CONFLICT (stream_id, version) DO NOTHING
+RETURNING stream_id, version, hash
+"""
+
+_Waiting = tuple[NewEvent, "StreamHead | None", "asyncio.Future[None]"]
+
+
+class _Merger:
+    """Group commit for single-event appends, done by the store rather than left to luck.
+
+    While fewer than `max_inflight` appends are running, an append runs at once on its own fast
+    statement: a lone writer pays nothing. Past that, appends wait and the next free slot takes
+    all waiting ones (up to `max_batch`) into one merged statement. If a merged statement fails
+    for any reason other than a lost race, each of its appends is retried on its own, so one
+    bad row never fails its neighbours.
+    """
+
+    def __init__(
+        self, store: PostgresEventStore, *, max_inflight: int = 4, max_batch: int = 256
+    ) -> None:
+        self.store = store
+        self.max_inflight = max_inflight
+        self.max_batch = max_batch
+        self.inflight = 0
+        self.waiting: list[_Waiting] = []
+        self.merged_statements = 0  # how often appends were merged (for tests and metrics)
+
+    async def append(self, event: NewEvent, head: StreamHead | None) -> None:
+        if self.inflight < self.max_inflight and not self.waiting:
+            self.inflight += 1
+            try:
+                await self.store._append_alone(event, head)
+            finally:
+                self.inflight -= 1
+                self._start_waiting()
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiting.append((event, head, done))
+        self._start_waiting()
+        await done
+
+    def _start_waiting(self) -> None:
+        while self.waiting and self.inflight < self.max_inflight:
+            batch, self.waiting = self.waiting[: self.max_batch], self.waiting[self.max_batch :]
+            self.inflight += 1
+            asyncio.get_running_loop().create_task(self._flush(batch))
+
+    async def _flush(self, batch: list[_Waiting]) -> None:
+        try:
+            if len(batch) == 1:
+                await self._settle_alone(batch[0])
+                return
+            self.merged_statements += 1
+            try:
+                rows = await self.store.pool.fetch(_APPEND_MERGED, *_merged_arguments(batch))
+            except (asyncpg.PostgresError, OSError):
+                await asyncio.gather(*(self._settle_alone(item) for item in batch))
+                return
+            stored = {(r["stream_id"], r["version"], bytes(r["hash"])) for r in rows}
+            if stored and self.store._on_append is not None:
+                self.store._on_append()
+            for event, head, done in batch:
+                if (event.stream_id, event.version, event.hash) in stored:
+                    done.set_result(None)
+                else:
+                    done.set_exception(await self.store._conflict([event], [head] if head else []))
+        finally:
+            self.inflight -= 1
+            self._start_waiting()
+
+    async def _settle_alone(self, item: _Waiting) -> None:
+        event, head, done = item
+        try:
+            await self.store._append_alone(event, head)
+        except BaseException as error:  # handed to the waiting writer, who re-raises it
+            done.set_exception(error)
+        else:
+            done.set_result(None)
+
+
+def _merged_arguments(batch: list[_Waiting]) -> tuple[object, ...]:
+    events = [item[0] for item in batch]
+    return (
+        [e.stream_id for e in events],
+        [e.version for e in events],
+        [e.type for e in events],
+        [e.payload for e in events],
+        [e.recorded_at for e in events],
+        [e.unit for e in events],
+        [e.hash for e in events],
+        [e.refers_to for e in events],
+        [item[1].hash if item[1] is not None else b"" for item in batch],
+    )
