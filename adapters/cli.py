@@ -6,6 +6,10 @@
     bangfu verify                                               check every hash chain
     bangfu summary                                              what is stored, by status
     bangfu migrate                                              apply schema migrations
+    bangfu projections run [--every SECONDS]                    keep the read models up to date
+    bangfu projections rebuild [ledger|statistics]              rebuild read models from zero
+    bangfu projections status                                   how far behind each read model is
+    bangfu export ledger --unit CODE [--out FILE] [--status S]  the ledger of a subtree as xlsx
 
 With no BANGFU_DATABASE_URL, every command uses the embedded PostgreSQL in BANGFU_DATA_DIR
 (default ./.bangfu). Exit status: 0 on success, 1 when `verify` finds a broken link, 2 on a
@@ -16,27 +20,34 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import signal
 import sys
 from collections import Counter
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import partial
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from adapters import demo
+from adapters import demo, exports
 from adapters.bootstrap import Runtime, runtime
 from adapters.http.auth import Tokens
 from adapters.keys import load_secret
 from adapters.logging import configure
+from adapters.pg import reads
+from adapters.pg.projector import Lag, rebuild
 from adapters.pg.repository import replay
 from adapters.pg.store import StoredEvent
 from adapters.pg.units import PgUnitDirectory
 from adapters.settings import Settings
 from domain.errors import DomainError
 from domain.household import HouseholdFile
-from domain.values import Role, Status, label
+from domain.units import UnitCode
+from domain.values import Category, Cause, FileLevel, Role, Status, WorkerKind, label
 
 console = Console(stderr=False)
 
@@ -150,6 +161,90 @@ async def cmd_migrate(rt: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
+def _lag_line(name: str, lag: Lag) -> str:
+    return f"{name}: {lag.events} events, {lag.seconds:.1f} s behind"
+
+
+async def cmd_projections(rt: Runtime, args: argparse.Namespace) -> int:
+    return await {
+        "run": _projections_run,
+        "rebuild": _projections_rebuild,
+        "status": _projections_status,
+    }[args.action](rt, args)
+
+
+async def _projections_status(rt: Runtime, args: argparse.Namespace) -> int:
+    table = Table(title="读模型 read models")
+    table.add_column("名称 projection")
+    table.add_column("落后事件 events behind", justify="right")
+    table.add_column("落后秒数 seconds behind", justify="right")
+    table.add_column("位置 position")
+    for name, lag in (await rt.projections.lag()).items():
+        table.add_row(name, str(lag.events), f"{lag.seconds:.1f}", lag.position)
+    console.print(table)
+    return 0
+
+
+async def _projections_run(rt: Runtime, args: argparse.Namespace) -> int:
+    """Run the read models until Ctrl-C (or SIGTERM), printing the lag every few seconds."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    running = asyncio.create_task(rt.projections.run(stop), name="bangfu-projections")
+    console.print("读模型运行中，按 Ctrl-C 停止 (projections running; Ctrl-C stops)")
+    try:
+        while not stop.is_set():
+            lags = await rt.projections.lag()
+            console.print("; ".join(_lag_line(n, lag) for n, lag in lags.items()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=args.every)
+    finally:
+        stop.set()
+        rt.wakeups.poke()
+        await running
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    console.print("已停止 (stopped)")
+    return 0
+
+
+async def _projections_rebuild(rt: Runtime, args: argparse.Namespace) -> int:
+    """Rebuild from zero into fresh tables, swapped in when ready; the service keeps answering
+    from the old ones meanwhile."""
+    chosen = [p for p in rt.projections.projections if args.name in (None, p.name)]
+    total = int(await rt.pool.fetchval("SELECT count(*) FROM events"))
+    for projection in chosen:
+        with _progress() as bar:
+            task = bar.add_task(f"重建 rebuilding {projection.name}", total=total)
+            read = await rebuild(
+                rt.store, rt.codec, projection, progress=partial(bar.advance, task)
+            )
+        console.print(f"已重建 {projection.name}：{read} 个事件 (rebuilt from {read} events)")
+    return 0
+
+
+async def cmd_export(rt: Runtime, args: argparse.Namespace) -> int:
+    try:
+        root = UnitCode(args.unit)
+    except DomainError as error:
+        console.print(f"[red]error:[/red] {error.message}")
+        return 2
+    out: Path = args.out or Path(f"ledger-{root.value}-{rt.clock.today().isoformat()}.xlsx")
+    where = reads.LedgerFilter(
+        root=root.value,
+        statuses=tuple(args.status or ()),
+        categories=tuple(args.category or ()),
+        file_levels=tuple(args.file_level or ()),
+        causes=tuple(args.cause or ()),
+        worker_kinds=tuple(args.worker_kind or ()),
+    )
+    with out.open("wb") as sink:
+        rows = await exports.write_ledger(reads.ledger_rows(rt.pool, where), sink)
+    console.print(f"已导出 {rows} 户到 {out} (exported {rows} files to {out})")
+    return 0
+
+
 DEMO_TOKENS = (
     ("基层工会经办人 base-level clerk", "130306001", Role.CLERK, "clerk-li"),
     ("区总工会审核人 district approver", "130306", Role.APPROVER, "approver-wang"),
@@ -202,7 +297,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"demo": cmd_demo, "verify": cmd_verify, "summary": cmd_summary, "migrate": cmd_migrate}
+COMMANDS = {
+    "demo": cmd_demo,
+    "verify": cmd_verify,
+    "summary": cmd_summary,
+    "migrate": cmd_migrate,
+    "projections": cmd_projections,
+    "export": cmd_export,
+}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -226,6 +328,35 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     s.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p = sub.add_parser("projections", help="run, rebuild or inspect the read models")
+    actions = p.add_subparsers(dest="action", required=True)
+    r = actions.add_parser("run", help="keep the read models up to date until Ctrl-C")
+    r.add_argument(
+        "--every", type=float, default=10.0, help="print the lag every N seconds (default 10)"
+    )
+    b = actions.add_parser(
+        "rebuild", help="rebuild from zero (all when none is named); the old tables serve meanwhile"
+    )
+    b.add_argument("name", nargs="?", choices=("ledger", "statistics"), help="one read model")
+    actions.add_parser("status", help="how many events and seconds each read model is behind")
+    e = sub.add_parser("export", help="export a read model to a spreadsheet")
+    what = e.add_subparsers(dest="what", required=True)
+    x = what.add_parser("ledger", help="the ledger (台账) of a subtree as xlsx")
+    x.add_argument("--unit", required=True, help="unit code: the subtree to export, e.g. 130306")
+    x.add_argument("--out", type=Path, help="the xlsx file (default ledger-UNIT-DATE.xlsx)")
+    for flag, kind in (
+        ("--status", Status),
+        ("--category", Category),
+        ("--file-level", FileLevel),
+        ("--cause", Cause),
+        ("--worker-kind", WorkerKind),
+    ):
+        x.add_argument(
+            flag,
+            action="append",
+            choices=[v.value for v in kind],
+            help="only these (repeat for several)",
+        )
     t = sub.add_parser("token", help="mint a bearer token for the API")
     t.add_argument("--unit", required=True, help="unit code, e.g. 130306001")
     t.add_argument("--role", required=True, choices=[r.value for r in Role])
@@ -242,7 +373,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure(json=settings.log_json)
 
     async def run() -> int:
-        async with runtime(settings) as rt:
+        listen = args.command == "projections" and args.action == "run"
+        async with runtime(settings, listen=listen) as rt:
             return await COMMANDS[args.command](rt, args)
 
     try:

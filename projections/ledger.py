@@ -1,9 +1,10 @@
 """The ledger (台账): one row per household file, and the people in it.
 
 Each row carries the four unit codes of the file's place in the union tree, its status,
-category, file level, worker kind and causes, the head's name with the ID number masked and
-keyed-hashed, the key dates and the assistance it received. The people table (the keyed hash of
-every head and member ID number) is what duplicate detection (一户一档) reads.
+category, file level, worker kind and causes, the head's name and sex (read off the ID number),
+the ID number masked and keyed-hashed, the phone masked, the employer and address (the columns
+of the clerk's paper ledger), the key dates and the assistance it received. The people table
+(the keyed hash of every head and member ID number) is what duplicate detection (一户一档) reads.
 
 The approval queue, the due lists and the duplicates are indexed queries over these two tables.
 """
@@ -17,7 +18,8 @@ from decimal import Decimal
 from typing import Any, Protocol
 from uuid import UUID
 
-from domain.privacy import mask_id
+from domain.idnumber import IdNumber
+from domain.privacy import mask_id, mask_phone
 from projections.base import Change
 
 OPEN_STATUSES = frozenset({"applied", "verified", "appraised", "approved", "sent_back", "returned"})
@@ -50,6 +52,10 @@ class LedgerRow:
     assistance_count: int = 0
     assistance_total: Decimal = Decimal("0.00")
     returns: int = 0
+    head_sex: str | None = None
+    phone_masked: str = ""
+    employer: str = ""
+    address: str = ""
     people: frozenset[tuple[bytes, str]] = field(default_factory=frozenset)
 
     @property
@@ -62,6 +68,13 @@ class LedgerStorage(Protocol):
     async def load(self, ids: set[UUID]) -> dict[UUID, LedgerRow]: ...
 
     async def save(self, rows: list[LedgerRow], people_changed: set[UUID]) -> None: ...
+
+
+def head_sex(id_number: str) -> str | None:
+    """ "male" or "female" from the sequence digit of an 18-character ID number (odd = male)."""
+    if len(id_number) != 18 or not id_number[16].isdigit():
+        return None
+    return IdNumber(id_number).sex.value
 
 
 def _later(current: date | None, candidate: date) -> date:
@@ -122,6 +135,10 @@ class Ledger:
                 applied_on=f.applied_on,
                 version=change.version,
                 updated_at=change.recorded_at,
+                head_sex=head_sex(f.head.id_number),
+                phone_masked=mask_phone(f.head.phone) if f.head.phone else "",
+                employer=f.head.employer,
+                address=f.head.address,
                 people=frozenset({self._person(f.head.id_number, "head")}),
             )
         if row is None:
@@ -157,6 +174,9 @@ class Ledger:
         elif kind == "revised":
             if f.head is not None:
                 row.head_name = f.head.name
+                row.phone_masked = mask_phone(f.head.phone) if f.head.phone else ""
+                row.employer = f.head.employer
+                row.address = f.head.address
             if f.members is not None:
                 head = {p for p in row.people if p[1] == "head"}
                 row.people = frozenset(

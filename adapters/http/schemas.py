@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -272,6 +273,175 @@ class RenameIn(msgspec.Struct, forbid_unknown_fields=True):
 class Health(msgspec.Struct):
     status: str
     checks: dict[str, str] = {}
+
+
+# ------------------------------------------------------------------------------ read models
+
+
+class LedgerSort(StrEnum):
+    """The sorts the ledger offers; `-` in front sorts descending."""
+
+    APPLIED_ON = "applied_on"
+    APPLIED_ON_DESC = "-applied_on"
+    APPROVED_ON = "approved_on"
+    APPROVED_ON_DESC = "-approved_on"
+    HEAD_NAME = "head_name"
+    HEAD_NAME_DESC = "-head_name"
+    ASSISTANCE_TOTAL = "assistance_total"
+    ASSISTANCE_TOTAL_DESC = "-assistance_total"
+    UPDATED_AT = "updated_at"
+    UPDATED_AT_DESC = "-updated_at"
+
+
+class DueKind(StrEnum):
+    VISITS = "visits"  # 走访逾期
+    RECHECKS = "rechecks"  # 年度复核到期
+    FOLLOW_UP = "follow_up"  # 回头看
+
+
+class LedgerItem(msgspec.Struct, kw_only=True):
+    """One row of the ledger (台账): codes with their Chinese labels beside them; the ID number
+    and phone masked (the keyed hash is never shown)."""
+
+    file_id: UUID
+    unit: str
+    unit_name: str | None
+    district: str
+    status: str
+    status_label: str
+    category: str | None
+    category_label: str | None
+    file_level: str | None
+    file_level_label: str | None
+    worker_kind: str
+    worker_kind_label: str
+    primary_cause: str | None
+    primary_cause_label: str | None
+    secondary_causes: list[str]
+    secondary_cause_labels: list[str]
+    head_name: str
+    head_sex: str | None
+    head_sex_label: str | None
+    id_masked: str
+    phone_masked: str
+    employer: str
+    address: str
+    applied_on: date
+    approved_on: date | None
+    last_assisted_on: date | None
+    last_visited_on: date | None
+    next_recheck_due: date | None
+    exited_on: date | None
+    exit_kind: str | None
+    exit_kind_label: str | None
+    assistance_count: int
+    assistance_total: Decimal
+    returns: int
+    version: int
+    updated_at: datetime
+
+
+class LedgerPage(msgspec.Struct, kw_only=True):
+    """A page of the ledger; pass `next` as `cursor` (with the same filters and sort) for the
+    next page, until it is null."""
+
+    items: list[LedgerItem]
+    next: str | None
+
+
+class QueueOut(msgspec.Struct, kw_only=True):
+    """The approval queue: files appraised and publicised, awaiting the district's decision."""
+
+    unit: str
+    total: int
+    items: list[LedgerItem]
+
+
+class DueItem(LedgerItem, kw_only=True):
+    due_on: date
+
+
+class DueOut(msgspec.Struct, kw_only=True):
+    unit: str
+    kind: DueKind
+    kind_label: str
+    as_of: date
+    visit_days: int
+    follow_up_months: int
+    total: int
+    items: list[DueItem]
+
+
+class DuplicateFileOut(msgspec.Struct, kw_only=True):
+    file_id: UUID
+    unit: str
+    unit_name: str | None
+    status: str
+    status_label: str
+    head_name: str
+    role: str  # the person is this file's "head" or a "member"
+    role_label: str
+
+
+class DuplicateOut(msgspec.Struct, kw_only=True):
+    """One person in more than one open file (一户一档): the files in the caller's subtree, and
+    only the number of the others."""
+
+    id_masked: str | None  # when the person heads one of the files shown
+    files: list[DuplicateFileOut]
+    other_files: int
+
+
+class DuplicatesOut(msgspec.Struct, kw_only=True):
+    unit: str
+    total: int
+    items: list[DuplicateOut]
+
+
+class Figure(msgspec.Struct, kw_only=True):
+    key: str
+    label: str
+    count: int
+
+
+class StockGroup(msgspec.Struct, kw_only=True):
+    dimension: str
+    label: str
+    figures: list[Figure]
+
+
+class FlowFigure(msgspec.Struct, kw_only=True):
+    key: str
+    label: str
+    count: int
+    amount: Decimal
+
+
+class FlowGroup(msgspec.Struct, kw_only=True):
+    metric: str
+    label: str
+    figures: list[FlowFigure]
+
+
+class UnitFigures(msgspec.Struct, kw_only=True):
+    unit: str
+    name: str | None
+    level: str
+    level_label: str
+    stock: list[StockGroup]
+    flow: list[FlowGroup]
+
+
+class StatsOut(msgspec.Struct, kw_only=True):
+    """The figures of a unit: files now (by status; approved files by category, file level,
+    cause and worker kind) and in a period (new, exits, returns, assistance); with `level`, the
+    same figures of each unit at that level below it."""
+
+    period: str
+    figures: UnitFigures
+    level: str | None
+    level_label: str | None
+    children: list[UnitFigures]
 
 
 # ------------------------------------------------------------------------------ examples

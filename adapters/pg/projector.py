@@ -129,10 +129,15 @@ class ProjectionRunner:
         while not stop.is_set():
             try:
                 done = await self.catch_up()
-            except (asyncpg.PostgresError, OSError) as error:
+            except (asyncpg.PostgresError, OSError) as error:  # the database is away: retry
                 log.warning("projections.batch_failed", error=str(error))
                 done = 0
                 await asyncio.sleep(poll)
+            except Exception:  # a bug or an undecodable event: say so loudly, keep trying
+                # Stopping silently would leave `serve` answering from frozen read models.
+                log.exception("projections.batch_crashed")
+                done = 0
+                await asyncio.sleep(poll * 5)
             if done or stop.is_set():
                 continue
             if self.wakeups is not None:
@@ -148,7 +153,7 @@ class ProjectionRunner:
             oldest = await self.pool.fetchval(
                 "SELECT recorded_at FROM events WHERE (xid, position) > ($1::text::xid8, $2)"
                 " AND xid < pg_snapshot_xmin(pg_current_snapshot())"
-                " ORDER BY xid, position LIMIT 1",
+                " ORDER BY events.xid, events.position LIMIT 1",
                 str(position.xid),
                 position.position,
             )
@@ -180,42 +185,78 @@ async def rebuild(
     shadow = Tables.shadow(f"r{time.time_ns()}")
     group = GROUPS[projection.name]
     memory: Any = MemoryLedger() if isinstance(projection, Ledger) else MemoryStatistics()
-    cursor, read = START, 0
     async with pool.acquire() as conn:
         await _create_shadow(conn, group, live, shadow)
-        while True:
-            events = await store.read_log(cursor, batch, conn=conn)
-            if not events:
-                break
-            await projection.apply(changes_for(projection, codec, events), memory)
-            cursor, read = events[-1].cursor, read + len(events)
-            if progress is not None:
-                progress(len(events))
-        async with conn.transaction():
-            await memory.flush(conn, shadow)
-        for attr in group:
-            await conn.execute(f"ANALYZE {getattr(shadow, attr)}")
-        async with conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(projection.name))
-            position = await store.position(projection.name, conn=conn)
-            # the live runner may be ahead of the rebuild: bring the shadow tables up to it
-            while cursor < position:
-                events = [
-                    e
-                    for e in await store.read_log(cursor, batch, conn=conn)
-                    if e.cursor <= position
-                ]
-                if not events:
-                    break
-                changes = changes_for(projection, codec, events)
-                if changes:
-                    await projection.apply(changes, live_storage(projection, conn, shadow))
-                cursor = events[-1].cursor
-            for attr in group:
-                await conn.execute(f"DROP TABLE {getattr(live, attr)}")
-                await conn.execute(
-                    f"ALTER TABLE {getattr(shadow, attr)} RENAME TO {getattr(live, attr)}"
-                )
-            await store.save_position(conn, projection.name, max(cursor, position))
+        try:
+            read = await _fill_and_swap(
+                store, codec, projection, conn, memory, shadow, live, group, batch, progress
+            )
+        except BaseException:
+            for attr in group:  # a failed rebuild leaves no shadow tables behind
+                await conn.execute(f"DROP TABLE IF EXISTS {getattr(shadow, attr)}")
+            raise
     log.info("projections.rebuilt", projection=projection.name, events=read)
     return read
+
+
+async def _fill_and_swap(
+    store: PostgresEventStore,
+    codec: EventCodec,
+    projection: Projection,
+    conn: asyncpg.Connection,
+    memory: Any,
+    shadow: Tables,
+    live: Tables,
+    group: Sequence[str],
+    batch: int,
+    progress: Callable[[int], None] | None,
+) -> int:
+    cursor, read = START, 0
+    while True:
+        events = await store.read_log(cursor, batch, conn=conn)
+        if not events:
+            break
+        await projection.apply(changes_for(projection, codec, events), memory)
+        cursor, read = events[-1].cursor, read + len(events)
+        if progress is not None:
+            progress(len(events))
+    async with conn.transaction():
+        await memory.flush(conn, shadow)
+    for attr in group:
+        await conn.execute(f"ANALYZE {getattr(shadow, attr)}")
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(projection.name))
+        position = await store.position(projection.name, conn=conn)
+        # the live runner may be ahead of the rebuild: bring the shadow tables up to it
+        while cursor < position:
+            events = [
+                e for e in await store.read_log(cursor, batch, conn=conn) if e.cursor <= position
+            ]
+            if not events:
+                break
+            changes = changes_for(projection, codec, events)
+            if changes:
+                await projection.apply(changes, live_storage(projection, conn, shadow))
+            cursor = events[-1].cursor
+        for attr in group:
+            await _swap(conn, getattr(shadow, attr), getattr(live, attr))
+        await store.save_position(conn, projection.name, max(cursor, position))
+    return read
+
+
+async def _swap(conn: asyncpg.Connection, shadow: str, live: str) -> None:
+    """Replace table `live` by `shadow`, giving the shadow's indexes the live indexes' names
+    (matched by definition), so that migrations naming an index keep finding it."""
+    shape = "regexp_replace(indexdef, '^.* USING ', '')"
+    query = (
+        f"SELECT indexname, {shape} AS shape FROM pg_indexes"
+        " WHERE schemaname = current_schema() AND tablename = $1"
+    )
+    names = {r["shape"]: r["indexname"] for r in await conn.fetch(query, live)}
+    shadow_indexes = await conn.fetch(query, shadow)
+    await conn.execute(f"DROP TABLE {live}")
+    await conn.execute(f"ALTER TABLE {shadow} RENAME TO {live}")
+    for index in shadow_indexes:
+        target = names.get(index["shape"])
+        if target is not None:
+            await conn.execute(f'ALTER INDEX "{index["indexname"]}" RENAME TO "{target}"')

@@ -44,6 +44,10 @@ LEDGER_COLUMNS = (
     "returns",
     "version",
     "updated_at",
+    "head_sex",
+    "phone_masked",
+    "employer",
+    "address",
 )
 FACT_COLUMNS = (
     "file_id",
@@ -108,6 +112,10 @@ def ledger_record(row: LedgerRow) -> tuple[object, ...]:
         row.returns,
         row.version,
         row.updated_at,
+        row.head_sex,
+        row.phone_masked,
+        row.employer,
+        row.address,
     )
 
 
@@ -137,6 +145,10 @@ def _row(record: asyncpg.Record, people: frozenset[tuple[bytes, str]]) -> Ledger
         assistance_count=record["assistance_count"],
         assistance_total=record["assistance_total"],
         returns=record["returns"],
+        head_sex=record["head_sex"],
+        phone_masked=record["phone_masked"],
+        employer=record["employer"],
+        address=record["address"],
         people=people,
     )
 

@@ -188,7 +188,7 @@ _READ_LOG = f"""
 SELECT {_COLUMNS} FROM events
 WHERE (xid, position) > ($1::text::xid8, $2::bigint)
   AND xid < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY xid, position
+ORDER BY events.xid, events.position
 LIMIT $3
 """  # noqa: S608 — built from module constants, no input
 
@@ -402,6 +402,23 @@ class PostgresEventStore:
         rows = await runner.fetch(sql, stream_id, up_to_version, as_of, after_version)
         return [_stored(r) for r in rows]
 
+    async def read_streams(
+        self, stream_ids: Sequence[UUID], *, conn: asyncpg.Connection | None = None
+    ) -> dict[UUID, list[StoredEvent]]:
+        """Many streams' events in one query (a spot-check's sample): stream id → its events in
+        version order (a stream with no events is absent)."""
+        runner = conn if conn is not None else self.pool
+        rows = await runner.fetch(
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = ANY($1::uuid[])"  # noqa: S608 — constants only
+            " ORDER BY stream_id, version",
+            list(stream_ids),
+        )
+        streams: dict[UUID, list[StoredEvent]] = {}
+        for row in rows:
+            event = _stored(row)
+            streams.setdefault(event.stream_id, []).append(event)
+        return streams
+
     async def scan(self, *, type_prefix: str = "", batch: int = 5000) -> AsyncIterator[StoredEvent]:
         """Every event (of types starting with `type_prefix`) in stream-then-version order."""
         async with self.pool.acquire() as conn, conn.transaction(readonly=True):
@@ -452,7 +469,7 @@ class PostgresEventStore:
         row = await self.pool.fetchrow(
             "SELECT xid::text::bigint, position FROM events"
             " WHERE xid < pg_snapshot_xmin(pg_current_snapshot())"
-            " ORDER BY xid DESC, position DESC LIMIT 1"
+            " ORDER BY events.xid DESC, events.position DESC LIMIT 1"
         )
         return START if row is None else Cursor(row[0], row[1])
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import asyncpg
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +17,7 @@ from adapters.pg.projector import ProjectionRunner, rebuild
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
 from domain.privacy import keyed_hash
+from projections.ledger import Ledger
 from tests.builders import ASSISTANCE, CLERK, TODAY, FixedClock, approved_file
 
 KEY = b"k" * 32
@@ -144,3 +146,40 @@ class TestStatisticsAddUp:
                 target[k] = (target[k][0] + n, target[k][1] + amount)
             assert flows_up == flows_down
         assert sum(n for unit, d, _, n in stock if len(unit) == 2 and d == "status") == count
+
+
+class TestRebuildHousekeeping:
+    INDEXES = (
+        "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+        " AND (tablename LIKE 'ledger%' OR tablename LIKE 'stats%') ORDER BY 1"
+    )
+
+    async def test_the_swapped_in_tables_keep_the_index_names_migrations_gave_them(
+        self, store: PostgresEventStore, files: PgFileRepository, pool: asyncpg.Pool
+    ):
+        await demo.build(files=files, clock=FixedClock(), count=10, seed=8, bulk=True)
+        before = [r[0] for r in await pool.fetch(self.INDEXES)]
+
+        await rebuild_all(store)
+
+        assert [r[0] for r in await pool.fetch(self.INDEXES)] == before
+
+    async def test_a_failed_rebuild_leaves_no_shadow_table_and_the_old_tables_answering(
+        self, store: PostgresEventStore, files: PgFileRepository, pool: asyncpg.Pool
+    ):
+        await demo.build(files=files, clock=FixedClock(), count=10, seed=8, bulk=True)
+        await runner(store).catch_up()
+        rows = await pool.fetchval("SELECT count(*) FROM ledger")
+
+        class Failing(Ledger):
+            async def apply(self, changes, storage):  # type: ignore[no-untyped-def]
+                raise RuntimeError("a bug in a projection")
+
+        with pytest.raises(RuntimeError):
+            await rebuild(store, EventCodec(), Failing(lambda n: keyed_hash(KEY, n)))
+
+        assert (
+            await pool.fetchval("SELECT count(*) FROM pg_tables WHERE tablename LIKE '%\\_\\_r%'")
+            == 0
+        )
+        assert await pool.fetchval("SELECT count(*) FROM ledger") == rows

@@ -1,0 +1,497 @@
+"""Routes over the read models: the ledger (and its xlsx export), statistics, the approval
+queue, the due lists and the duplicates.
+
+Each answers for one subtree: the caller's unit, or a `unit` within it (a unit outside it does
+not exist for the caller: 404). Every role that may read files may read these; a machine account
+for sync may not (403, rule `role`). The queries themselves are in `adapters.pg.reads`.
+
+Like `app.py`, this module does not use `from __future__ import annotations`: litestar resolves
+the handlers' parameter types when the routes are built.
+"""
+
+import io
+from collections.abc import Sequence
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import asyncpg
+from litestar import Response, get
+from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
+from litestar.params import FromQuery, QueryParameter
+
+from adapters import exports
+from adapters.bootstrap import Runtime
+from adapters.exports import labelled
+from adapters.http.schemas import (
+    DueItem,
+    DueKind,
+    DueOut,
+    DuplicateFileOut,
+    DuplicateOut,
+    DuplicatesOut,
+    Figure,
+    FlowFigure,
+    FlowGroup,
+    LedgerItem,
+    LedgerPage,
+    LedgerSort,
+    QueueOut,
+    StatsOut,
+    StockGroup,
+    UnitFigures,
+)
+from adapters.pg import reads
+from adapters.pg.units import PgUnitDirectory
+from domain.authorization import Act, authorise
+from domain.errors import InvalidValue, NotFound
+from domain.units import UnitCode
+from domain.values import (
+    Actor,
+    Category,
+    Cause,
+    ExitKind,
+    FileLevel,
+    Level,
+    Sex,
+    Status,
+    WorkerKind,
+    label,
+)
+
+API = "/api/v1"
+PERIOD = r"^\d{4}(-(0[1-9]|1[0-2]))?$"
+
+Unit = Annotated[
+    str | None,
+    QueryParameter(
+        description="a unit code within the caller's subtree (default: the caller's unit)",
+        max_length=12,
+    ),
+]
+Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="at most this many items")]
+
+
+async def scope(actor: Actor, unit: str | None, units: PgUnitDirectory) -> UnitCode:
+    """The root of the subtree asked about: the caller's unit or a unit within it.
+
+    Outside the caller's subtree, or not registered, a unit is 404; a role that may not read
+    files is 403.
+    """
+    root = UnitCode(actor.unit if unit is None else unit)
+    authorise(actor, Act.READ, root)
+    if unit is not None and unit != actor.unit and not await units.exists(unit):
+        raise NotFound(f"no unit {unit}", zh="单位不存在")
+    return root
+
+
+def ledger_item(row: asyncpg.Record | dict[str, Any]) -> LedgerItem:
+    return LedgerItem(**_ledger_fields(row))
+
+
+def _ledger_fields(row: Any) -> dict[str, Any]:
+    secondary = list(row["secondary_causes"] or ())
+    return {
+        "file_id": row["file_id"],
+        "unit": row["unit"],
+        "unit_name": row["unit_name"],
+        "district": row["district"],
+        "status": row["status"],
+        "status_label": labelled(Status, row["status"]),
+        "category": row["category"],
+        "category_label": labelled(Category, row["category"]),
+        "file_level": row["file_level"],
+        "file_level_label": labelled(FileLevel, row["file_level"]),
+        "worker_kind": row["worker_kind"],
+        "worker_kind_label": labelled(WorkerKind, row["worker_kind"]),
+        "primary_cause": row["primary_cause"],
+        "primary_cause_label": labelled(Cause, row["primary_cause"]),
+        "secondary_causes": secondary,
+        "secondary_cause_labels": [labelled(Cause, c) for c in secondary],
+        "head_name": row["head_name"],
+        "head_sex": row["head_sex"],
+        "head_sex_label": labelled(Sex, row["head_sex"]),
+        "id_masked": row["id_masked"],
+        "phone_masked": row["phone_masked"],
+        "employer": row["employer"],
+        "address": row["address"],
+        "applied_on": row["applied_on"],
+        "approved_on": row["approved_on"],
+        "last_assisted_on": row["last_assisted_on"],
+        "last_visited_on": row["last_visited_on"],
+        "next_recheck_due": row["next_recheck_due"],
+        "exited_on": row["exited_on"],
+        "exit_kind": row["exit_kind"],
+        "exit_kind_label": labelled(ExitKind, row["exit_kind"]),
+        "assistance_count": row["assistance_count"],
+        "assistance_total": row["assistance_total"],
+        "returns": row["returns"],
+        "version": row["version"],
+        "updated_at": row["updated_at"],
+    }
+
+
+def _values(values: Sequence[Any] | None) -> tuple[str, ...]:
+    return tuple(str(v) for v in values or ())
+
+
+def ledger_filter(
+    root: UnitCode,
+    *,
+    status: Sequence[Status] | None = None,
+    category: Sequence[Category] | None = None,
+    file_level: Sequence[FileLevel] | None = None,
+    cause: Sequence[Cause] | None = None,
+    worker_kind: Sequence[WorkerKind] | None = None,
+    q: str | None = None,
+) -> reads.LedgerFilter:
+    return reads.LedgerFilter(
+        root=root.value,
+        statuses=_values(status),
+        categories=_values(category),
+        file_levels=_values(file_level),
+        causes=_values(cause),
+        worker_kinds=_values(worker_kind),
+        name=q.strip() or None if q else None,
+    )
+
+
+# The statistics' dimensions and metrics, with their labels and the codes their keys are.
+DIMENSIONS: tuple[tuple[str, str, Any], ...] = (
+    ("status", "档案状态", Status),
+    ("category", "困难类别（在档）", Category),
+    ("file_level", "档案级别（在档）", FileLevel),
+    ("cause", "主要致困原因（在档）", Cause),
+    ("worker_kind", "职工类别（在档）", WorkerKind),
+)
+METRICS: tuple[tuple[str, str, Any], ...] = (
+    ("new", "新建档", None),
+    ("exit", "退出", ExitKind),
+    ("return", "返困", None),
+    ("assistance", "帮扶（按困难类别）", Category),
+)
+
+
+def _key_label(kind: Any, key: str, fallback: str) -> str:
+    if kind is None or not key:
+        return fallback
+    return labelled(kind, key) or key
+
+
+def _order(kind: Any, key: str) -> tuple[int, str]:
+    codes = [m.value for m in kind] if kind is not None else []
+    return (codes.index(key) if key in codes else len(codes), key)
+
+
+def unit_figures(code: str, name: str | None, figures: reads.Figures) -> UnitFigures:
+    unit = UnitCode(code)
+    stock = []
+    for dimension, title, kind in DIMENSIONS:
+        rows = sorted(
+            (r for r in figures.stock if r[0] == dimension), key=lambda r: _order(kind, r[1])
+        )
+        stock.append(
+            StockGroup(
+                dimension=dimension,
+                label=title,
+                figures=[
+                    Figure(key=key, label=_key_label(kind, key, "未定"), count=count)
+                    for _, key, count in rows
+                ],
+            )
+        )
+    flow = []
+    for metric, title, kind in METRICS:
+        rows_f = sorted(
+            (r for r in figures.flow if r[0] == metric), key=lambda r: _order(kind, r[1])
+        )
+        flow.append(
+            FlowGroup(
+                metric=metric,
+                label=title,
+                figures=[
+                    FlowFigure(
+                        key=key,
+                        label=_key_label(kind, key, title if kind is None else "未定类别"),
+                        count=count,
+                        amount=amount,
+                    )
+                    for _, key, count, amount in rows_f
+                ],
+            )
+        )
+    return UnitFigures(
+        unit=code,
+        name=name,
+        level=unit.level.value,
+        level_label=label(unit.level),
+        stock=stock,
+        flow=flow,
+    )
+
+
+def _disposition(root: UnitCode, today: date) -> str:
+    ascii_name = f"ledger-{root.value}-{today.isoformat()}.xlsx"
+    chinese = f"困难职工档案台账-{root.value}-{today.isoformat()}.xlsx"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(chinese)}"
+
+
+READ_PROBLEMS = frozenset({400, 401, 403, 404, 422})
+
+
+def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
+    """The read-model route handlers, documenting those of the API's `problems` a read can
+    answer with."""
+    responses = {status: spec for status, spec in problems.items() if status in READ_PROBLEMS}
+
+    @get(
+        f"{API}/ledger",
+        responses=responses,
+        tags=["read models"],
+        summary="台账 — the ledger of a subtree, filtered, sorted, in pages",
+        description="One row per household file in the subtree of `unit` (default: the "
+        "caller's unit). Filters take one or more values each (`status=approved&status="
+        "appraised`); `cause` matches the primary or a secondary cause; `q` is a part of the "
+        "head's name. `sort` is one of the listed keys, `-` in front for descending. Pages are "
+        "keyset-paginated: pass the `next` of a page as `cursor` (with the same filters and "
+        "sort) until it is null. ID numbers and phones are masked.",
+    )
+    async def read_ledger(
+        actor: NamedDependency[Actor],
+        rt: NamedDependency[Runtime],
+        units: NamedDependency[PgUnitDirectory],
+        unit: Unit = None,
+        status: FromQuery[list[Status] | None] = None,
+        category: FromQuery[list[Category] | None] = None,
+        file_level: FromQuery[list[FileLevel] | None] = None,
+        cause: FromQuery[list[Cause] | None] = None,
+        worker_kind: FromQuery[list[WorkerKind] | None] = None,
+        q: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        sort: FromQuery[LedgerSort] = LedgerSort.APPLIED_ON,
+        cursor: Annotated[str | None, QueryParameter(max_length=1024)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+    ) -> LedgerPage:
+        root = await scope(actor, unit, units)
+        where = ledger_filter(
+            root,
+            status=status,
+            category=category,
+            file_level=file_level,
+            cause=cause,
+            worker_kind=worker_kind,
+            q=q,
+        )
+        name, descending = sort.value.lstrip("-"), sort.value.startswith("-")
+        after = reads.Cursor.decode(cursor, name) if cursor else None
+        rows, following = await reads.ledger_page(
+            rt.pool, where, sort=name, descending=descending, after=after, limit=limit
+        )
+        return LedgerPage(
+            items=[ledger_item(r) for r in rows],
+            next=following.encode() if following else None,
+        )
+
+    @get(
+        f"{API}/ledger.xlsx",
+        responses=responses,
+        tags=["read models"],
+        media_type=exports.MEDIA_TYPE,
+        summary="台账导出 — the ledger as an xlsx workbook",
+        description="The same rows as `GET /ledger` with the same filters and sort, all of "
+        "them, in a workbook with the Chinese headers of the source ledgers (序号, 户主姓名, "
+        "性别, 身份证号码, 联系电话, 工作单位, 家庭地址, 建档时间, 档案级别, 困难类别, 致困原因, "
+        "状态, …). ID numbers and phones are masked.",
+    )
+    async def export_ledger(
+        actor: NamedDependency[Actor],
+        rt: NamedDependency[Runtime],
+        units: NamedDependency[PgUnitDirectory],
+        unit: Unit = None,
+        status: FromQuery[list[Status] | None] = None,
+        category: FromQuery[list[Category] | None] = None,
+        file_level: FromQuery[list[FileLevel] | None] = None,
+        cause: FromQuery[list[Cause] | None] = None,
+        worker_kind: FromQuery[list[WorkerKind] | None] = None,
+        q: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        sort: FromQuery[LedgerSort] = LedgerSort.APPLIED_ON,
+    ) -> Response[bytes]:
+        root = await scope(actor, unit, units)
+        where = ledger_filter(
+            root,
+            status=status,
+            category=category,
+            file_level=file_level,
+            cause=cause,
+            worker_kind=worker_kind,
+            q=q,
+        )
+        buffer = io.BytesIO()
+        await exports.write_ledger(
+            reads.ledger_rows(
+                rt.pool, where, sort=sort.value.lstrip("-"), descending=sort.value[0] == "-"
+            ),
+            buffer,
+        )
+        return Response(
+            buffer.getvalue(),
+            media_type=exports.MEDIA_TYPE,
+            headers={"Content-Disposition": _disposition(root, rt.clock.today())},
+        )
+
+    @get(
+        f"{API}/stats",
+        responses=responses,
+        tags=["read models"],
+        summary="统计 — the figures of a unit, and of its children at a level",
+        description="Files now (by status; approved files by category, file level, primary "
+        "cause and worker kind) and in `period` — a year `2026` or a month `2026-03`, default "
+        "the current year — new files, exits by kind, returns, and assistance by category "
+        "(count and amount). With `level` (below the unit's), the same figures for every unit "
+        "at that level in the subtree: `unit=13&level=city` gives each city's.",
+    )
+    async def read_stats(
+        actor: NamedDependency[Actor],
+        rt: NamedDependency[Runtime],
+        units: NamedDependency[PgUnitDirectory],
+        unit: Unit = None,
+        level: FromQuery[Level | None] = None,
+        period: Annotated[str | None, QueryParameter(pattern=PERIOD)] = None,
+    ) -> StatsOut:
+        root = await scope(actor, unit, units)
+        if level is not None and level.rank <= root.level.rank:
+            raise InvalidValue(
+                "level",
+                f"level must be below the unit's ({root.level.value})",
+                zh=f"统计层级须低于该单位的层级（{label(root.level)}）",
+            )
+        period = period or str(rt.clock.today().year)
+        children = (
+            await reads.children_figures(rt.pool, root.value, level, period)
+            if level is not None
+            else {}
+        )
+        names = await reads.unit_names(rt.pool, [root.value, *children])
+        return StatsOut(
+            period=period,
+            figures=unit_figures(
+                root.value,
+                names.get(root.value),
+                await reads.unit_figures(rt.pool, root.value, period),
+            ),
+            level=level.value if level else None,
+            level_label=label(level) if level else None,
+            children=[unit_figures(c, names.get(c), f) for c, f in children.items()],
+        )
+
+    @get(
+        f"{API}/queues/approvals",
+        responses=responses,
+        tags=["read models"],
+        summary="审批队列 — files awaiting approval in the subtree",
+        description="Files appraised and publicised (status `appraised`) in the subtree, the "
+        "longest waiting first: the district's approval queue.",
+    )
+    async def approval_queue(
+        actor: NamedDependency[Actor],
+        rt: NamedDependency[Runtime],
+        units: NamedDependency[PgUnitDirectory],
+        unit: Unit = None,
+        limit: Limit = 200,
+    ) -> QueueOut:
+        root = await scope(actor, unit, units)
+        rows, total = await reads.approval_queue(rt.pool, root.value, limit=limit)
+        return QueueOut(unit=root.value, total=total, items=[ledger_item(r) for r in rows])
+
+    @get(
+        f"{API}/due",
+        responses=responses,
+        tags=["read models"],
+        summary="到期清单 — visits overdue, re-checks due, exits due for follow-up",
+        description="`kind=visits`: approved files whose last visit (or approval, if never "
+        "visited) is more than `visit_days` (default 90) before `as_of`. `kind=rechecks`: "
+        "approved files whose annual re-check falls on or before `as_of`. `kind=follow_up`: "
+        "files out of hardship (脱困) or relieved (解困) within the `follow_up_months` "
+        "(default 12) up to `as_of`, for the 回头看 review. `as_of` defaults to today. Each "
+        "item carries `due_on`, the day it fell (or falls) due.",
+    )
+    async def due_list(
+        actor: NamedDependency[Actor],
+        rt: NamedDependency[Runtime],
+        units: NamedDependency[PgUnitDirectory],
+        kind: FromQuery[DueKind],
+        unit: Unit = None,
+        as_of: FromQuery[date | None] = None,
+        visit_days: Annotated[int, QueryParameter(ge=1, le=3650)] = 90,
+        follow_up_months: Annotated[int, QueryParameter(ge=1, le=120)] = 12,
+        limit: Limit = 500,
+    ) -> DueOut:
+        root = await scope(actor, unit, units)
+        day = as_of or rt.clock.today()
+        rows, total = await reads.due(
+            rt.pool,
+            root.value,
+            kind.value,
+            as_of=day,
+            visit_days=visit_days,
+            follow_up_months=follow_up_months,
+            limit=limit,
+        )
+        return DueOut(
+            unit=root.value,
+            kind=kind,
+            kind_label={"visits": "走访逾期", "rechecks": "年度复核到期", "follow_up": "回头看"}[
+                kind.value
+            ],
+            as_of=day,
+            visit_days=visit_days,
+            follow_up_months=follow_up_months,
+            total=total,
+            items=[DueItem(**_ledger_fields(r), due_on=r["due_on"]) for r in rows],
+        )
+
+    @get(
+        f"{API}/duplicates",
+        responses=responses,
+        tags=["read models"],
+        summary="重复建档 — people in more than one open file",
+        description="People (a head or a member, matched by the keyed hash of the ID number) "
+        "in more than one open file across all units, where at least one of the files is in "
+        "the subtree. Files outside the subtree are not shown, only counted (`other_files`).",
+    )
+    async def duplicates(
+        actor: NamedDependency[Actor],
+        rt: NamedDependency[Runtime],
+        units: NamedDependency[PgUnitDirectory],
+        unit: Unit = None,
+        limit: Limit = 200,
+    ) -> DuplicatesOut:
+        root = await scope(actor, unit, units)
+        found = await reads.duplicates(rt.pool, root.value)
+        roles = {"head": "户主", "member": "家庭成员"}
+        return DuplicatesOut(
+            unit=root.value,
+            total=len(found),
+            items=[
+                DuplicateOut(
+                    id_masked=d.id_masked,
+                    files=[
+                        DuplicateFileOut(
+                            file_id=f["file_id"],
+                            unit=f["unit"],
+                            unit_name=f["unit_name"],
+                            status=f["status"],
+                            status_label=labelled(Status, f["status"]) or f["status"],
+                            head_name=f["head_name"],
+                            role=f["role"],
+                            role_label=roles.get(f["role"], f["role"]),
+                        )
+                        for f in d.files
+                    ],
+                    other_files=d.others,
+                )
+                for d in found[:limit]
+            ],
+        )
+
+    return [read_ledger, export_ledger, read_stats, approval_queue, due_list, duplicates]

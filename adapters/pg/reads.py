@@ -1,0 +1,415 @@
+"""Queries over the read-model tables, each limited to the subtree of one unit.
+
+The ledger in pages (filters, a whitelisted sort, keyset pagination), the statistics of a unit and
+of its children at a level, the approval queue, the due lists and the duplicates. The HTTP API and
+the CLI both read through here; neither builds SQL of its own.
+
+Every subtree condition is `domain.units.subtree_sql`: a base-level union's code may be a prefix
+of a sibling's ("130306001" and "1303060011"), so a bare `LIKE code || '%'` would be wrong.
+Every value from a client is a bound parameter; column names and orders only ever come from the
+fixed tables below.
+"""
+
+# ruff: noqa: S608 — the SQL here is built from the fixed fragments of this module only (column
+# names, `SORTS`, `subtree_sql`); every value a client sends is a bound parameter.
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from adapters.pg.readmodels import LEDGER_COLUMNS
+from domain.errors import InvalidValue
+from domain.units import BASE_LENGTHS, subtree_sql
+from domain.values import Level
+
+OPEN_STATUSES = ("applied", "verified", "appraised", "approved", "sent_back", "returned")
+FOLLOW_UP_STATUSES = ("out_of_hardship", "relieved")  # 脱困 and 解困: the 回头看 review
+
+# Every ledger column a reader may see: never the keyed hash of the ID number.
+_SHOWN = ", ".join(f"l.{c}" for c in LEDGER_COLUMNS if c != "id_hash")
+
+
+def _select(*extra: str) -> str:
+    columns = ", ".join((_SHOWN, "u.name AS unit_name", *extra))
+    return f"SELECT {columns} FROM ledger l LEFT JOIN units u ON u.code = l.unit"
+
+
+_SELECT = _select()
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """A sort the ledger offers: the SQL expression, and how to read its value from a cursor."""
+
+    expression: str
+    parse: Callable[[str], Any]
+    sql_type: str
+
+
+def _no_nulls(column: str, sentinel: str) -> str:
+    # A keyset over a nullable column needs a total order: files never approved sort after every
+    # approved one (before them when descending), through a sentinel beyond any real date.
+    return f"COALESCE(l.{column}, {sentinel})"
+
+
+SORTS: dict[str, SortKey] = {
+    "applied_on": SortKey("l.applied_on", date.fromisoformat, "date"),
+    "approved_on": SortKey(
+        _no_nulls("approved_on", "DATE '9999-12-31'"), date.fromisoformat, "date"
+    ),
+    "head_name": SortKey("l.head_name", str, "text"),
+    "assistance_total": SortKey("l.assistance_total", Decimal, "numeric"),
+    "updated_at": SortKey("l.updated_at", datetime.fromisoformat, "timestamptz"),
+}
+
+
+@dataclass(frozen=True)
+class LedgerFilter:
+    """Which ledger rows: a subtree, and any of the values given for each other field."""
+
+    root: str
+    statuses: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    file_levels: tuple[str, ...] = ()
+    causes: tuple[str, ...] = ()
+    worker_kinds: tuple[str, ...] = ()
+    name: str | None = None  # a substring of the head's name
+
+    def where(self, params: list[Any]) -> str:
+        """The SQL condition, appending its values to `params`."""
+
+        def bind(value: Any) -> str:
+            params.append(value)
+            return f"${len(params)}"
+
+        conditions = [subtree_sql("l.unit", bind(self.root))]
+        for column, values in (
+            ("status", self.statuses),
+            ("category", self.categories),
+            ("file_level", self.file_levels),
+            ("worker_kind", self.worker_kinds),
+        ):
+            if values:
+                conditions.append(f"l.{column} = ANY({bind(list(values))}::text[])")
+        if self.causes:
+            causes = bind(list(self.causes))
+            conditions.append(
+                f"(l.primary_cause = ANY({causes}::text[])"
+                f" OR l.secondary_causes && {causes}::text[])"
+            )
+        if self.name:
+            conditions.append(f"strpos(l.head_name, {bind(self.name)}) > 0")
+        return " AND ".join(conditions)
+
+
+# ------------------------------------------------------------------------------ the ledger
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ends: the sort it belongs to, the last row's sort value and file id."""
+
+    sort: str
+    value: Any
+    file_id: UUID
+
+    def encode(self) -> str:
+        value = self.value.isoformat() if isinstance(self.value, date) else str(self.value)
+        raw = json.dumps([self.sort, value, str(self.file_id)], ensure_ascii=False)
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str, sort: str) -> Cursor:
+        """The cursor a previous page returned; refused when forged or from another sort."""
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            name, value, file_id = json.loads(raw)
+            cursor = cls(name, SORTS[name].parse(value), UUID(file_id))
+        except (ValueError, TypeError, KeyError, InvalidOperation, binascii.Error):
+            cursor = None
+        if cursor is None or cursor.sort != sort:
+            raise InvalidValue(
+                "cursor",
+                "not a cursor this listing returned (with the same sort)",
+                zh="分页游标无效（须使用同一排序下返回的游标）",
+            )
+        return cursor
+
+
+def _sort_value(record: asyncpg.Record, sort: str) -> Any:
+    if sort == "approved_on":
+        return record["approved_on"] or date(9999, 12, 31)
+    return record[sort]
+
+
+def _order(sort: str, descending: bool) -> str:
+    direction = "DESC" if descending else "ASC"
+    return f"{SORTS[sort].expression} {direction}, l.file_id {direction}"
+
+
+async def ledger_page(
+    pool: asyncpg.Pool,
+    where: LedgerFilter,
+    *,
+    sort: str = "applied_on",
+    descending: bool = False,
+    after: Cursor | None = None,
+    limit: int = 50,
+) -> tuple[list[asyncpg.Record], Cursor | None]:
+    """One page of ledger rows and the cursor of the next page (None on the last)."""
+    key = SORTS[sort]
+    params: list[Any] = []
+    condition = where.where(params)
+    if after is not None:
+        params += [after.value, after.file_id]
+        compare = "<" if descending else ">"
+        condition += (
+            f" AND ({key.expression}, l.file_id) {compare}"
+            f" (${len(params) - 1}::{key.sql_type}, ${len(params)}::uuid)"
+        )
+    params.append(limit + 1)
+    rows = await pool.fetch(
+        f"{_SELECT} WHERE {condition} ORDER BY {_order(sort, descending)} LIMIT ${len(params)}",
+        *params,
+    )
+    if len(rows) <= limit:
+        return list(rows), None
+    last = rows[limit - 1]
+    return list(rows[:limit]), Cursor(sort, _sort_value(last, sort), last["file_id"])
+
+
+async def ledger_rows(
+    pool: asyncpg.Pool,
+    where: LedgerFilter,
+    *,
+    sort: str = "applied_on",
+    descending: bool = False,
+    batch: int = 2000,
+) -> AsyncIterator[list[asyncpg.Record]]:
+    """Every matching row in batches, read through a server-side cursor (for exports)."""
+    params: list[Any] = []
+    sql = f"{_SELECT} WHERE {where.where(params)} ORDER BY {_order(sort, descending)}"
+    async with pool.acquire() as conn, conn.transaction(readonly=True):
+        cursor = await conn.cursor(sql, *params)
+        while rows := await cursor.fetch(batch):
+            yield list(rows)
+
+
+# ------------------------------------------------------------------------------ queues, due lists
+
+
+async def approval_queue(
+    pool: asyncpg.Pool, root: str, *, limit: int
+) -> tuple[list[asyncpg.Record], int]:
+    """Files awaiting approval (status appraised) in the subtree, longest waiting first."""
+    where = f"{subtree_sql('l.unit', '$1')} AND l.status = 'appraised'"
+    rows = await pool.fetch(
+        f"{_SELECT} WHERE {where} ORDER BY l.updated_at, l.file_id LIMIT $2", root, limit
+    )
+    total = await pool.fetchval(f"SELECT count(*) FROM ledger l WHERE {where}", root)
+    return list(rows), int(total)
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day of the month `months` earlier (the month's last day where it is shorter)."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    first_of_next = date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)
+    return date(year, month + 1, min(day.day, (first_of_next - timedelta(days=1)).day))
+
+
+@dataclass(frozen=True)
+class Due:
+    """One due list: its condition over the ledger (binding `bounds` from `$2` on), its order,
+    and the SQL expression of the day each file fell (or falls) due."""
+
+    condition: str
+    bounds: tuple[date, ...]
+    order: str
+    due_on: str
+
+
+def due_list(kind: str, *, as_of: date, visit_days: int, follow_up_months: int) -> Due:
+    """The due list `kind` as of a day."""
+    if kind == "visits":
+        # approved files whose last visit (or, never visited, the approval) is older than the
+        # period: visited on day D, the next visit is due on D + period
+        last = "COALESCE(l.last_visited_on, l.approved_on)"
+        return Due(
+            f"l.status = 'approved' AND {last} < $2::date",
+            (as_of - timedelta(days=visit_days),),
+            f"{last}, l.file_id",
+            f"{last} + {int(visit_days)}",
+        )
+    if kind == "rechecks":
+        return Due(
+            "l.status = 'approved' AND l.next_recheck_due <= $2::date",
+            (as_of,),
+            "l.next_recheck_due, l.file_id",
+            "l.next_recheck_due",
+        )
+    if kind == "follow_up":
+        # out of hardship or relieved within the last months (both ends included): each is due
+        # for the 回头看 review until the months have passed since its exit
+        statuses = ", ".join(f"'{s}'" for s in FOLLOW_UP_STATUSES)
+        return Due(
+            f"l.status IN ({statuses}) AND l.exited_on BETWEEN $2::date AND $3::date",
+            (months_before(as_of, follow_up_months), as_of),
+            "l.exited_on, l.file_id",
+            f"(l.exited_on + {int(follow_up_months)} * interval '1 month')::date",
+        )
+    raise InvalidValue("kind", f"no due list {kind!r}", zh="到期清单类别无效")
+
+
+async def due(
+    pool: asyncpg.Pool,
+    root: str,
+    kind: str,
+    *,
+    as_of: date,
+    visit_days: int = 90,
+    follow_up_months: int = 12,
+    limit: int = 500,
+) -> tuple[list[asyncpg.Record], int]:
+    """The files of a due list in the subtree (each with `due_on`), and how many there are."""
+    spec = due_list(kind, as_of=as_of, visit_days=visit_days, follow_up_months=follow_up_months)
+    where = f"{subtree_sql('l.unit', '$1')} AND {spec.condition}"
+    rows = await pool.fetch(
+        f"{_select(f'{spec.due_on} AS due_on')} WHERE {where}"
+        f" ORDER BY {spec.order} LIMIT ${len(spec.bounds) + 2}",
+        root,
+        *spec.bounds,
+        limit,
+    )
+    total = await pool.fetchval(f"SELECT count(*) FROM ledger l WHERE {where}", root, *spec.bounds)
+    return list(rows), int(total)
+
+
+# ------------------------------------------------------------------------------ duplicates
+
+
+@dataclass
+class Duplicate:
+    """One person in several open files: the files the caller may see, and how many others."""
+
+    id_masked: str | None
+    files: list[asyncpg.Record] = field(default_factory=list)
+    others: int = 0
+
+
+async def duplicates(pool: asyncpg.Pool, root: str) -> list[Duplicate]:
+    """People (by keyed ID hash, head or member) in more than one open file across ALL units,
+    at least one of them in the subtree; files outside it are only counted."""
+    rows = await pool.fetch(
+        "WITH mine AS ("
+        " SELECT DISTINCT p.id_hash FROM ledger l JOIN ledger_people p ON p.file_id = l.file_id"
+        f" WHERE {subtree_sql('l.unit', '$1')} AND l.status = ANY($2::text[]))"
+        " SELECT p.id_hash, p.role, l.file_id, l.unit, u.name AS unit_name, l.status,"
+        " l.head_name, l.id_masked, l.applied_on,"
+        f" {subtree_sql('l.unit', '$1')} AS visible"
+        " FROM mine m JOIN ledger_people p ON p.id_hash = m.id_hash"
+        " JOIN ledger l ON l.file_id = p.file_id LEFT JOIN units u ON u.code = l.unit"
+        " WHERE l.status = ANY($2::text[])"
+        " ORDER BY p.id_hash, l.applied_on, l.file_id",
+        root,
+        list(OPEN_STATUSES),
+    )
+    people: dict[bytes, list[asyncpg.Record]] = defaultdict(list)
+    for row in rows:
+        people[bytes(row["id_hash"])].append(row)
+    found = []
+    for files in people.values():
+        if len({f["file_id"] for f in files}) < 2:
+            continue
+        visible = [f for f in files if f["visible"]]
+        heads = [f["id_masked"] for f in visible if f["role"] == "head"]
+        found.append(Duplicate(heads[0] if heads else None, visible, len(files) - len(visible)))
+    found.sort(key=lambda d: (d.files[0]["applied_on"], d.files[0]["file_id"]))
+    return found
+
+
+# ------------------------------------------------------------------------------ statistics
+
+
+def level_lengths(level: Level) -> tuple[int, int]:
+    """The lengths of the unit codes of a level (a base-level union has 9 to 12 digits)."""
+    return {
+        Level.PROVINCE: (2, 2),
+        Level.CITY: (4, 4),
+        Level.DISTRICT: (6, 6),
+        Level.BASE: (BASE_LENGTHS.start, BASE_LENGTHS.stop - 1),
+    }[level]
+
+
+StockRow = tuple[str, str, int]  # dimension, key, count
+FlowRow = tuple[str, str, int, Decimal]  # metric, key, count, amount
+
+
+@dataclass
+class Figures:
+    stock: list[StockRow] = field(default_factory=list)
+    flow: list[FlowRow] = field(default_factory=list)
+
+
+async def unit_figures(pool: asyncpg.Pool, unit: str, period: str) -> Figures:
+    """The stock counters of one unit and its flows in one period ("2026" or "2026-03")."""
+    stock = await pool.fetch(
+        "SELECT dimension, key, count FROM stats_stock WHERE unit = $1 AND count <> 0", unit
+    )
+    flow = await pool.fetch(
+        "SELECT metric, key, count, amount FROM stats_flow WHERE unit = $1 AND period = $2",
+        unit,
+        period,
+    )
+    return Figures([tuple(r) for r in stock], [tuple(r) for r in flow])  # type: ignore[misc]
+
+
+async def children_figures(
+    pool: asyncpg.Pool, root: str, level: Level, period: str
+) -> dict[str, Figures]:
+    """The figures of every unit of `level` in the subtree of `root`: the units registered
+    there (with nothing counted yet, they have empty figures) and any with figures."""
+    shortest, longest = level_lengths(level)
+    within = f"{subtree_sql('unit', '$1')} AND length(unit) BETWEEN $2 AND $3"
+    found: dict[str, Figures] = {
+        r["code"]: Figures()
+        for r in await pool.fetch(
+            f"SELECT code FROM units WHERE {subtree_sql('code', '$1')} AND level = $2",
+            root,
+            level.value,
+        )
+    }
+    for r in await pool.fetch(
+        f"SELECT unit, dimension, key, count FROM stats_stock WHERE {within} AND count <> 0",
+        root,
+        shortest,
+        longest,
+    ):
+        found.setdefault(r["unit"], Figures()).stock.append((r["dimension"], r["key"], r["count"]))
+    for r in await pool.fetch(
+        f"SELECT unit, metric, key, count, amount FROM stats_flow WHERE {within} AND period = $4",
+        root,
+        shortest,
+        longest,
+        period,
+    ):
+        found.setdefault(r["unit"], Figures()).flow.append(
+            (r["metric"], r["key"], r["count"], r["amount"])
+        )
+    return dict(sorted(found.items()))
+
+
+async def unit_names(pool: asyncpg.Pool, codes: list[str]) -> dict[str, str]:
+    rows = await pool.fetch("SELECT code, name FROM units WHERE code = ANY($1::text[])", codes)
+    return {r["code"]: r["name"] for r in rows}

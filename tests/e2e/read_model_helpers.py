@@ -1,0 +1,108 @@
+"""Helpers for the read-model journeys: a province in the database, and waiting for the server's
+projection runner to apply it."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from typing import Any
+
+import httpx
+import openpyxl
+
+from adapters import demo
+from adapters.pg.repository import PgFileRepository
+from tests.builders import FixedClock
+from tests.conftest import Api
+from tests.e2e.http_helpers import API, BASE, STEPS_TO, open_file, run, verification
+
+ID_MASKED = r"^\d{6}\*{8}[\dX]{4}$"
+PHONE_MASKED = r"^\d{3}\*{4}\d{4}$"
+# Every read-model endpoint: name → (path, query parameters).
+READ_MODELS: dict[str, tuple[str, dict[str, str]]] = {
+    "ledger": (f"{API}/ledger", {}),
+    "ledger.xlsx": (f"{API}/ledger.xlsx", {}),
+    "stats": (f"{API}/stats", {}),
+    "approval queue": (f"{API}/queues/approvals", {}),
+    "due visits": (f"{API}/due", {"kind": "visits"}),
+    "due rechecks": (f"{API}/due", {"kind": "rechecks"}),
+    "due follow-up": (f"{API}/due", {"kind": "follow_up"}),
+    "duplicates": (f"{API}/duplicates", {}),
+}
+
+
+async def read_every_model(
+    api: Api, headers: dict[str, str], **params: str
+) -> dict[str, httpx.Response]:
+    """endpoint name → its response to `headers`' caller, with `params` added to the query."""
+    return {
+        name: await api.client.get(path, params={**query, **params}, headers=headers)
+        for name, (path, query) in READ_MODELS.items()
+    }
+
+
+async def build_province(files: PgFileRepository, *, count: int = 160, seed: int = 11) -> int:
+    """A demo province of `count` households written straight to the log (not through the
+    server): the server's runner finds them by polling."""
+    return await demo.build(files=files, clock=FixedClock(), count=count, seed=seed, bulk=True)
+
+
+async def projected(api: Api, *, patience: float = 60) -> None:
+    """Wait until every read model has applied every event in the log."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience
+    while True:
+        checks = (await api.client.get("/health/ready")).json().get("checks", {})
+        lags = [v for k, v in checks.items() if k.startswith("projection.")]
+        if lags and all(v.startswith("0 events") for v in lags):
+            return
+        assert loop.time() < deadline, f"read models still behind: {checks}"
+        await asyncio.sleep(0.1)
+
+
+async def all_pages(
+    api: Api, headers: dict[str, str], query: str = "", *, limit: int = 7
+) -> list[dict[str, Any]]:
+    """Every ledger item, walking the pages by their cursors."""
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    for _ in range(10_000):
+        page = await api.client.get(
+            f"{API}/ledger",
+            params=[
+                *_pairs(query),
+                ("limit", str(limit)),
+                *([("cursor", cursor)] if cursor else []),
+            ],
+            headers=headers,
+        )
+        assert page.status_code == 200, page.text
+        body = page.json()
+        assert len(body["items"]) <= limit
+        items += body["items"]
+        cursor = body["next"]
+        if cursor is None:
+            return items
+    raise AssertionError("the pages never end")
+
+
+def _pairs(query: str) -> list[tuple[str, str]]:
+    return [(k, v) for k, _, v in (part.partition("=") for part in query.split("&") if part)]
+
+
+def workbook_rows(content: bytes) -> list[tuple[Any, ...]]:
+    """The rows of the first sheet, each as wide as the header (empty cells are None)."""
+    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+    rows = [tuple(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+    width = len(rows[0]) if rows else 0
+    return [row + (None,) * (width - len(row)) for row in rows]
+
+
+async def household_in(api: Api, status: str, unit: str = BASE) -> str:
+    """Like `http_helpers.file_in`, but every household has people of its own (the shared
+    request bodies give every verified file the same spouse: a duplicate)."""
+    file_id = await open_file(api, unit)
+    for command in STEPS_TO[status]:
+        fresh = {"members": verification()["members"]} if command == "verification" else {}
+        await run(api, file_id, command, unit, **fresh)
+    return file_id
