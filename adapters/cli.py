@@ -10,6 +10,8 @@
     bangfu projections rebuild [ledger|statistics]              rebuild read models from zero
     bangfu projections status                                   how far behind each read model is
     bangfu export ledger --unit CODE [--out FILE] [--status S]  the ledger of a subtree as xlsx
+    bangfu spot-check --unit CODE [--sample N | --fraction F] [--seed S] [--as-of DATE]
+                      [--status S] [--level L] [--out FILE]     spot-check files by replay
 
 With no BANGFU_DATABASE_URL, every command uses the embedded PostgreSQL in BANGFU_DATA_DIR
 (default ./.bangfu). Exit status: 0 on success, 1 when `verify` finds a broken link, 2 on a
@@ -33,12 +35,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from adapters import demo, exports
+from adapters import cli_spotcheck, demo, exports
 from adapters.bootstrap import Runtime, runtime
 from adapters.http.auth import Tokens
 from adapters.keys import load_secret
 from adapters.logging import configure
 from adapters.pg import reads
+from adapters.pg.policies import PgPolicies, seed_demo_policies
 from adapters.pg.projector import Lag, rebuild
 from adapters.pg.repository import replay
 from adapters.pg.store import StoredEvent
@@ -73,6 +76,7 @@ async def _count_files(rt: Runtime) -> int:
 
 async def cmd_demo(rt: Runtime, args: argparse.Namespace) -> int:
     await PgUnitDirectory(rt.pool).load(demo.units())
+    await seed_demo_policies(PgPolicies(rt.store, rt.codec))
     if args.if_empty and await _count_files(rt):
         console.print("演示数据已存在，跳过生成 (demo data already present; skipped)")
         return 0
@@ -304,6 +308,7 @@ COMMANDS = {
     "migrate": cmd_migrate,
     "projections": cmd_projections,
     "export": cmd_export,
+    "spot-check": cli_spotcheck.run,
 }
 
 
@@ -324,6 +329,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("verify", help="check every stream's hash chain; exit 1 on a broken link")
     sub.add_parser("summary", help="files by status and category")
     sub.add_parser("migrate", help="apply schema migrations")
+    cli_spotcheck.add_parser(sub)
     s = sub.add_parser("serve", help="run the HTTP API")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8000, help="port (default 8000)")

@@ -251,7 +251,9 @@ class Planner:
             "accidental_event": accidental,
             "hardship_losses": losses,
             "poverty_line": line,
-            "materials": self._materials(cause),
+            "materials": tuple(
+                dict.fromkeys(m for c in (cause, *secondary) for m in self._materials(c))
+            ),
             "narrative": "入户调查核实家庭成员、收入及财产情况属实",
         }
         day = self._review(plan, applied, verification, line, sent_back=rng.random() < 0.05)

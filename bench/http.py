@@ -44,14 +44,14 @@ import pgserver
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from adapters import demo  # noqa: E402
-from adapters.codec import EventCodec  # noqa: E402
-from adapters.http.auth import Tokens  # noqa: E402
-from adapters.pg.migrations import migrate  # noqa: E402
-from adapters.pg.repository import PgFileRepository  # noqa: E402
-from adapters.pg.store import PostgresEventStore  # noqa: E402
-from adapters.pg.units import PgUnitDirectory  # noqa: E402
-from domain.values import Role  # noqa: E402
+from adapters import demo
+from adapters.codec import EventCodec
+from adapters.http.auth import Tokens
+from adapters.pg.migrations import migrate
+from adapters.pg.repository import PgFileRepository
+from adapters.pg.store import PostgresEventStore
+from adapters.pg.units import PgUnitDirectory
+from domain.values import Role
 
 SECRET = "bench-secret-" + "y" * 40
 CLIENTS = 50

@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate
 from domain.disclosure import Disclosure
 from domain.household import HouseholdFile
 from domain.policy import RegionalPolicy
+from domain.spotcheck import SpotCheck
 
 EVENT_NAMES: dict[str, type[Aggregate.Event]] = {
     "household.applied": HouseholdFile.Applied,
@@ -31,6 +32,9 @@ EVENT_NAMES: dict[str, type[Aggregate.Event]] = {
     "access.unmasked": Disclosure.Recorded,
     "policy.opened": RegionalPolicy.Opened,
     "policy.parameters_set": RegionalPolicy.ParametersSet,
+    "spotcheck.started": SpotCheck.Started,
+    "spotcheck.file_checked": SpotCheck.FileChecked,
+    "spotcheck.completed": SpotCheck.Completed,
 }
 
 # Old stored names that still decode into today's classes: {"old.name": "current.name"}.
@@ -41,4 +45,5 @@ CREATES: dict[type[Aggregate.Event], type[Aggregate]] = {
     HouseholdFile.Applied: HouseholdFile,
     Disclosure.Recorded: Disclosure,
     RegionalPolicy.Opened: RegionalPolicy,
+    SpotCheck.Started: SpotCheck,
 }

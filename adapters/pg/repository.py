@@ -16,6 +16,8 @@ from adapters.pg.store import NewEvent, PostgresEventStore, StoredEvent, StreamH
 from domain.disclosure import Disclosure
 from domain.errors import NotFound
 from domain.household import HouseholdFile
+from domain.policy import RegionalPolicy
+from domain.spotcheck import SpotCheck
 
 # The hash of a loaded aggregate's last stored event, kept on the object so that the next append
 # can chain onto it without another round trip.
@@ -48,10 +50,16 @@ def replay(
 
 def _placement(
     aggregate: Aggregate, pending: Sequence[Aggregate.Event]
-) -> tuple[list[str | None], UUID | None]:
-    """The unit each event is filed under, and the file an act of another stream refers to."""
+) -> tuple[list[str | None], list[UUID | None]]:
+    """The unit each event is filed under, and the file each event of another stream refers to
+    (a disclosure refers to the file read; a spot-check's result to the file checked)."""
     if isinstance(aggregate, Disclosure):
-        return [aggregate.actor.unit] * len(pending), aggregate.file_id
+        return [aggregate.actor.unit] * len(pending), [aggregate.file_id] * len(pending)
+    if isinstance(aggregate, SpotCheck):
+        return [aggregate.actor.unit] * len(pending), [
+            event.result.file_id if isinstance(event, SpotCheck.FileChecked) else None
+            for event in pending
+        ]
     if isinstance(aggregate, HouseholdFile):
         # the unit each event leaves the file in: walk back from the current unit
         units: list[str | None] = []
@@ -61,8 +69,10 @@ def _placement(
             if isinstance(event, HouseholdFile.Transferred):
                 current = event.from_unit
         units.reverse()
-        return units, None
-    return [None] * len(pending), None
+        return units, [None] * len(pending)
+    if isinstance(aggregate, RegionalPolicy):  # filed under the admin's unit that set it
+        return [event.actor.unit for event in pending], [None] * len(pending)  # type: ignore[attr-defined]
+    return [None] * len(pending), [None] * len(pending)
 
 
 def clone(aggregate: Aggregate) -> Aggregate:
@@ -171,8 +181,8 @@ class PgFileRepository:
             expected = pending[0].originator_version - 1
             if expected > 0:
                 heads.append(StreamHead(aggregate.id, expected, previous))
-            units, refers_to = _placement(aggregate, pending)
-            for event, unit in zip(pending, units, strict=True):
+            units, refers = _placement(aggregate, pending)
+            for event, unit, refers_to in zip(pending, units, refers, strict=True):
                 name, payload = self.codec.encode(event)
                 row = chain(
                     previous,
@@ -190,7 +200,8 @@ class PgFileRepository:
         return rows, heads, new_heads
 
     async def record(self, *acts: Aggregate) -> None:
-        """Store new acts of other streams (disclosures) — the same path as `save`."""
+        """Store new acts of other streams (disclosures, spot-checks, regional policies) — the
+        same path as `save`."""
         rows, heads, new_heads = self.prepare(acts)
         await self.store.append(rows, heads, conn=self.conn)
         for aggregate, head in new_heads:

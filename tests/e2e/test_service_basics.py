@@ -98,7 +98,7 @@ class TestTheOpenApiDocument:
         assert {
             route for route, content in writes.items() if "application/json" not in content
         } == (set())
-        assert len(writes) == 16
+        assert len(writes) == 18
 
     async def test_carries_examples_for_the_key_fields_of_request_bodies(self, api: Api):
         schemas = (await openapi(api))["components"]["schemas"]

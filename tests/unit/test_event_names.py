@@ -8,6 +8,7 @@ from domain.disclosure import Disclosure
 from domain.events import ALIASES, CREATES, EVENT_NAMES
 from domain.household import HouseholdFile
 from domain.policy import RegionalPolicy
+from domain.spotcheck import SpotCheck
 from domain.values import Status
 
 from .given import history
@@ -31,9 +32,12 @@ PINNED = {
     "access.unmasked": "Disclosure.Recorded",
     "policy.opened": "RegionalPolicy.Opened",
     "policy.parameters_set": "RegionalPolicy.ParametersSet",
+    "spotcheck.started": "SpotCheck.Started",
+    "spotcheck.file_checked": "SpotCheck.FileChecked",
+    "spotcheck.completed": "SpotCheck.Completed",
 }
 
-AGGREGATES: list[type[Aggregate]] = [HouseholdFile, Disclosure, RegionalPolicy]
+AGGREGATES: list[type[Aggregate]] = [HouseholdFile, Disclosure, RegionalPolicy, SpotCheck]
 
 # Defined by the library or as a base, never triggered: `Event` is the common base and `Created`
 # the library's default created-event, replaced by the aggregate's own through `@event(...)`.
@@ -82,6 +86,7 @@ class TestTheCreatedEvents:
             HouseholdFile.Applied: HouseholdFile,
             Disclosure.Recorded: Disclosure,
             RegionalPolicy.Opened: RegionalPolicy,
+            SpotCheck.Started: SpotCheck,
         } == CREATES
 
     def test_include_the_one_a_new_household_file_records(self):
