@@ -42,7 +42,7 @@ from adapters.keys import load_secret
 from adapters.logging import configure
 from adapters.pg import reads
 from adapters.pg.policies import PgPolicies, seed_demo_policies
-from adapters.pg.projector import Lag, rebuild
+from adapters.pg.projector import Lag, rebuild_all
 from adapters.pg.repository import replay
 from adapters.pg.store import StoredEvent
 from adapters.pg.units import PgUnitDirectory
@@ -218,12 +218,11 @@ async def _projections_rebuild(rt: Runtime, args: argparse.Namespace) -> int:
     from the old ones meanwhile."""
     chosen = [p for p in rt.projections.projections if args.name in (None, p.name)]
     total = int(await rt.pool.fetchval("SELECT count(*) FROM events"))
+    names = "、".join(p.name for p in chosen)
+    with _progress() as bar:  # one read of the log feeds every chosen read model
+        task = bar.add_task(f"重建 rebuilding {names}", total=total)
+        read = await rebuild_all(rt.store, rt.codec, chosen, progress=partial(bar.advance, task))
     for projection in chosen:
-        with _progress() as bar:
-            task = bar.add_task(f"重建 rebuilding {projection.name}", total=total)
-            read = await rebuild(
-                rt.store, rt.codec, projection, progress=partial(bar.advance, task)
-            )
         console.print(f"已重建 {projection.name}：{read} 个事件 (rebuilt from {read} events)")
     return 0
 

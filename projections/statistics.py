@@ -21,6 +21,9 @@ from projections.base import Change
 
 StockKey = tuple[str, str, str]  # unit, dimension, key
 FlowKey = tuple[str, str, str, str]  # unit, period, metric, key
+# A batch's flows before they are spread over the levels and periods:
+# (base-level unit, year, month, metric, key) → [count, amount]
+Daily = dict[tuple[str, int, int, str, str], list[Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +39,17 @@ class FileFacts:
     file_level: str | None = None
     cause: str | None = None
     approved_once: bool = False
+
+    def stock_place(self) -> tuple[object, ...]:
+        """Everything the stock counts a file by: equal places, equal contributions."""
+        return (
+            self.unit,
+            self.status,
+            self.category,
+            self.file_level,
+            self.cause,
+            self.worker_kind,
+        )
 
     def stock(self) -> list[tuple[str, str]]:
         counted = [("status", self.status)]
@@ -75,46 +89,50 @@ class Statistics:
         if not mine:
             return
         facts = await storage.load({c.stream_id for c in mine})
-        stock: dict[StockKey, int] = defaultdict(int)
-        flows: dict[FlowKey, list[Any]] = defaultdict(lambda: [0, Decimal(0)])
-        touched: dict[UUID, FileFacts] = {}
+        # Per file, its facts before the batch and the last version the batch applied: the stock
+        # moves once per file and batch (from the first facts to the last), not once per event.
+        first: dict[UUID, FileFacts | None] = {}
+        version: dict[UUID, int] = {}
+        daily: Daily = {}
         for change in mine:
             before = facts.get(change.stream_id)
-            if before is not None and change.version <= before.version:
+            done = version.get(change.stream_id, before.version if before else 0)
+            if before is not None and change.version <= done:
                 continue  # already counted
-            after = self.step(before, change, flows)
+            after = self.step(before, change, daily)
             if after is None:
                 continue
-            after = replace(after, version=change.version)
-            for unit, dimension, key in _contributions(before):
-                stock[(unit, dimension, key)] -= 1
-            for unit, dimension, key in _contributions(after):
-                stock[(unit, dimension, key)] += 1
-            facts[change.stream_id] = touched[change.stream_id] = after
-        await storage.save(
-            list(touched.values()),
-            {k: v for k, v in stock.items() if v},
-            {k: (v[0], v[1]) for k, v in flows.items()},
-        )
+            first.setdefault(change.stream_id, before)
+            version[change.stream_id] = change.version
+            facts[change.stream_id] = after
+        touched = [replace(facts[i], version=version[i]) for i in first]
+        stock: dict[StockKey, int] = defaultdict(int)
+        for start, end in zip(first.values(), touched, strict=True):
+            if start is not None and start.stock_place() == end.stock_place():
+                continue  # nothing counted moved (an assistance, a visit, a plan ...)
+            for key in _contributions(start):
+                stock[key] -= 1
+            for key in _contributions(end):
+                stock[key] += 1
+        await storage.save(touched, {k: v for k, v in stock.items() if v}, _spread(daily))
 
     @staticmethod
     def _flow(
-        flows: dict[FlowKey, list[Any]],
+        daily: Daily,
         unit: str,
         day: Any,
         metric: str,
         key: str,
         amount: Decimal = Decimal(0),
     ) -> None:
-        for period in (f"{day.year:04d}", f"{day.year:04d}-{day.month:02d}"):
-            for level_unit in levels(unit):
-                entry = flows[(level_unit, period, metric, key)]
-                entry[0] += 1
-                entry[1] += amount
+        entry = daily.get((unit, day.year, day.month, metric, key))
+        if entry is None:
+            daily[(unit, day.year, day.month, metric, key)] = [1, amount]
+        else:
+            entry[0] += 1
+            entry[1] += amount
 
-    def step(
-        self, before: FileFacts | None, change: Change, flows: dict[FlowKey, list[Any]]
-    ) -> FileFacts | None:
+    def step(self, before: FileFacts | None, change: Change, flows: Daily) -> FileFacts | None:
         f: Any = change.fields
         kind = change.type[len("household.") :]
         if kind == "applied":
@@ -161,3 +179,16 @@ def _contributions(facts: FileFacts | None) -> list[StockKey]:
     return [
         (unit, dimension, key) for dimension, key in facts.stock() for unit in levels(facts.unit)
     ]
+
+
+def _spread(daily: Daily) -> dict[FlowKey, tuple[int, Decimal]]:
+    """A batch's flows counted for the base-level unit and its three ancestors, per year and
+    per month — summed once per batch rather than eight times per event."""
+    flows: dict[FlowKey, tuple[int, Decimal]] = {}
+    for (unit, year, month, metric, key), (count, amount) in daily.items():
+        for period in (f"{year:04d}", f"{year:04d}-{month:02d}"):
+            for level_unit in levels(unit):
+                place = (level_unit, period, metric, key)
+                was = flows.get(place)
+                flows[place] = (count, amount) if was is None else (was[0] + count, was[1] + amount)
+    return flows

@@ -16,6 +16,7 @@ answers from the old tables.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import time
 from collections.abc import Callable, Sequence
@@ -34,7 +35,7 @@ from adapters.pg.readmodels import (
     MemoryStatistics,
     Tables,
 )
-from adapters.pg.store import START, PostgresEventStore, StoredEvent, Wakeups
+from adapters.pg.store import START, Cursor, PostgresEventStore, StoredEvent, Wakeups
 from projections.base import Change, Projection
 from projections.ledger import Ledger
 from projections.statistics import Statistics
@@ -60,17 +61,14 @@ def live_storage(projection: Projection, conn: asyncpg.Connection, tables: Table
 def changes_for(
     projection: Projection, codec: EventCodec, events: Sequence[StoredEvent]
 ) -> list[Change]:
+    return decoded(codec, [e for e in events if projection.wants(e.type)])
+
+
+def decoded(codec: EventCodec, events: Sequence[StoredEvent]) -> list[Change]:
+    decode = codec.decode_fields
     return [
-        Change(
-            e.stream_id,
-            e.version,
-            e.type,
-            codec.decode_fields(e.type, e.payload),
-            e.recorded_at,
-            e.unit,
-        )
+        Change(e.stream_id, e.version, e.type, decode(e.type, e.payload), e.recorded_at, e.unit)
         for e in events
-        if projection.wants(e.type)
     ]
 
 
@@ -181,25 +179,78 @@ async def rebuild(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Rebuild one projection from zero into fresh tables and swap them in; return events read."""
+    return await rebuild_all(store, codec, [projection], batch=batch, progress=progress)
+
+
+async def rebuild_all(
+    store: PostgresEventStore,
+    codec: EventCodec,
+    projections: Sequence[Projection],
+    *,
+    batch: int = 10_000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Rebuild projections from zero, reading and decoding the log once for all of them; each
+    is then caught up to its live position and swapped in on its own. Returns events read."""
     pool, live = store.pool, Tables()
     shadow = Tables.shadow(f"r{time.time_ns()}")
-    group = GROUPS[projection.name]
-    memory: Any = MemoryLedger() if isinstance(projection, Ledger) else MemoryStatistics()
+    groups = [GROUPS[p.name] for p in projections]
+    memories: list[Any] = [
+        MemoryLedger() if isinstance(p, Ledger) else MemoryStatistics() for p in projections
+    ]
     async with pool.acquire() as conn:
-        await _create_shadow(conn, group, live, shadow)
         try:
-            read = await _fill_and_swap(
-                store, codec, projection, conn, memory, shadow, live, group, batch, progress
-            )
+            for group in groups:
+                await _create_shadow(conn, group, live, shadow)
+            cursor, read = await _fill(store, codec, projections, memories, conn, batch, progress)
+            for projection, memory, group in zip(projections, memories, groups, strict=True):
+                await _swap_in(
+                    store, codec, projection, conn, memory, shadow, live, group, cursor, batch
+                )
         except BaseException:
-            for attr in group:  # a failed rebuild leaves no shadow tables behind
-                await conn.execute(f"DROP TABLE IF EXISTS {getattr(shadow, attr)}")
+            for group in groups:  # a failed rebuild leaves no shadow tables behind
+                for attr in group:
+                    await conn.execute(f"DROP TABLE IF EXISTS {getattr(shadow, attr)}")
             raise
-    log.info("projections.rebuilt", projection=projection.name, events=read)
+    for projection in projections:
+        log.info("projections.rebuilt", projection=projection.name, events=read)
     return read
 
 
-async def _fill_and_swap(
+async def _fill(
+    store: PostgresEventStore,
+    codec: EventCodec,
+    projections: Sequence[Projection],
+    memories: Sequence[Any],
+    conn: asyncpg.Connection,
+    batch: int,
+    progress: Callable[[int], None] | None,
+) -> tuple[Cursor, int]:
+    """Apply the whole log to the in-memory storages; return the last cursor and events read."""
+    cursor, read = START, 0
+    # All a rebuild holds in memory lives to the end, and the cyclic collector would walk all
+    # of it again at every full collection: on a large log, most of the rebuild's time. Frozen
+    # after each batch, it leaves the collector's view (each new batch's garbage is still
+    # collected); unfrozen at the end. https://docs.python.org/3/library/gc.html#gc.freeze
+    try:
+        while True:
+            events = await store.read_log(cursor, batch, conn=conn)
+            if not events:
+                return cursor, read
+            changes = decoded(
+                codec, [e for e in events if any(p.wants(e.type) for p in projections)]
+            )
+            for projection, memory in zip(projections, memories, strict=True):
+                await projection.apply([c for c in changes if projection.wants(c.type)], memory)
+            cursor, read = events[-1].cursor, read + len(events)
+            if progress is not None:
+                progress(len(events))
+            gc.freeze()
+    finally:
+        gc.unfreeze()
+
+
+async def _swap_in(
     store: PostgresEventStore,
     codec: EventCodec,
     projection: Projection,
@@ -208,18 +259,11 @@ async def _fill_and_swap(
     shadow: Tables,
     live: Tables,
     group: Sequence[str],
+    cursor: Cursor,
     batch: int,
-    progress: Callable[[int], None] | None,
-) -> int:
-    cursor, read = START, 0
-    while True:
-        events = await store.read_log(cursor, batch, conn=conn)
-        if not events:
-            break
-        await projection.apply(changes_for(projection, codec, events), memory)
-        cursor, read = events[-1].cursor, read + len(events)
-        if progress is not None:
-            progress(len(events))
+) -> None:
+    """COPY a rebuilt projection into its shadow tables, catch them up to the live runner's
+    position under its lock, and swap them in."""
     async with conn.transaction():
         await memory.flush(conn, shadow)
     for attr in group:
@@ -241,7 +285,6 @@ async def _fill_and_swap(
         for attr in group:
             await _swap(conn, getattr(shadow, attr), getattr(live, attr))
         await store.save_position(conn, projection.name, max(cursor, position))
-    return read
 
 
 async def _swap(conn: asyncpg.Connection, shadow: str, live: str) -> None:
