@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -28,6 +29,7 @@ from domain.idnumber import parse_id_number
 from domain.policy import Parameters, PolicyBook
 from domain.units import UnitCode
 from domain.values import (
+    Category,
     Cause,
     ExitKind,
     Material,
@@ -285,70 +287,61 @@ def approver_level(h: History, ctx: Context) -> list[Finding]:
     return found
 
 
-def _judged(h: History, i: int, ctx: Context) -> tuple[Any, Means, Parameters] | None:
-    e: Any = h.events[i]
-    state = h.before[i]
-    params = _policy(ctx, state.region if state else h.final.region, e.approved_on)
-    if state is None or params is None:
-        return None
-    return e, e.means, params
+@dataclass(frozen=True)
+class _Approval:
+    """An approval with what the data and the parameters then in force make of it."""
+
+    event: Any
+    means: Means
+    line: Decimal
+    computed: Category | None
+
+
+def _approvals(h: History, ctx: Context) -> list[_Approval]:
+    judged = []
+    for i, e in _of(h, HouseholdFile.Approved):
+        state = h.before[i]
+        params = _policy(ctx, state.region, e.approved_on) if state is not None else None
+        if state is None or params is None:
+            continue
+        computed = categorise(
+            e.means,
+            poverty_line=params.poverty_line,
+            scheme=state.scheme,
+            accidental_event=state.accidental_event,
+            thresholds=Thresholds(accidental_loss_ratio=params.accidental_loss_ratio),
+        )
+        judged.append(_Approval(e, e.means, params.poverty_line, computed))
+    return judged
 
 
 def income_below_line(h: History, ctx: Context) -> list[Finding]:
     """The income test at approval, against the line in force then (not today's)."""
     rule = RULES_BY_ID["R10"]
-    found = []
-    for i, _ in _of(h, HouseholdFile.Approved):
-        judged = _judged(h, i, ctx)
-        state = h.before[i]
-        if judged is None or state is None:
-            continue
-        e, means, params = judged
-        category = categorise(
-            means,
-            poverty_line=params.poverty_line,
-            scheme=state.scheme,
-            accidental_event=state.accidental_event,
-            thresholds=Thresholds(accidental_loss_ratio=params.accidental_loss_ratio),
+    return [
+        rule.finding(
+            [a.event.originator_version],
+            f"审批时家庭人均收入{a.means.adjusted_per_capita()}元/月高于认定标准"
+            f"（低保标准{a.line}元）",
+            f"at approval the adjusted per-capita income {a.means.adjusted_per_capita()} was "
+            f"above the standard for the line {a.line} then in force",
         )
-        if category is None:
-            found.append(
-                rule.finding(
-                    [e.originator_version],
-                    f"审批时家庭人均收入{means.adjusted_per_capita()}元/月高于认定标准"
-                    f"（低保标准{params.poverty_line}元）",
-                    f"at approval the adjusted per-capita income {means.adjusted_per_capita()} was "
-                    f"above the standard for the line {params.poverty_line} then in force",
-                )
-            )
-    return found
+        for a in _approvals(h, ctx)
+        if a.computed is None
+    ]
 
 
 def category_matches_data(h: History, ctx: Context) -> list[Finding]:
     rule = RULES_BY_ID["R11"]
-    found = []
-    for i, _ in _of(h, HouseholdFile.Approved):
-        judged = _judged(h, i, ctx)
-        state = h.before[i]
-        if judged is None or state is None:
-            continue
-        e, means, params = judged
-        computed = categorise(
-            means,
-            poverty_line=params.poverty_line,
-            scheme=state.scheme,
-            accidental_event=state.accidental_event,
-            thresholds=Thresholds(accidental_loss_ratio=params.accidental_loss_ratio),
+    return [
+        rule.finding(
+            [a.event.originator_version],
+            f"认定类别为{a.event.category.value}，按数据应为{a.computed.value}",
+            f"approved as {a.event.category.value}, the data give {a.computed.value}",
         )
-        if computed is not None and computed != e.category:
-            found.append(
-                rule.finding(
-                    [e.originator_version],
-                    f"认定类别为{e.category.value}，按数据应为{computed.value}",
-                    f"approved as {e.category.value}, the data give {computed.value}",
-                )
-            )
-    return found
+        for a in _approvals(h, ctx)
+        if a.computed is not None and a.computed != a.event.category
+    ]
 
 
 def no_exclusion_at_approval(h: History, ctx: Context) -> list[Finding]:
