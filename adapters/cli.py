@@ -35,7 +35,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from adapters import cli_spotcheck, demo, exports
+from adapters import cli_paper, cli_spotcheck, demo, exports
 from adapters.bootstrap import Runtime, runtime
 from adapters.http.auth import Tokens
 from adapters.keys import load_secret
@@ -308,6 +308,9 @@ COMMANDS = {
     "projections": cmd_projections,
     "export": cmd_export,
     "spot-check": cli_spotcheck.run,
+    "reconcile": cli_paper.run,
+    "import": cli_paper.run,
+    "civil-affairs": cli_paper.run,
 }
 
 
@@ -329,6 +332,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("summary", help="files by status and category")
     sub.add_parser("migrate", help="apply schema migrations")
     cli_spotcheck.add_parser(sub)
+    cli_paper.add_parser(sub)
     s = sub.add_parser("serve", help="run the HTTP API")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8000, help="port (default 8000)")

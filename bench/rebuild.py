@@ -39,21 +39,15 @@ import logging
 import math
 import os
 import platform
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import structlog
+from common import FixedClock, admin, server, with_database
 
 from adapters import demo
 from adapters.bootstrap import open_pool, read_models
@@ -74,44 +68,6 @@ TARGET_RATE = 40_000.0
 TARGET_SHARE = 0.2
 
 
-@dataclass(frozen=True)
-class FixedClock:
-    day: date = TODAY
-
-    def today(self) -> date:
-        return self.day
-
-
-@contextmanager
-def server() -> Iterator[str]:
-    """The admin URL of BANGFU_BENCH_DATABASE_URL, or of a private pgserver in /tmp."""
-    url = os.environ.get("BANGFU_BENCH_DATABASE_URL")
-    if url:
-        yield url
-        return
-    import pgserver  # noqa: PLC0415 — only when no server is given
-
-    folder = Path(tempfile.mkdtemp(prefix="bfbench-"))
-    handle = pgserver.get_server(folder / "pg", cleanup_mode="stop")
-    try:
-        yield handle.get_uri()
-    finally:
-        handle.cleanup()
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
-
-
-async def admin(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 # ---------------------------------------------------------------------------- the province
 
 
@@ -122,7 +78,7 @@ async def build(store: PostgresEventStore, codec: EventCodec, events: int) -> in
     while written < events:
         count = min(FILES_PER_CHUNK, max(100, math.ceil((events - written) / EVENTS_PER_FILE)))
         written += await demo.build(
-            files=files, clock=FixedClock(), count=count, seed=seed, bulk=True
+            files=files, clock=FixedClock(TODAY), count=count, seed=seed, bulk=True
         )
         seed += 1
         elapsed = time.perf_counter() - started

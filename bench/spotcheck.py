@@ -28,24 +28,18 @@ import asyncio
 import logging
 import os
 import platform
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, cast
-from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
-import asyncpg
 import structlog
+from common import FixedClock, admin, server, with_database
 
 from adapters import demo
 from adapters.bootstrap import open_pool, read_models
@@ -88,44 +82,6 @@ APPROVER = Actor("bench-approver", "130306", Role.APPROVER)
 INSPECTOR = Actor("bench-inspector", "13", Role.INSPECTOR)
 
 
-@dataclass(frozen=True)
-class FixedClock:
-    day: date = TODAY
-
-    def today(self) -> date:
-        return self.day
-
-
-@contextmanager
-def server() -> Iterator[str]:
-    """The admin URL of BANGFU_BENCH_DATABASE_URL, or of a private pgserver in /tmp."""
-    url = os.environ.get("BANGFU_BENCH_DATABASE_URL")
-    if url:
-        yield url
-        return
-    import pgserver  # noqa: PLC0415 — only when no server is given
-
-    folder = Path(tempfile.mkdtemp(prefix="bfbench-"))
-    handle = pgserver.get_server(folder / "pg", cleanup_mode="stop")
-    try:
-        yield handle.get_uri()
-    finally:
-        handle.cleanup()
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
-
-
-async def admin(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 # ---------------------------------------------------------------------------- the data
 
 
@@ -134,7 +90,7 @@ async def province(store: PostgresEventStore, codec: EventCodec, files: int) -> 
     started = time.perf_counter()
     await PgUnitDirectory(store.pool).load(demo.units())
     events = await demo.build(
-        files=PgFileRepository(store, codec), clock=FixedClock(), count=files, bulk=True
+        files=PgFileRepository(store, codec), clock=FixedClock(TODAY), count=files, bulk=True
     )
     await seed_demo_policies(PgPolicies(store, codec))
     runner = ProjectionRunner(

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from eventsourcing.domain import Aggregate
 
+from domain.civil_affairs import CivilAffairsMatch
 from domain.disclosure import Disclosure
 from domain.household import HouseholdFile
 from domain.policy import RegionalPolicy
+from domain.reconciliation import Reconciliation
 from domain.spotcheck import SpotCheck
 
 EVENT_NAMES: dict[str, type[Aggregate.Event]] = {
@@ -35,6 +37,12 @@ EVENT_NAMES: dict[str, type[Aggregate.Event]] = {
     "spotcheck.started": SpotCheck.Started,
     "spotcheck.file_checked": SpotCheck.FileChecked,
     "spotcheck.completed": SpotCheck.Completed,
+    "reconciliation.started": Reconciliation.Started,
+    "reconciliation.finding_recorded": Reconciliation.FindingRecorded,
+    "reconciliation.completed": Reconciliation.Completed,
+    "civil_affairs.started": CivilAffairsMatch.Started,
+    "civil_affairs.matched": CivilAffairsMatch.Matched,
+    "civil_affairs.completed": CivilAffairsMatch.Completed,
 }
 
 # Old stored names that still decode into today's classes: {"old.name": "current.name"}.
@@ -46,4 +54,6 @@ CREATES: dict[type[Aggregate.Event], type[Aggregate]] = {
     Disclosure.Recorded: Disclosure,
     RegionalPolicy.Opened: RegionalPolicy,
     SpotCheck.Started: SpotCheck,
+    Reconciliation.Started: Reconciliation,
+    CivilAffairsMatch.Started: CivilAffairsMatch,
 }

@@ -29,7 +29,7 @@ from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.bootstrap import Runtime, runtime
-from adapters.http import idempotency, problems, readmodels, spotchecks
+from adapters.http import idempotency, paper, problems, readmodels, spotchecks
 from adapters.http.auth import Tokens, Unauthorized
 from adapters.http.problems import Problem
 from adapters.http.schemas import (
@@ -574,6 +574,7 @@ def create_app(
             rename_unit,
             *readmodels.routes(PROBLEMS),
             *spotchecks.routes(PROBLEMS),
+            *paper.routes(PROBLEMS),
             live,
             ready,
             metrics,

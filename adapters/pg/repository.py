@@ -13,10 +13,12 @@ from eventsourcing.domain import Aggregate
 from adapters.codec import EventCodec
 from adapters.integrity import GENESIS
 from adapters.pg.store import NewEvent, PostgresEventStore, StoredEvent, StreamHead, chain
+from domain.civil_affairs import CivilAffairsMatch
 from domain.disclosure import Disclosure
 from domain.errors import NotFound
 from domain.household import HouseholdFile
 from domain.policy import RegionalPolicy
+from domain.reconciliation import Reconciliation
 from domain.spotcheck import SpotCheck
 
 # The hash of a loaded aggregate's last stored event, kept on the object so that the next append
@@ -58,6 +60,16 @@ def _placement(
     if isinstance(aggregate, SpotCheck):
         return [aggregate.actor.unit] * len(pending), [
             event.result.file_id if isinstance(event, SpotCheck.FileChecked) else None
+            for event in pending
+        ]
+    if isinstance(aggregate, Reconciliation):
+        return [aggregate.actor.unit] * len(pending), [
+            event.finding.file_id if isinstance(event, Reconciliation.FindingRecorded) else None
+            for event in pending
+        ]
+    if isinstance(aggregate, CivilAffairsMatch):
+        return [aggregate.actor.unit] * len(pending), [
+            event.match.file_id if isinstance(event, CivilAffairsMatch.Matched) else None
             for event in pending
         ]
     if isinstance(aggregate, HouseholdFile):

@@ -86,8 +86,14 @@ class TestTheOpenApiDocument:
         listed = {(method, path) for path, ops in document["paths"].items() for method in ops}
         assert listed >= ROUTES
 
-    async def test_gives_every_post_and_patch_a_json_request_body(self, api: Api):
+    async def test_gives_every_post_and_patch_a_json_body_but_the_uploads_a_multipart_one(
+        self, api: Api
+    ):
         document = await openapi(api)
+        uploads = {
+            ("post", f"/api/v1/{name}")
+            for name in ("reconciliations", "imports", "civil-affairs-matches")
+        }
 
         writes = {
             (method, path): op.get("requestBody", {}).get("content", {})
@@ -96,9 +102,12 @@ class TestTheOpenApiDocument:
             if method in {"post", "patch"}
         }
         assert {
-            route for route, content in writes.items() if "application/json" not in content
-        } == (set())
-        assert len(writes) == 18
+            route
+            for route, content in writes.items()
+            if route not in uploads and "application/json" not in content
+        } == set()
+        assert all("multipart/form-data" in writes[route] for route in uploads)
+        assert len(writes) == 21
 
     async def test_carries_examples_for_the_key_fields_of_request_bodies(self, api: Api):
         schemas = (await openapi(api))["components"]["schemas"]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from eventsourcing.domain import Aggregate
 
+from domain.civil_affairs import CivilAffairsMatch
 from domain.disclosure import Disclosure
 from domain.events import ALIASES, CREATES, EVENT_NAMES
 from domain.household import HouseholdFile
 from domain.policy import RegionalPolicy
+from domain.reconciliation import Reconciliation
 from domain.spotcheck import SpotCheck
 from domain.values import Status
 
@@ -35,9 +37,22 @@ PINNED = {
     "spotcheck.started": "SpotCheck.Started",
     "spotcheck.file_checked": "SpotCheck.FileChecked",
     "spotcheck.completed": "SpotCheck.Completed",
+    "reconciliation.started": "Reconciliation.Started",
+    "reconciliation.finding_recorded": "Reconciliation.FindingRecorded",
+    "reconciliation.completed": "Reconciliation.Completed",
+    "civil_affairs.started": "CivilAffairsMatch.Started",
+    "civil_affairs.matched": "CivilAffairsMatch.Matched",
+    "civil_affairs.completed": "CivilAffairsMatch.Completed",
 }
 
-AGGREGATES: list[type[Aggregate]] = [HouseholdFile, Disclosure, RegionalPolicy, SpotCheck]
+AGGREGATES: list[type[Aggregate]] = [
+    HouseholdFile,
+    Disclosure,
+    RegionalPolicy,
+    SpotCheck,
+    Reconciliation,
+    CivilAffairsMatch,
+]
 
 # Defined by the library or as a base, never triggered: `Event` is the common base and `Created`
 # the library's default created-event, replaced by the aggregate's own through `@event(...)`.
@@ -87,6 +102,8 @@ class TestTheCreatedEvents:
             Disclosure.Recorded: Disclosure,
             RegionalPolicy.Opened: RegionalPolicy,
             SpotCheck.Started: SpotCheck,
+            Reconciliation.Started: Reconciliation,
+            CivilAffairsMatch.Started: CivilAffairsMatch,
         } == CREATES
 
     def test_include_the_one_a_new_household_file_records(self):

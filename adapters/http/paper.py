@@ -1,0 +1,216 @@
+"""Routes for paper against electronic: ledger reconciliation, bulk import, civil-affairs lists.
+
+    POST /api/v1/reconciliations            multipart: file (xlsx/csv), unit, as_of → 201 report
+    GET  /api/v1/reconciliations/{id}       the report (JSON); `{id}.xlsx` as a workbook
+    POST /api/v1/imports                    multipart: file, unit → 201 with created/skipped/refused
+    POST /api/v1/civil-affairs-matches      multipart: file, unit → 201 with the matches
+
+`routes(problems)` builds the handlers with the API's problem responses, as
+`adapters.http.spotchecks` does; no `from __future__ import annotations`: litestar resolves the
+handlers' parameter types when the routes are built.
+"""
+
+import asyncio
+import io
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import HTTPException
+from litestar.openapi import ResponseSpec
+from litestar.params import Body, PathParameter
+
+from adapters import civil_affairs, importer, reconcile
+from adapters.bootstrap import Runtime
+from adapters.keys import load_hash_key
+from adapters.pg.policies import PgPolicies
+from domain.errors import InvalidValue, NotFound
+from domain.privacy import keyed_hash
+from domain.values import Actor
+
+API = "/api/v1"
+PAPER_PROBLEMS = frozenset({400, 401, 403, 404, 413, 415, 422})
+
+
+@dataclass
+class LedgerUpload:
+    """A paper ledger to reconcile: the sheet, the subtree, the ledger's date (default today)."""
+
+    file: UploadFile
+    unit: str
+    as_of: str | None = None
+
+
+@dataclass
+class SheetUpload:
+    """A sheet to import or match, and the unit (subtree) it is for."""
+
+    file: UploadFile
+    unit: str
+
+
+Multipart = Body(media_type=RequestEncodingType.MULTI_PART)
+
+
+async def _multipart_guard(request: Request[Any, Any, Any]) -> None:
+    # Replaces the app's JSON-only guard on these handlers (litestar uses the `before_request`
+    # closest to the handler): an upload is sent as multipart/form-data and nothing else.
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "multipart/form-data":
+        raise HTTPException(status_code=415, detail="send the upload as multipart/form-data")
+
+
+def _day(text: str | None, today: date) -> date:
+    if not text:
+        return today
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidValue(
+            "as_of", "a date such as 2026-11-21", zh="日期格式应为2026-11-21"
+        ) from None
+
+
+def _hasher(rt: Runtime) -> Any:
+    key = load_hash_key(rt.settings.hash_key, rt.settings.data_dir)
+    return lambda number: keyed_hash(key, number)
+
+
+def _run_id(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        raise NotFound(f"no reconciliation {text}", zh="核对记录不存在") from None
+
+
+def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
+    """The reconciliation, import and civil-affairs route handlers."""
+    responses = {s: spec for s, spec in problems.items() if s in PAPER_PROBLEMS}
+
+    @post(
+        f"{API}/reconciliations",
+        status_code=201,
+        responses=responses,
+        before_request=_multipart_guard,
+        tags=["reconciliations"],
+        summary="台账核对 — reconcile a paper ledger against the electronic files",
+        description="Upload the ledger (xlsx, or csv in UTF-8 or GBK, with the ledger's Chinese "
+        "headers) as `file`, the subtree as `unit` and the ledger's date as `as_of`. Rows match "
+        "files of the subtree by the keyed hash of the head's ID number (or, for a ledger this "
+        "system exported, by the masked number and name); each file is compared as its events "
+        "had recorded it by the end of `as_of`. Reports rows on paper only, files electronic "
+        "only, field and status mismatches, duplicates within the ledger, unreadable rows; the "
+        "run is recorded in the caller's unit's reconciliation stream.",
+    )
+    async def start_reconciliation(
+        data: Annotated[LedgerUpload, Multipart],
+        actor: NamedDependency[Actor],
+        rt: NamedDependency[Runtime],
+    ) -> Response[dict[str, Any]]:
+        upload: LedgerUpload = data
+        run = await reconcile.reconcile(
+            store=rt.store,
+            codec=rt.codec,
+            hasher=_hasher(rt),
+            actor=actor,
+            scope=upload.unit,
+            ledger_date=_day(upload.as_of, rt.clock.today()),
+            data=await upload.file.read(),
+            name=upload.file.filename or "ledger",
+        )
+        return Response(
+            reconcile.report_json(run),
+            status_code=201,
+            headers={"Location": f"{API}/reconciliations/{run.id}"},
+        )
+
+    @get(
+        f"{API}/reconciliations/{{name:str}}",
+        responses=responses,
+        tags=["reconciliations"],
+        summary="核对报告 — a reconciliation's report, as JSON or (`{id}.xlsx`) as a workbook",
+    )
+    async def read_reconciliation(
+        name: Annotated[str, PathParameter(description="the id, with `.xlsx` for the workbook")],
+        actor: NamedDependency[Actor],
+        rt: NamedDependency[Runtime],
+    ) -> Response[Any]:
+        run = await reconcile.load_reconciliation(
+            rt.store, rt.codec, _run_id(name.removesuffix(".xlsx"))
+        )
+        run.readable_by(actor)
+        if not name.endswith(".xlsx"):
+            return Response(reconcile.report_json(run))
+        buffer = io.BytesIO()
+        await asyncio.to_thread(reconcile.write_xlsx, run, buffer)
+        return Response(
+            buffer.getvalue(),
+            media_type=reconcile.MEDIA_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="reconciliation-{run.id}.xlsx"'},
+        )
+
+    @post(
+        f"{API}/imports",
+        status_code=201,
+        responses=responses,
+        before_request=_multipart_guard,
+        tags=["imports"],
+        summary="批量导入 — import existing household files with their history",
+        description="Upload the files (xlsx or csv) as `file` and the base-level union (or a "
+        "subtree, with a 基层工会代码 column) as `unit`. An approver of the district (or above) "
+        "imports: each row becomes a file with its application, investigation, appraisal and "
+        "approval on their original dates, or nothing; refused rows come back with row, column "
+        "and reason. Re-sending the same sheet creates nothing twice.",
+    )
+    async def import_files(
+        data: Annotated[SheetUpload, Multipart],
+        actor: NamedDependency[Actor],
+        rt: NamedDependency[Runtime],
+    ) -> dict[str, Any]:
+        upload: SheetUpload = data
+        report = await importer.import_files(
+            store=rt.store,
+            codec=rt.codec,
+            book=await PgPolicies(rt.store, rt.codec).book(),
+            actor=actor,
+            unit=upload.unit,
+            data=await upload.file.read(),
+            name=upload.file.filename or "files",
+            today=rt.clock.today(),
+        )
+        return report.as_json()
+
+    @post(
+        f"{API}/civil-affairs-matches",
+        status_code=201,
+        responses=responses,
+        before_request=_multipart_guard,
+        tags=["civil-affairs"],
+        summary="民政比对 — match a civil-affairs list against the files of a subtree",
+        description="Upload the list (身份证号码, 比对类型: 低保/房产/车辆/工商登记/死亡, 日期) as "
+        "`file` and the subtree as `unit`. Every match is recorded in the caller's unit's stream "
+        "and refers to its file; the findings a clerk must act on have severity `act`.",
+    )
+    async def match_civil_affairs(
+        data: Annotated[SheetUpload, Multipart],
+        actor: NamedDependency[Actor],
+        rt: NamedDependency[Runtime],
+    ) -> dict[str, Any]:
+        upload: SheetUpload = data
+        run, errors = await civil_affairs.run_matching(
+            store=rt.store,
+            codec=rt.codec,
+            hasher=_hasher(rt),
+            actor=actor,
+            scope=upload.unit,
+            data=await upload.file.read(),
+            name=upload.file.filename or "list",
+        )
+        return civil_affairs.report_json(run, errors)
+
+    return [start_reconciliation, read_reconciliation, import_files, match_civil_affairs]

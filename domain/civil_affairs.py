@@ -1,0 +1,154 @@
+"""Civil-affairs matching (民政比对, seed 004): a list from civil affairs against the files.
+
+Civil affairs sends a list — an ID number, what its records say about the person (a dibao
+recipient, property, a vehicle, a business registration, a death) and the date — and a unit
+matches it against the people of the files in its subtree. A match is an act of that unit, so it
+is recorded in a stream of its own whose `Matched` events refer to the files concerned (the
+file's trail shows it). `assess` is the pure rule that turns a match into the finding a clerk must
+act on, or into information:
+
+- a death of the head on an open file: the file must be cancelled (注销);
+- a vehicle when the file's exclusion answer says none (`car_or_luxury` False);
+- property when `two_or_more_homes` is False; a business when `shop_or_employs_others` is False;
+- a dibao recipient: information (the government safety net may relieve the file, 解困).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import NotPermitted, OutOfScope
+from domain.household import OPEN, HouseholdFile
+from domain.units import UnitCode
+from domain.values import Actor, Role
+
+ACT = "act"  # a clerk must act on the file
+INFO = "info"  # worth knowing, nothing wrong by itself
+MATCHING_ROLES = frozenset({Role.CLERK, Role.APPROVER, Role.INSPECTOR})
+
+
+class Record(StrEnum):
+    """What civil affairs' records say about a person."""
+
+    DIBAO = "dibao"  # 低保对象
+    PROPERTY = "property"  # 房产
+    VEHICLE = "vehicle"  # 车辆
+    BUSINESS = "business"  # 工商登记
+    DEATH = "death"  # 死亡
+
+
+RECORD_LABELS: dict[Record, tuple[str, ...]] = {
+    Record.DIBAO: ("低保", "低保对象", "低保户", "dibao"),
+    Record.PROPERTY: ("房产", "住房", "不动产", "property"),
+    Record.VEHICLE: ("车辆", "机动车", "vehicle"),
+    Record.BUSINESS: ("工商登记", "工商", "营业执照", "business"),
+    Record.DEATH: ("死亡", "去世", "death"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """What a match means for the file: a rule id, act or info, and the words for the clerk."""
+
+    rule: str
+    severity: str
+    zh: str
+
+
+def assess(record: Record, household: HouseholdFile, role: str) -> Assessment:
+    """The finding of one match (pure): `role` is 'head' or 'member' — whose number matched."""
+    open_file = household.status in OPEN
+    ex = household.exclusions
+    if record is Record.DEATH:
+        if role == "head" and open_file:
+            return Assessment("death_on_open_file", ACT, "户主已死亡，档案仍在册：应注销")
+        return Assessment("death_reported", INFO, "家庭成员死亡：请核实并调整家庭成员")
+    if record is Record.VEHICLE and open_file and not ex.car_or_luxury:
+        return Assessment("vehicle_not_declared", ACT, "民政比对有车辆，入户调查答复为无：应核实")
+    if record is Record.PROPERTY and open_file and not ex.two_or_more_homes:
+        return Assessment(
+            "property_not_declared", ACT, "民政比对有房产，入户调查答复为无二套房：应核实"
+        )
+    if record is Record.BUSINESS and open_file and not ex.shop_or_employs_others:
+        return Assessment(
+            "business_not_declared", ACT, "民政比对有工商登记，入户调查答复为无：应核实"
+        )
+    if record is Record.DIBAO:
+        return Assessment("dibao_recipient", INFO, "低保对象：可考虑政府兜底解困")
+    return Assessment("matched", INFO, "比对命中，与档案记录一致")
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One list entry that matched a person of a file."""
+
+    row: int
+    file_id: UUID
+    file_unit: str
+    role: str  # head / member
+    record: Record
+    said_on: date | None
+    assessment: Assessment
+
+
+def authorise_matching(actor: Actor, scope: UnitCode) -> None:
+    if not scope.is_within(UnitCode(actor.unit)):
+        raise OutOfScope(
+            f"unit {scope} is not within {actor.unit}", zh="比对范围不在本单位管辖范围内"
+        )
+    if actor.role not in MATCHING_ROLES:
+        raise NotPermitted("role", f"role '{actor.role}' may not match", zh="无权进行民政比对")
+
+
+class CivilAffairsMatch(Aggregate):
+    """One run of a civil-affairs list against the files of a subtree."""
+
+    class Started(Aggregate.Created):
+        actor: Actor
+        scope: str
+        source: str
+        list_rows: int
+
+    class Matched(Aggregate.Event):
+        match: Match
+
+    class Completed(Aggregate.Event):
+        matches: int
+        by_rule: dict[str, int]
+
+    @classmethod
+    def start(cls, *, actor: Actor, scope: str, source: str, list_rows: int) -> CivilAffairsMatch:
+        authorise_matching(actor, UnitCode(scope))
+        return cls._create(
+            cls.Started, actor=actor, scope=scope, source=source, list_rows=list_rows
+        )
+
+    @event(Started)
+    def __init__(self, *, actor: Actor, scope: str, source: str, list_rows: int) -> None:
+        self.actor = actor
+        self.scope = scope
+        self.source = source
+        self.list_rows = list_rows
+        self.matches: tuple[Match, ...] = ()
+        self.by_rule: dict[str, int] | None = None
+
+    def record(self, match: Match) -> None:
+        self._matched(match=match)
+
+    @event(Matched)
+    def _matched(self, *, match: Match) -> None:
+        self.matches = (*self.matches, match)
+
+    def complete(self) -> None:
+        counts = Counter(m.assessment.rule for m in self.matches)
+        self._completed(matches=len(self.matches), by_rule=dict(sorted(counts.items())))
+
+    @event(Completed)
+    def _completed(self, *, matches: int, by_rule: dict[str, int]) -> None:
+        self.by_rule = by_rule
