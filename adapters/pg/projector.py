@@ -232,19 +232,32 @@ async def _fill(
     # of it again at every full collection: on a large log, most of the rebuild's time. Frozen
     # after each batch, it leaves the collector's view (each new batch's garbage is still
     # collected); unfrozen at the end. https://docs.python.org/3/library/gc.html#gc.freeze
+    decode = codec.decode_fields
+    wanted: dict[str, tuple[bool, ...]] = {}  # per event type: which projections want it
     try:
         while True:
-            events = await store.read_log(cursor, batch, conn=conn)
-            if not events:
+            rows = await store.read_log_records(cursor, batch, conn=conn)
+            if not rows:
                 return cursor, read
-            changes = decoded(
-                codec, [e for e in events if any(p.wants(e.type) for p in projections)]
-            )
-            for projection, memory in zip(projections, memories, strict=True):
-                await projection.apply([c for c in changes if projection.wants(c.type)], memory)
-            cursor, read = events[-1].cursor, read + len(events)
+            # the rows' columns: position, xid, stream_id, version, type, payload, recorded_at,
+            # unit (store._COLUMNS); a rebuild reads them straight into changes
+            per_projection: list[list[Change]] = [[] for _ in projections]
+            for r in rows:
+                flags = wanted.get(r[4])
+                if flags is None:
+                    flags = wanted[r[4]] = tuple(p.wants(r[4]) for p in projections)
+                if any(flags):
+                    change = Change(r[2], r[3], r[4], decode(r[4], r[5]), r[6], r[7])
+                    for i, flag in enumerate(flags):
+                        if flag:
+                            per_projection[i].append(change)
+            for projection, memory, changes in zip(
+                projections, memories, per_projection, strict=True
+            ):
+                await projection.apply(changes, memory)
+            cursor, read = Cursor(rows[-1][1], rows[-1][0]), read + len(rows)
             if progress is not None:
-                progress(len(events))
+                progress(len(rows))
             gc.freeze()
     finally:
         gc.unfreeze()

@@ -464,6 +464,14 @@ class PostgresEventStore:
         rows = await runner.fetch(_READ_LOG, str(after.xid), after.position, limit)
         return [_stored(r) for r in rows]
 
+    async def read_log_records(
+        self, after: Cursor = START, limit: int = 1000, *, conn: asyncpg.Connection | None = None
+    ) -> list[asyncpg.Record]:
+        """`read_log` without building an object per event: the raw rows, for bulk readers
+        such as a rebuild (columns as in `read_log`)."""
+        runner = conn if conn is not None else self.pool
+        return list(await runner.fetch(_READ_LOG, str(after.xid), after.position, limit))
+
     async def head(self) -> Cursor:
         """The cursor of the last event a reader could read now (START for an empty log)."""
         row = await self.pool.fetchrow(
