@@ -12,6 +12,11 @@
     bangfu export ledger --unit CODE [--out FILE] [--status S]  the ledger of a subtree as xlsx
     bangfu spot-check --unit CODE [--sample N | --fraction F] [--seed S] [--as-of DATE]
                       [--status S] [--level L] [--out FILE]     spot-check files by replay
+    bangfu reconcile LEDGER.xlsx --unit CODE --as-of DATE       paper ledger against the files
+    bangfu import files FILE.xlsx --unit CODE                   bring in existing files
+    bangfu civil-affairs LIST.xlsx --unit CODE                  match a civil-affairs list
+    bangfu sync pull --from URL --token T [--follow]            pull a downstream node
+    bangfu sync status | new-epoch                              sync state; after a restore
 
 With no BANGFU_DATABASE_URL, every command uses the embedded PostgreSQL in BANGFU_DATA_DIR
 (default ./.bangfu). Exit status: 0 on success, 1 when `verify` finds a broken link, 2 on a
@@ -35,7 +40,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from adapters import cli_paper, cli_spotcheck, demo, exports
+from adapters import cli_paper, cli_spotcheck, cli_sync, demo, exports
 from adapters.bootstrap import Runtime, runtime
 from adapters.http.auth import Tokens
 from adapters.keys import load_secret
@@ -311,6 +316,7 @@ COMMANDS = {
     "reconcile": cli_paper.run,
     "import": cli_paper.run,
     "civil-affairs": cli_paper.run,
+    "sync": cli_sync.run,
 }
 
 
@@ -333,6 +339,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply schema migrations")
     cli_spotcheck.add_parser(sub)
     cli_paper.add_parser(sub)
+    cli_sync.add_parser(sub)
     s = sub.add_parser("serve", help="run the HTTP API")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8000, help="port (default 8000)")

@@ -29,7 +29,7 @@ from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.bootstrap import Runtime, runtime
-from adapters.http import idempotency, paper, problems, readmodels, spotchecks
+from adapters.http import idempotency, paper, problems, readmodels, spotchecks, sync
 from adapters.http.auth import Tokens, Unauthorized
 from adapters.http.problems import Problem
 from adapters.http.schemas import (
@@ -62,6 +62,9 @@ from adapters.logging import configure
 from adapters.pg.migrations import pending
 from adapters.pg.units import PgUnitDirectory, Unit
 from adapters.settings import Settings
+from adapters.sync import pull
+from adapters.sync import service as sync_service
+from adapters.sync.node import NodeSettings
 from domain import usecases
 from domain.authorization import Act, authorise
 from domain.disclosure import Disclosure
@@ -458,7 +461,7 @@ async def ready(rt: NamedDependency[Runtime]) -> Response[Health]:
     security=[],
     media_type="text/plain; version=0.0.4",
 )
-async def metrics(rt: NamedDependency[Runtime]) -> str:
+async def metrics(rt: NamedDependency[Runtime], state: State) -> str:
     lines = [
         "# HELP bangfu_projection_lag_events Events a read model has not applied yet.",
         "# TYPE bangfu_projection_lag_events gauge",
@@ -476,6 +479,8 @@ async def metrics(rt: NamedDependency[Runtime]) -> str:
         f'bangfu_projection_lag_seconds{{projection="{n}"}} {lag.seconds:.3f}'
         for n, lag in lags.items()
     ]
+    node: NodeSettings = state.node
+    lines += pull.metrics_lines(await pull.status(rt.pool, node.downstreams))
     return "\n".join(lines) + "\n"
 
 
@@ -536,10 +541,15 @@ async def _media_type_guard(request: Request[Any, Any, Any]) -> None:
 
 
 def create_app(
-    settings: Settings | None = None, *, runtime_factory: Callable[[Settings], Any] | None = None
+    settings: Settings | None = None,
+    *,
+    runtime_factory: Callable[[Settings], Any] | None = None,
+    node: NodeSettings | None = None,
 ) -> Litestar:
-    """Build the app; its lifespan opens the runtime (database, migrations) and closes it."""
+    """Build the app; its lifespan opens the runtime (database, migrations), runs the read
+    models and pulls every configured downstream node, and closes it all at the end."""
     config = settings or Settings.from_env()
+    node = node or NodeSettings.from_env()
     open_runtime = runtime_factory or (lambda s: runtime(s, listen=True))
 
     @asynccontextmanager
@@ -548,7 +558,9 @@ def create_app(
             app.state.rt = rt
             app.state.tokens = Tokens(load_secret(config.secret, config.data_dir))
             app.state.units = PgUnitDirectory(rt.pool)
+            app.state.node = node
             stop = asyncio.Event()
+            pulling = sync_service.start(rt, stop, node)
             running = (
                 asyncio.create_task(rt.projections.run(stop), name="bangfu-projections")
                 if config.projections
@@ -558,6 +570,7 @@ def create_app(
                 yield
             finally:
                 stop.set()
+                await sync_service.stopped(pulling)
                 if running is not None:
                     rt.wakeups.poke()
                     await running
@@ -575,6 +588,7 @@ def create_app(
             *readmodels.routes(PROBLEMS),
             *spotchecks.routes(PROBLEMS),
             *paper.routes(PROBLEMS),
+            *sync.routes(PROBLEMS, node),
             live,
             ready,
             metrics,

@@ -1,0 +1,173 @@
+"""Routes of upstream sync.
+
+    GET /api/v1/sync/feed?after=CURSOR&limit=N   the subtree's events in commit-safe order
+                                                 (a `sync`-role token; JSON, or MessagePack on
+                                                 `Accept: application/msgpack`)
+    GET /api/v1/sync/feed/count?after=CURSOR     how many of the subtree's events lie after it
+    GET /api/v1/node                             this node: code, subtree, epoch, upstream,
+                                                 downstreams (without their tokens)
+    GET /api/v1/sync/status                      per downstream: cursor, events behind, last
+                                                 success, last error, quarantined, alerts
+
+The feed serves the node's subtree (BANGFU_NODE_SUBTREE), narrowed to the token's unit when that
+lies inside it; a token for a unit outside the subtree is refused (403, rule `sync_scope`).
+`routes(problems, node)` builds the handlers as `adapters.http.readmodels` does; without `node`
+the node settings are read from the environment when the routes are built (the composition
+root), never at import. Like `app.py`, no `from __future__ import annotations`.
+"""
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get
+from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
+from litestar.params import QueryParameter
+
+from adapters.bootstrap import Runtime
+from adapters.pg.store import Cursor
+from adapters.sync import feed
+from adapters.sync.node import NodeSettings, epoch
+from adapters.sync.pull import DownstreamStatus, status
+from domain.errors import NotPermitted
+from domain.units import UnitCode
+from domain.values import Actor, Role
+
+API = "/api/v1"
+SYNC_PROBLEMS = {400, 401, 403}
+
+
+class DownstreamOut(msgspec.Struct, kw_only=True):
+    code: str
+    url: str
+
+
+class NodeOut(msgspec.Struct, kw_only=True):
+    code: str | None
+    subtree: str | None
+    epoch: str
+    upstream: str | None
+    downstreams: list[DownstreamOut]
+
+
+class StatusOut(msgspec.Struct, kw_only=True):
+    node: str | None
+    epoch: str
+    downstreams: list[DownstreamStatus]
+
+
+def feed_scope(node: NodeSettings, actor: Actor) -> str:
+    """The subtree a sync token may read: the node's subtree, or the token's unit inside it."""
+    if actor.role is not Role.SYNC:
+        raise NotPermitted(
+            "role", "only a sync account reads the feed", zh="仅同步账号可读取数据流"
+        )
+    mine = UnitCode(actor.unit)
+    if node.subtree is None:
+        return mine.value
+    owned = UnitCode(node.subtree)
+    if mine.is_within(owned):
+        return mine.value
+    if owned.is_within(mine):
+        return owned.value
+    raise NotPermitted(
+        "sync_scope",
+        f"this node serves {owned.value}; the token is for {mine.value}",
+        zh="令牌单位不在本节点的范围内",
+    )
+
+
+def _media(request: Request[Any, Any, Any]) -> str:
+    accept = request.headers.get("accept", "")
+    return feed.MSGPACK if feed.MSGPACK in accept else "application/json"
+
+
+def routes(problems: dict[int, ResponseSpec], node: NodeSettings | None = None) -> list[Any]:
+    """The sync route handlers for this node (settings from the environment when not given)."""
+    settings = node if node is not None else NodeSettings.from_env()
+    responses = {status: spec for status, spec in problems.items() if status in SYNC_PROBLEMS}
+
+    @get(
+        f"{API}/sync/feed",
+        responses=responses,
+        tags=["sync"],
+        summary="数据同步 — the subtree's events after a cursor, for an upstream node",
+        description="Events of the node's subtree in commit-safe log order, each with its "
+        "stream, version, type, payload (as stored: base64 in JSON), recorded time, unit, "
+        "refers_to, hash and origin (node, epoch). Continue from `cursor` while `more` is true; "
+        "`head` is the last readable event of the whole log. A `sync` token is required. "
+        "Send `Accept: application/msgpack` for MessagePack with raw bytes.",
+        media_type="application/json",
+    )
+    async def read_feed(
+        request: Request[Any, Any, Any],
+        actor: NamedDependency[Actor],
+        rt: NamedDependency[Runtime],
+        after: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=feed.MAX_LIMIT)] = 1000,
+    ) -> Response[bytes]:
+        scope = feed_scope(settings, actor)
+        cursor = Cursor.decode(after)
+        async with rt.pool.acquire() as conn:
+            page = await feed.read_page(
+                conn,
+                node=settings.code or scope,
+                epoch=await epoch(conn),
+                subtree=scope,
+                after=cursor,
+                limit=limit,
+            )
+        media = _media(request)
+        return Response(feed.encode(page, media), media_type=media)
+
+    @get(
+        f"{API}/sync/feed/count",
+        responses=responses,
+        tags=["sync"],
+        summary="how many of the subtree's events lie after a cursor",
+    )
+    async def count_feed(
+        actor: NamedDependency[Actor],
+        rt: NamedDependency[Runtime],
+        after: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    ) -> feed.Count:
+        scope = feed_scope(settings, actor)
+        async with rt.pool.acquire() as conn:
+            return await feed.count_after(
+                conn,
+                node=settings.code or scope,
+                epoch=await epoch(conn),
+                subtree=scope,
+                after=Cursor.decode(after),
+            )
+
+    @get(
+        f"{API}/node", responses=responses, tags=["sync"], summary="this node: code, subtree, epoch"
+    )
+    async def read_node(actor: NamedDependency[Actor], rt: NamedDependency[Runtime]) -> NodeOut:
+        return NodeOut(
+            code=settings.code,
+            subtree=settings.subtree,
+            epoch=await epoch(rt.pool),
+            upstream=settings.upstream,
+            downstreams=[DownstreamOut(code=d.code, url=d.url) for d in settings.downstreams],
+        )
+
+    @get(
+        f"{API}/sync/status",
+        responses=responses,
+        tags=["sync"],
+        summary="per downstream: cursor, events behind, last success, last error",
+    )
+    async def read_status(actor: NamedDependency[Actor], rt: NamedDependency[Runtime]) -> StatusOut:
+        if actor.role not in {Role.ADMIN, Role.INSPECTOR, Role.SYNC}:
+            raise NotPermitted(
+                "role", "sync status is for admins and inspectors", zh="无权查看同步状态"
+            )
+        return StatusOut(
+            node=settings.code,
+            epoch=await epoch(rt.pool),
+            downstreams=await status(rt.pool, settings.downstreams),
+        )
+
+    return [read_feed, count_feed, read_node, read_status]

@@ -1,0 +1,100 @@
+"""Node settings, read from the environment at the composition root (never at import time).
+
+    BANGFU_NODE_CODE       this node's code, e.g. "130306" (default: the subtree)
+    BANGFU_NODE_SUBTREE    the subtree it owns and serves upstream (default: the code; with
+                           neither, the feed serves the subtree of the caller's sync token)
+    BANGFU_NODE_UPSTREAM   the URL of the node it reports to (informational, shown at /node)
+    BANGFU_DOWNSTREAMS     JSON list of {"code", "url", "token"}: the nodes it pulls from
+    BANGFU_SYNC_INTERVAL   seconds between polls of a caught-up downstream (default 1)
+
+The node's epoch is not a setting: it lives in the database (`sync_node`), generated with the
+schema, and is changed by `bangfu sync new-epoch` after a restore from backup.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from domain.errors import InvalidValue
+from domain.units import UnitCode
+
+
+@dataclass(frozen=True)
+class Downstream:
+    code: str  # the subtree the downstream owns: every event it serves must lie in it
+    url: str
+    token: str
+
+    def __post_init__(self) -> None:
+        UnitCode(self.code)
+        if not self.url.startswith(("http://", "https://")):
+            raise InvalidValue("url", f"a downstream URL is http(s): {self.url!r}", zh="地址无效")
+
+
+@dataclass(frozen=True)
+class NodeSettings:
+    code: str | None = None
+    subtree: str | None = None
+    upstream: str | None = None
+    downstreams: tuple[Downstream, ...] = field(default_factory=tuple)
+    interval: float = 1.0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> NodeSettings:
+        env = dict(os.environ) if env is None else env
+        code = env.get("BANGFU_NODE_CODE") or None
+        subtree = env.get("BANGFU_NODE_SUBTREE") or code
+        for value in (code, subtree):
+            if value is not None:
+                UnitCode(value)
+        return cls(
+            code=code or subtree,
+            subtree=subtree,
+            upstream=env.get("BANGFU_NODE_UPSTREAM") or None,
+            downstreams=parse_downstreams(env.get("BANGFU_DOWNSTREAMS") or "[]"),
+            interval=float(env.get("BANGFU_SYNC_INTERVAL") or 1.0),
+        )
+
+
+def parse_downstreams(text: str) -> tuple[Downstream, ...]:
+    """`[{"code": "130306", "url": "http://…", "token": "…"}, …]` → downstreams."""
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidValue(
+            "BANGFU_DOWNSTREAMS", f"not JSON: {error}", zh="下级节点配置无效"
+        ) from None
+    if not isinstance(items, list):
+        raise InvalidValue("BANGFU_DOWNSTREAMS", "a JSON list", zh="下级节点配置应为列表")
+    found = []
+    for item in items:
+        if not isinstance(item, dict) or set(item) != {"code", "url", "token"}:
+            raise InvalidValue(
+                "BANGFU_DOWNSTREAMS", "each item is {code, url, token}", zh="下级节点配置无效"
+            )
+        found.append(
+            Downstream(str(item["code"]), str(item["url"]).rstrip("/"), str(item["token"]))
+        )
+    codes = [d.code for d in found]
+    if len(set(codes)) != len(codes):
+        raise InvalidValue("BANGFU_DOWNSTREAMS", "each code once", zh="下级节点重复")
+    return tuple(found)
+
+
+async def epoch(runner: asyncpg.Pool | asyncpg.Connection) -> str:
+    """This database's epoch (see the module docstring)."""
+    return str(await runner.fetchval("SELECT epoch FROM sync_node"))
+
+
+async def new_epoch(runner: asyncpg.Pool | asyncpg.Connection) -> str:
+    """Give this database a new epoch — run it on a node restored from a backup, before serving."""
+    return str(
+        await runner.fetchval(
+            "UPDATE sync_node SET epoch = gen_random_uuid()::text, changed_at = now()"
+            " RETURNING epoch"
+        )
+    )

@@ -1,0 +1,51 @@
+"""The background pull loops of `bangfu serve`: one `Puller` per configured downstream.
+
+In the app's lifespan, next to the projection runner:
+
+    pullers = sync_service.start(rt, stop)      # after `stop = asyncio.Event()`
+    ...
+    finally:
+        stop.set()
+        await sync_service.stopped(pullers)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+from adapters.bootstrap import Runtime
+from adapters.sync.node import NodeSettings
+from adapters.sync.pull import Puller
+
+
+@dataclass
+class Running:
+    pullers: list[Puller]
+    tasks: list[asyncio.Task[None]]
+
+
+def start(rt: Runtime, stop: asyncio.Event, node: NodeSettings | None = None) -> Running:
+    """Start pulling every downstream of `node` (from the environment when not given)."""
+    settings = node if node is not None else NodeSettings.from_env()
+    pullers = [
+        Puller(rt.pool, downstream, on_stored=rt.wakeups.poke)
+        for downstream in settings.downstreams
+    ]
+    tasks = [
+        asyncio.create_task(
+            p.run(stop, interval=settings.interval), name=f"bangfu-sync-{p.downstream.code}"
+        )
+        for p in pullers
+    ]
+    return Running(pullers, tasks)
+
+
+async def stopped(running: Running) -> None:
+    """Wait for the loops to end (after `stop` was set) and close their HTTP clients."""
+    for task in running.tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    for puller in running.pullers:
+        await puller.close()

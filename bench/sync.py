@@ -1,0 +1,225 @@
+"""Upstream sync: a full pull of a district's log, and the steady-state lag while it writes.
+
+    .venv/bin/python bench/sync.py                      # 1,000,000 events, 30 s of lag
+    .venv/bin/python bench/sync.py --events 100000 --lag-seconds 15
+
+Starts a private PostgreSQL (pgserver) in a fresh folder under /tmp, or uses the server of
+BANGFU_BENCH_DATABASE_URL (a superuser URL; two databases are created and dropped on it).
+Fills the district database with `--events` hash-chained events (streams of 20 events, payloads
+of ~300 bytes, units in district 130306) by COPY, then serves it — the app with the sync routes,
+in its own process, over HTTP on loopback — and measures, in this process:
+
+  full pull   `Puller.catch_up` from an empty province, pages of `--page` events, MessagePack:
+              events/s (target ≥ 30,000);
+  lag         while a writer appends 200 events/s to the district (one event per append, as
+              commands do), the province's pull loop (`Puller.run`, polling every 0.1 s when
+              caught up) stores them; lag = the province's storing transaction time minus the
+              event's recorded time: p50 and p99 (target p99 ≤ 2 s).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# bench/http.py would shadow the standard library's `http`: import from the project root instead
+sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+
+from adapters.http.auth import Tokens
+from adapters.integrity import GENESIS
+from adapters.pg.migrations import migrate
+from adapters.pg.store import PostgresEventStore, StreamHead, chain
+from adapters.sync.node import Downstream
+from adapters.sync.pull import Puller
+from domain.values import Role
+
+SECRET = "bench-sync-secret-" + "b" * 40
+DISTRICT = "130306"
+PAYLOAD = json.dumps({"note": "走访记录" * 20, "amount": "1234.50", "n": 0}).encode()
+
+
+def _server() -> tuple[str, object]:
+    given = os.environ.get("BANGFU_BENCH_DATABASE_URL")
+    if given:
+        return given, None
+    import pgserver  # noqa: PLC0415 — only without a given server
+
+    folder = Path(tempfile.mkdtemp(prefix="bfsync-"))
+    server = pgserver.get_server(folder / "pg", cleanup_mode="stop")
+    return f"postgresql://postgres@/postgres?host={folder / 'pg'}", (server, folder)
+
+
+def _db(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+async def fill(pool: asyncpg.Pool, events: int) -> None:
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    done = 0
+    async with pool.acquire() as conn:
+        while done < events:
+            records = []
+            for _ in range(min(50_000, events - done) // 20 or 1):
+                stream, previous = uuid.uuid4(), GENESIS
+                unit = f"{DISTRICT}{(done % 7) + 1:03d}"
+                for version in range(1, 21):
+                    event = chain(
+                        previous, stream, version, "household.visited", PAYLOAD,
+                        start + timedelta(seconds=done), unit,
+                    )  # fmt: skip
+                    previous = event.hash
+                    records.append(
+                        (stream, version, event.type, event.payload, event.recorded_at, unit,
+                         event.hash, None)
+                    )  # fmt: skip
+                    done += 1
+            await conn.copy_records_to_table(
+                "events",
+                columns=("stream_id", "version", "type", "payload", "recorded_at", "unit",
+                         "hash", "refers_to"),
+                records=records,
+            )  # fmt: skip
+        await conn.execute("VACUUM ANALYZE events")
+
+
+async def writer(pool: asyncpg.Pool, stop: asyncio.Event, rate: int) -> int:
+    store = PostgresEventStore(pool)
+    written, started = 0, time.perf_counter()
+    heads: dict[uuid.UUID, tuple[int, bytes]] = {}
+    streams = [uuid.uuid4() for _ in range(50)]
+    while not stop.is_set():
+        stream = streams[written % len(streams)]
+        version, previous = heads.get(stream, (0, GENESIS))
+        event = chain(
+            previous, stream, version + 1, "household.visited", PAYLOAD, datetime.now(UTC),
+            f"{DISTRICT}001",
+        )  # fmt: skip
+        head = [StreamHead(stream, version, previous)] if version else []
+        await store.append([event], head)
+        heads[stream] = (version + 1, event.hash)
+        written += 1
+        delay = started + written / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+    return written
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def main(args: argparse.Namespace) -> None:  # noqa: PLR0915 — one linear script
+    server_url, owned = _server()
+    names = [f"bench_sync_{p}_{uuid.uuid4().hex[:6]}" for p in ("district", "province")]
+    admin = await asyncpg.connect(server_url)
+    for name in names:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    urls = [_db(server_url, n) for n in names]
+    pools = [await asyncpg.create_pool(u, min_size=1, max_size=8) for u in urls]
+    served = None
+    try:
+        for pool in pools:
+            async with pool.acquire() as conn:
+                await migrate(conn)
+        district, province = pools
+        t0 = time.perf_counter()
+        await fill(district, args.events)
+        events = await district.fetchval("SELECT count(*) FROM events")
+        print(f"filled {events:,} events in {time.perf_counter() - t0:.0f} s", flush=True)
+
+        port = _free_port()
+        env = {**os.environ, "BANGFU_DATABASE_URL": urls[0], "BANGFU_SECRET": SECRET,
+               "BANGFU_NODE_CODE": DISTRICT, "BANGFU_PROJECTIONS": "off",
+               "BANGFU_DATA_DIR": tempfile.mkdtemp(prefix="bfsync-data-")}  # fmt: skip
+        served = subprocess.Popen(  # noqa: ASYNC220 — started once, before any timing
+            [sys.executable, "-m", "tests.e2e.run_sync_node", "serve", str(port)],
+            cwd=ROOT, env=env, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient() as client:
+            for _ in range(300):
+                try:
+                    await client.get(base + "/health/live")
+                    break
+                except httpx.HTTPError:
+                    await asyncio.sleep(0.1)
+        token = Tokens(SECRET).mint(
+            user="bench", unit=DISTRICT, role=Role.SYNC, ttl=timedelta(hours=4)
+        )
+        puller = Puller(province, Downstream(DISTRICT, base, token), limit=args.page)
+
+        t0 = time.perf_counter()
+        added = await puller.catch_up()
+        seconds = time.perf_counter() - t0
+        rate = added / seconds
+        verdict = "met" if rate >= 30_000 else "NOT met"
+        print(f"full pull: {added:,} events in {seconds:.1f} s = {rate:,.0f} events/s"
+              f" (target ≥ 30,000: {verdict})", flush=True)  # fmt: skip
+
+        mark = datetime.now(UTC)
+        stop = asyncio.Event()
+        pulling = asyncio.create_task(puller.run(stop, interval=0.1))
+        writing = asyncio.create_task(writer(district, stop, args.rate))
+        await asyncio.sleep(args.lag_seconds)
+        stop.set()
+        written = await writing
+        await pulling
+        await puller.catch_up()
+        await puller.close()
+        lags = [
+            float(r[0])
+            for r in await province.fetch(
+                "SELECT extract(epoch FROM o.received_at - e.recorded_at) FROM events e"
+                " JOIN sync_origins o USING (stream_id, version) WHERE e.recorded_at >= $1",
+                mark,
+            )
+        ]
+        lags.sort()
+        p50 = statistics.median(lags)
+        p99 = lags[min(len(lags) - 1, int(len(lags) * 0.99))]
+        print(f"lag at {args.rate} events/s ({written:,} written, {len(lags):,} pulled):"
+              f" p50 {p50:.3f} s, p99 {p99:.3f} s, max {lags[-1]:.3f} s"
+              f" (target p99 ≤ 2 s: {'met' if p99 <= 2 else 'NOT met'})", flush=True)  # fmt: skip
+    finally:
+        if served is not None:
+            served.kill()
+            served.wait()
+        for pool in pools:
+            await pool.close()
+        for name in names:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+        if owned is not None:
+            server, folder = owned  # type: ignore[misc]
+            server.cleanup()
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--page", type=int, default=5000)
+    parser.add_argument("--rate", type=int, default=200, help="district writes per second")
+    parser.add_argument("--lag-seconds", type=float, default=30.0)
+    asyncio.run(main(parser.parse_args()))
