@@ -37,10 +37,9 @@ from functools import partial
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from adapters import cli_paper, cli_spotcheck, cli_sync, demo, exports
+from adapters import cli_paper, cli_spotcheck, cli_sync, demo, exports, progress
 from adapters.bootstrap import Runtime, runtime
 from adapters.http.auth import Tokens
 from adapters.keys import load_secret
@@ -60,17 +59,6 @@ from domain.values import Category, Cause, FileLevel, Role, Status, WorkerKind, 
 console = Console(stderr=False)
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        disable=not sys.stderr.isatty(),
-    )
-
-
 async def _count_files(rt: Runtime) -> int:
     return int(
         await rt.pool.fetchval(
@@ -85,7 +73,7 @@ async def cmd_demo(rt: Runtime, args: argparse.Namespace) -> int:
     if args.if_empty and await _count_files(rt):
         console.print("演示数据已存在，跳过生成 (demo data already present; skipped)")
         return 0
-    with _progress() as bar:
+    with progress.bar() as bar:
         task = bar.add_task("生成演示档案 building demo files", total=args.files)
         events = await demo.build(
             files=rt.files,
@@ -104,7 +92,7 @@ async def cmd_demo(rt: Runtime, args: argparse.Namespace) -> int:
 
 async def cmd_verify(rt: Runtime, args: argparse.Namespace) -> int:
     total = int(await rt.pool.fetchval("SELECT count(*) FROM events"))
-    with _progress() as bar:
+    with progress.bar() as bar:
         task = bar.add_task("校验哈希链 verifying hash chains", total=total)
         report = await rt.store.verify(progress=lambda n: bar.advance(task, n))
     if report.ok:
@@ -224,7 +212,7 @@ async def _projections_rebuild(rt: Runtime, args: argparse.Namespace) -> int:
     chosen = [p for p in rt.projections.projections if args.name in (None, p.name)]
     total = int(await rt.pool.fetchval("SELECT count(*) FROM events"))
     names = "、".join(p.name for p in chosen)
-    with _progress() as bar:  # one read of the log feeds every chosen read model
+    with progress.bar() as bar:  # one read of the log feeds every chosen read model
         task = bar.add_task(f"重建 rebuilding {names}", total=total)
         read = await rebuild_all(rt.store, rt.codec, chosen, progress=partial(bar.advance, task))
     for projection in chosen:

@@ -13,14 +13,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 from datetime import date
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from adapters import civil_affairs, importer, reconcile
+from adapters import civil_affairs, importer, progress, reconcile
 from adapters.bootstrap import Runtime
 from adapters.keys import load_hash_key
 from adapters.pg.policies import PgPolicies
@@ -72,17 +70,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     c.add_argument("--user", default="cli")
     c.add_argument("--role", default=Role.APPROVER.value, choices=[r.value for r in Role][:3])
     c.add_argument("--json", type=Path, help="write the report as JSON")
-
-
-def _bar() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        disable=not sys.stderr.isatty(),
-    )
 
 
 def _hasher(rt: Runtime):  # type: ignore[no-untyped-def]
@@ -141,7 +128,7 @@ async def _reconcile(rt: Runtime, args: argparse.Namespace) -> int:
 async def _import(rt: Runtime, args: argparse.Namespace) -> int:
     path: Path = args.file
     book = await PgPolicies(rt.store, rt.codec).book()
-    with _bar() as bar:
+    with progress.bar() as bar:
         task = bar.add_task("导入 importing rows", total=None)
 
         def advance(done: int, total: int) -> None:

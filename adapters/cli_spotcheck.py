@@ -12,15 +12,14 @@ Registered in `adapters.cli` as `add_parser(sub)` and `run(rt, args)`.
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from adapters import progress
 from adapters import spotcheck_report as report
 from adapters.bootstrap import Runtime
 from adapters.spotcheck import Request, run_spot_check
@@ -92,17 +91,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
 
 
-def _bar() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        disable=not sys.stderr.isatty(),
-    )
-
-
 async def run(rt: Runtime, args: argparse.Namespace) -> int:
     """Run the spot-check; 0 when it is recorded (whatever it found), 2 when it was refused."""
     if not args.no_catch_up:
@@ -121,7 +109,7 @@ async def run(rt: Runtime, args: argparse.Namespace) -> int:
         ),
     )
     try:
-        with _bar() as bar:
+        with progress.bar() as bar:
             task = bar.add_task("抽查 checking files", total=None)
 
             def advance(done: int, total: int) -> None:

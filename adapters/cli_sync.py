@@ -17,13 +17,12 @@ import argparse
 import asyncio
 import contextlib
 import signal
-import sys
 
 import httpx
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from adapters import progress
 from adapters.bootstrap import Runtime
 from adapters.sync.node import Downstream, NodeSettings, epoch, new_epoch
 from adapters.sync.pull import PageRefused, Puller, PullError, raise_alert, record_error, status
@@ -73,14 +72,7 @@ async def _pull(rt: Runtime, args: argparse.Namespace) -> int:
                 loop.add_signal_handler(sig, stop.set)
             await puller.run(stop, interval=1.0)
             return 0
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            disable=not sys.stderr.isatty(),
-        ) as bar:
+        with progress.bar() as bar:
             task = bar.add_task(f"pulling {code}", total=None)
             added = await puller.catch_up(
                 total=lambda n: bar.update(task, total=n),

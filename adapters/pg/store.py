@@ -141,6 +141,30 @@ def chain(
     )
 
 
+EVENT_COLUMNS = (
+    "stream_id",
+    "version",
+    "type",
+    "payload",
+    "recorded_at",
+    "unit",
+    "hash",
+    "refers_to",
+)
+
+
+async def copy_events(conn: asyncpg.Connection, events: Sequence[NewEvent]) -> None:
+    """COPY new events into the log (the bulk path, and the rows a sync pull accepts)."""
+    await conn.copy_records_to_table(
+        "events",
+        columns=EVENT_COLUMNS,
+        records=[
+            (e.stream_id, e.version, e.type, e.payload, e.recorded_at, e.unit, e.hash, e.refers_to)
+            for e in events
+        ],
+    )
+
+
 _APPEND = """
 WITH heads AS (
     SELECT * FROM unnest($8::uuid[], $9::int[], $10::bytea[]) AS h(stream_id, version, hash)
@@ -350,32 +374,7 @@ class PostgresEventStore:
             if intact != len(heads):
                 raise await self._conflict(events, heads)
         try:
-            await conn.copy_records_to_table(
-                "events",
-                columns=(
-                    "stream_id",
-                    "version",
-                    "type",
-                    "payload",
-                    "recorded_at",
-                    "unit",
-                    "hash",
-                    "refers_to",
-                ),
-                records=[
-                    (
-                        e.stream_id,
-                        e.version,
-                        e.type,
-                        e.payload,
-                        e.recorded_at,
-                        e.unit,
-                        e.hash,
-                        e.refers_to,
-                    )
-                    for e in events
-                ],
-            )
+            await copy_events(conn, events)
         except asyncpg.UniqueViolationError:
             raise await self._conflict(events, heads) from None
 

@@ -43,7 +43,7 @@ import msgspec
 import structlog
 
 from adapters.integrity import GENESIS, event_hash
-from adapters.pg.store import START, Cursor
+from adapters.pg.store import START, Cursor, copy_events
 from adapters.sync.feed import MSGPACK, FeedEvent, Page, decode_page
 from adapters.sync.node import Downstream
 from domain.errors import InvalidValue
@@ -267,32 +267,7 @@ async def store_page(
         verdict = judge(page.events, await held_hashes(conn, page.events))
         if verdict.accepted:
             # The events are the transaction's first write (decision 3: its xid is taken here).
-            await conn.copy_records_to_table(
-                "events",
-                columns=(
-                    "stream_id",
-                    "version",
-                    "type",
-                    "payload",
-                    "recorded_at",
-                    "unit",
-                    "hash",
-                    "refers_to",
-                ),
-                records=[
-                    (
-                        e.stream_id,
-                        e.version,
-                        e.type,
-                        e.payload,
-                        e.recorded_at,
-                        e.unit,
-                        e.hash,
-                        e.refers_to,
-                    )
-                    for e in verdict.accepted
-                ],
-            )
+            await copy_events(conn, verdict.accepted)
             await conn.copy_records_to_table(
                 "sync_origins",
                 columns=("stream_id", "version", "node", "epoch", "downstream"),
