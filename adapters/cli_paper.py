@@ -61,6 +61,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     f.add_argument("--user", default="import", help="recorded as the importing approver")
     f.add_argument("--report", type=Path, help="write the refused rows as JSON")
+    f.add_argument(
+        "--workers",
+        type=int,
+        help="processes building the files (default: one per CPU for 4,000 rows or more)",
+    )
 
     c = sub.add_parser(
         "civil-affairs", help="民政比对: match a civil-affairs list against the files"
@@ -144,6 +149,7 @@ async def _import(rt: Runtime, args: argparse.Namespace) -> int:
             name=path.name,
             today=rt.clock.today(),
             progress=advance,
+            workers=args.workers,
         )
     console.print(
         f"导入 {path.name}：{report.rows} 行，新建 {report.created} 户（{report.events} 个事件），"

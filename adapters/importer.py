@@ -6,16 +6,28 @@ the household's region on each original date (`domain.policy.PolicyBook`).
 
 Each row becomes one file or nothing: the file is built in memory and only a file whose every
 step passed is saved, so a refused row leaves no trace (reported with row, column and reason).
-Files are saved in batches through the store's bulk path (`save_many` → COPY). Re-running the
+Files are saved in batches through the store's bulk path (`append_bulk` → COPY). Re-running the
 same import creates nothing twice: a file's id is derived from its unit and the normalised ID
-number (`file_id_for`), and a file that already exists is skipped.
+number (`file_id_for`), and a file that already exists is skipped — also when two imports of
+the same sheet run at once: the batch that loses the race is checked again and saves only what
+the other did not.
+
+Large sheets are built in parallel: the rows go in chunks to worker processes (one per CPU),
+each running the same domain commands and returning the files' hash-chained event rows, while
+this process saves the previous batch; the order of rows, and so of the report, is kept.
+Building is pure CPU work, so threads would not help (the GIL); small sheets are built in
+process, where starting workers would cost more than it saves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+import multiprocessing
+import os
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID, uuid5
 
@@ -23,11 +35,11 @@ import structlog
 
 from adapters import sheets
 from adapters.codec import EventCodec
-from adapters.pg.repository import PgFileRepository
-from adapters.pg.store import PostgresEventStore
+from adapters.pg.repository import prepare_rows
+from adapters.pg.store import ConcurrencyError, NewEvent, PostgresEventStore
 from domain.authorization import Act, authorise
-from domain.eligibility import Exclusions
-from domain.errors import DomainError, InvalidValue
+from domain.eligibility import EXCLUSION_LABELS_ZH, Exclusions
+from domain.errors import DomainError, InvalidValue, NotEligible
 from domain.household import Head, HouseholdFile, Member
 from domain.policy import PolicyBook
 from domain.units import UnitCode
@@ -44,7 +56,29 @@ from domain.values import (
 
 log = structlog.get_logger(__name__)
 NAMESPACE = UUID("0f8e4c1a-3b52-5d6e-9a7b-62616e677566")  # fixed: imported file ids are derived
-SAVE_BATCH = 2000
+SAVE_BATCH = 2000  # files a COPY
+CHUNK = 250  # rows a worker builds at a time
+PARALLEL_FROM = 4000  # rows; smaller sheets are built in this process
+SAVE_RETRIES = 3  # a batch that lost a race to a concurrent import is checked again this often
+
+# 排除情形: one yes/no column each (the six criteria of `Exclusions`, headed as the forms word
+# them, with the short forms clerks write), or one column listing those that apply.
+EXCLUSION_COLUMNS: dict[str, tuple[str, ...]] = {
+    "two_or_more_homes": ("两套以上住宅", "拥有两套(含)以上住宅", "多套住房"),
+    "shop_or_employs_others": ("商业店铺或雇工", "拥有商业店铺或雇佣他人从事经营活动", "经商雇工"),
+    "costly_schooling": ("高收费择校或留学", "子女就读高收费私立学校或自费出国留学", "高收费择校"),
+    "private_travel_abroad": ("出国(境)旅游", "近两年内个人出国(境)旅游", "出国旅游"),
+    "car_or_luxury": ("私家车或高档消费品", "近两年内购置私家车或高档消费品", "私家车"),
+    "idle_use_of_machinery": (
+        "无业使用机动车船或大型农机",
+        "无业期间经常使用机动车、船舶、工程机械或大型农机具",
+    ),
+}
+_EXCLUSION_NAMES = {
+    alias: name
+    for name, aliases in EXCLUSION_COLUMNS.items()
+    for alias in (*aliases, EXCLUSION_LABELS_ZH[name])
+}
 
 IMPORT_COLUMNS = sheets.Columns(
     {
@@ -67,6 +101,8 @@ IMPORT_COLUMNS = sheets.Columns(
         "publicity_end": ("公示结束", "公示结束时间"),
         "approved_on": ("审批时间", "审批日期", "认定时间"),
         "file_level": ("档案级别", "建档级别"),
+        "exclusions": ("排除情形", "不予建档情形", "存在情形"),
+        **{f"exclusion:{name}": aliases for name, aliases in EXCLUSION_COLUMNS.items()},
     },
     required=("head_name", "id_number", "applied_on"),
 )
@@ -92,6 +128,7 @@ _FIELD_COLUMNS = {
     "approved_on": "approved_on",
     "file_level": "file_level",
     "poverty_line": "approved_on",
+    "exclusions": "exclusions",
 }
 
 
@@ -107,6 +144,7 @@ class ImportReport:
     skipped: int = 0  # already imported (same unit and ID number)
     events: int = 0
     refused: list[sheets.RowError] = field(default_factory=list)
+    workers: int = 1  # processes that built the files
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -114,6 +152,7 @@ class ImportReport:
             "created": self.created,
             "skipped": self.skipped,
             "events": self.events,
+            "workers": self.workers,
             "refused": [
                 {"row": e.row, "column": e.column, "reason": e.reason} for e in self.refused
             ],
@@ -135,6 +174,26 @@ def _members(value: str, column: str) -> tuple[Member, ...]:
         assert status is not None  # noqa: S101 — required above
         found.append(Member(bits[0], relation, sheets.id_number(bits[2], column), status))
     return tuple(found)
+
+
+def exclusions_of(cells: Mapping[str, str]) -> Exclusions:
+    """The investigators' answers to the six exclusion criteria: a 是/否 column each, or one
+    column (排除情形) listing those that apply (无 for none); unanswered means none applies."""
+    h = IMPORT_COLUMNS.header
+    answers: dict[str, bool] = {}
+    listed = cells.get("exclusions", "")
+    if listed and not sheets.says_no(listed):
+        for label in sheets.split_list(listed.replace("（", "(").replace("）", ")")):
+            name = _EXCLUSION_NAMES.get(label)
+            if name is None:
+                known = "、".join(aliases[0] for aliases in EXCLUSION_COLUMNS.values())
+                raise sheets.CellError(h("exclusions"), f"未知的排除情形“{label}”，应为：{known}")
+            answers[name] = True
+    for name in EXCLUSION_COLUMNS:
+        answer = sheets.yes_no(cells.get(f"exclusion:{name}", ""), h(f"exclusion:{name}"))
+        if answer is not None:
+            answers[name] = answers.get(name, False) or answer
+    return Exclusions(**answers)
 
 
 def build_file(
@@ -189,7 +248,7 @@ def build_file(
         or Decimal(0),
         rigid_expenses=sheets.amount(cells.get("rigid_expenses", ""), h("rigid_expenses"))
         or Decimal(0),
-        exclusions=Exclusions(),
+        exclusions=exclusions_of(cells),
         primary_cause=causes[0] or Cause.OTHER,
         secondary_causes=tuple(c for c in causes[1:] if c),
         poverty_line=book.in_force(region, verified_on).poverty_line,
@@ -227,6 +286,9 @@ def refusal(row: int, error: Exception) -> sheets.RowError:
     h = IMPORT_COLUMNS.header
     if isinstance(error, sheets.CellError):
         return sheets.RowError(row, error.column, error.reason)
+    if isinstance(error, NotEligible):
+        excluded = any(r.startswith("exclusion criterion") for r in error.reasons)
+        return sheets.RowError(row, h("exclusions" if excluded else "annual_income"), error.zh)
     if isinstance(error, DomainError):
         name = (error.field or "").split("[")[0]
         column = h(_FIELD_COLUMNS[name]) if name in _FIELD_COLUMNS else (error.field or "")
@@ -236,11 +298,147 @@ def refusal(row: int, error: Exception) -> sheets.RowError:
     raise error
 
 
+# ------------------------------------------------------------------------------ building
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """A row's file, ready to store: its id and its hash-chained event rows."""
+
+    row: int
+    file_id: UUID
+    events: tuple[NewEvent, ...]
+
+    def __reduce__(self) -> tuple[Callable[..., Built], tuple[object, ...]]:
+        # Sent from a worker as plain values: pickling the dataclasses and UUIDs field by field
+        # cost the receiving process more than building the file did.
+        return _unpack_built, (
+            self.row,
+            self.file_id.bytes,
+            [(e.version, e.type, e.payload, e.recorded_at, e.unit, e.hash) for e in self.events],
+        )
+
+
+def _unpack_built(
+    row: int,
+    file_id: bytes,
+    events: list[tuple[int, str, bytes, datetime, str | None, bytes]],
+) -> Built:
+    stream = UUID(bytes=file_id)
+    return Built(row, stream, tuple(NewEvent(stream, *e) for e in events))
+
+
+@dataclass(frozen=True)
+class Job:
+    """What building a row needs besides the row: sent once to each worker process."""
+
+    scope: str
+    importer: Actor
+    book: PolicyBook
+    today: date
+
+
+def build_rows(
+    rows: Sequence[tuple[int, dict[str, str]]], job: Job, codec: EventCodec
+) -> list[Built | sheets.RowError]:
+    """Each row's file through the domain's commands, as stored rows, or why it was refused."""
+    scope = UnitCode(job.scope)
+    column = IMPORT_COLUMNS.header("unit")
+    out: list[Built | sheets.RowError] = []
+    for row, cells in rows:
+        try:
+            base = cells.get("unit") or scope.value
+            base_unit = UnitCode(base)
+            if base_unit.level is not Level.BASE or not base_unit.is_within(scope):
+                raise sheets.CellError(column, f"{base}不是{scope}下属的基层工会")  # noqa: TRY301 — reported like any refused cell
+            household = build_file(
+                cells, base=base, importer=job.importer, book=job.book, today=job.today
+            )
+        except (sheets.CellError, DomainError) as error:
+            out.append(refusal(row, error))
+            continue
+        events, _, _ = prepare_rows(codec, (household,))
+        out.append(Built(row, household.id, tuple(events)))
+    return out
+
+
+_worker: tuple[Job, EventCodec] | None = None
+
+
+def _start_worker(job: Job) -> None:
+    global _worker  # noqa: PLW0603 — one job per worker process, set once when it starts
+    _worker = (job, EventCodec())
+
+
+def _build_in_worker(rows: Sequence[tuple[int, dict[str, str]]]) -> list[Built | sheets.RowError]:
+    assert _worker is not None  # noqa: S101 — set by the pool's initializer
+    return build_rows(rows, *_worker)
+
+
+def worker_count(rows: int, workers: int | None) -> int:
+    """Processes to build `rows` rows with: `workers` if given, else one per CPU for a large
+    sheet and none (this process) for a small one."""
+    if workers is not None:
+        return max(1, workers)
+    if rows < PARALLEL_FROM:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+async def _built(
+    rows: Sequence[tuple[int, dict[str, str]]], job: Job, workers: int, codec: EventCodec
+) -> AsyncIterator[list[Built | sheets.RowError]]:
+    """The outcomes of `rows` chunk by chunk, in order; with workers, a few chunks ahead are
+    always being built while the caller saves."""
+    chunks = [rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)]
+    if workers <= 1:
+        for chunk in chunks:
+            yield build_rows(chunk, job, codec)
+            await asyncio.sleep(0)  # let the server breathe between chunks
+        return
+    loop = asyncio.get_running_loop()
+    pool: Executor = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),  # never fork a threaded server
+        initializer=_start_worker,
+        initargs=(job,),
+    )
+    try:
+        ahead = workers * 3
+        pending = [loop.run_in_executor(pool, _build_in_worker, c) for c in chunks[:ahead]]
+        for index in range(len(chunks)):
+            outcome = await pending[index]
+            if index + ahead < len(chunks):
+                pending.append(loop.run_in_executor(pool, _build_in_worker, chunks[index + ahead]))
+            yield outcome
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 async def existing(store: PostgresEventStore, ids: list[UUID]) -> set[UUID]:
     rows = await store.pool.fetch(
         "SELECT stream_id FROM events WHERE stream_id = ANY($1::uuid[]) AND version = 1", ids
     )
     return {r["stream_id"] for r in rows}
+
+
+async def _save(store: PostgresEventStore, batch: list[Built], report: ImportReport) -> None:
+    """Store the batch's files that do not exist yet, in one COPY; if a concurrent import
+    stored some of them meanwhile, look again and store the rest."""
+    for attempt in range(SAVE_RETRIES + 1):
+        present = await existing(store, [b.file_id for b in batch])
+        fresh = [b for b in batch if b.file_id not in present]
+        try:
+            await store.append_bulk([e for b in fresh for e in b.events])
+        except ConcurrencyError:
+            if attempt == SAVE_RETRIES:
+                raise
+            log.info("import.batch_raced", files=len(batch), attempt=attempt + 1)
+            continue
+        report.skipped += len(batch) - len(fresh)
+        report.created += len(fresh)
+        report.events += sum(len(b.events) for b in fresh)
+        return
 
 
 async def import_files(
@@ -254,11 +452,13 @@ async def import_files(
     name: str,
     today: date,
     progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
 ) -> ImportReport:
     """Import every good row of the sheet as a file with its history; report the others.
 
     `actor` is the importing approver (district or above, holding `unit`): it is recorded as
-    the approver, and as the clerk of the base-level union for the earlier steps."""
+    the approver, and as the clerk of the base-level union for the earlier steps. `workers`:
+    processes to build with (default: one per CPU for sheets of `PARALLEL_FROM` rows or more)."""
     scope = UnitCode(unit)
     authorise(actor, Act.APPROVE, scope)
     if actor.role is not Role.APPROVER:
@@ -269,41 +469,34 @@ async def import_files(
         raise InvalidValue("file", error.reason, zh=error.reason) from None
     except (ValueError, KeyError, OSError) as error:
         raise InvalidValue("file", f"unreadable: {error}", zh="无法读取该表格文件") from None
-    report = ImportReport(rows=len(table.rows))
-    repository = PgFileRepository(store, codec)
+    report = ImportReport(rows=len(table.rows), workers=worker_count(len(table.rows), workers))
+    job = Job(scope.value, actor, book, today)
     seen: dict[UUID, int] = {}
-    for start in range(0, len(table.rows), SAVE_BATCH):
-        built: list[HouseholdFile] = []
-        for row, cells in table.rows[start : start + SAVE_BATCH]:
-            try:
-                base = cells.get("unit") or scope.value
-                base_unit = UnitCode(base)
-                if base_unit.level is not Level.BASE or not base_unit.is_within(scope):
-                    raise sheets.CellError(  # noqa: TRY301 — reported like any refused cell
-                        IMPORT_COLUMNS.header("unit"), f"{base}不是{scope}下属的基层工会"
-                    )
-                household = build_file(cells, base=base, importer=actor, book=book, today=today)
-            except (sheets.CellError, DomainError) as error:
-                report.refused.append(refusal(row, error))
-                continue
-            if household.id in seen:
+    batch: list[Built] = []
+    done = 0
+    async for outcomes in _built(table.rows, job, report.workers, codec):
+        for outcome in outcomes:
+            if isinstance(outcome, sheets.RowError):
+                report.refused.append(outcome)
+            elif outcome.file_id in seen:
                 report.refused.append(
                     sheets.RowError(
-                        row, IMPORT_COLUMNS.header("id_number"), f"与第{seen[household.id]}行重复"
+                        outcome.row,
+                        IMPORT_COLUMNS.header("id_number"),
+                        f"与第{seen[outcome.file_id]}行重复",
                     )
                 )
-                continue
-            seen[household.id] = row
-            built.append(household)
-        present = await existing(store, [f.id for f in built])
-        fresh = [f for f in built if f.id not in present]
-        report.skipped += len(built) - len(fresh)
-        report.events += sum(f.version for f in fresh)
-        if fresh:
-            await repository.save_many(fresh)
-        report.created += len(fresh)
+            else:
+                seen[outcome.file_id] = outcome.row
+                batch.append(outcome)
+        done += len(outcomes)
+        if len(batch) >= SAVE_BATCH:
+            await _save(store, batch, report)
+            batch = []
         if progress is not None:
-            progress(min(start + SAVE_BATCH, len(table.rows)), len(table.rows))
+            progress(done, len(table.rows))
+    if batch:
+        await _save(store, batch, report)
     log.info(
         "import.completed",
         unit=scope.value,
@@ -311,5 +504,6 @@ async def import_files(
         created=report.created,
         skipped=report.skipped,
         refused=len(report.refused),
+        workers=report.workers,
     )
     return report

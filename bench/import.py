@@ -128,7 +128,7 @@ class Round:
         return self.raw_events / self.raw_s
 
 
-async def one_round(url: str, data: bytes, profile: bool) -> Round:
+async def one_round(url: str, data: bytes, profile: bool, workers: int | None) -> Round:
     pool = await fresh(url, DATABASE)
     try:
         store, codec = PostgresEventStore(pool), EventCodec()
@@ -156,6 +156,7 @@ async def one_round(url: str, data: bytes, profile: bool) -> Round:
             data=data,
             name=NAME[0],
             today=TODAY,
+            workers=workers,
         )
         import_s = time.perf_counter() - started
         if result.refused:
@@ -246,7 +247,7 @@ async def run(args: argparse.Namespace, url: str) -> bool:
     rounds = []
     try:
         for n in range(args.rounds):
-            result = await one_round(url, data, args.profile and n == 0)
+            result = await one_round(url, data, args.profile and n == 0, args.workers)
             print(
                 f"round {n + 1}: import {result.import_s:.1f} s ({result.import_rate:,.0f}"
                 f" events/s), raw {result.raw_s:.1f} s ({result.raw_rate:,.0f} events/s)",
@@ -266,6 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help="rounds (default 3; 1 with --quick)")
     parser.add_argument("--csv", action="store_true", help="a UTF-8 csv instead of an xlsx")
     parser.add_argument("--profile", action="store_true", help="cProfile the first import")
+    parser.add_argument(
+        "--workers", type=int, help="processes building the files (default: the importer's)"
+    )
     args = parser.parse_args(argv)
     args.files = args.files or (10_000 if args.quick else 100_000)
     args.rounds = args.rounds or (1 if args.quick else 3)

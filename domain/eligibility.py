@@ -8,7 +8,7 @@ passed in: the domain never looks them up itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from domain.errors import InvalidValue, NotEligible
@@ -32,7 +32,7 @@ class Exclusions:
     idle_use_of_machinery: bool = False  # 无业却经常使用机动车、船舶、工程机械或大型农机具
 
     def applying(self) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(self) if getattr(self, f.name))
+        return tuple(name for name in self.__slots__ if getattr(self, name))
 
 
 EXCLUSION_LABELS_ZH = {

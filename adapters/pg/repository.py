@@ -101,6 +101,41 @@ def clone(aggregate: Aggregate) -> Aggregate:
     return copy
 
 
+def prepare_rows(
+    codec: EventCodec, aggregates: Iterable[Aggregate]
+) -> tuple[list[NewEvent], list[StreamHead], list[tuple[Aggregate, bytes]]]:
+    """Turn pending events into hash-chained rows and the stream heads they rest on (pure: also
+    run in the importer's worker processes)."""
+    rows: list[NewEvent] = []
+    heads: list[StreamHead] = []
+    new_heads: list[tuple[Aggregate, bytes]] = []
+    for aggregate in aggregates:
+        pending = aggregate.collect_events()
+        if not pending:
+            continue
+        previous = chain_head(aggregate)
+        expected = pending[0].originator_version - 1
+        if expected > 0:
+            heads.append(StreamHead(aggregate.id, expected, previous))
+        units, refers = _placement(aggregate, pending)
+        for event, unit, refers_to in zip(pending, units, refers, strict=True):
+            name, payload = codec.encode(event)
+            row = chain(
+                previous,
+                aggregate.id,
+                event.originator_version,
+                name,
+                payload,
+                event.timestamp,
+                unit,
+                refers_to,
+            )
+            rows.append(row)
+            previous = row.hash
+        new_heads.append((aggregate, previous))
+    return rows, heads, new_heads
+
+
 class FileCache:
     """Recently read files of this process, kept so a read only fetches events it has not seen.
 
@@ -182,34 +217,7 @@ class PgFileRepository:
         self, aggregates: Iterable[Aggregate]
     ) -> tuple[list[NewEvent], list[StreamHead], list[tuple[Aggregate, bytes]]]:
         """Turn pending events into hash-chained rows and the stream heads they rest on."""
-        rows: list[NewEvent] = []
-        heads: list[StreamHead] = []
-        new_heads: list[tuple[Aggregate, bytes]] = []
-        for aggregate in aggregates:
-            pending = aggregate.collect_events()
-            if not pending:
-                continue
-            previous = chain_head(aggregate)
-            expected = pending[0].originator_version - 1
-            if expected > 0:
-                heads.append(StreamHead(aggregate.id, expected, previous))
-            units, refers = _placement(aggregate, pending)
-            for event, unit, refers_to in zip(pending, units, refers, strict=True):
-                name, payload = self.codec.encode(event)
-                row = chain(
-                    previous,
-                    aggregate.id,
-                    event.originator_version,
-                    name,
-                    payload,
-                    event.timestamp,
-                    unit,
-                    refers_to,
-                )
-                rows.append(row)
-                previous = row.hash
-            new_heads.append((aggregate, previous))
-        return rows, heads, new_heads
+        return prepare_rows(self.codec, aggregates)
 
     async def record(self, *acts: Aggregate) -> None:
         """Store new acts of other streams (disclosures, spot-checks, regional policies) — the
