@@ -13,7 +13,9 @@ publicity, approval: four events a file). Each round:
 
   import   a fresh database (migrated, the region's poverty line set), then `import_files` of the
            sheet's bytes, timed from the bytes to the last batch saved: reading the xlsx, building
-           every file through the domain's commands, the existence check, `save_many` (COPY).
+           every file through the domain's commands (in worker processes, one per CPU, as the
+           importer does for a sheet this large; `--workers N` to choose), the existence check,
+           COPY (`append_bulk`), the worker processes' start included.
   raw      a second fresh database, then the very event rows the import wrote (read back: same
            ids, types, payloads, hashes) COPYed with `adapters.pg.store.copy_events`, in batches
            of the importer's size (`SAVE_BATCH` files' events), one transaction each.
