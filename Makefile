@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: help install run demo test lint typecheck unit integration bench clean
+.PHONY: help install run demo test lint typecheck unit integration bench fuzz clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -36,6 +36,10 @@ test: install lint typecheck  ## install, lint, type-check and run the whole tes
 
 unit: install  ## the pure tests only (no database)
 	$(BIN)/pytest -q tests/unit
+
+fuzz: install  ## the API fuzzed from its OpenAPI document (6,000 cases) and its lifecycle at length, new inputs each run
+	BANGFU_FUZZ_CASES=6000 BANGFU_FUZZ_RANDOM=1 BANGFU_STATEFUL_EXAMPLES=150 BANGFU_STATEFUL_STEPS=60 \
+		$(BIN)/pytest -q tests/e2e/test_api_fuzzing.py tests/e2e/test_api_state_machine.py
 
 bench: install  ## every benchmark; results go to docs/benchmarks.md by hand
 	$(BIN)/python bench/append.py

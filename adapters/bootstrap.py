@@ -2,6 +2,11 @@
 
 `async with runtime(settings) as rt:` gives the store, the file repository and the clock, with
 the schema migrated; on exit the pool is closed (and the embedded server released).
+
+Two database identities (docs/security.md, "What the database enforces itself"): migrations run
+as the schema's owner, the service's pool as the least-privileged `APP_ROLE` (which may append
+events but never change them; reads of the read models for the API drop further, to a reader
+under row-level security: adapters/pg/reads.py `scoped`).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import asyncpg
 from adapters import embedded
 from adapters.codec import EventCodec
 from adapters.keys import load_hash_key
-from adapters.pg.migrations import migrate
+from adapters.pg.migrations import APP_ROLE, migrate
 from adapters.pg.projector import ProjectionRunner
 from adapters.pg.repository import FileCache, PgFileRepository
 from adapters.pg.store import PostgresEventStore, Wakeups
@@ -55,26 +60,94 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """Connection reset on release: nothing to do (see `open_pool`)."""
 
 
-async def open_pool(url: str, *, size: int = 20) -> asyncpg.Pool:
+class BoundedPool(asyncpg.Pool):
+    """asyncpg's pool, where waiting for a connection is bounded by default.
+
+    asyncpg waits for a free connection (and for a new one to connect) without limit unless each
+    `acquire` names a timeout; here every acquire — also those inside `pool.fetch` and friends —
+    gives up after `acquire_timeout` seconds with `TimeoutError`, which the HTTP edge answers
+    with 503 and the background loops retry. So an exhausted pool, or a database that accepts
+    connections and never answers, makes requests fail in bounded time instead of hanging.
+    """
+
+    __slots__ = ("acquire_timeout",)
+
+    def __init__(self, *args: Any, acquire_timeout: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.acquire_timeout = acquire_timeout
+
+    def acquire(self, *, timeout: float | None = None) -> Any:
+        return super().acquire(timeout=self.acquire_timeout if timeout is None else timeout)
+
+
+async def open_pool(
+    url: str,
+    *,
+    size: int = 20,
+    wait: float = 10.0,
+    role: str | None = None,
+) -> asyncpg.Pool:
+    """A pool of at most `size` connections; connecting, and waiting for a free connection, each
+    give up after `wait` seconds (`BoundedPool`).
+
+    With `role`, each connection acts as that role from its first statement on (`SET ROLE` in
+    the startup packet: no extra round trip), whoever the URL logs in as; a login that may not
+    take the role cannot connect at all."""
     # asyncpg's default reset sends `RESET ALL; UNLISTEN *; …` on every release: a round trip per
     # request. bangfu keeps no session state on pooled connections (no SET, no temp tables;
     # the one LISTEN is on a connection held for the process's life and unlistened on stop;
-    # advisory locks are released explicitly), so release does nothing.
-    pool = await asyncpg.create_pool(
+    # advisory locks are released explicitly), so release does nothing. (`SET LOCAL`, which
+    # bounds writing transactions, ends with its transaction.)
+    # The keyword arguments are those `asyncpg.create_pool` passes to `Pool` with its defaults.
+    pool = BoundedPool(
         url,
+        acquire_timeout=wait,
         min_size=1,
         max_size=size,
-        server_settings={"application_name": "bangfu"},
+        max_queries=50_000,
+        max_inactive_connection_lifetime=300.0,
+        loop=None,
+        connection_class=asyncpg.Connection,
+        record_class=asyncpg.Record,
+        server_settings={
+            "application_name": "bangfu",
+            **({"role": role} if role else {}),
+        },
         reset=_keep_session,
+        timeout=wait,  # of each connection attempt (asyncpg's default: 60 s)
     )
-    assert pool is not None  # noqa: S101 — create_pool returns a pool unless told not to
+    await pool
     return pool
 
 
-def database_url(settings: Settings) -> tuple[str, Any]:
+@dataclass(frozen=True)
+class Database:
+    """Where the service connects, and where its migrations run."""
+
+    service: str  # the pool's URL; its sessions act as APP_ROLE
+    owner: str  # the schema owner's URL: migrations, and the embedded server's login role
+    server: Any = None  # the embedded server's handle, if it is the embedded server
+
+
+def database(settings: Settings) -> Database:
     if settings.database_url:
-        return settings.database_url, None
-    return embedded.start(settings.data_dir)
+        return Database(settings.database_url, settings.admin_database_url or settings.database_url)
+    owner, server = embedded.start(settings.data_dir)
+    return Database(embedded.service_url(owner), owner, server)
+
+
+async def migrate_schema(db: Database, *, wait: float = 10.0) -> None:
+    """Apply pending migrations as the schema's owner; for the embedded server, also make sure
+    the service's login role exists (it needs the group role the migrations create)."""
+    conn = await asyncpg.connect(
+        db.owner, timeout=wait, server_settings={"application_name": "bangfu-migrate"}
+    )
+    try:
+        await migrate(conn)
+        if db.server is not None:
+            await embedded.ensure_service_login(conn)
+    finally:
+        await conn.close()
 
 
 def read_models(hasher: Callable[[str], bytes]) -> list[Projection]:
@@ -84,15 +157,21 @@ def read_models(hasher: Callable[[str], bytes]) -> list[Projection]:
 
 @asynccontextmanager
 async def runtime(settings: Settings, *, listen: bool = False) -> AsyncIterator[Runtime]:
-    url, server = database_url(settings)
-    pool = await open_pool(url, size=settings.pool_size)
+    db = database(settings)
+    await migrate_schema(db, wait=settings.database_timeout)
+    # As APP_ROLE, the read models' owner, the service's own jobs (projection runner, rebuilds,
+    # spot-checks, sync) work on every unit; the API's and the export's reads of the read models
+    # drop to the reader role and a subtree for one transaction (adapters/pg/reads.py `scoped`).
+    pool = await open_pool(
+        db.service, size=settings.pool_size, wait=settings.database_timeout, role=APP_ROLE
+    )
     try:
-        async with pool.acquire() as conn:
-            await migrate(conn)
         wakeups = Wakeups(pool)
         await wakeups.start(listen=listen)
         codec = EventCodec()
-        store = PostgresEventStore(pool, on_append=wakeups.poke)
+        store = PostgresEventStore(
+            pool, on_append=wakeups.poke, transaction_bound=settings.transaction_bound
+        )
         key = load_hash_key(settings.hash_key, settings.data_dir)
         runner = ProjectionRunner(
             store, codec, read_models(lambda number: keyed_hash(key, number)), wakeups=wakeups
@@ -107,7 +186,7 @@ async def runtime(settings: Settings, *, listen: bool = False) -> AsyncIterator[
                 SystemClock(),
                 wakeups,
                 runner,
-                server,
+                db.server,
             )
         finally:
             await wakeups.stop()

@@ -104,16 +104,23 @@ async def run(rt: Runtime, args: argparse.Namespace) -> int:
 
 async def _reconcile(rt: Runtime, args: argparse.Namespace) -> int:
     path: Path = args.ledger
-    result = await reconcile.reconcile(
-        store=rt.store,
-        codec=rt.codec,
-        hasher=_hasher(rt),
-        actor=Actor(args.user, args.unit, Role(args.role)),
-        scope=args.unit,
-        ledger_date=args.as_of or rt.clock.today(),
-        data=await asyncio.to_thread(path.read_bytes),
-        name=path.name,
-    )
+    with progress.bar() as bar:
+        task = bar.add_task("核对 reading the files", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        result = await reconcile.reconcile(
+            store=rt.store,
+            codec=rt.codec,
+            hasher=_hasher(rt),
+            actor=Actor(args.user, args.unit, Role(args.role)),
+            scope=args.unit,
+            ledger_date=args.as_of or rt.clock.today(),
+            data=await asyncio.to_thread(path.read_bytes),
+            name=path.name,
+            progress=advance,
+        )
     data = reconcile.report_json(result)
     out: Path = args.out or Path(f"reconciliation-{result.id}.xlsx")
     with out.open("wb") as sink:

@@ -4,10 +4,12 @@
     bangfu sync status
     bangfu sync new-epoch      run on a node restored from a backup, before it serves again
 
-`pull` reads the downstream's feed up to its end (with a progress bar) into this node's log;
-`--follow` keeps pulling (backing off while the downstream is away) until Ctrl-C. `--code` is the
-subtree the downstream owns (default: what its `/api/v1/node` says). `--from-start` re-reads the
-whole feed, adding only what is missing — and quarantining what contradicts what is held.
+`pull` reads the downstream's feed up to its end into this node's log, with a progress bar on a
+terminal (events pulled of those behind) and a summary at the end (added, already held,
+quarantined, pages); `--follow` keeps pulling (backing off while the downstream is away) until
+Ctrl-C. `--code` is the subtree the downstream owns (default: what its `/api/v1/node` says).
+`--from-start` re-reads the whole feed, adding only what is missing — and quarantining what
+contradicts what is held.
 Exit status: 0 when done, 1 when a page was refused or the downstream could not be read.
 """
 
@@ -74,10 +76,21 @@ async def _pull(rt: Runtime, args: argparse.Namespace) -> int:
             return 0
         with progress.bar() as bar:
             task = bar.add_task(f"pulling {code}", total=None)
-            added = await puller.catch_up(
-                total=lambda n: bar.update(task, total=n),
-                advance=lambda n: bar.advance(task, n),
-            )
+            behind = [0]  # events of the feed not yet pulled
+
+            # drawn again after every page, not only on the bar's clock: a page is the unit
+            # of progress the operator can check against `bangfu sync status`
+            def total(n: int) -> None:  # at the start, and again if the feed is re-read
+                behind[0] = n
+                bar.update(task, total=n, completed=0, description=f"pulling {code}, {n} behind")
+                bar.refresh()
+
+            def advance(n: int) -> None:
+                behind[0] = max(0, behind[0] - n)
+                bar.update(task, advance=n, description=f"pulling {code}, {behind[0]} behind")
+                bar.refresh()
+
+            pulled = await puller.catch_up(total=total, advance=advance)
     except PageRefused as error:
         await record_error(rt.pool, downstream, str(error))
         await raise_alert(rt.pool, code, "page_refused", str(error))
@@ -89,7 +102,12 @@ async def _pull(rt: Runtime, args: argparse.Namespace) -> int:
         return 1
     finally:
         await puller.close()
-    console.print(f"{code}: {added} events added")
+    console.print(
+        f"{code}: {pulled.added} events added, {pulled.skipped} already held,"
+        f" {pulled.quarantined} quarantined, in {pulled.pages} page"
+        + ("" if pulled.pages == 1 else "s")
+        + (f" (read again from the start {pulled.restarts}×: restored)" if pulled.restarts else "")
+    )
     return 0
 
 

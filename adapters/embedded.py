@@ -4,19 +4,32 @@ Used when no `BANGFU_DATABASE_URL` is set. pgserver ships the PostgreSQL binarie
 initialises a cluster in the data folder on first use, and stops the server when the last
 process using it exits. It listens on a Unix socket inside the data folder only — never on the
 network.
+
+Migrations run as the cluster's superuser `postgres`; the service logs in as `SERVICE_LOGIN`, a
+role with no attributes of its own that may only act as `bangfu_app` (0009). pgserver's cluster
+trusts every connection over that socket (`initdb --auth-local=trust`), so the login has no
+password: whoever can open the socket — the data folder's owner — could log in as the superuser
+anyway. What the separate login adds is that the service's sessions can never become the
+superuser (`RESET ROLE` leads back to `SERVICE_LOGIN`, not to `postgres`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import structlog
+
+from adapters.pg.migrations import APP_ROLE
 
 log = structlog.get_logger(__name__)
 
 # A Unix socket path may not exceed 107 bytes; pgserver puts its socket in the data folder.
 _MAX_SOCKET_DIR = 90
+
+SERVICE_LOGIN = "bangfu_service"
 
 
 def start(data_dir: Path) -> tuple[str, Any]:
@@ -38,3 +51,24 @@ def start(data_dir: Path) -> tuple[str, Any]:
     url = f"postgresql://postgres@/postgres?host={pgdata}"
     log.info("database.embedded_started", data_dir=str(pgdata))
     return url, server
+
+
+def service_url(owner_url: str) -> str:
+    """The embedded server's URL for the service's login role (same socket, same database)."""
+    parts = urlsplit(owner_url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, f"{SERVICE_LOGIN}@{host}", parts.path, parts.query, ""))
+
+
+async def ensure_service_login(conn: asyncpg.Connection) -> None:
+    """Create the service's login role if it is missing (as the superuser, after migrations)."""
+    exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", SERVICE_LOGIN)
+    if not exists:
+        try:
+            await conn.execute(
+                f"CREATE ROLE {SERVICE_LOGIN} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE"
+                f" NOBYPASSRLS IN ROLE {APP_ROLE}"
+            )
+        except (asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
+            return  # another process starting on the same data folder made it first
+        log.info("database.service_login_created", role=SERVICE_LOGIN)

@@ -2,10 +2,11 @@
 
 Columns follow the paper ledgers of seed 000 (附件2) and seed 001 (附件3) — 序号, 户主姓名, 性别,
 身份证号码, 联系电话, 工作单位, 家庭地址, 建档时间, 档案级别, 困难类别, 致困原因, 状态 — then what
-the electronic ledger adds. ID numbers and phones are masked, codes are written as their Chinese
-labels. openpyxl's write-only mode streams rows to disk as they come, so a province's ledger
-needs no more memory than a batch; the (synchronous) spreadsheet work runs in a worker thread so
-the server keeps answering meanwhile.
+the electronic ledger adds, civil-affairs matching (民政比对) last: what the lists matched, the day
+of the latest run, and the findings a clerk must still act on, in words. ID numbers and phones
+are masked, codes are written as their Chinese labels. openpyxl's write-only mode streams rows
+to disk as they come, so a province's ledger needs no more memory than a batch; the
+(synchronous) spreadsheet work runs in a worker thread so the server keeps answering meanwhile.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from domain.civil_affairs import finding_label, record_label
 from domain.values import Category, Cause, FileLevel, Sex, Status, label
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -46,6 +48,9 @@ LEDGER_HEADERS: tuple[tuple[str, int], ...] = (
     ("最近走访", 12),
     ("下次复核", 12),
     ("退出时间", 12),
+    ("民政比对", 16),
+    ("民政比对日期", 13),
+    ("民政比对待处理", 40),
 )
 
 
@@ -63,6 +68,16 @@ def causes_text(primary: str | None, secondary: Sequence[str]) -> str:
     """致困原因 as a ledger writes it: the primary cause first, then the others."""
     names = [labelled(Cause, c) for c in (primary, *secondary) if c]
     return "、".join(n for n in names if n)
+
+
+def civil_affairs_text(kinds: Sequence[str]) -> str:
+    """民政比对 as a clerk reads it: 死亡、车辆."""
+    return "、".join(record_label(k) for k in kinds)
+
+
+def to_act_text(rules: Sequence[str]) -> str:
+    """民政比对待处理: the words of each outstanding finding, one after the other."""
+    return "；".join(finding_label(r) for r in rules)
 
 
 def ledger_cells(number: int, row: Mapping[str, Any]) -> list[Any]:
@@ -87,6 +102,9 @@ def ledger_cells(number: int, row: Mapping[str, Any]) -> list[Any]:
         row["last_visited_on"],
         row["next_recheck_due"],
         row["exited_on"],
+        civil_affairs_text(row["civil_affairs"] or ()),
+        row["civil_affairs_on"],
+        to_act_text(row["civil_affairs_to_act"] or ()),
     ]
 
 

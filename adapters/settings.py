@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,27 @@ class Settings:
     secret: str | None = None  # BANGFU_SECRET: token signing key; else generated in data_dir
     hash_key: str | None = None  # BANGFU_HASH_KEY: key of the ID-number hash; else in data_dir
     projections: bool = True  # BANGFU_PROJECTIONS=off: `serve` does not run the read models
+    # BANGFU_DATABASE_TIMEOUT: seconds to connect, or to wait for a free pooled connection, before
+    # giving up (a request then gets 503 instead of hanging while the database is away)
+    database_timeout: float = 10.0
+    # BANGFU_TRANSACTION_BOUND: seconds a transaction that writes events may sit idle or run one
+    # statement before PostgreSQL ends it, so that it cannot hold back the log's readers for
+    # longer (docs/operations.md, "Faults and recovery"); 0 turns the bound off
+    transaction_bound: float = 30.0
+    # BANGFU_ADMIN_DATABASE_URL: the schema owner's connection, for migrations; by default
+    # BANGFU_DATABASE_URL's. The service's own sessions always act as the least-privileged
+    # role `bangfu_app` (docs/operations.md, "Database roles").
+    admin_database_url: str | None = None
+    # Rate limits (adapters/http/limits.py), each per minute and per server process:
+    # BANGFU_AUTH_FAILURES_PER_MINUTE: bad, expired or forged tokens from one client address;
+    # BANGFU_MINTS_PER_MINUTE: tokens one admin may mint over HTTP (POST /api/v1/tokens);
+    # BANGFU_UNMASKS_PER_MINUTE: reads of unmasked personal data by one user.
+    auth_failures_per_minute: int = 30
+    mints_per_minute: int = 10
+    unmasks_per_minute: int = 20
+    # BANGFU_HSTS_MAX_AGE: seconds; above 0, every response carries Strict-Transport-Security
+    # (set it only when the service is reached over TLS, e.g. behind a TLS-terminating proxy)
+    hsts_max_age: int = 0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -29,4 +51,36 @@ class Settings:
             secret=env.get("BANGFU_SECRET") or None,
             hash_key=env.get("BANGFU_HASH_KEY") or None,
             projections=(env.get("BANGFU_PROJECTIONS") or "on").lower() not in {"off", "0", "no"},
+            database_timeout=_seconds(env, "BANGFU_DATABASE_TIMEOUT", 10.0, allow_zero=False),
+            transaction_bound=_seconds(env, "BANGFU_TRANSACTION_BOUND", 30.0, allow_zero=True),
+            admin_database_url=env.get("BANGFU_ADMIN_DATABASE_URL") or None,
+            auth_failures_per_minute=_count(env, "BANGFU_AUTH_FAILURES_PER_MINUTE", 30),
+            mints_per_minute=_count(env, "BANGFU_MINTS_PER_MINUTE", 10),
+            unmasks_per_minute=_count(env, "BANGFU_UNMASKS_PER_MINUTE", 20),
+            hsts_max_age=_count(env, "BANGFU_HSTS_MAX_AGE", 0, least=0),
         )
+
+
+def _seconds(env: dict[str, str], name: str, default: float, *, allow_zero: bool) -> float:
+    """A duration in seconds from the environment; a value that is not one is refused by name."""
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{name} must be a finite number of seconds above 0, not {raw!r}")
+    return value
+
+
+def _count(env: dict[str, str], name: str, default: int, *, least: int = 1) -> int:
+    """A whole number from the environment, at least `least`; anything else is refused by name
+    (a limit of "0" or "lots" must not silently become no limit)."""
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not (raw.strip().isascii() and raw.strip().isdigit()) or int(raw) < least:
+        raise ValueError(f"{name} must be a whole number of at least {least}, not {raw!r}")
+    return int(raw)

@@ -2,12 +2,13 @@
 
     .venv/bin/python bench/sync.py                      # 1,000,000 events, 30 s of lag
     .venv/bin/python bench/sync.py --events 100000 --lag-seconds 15
+    .venv/bin/python bench/sync.py --quick              # 100,000 events, 10 s of lag
 
 Starts a private PostgreSQL (pgserver) in a fresh folder under /tmp, or uses the server of
 BANGFU_BENCH_DATABASE_URL (a superuser URL; two databases are created and dropped on it).
 Fills the district database with `--events` hash-chained events (streams of 20 events, payloads
-of ~300 bytes, units in district 130306) by COPY, then serves it — the app with the sync routes,
-in its own process, over HTTP on loopback — and measures, in this process:
+of ~300 bytes, units in district 130306) by COPY, then serves it — `bangfu serve`, in its own
+process, over HTTP on loopback — and measures, in this process:
 
   full pull   `Puller.catch_up` from an empty province, pages of `--page` events, MessagePack:
               events/s (target ≥ 30,000);
@@ -138,6 +139,7 @@ async def main(args: argparse.Namespace) -> None:  # noqa: PLR0915 — one linea
     urls = [_db(server_url, n) for n in names]
     pools = [await asyncpg.create_pool(u, min_size=1, max_size=8) for u in urls]
     served = None
+    data_dir = tempfile.mkdtemp(prefix="bfsync-data-")  # the served node's keys
     try:
         for pool in pools:
             async with pool.acquire() as conn:
@@ -151,10 +153,11 @@ async def main(args: argparse.Namespace) -> None:  # noqa: PLR0915 — one linea
         port = _free_port()
         env = {**os.environ, "BANGFU_DATABASE_URL": urls[0], "BANGFU_SECRET": SECRET,
                "BANGFU_NODE_CODE": DISTRICT, "BANGFU_PROJECTIONS": "off",
-               "BANGFU_DATA_DIR": tempfile.mkdtemp(prefix="bfsync-data-")}  # fmt: skip
+               "BANGFU_DATA_DIR": data_dir}  # fmt: skip
         served = subprocess.Popen(  # noqa: ASYNC220 — started once, before any timing
-            [sys.executable, "-m", "tests.e2e.run_sync_node", "serve", str(port)],
-            cwd=ROOT, env=env, stderr=subprocess.DEVNULL,
+            [sys.executable, "-m", "adapters.cli", "serve", "--host", "127.0.0.1", "--port",
+             str(port)],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient() as client:
@@ -170,7 +173,7 @@ async def main(args: argparse.Namespace) -> None:  # noqa: PLR0915 — one linea
         puller = Puller(province, Downstream(DISTRICT, base, token), limit=args.page)
 
         t0 = time.perf_counter()
-        added = await puller.catch_up()
+        added = (await puller.catch_up()).added
         seconds = time.perf_counter() - t0
         rate = added / seconds
         verdict = "met" if rate >= 30_000 else "NOT met"
@@ -205,6 +208,7 @@ async def main(args: argparse.Namespace) -> None:  # noqa: PLR0915 — one linea
         if served is not None:
             served.kill()
             served.wait()
+        shutil.rmtree(data_dir, ignore_errors=True)
         for pool in pools:
             await pool.close()
         for name in names:
@@ -222,4 +226,8 @@ if __name__ == "__main__":
     parser.add_argument("--page", type=int, default=5000)
     parser.add_argument("--rate", type=int, default=200, help="district writes per second")
     parser.add_argument("--lag-seconds", type=float, default=30.0)
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument("--quick", action="store_true", help="100,000 events, 10 s of lag")
+    arguments = parser.parse_args()
+    if arguments.quick:
+        arguments.events, arguments.lag_seconds = 100_000, 10.0
+    asyncio.run(main(arguments))

@@ -61,27 +61,61 @@ class Assessment:
     zh: str
 
 
+# Every finding `assess` can give: rule → (severity, the words for the clerk). The ledger shows
+# the outstanding ones by these words, so they live here once.
+FINDINGS: dict[str, tuple[str, str]] = {
+    "death_on_open_file": (ACT, "户主已死亡，档案仍在册：应注销"),
+    "death_reported": (INFO, "家庭成员死亡：请核实并调整家庭成员"),
+    "vehicle_not_declared": (ACT, "民政比对有车辆，入户调查答复为无：应核实"),
+    "property_not_declared": (ACT, "民政比对有房产，入户调查答复为无二套房：应核实"),
+    "business_not_declared": (ACT, "民政比对有工商登记，入户调查答复为无：应核实"),
+    "dibao_recipient": (INFO, "低保对象：可考虑政府兜底解困"),
+    "matched": (INFO, "比对命中，与档案记录一致"),
+}
+# The findings that contradict an answer of the household survey (入户调查): surveying the
+# household again (a new verification, which records the answers anew) is acting on them.
+ANSWER_FINDINGS = frozenset(
+    {"vehicle_not_declared", "property_not_declared", "business_not_declared"}
+)
+
+
+def finding(rule: str) -> Assessment:
+    """The assessment of a rule of `FINDINGS`."""
+    severity, zh = FINDINGS[rule]
+    return Assessment(rule, severity, zh)
+
+
+def finding_label(rule: str) -> str:
+    """The words for the clerk of a stored rule (the rule itself if no longer known)."""
+    known = FINDINGS.get(rule)
+    return known[1] if known else rule
+
+
+def record_label(code: str) -> str:
+    """The Chinese name of what civil affairs' records say (低保, 房产, 车辆, 工商登记, 死亡)."""
+    try:
+        return RECORD_LABELS[Record(code)][0]
+    except ValueError:
+        return code
+
+
 def assess(record: Record, household: HouseholdFile, role: str) -> Assessment:
     """The finding of one match (pure): `role` is 'head' or 'member' — whose number matched."""
     open_file = household.status in OPEN
     ex = household.exclusions
     if record is Record.DEATH:
         if role == "head" and open_file:
-            return Assessment("death_on_open_file", ACT, "户主已死亡，档案仍在册：应注销")
-        return Assessment("death_reported", INFO, "家庭成员死亡：请核实并调整家庭成员")
+            return finding("death_on_open_file")
+        return finding("death_reported")
     if record is Record.VEHICLE and open_file and not ex.car_or_luxury:
-        return Assessment("vehicle_not_declared", ACT, "民政比对有车辆，入户调查答复为无：应核实")
+        return finding("vehicle_not_declared")
     if record is Record.PROPERTY and open_file and not ex.two_or_more_homes:
-        return Assessment(
-            "property_not_declared", ACT, "民政比对有房产，入户调查答复为无二套房：应核实"
-        )
+        return finding("property_not_declared")
     if record is Record.BUSINESS and open_file and not ex.shop_or_employs_others:
-        return Assessment(
-            "business_not_declared", ACT, "民政比对有工商登记，入户调查答复为无：应核实"
-        )
+        return finding("business_not_declared")
     if record is Record.DIBAO:
-        return Assessment("dibao_recipient", INFO, "低保对象：可考虑政府兜底解困")
-    return Assessment("matched", INFO, "比对命中，与档案记录一致")
+        return finding("dibao_recipient")
+    return finding("matched")
 
 
 @dataclass(frozen=True, slots=True)

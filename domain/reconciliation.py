@@ -11,7 +11,9 @@ that its paper row disagreed, when and how):
 - `Completed`: the counts by kind and the rows matched.
 
 The comparison itself (`compare_row`) is pure: the paper row's fields against the fields of the
-file replayed as it was recorded on the ledger's date (`electronic_fields`).
+file as it was recorded on the ledger's date (`electronic_fields`), read off anything that has the
+aggregate's attributes for them (`LedgerFacts`): a replayed `HouseholdFile`, or the row of the
+fold that keeps only those (`projections.as_of`).
 """
 
 from __future__ import annotations
@@ -20,15 +22,16 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import NotPermitted, OutOfScope, WrongState
-from domain.household import HouseholdFile
+from domain.household import Head
 from domain.idnumber import IdNumber
 from domain.units import UnitCode
-from domain.values import Actor, Cause, Role, label
+from domain.values import Actor, Category, Cause, FileLevel, Role, Status, label
 
 PAPER_ONLY = "paper_only"  # 纸质台账有、电子档案无
 ELECTRONIC_ONLY = "electronic_only"  # 电子档案有、纸质台账无
@@ -72,8 +75,27 @@ class Finding:
     electronic: str = ""
 
 
-def electronic_fields(household: HouseholdFile) -> dict[str, str]:
-    """A replayed file's ledger fields as the paper ledger writes them (Chinese labels)."""
+class LedgerFacts(Protocol):
+    """What the comparison reads of a file, named and typed as `HouseholdFile` has them."""
+
+    @property
+    def head(self) -> Head: ...
+    @property
+    def applied_on(self) -> date: ...
+    @property
+    def status(self) -> Status: ...
+    @property
+    def file_level(self) -> FileLevel | None: ...
+    @property
+    def category(self) -> Category | None: ...
+    @property
+    def primary_cause(self) -> Cause | None: ...
+    @property
+    def secondary_causes(self) -> tuple[Cause, ...]: ...
+
+
+def electronic_fields(household: LedgerFacts) -> dict[str, str]:
+    """A file's ledger fields as the paper ledger writes them (Chinese labels)."""
     causes = [c for c in (household.primary_cause, *household.secondary_causes) if c]
     return {
         "head_name": household.head.name,

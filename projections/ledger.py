@@ -7,23 +7,42 @@ of the clerk's paper ledger), the key dates and the assistance it received. The 
 (the keyed hash of every head and member ID number) is what duplicate detection (一户一档) reads.
 
 The approval queue, the due lists and the duplicates are indexed queries over these two tables.
+
+Civil-affairs matching (民政比对) is recorded in the matching unit's own stream, each `Matched`
+event naming its file in the payload (`match.file_id`). The ledger folds those into the file's
+row: the kinds civil affairs' lists matched (`civil_affairs`, in `Record` order), the day of the
+latest matching run that named the file (`civil_affairs_on`, Beijing date of its recording), and
+the findings a clerk must still act on (`civil_affairs_to_act`, rule ids of `FINDINGS`).
+
+A finding to act on stays until the file's own events show it acted on: closing the file (an
+exit or a rejection) settles every finding; surveying the household again (a verification, as
+after a sending back) records new answers and so settles the findings that contradicted the old
+ones (`ANSWER_FINDINGS`), not a death. The annual re-check judges the recorded means again
+without asking the survey's questions, so it settles nothing. A matching run's events never
+change the row's `version` or `updated_at`: those belong to the file's own stream (edits,
+spot-checks and the approval queue's order read them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Protocol
 from uuid import UUID
 
+from domain.civil_affairs import ACT, ANSWER_FINDINGS, Record
 from domain.idnumber import IdNumber
 from domain.privacy import mask_id, mask_phone
 from projections.base import Change
 
 OPEN_STATUSES = frozenset({"applied", "verified", "appraised", "approved", "sent_back", "returned"})
 RECHECK_PERIOD = timedelta(days=365)
+MATCHED = "civil_affairs.matched"
+RECORD_ORDER = {r.value: i for i, r in enumerate(Record)}
+# China keeps one offset all year (no daylight saving): a fixed zone keeps the fold pure.
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 @dataclass(slots=True)
@@ -57,6 +76,9 @@ class LedgerRow:
     employer: str = ""
     address: str = ""
     people: frozenset[tuple[bytes, str]] = field(default_factory=frozenset)
+    civil_affairs: tuple[str, ...] = ()  # the kinds civil affairs matched (Record values)
+    civil_affairs_on: date | None = None  # the day of the latest matching run naming the file
+    civil_affairs_to_act: tuple[str, ...] = ()  # rules of the findings a clerk must act on
 
     @property
     def units(self) -> tuple[str, str, str, str]:
@@ -81,8 +103,44 @@ def _later(current: date | None, candidate: date) -> date:
     return candidate if current is None or candidate > current else current
 
 
+def file_of(change: Change) -> UUID:
+    """The file a change belongs on: its own stream, or for a civil-affairs match (recorded in
+    the matching unit's stream) the file the match names."""
+    if change.type == MATCHED:
+        file_id: UUID = change.fields.match.file_id
+        return file_id
+    return change.stream_id
+
+
+def _record_order(kind: str) -> tuple[int, str]:
+    return RECORD_ORDER.get(kind, len(RECORD_ORDER)), kind
+
+
+def fold_match(row: LedgerRow, change: Change) -> None:
+    """Fold one civil-affairs match into the row of the file it names: the kind joins the kinds
+    matched, the run's day may be the latest, a finding to act on joins those outstanding (its
+    severity as the run assessed and recorded it). Unions and a maximum only, so folding the
+    same match twice leaves the row as folding it once."""
+    match: Any = change.fields.match
+    row.civil_affairs = tuple(sorted({*row.civil_affairs, str(match.record)}, key=_record_order))
+    row.civil_affairs_on = _later(
+        row.civil_affairs_on, change.recorded_at.astimezone(BEIJING).date()
+    )
+    if match.assessment.severity == ACT:
+        row.civil_affairs_to_act = tuple(sorted({*row.civil_affairs_to_act, match.assessment.rule}))
+
+
+def _settle(row: LedgerRow, rules: frozenset[str] | None = None) -> None:
+    """The file's own event has acted on the findings `rules` (on every finding when None)."""
+    if rules is None:
+        row.civil_affairs_to_act = ()
+    else:
+        row.civil_affairs_to_act = tuple(r for r in row.civil_affairs_to_act if r not in rules)
+
+
 class Ledger:
-    """Keeps one row per file from the household events."""
+    """Keeps one row per file from the household events and the civil-affairs matches that
+    name the file."""
 
     name = "ledger"
 
@@ -93,16 +151,25 @@ class Ledger:
         self.recheck_period = recheck_period
 
     def wants(self, type_name: str) -> bool:
-        return type_name.startswith("household.")
+        return type_name.startswith("household.") or type_name == MATCHED
 
     async def apply(self, changes: list[Change], storage: LedgerStorage) -> None:
         mine = [c for c in changes if self.wants(c.type)]
         if not mine:
             return
-        rows = await storage.load({c.stream_id for c in mine})
+        rows = await storage.load({file_of(c) for c in mine})
         touched: dict[UUID, LedgerRow] = {}
         people_changed: set[UUID] = set()
         for change in mine:
+            if change.type == MATCHED:
+                # Another stream's event: its version says nothing of the file's. A match for a
+                # file this ledger has no row for (its events not yet here, as a sync pull can
+                # leave them) is skipped, not an error.
+                target = rows.get(file_of(change))
+                if target is not None:
+                    fold_match(target, change)
+                    touched[target.file_id] = target
+                continue
             row = rows.get(change.stream_id)
             if row is not None and change.version <= row.version:
                 continue  # already applied (a rebuild racing a live runner, or a replayed batch)
@@ -153,8 +220,12 @@ class Ledger:
             people |= {self._person(m.id_number, "member") for m in f.members}
             row.people = frozenset(people)
             people_changed.add(row.file_id)
-        elif kind in ("appraised", "sent_back", "rejected"):
+            _settle(row, ANSWER_FINDINGS)
+        elif kind in ("appraised", "sent_back"):
             row.status = kind
+        elif kind == "rejected":
+            row.status = kind
+            _settle(row)
         elif kind == "approved":
             row.status = "approved"
             row.category = str(f.category)
@@ -187,8 +258,10 @@ class Ledger:
             row.status = str(f.kind)
             row.exit_kind = str(f.kind)
             row.exited_on = f.exited_on
+            _settle(row)
         elif kind == "returned":
             row.status = "returned"
+            row.primary_cause = str(f.cause)  # a return names why the household is in need again
             row.returns += 1
             row.exit_kind = None
             row.exited_on = None

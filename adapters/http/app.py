@@ -30,10 +30,14 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.bootstrap import Runtime, runtime
 from adapters.http import idempotency, paper, problems, readmodels, spotchecks, sync
-from adapters.http.auth import Tokens, Unauthorized
+from adapters.http import tokens as token_routes
+from adapters.http.auth import Authenticator, Tokens
+from adapters.http.headers import SecurityHeaders
+from adapters.http.limits import Limits, principal
 from adapters.http.problems import Problem
 from adapters.http.schemas import (
     EXAMPLES,
+    OPENAPI_PLUGINS,
     ApplicationIn,
     AppraisalIn,
     ApprovalIn,
@@ -56,9 +60,11 @@ from adapters.http.schemas import (
     VisitIn,
     _In,
 )
+from adapters.http.validation import refuse_invalid_body
 from adapters.http.views import event_out, file_out
 from adapters.keys import load_secret
 from adapters.logging import configure
+from adapters.pg.faults import is_unavailable
 from adapters.pg.migrations import pending
 from adapters.pg.units import PgUnitDirectory, Unit
 from adapters.settings import Settings
@@ -108,6 +114,8 @@ PROBLEMS = {
         413: "the body is larger than allowed",
         415: "the body is not `application/json`",
         422: "a value or rule of the domain refused the request: `errors` and `rule` say why",
+        429: "too many requests of this kind lately: retry after `Retry-After` seconds",
+        503: "the database is unavailable for the moment: retry after `Retry-After` seconds",
     }.items()
 }
 
@@ -121,14 +129,11 @@ def provide_units(state: State) -> PgUnitDirectory:
 
 
 def provide_actor(request: Request[Any, Any, Any], state: State) -> Actor:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("a bearer token is required", zh="缺少访问令牌")
-    actor = state.tokens.verify(token.strip())
+    client = request.client.host if request.client is not None else ""
+    actor: Actor = state.auth.actor(request.headers.get("authorization", ""), client)
     request.scope["state"]["user"] = actor.user
     request.scope["state"]["unit"] = actor.unit
-    return actor  # type: ignore[no-any-return]
+    return actor
 
 
 def if_match(request: Request[Any, Any, Any]) -> int | None:
@@ -180,6 +185,8 @@ async def apply_for_file(
     units: NamedDependency[PgUnitDirectory],
 ) -> Response[FileOut]:
     if not await units.exists(data.establishing_unit):
+        # outside the caller's subtree a missing unit is hidden like any other (404, not 422)
+        authorise(actor, Act.APPLY, UnitCode(data.establishing_unit))
         raise RuleViolated(
             "unit_exists",
             f"unit {data.establishing_unit} is not registered",
@@ -284,6 +291,7 @@ async def _disclose(
         purpose=purpose,
         view=view,
     )
+    request.app.state.limits.unmasking.check(principal(actor.user, actor.unit))
     await rt.files.record(act)
     log.info("file.unmasked", file_id=str(household.id), purpose=act.purpose, view=view)
 
@@ -426,7 +434,11 @@ async def rename_unit(
 
 
 @get(
-    "/health/live", tags=["health"], summary="the process is up", sync_to_thread=False, security=[]
+    "/health/live",
+    tags=["health"],
+    summary="the process is up",
+    sync_to_thread=False,
+    security=[{}],
 )
 def live() -> Health:
     return Health("live")
@@ -436,20 +448,26 @@ def live() -> Health:
     "/health/ready",
     tags=["health"],
     summary="database reachable and migrations applied",
-    security=[],
+    security=[{}],
 )
 async def ready(rt: NamedDependency[Runtime]) -> Response[Health]:
     try:
         async with rt.pool.acquire(timeout=2) as conn:
             waiting = await pending(conn)
-    except (OSError, TimeoutError) as error:
-        return Response(Health("unavailable", {"database": str(error)[:200]}), status_code=503)
+        lags = await rt.projections.lag()
+    except Exception as error:
+        if not is_unavailable(error):
+            raise
+        return Response(
+            Health("unavailable", {"database": f"{type(error).__name__}: {str(error)[:200]}"}),
+            status_code=503,
+        )
     if waiting:
         return Response(
             Health("unavailable", {"migrations": f"pending: {waiting}"}), status_code=503
         )
     checks = {"database": "ok", "migrations": "applied"}
-    for name, lag in (await rt.projections.lag()).items():
+    for name, lag in lags.items():
         checks[f"projection.{name}"] = f"{lag.events} events, {lag.seconds:.1f} s behind"
     return Response(Health("ready", checks))
 
@@ -458,7 +476,7 @@ async def ready(rt: NamedDependency[Runtime]) -> Response[Health]:
     "/metrics",
     tags=["health"],
     summary="Prometheus metrics: projection lag",
-    security=[],
+    security=[{}],
     media_type="text/plain; version=0.0.4",
 )
 async def metrics(rt: NamedDependency[Runtime], state: State) -> str:
@@ -538,6 +556,8 @@ async def _media_type_guard(request: Request[Any, Any, Any]) -> None:
         content_type = request.headers.get("content-type", "")
         if not content_type.split(";")[0].strip().lower() == "application/json":
             raise HTTPException(status_code=415, detail="send the body as application/json")
+        # strictly as documented, before litestar's lax conversion (adapters/http/validation.py)
+        await refuse_invalid_body(request, authenticate=lambda r: provide_actor(r, r.app.state))
 
 
 def create_app(
@@ -557,6 +577,8 @@ def create_app(
         async with open_runtime(config) as rt:
             app.state.rt = rt
             app.state.tokens = Tokens(load_secret(config.secret, config.data_dir))
+            app.state.limits = Limits.from_settings(config)
+            app.state.auth = Authenticator(app.state.tokens, app.state.limits.failed_auth)
             app.state.units = PgUnitDirectory(rt.pool)
             app.state.node = node
             stop = asyncio.Event()
@@ -589,6 +611,7 @@ def create_app(
             *spotchecks.routes(PROBLEMS),
             *paper.routes(PROBLEMS),
             *sync.routes(PROBLEMS, node),
+            *token_routes.routes(PROBLEMS),
             live,
             ready,
             metrics,
@@ -602,6 +625,7 @@ def create_app(
         lifespan=[lifespan],
         before_request=_media_type_guard,
         request_max_body_size=MAX_BODY,
+        plugins=[*OPENAPI_PLUGINS],
         openapi_config=OpenAPIConfig(
             title="bangfu 帮扶 API",
             version="1",
@@ -620,8 +644,9 @@ def create_app(
 
 
 def asgi(settings: Settings | None = None) -> ASGIApp:
-    """The served application: the litestar app wrapped in the request log."""
-    return RequestLog(create_app(settings))
+    """The served application: the litestar app with security headers, in the request log."""
+    config = settings or Settings.from_env()
+    return RequestLog(SecurityHeaders(create_app(config), hsts_max_age=config.hsts_max_age))
 
 
 def served() -> ASGIApp:

@@ -17,6 +17,7 @@ from litestar import Request, Response
 
 from adapters.bootstrap import Runtime
 from adapters.pg.repository import PgFileRepository
+from adapters.pg.store import bound
 from domain.errors import InvalidValue, RuleViolated
 from domain.values import Actor
 
@@ -46,6 +47,9 @@ async def run(
     ).digest()
     principal = f"{actor.user}@{actor.unit}"
     async with rt.pool.acquire() as conn, conn.transaction():
+        # The key's insert takes a transaction id, which holds back every tailing reader until
+        # commit: bound the whole transaction, not just its append (`adapters.pg.store.bound`).
+        await bound(conn, rt.store.transaction_bound)
         claimed = await conn.fetchval(
             "INSERT INTO idempotency_keys (principal, key, request_hash) VALUES ($1, $2, $3)"
             " ON CONFLICT DO NOTHING RETURNING true",

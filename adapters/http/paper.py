@@ -34,7 +34,7 @@ from domain.privacy import keyed_hash
 from domain.values import Actor
 
 API = "/api/v1"
-PAPER_PROBLEMS = frozenset({400, 401, 403, 404, 413, 415, 422})
+PAPER_PROBLEMS = frozenset({400, 401, 403, 404, 413, 415, 422, 429})
 
 
 @dataclass

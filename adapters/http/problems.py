@@ -3,12 +3,15 @@
 One table maps the domain's exceptions to statuses. The language follows `Accept-Language`:
 English when it prefers `en`, Chinese otherwise (clerks read Chinese). No stack trace leaves the
 server; an unexpected error is logged with the request id and answered with a plain 500.
+When the database is away (restarting, unreachable, out of connections) the answer is 503 with
+`Retry-After`: the same request may succeed later (adapters/pg/faults.py says which errors).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import msgspec
 import structlog
 from litestar import Request, Response
@@ -19,7 +22,9 @@ from litestar.exceptions import (
 )
 
 from adapters.http.auth import Unauthorized
+from adapters.http.limits import RateLimited
 from adapters.http.validation import body_errors
+from adapters.pg.faults import is_unavailable
 from domain.errors import (
     ConcurrencyError,
     DomainError,
@@ -38,6 +43,7 @@ MEDIA_TYPE = "application/problem+json"
 
 STATUS: list[tuple[type[DomainError], int]] = [
     (Unauthorized, 401),
+    (RateLimited, 429),
     (NotPermitted, 403),
     (OutOfScope, 404),  # a file outside the caller's subtree does not exist for the caller
     (NotFound, 404),
@@ -78,6 +84,7 @@ class Problem(msgspec.Struct, omit_defaults=True):
     rule: str | None = None
     errors: list[dict[str, str]] | None = None
     current_version: int | None = None
+    retry_after: int | None = None  # 429, 503: seconds to wait, as in the `Retry-After` header
 
 
 def english(request: Request[Any, Any, Any]) -> bool:
@@ -147,6 +154,15 @@ def on_domain_error(request: Request[Any, Any, Any], error: DomainError) -> Resp
                 headers={"ETag": f'"{error.actual}"'} if error.actual is not None else None,
             )
         extra["current_version"] = error.actual
+    if isinstance(error, RateLimited):
+        return problem(
+            request,
+            429,
+            error.code,
+            detail,
+            headers={"Retry-After": str(error.retry_after)},
+            retry_after=error.retry_after,
+        )
     if isinstance(error, Unauthorized):
         return problem(
             request, 401, error.code, detail, headers={"WWW-Authenticate": 'Bearer realm="bangfu"'}
@@ -221,9 +237,43 @@ def on_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response
     return problem(request, 500, "internal_error", detail)
 
 
+# Seconds a client should wait before retrying while the database is away: a PostgreSQL restart
+# or failover usually takes a few seconds.
+RETRY_AFTER = 5
+
+
+def on_database_error(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
+    """503 with `Retry-After` when the database is away for now; any other error is a bug (500)."""
+    if not is_unavailable(error):
+        return on_unexpected(request, error)
+    log.warning(
+        "http.database_unavailable",
+        path=request.url.path,
+        error=type(error).__name__,
+        reason=str(error)[:300],
+    )
+    detail = (
+        "the database is unavailable for the moment: retry later"
+        if english(request)
+        else "数据库暂时不可用，请稍后重试"
+    )
+    return problem(
+        request,
+        503,
+        "database_unavailable",
+        detail,
+        headers={"Retry-After": str(RETRY_AFTER)},
+        retry_after=RETRY_AFTER,
+    )
+
+
 HANDLERS: dict[type[Exception] | int, Any] = {
     DomainError: on_domain_error,
     ValidationException: on_validation,
     HTTPException: on_http_error,
+    asyncpg.PostgresError: on_database_error,
+    asyncpg.InterfaceError: on_database_error,
+    asyncpg.exceptions.InternalClientError: on_database_error,
+    OSError: on_database_error,  # connection refused, a missing socket, a pool timeout
     Exception: on_unexpected,
 }

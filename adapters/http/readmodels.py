@@ -45,6 +45,7 @@ from adapters.http.schemas import (
 from adapters.pg import reads
 from adapters.pg.units import PgUnitDirectory
 from domain.authorization import Act, authorise
+from domain.civil_affairs import Record, finding_label, record_label
 from domain.errors import InvalidValue, NotFound
 from domain.units import UnitCode
 from domain.values import (
@@ -92,6 +93,8 @@ def ledger_item(row: asyncpg.Record | dict[str, Any]) -> LedgerItem:
 
 def _ledger_fields(row: Any) -> dict[str, Any]:
     secondary = list(row["secondary_causes"] or ())
+    kinds = list(row["civil_affairs"] or ())
+    to_act = list(row["civil_affairs_to_act"] or ())
     return {
         "file_id": row["file_id"],
         "unit": row["unit"],
@@ -129,6 +132,11 @@ def _ledger_fields(row: Any) -> dict[str, Any]:
         "returns": row["returns"],
         "version": row["version"],
         "updated_at": row["updated_at"],
+        "civil_affairs": kinds,
+        "civil_affairs_labels": [record_label(k) for k in kinds],
+        "civil_affairs_on": row["civil_affairs_on"],
+        "civil_affairs_to_act": to_act,
+        "civil_affairs_to_act_labels": [finding_label(r) for r in to_act],
     }
 
 
@@ -145,6 +153,8 @@ def ledger_filter(
     cause: Sequence[Cause] | None = None,
     worker_kind: Sequence[WorkerKind] | None = None,
     q: str | None = None,
+    civil_affairs: Sequence[Record] | None = None,
+    civil_affairs_to_act: bool | None = None,
 ) -> reads.LedgerFilter:
     return reads.LedgerFilter(
         root=root.value,
@@ -154,6 +164,8 @@ def ledger_filter(
         causes=_values(cause),
         worker_kinds=_values(worker_kind),
         name=q.strip() or None if q else None,
+        civil_affairs=_values(civil_affairs),
+        civil_affairs_to_act=civil_affairs_to_act,
     )
 
 
@@ -237,7 +249,7 @@ def _disposition(root: UnitCode, today: date) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(chinese)}"
 
 
-READ_PROBLEMS = frozenset({400, 401, 403, 404, 422})
+READ_PROBLEMS = frozenset({400, 401, 403, 404, 422, 429})
 
 
 def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
@@ -253,7 +265,11 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         description="One row per household file in the subtree of `unit` (default: the "
         "caller's unit). Filters take one or more values each (`status=approved&status="
         "appraised`); `cause` matches the primary or a secondary cause; `q` is a part of the "
-        "head's name. `sort` is one of the listed keys, `-` in front for descending. Pages are "
+        "head's name. `civil_affairs` keeps the files that civil-affairs matching (民政比对) found "
+        "in any of the given records (`dibao`, `property`, `vehicle`, `business`, `death`); "
+        "`civil_affairs_to_act=true` keeps the files with a finding a clerk must still act on "
+        "(`false`, those without). `sort` is one of the listed keys, `-` in front for "
+        "descending. Pages are "
         "keyset-paginated: pass the `next` of a page as `cursor` (with the same filters and "
         "sort) until it is null. ID numbers and phones are masked.",
     )
@@ -268,6 +284,8 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         cause: FromQuery[list[Cause] | None] = None,
         worker_kind: FromQuery[list[WorkerKind] | None] = None,
         q: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        civil_affairs: FromQuery[list[Record] | None] = None,
+        civil_affairs_to_act: FromQuery[bool | None] = None,
         sort: FromQuery[LedgerSort] = LedgerSort.APPLIED_ON,
         cursor: Annotated[str | None, QueryParameter(max_length=1024)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
@@ -281,6 +299,8 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
             cause=cause,
             worker_kind=worker_kind,
             q=q,
+            civil_affairs=civil_affairs,
+            civil_affairs_to_act=civil_affairs_to_act,
         )
         name, descending = sort.value.lstrip("-"), sort.value.startswith("-")
         after = reads.Cursor.decode(cursor, name) if cursor else None
@@ -301,7 +321,8 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         description="The same rows as `GET /ledger` with the same filters and sort, all of "
         "them, in a workbook with the Chinese headers of the source ledgers (序号, 户主姓名, "
         "性别, 身份证号码, 联系电话, 工作单位, 家庭地址, 建档时间, 档案级别, 困难类别, 致困原因, "
-        "状态, …). ID numbers and phones are masked.",
+        "状态, …), civil-affairs matching last (民政比对, 民政比对日期, 民政比对待处理). ID "
+        "numbers and phones are masked.",
     )
     async def export_ledger(
         actor: NamedDependency[Actor],
@@ -314,6 +335,8 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         cause: FromQuery[list[Cause] | None] = None,
         worker_kind: FromQuery[list[WorkerKind] | None] = None,
         q: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        civil_affairs: FromQuery[list[Record] | None] = None,
+        civil_affairs_to_act: FromQuery[bool | None] = None,
         sort: FromQuery[LedgerSort] = LedgerSort.APPLIED_ON,
     ) -> Response[bytes]:
         root = await scope(actor, unit, units)
@@ -325,6 +348,8 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
             cause=cause,
             worker_kind=worker_kind,
             q=q,
+            civil_affairs=civil_affairs,
+            civil_affairs_to_act=civil_affairs_to_act,
         )
         buffer = io.BytesIO()
         await exports.write_ledger(

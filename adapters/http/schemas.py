@@ -14,6 +14,14 @@ from uuid import UUID
 
 import msgspec
 
+# litestar's own schema generators for Structs and dataclasses, extended below to close request
+# bodies; they live in a private module (tests/e2e/test_api_fuzzing.py checks the result)
+from litestar._openapi.schema_generation.plugins.dataclass import DataclassSchemaPlugin
+from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
+from litestar.typing import FieldDefinition
+
+from adapters.http.auth import MAX_TTL
+from adapters.http.validation import MONEY_PATTERN
 from domain.eligibility import Exclusions
 from domain.household import Head, Member
 from domain.values import (
@@ -26,11 +34,21 @@ from domain.values import (
     ExitReason,
     FileLevel,
     Material,
+    Role,
     WorkerKind,
 )
 
+MAX_TOKEN_SECONDS = int(MAX_TTL.total_seconds())
+
 Money = Annotated[
-    Decimal, msgspec.Meta(description="yuan, as a decimal string", examples=["550.00"])
+    Decimal,
+    msgspec.Meta(
+        description="yuan, as a decimal string with at most two decimals",
+        examples=["550.00"],
+        # litestar's OpenAPI generator reads `extra` into the field's schema: the pattern is
+        # documented, and enforced at the edge (adapters/http/validation.py)
+        extra_json_schema={"extra": {"pattern": MONEY_PATTERN}},
+    ),
 ]
 Day = Annotated[
     date, msgspec.Meta(description="business date, not in the future", examples=["2026-03-09"])
@@ -270,6 +288,39 @@ class RenameIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 
 
+class TokenIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A token for a user of a unit in the admin's subtree, with a role and a bounded lifetime."""
+
+    user: Annotated[
+        str,
+        msgspec.Meta(
+            min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$", examples=["clerk-li"]
+        ),
+    ]
+    unit: Annotated[str, msgspec.Meta(max_length=12, examples=["130306001"])]
+    role: Role
+    ttl_seconds: Annotated[
+        int,
+        msgspec.Meta(
+            ge=60,
+            le=MAX_TOKEN_SECONDS,
+            description="lifetime in seconds (at most 30 days); the token never outlives the "
+            "admin's own",
+            examples=[28800],
+        ),
+    ] = 8 * 3600
+
+
+class TokenOut(msgspec.Struct, kw_only=True):
+    token: str
+    token_type: str
+    token_id: str  # the token's `jti`, as written in the audit log
+    user: str
+    unit: str
+    role: str
+    expires_at: datetime
+
+
 class Health(msgspec.Struct):
     status: str
     checks: dict[str, str] = {}
@@ -339,6 +390,14 @@ class LedgerItem(msgspec.Struct, kw_only=True):
     returns: int
     version: int
     updated_at: datetime
+    # 民政比对: the kinds civil affairs' lists matched (dibao, property, vehicle, business, death),
+    # the day of the latest matching run naming the file, and the findings a clerk must still act
+    # on (rule ids), each with its Chinese words beside it.
+    civil_affairs: list[str]
+    civil_affairs_labels: list[str]
+    civil_affairs_on: date | None
+    civil_affairs_to_act: list[str]
+    civil_affairs_to_act_labels: list[str]
 
 
 class LedgerPage(msgspec.Struct, kw_only=True):
@@ -547,4 +606,43 @@ EXAMPLES: dict[type[msgspec.Struct], dict[str, Any]] = {
     },
     UnitIn: {"code": "130306011", "name": "抚宁区某某公司工会"},
     RenameIn: {"name": "抚宁区某某集团公司工会"},
+    TokenIn: {"user": "clerk-li", "unit": "130306001", "role": "clerk", "ttl_seconds": 28800},
 }
+
+
+# ------------------------------------------------------------------------------ the document
+
+# The domain's value types that request bodies carry; like the bodies, they take no unknown field
+# (adapters/http/validation.py refuses one).
+REQUEST_VALUE_TYPES = (Head, Member, Exclusions)
+
+
+class ClosedStructs(StructSchemaPlugin):
+    """Documents a request body that refuses unknown fields (`forbid_unknown_fields`) as such:
+    `additionalProperties: false`, so that a client or a fuzzer reading the document sends only
+    the fields the API takes."""
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        return super().is_plugin_supported_field(field_definition) and bool(
+            field_definition.type_.__struct_config__.forbid_unknown_fields
+        )
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Any:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        schema.additional_properties = False
+        return schema
+
+
+class ClosedValueTypes(DataclassSchemaPlugin):
+    """The same for the domain's value types in request bodies."""
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        return field_definition.type_ in REQUEST_VALUE_TYPES
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Any:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        schema.additional_properties = False
+        return schema
+
+
+OPENAPI_PLUGINS = [ClosedStructs(), ClosedValueTypes()]

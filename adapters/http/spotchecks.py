@@ -463,14 +463,14 @@ async def _report(rt: Runtime, actor: Actor, check_id: UUID) -> tuple[SpotCheck,
 
 # ------------------------------------------------------------------------------ routes
 
-SPOT_CHECK_PROBLEMS = frozenset({400, 401, 403, 404, 409, 413, 415, 422})
+SPOT_CHECK_PROBLEMS = frozenset({400, 401, 403, 404, 409, 413, 415, 422, 429})
 
 
 def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
     """The spot-check and policy route handlers, documenting those of the API's `problems`
     they can answer with."""
     responses = {s: spec for s, spec in problems.items() if s in SPOT_CHECK_PROBLEMS}
-    reads = {s: spec for s, spec in responses.items() if s in {400, 401, 403, 404, 422}}
+    reads = {s: spec for s, spec in responses.items() if s in {400, 401, 403, 404, 422, 429}}
 
     @post(
         f"{API}/spot-checks",

@@ -19,10 +19,12 @@ root), never at import. Like `app.py`, no `from __future__ import annotations`.
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get
+from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import QueryParameter
+from litestar.response.base import ASGIResponse
+from litestar.response.streaming import ASGIStreamingResponse
 
 from adapters.bootstrap import Runtime
 from adapters.pg.store import Cursor
@@ -34,7 +36,7 @@ from domain.units import UnitCode
 from domain.values import Actor, Role
 
 API = "/api/v1"
-SYNC_PROBLEMS = {400, 401, 403}
+SYNC_PROBLEMS = {400, 401, 403, 422, 429}  # 422: a cursor that is not one
 
 
 class DownstreamOut(msgspec.Struct, kw_only=True):
@@ -89,14 +91,23 @@ def routes(problems: dict[int, ResponseSpec], node: NodeSettings | None = None) 
 
     @get(
         f"{API}/sync/feed",
-        responses=responses,
+        responses={
+            **responses,
+            200: ResponseSpec(
+                data_container=feed.Page,
+                description="a page of the feed (streamed; MessagePack on request)",
+                generate_examples=False,
+            ),
+        },
         tags=["sync"],
         summary="数据同步 — the subtree's events after a cursor, for an upstream node",
         description="Events of the node's subtree in commit-safe log order, each with its "
         "stream, version, type, payload (as stored: base64 in JSON), recorded time, unit, "
         "refers_to, hash and origin (node, epoch). Continue from `cursor` while `more` is true; "
         "`head` is the last readable event of the whole log. A `sync` token is required. "
-        "Send `Accept: application/msgpack` for MessagePack with raw bytes.",
+        "Send `Accept: application/msgpack` for MessagePack with raw bytes. `after_in_log` is "
+        "false when the event at `after` is no longer in the log (restored from a backup). The "
+        "page is streamed: its events are read and sent a chunk at a time.",
         media_type="application/json",
     )
     async def read_feed(
@@ -105,20 +116,20 @@ def routes(problems: dict[int, ResponseSpec], node: NodeSettings | None = None) 
         rt: NamedDependency[Runtime],
         after: Annotated[str | None, QueryParameter(max_length=64)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=feed.MAX_LIMIT)] = 1000,
-    ) -> Response[bytes]:
+    ) -> ASGIResponse:
         scope = feed_scope(settings, actor)
         cursor = Cursor.decode(after)
+        # planned here, so a bad request or an unreachable database is still a problem+json
+        # answer; the events follow in a stream (adapters.sync.feed: "Streaming")
         async with rt.pool.acquire() as conn:
-            page = await feed.read_page(
-                conn,
-                node=settings.code or scope,
-                epoch=await epoch(conn),
-                subtree=scope,
-                after=cursor,
-                limit=limit,
+            plan = await feed.plan_page(
+                conn, node=settings.code or scope, subtree=scope, after=cursor, limit=limit
             )
         media = _media(request)
-        return Response(feed.encode(page, media), media_type=media)
+        # the low-level response: litestar's `Stream` would take the route's media type over ours
+        return ASGIStreamingResponse(
+            iterator=feed.stream_page(rt.pool, plan, media), media_type=media
+        )
 
     @get(
         f"{API}/sync/feed/count",

@@ -2,6 +2,10 @@
 
 Each file runs once, in its own transaction, recorded in `schema_migrations`. An advisory lock
 keeps two processes starting together from applying the same file twice.
+
+Migrations run as the schema's owner, never as the service's role: from 0009 on the service acts
+as `APP_ROLE`, which may not change the schema nor UPDATE or DELETE events, and reads the read
+models for the API as `READER_ROLE`, under row-level security (docs/security.md).
 """
 
 from __future__ import annotations
@@ -17,6 +21,10 @@ log = structlog.get_logger(__name__)
 
 _LOCK_KEY = 0x62616E6766750001  # "bangfu" + 1: any constant unique to this application
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+APP_ROLE = "bangfu_app"  # the service's group role (infra/migrations/0009_*.sql)
+READER_ROLE = "bangfu_reader"  # reads the read models under row-level security
+SCOPE = "bangfu.scope"  # the setting naming the subtree a reader may see of the read models
 
 
 @dataclass(frozen=True)

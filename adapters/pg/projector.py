@@ -16,6 +16,7 @@ answers from the old tables.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import hashlib
 import time
@@ -28,6 +29,7 @@ import asyncpg
 import structlog
 
 from adapters.codec import EventCodec
+from adapters.pg.faults import backoff, is_unavailable
 from adapters.pg.readmodels import (
     LiveLedger,
     LiveStatistics,
@@ -121,21 +123,33 @@ class ProjectionRunner:
             if not done:
                 return total
 
-    async def run(self, stop: asyncio.Event, *, poll: float = 1.0) -> None:
-        """Catch up, then tail the log: woken by the store's notifications, else polling."""
+    async def run(self, stop: asyncio.Event, *, poll: float = 1.0, cap: float = 10.0) -> None:
+        """Catch up, then tail the log: woken by the store's notifications, else polling.
+
+        Never ends before `stop`: while the database is away (restarting, unreachable) it waits
+        `poll` seconds, doubling after each failure up to `cap`, and carries on from its saved
+        positions once the database is back. A batch cut short is rolled back whole."""
         log.info("projections.started", projections=[p.name for p in self.projections])
+        failures = 0
         while not stop.is_set():
             try:
                 done = await self.catch_up()
-            except (asyncpg.PostgresError, OSError) as error:  # the database is away: retry
-                log.warning("projections.batch_failed", error=str(error))
-                done = 0
-                await asyncio.sleep(poll)
-            except Exception:  # a bug or an undecodable event: say so loudly, keep trying
-                # Stopping silently would leave `serve` answering from frozen read models.
-                log.exception("projections.batch_crashed")
-                done = 0
-                await asyncio.sleep(poll * 5)
+            except Exception as error:
+                failures += 1
+                if is_unavailable(error):  # the database is away: wait and retry
+                    log.warning(
+                        "projections.batch_failed", error=str(error)[:300], failures=failures
+                    )
+                    pause = backoff(failures, first=poll, cap=cap)
+                else:  # a bug or an undecodable event: say so loudly, keep trying
+                    # Stopping silently would leave `serve` answering from frozen read models.
+                    log.exception("projections.batch_crashed", failures=failures)
+                    pause = backoff(failures, first=poll * 5, cap=max(cap, poll * 5))
+                await _until(stop, pause)
+                continue
+            if failures:
+                log.info("projections.resumed", after_failures=failures)
+                failures = 0
             if done or stop.is_set():
                 continue
             if self.wakeups is not None:
@@ -158,6 +172,12 @@ class ProjectionRunner:
             seconds = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
             result[projection.name] = Lag(behind, max(seconds, 0.0), position.encode())
         return result
+
+
+async def _until(stop: asyncio.Event, seconds: float) -> None:
+    """Wait `seconds`, or less if `stop` is set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
 
 
 async def _create_shadow(
@@ -310,9 +330,62 @@ async def _swap(conn: asyncpg.Connection, shadow: str, live: str) -> None:
     )
     names = {r["shape"]: r["indexname"] for r in await conn.fetch(query, live)}
     shadow_indexes = await conn.fetch(query, shadow)
+    await _carry_security(conn, shadow, live)
     await conn.execute(f"DROP TABLE {live}")
     await conn.execute(f"ALTER TABLE {shadow} RENAME TO {live}")
     for index in shadow_indexes:
         target = names.get(index["shape"])
         if target is not None:
             await conn.execute(f'ALTER INDEX "{index["indexname"]}" RENAME TO "{target}"')
+
+
+_POLICY_COMMANDS = {"*": "ALL", "r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE"}
+
+
+async def _carry_security(conn: asyncpg.Connection, shadow: str, live: str) -> None:
+    """Give `shadow` what `CREATE TABLE … (LIKE …)` does not copy and a swap must not lose: the
+    live table's owner, its grants, and its row-level security with every policy (migration
+    0009), so that the read models stay the service's and stay scoped after a rebuild."""
+    table = await conn.fetchrow(
+        "SELECT l.relowner::regrole::text AS owner, s.relowner::regrole::text AS shadow_owner,"
+        " l.relrowsecurity AS enabled, l.relforcerowsecurity AS forced"
+        " FROM pg_class l, pg_class s WHERE l.oid = $1::regclass AND s.oid = $2::regclass",
+        live,
+        shadow,
+    )
+    if table["owner"] != table["shadow_owner"]:  # a rebuild run by a superuser, say
+        await conn.execute(f"ALTER TABLE {shadow} OWNER TO {table['owner']}")
+    for grant in await conn.fetch(
+        "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END"
+        " AS grantee, a.privilege_type, a.is_grantable"
+        " FROM pg_class c, aclexplode(c.relacl) a"
+        " WHERE c.oid = $1::regclass AND a.grantee <> c.relowner",
+        live,
+    ):
+        option = " WITH GRANT OPTION" if grant["is_grantable"] else ""
+        await conn.execute(
+            f"GRANT {grant['privilege_type']} ON {shadow} TO {grant['grantee']}{option}"
+        )
+    if table["enabled"]:
+        await conn.execute(f"ALTER TABLE {shadow} ENABLE ROW LEVEL SECURITY")
+    if table["forced"]:
+        await conn.execute(f"ALTER TABLE {shadow} FORCE ROW LEVEL SECURITY")
+    for policy in await conn.fetch(
+        "SELECT quote_ident(p.polname) AS name, p.polcmd::text AS command, p.polpermissive,"
+        " CASE WHEN p.polroles = '{0}' THEN 'PUBLIC' ELSE"
+        " (SELECT string_agg(r::regrole::text, ', ') FROM unnest(p.polroles) r) END AS roles,"
+        " pg_get_expr(p.polqual, p.polrelid) AS qual,"
+        " pg_get_expr(p.polwithcheck, p.polrelid) AS checked"
+        " FROM pg_policy p WHERE p.polrelid = $1::regclass ORDER BY p.polname",
+        live,
+    ):
+        kind = "PERMISSIVE" if policy["polpermissive"] else "RESTRICTIVE"
+        sql = (
+            f"CREATE POLICY {policy['name']} ON {shadow} AS {kind}"
+            f" FOR {_POLICY_COMMANDS[policy['command']]} TO {policy['roles']}"
+        )
+        if policy["qual"] is not None:
+            sql += f" USING ({policy['qual']})"
+        if policy["checked"] is not None:
+            sql += f" WITH CHECK ({policy['checked']})"
+        await conn.execute(sql)

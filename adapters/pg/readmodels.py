@@ -48,6 +48,9 @@ LEDGER_COLUMNS = (
     "phone_masked",
     "employer",
     "address",
+    "civil_affairs",
+    "civil_affairs_on",
+    "civil_affairs_to_act",
 )
 FACT_COLUMNS = (
     "file_id",
@@ -116,6 +119,9 @@ def ledger_record(row: LedgerRow) -> tuple[object, ...]:
         row.phone_masked,
         row.employer,
         row.address,
+        list(row.civil_affairs),
+        row.civil_affairs_on,
+        list(row.civil_affairs_to_act),
     )
 
 
@@ -150,6 +156,9 @@ def _row(record: asyncpg.Record, people: frozenset[tuple[bytes, str]]) -> Ledger
         employer=record["employer"],
         address=record["address"],
         people=people,
+        civil_affairs=tuple(record["civil_affairs"]),
+        civil_affairs_on=record["civil_affairs_on"],
+        civil_affairs_to_act=tuple(record["civil_affairs_to_act"]),
     )
 
 

@@ -8,6 +8,11 @@ Every subtree condition is `domain.units.subtree_sql`: a base-level union's code
 of a sibling's ("130306001" and "1303060011"), so a bare `LIKE code || '%'` would be wrong.
 Every value from a client is a bound parameter; column names and orders only ever come from the
 fixed tables below.
+
+Behind those conditions, the database itself limits every read here to the same subtree: each
+function reads through `scoped`, one read-only transaction as the reader role with `bangfu.scope`
+naming the subtree, and row-level security (migration 0009) hides every read-model row outside
+it — so a condition forgotten or wrong here still cannot show another union's files.
 """
 
 # ruff: noqa: S608 — the SQL here is built from the fixed fragments of this module only (column
@@ -17,9 +22,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
+import re
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -28,6 +36,7 @@ from uuid import UUID
 
 import asyncpg
 
+from adapters.pg.migrations import READER_ROLE, SCOPE
 from adapters.pg.readmodels import LEDGER_COLUMNS
 from domain.errors import InvalidValue
 from domain.units import BASE_LENGTHS, subtree_sql
@@ -38,6 +47,36 @@ FOLLOW_UP_STATUSES = ("out_of_hardship", "relieved")  # 脱困 and 解困: the �
 
 # Every ledger column a reader may see: never the keyed hash of the ID number.
 _SHOWN = ", ".join(f"l.{c}" for c in LEDGER_COLUMNS if c != "id_hash")
+
+
+_UNIT_CODE = re.compile(r"[0-9]{2,12}")
+
+
+@asynccontextmanager
+async def scoped(pool: asyncpg.Pool, root: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection in a read-only transaction that sees, of the read models, only the subtree of
+    `root` — whatever its queries' own conditions say (row-level security, migration 0009): it
+    acts as the reader role, which the policies bind (the service's own role owns the tables and
+    is not bound), with the scope set to `root`.
+
+    One round trip opens it: BEGIN and both `SET LOCAL`s go in one simple-protocol message, the
+    unit code written into it as a literal (checked first to be digits only). Role and scope end
+    with the transaction, so the connection goes back to the pool as it came. All the queries of
+    one read see one snapshot (repeatable read): a queue's page and its total agree."""
+    if not _UNIT_CODE.fullmatch(root):
+        raise ValueError(f"not a unit code: {root!r}")
+    async with pool.acquire() as conn:
+        try:
+            await conn.execute(
+                f"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;"
+                f" SET LOCAL ROLE {READER_ROLE}; SET LOCAL {SCOPE} = '{root}'"
+            )
+            yield conn
+        except BaseException:
+            with contextlib.suppress(Exception):  # a lost connection: the pool discards it
+                await conn.execute("ROLLBACK")
+            raise
+        await conn.execute("COMMIT")
 
 
 def _select(*extra: str) -> str:
@@ -85,6 +124,8 @@ class LedgerFilter:
     causes: tuple[str, ...] = ()
     worker_kinds: tuple[str, ...] = ()
     name: str | None = None  # a substring of the head's name
+    civil_affairs: tuple[str, ...] = ()  # any of these kinds matched by civil affairs
+    civil_affairs_to_act: bool | None = None  # with (True) or without (False) findings to act on
 
     def where(self, params: list[Any]) -> str:
         """The SQL condition, appending its values to `params`."""
@@ -110,6 +151,12 @@ class LedgerFilter:
             )
         if self.name:
             conditions.append(f"strpos(l.head_name, {bind(self.name)}) > 0")
+        if self.civil_affairs:
+            conditions.append(f"l.civil_affairs && {bind(list(self.civil_affairs))}::text[]")
+        if self.civil_affairs_to_act is not None:
+            # word for word the predicate of the partial index ledger_civil_affairs_to_act
+            flagged = "cardinality(l.civil_affairs_to_act) > 0"
+            conditions.append(flagged if self.civil_affairs_to_act else f"NOT {flagged}")
         return " AND ".join(conditions)
 
 
@@ -179,10 +226,11 @@ async def ledger_page(
             f" (${len(params) - 1}::{key.sql_type}, ${len(params)}::uuid)"
         )
     params.append(limit + 1)
-    rows = await pool.fetch(
-        f"{_SELECT} WHERE {condition} ORDER BY {_order(sort, descending)} LIMIT ${len(params)}",
-        *params,
-    )
+    async with scoped(pool, where.root) as conn:
+        rows = await conn.fetch(
+            f"{_SELECT} WHERE {condition} ORDER BY {_order(sort, descending)} LIMIT ${len(params)}",
+            *params,
+        )
     if len(rows) <= limit:
         return list(rows), None
     last = rows[limit - 1]
@@ -200,7 +248,7 @@ async def ledger_rows(
     """Every matching row in batches, read through a server-side cursor (for exports)."""
     params: list[Any] = []
     sql = f"{_SELECT} WHERE {where.where(params)} ORDER BY {_order(sort, descending)}"
-    async with pool.acquire() as conn, conn.transaction(readonly=True):
+    async with scoped(pool, where.root) as conn:
         cursor = await conn.cursor(sql, *params)
         while rows := await cursor.fetch(batch):
             yield list(rows)
@@ -214,10 +262,11 @@ async def approval_queue(
 ) -> tuple[list[asyncpg.Record], int]:
     """Files awaiting approval (status appraised) in the subtree, longest waiting first."""
     where = f"{subtree_sql('l.unit', '$1')} AND l.status = 'appraised'"
-    rows = await pool.fetch(
-        f"{_SELECT} WHERE {where} ORDER BY l.updated_at, l.file_id LIMIT $2", root, limit
-    )
-    total = await pool.fetchval(f"SELECT count(*) FROM ledger l WHERE {where}", root)
+    async with scoped(pool, root) as conn:
+        rows = await conn.fetch(
+            f"{_SELECT} WHERE {where} ORDER BY l.updated_at, l.file_id LIMIT $2", root, limit
+        )
+        total = await conn.fetchval(f"SELECT count(*) FROM ledger l WHERE {where}", root)
     return list(rows), int(total)
 
 
@@ -285,14 +334,17 @@ async def due(
     """The files of a due list in the subtree (each with `due_on`), and how many there are."""
     spec = due_list(kind, as_of=as_of, visit_days=visit_days, follow_up_months=follow_up_months)
     where = f"{subtree_sql('l.unit', '$1')} AND {spec.condition}"
-    rows = await pool.fetch(
-        f"{_select(f'{spec.due_on} AS due_on')} WHERE {where}"
-        f" ORDER BY {spec.order} LIMIT ${len(spec.bounds) + 2}",
-        root,
-        *spec.bounds,
-        limit,
-    )
-    total = await pool.fetchval(f"SELECT count(*) FROM ledger l WHERE {where}", root, *spec.bounds)
+    async with scoped(pool, root) as conn:
+        rows = await conn.fetch(
+            f"{_select(f'{spec.due_on} AS due_on')} WHERE {where}"
+            f" ORDER BY {spec.order} LIMIT ${len(spec.bounds) + 2}",
+            root,
+            *spec.bounds,
+            limit,
+        )
+        total = await conn.fetchval(
+            f"SELECT count(*) FROM ledger l WHERE {where}", root, *spec.bounds
+        )
     return list(rows), int(total)
 
 
@@ -310,31 +362,36 @@ class Duplicate:
 
 async def duplicates(pool: asyncpg.Pool, root: str) -> list[Duplicate]:
     """People (by keyed ID hash, head or member) in more than one open file across ALL units,
-    at least one of them in the subtree; files outside it are only counted."""
-    rows = await pool.fetch(
-        "WITH mine AS ("
-        " SELECT DISTINCT p.id_hash FROM ledger l JOIN ledger_people p ON p.file_id = l.file_id"
-        f" WHERE {subtree_sql('l.unit', '$1')} AND l.status = ANY($2::text[]))"
-        " SELECT p.id_hash, p.role, l.file_id, l.unit, u.name AS unit_name, l.status,"
-        " l.head_name, l.id_masked, l.applied_on,"
-        f" {subtree_sql('l.unit', '$1')} AS visible"
-        " FROM mine m JOIN ledger_people p ON p.id_hash = m.id_hash"
-        " JOIN ledger l ON l.file_id = p.file_id LEFT JOIN units u ON u.code = l.unit"
-        " WHERE l.status = ANY($2::text[])"
-        " ORDER BY p.id_hash, l.applied_on, l.file_id",
-        root,
-        list(OPEN_STATUSES),
-    )
+    at least one of them in the subtree; files outside it are only counted.
+
+    Row-level security hides the files outside the subtree, so they are counted by the database
+    function `bangfu_open_files` (migration 0009), which returns counts per person only."""
+    async with scoped(pool, root) as conn:
+        rows = await conn.fetch(
+            "WITH mine AS ("
+            " SELECT DISTINCT p.id_hash FROM ledger l"
+            " JOIN ledger_people p ON p.file_id = l.file_id"
+            f" WHERE {subtree_sql('l.unit', '$1')} AND l.status = ANY($2::text[])),"
+            " everywhere AS ("
+            " SELECT * FROM bangfu_open_files(ARRAY(SELECT id_hash FROM mine), $2::text[]))"
+            " SELECT p.id_hash, p.role, l.file_id, l.unit, u.name AS unit_name, l.status,"
+            " l.head_name, l.id_masked, l.applied_on, e.files AS open_files"
+            " FROM everywhere e JOIN ledger_people p ON p.id_hash = e.id_hash"
+            " JOIN ledger l ON l.file_id = p.file_id LEFT JOIN units u ON u.code = l.unit"
+            f" WHERE e.files > 1 AND l.status = ANY($2::text[])"
+            f" AND {subtree_sql('l.unit', '$1')}"
+            " ORDER BY p.id_hash, l.applied_on, l.file_id",
+            root,
+            list(OPEN_STATUSES),
+        )
     people: dict[bytes, list[asyncpg.Record]] = defaultdict(list)
     for row in rows:
         people[bytes(row["id_hash"])].append(row)
     found = []
-    for files in people.values():
-        if len({f["file_id"] for f in files}) < 2:
-            continue
-        visible = [f for f in files if f["visible"]]
+    for visible in people.values():
         heads = [f["id_masked"] for f in visible if f["role"] == "head"]
-        found.append(Duplicate(heads[0] if heads else None, visible, len(files) - len(visible)))
+        others = visible[0]["open_files"] - len(visible)
+        found.append(Duplicate(heads[0] if heads else None, visible, others))
     found.sort(key=lambda d: (d.files[0]["applied_on"], d.files[0]["file_id"]))
     return found
 
@@ -364,14 +421,15 @@ class Figures:
 
 async def unit_figures(pool: asyncpg.Pool, unit: str, period: str) -> Figures:
     """The stock counters of one unit and its flows in one period ("2026" or "2026-03")."""
-    stock = await pool.fetch(
-        "SELECT dimension, key, count FROM stats_stock WHERE unit = $1 AND count <> 0", unit
-    )
-    flow = await pool.fetch(
-        "SELECT metric, key, count, amount FROM stats_flow WHERE unit = $1 AND period = $2",
-        unit,
-        period,
-    )
+    async with scoped(pool, unit) as conn:
+        stock = await conn.fetch(
+            "SELECT dimension, key, count FROM stats_stock WHERE unit = $1 AND count <> 0", unit
+        )
+        flow = await conn.fetch(
+            "SELECT metric, key, count, amount FROM stats_flow WHERE unit = $1 AND period = $2",
+            unit,
+            period,
+        )
     return Figures([tuple(r) for r in stock], [tuple(r) for r in flow])  # type: ignore[misc]
 
 
@@ -382,31 +440,35 @@ async def children_figures(
     there (with nothing counted yet, they have empty figures) and any with figures."""
     shortest, longest = level_lengths(level)
     within = f"{subtree_sql('unit', '$1')} AND length(unit) BETWEEN $2 AND $3"
-    found: dict[str, Figures] = {
-        r["code"]: Figures()
-        for r in await pool.fetch(
-            f"SELECT code FROM units WHERE {subtree_sql('code', '$1')} AND level = $2",
+    async with scoped(pool, root) as conn:
+        found: dict[str, Figures] = {
+            r["code"]: Figures()
+            for r in await conn.fetch(
+                f"SELECT code FROM units WHERE {subtree_sql('code', '$1')} AND level = $2",
+                root,
+                level.value,
+            )
+        }
+        for r in await conn.fetch(
+            f"SELECT unit, dimension, key, count FROM stats_stock WHERE {within} AND count <> 0",
             root,
-            level.value,
-        )
-    }
-    for r in await pool.fetch(
-        f"SELECT unit, dimension, key, count FROM stats_stock WHERE {within} AND count <> 0",
-        root,
-        shortest,
-        longest,
-    ):
-        found.setdefault(r["unit"], Figures()).stock.append((r["dimension"], r["key"], r["count"]))
-    for r in await pool.fetch(
-        f"SELECT unit, metric, key, count, amount FROM stats_flow WHERE {within} AND period = $4",
-        root,
-        shortest,
-        longest,
-        period,
-    ):
-        found.setdefault(r["unit"], Figures()).flow.append(
-            (r["metric"], r["key"], r["count"], r["amount"])
-        )
+            shortest,
+            longest,
+        ):
+            found.setdefault(r["unit"], Figures()).stock.append(
+                (r["dimension"], r["key"], r["count"])
+            )
+        for r in await conn.fetch(
+            f"SELECT unit, metric, key, count, amount FROM stats_flow"
+            f" WHERE {within} AND period = $4",
+            root,
+            shortest,
+            longest,
+            period,
+        ):
+            found.setdefault(r["unit"], Figures()).flow.append(
+                (r["metric"], r["key"], r["count"], r["amount"])
+            )
     return dict(sorted(found.items()))
 
 

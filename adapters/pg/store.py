@@ -11,7 +11,10 @@ No table lock: writers of different streams never wait for each other, so Postgr
 commit can do its work (compare the eventsourcing library's recorder, which takes
 `LOCK TABLE ... IN EXCLUSIVE MODE` for each insert to keep its notification ids gap-free:
 https://github.com/pyeventsourcing/eventsourcing/blob/main/eventsourcing/postgres.py).
-Readers get a gap-free, commit-safe order another way — see `read_log`.
+Readers get a gap-free, commit-safe order another way — see `read_log`. That order has a price: a
+reader never passes a writing transaction that is still open, so every transaction that writes
+events is bounded (`bound`): PostgreSQL cancels a statement of it that runs longer than the bound
+and ends its session if it sits idle inside it that long, and the readers move on.
 """
 
 from __future__ import annotations
@@ -27,11 +30,37 @@ import asyncpg
 import structlog
 
 from adapters.integrity import GENESIS, event_hash
+from adapters.pg.faults import backoff, is_unavailable
 from domain.errors import ConcurrencyError, InvalidValue
 
 log = structlog.get_logger(__name__)
 
 CHANNEL = "bangfu_events"
+
+# Seconds a transaction that writes events may run one statement or sit idle (the default of
+# Settings.transaction_bound).
+TRANSACTION_BOUND = 30.0
+
+
+async def bound(conn: asyncpg.Connection, seconds: float = TRANSACTION_BOUND) -> None:
+    """Bound the transaction open on `conn`: PostgreSQL cancels any later statement of it that
+    runs longer than `seconds`, and ends the session if it sits idle inside it that long.
+
+    Readers of the log never pass an open writing transaction (`read_log`), so without this one
+    stuck writer — an import whose process hangs, a client that stalls inside a bound repository's
+    transaction — would hold back every read model and the sync feed for as long as it stays
+    stuck. PostgreSQL 16 has no `transaction_timeout` (17 does); bounding each statement and each
+    idle wait leaves a stuck writer no way to stay open, and bangfu's writing transactions are a
+    handful of short statements each. `SET LOCAL` ends with the transaction. Does nothing outside
+    a transaction block, or when `seconds` is 0.
+    """
+    if seconds <= 0 or not conn.is_in_transaction():
+        return
+    milliseconds = max(1, round(seconds * 1000))
+    await conn.execute(
+        f"SET LOCAL statement_timeout = {milliseconds};"
+        f" SET LOCAL idle_in_transaction_session_timeout = {milliseconds}"
+    )
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -153,8 +182,13 @@ EVENT_COLUMNS = (
 )
 
 
-async def copy_events(conn: asyncpg.Connection, events: Sequence[NewEvent]) -> None:
-    """COPY new events into the log (the bulk path, and the rows a sync pull accepts)."""
+async def copy_events(
+    conn: asyncpg.Connection, events: Sequence[NewEvent], *, bounded: float = TRANSACTION_BOUND
+) -> None:
+    """COPY new events into the log (the bulk path, and the rows a sync pull accepts).
+
+    Inside a transaction, the transaction is first bounded to `bounded` seconds (see `bound`)."""
+    await bound(conn, bounded)
     await conn.copy_records_to_table(
         "events",
         columns=EVENT_COLUMNS,
@@ -230,9 +264,11 @@ class PostgresEventStore:
         *,
         on_append: Callable[[], None] | None = None,
         merge: bool = True,
+        transaction_bound: float = TRANSACTION_BOUND,
     ) -> None:
         self.pool = pool
         self._on_append = on_append
+        self.transaction_bound = transaction_bound
         self._merger = _Merger(self) if merge else None
 
     # ---------------------------------------------------------------- writing
@@ -247,7 +283,7 @@ class PostgresEventStore:
         """Append `events` (of one or many streams) atomically, if every head in `heads` is current.
 
         Streams being created have no head (their first event is version 1). With `conn`, the
-        append joins the caller's transaction; the caller then commits.
+        append joins the caller's transaction, which it bounds (`bound`); the caller then commits.
         """
         if not events:
             return
@@ -303,6 +339,7 @@ class PostgresEventStore:
             if conn is None:
                 status = await self.pool.execute(sql, *args)
             else:
+                await bound(conn, self.transaction_bound)
                 status = await conn.execute(sql, *args)
         except asyncpg.UniqueViolationError:
             raise await self._conflict(events, heads) from None
@@ -334,7 +371,8 @@ class PostgresEventStore:
         *,
         conn: asyncpg.Connection | None = None,
     ) -> None:
-        """Append many events (≥ 1,000 a call is the point) through COPY, all or nothing."""
+        """Append many events (≥ 1,000 a call is the point) through COPY, all or nothing, in a
+        bounded transaction (its own, or the caller's `conn`'s: see `bound`)."""
         if not events:
             return
         if conn is None:
@@ -362,6 +400,7 @@ class PostgresEventStore:
     async def _copy(
         self, conn: asyncpg.Connection, events: Sequence[NewEvent], heads: Sequence[StreamHead]
     ) -> None:
+        await bound(conn, self.transaction_bound)
         if heads:
             intact = await conn.fetchval(
                 "SELECT count(*) FROM unnest($1::uuid[], $2::int[], $3::bytea[]) AS h(s, v, hash)"
@@ -374,7 +413,7 @@ class PostgresEventStore:
             if intact != len(heads):
                 raise await self._conflict(events, heads)
         try:
-            await copy_events(conn, events)
+            await copy_events(conn, events, bounded=0)  # bounded above
         except asyncpg.UniqueViolationError:
             raise await self._conflict(events, heads) from None
 
@@ -584,6 +623,10 @@ class Wakeups:
     process wait on an asyncio event; readers elsewhere `LISTEN` (see `listen`).
     Sending NOTIFY inside the writing transaction would take PostgreSQL's global notify lock at
     every commit and serialise writers — exactly what the table-lock-free append avoids.
+
+    Both outlive the database going away: a failed NOTIFY is dropped (readers also poll), and a
+    lost listening connection is replaced as soon as the database is back (`subscriptions`
+    counts the LISTENs made), waking the readers once in case they missed something meanwhile.
     """
 
     def __init__(self, pool: asyncpg.Pool, *, interval: float = 0.005) -> None:
@@ -593,6 +636,8 @@ class Wakeups:
         self.changed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._listener: asyncpg.Connection | None = None
+        self._lost = asyncio.Event()
+        self.subscriptions = 0
 
     def poke(self) -> None:
         self._dirty.set()
@@ -601,11 +646,46 @@ class Wakeups:
     async def start(self, *, listen: bool = True) -> None:
         self._tasks.append(asyncio.create_task(self._notify_loop(), name="bangfu-notify"))
         if listen:
-            self._listener = await self._pool.acquire()
-            await self._listener.add_listener(CHANNEL, self._heard)
+            await self._subscribe()
+            self._tasks.append(asyncio.create_task(self._keep_listening(), name="bangfu-listen"))
 
     def _heard(self, *_: object) -> None:
         self.changed.set()
+
+    async def _subscribe(self) -> None:
+        conn = await self._pool.acquire()
+        try:
+            await conn.add_listener(CHANNEL, self._heard)
+        except BaseException:
+            await self._pool.release(conn)
+            raise
+        self._lost.clear()
+        conn.add_termination_listener(self._closed)
+        self._listener = conn
+        self.subscriptions += 1
+
+    def _closed(self, _: object) -> None:
+        self._lost.set()
+
+    async def _keep_listening(self) -> None:
+        """LISTEN again on a new connection whenever the listening one is lost (the database
+        restarted, or an administrator ended the session)."""
+        while True:
+            await self._lost.wait()
+            self._listener = None  # the pool took the dead connection back when it closed
+            self.changed.set()  # notifications may have been missed: readers look again
+            failures = 0
+            while True:
+                try:
+                    await self._subscribe()
+                    break
+                except Exception as error:  # not yet back, or a connection caught shutting down
+                    failures += 1
+                    log.warning(
+                        "wakeups.listen_failed", error=f"{type(error).__name__}: {error}"[:300]
+                    )
+                    await asyncio.sleep(backoff(failures, first=0.2, cap=5.0))
+            log.info("wakeups.listening_again", after_failures=failures)
 
     async def _notify_loop(self) -> None:
         while True:
@@ -613,8 +693,11 @@ class Wakeups:
             self._dirty.clear()
             try:
                 await self._pool.execute("SELECT pg_notify($1, '')", CHANNEL)
-            except (asyncpg.PostgresError, OSError) as error:  # a reader falls back to polling
-                log.warning("wakeups.notify_failed", error=str(error))
+            except Exception as error:  # dropped: a reader falls back to polling
+                if is_unavailable(error):
+                    log.warning("wakeups.notify_failed", error=str(error)[:300])
+                else:
+                    log.exception("wakeups.notify_crashed")
             await asyncio.sleep(self._interval)
 
     async def wait(self, timeout: float) -> bool:  # noqa: ASYNC109 — a bounded wait is the API
@@ -634,10 +717,16 @@ class Wakeups:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-        if self._listener is not None:
-            await self._listener.remove_listener(CHANNEL, self._heard)
-            await self._pool.release(self._listener)
-            self._listener = None
+        listener, self._listener = self._listener, None
+        if listener is None:
+            return
+        try:
+            listener.remove_termination_listener(self._closed)
+            await listener.remove_listener(CHANNEL, self._heard)
+        except Exception as error:  # the connection is gone already: nothing left to unlisten
+            if not is_unavailable(error):
+                raise
+        await self._pool.release(listener)
 
 
 # Many single-event appends at once — concurrent commands — merged into one statement: one

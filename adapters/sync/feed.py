@@ -7,8 +7,9 @@ for units of the subtree alike. Its `cursor` is the last event it covered, insid
 not, so a subtree that is a small part of the log never makes a reader walk the same rows twice.
 A reader continues from `cursor` while `more` is true, and later polls from the last cursor.
 
-`head` is the last readable event of the whole log: an upstream whose stored cursor lies beyond
-it is looking at a database that went back in time (restored from a backup).
+`head` is the last readable event of the whole log, and `after_in_log` says whether the event at
+the reader's cursor is still in the log: an upstream whose cursor lies beyond the head, or whose
+cursor event has vanished, is looking at a database that was restored from a backup.
 
 Each event carries its origin: the node that wrote it and that node's epoch. Events this node
 pulled from its own downstreams keep the origin they arrived with, so the national node learns
@@ -16,10 +17,21 @@ which district wrote an event that reached it through the province.
 
 Pages are msgspec Structs, encoded as JSON (payload and hash in base64) or, on
 `Accept: application/msgpack`, as MessagePack with raw bytes (what the puller asks for).
+
+Streaming. A page of 10,000 events is megabytes; it is never built whole. `plan_page` reads, in
+one short snapshot, what the page will be — how many events, where it ends, the head — without
+payloads; `stream_page` then sends the envelope, reads the events of exactly that range through a
+server-side cursor in a second snapshot, `CHUNK` rows at a time, and encodes and sends each chunk
+before fetching the next. The two snapshots see the same rows: every event up to the page's end
+was written by a transaction that had finished before the plan's snapshot (its xid lies below the
+plan's xmin), so no later commit can add to or take from the range. The bytes are exactly those
+of `encode(Page(...))`, so a reader cannot tell a streamed page from a built one.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -31,6 +43,8 @@ from domain.units import subtree_sql
 
 MSGPACK = "application/msgpack"
 MAX_LIMIT = 10_000
+CHUNK = 500  # events fetched from PostgreSQL, encoded and sent at a time
+STALL = 60.0  # seconds a streaming page waits for a reader that stopped reading, then gives up
 
 
 class FeedEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -53,10 +67,11 @@ class Page(msgspec.Struct, kw_only=True):
     epoch: str
     subtree: str
     after: str
+    after_in_log: bool = True  # the event at `after` is in this log (always true at the start)
     cursor: str
     more: bool
     head: str
-    events: list[FeedEvent]
+    events: list[FeedEvent]  # last: a streamed page sends everything else before its events
 
 
 class Count(msgspec.Struct, kw_only=True):
@@ -68,76 +83,178 @@ class Count(msgspec.Struct, kw_only=True):
     behind: int
 
 
-_PAGE = f"""
-SELECT e.position, e.xid, e.stream_id, e.version, e.type, e.payload, e.recorded_at, e.unit,
-       e.hash, e.refers_to, o.node, o.epoch, {subtree_sql("e.unit", "$4::text")} AS inside
-FROM (
-    SELECT position, xid::text::bigint AS xid, stream_id, version, type, payload, recorded_at,
-           unit, hash, refers_to
-    FROM events
-    WHERE (xid, position) > ($1::text::xid8, $2::bigint)
-      AND xid < pg_snapshot_xmin(pg_current_snapshot())
-    ORDER BY events.xid, events.position
+class FeedChanged(RuntimeError):
+    """The page's range held other events when streamed than when planned — only possible if
+    someone rewrote rows of the log in between. The response is cut short, so the reader sees a
+    broken page and reads it again, never a page that contradicts its own envelope."""
+
+
+_READABLE = "xid < pg_snapshot_xmin(pg_current_snapshot())"
+
+_PLAN = f"""
+WITH covered AS (
+    SELECT xid, position, unit FROM events
+    WHERE (xid, position) > ($1::text::xid8, $2::bigint) AND {_READABLE}
+    ORDER BY xid, position
     LIMIT $3
-) AS e
-LEFT JOIN sync_origins o ON o.stream_id = e.stream_id AND o.version = e.version
+), last AS (
+    SELECT xid::text::bigint AS xid, position FROM covered
+    ORDER BY covered.xid DESC, covered.position DESC LIMIT 1
+), head AS (
+    -- ordered by the table's columns, not the output's: a backward walk of the log's index
+    SELECT xid::text::bigint AS xid, position FROM events WHERE {_READABLE}
+    ORDER BY events.xid DESC, events.position DESC LIMIT 1
+)
+SELECT (SELECT count(*) FROM covered) AS covered,
+       (SELECT count(*) FROM covered WHERE {subtree_sql("unit", "$4::text")}) AS inside,
+       (SELECT xid FROM last) AS last_xid, (SELECT position FROM last) AS last_position,
+       (SELECT xid FROM head) AS head_xid, (SELECT position FROM head) AS head_position,
+       ($2::bigint = 0 OR EXISTS (
+           SELECT FROM events WHERE xid = $1::text::xid8 AND position = $2::bigint
+       )) AS after_in_log,
+       (SELECT epoch FROM sync_node) AS epoch
+"""  # noqa: S608 — built from constants, every value is a parameter
+
+# The events of a planned range. The origin is looked up per event (LATERAL … LIMIT 1: one
+# primary-key probe each), never by a hash join over all the origins a province holds.
+_EVENTS = f"""
+SELECT e.stream_id, e.version, e.type, e.payload, e.recorded_at, e.unit, e.hash, e.refers_to,
+       o.node, o.epoch
+FROM events e
+LEFT JOIN LATERAL (
+    SELECT node, epoch FROM sync_origins
+    WHERE stream_id = e.stream_id AND version = e.version LIMIT 1
+) AS o ON true
+WHERE (e.xid, e.position) > ($1::text::xid8, $2::bigint)
+  AND (e.xid, e.position) <= ($3::text::xid8, $4::bigint)
+  AND {subtree_sql("e.unit", "$5::text")}
 ORDER BY e.xid, e.position
 """  # noqa: S608 — built from constants, every value is a parameter
 
-_HEAD = """
-SELECT xid::text::bigint, position FROM events
-WHERE xid < pg_snapshot_xmin(pg_current_snapshot())
+_HEAD = f"""
+SELECT xid::text::bigint, position FROM events WHERE {_READABLE}
 ORDER BY events.xid DESC, events.position DESC LIMIT 1
-"""
+"""  # noqa: S608 — built from constants
 
 _COUNT = f"""
 SELECT count(*) FROM events
-WHERE (xid, position) > ($1::text::xid8, $2::bigint)
-  AND xid < pg_snapshot_xmin(pg_current_snapshot())
+WHERE (xid, position) > ($1::text::xid8, $2::bigint) AND {_READABLE}
   AND {subtree_sql("unit", "$3::text")}
 """  # noqa: S608 — built from constants, every value is a parameter
 
 
-async def read_page(
-    conn: asyncpg.Connection,
-    *,
-    node: str,
-    epoch: str,
-    subtree: str,
-    after: Cursor,
-    limit: int,
-) -> Page:
-    """The next page of the subtree's feed after `after` (read in one snapshot)."""
+@dataclass(frozen=True)
+class Plan:
+    """A page before its events: the envelope to send, and the range of the log it covers."""
+
+    envelope: Page  # every field but the events
+    after: Cursor
+    end: Cursor  # the last event covered (== after when the page covers nothing)
+    count: int  # how many events of the range lie in the subtree: the page's events
+
+
+async def plan_page(
+    conn: asyncpg.Connection, *, node: str, subtree: str, after: Cursor, limit: int
+) -> Plan:
+    """What the next page of the subtree's feed after `after` holds (one snapshot, no payloads)."""
     async with conn.transaction(readonly=True, isolation="repeatable_read"):
-        rows = await conn.fetch(_PAGE, str(after.xid), after.position, limit, subtree)
-        head = await conn.fetchrow(_HEAD)
-    events = [
-        FeedEvent(
-            stream_id=r[2],
-            version=r[3],
-            type=r[4],
-            payload=bytes(r[5]),
-            recorded_at=r[6],
-            unit=r[7],
-            hash=bytes(r[8]),
-            refers_to=r[9],
-            origin_node=r[10] if r[10] is not None else node,
-            origin_epoch=r[11] if r[11] is not None else epoch,
-        )
-        for r in rows
-        if r[12]
-    ]
-    cursor = Cursor(rows[-1][1], rows[-1][0]) if rows else after
-    return Page(
+        r = await conn.fetchrow(_PLAN, str(after.xid), after.position, limit, subtree)
+    assert r is not None  # noqa: S101 — an aggregate row is always returned
+    end = after if r["last_xid"] is None else Cursor(r["last_xid"], r["last_position"])
+    head = START if r["head_xid"] is None else Cursor(r["head_xid"], r["head_position"])
+    envelope = Page(
         node=node,
-        epoch=epoch,
+        epoch=r["epoch"],
         subtree=subtree,
         after=after.encode(),
-        cursor=cursor.encode(),
-        more=len(rows) == limit,
-        head=(START if head is None else Cursor(head[0], head[1])).encode(),
-        events=events,
+        after_in_log=r["after_in_log"],
+        cursor=end.encode(),
+        more=r["covered"] == limit,
+        head=head.encode(),
+        events=[],
     )
+    return Plan(envelope, after, end, int(r["inside"]))
+
+
+def _array_header(length: int) -> bytes:
+    """The MessagePack header of an array of `length` items (the shortest form, as msgspec)."""
+    if length < 16:
+        return bytes([0x90 | length])
+    if length < 1 << 16:
+        return b"\xdc" + length.to_bytes(2, "big")
+    return b"\xdd" + length.to_bytes(4, "big")
+
+
+def frame(plan: Plan, media: str) -> tuple[bytes, bytes]:
+    """The bytes before and after the page's events: the page encoded with no events, cut at
+    its (last) `events` field, which is then opened for `plan.count` events."""
+    empty = encode(plan.envelope, media)
+    if media == MSGPACK:
+        assert empty.endswith(b"\x90")  # noqa: S101 — `events` is the last field: an empty array
+        return empty[:-1] + _array_header(plan.count), b""
+    assert empty.endswith(b"[]}")  # noqa: S101 — `"events":[]` closes the object
+    return empty[:-2], b"]}"
+
+
+def _event(row: asyncpg.Record, envelope: Page) -> FeedEvent:
+    return FeedEvent(
+        stream_id=row[0],
+        version=row[1],
+        type=row[2],
+        payload=bytes(row[3]),
+        recorded_at=row[4],
+        unit=row[5],
+        hash=bytes(row[6]),
+        refers_to=row[7],
+        origin_node=row[8] if row[8] is not None else envelope.node,
+        origin_epoch=row[9] if row[9] is not None else envelope.epoch,
+    )
+
+
+def encode_events(events: list[FeedEvent], media: str, *, first: bool) -> bytes:
+    """Events as a run of array items: concatenated in MessagePack, comma-separated in JSON."""
+    if media == MSGPACK:
+        return _PACK.encode(events)[len(_array_header(len(events))) :]  # the items, no header
+    items = _JSON.encode(events)[1:-1]  # `[a,b]` → `a,b`
+    return items if first else b"," + items
+
+
+async def stream_page(
+    pool: asyncpg.Pool, plan: Plan, media: str, *, chunk: int = CHUNK, stall: float = STALL
+) -> AsyncIterator[bytes]:
+    """The encoded page, in pieces: the envelope, then `chunk` events at a time, then the end.
+
+    A connection is taken only once the stream is started, and held (in a read-only snapshot,
+    with a server-side cursor) until the last chunk is sent or the stream is closed. A reader
+    that stops reading for `stall` seconds loses it: PostgreSQL ends the idle session, the stream
+    breaks off, and no connection of the pool stays pinned by a reader that went away."""
+    opening, closing = frame(plan, media)
+    if plan.count == 0:
+        yield opening + closing
+        return
+    yield opening
+    sent = 0
+    async with pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
+        await conn.execute(
+            f"SET LOCAL idle_in_transaction_session_timeout = {max(1, round(stall * 1000))}"
+        )
+        rows = await conn.cursor(
+            _EVENTS,
+            str(plan.after.xid),
+            plan.after.position,
+            str(plan.end.xid),
+            plan.end.position,
+            plan.envelope.subtree,
+        )
+        while batch := await rows.fetch(chunk):
+            events = [_event(r, plan.envelope) for r in batch]
+            if sent + len(events) > plan.count:
+                raise FeedChanged(f"more than the {plan.count} events planned after {plan.after}")
+            yield encode_events(events, media, first=sent == 0)
+            sent += len(events)
+    if sent != plan.count:
+        raise FeedChanged(f"{sent} of the {plan.count} events planned after {plan.after}")
+    yield closing
 
 
 async def count_after(

@@ -6,6 +6,7 @@
     BANGFU_NODE_UPSTREAM   the URL of the node it reports to (informational, shown at /node)
     BANGFU_DOWNSTREAMS     JSON list of {"code", "url", "token"}: the nodes it pulls from
     BANGFU_SYNC_INTERVAL   seconds between polls of a caught-up downstream (default 1)
+    BANGFU_SYNC_PAGE       events asked for per page of a downstream's feed (default 2000)
 
 The node's epoch is not a setting: it lives in the database (`sync_node`), generated with the
 schema, and is changed by `bangfu sync new-epoch` after a restore from backup.
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from adapters.sync.feed import MAX_LIMIT
 from domain.errors import InvalidValue
 from domain.units import UnitCode
 
@@ -42,6 +44,7 @@ class NodeSettings:
     upstream: str | None = None
     downstreams: tuple[Downstream, ...] = field(default_factory=tuple)
     interval: float = 1.0
+    page: int = 2000
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> NodeSettings:
@@ -57,7 +60,17 @@ class NodeSettings:
             upstream=env.get("BANGFU_NODE_UPSTREAM") or None,
             downstreams=parse_downstreams(env.get("BANGFU_DOWNSTREAMS") or "[]"),
             interval=float(env.get("BANGFU_SYNC_INTERVAL") or 1.0),
+            page=_page(env.get("BANGFU_SYNC_PAGE") or "2000"),
         )
+
+
+def _page(text: str) -> int:
+    """A page size the feed serves: 1 to its maximum."""
+    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+        raise InvalidValue(
+            "BANGFU_SYNC_PAGE", f"1 to {MAX_LIMIT} events, not {text!r}", zh="同步页大小无效"
+        )
+    return int(text)
 
 
 def parse_downstreams(text: str) -> tuple[Downstream, ...]:

@@ -7,7 +7,10 @@ For each page of the downstream's feed (`adapters.sync.feed`):
    district node has no business serving another district's files (DESIGN.md decision 6);
 2. each stream's hash chain must continue from what this node already holds: the event's hash is
    recomputed (`adapters.integrity.event_hash`) on the previous hash of the local copy, or of the
-   page's previous event of that stream;
+   page's previous event of that stream. The local copy is not trusted either: each held row the
+   page meets — the head a new event chains onto included — is re-hashed from its stored content
+   on its own predecessor's hash, and a row changed at this node is alerted (`held_event_altered`)
+   and nothing is chained onto it;
 3. an event already held with the same hash is skipped (re-reads after a restore or a kill);
    the same stream and version with another hash — or a hash that does not chain — is put in
    `sync_quarantine` and alerted, never stored over what is held;
@@ -20,9 +23,15 @@ Pulled events get this node's own transaction ids and positions, so this node's 
 them upstream in its own commit-safe order; the hash chain is per stream and does not change.
 The node's projection runner sees them like local events, so its read models include them.
 
-Restores: a page from another epoch than the one stored, or a feed whose head lies before the
-stored cursor (the log went back in time), restarts the downstream from the start of its feed;
-what is already held is skipped, so only the missing events are added.
+Restores: a page from another epoch than the one stored — or, when nobody ran `bangfu sync
+new-epoch` on the restored node, a feed whose head lies before the stored cursor or that no
+longer holds the event at the stored cursor (the log went back in time) — restarts the
+downstream from the start of its feed; what is already held is skipped, so only the missing
+events are added.
+
+`catch_up` reads the next page while it stores the current one: the downstream serves and this
+node writes at the same time, and a page read ahead is dropped unless the cursor it was read
+from is the one stored.
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ import asyncio
 import contextlib
 import hashlib
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -69,12 +78,16 @@ class PageRefused(PullError):
 def outside(events: Sequence[FeedEvent], subtree: str) -> list[FeedEvent]:
     """The events whose unit does not lie within `subtree` (or is no unit code at all)."""
     root = UnitCode(subtree)
+    judged: dict[str | None, bool] = {}  # a page has thousands of events and a few units
     bad = []
     for event in events:
-        try:
-            inside = event.unit is not None and UnitCode(event.unit).is_within(root)
-        except InvalidValue:
-            inside = False
+        inside = judged.get(event.unit)
+        if inside is None:
+            try:
+                inside = event.unit is not None and UnitCode(event.unit).is_within(root)
+            except InvalidValue:
+                inside = False
+            judged[event.unit] = inside
         if not inside:
             bad.append(event)
     return bad
@@ -87,26 +100,46 @@ class Quarantined:
     reason: str
 
 
+Key = tuple[UUID, int]  # (stream, version)
+
+
 @dataclass
 class Verdict:
     accepted: list[FeedEvent] = field(default_factory=list)
     skipped: int = 0
     quarantined: list[Quarantined] = field(default_factory=list)
+    altered: list[Key] = field(default_factory=list)  # held rows the page met that fail their hash
 
 
-def judge(events: Sequence[FeedEvent], held: dict[tuple[UUID, int], bytes]) -> Verdict:
+def judge(
+    events: Sequence[FeedEvent], held: dict[Key, bytes], altered: Collection[Key] = frozenset()
+) -> Verdict:
     """Sort a page's events into new (chaining onto what is held), already held, quarantined.
 
     `held` maps (stream, version) → hash for what this node holds of the page's streams, from one
     version before the page's first event of each stream; it is extended as events are accepted.
+    `altered` are the held rows whose own content no longer gives their stored hash (`verify_held`):
+    rows changed at this node. Nothing is chained onto them, and an event of the page that meets
+    one is quarantined — kept for the operator, who may repair this node's copy from it.
     """
     verdict = Verdict()
     broken: set[UUID] = set()
+
+    def met_altered(key: Key) -> None:
+        if key not in verdict.altered:
+            verdict.altered.append(key)
+        broken.add(key[0])
+
     for e in events:
         key = (e.stream_id, e.version)
         mine = held.get(key)
         if mine is not None:
-            if mine == e.hash:
+            if key in altered:
+                met_altered(key)
+                verdict.quarantined.append(
+                    Quarantined(e, mine, "this node's copy of the event was altered")
+                )
+            elif mine == e.hash:
                 verdict.skipped += 1
             else:
                 verdict.quarantined.append(
@@ -117,7 +150,14 @@ def judge(events: Sequence[FeedEvent], held: dict[tuple[UUID, int], bytes]) -> V
         if e.stream_id in broken:
             verdict.quarantined.append(Quarantined(e, None, "follows a quarantined event"))
             continue
-        previous = GENESIS if e.version == 1 else held.get((e.stream_id, e.version - 1))
+        before = (e.stream_id, e.version - 1)
+        if before in altered:
+            met_altered(before)
+            verdict.quarantined.append(
+                Quarantined(e, None, f"this node's copy of version {e.version - 1} was altered")
+            )
+            continue
+        previous = GENESIS if e.version == 1 else held.get(before)
         if previous is None:
             verdict.quarantined.append(
                 Quarantined(e, None, f"version {e.version - 1} of the stream is not held")
@@ -147,6 +187,27 @@ def judge(events: Sequence[FeedEvent], held: dict[tuple[UUID, int], bytes]) -> V
     return verdict
 
 
+def restored(state: State, page: Page) -> str | None:
+    """Why the downstream must be read again from the start, if it must: a new epoch (`bangfu
+    sync new-epoch` after a restore), or — nobody having run it — a log that no longer reaches
+    our cursor, or no longer holds the event our cursor points at."""
+    if state.epoch is not None and page.epoch != state.epoch:
+        return f"epoch changed from {state.epoch} to {page.epoch}: re-reading from the start"
+    if not state.raw_cursor:
+        return None
+    if Cursor.decode(page.head) < state.cursor:
+        return (
+            f"its log ends at {page.head}, before our cursor {state.raw_cursor} (restored"
+            " without a new epoch?): re-reading from the start"
+        )
+    if not page.after_in_log:
+        return (
+            f"the event at our cursor {state.raw_cursor} is no longer in its log (restored"
+            " without a new epoch?): re-reading from the start"
+        )
+    return None
+
+
 def backoff(attempt: int, *, base: float = 0.5, cap: float = 30.0) -> float:
     """Exponential back-off with jitter: 0.5 s, 1 s, 2 s … up to `cap`."""
     delay = min(cap, base * (2 ** min(attempt, 16)))
@@ -162,28 +223,57 @@ def lock_key(code: str) -> int:
 
 
 _HELD = """
-SELECT e.stream_id, e.version, e.hash
+SELECT e.stream_id, e.version, e.type, e.payload, e.recorded_at, e.unit, e.refers_to, e.hash
 FROM unnest($1::uuid[], $2::int[], $3::int[]) AS k(stream_id, lo, hi)
 CROSS JOIN LATERAL (
-    SELECT stream_id, version, hash FROM events
+    SELECT * FROM events
     WHERE stream_id = k.stream_id AND version BETWEEN k.lo AND k.hi
 ) AS e
 """
 
 
-async def held_hashes(
-    conn: asyncpg.Connection, events: Sequence[FeedEvent]
-) -> dict[tuple[UUID, int], bytes]:
-    """What this node holds of the page's streams, from one version before the page's first."""
+@dataclass
+class Held:
+    """What this node holds of a page's streams, re-verified: the hash of each held row, and the
+    rows whose own content no longer gives that hash (changed here, after they were stored)."""
+
+    hashes: dict[Key, bytes]
+    altered: set[Key]
+
+
+async def held_rows(conn: asyncpg.Connection, events: Sequence[FeedEvent]) -> Held:
+    """What this node holds of the page's streams, from one version before the page's first
+    (the head a new event chains onto), each row re-hashed on its predecessor's stored hash —
+    for which the version before that is read too, as a witness only."""
     spans: dict[UUID, list[int]] = {}
     for e in events:
         span = spans.setdefault(e.stream_id, [e.version, e.version])
         span[0], span[1] = min(span[0], e.version), max(span[1], e.version)
     if not spans:
-        return {}
+        return Held({}, set())
     ids = list(spans)
-    rows = await conn.fetch(_HELD, ids, [spans[s][0] - 1 for s in ids], [spans[s][1] for s in ids])
-    return {(r[0], r[1]): bytes(r[2]) for r in rows}
+    rows = await conn.fetch(_HELD, ids, [spans[s][0] - 2 for s in ids], [spans[s][1] for s in ids])
+    hashes = {(r[0], r[1]): bytes(r[7]) for r in rows}
+    return Held(hashes, verify_held(rows, hashes, {s: span[0] - 1 for s, span in spans.items()}))
+
+
+def verify_held(rows: Sequence[Any], hashes: dict[Key, bytes], heads: dict[UUID, int]) -> set[Key]:
+    """The held rows (stream, version, type, payload, recorded_at, unit, refers_to, hash) that
+    do not hash to their stored hash on their predecessor's; rows below `heads[stream]` are only
+    witnesses for the row above them."""
+    altered = set()
+    for stream, version, type_name, payload, recorded_at, unit, refers_to, stored in rows:
+        if version < heads[stream]:
+            continue
+        previous = GENESIS if version == 1 else hashes.get((stream, version - 1))
+        if previous is None:
+            continue  # not this node's to judge here: the chain below was never held whole
+        computed = event_hash(
+            previous, stream, version, type_name, recorded_at, unit, bytes(payload), refers_to
+        )
+        if computed != bytes(stored):
+            altered.add((stream, version))
+    return altered
 
 
 @dataclass
@@ -228,6 +318,22 @@ async def raise_alert(
     )
 
 
+async def alert_once(
+    runner: Any, downstream: str, kind: str, detail: str, *, stream_id: UUID, version: int
+) -> None:
+    """Raise an alert about one event unless it was raised already (each re-read meets it)."""
+    raised = await runner.fetchval(
+        "SELECT EXISTS (SELECT FROM sync_alerts WHERE downstream = $1 AND kind = $2"
+        " AND stream_id = $3 AND version = $4)",
+        downstream,
+        kind,
+        stream_id,
+        version,
+    )
+    if not raised:
+        await raise_alert(runner, downstream, kind, detail, stream_id=stream_id, version=version)
+
+
 _UPSERT_STATE = """
 INSERT INTO sync_downstreams (code, url, cursor, epoch, node, received, behind, last_success,
                               last_error, updated_at)
@@ -245,7 +351,19 @@ class Stored:
     accepted: int
     skipped: int
     quarantined: int
-    moved: bool = True
+    moved: bool = True  # false: nothing stored, the page is to be read again
+    restarted: bool = False  # the downstream is read again from the start of its feed
+
+
+@dataclass
+class Pulled:
+    """What one `catch_up` did, for the operator's summary."""
+
+    added: int = 0
+    skipped: int = 0
+    quarantined: int = 0
+    pages: int = 0
+    restarts: int = 0
 
 
 async def store_page(
@@ -264,7 +382,8 @@ async def store_page(
         )
         if (now or "") != state.raw_cursor:
             return Stored(0, 0, 0, moved=False)  # another puller stored this page: read again
-        verdict = judge(page.events, await held_hashes(conn, page.events))
+        held = await held_rows(conn, page.events)
+        verdict = judge(page.events, held.hashes, held.altered)
         if verdict.accepted:
             # The events are the transaction's first write (decision 3: its xid is taken here).
             await copy_events(conn, verdict.accepted)
@@ -275,6 +394,16 @@ async def store_page(
                     (e.stream_id, e.version, e.origin_node, e.origin_epoch, downstream.code)
                     for e in verdict.accepted
                 ],
+            )
+        for stream_id, version in verdict.altered:
+            await alert_once(
+                conn,
+                downstream.code,
+                "held_event_altered",
+                f"this node's copy of {stream_id} v{version} no longer matches its hash:"
+                " it was changed here after it was stored; nothing is chained onto it",
+                stream_id=stream_id,
+                version=version,
             )
         for q in verdict.quarantined:
             e = q.event
@@ -411,22 +540,18 @@ class Puller:
 
     async def step(self, *, behind: int | None = None) -> tuple[Page, Stored]:
         """Read and store the next page; raises `PageRefused` / `PullError`."""
-        code = self.downstream.code
-        state = await load_state(self.pool, code)
+        state = await load_state(self.pool, self.downstream.code)
         page = await self.fetch(state.cursor)
-        if state.epoch is not None and page.epoch != state.epoch:
-            why = f"epoch changed from {state.epoch} to {page.epoch}: re-reading from the start"
+        return page, await self.apply(state, page, behind=behind)
+
+    async def apply(self, state: State, page: Page, *, behind: int | None = None) -> Stored:
+        """Check and store a page read from `state`'s cursor (or restart, after a restore)."""
+        code = self.downstream.code
+        why = restored(state, page)
+        if why is not None:
             async with self.pool.acquire() as conn:
                 await restart(conn, self.downstream, page, why)
-            return page, Stored(0, 0, 0, moved=False)
-        if state.raw_cursor and Cursor.decode(page.head) < state.cursor:
-            why = (
-                f"its log ends at {page.head}, before our cursor {state.raw_cursor} (restored"
-                " without a new epoch?): re-reading from the start"
-            )
-            async with self.pool.acquire() as conn:
-                await restart(conn, self.downstream, page, why)
-            return page, Stored(0, 0, 0, moved=False)
+            return Stored(0, 0, 0, moved=False, restarted=True)
         bad = outside(page.events, code)
         if bad:
             first = bad[0]
@@ -447,33 +572,59 @@ class Puller:
                 quarantined=stored.quarantined,
                 cursor=page.cursor,
             )
-        return page, stored
+        return stored
 
     async def catch_up(
         self,
         *,
         total: Callable[[int], None] | None = None,
         advance: Callable[[int], None] | None = None,
-    ) -> int:
-        """Pull pages until the feed has no more; return the events added."""
+    ) -> Pulled:
+        """Pull pages until the feed has no more. `total(n)` is told how many events lie ahead
+        (again after a restart from the start), `advance(n)` how many each stored page brought.
+
+        The next page is read while this one is stored (its cursor is known before it is
+        stored), so the downstream's serving and this node's writing overlap. A read-ahead page
+        is dropped whenever the stored cursor turns out other than expected (another puller got
+        there first, or a restart): nothing is stored but from the cursor stored."""
         state = await load_state(self.pool, self.downstream.code)
         remaining = await self.behind(state.cursor)
         if total is not None:
             total(remaining)
-        added = 0
-        while True:
-            page, stored = await self.step(behind=remaining)
-            if stored.moved:
+        pulled = Pulled()
+        ahead = asyncio.create_task(self.fetch(state.cursor))
+        try:
+            while True:
+                page = await ahead
+                if page.more:
+                    ahead = asyncio.create_task(self.fetch(Cursor.decode(page.cursor)))
+                stored = await self.apply(state, page, behind=remaining)
+                if stored.restarted:
+                    pulled.restarts += 1
+                    remaining = await self.behind(START)
+                    if total is not None:
+                        total(remaining)
+                if not stored.moved:
+                    await _dropped(ahead)
+                    state = await load_state(self.pool, self.downstream.code)
+                    ahead = asyncio.create_task(self.fetch(state.cursor))
+                    continue
+                state = State(Cursor.decode(page.cursor), page.epoch, page.cursor)
                 remaining = max(0, remaining - len(page.events))
-                added += stored.accepted
+                pulled.pages += 1
+                pulled.added += stored.accepted
+                pulled.skipped += stored.skipped
+                pulled.quarantined += stored.quarantined
                 if advance is not None:
                     advance(len(page.events))
-            if stored.moved and not page.more:
-                break
+                if not page.more:
+                    break
+        finally:
+            await _dropped(ahead)
         await self.pool.execute(
             "UPDATE sync_downstreams SET behind = 0 WHERE code = $1", self.downstream.code
         )
-        return added
+        return pulled
 
     async def run(self, stop: asyncio.Event, *, interval: float = 1.0, cap: float = 30.0) -> None:
         """Pull for as long as the node runs: poll every `interval` s when caught up, back off
@@ -498,6 +649,13 @@ class Puller:
                 failures, wait = failures + 1, backoff(failures + 1, cap=cap)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), wait)
+
+
+async def _dropped(task: asyncio.Task[Page]) -> None:
+    """Cancel a read-ahead no longer wanted, and let its outcome go (it may have failed)."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, PullError):
+        await task
 
 
 async def _quietly(coro: Any) -> None:

@@ -1,28 +1,29 @@
-"""Helpers for the sync journeys: nodes served over HTTP on loopback, district files written
-through the use cases, and comparisons of two nodes' logs and statistics.
-
-Until `adapters.http.app.create_app` registers the sync routes itself, `sync_app` adds them to
-the app it creates (`Litestar.register`): the same handlers, dependencies and problem mapping.
+"""Helpers for the sync journeys: nodes served over HTTP on loopback (the app `bangfu serve`
+runs, with given node settings), district files written through the use cases, and comparisons
+of two nodes' logs, statistics and servers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import msgspec
 import uvicorn
 
 from adapters import demo
 from adapters.codec import EventCodec
 from adapters.http.app import RequestLog, create_app
 from adapters.http.auth import Tokens
+from adapters.integrity import GENESIS
 from adapters.pg.repository import PgFileRepository
-from adapters.pg.store import PostgresEventStore
+from adapters.pg.store import EVENT_COLUMNS, PostgresEventStore, chain
 from adapters.pg.units import PgUnitDirectory
 from adapters.settings import Settings
 from adapters.sync.node import NodeSettings
@@ -34,6 +35,7 @@ HASH_KEY = "sync-test-hash-key-" + "h" * 20
 DISTRICT = "130306"
 OTHER_DISTRICT = "130302"
 PROVINCE = "13"
+_NOON = datetime(2024, 5, 6, 12, tzinfo=UTC)
 
 
 def sync_token(unit: str, *, user: str = "province-puller") -> str:
@@ -111,3 +113,33 @@ async def stock_of(pool: asyncpg.Pool, subtree: str) -> list[tuple[Any, ...]]:
         subtree,
     )
     return [tuple(r) for r in rows]
+
+
+async def server_of(pool: asyncpg.Pool) -> int:
+    """The PostgreSQL server a pool's database lives on (its system identifier, set at initdb)."""
+    return int(await pool.fetchval("SELECT system_identifier FROM pg_control_system()"))
+
+
+async def tamper(pool: asyncpg.Pool, sql: str, *args: Any) -> None:
+    """Change rows of the append-only `events` table, as someone with the owner's password could
+    (the repair switch of docs/operations.md, in a transaction of its own)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SET LOCAL bangfu.maintenance = on")
+        await conn.execute(sql, *args)
+
+
+async def fill_log(pool: asyncpg.Pool, *, events: int, payload_bytes: int) -> None:
+    """Hash-chained events of the district (streams of 20, payloads of the given size) by COPY:
+    a log large enough that its pages are megabytes."""
+    payload = msgspec.json.encode({"note": "走" * (payload_bytes // 3)})
+    rows, done = [], 0
+    while done < events:
+        stream, previous = uuid.uuid4(), GENESIS
+        for version in range(1, min(20, events - done) + 1):
+            event = chain(previous, stream, version, "household.visited", payload,
+                          _NOON + timedelta(seconds=done), f"{DISTRICT}001")  # fmt: skip
+            previous = event.hash
+            rows.append((stream, version, event.type, event.payload, event.recorded_at,
+                         event.unit, event.hash, None))  # fmt: skip
+            done += 1
+    await pool.copy_records_to_table("events", columns=EVENT_COLUMNS, records=rows)

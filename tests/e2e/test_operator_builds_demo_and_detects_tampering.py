@@ -10,6 +10,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from tests.tampering import tamper
+
 pytestmark = pytest.mark.slow
 
 
@@ -48,7 +50,8 @@ async def test_demo_then_verify_then_tamper_then_verify_names_the_event(
         target = await conn.fetchrow(
             "SELECT stream_id, version FROM events WHERE type = 'household.assisted' LIMIT 1"
         )
-        await conn.execute(
+        await tamper(
+            conn,
             "UPDATE events SET payload = convert_to(replace(convert_from(payload, 'UTF8'),"
             " '\"amount\":\"', '\"amount\":\"9'), 'UTF8') WHERE stream_id = $1 AND version = $2",
             target["stream_id"],

@@ -1,4 +1,4 @@
-"""A province node pulls a district node over HTTP on loopback: two databases, two apps.
+"""A province node pulls a district node over HTTP on loopback: two PostgreSQL servers, two apps.
 
 Every event arrives once, hash for hash, while the district keeps writing; the province's own
 read models then count the district's files as the district does. A tampered event is
@@ -12,17 +12,18 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
 import pytest
+from pgserver._commands import POSTGRES_BIN_PATH
 
 from adapters.bootstrap import read_models
 from adapters.codec import EventCodec
 from adapters.integrity import GENESIS
 from adapters.pg.projector import ProjectionRunner
-from adapters.pg.store import PostgresEventStore, chain
+from adapters.pg.store import NewEvent, PostgresEventStore, StreamHead, chain
 from adapters.sync.node import Downstream, NodeSettings, new_epoch
 from adapters.sync.pull import PageRefused, Puller
 from domain.privacy import keyed_hash
@@ -36,8 +37,10 @@ from tests.e2e.sync_helpers import (
     load_units,
     log_of,
     served,
+    server_of,
     stock_of,
     sync_token,
+    tamper,
     write_district_files,
 )
 
@@ -50,12 +53,13 @@ PROVINCE_NODE = NodeSettings(code=PROVINCE, subtree=PROVINCE)
 
 @pytest.fixture
 async def pools(
-    make_database: Callable[[], str], server_url: str
+    node_database: Callable[[int], str], server_url: str
 ) -> AsyncIterator[dict[str, asyncpg.Pool]]:
+    """The district, province and national nodes' databases, each on a server of its own."""
     made = {}
     try:
-        for name in ("district", "province", "national"):
-            url = make_database()
+        for server, name in enumerate(("district", "province", "national")):
+            url = node_database(server)
             made[name] = await asyncpg.create_pool(url, min_size=1, max_size=6)
             URLS[id(made[name])] = url
             await load_units(made[name])
@@ -86,6 +90,13 @@ async def project(pool: asyncpg.Pool) -> None:
 
 
 class TestTheProvincePullsADistrict:
+    async def test_each_node_has_a_postgresql_server_of_its_own(
+        self, pools: dict[str, asyncpg.Pool]
+    ) -> None:
+        servers = {name: await server_of(pool) for name, pool in pools.items()}
+
+        assert len(set(servers.values())) == 3, servers
+
     async def test_holds_every_event_with_its_hash_and_counts_as_the_district_does(
         self, pools: dict[str, asyncpg.Pool], tmp_path: Path
     ) -> None:
@@ -140,6 +151,59 @@ class TestTheProvincePullsADistrict:
         assert node_body["downstreams"] == [{"code": DISTRICT, "url": url}]
 
 
+class TestThePull:
+    async def test_reads_the_next_page_while_it_stores_this_one(
+        self, pools: dict[str, asyncpg.Pool], tmp_path: Path
+    ) -> None:
+        district, province = pools["district"], pools["province"]
+        await write_district_files(district, count=6, seed=19)
+        seen: list[str] = []
+
+        async def requested(request: httpx.Request) -> None:
+            if request.url.path.endswith("/sync/feed"):
+                seen.append("read " + request.url.params["after"])
+
+        async with (
+            served(URLS[id(district)], tmp_path / "d", DISTRICT_NODE) as url,
+            httpx.AsyncClient(event_hooks={"request": [requested]}) as client,
+        ):
+            pulling = Puller(
+                province,
+                Downstream(DISTRICT, url, sync_token(DISTRICT)),
+                client=client,
+                limit=20,
+                on_stored=lambda: seen.append("stored"),
+            )
+            pulled = await pulling.catch_up()
+
+        assert pulled.pages > 2
+        reads = [i for i, what in enumerate(seen) if what.startswith("read")]
+        stores = [i for i, what in enumerate(seen) if what == "stored"]
+        assert len(stores) == pulled.pages
+        # page 2 was asked for before page 1 was stored, page 3 before page 2 was, …
+        assert all(reads[k + 1] < stores[k] for k in range(len(stores) - 1)), seen
+        assert await log_of(province) == await log_of(district)
+
+    async def test_two_pullers_of_one_district_store_each_page_once(
+        self, pools: dict[str, asyncpg.Pool], tmp_path: Path
+    ) -> None:
+        # `bangfu serve` pulling while an operator runs `bangfu sync pull` by hand: the stored
+        # cursor decides, and a page read ahead from a cursor that moved on is dropped
+        district, province = pools["district"], pools["province"]
+        await write_district_files(district, count=10, seed=20)
+        async with served(URLS[id(district)], tmp_path / "d", DISTRICT_NODE) as url:
+            pullers = [puller(province, url, limit=15) for _ in range(2)]
+            results = await asyncio.gather(*(p.catch_up() for p in pullers))
+            for p in pullers:
+                await p.close()
+
+        held = await log_of(province)
+        assert held == await log_of(district)
+        assert sum(r.added for r in results) == len(held)
+        received = await province.fetchval("SELECT received FROM sync_downstreams")
+        assert received == len(held)
+
+
 class TestTheFeed:
     async def test_refuses_a_token_that_is_not_a_sync_account(
         self, pools: dict[str, asyncpg.Pool], tmp_path: Path
@@ -172,7 +236,8 @@ class TestIntegrity:
             await pulling.catch_up()
             # altered after it was pulled, hash recomputed to look intact, then read again
             stream = await district.fetchval("SELECT stream_id FROM events LIMIT 1")
-            await district.execute(
+            await tamper(
+                district,
                 "UPDATE events SET hash = sha256(hash) WHERE stream_id = $1 AND version = 1",
                 stream,
             )
@@ -181,7 +246,8 @@ class TestIntegrity:
             fresh = await district.fetchval(
                 "SELECT stream_id FROM events ORDER BY position DESC LIMIT 1"
             )
-            await district.execute(
+            await tamper(
+                district,
                 "UPDATE events SET payload = payload || ' '::bytea WHERE stream_id = $1"
                 " AND version = 1",
                 fresh,
@@ -231,10 +297,49 @@ class TestIntegrity:
 
         assert await province.fetchval("SELECT count(*) FROM events") == 0
 
+    async def test_an_event_altered_at_the_province_is_found_when_its_stream_grows(
+        self, pools: dict[str, asyncpg.Pool], tmp_path: Path
+    ) -> None:
+        district, province = pools["district"], pools["province"]
+        await write_district_files(district, count=4, seed=14)
+        async with served(URLS[id(district)], tmp_path / "d", DISTRICT_NODE) as url:
+            pulling = puller(province, url)
+            await pulling.catch_up()
+            # someone with database access changes the province's copy of a stream's last event,
+            # leaving its stored hash as it was: hash comparisons alone would never notice
+            stream, version = await province.fetchrow(
+                "SELECT stream_id, max(version) FROM events GROUP BY stream_id LIMIT 1"
+            )
+            await tamper(
+                province,
+                "UPDATE events SET payload = payload || ' '::bytea"
+                " WHERE stream_id = $1 AND version = $2",
+                stream,
+                version,
+            )
+            grown = await _grow(district, stream)  # the district writes on, as it may
+            await write_district_files(district, count=1, seed=15)
+            await pulling.catch_up()
+            await pulling.close()
+
+        alerts = await province.fetch(
+            "SELECT stream_id, version FROM sync_alerts WHERE kind = 'held_event_altered'"
+        )
+        assert [tuple(r) for r in alerts] == [(stream, version)]
+        quarantined = await province.fetch("SELECT stream_id, version, hash FROM sync_quarantine")
+        assert [tuple(r) for r in quarantined] == [(stream, grown.version, grown.hash)]
+        assert not await province.fetchval(
+            "SELECT count(*) FROM events WHERE stream_id = $1 AND version = $2",
+            stream,
+            grown.version,
+        )
+        # everything else of the district arrived as usual
+        assert await log_of(province) >= {e for e in await log_of(district) if e[0] != stream}
+
 
 class TestRestores:
     async def test_a_district_restored_from_a_backup_is_read_again_without_duplicates(
-        self, pools: dict[str, asyncpg.Pool], server_url: str, tmp_path: Path
+        self, pools: dict[str, asyncpg.Pool], tmp_path: Path
     ) -> None:
         district, province = pools["district"], pools["province"]
         await write_district_files(district, count=6, seed=7)
@@ -242,13 +347,15 @@ class TestRestores:
             pulling = puller(province, url)
             await pulling.catch_up()
             await pulling.close()
-        backup = await _copy(server_url, district)
+        dump = tmp_path / "district.dump"
+        await _pg("pg_dump", "--format=custom", f"--file={dump}", f"--dbname={URLS[id(district)]}")
         await write_district_files(district, count=6, seed=8)  # lost by the restore
         async with served(URLS[id(district)], tmp_path / "d", DISTRICT_NODE) as url:
             pulling = puller(province, url)
             await pulling.catch_up()
             await pulling.close()
 
+        backup = await _restore_copy(URLS[id(district)], dump)  # restored beside the original
         restored = await asyncpg.create_pool(backup, min_size=1, max_size=6)
         try:
             await new_epoch(restored)
@@ -264,9 +371,59 @@ class TestRestores:
         held = await log_of(province)
         assert after_restore <= held
         assert len(held) == await province.fetchval("SELECT count(*) FROM events")
-        kinds = {r["kind"] for r in await province.fetch("SELECT kind FROM sync_alerts")}
-        assert "downstream_restored" in kinds
+        alerts = await province.fetch(
+            "SELECT detail FROM sync_alerts WHERE kind = 'downstream_restored'"
+        )
+        assert ["epoch changed" in a["detail"] for a in alerts] == [True]
         assert await province.fetchval("SELECT count(*) FROM sync_quarantine") == 0
+
+    async def test_a_district_restored_from_a_dump_without_a_new_epoch_is_noticed(
+        self, pools: dict[str, asyncpg.Pool], tmp_path: Path
+    ) -> None:
+        district, province = pools["district"], pools["province"]
+        url = URLS[id(district)]
+        await write_district_files(district, count=5, seed=16)
+        dump = tmp_path / "district.dump"
+        await _pg("pg_dump", "--format=custom", f"--file={dump}", f"--dbname={url}")
+        await write_district_files(district, count=5, seed=17)  # lost by the restore
+        async with served(url, tmp_path / "d", DISTRICT_NODE) as served_url:
+            pulling = puller(province, served_url)
+            await pulling.catch_up()
+            await pulling.close()
+        before = await log_of(province)
+
+        # the district's database is lost and restored from the dump; nobody runs new-epoch
+        await district.close()
+        await _recreate(url)
+        await _pg("pg_restore", "--no-owner", f"--dbname={url}", str(dump))
+        restored = await asyncpg.create_pool(url, min_size=1, max_size=6)
+        try:
+            await write_district_files(restored, count=5, seed=18)  # and it keeps writing
+            async with served(url, tmp_path / "d", DISTRICT_NODE) as served_url:
+                pulling = puller(province, served_url)
+                pulled = await pulling.catch_up()
+                await pulling.close()
+            after_restore = await log_of(restored)
+            head = await restored.fetchval(
+                "SELECT xid::text || '.' || position FROM events"
+                " ORDER BY xid DESC, position DESC LIMIT 1"
+            )
+        finally:
+            await restored.close()
+
+        alerts = await province.fetch(
+            "SELECT detail FROM sync_alerts WHERE kind = 'downstream_restored'"
+        )
+        assert len(alerts) == 1
+        assert "no longer in its log" in alerts[0]["detail"]
+        assert pulled.restarts == 1
+        assert pulled.skipped > 0  # read again from the start: what was held is skipped …
+        held = await log_of(province)
+        assert held == before | after_restore  # … and only the missing events are added
+        assert len(held) == await province.fetchval("SELECT count(*) FROM events")
+        assert pulled.added == len(after_restore - before) > 0
+        assert await province.fetchval("SELECT count(*) FROM sync_quarantine") == 0
+        assert await province.fetchval("SELECT cursor FROM sync_downstreams") == head
 
 
 class TestThreeTiers:
@@ -293,25 +450,63 @@ class TestThreeTiers:
         assert await stock_of(national, DISTRICT) == await stock_of(district, DISTRICT)
 
 
+async def _grow(pool: asyncpg.Pool, stream: UUID) -> NewEvent:
+    """The next event of a stream, appended on the district (a visit note on the file)."""
+    row = await pool.fetchrow(
+        "SELECT version, hash, unit FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1",
+        stream,
+    )
+    event = chain(
+        bytes(row["hash"]), stream, row["version"] + 1, "household.visited", b"{}", _now(),
+        row["unit"],
+    )  # fmt: skip
+    await PostgresEventStore(pool).append(
+        [event], [StreamHead(stream, row["version"], bytes(row["hash"]))]
+    )
+    return event
+
+
+async def _pg(tool: str, *args: str) -> None:
+    """Run one of PostgreSQL's own tools (those pgserver ships) and insist it succeeds."""
+    process = await asyncio.create_subprocess_exec(
+        str(Path(POSTGRES_BIN_PATH) / tool), *args, stderr=asyncio.subprocess.PIPE
+    )
+    _, error = await process.communicate()
+    assert process.returncode == 0, error.decode()
+
+
+async def _recreate(url: str) -> None:
+    """Drop a database and create it again, empty (a server rebuilt before a restore)."""
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = await asyncpg.connect(
+        urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, parts.fragment))
+    )
+    try:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+    finally:
+        await admin.close()
+
+
 def _now():
     from datetime import UTC, datetime, time  # noqa: PLC0415
 
     return datetime.combine(TODAY, time(12), tzinfo=UTC)
 
 
-async def _copy(server_url: str, pool: asyncpg.Pool) -> str:
-    """A copy of the pool's database (CREATE DATABASE … TEMPLATE): a backup, taken now."""
-    parts = urlsplit(URLS[id(pool)])
-    template, name = parts.path.lstrip("/"), "bangfu_backup_" + uuid4().hex[:10]
-    await pool.expire_connections()
-    admin = await asyncpg.connect(server_url)
+async def _restore_copy(url: str, dump: Path) -> str:
+    """A new database on the server of `url`, restored from `dump`: a backup brought back."""
+    parts = urlsplit(url)
+    name = "bangfu_backup_" + uuid4().hex[:10]
+    admin = await asyncpg.connect(
+        urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, parts.fragment))
+    )
     try:
-        # the source may have no other session while it is copied
-        await admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", template
-        )
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
     finally:
         await admin.close()
     COPIES.append(name)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+    copy = urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+    await _pg("pg_restore", "--no-owner", f"--dbname={copy}", str(dump))
+    return copy

@@ -1,7 +1,7 @@
-"""Two real nodes — two databases, two bangfu processes, HTTP on loopback: the district keeps
-writing while the province pulls; the province's puller is killed mid-page again and again; the
-district goes offline for a while. At the end both hold the same events with the same hashes,
-and the province counts the district's files as the district does.
+"""Two real nodes — two PostgreSQL servers, two `bangfu serve` processes, HTTP on loopback: the
+district keeps writing while the province pulls it in the background; the province is killed
+mid-page again and again; the district goes offline for a while. At the end both hold the same
+events with the same hashes, and the province counts the district's files as the district does.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from tests.e2e.sync_helpers import (
     SECRET,
     load_units,
     log_of,
+    server_of,
     stock_of,
     sync_token,
     write_district_files,
@@ -55,11 +56,16 @@ def env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
     }
 
 
-async def start_district(url: str, port: int, log: Path, data: Path) -> asyncio.subprocess.Process:
+async def start_node(
+    url: str, port: int, log: Path, data: Path, **extra: str
+) -> asyncio.subprocess.Process:
+    """`bangfu serve` on a loopback port, as a node is run; returns once it answers."""
     with log.open("ab") as stderr:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.e2e.run_sync_node", "serve", str(port),
-            cwd=ROOT, env=env(url, data, BANGFU_NODE_CODE=DISTRICT), stderr=stderr,
+            sys.executable, "-m", "adapters.cli", "serve", "--host", "127.0.0.1",
+            "--port", str(port),
+            cwd=ROOT, env=env(url, data, **extra), stdout=asyncio.subprocess.DEVNULL,
+            stderr=stderr,
         )  # fmt: skip
     async with httpx.AsyncClient() as client:
         for _ in range(300):
@@ -68,26 +74,35 @@ async def start_district(url: str, port: int, log: Path, data: Path) -> asyncio.
                     return process
             except httpx.HTTPError:
                 await asyncio.sleep(0.1)
-    raise AssertionError(f"the district did not start; its log: {log}")
+    raise AssertionError(f"the node did not start; its log: {log}")
 
 
-async def start_puller(url: str, port: int, log: Path, data: Path) -> asyncio.subprocess.Process:
+async def start_district(url: str, port: int, log: Path, data: Path) -> asyncio.subprocess.Process:
+    return await start_node(url, port, log, data, BANGFU_NODE_CODE=DISTRICT)
+
+
+async def start_puller(
+    url: str, district_port: int, log: Path, data: Path
+) -> asyncio.subprocess.Process:
+    """The province's `bangfu serve` (on a port of its own), which pulls the district on
+    `district_port` in the background, pages of `PAGE` events."""
     downstreams = [
-        {"code": DISTRICT, "url": f"http://127.0.0.1:{port}", "token": sync_token(DISTRICT)}
+        {
+            "code": DISTRICT,
+            "url": f"http://127.0.0.1:{district_port}",
+            "token": sync_token(DISTRICT),
+        }
     ]
-    extra = {
-        "BANGFU_NODE_CODE": PROVINCE,
-        "BANGFU_DOWNSTREAMS": json.dumps(downstreams),
-        "BANGFU_SYNC_INTERVAL": "0.05",
-    }
-    with log.open("ab") as stderr:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.e2e.run_sync_node", "pull", str(PAGE),
-            cwd=ROOT, env=env(url, data, **extra), stdout=asyncio.subprocess.PIPE, stderr=stderr,
-        )  # fmt: skip
-    assert process.stdout is not None
-    assert await asyncio.wait_for(process.stdout.readline(), 60) == b"ready\n", log
-    return process
+    return await start_node(
+        url,
+        free_port(),
+        log,
+        data,
+        BANGFU_NODE_CODE=PROVINCE,
+        BANGFU_DOWNSTREAMS=json.dumps(downstreams),
+        BANGFU_SYNC_INTERVAL="0.05",
+        BANGFU_SYNC_PAGE=str(PAGE),
+    )
 
 
 async def kill(process: asyncio.subprocess.Process) -> None:
@@ -96,17 +111,18 @@ async def kill(process: asyncio.subprocess.Process) -> None:
 
 
 async def test_province_pulls_a_writing_district_through_kills_and_an_outage(
-    make_database: Callable[[], str], tmp_path: Path
+    node_database: Callable[[int], str], tmp_path: Path
 ) -> None:
-    district_url, province_url = make_database(), make_database()
+    district_url, province_url = node_database(0), node_database(1)  # a server each
     district = await asyncpg.create_pool(district_url, min_size=1, max_size=4)
     province = await asyncpg.create_pool(province_url, min_size=1, max_size=4)
     assert district is not None
     assert province is not None
     port, rng = free_port(), random.Random(7)
-    logs = tmp_path / "district.log", tmp_path / "puller.log"
+    logs = tmp_path / "district.log", tmp_path / "province.log"
     processes: list[asyncio.subprocess.Process] = []
     try:
+        assert await server_of(district) != await server_of(province)
         await load_units(district)
         await load_units(province)
         await write_district_files(district, count=60, seed=11)
@@ -114,11 +130,10 @@ async def test_province_pulls_a_writing_district_through_kills_and_an_outage(
         writing = asyncio.create_task(write_district_files(district, count=40, seed=12))
 
         for _ in range(KILLS):  # killed at random moments, mostly with a page in hand
-            puller = await start_puller(province_url, port, logs[1], tmp_path / "p")
+            province_node = await start_puller(province_url, port, logs[1], tmp_path / "p")
             await asyncio.sleep(rng.uniform(0.3, 1.2))
-            await kill(puller)
-        puller = await start_puller(province_url, port, logs[1], tmp_path / "p")
-        processes.append(puller)
+            await kill(province_node)
+        processes.append(await start_puller(province_url, port, logs[1], tmp_path / "p"))
 
         await kill(processes[0])  # the district goes offline for a while
         await asyncio.sleep(3)

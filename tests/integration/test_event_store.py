@@ -35,6 +35,7 @@ from tests.builders import (
     approved_file,
     verification,
 )
+from tests.tampering import tamper
 
 
 async def count_events(pool: asyncpg.Pool) -> int:
@@ -406,8 +407,8 @@ class TestHashChain:
             f"SELECT {column} FROM events WHERE stream_id = $1 AND version = 2", bad.id
         )
 
-        await pool.execute(
-            f"UPDATE events SET {change} WHERE stream_id = $1 AND version = 2", bad.id
+        await tamper(
+            pool, f"UPDATE events SET {change} WHERE stream_id = $1 AND version = 2", bad.id
         )
         changed = await pool.fetchval(
             f"SELECT {column} IS DISTINCT FROM $2 FROM events WHERE stream_id = $1 AND version = 2",
@@ -425,7 +426,7 @@ class TestHashChain:
         household = approved_file()
         await files.save(household)
 
-        await pool.execute("DELETE FROM events WHERE stream_id = $1 AND version = 3", household.id)
+        await tamper(pool, "DELETE FROM events WHERE stream_id = $1 AND version = 3", household.id)
         report = await store.verify()
 
         assert [(b.stream_id, b.version) for b in report.broken] == [(household.id, 3)]

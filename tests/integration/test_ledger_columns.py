@@ -105,3 +105,23 @@ class TestTheColumnsOfThePaperLedger:
 
         assert await snapshot(pool) == incremental
         assert (await columns(pool, household))[3] == "抚宁区新址2号"
+
+
+class TestTheCausesOfAReturnedFile:
+    async def test_are_the_return_s_as_on_the_file(
+        self, store: PostgresEventStore, files: PgFileRepository, pool: asyncpg.Pool
+    ):
+        from tests.unit.given import departure, homecoming  # noqa: PLC0415
+
+        household = approved_file()
+        household.exit(**departure())
+        household.return_(**homecoming())
+        await files.save(household)
+
+        await runner(store).catch_up()
+
+        row = await pool.fetchrow(
+            "SELECT status, primary_cause FROM ledger WHERE file_id = $1", household.id
+        )
+        assert (row["status"], row["primary_cause"]) == ("returned", str(household.primary_cause))
+        assert household.primary_cause == "unemployment"

@@ -32,6 +32,7 @@ from tests.integration.spotcheck_helpers import (
     project,
     write,
 )
+from tests.tampering import tamper
 from tests.unit.test_rules import CLERK, TODAY, broken_files, clean_events
 
 CLEAN = 5  # clean files beside the broken ones
@@ -132,7 +133,8 @@ class TestTamperingFoundByASpotCheck:
             visit.originator_id,
             visit.originator_version,
         )
-        await pool.execute(
+        await tamper(
+            pool,
             "UPDATE events SET payload = $3 WHERE stream_id = $1 AND version = $2",
             visit.originator_id,
             visit.originator_version,
@@ -167,8 +169,10 @@ class TestTamperingFoundByASpotCheck:
         await funing_line(store, codec)
         await write(store, codec, *(as_file(clean_events(), i) for i in (1, 2)))
         await project(store)
-        await pool.execute(
-            "UPDATE events SET payload = '{}' WHERE stream_id = $1 AND version = 2", UUID(int=1)
+        await tamper(
+            pool,
+            "UPDATE events SET payload = '{}' WHERE stream_id = $1 AND version = 2",
+            UUID(int=1),
         )
 
         check = await spot_check(store, codec)

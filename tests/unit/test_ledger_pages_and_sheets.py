@@ -109,6 +109,9 @@ ROW = {
     "last_visited_on": None,
     "next_recheck_due": date(2027, 1, 25),
     "exited_on": None,
+    "civil_affairs": ["vehicle", "death"],
+    "civil_affairs_on": date(2026, 6, 1),
+    "civil_affairs_to_act": ["vehicle_not_declared", "death_on_open_file"],
 }
 
 
@@ -136,6 +139,11 @@ class TestAnExportedLedgerRow:
             "最近走访": None,
             "下次复核": date(2027, 1, 25),
             "退出时间": None,
+            "民政比对": "车辆、死亡",
+            "民政比对日期": date(2026, 6, 1),
+            "民政比对待处理": (
+                "民政比对有车辆，入户调查答复为无：应核实；户主已死亡，档案仍在册：应注销"
+            ),
         }
 
     def test_names_the_unit_by_its_code_when_it_has_no_name(self):

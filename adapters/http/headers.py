@@ -1,0 +1,95 @@
+"""Security headers on every response: answers, problems, 404s of unknown paths, the API docs,
+health and metrics alike.
+
+A pure ASGI wrapper around the whole app (like the request log), so that no response escapes
+it — not even those litestar writes itself (404, 405, 413) — and it costs one list concatenation
+per response, the header lines being encoded once at start-up.
+
+- `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer`:
+  no content sniffing, no framing (clickjacking), no URL with a file id leaking in a Referer.
+- `Content-Security-Policy`: the API answers JSON, xlsx and text, none of which may load anything
+  (`default-src 'none'`). The docs pages under `/schema` are HTML that load their UI from a CDN
+  with an inline start-up script and inline styles, so they get a policy naming those sources
+  (`DOCS_SOURCES`: litestar's Redoc, Swagger UI, Stoplight Elements and RapiDoc pages), and
+  still may not be framed or post forms anywhere.
+- `Cache-Control: no-store` on everything but the docs: API responses carry personal data (even
+  masked, names and addresses), and health and metrics must never be answered from a cache.
+- `Strict-Transport-Security` only when configured (`BANGFU_HSTS_MAX_AGE`), i.e. when the
+  service is reached over TLS; browsers ignore it over plain HTTP anyway.
+
+A header the route set itself (a `Cache-Control` of its own, say) is kept, not repeated.
+"""
+
+from __future__ import annotations
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+DOCS_PATH = "/schema"
+
+API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
+# Where the docs UIs litestar serves load from (litestar/openapi/plugins.py): Redoc from
+# cdn.redoc.ly with Google fonts, Swagger UI from cdn.jsdelivr.net, Elements and RapiDoc from
+# unpkg.com; each page starts its UI with an inline script holding the schema.
+DOCS_SOURCES = {
+    "script-src": ("'self'", "'unsafe-inline'", "https://cdn.redoc.ly", "https://cdn.jsdelivr.net",
+                   "https://unpkg.com"),
+    "style-src": ("'self'", "'unsafe-inline'", "https://fonts.googleapis.com",
+                  "https://cdn.jsdelivr.net", "https://unpkg.com"),
+    "font-src": ("'self'", "data:", "https://fonts.gstatic.com", "https://cdn.jsdelivr.net",
+                 "https://unpkg.com"),
+    "img-src": ("'self'", "data:", "https:"),
+    "connect-src": ("'self'",),
+    "worker-src": ("'self'", "blob:"),
+}  # fmt: skip
+DOCS_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        *(f"{directive} {' '.join(sources)}" for directive, sources in DOCS_SOURCES.items()),
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'none'",
+    ]
+)
+
+
+def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+    ]
+
+
+class SecurityHeaders:
+    """Adds the security headers to every HTTP response of `app`."""
+
+    def __init__(self, app: ASGIApp, *, hsts_max_age: int = 0) -> None:
+        self.app = app
+        common = {
+            "X-Content-Type-Options": "nosniff",
+            "X-Frame-Options": "DENY",
+            "Referrer-Policy": "no-referrer",
+            "Cross-Origin-Opener-Policy": "same-origin",
+        }
+        if hsts_max_age > 0:
+            common["Strict-Transport-Security"] = f"max-age={hsts_max_age}; includeSubDomains"
+        self.api = _encoded(
+            {**common, "Content-Security-Policy": API_POLICY, "Cache-Control": "no-store"}
+        )
+        self.docs = _encoded({**common, "Content-Security-Policy": DOCS_POLICY})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        docs = path == DOCS_PATH or path.startswith(DOCS_PATH + "/")
+        extra = self.docs if docs else self.api
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                message["headers"] = headers + [h for h in extra if h[0] not in present]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

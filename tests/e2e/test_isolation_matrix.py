@@ -1,0 +1,446 @@
+"""Isolation, table-driven: every operation of the API's own OpenAPI document, asked by a caller
+of every role from a unit outside the target's subtree.
+
+The target is a base-level union (BASE) with files in every status, a spot-check and a
+reconciliation of its district. Each caller's own subtree holds one file of its own.
+
+- Aimed at the target (its file, unit, subtree, report): the answer is 404, or 403 naming the
+  rule — and exactly the answer the same caller gets for the like of it that does not exist (a
+  random file id, an unregistered unit code), so no answer tells the caller that the target
+  exists. Nothing is written.
+- Lists, asked without a unit (the caller's own subtree): the caller's own file, nothing of the
+  target.
+- Operations with no household data (health, this node's configuration, published regional
+  parameters) are named with the reason.
+
+The operations come from `GET /schema/openapi.json`: a route added without a row here fails
+`test_every_operation_of_the_api_has_a_row`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from adapters.codec import EventCodec
+from adapters.pg.policies import PgPolicies, seed_demo_policies
+from adapters.pg.store import PostgresEventStore
+from domain.units import UnitCode
+from tests.conftest import Api
+from tests.e2e.http_helpers import (
+    API,
+    BASE,
+    BODIES,
+    COMMANDS,
+    DISTRICT,
+    JSON,
+    OTHER_BASE,
+    OTHER_CITY,
+    OTHER_DISTRICT,
+    PREFIX_SIBLING,
+    PROBLEM,
+    STARTS_FROM,
+    STEPS_TO,
+    application,
+    file_in,
+)
+from tests.e2e.read_model_helpers import projected, workbook_rows
+
+pytestmark = pytest.mark.slow
+
+NOWHERE = "130306099"  # a base-level union's code beside BASE's, never registered
+NOWHERE_DISTRICT = "130399"  # a district code in the target's city, never registered
+NOWHERE_CITY_UNIT = "130399001"  # a base-level code under that unregistered district
+
+# role → (the caller's unit: outside the target's subtree, role); each holds a file of its own
+CALLERS: dict[str, tuple[str, str]] = {
+    "clerk of another base-level union": (OTHER_BASE, "clerk"),
+    "clerk of a union whose code extends the target's": (PREFIX_SIBLING, "clerk"),
+    "approver of another district": (OTHER_DISTRICT, "approver"),
+    "inspector of another city": (OTHER_CITY, "inspector"),
+    "admin of another city": (OTHER_CITY, "admin"),
+    "sync account of another city": (OTHER_CITY, "sync"),
+}
+OWN_FILE_UNIT = {
+    OTHER_BASE: OTHER_BASE,
+    PREFIX_SIBLING: PREFIX_SIBLING,
+    OTHER_DISTRICT: "130302001",
+    OTHER_CITY: "130102001",
+}
+POLICY = {"effective_on": "2026-07-01", "poverty_line": "760.00", "reason": "低保标准调整"}
+PAPER_LEDGER = "户主姓名,身份证号码,状态\n张一,130306197504040011,在档\n".encode("gb18030")
+IMPORT_SHEET = (
+    "户主姓名,身份证号码,申请时间,入户调查时间,调查人,家庭年收入,刚性支出,致困原因,"
+    "评议时间,公示开始,公示结束,审批时间\n"
+    "张一,130306197504040011,2023-03-02,2023-03-09,赵一、钱二,9600,1200,因病,"
+    "2023-03-12,2023-03-13,2023-03-20,2023-03-25\n"
+).encode("gb18030")
+CIVIL_AFFAIRS_LIST = (
+    "民政比对名单\n身份证号码,比对类型,日期\n130306197504040011,车辆,2026-09-01\n".encode("gb18030")
+)
+WIDE_DUE = "kind=visits&as_of=2030-01-01&visit_days=1"
+
+
+@dataclass
+class World:
+    """What the target holds, what each caller holds, and ids that exist nowhere."""
+
+    files: dict[str, str]  # status → a file of BASE in it
+    spot_check: str
+    reconciliation: str
+    own: dict[str, str]  # caller's unit → its own file
+    missing: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def secrets(self) -> set[str]:
+        """Identifiers of the target's things: none may appear in an outside caller's answer."""
+        return {*self.files.values(), self.spot_check, self.reconciliation}
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request; `names` are the identifiers it aims at, blanked when answers are compared."""
+
+    method: str
+    url: str
+    json: Any = None
+    form: dict[str, str] | None = None
+    upload: tuple[str, bytes] | None = None
+    names: tuple[str, ...] = ()
+
+
+# An aimed row: (world, at the target?) → the request at the target's thing, or at its missing like.
+Aim = Callable[[World, bool], Call]
+
+
+def _file_command(command: str) -> Aim:
+    def aim(w: World, there: bool) -> Call:
+        file_id = w.files[STARTS_FROM[command]] if there else w.missing
+        return Call("POST", f"{API}/files/{file_id}/{command}", BODIES[command], names=(file_id,))
+
+    return aim
+
+
+def _file_read(suffix: str) -> Aim:
+    def aim(w: World, there: bool) -> Call:
+        file_id = w.files["approved"] if there else w.missing
+        return Call("GET", f"{API}/files/{file_id}{suffix}", names=(file_id,))
+
+    return aim
+
+
+def _unit_query(path: str, query: str = "", parameter: str = "unit") -> Aim:
+    def aim(w: World, there: bool) -> Call:
+        unit = BASE if there else NOWHERE
+        return Call(
+            "GET", f"{API}{path}?{query}{'&' if query else ''}{parameter}={unit}", names=(unit,)
+        )
+
+    return aim
+
+
+def _upload(path: str, name: str, content: bytes, target: str, nowhere: str) -> Aim:
+    def aim(w: World, there: bool) -> Call:
+        unit = target if there else nowhere
+        return Call(
+            "POST", f"{API}{path}", form={"unit": unit}, upload=(name, content), names=(unit,)
+        )
+
+    return aim
+
+
+def _report(path: str, attribute: str) -> Aim:
+    def aim(w: World, there: bool) -> Call:
+        name = getattr(w, attribute) if there else w.missing
+        return Call("GET", f"{API}{path}/{name}", names=(name,))
+
+    return aim
+
+
+def _apply(w: World, there: bool) -> Call:
+    unit = BASE if there else NOWHERE
+    return Call("POST", f"{API}/files", application(unit), names=(unit,))
+
+
+def _unit(method: str, body: dict[str, Any] | None = None) -> Aim:
+    def aim(w: World, there: bool) -> Call:
+        unit = BASE if there else NOWHERE
+        return Call(method, f"{API}/units/{unit}", body, names=(unit,))
+
+    return aim
+
+
+def _new_unit(w: World, there: bool) -> Call:
+    code = "130306098" if there else NOWHERE_CITY_UNIT  # under DISTRICT, or under no district
+    return Call("POST", f"{API}/units", {"code": code, "name": "新工会"}, names=(code, code[:6]))
+
+
+def _spot_check(w: World, there: bool) -> Call:
+    unit = DISTRICT if there else NOWHERE_DISTRICT
+    body = {"unit": unit, "sample": 1, "seed": 1, "as_of": "2026-11-21"}
+    return Call("POST", f"{API}/spot-checks", body, names=(unit,))
+
+
+def _set_policy(w: World, there: bool) -> Call:
+    region = DISTRICT if there else NOWHERE_DISTRICT
+    return Call("POST", f"{API}/policies/{region}", POLICY, names=(region,))
+
+
+def _mint(w: World, there: bool) -> Call:
+    unit = BASE if there else NOWHERE
+    body = {"user": "clerk-new", "unit": unit, "role": "clerk", "ttl_seconds": 3600}
+    return Call("POST", f"{API}/tokens", body, names=(unit,))
+
+
+FILE = f"{API}/files/{{file_id}}"
+AIMED: dict[tuple[str, str], Aim] = {
+    ("POST", f"{API}/files"): _apply,
+    **{("POST", f"{FILE}/{c}"): _file_command(c) for c in COMMANDS},
+    ("GET", FILE): _file_read(""),
+    ("GET", f"{FILE}/events"): _file_read("/events"),
+    ("GET", f"{API}/units"): _unit_query("/units", parameter="root"),
+    ("POST", f"{API}/units"): _new_unit,
+    ("GET", f"{API}/units/{{code}}"): _unit("GET"),
+    ("PATCH", f"{API}/units/{{code}}"): _unit("PATCH", {"name": "新名称"}),
+    ("GET", f"{API}/ledger"): _unit_query("/ledger"),
+    ("GET", f"{API}/ledger.xlsx"): _unit_query("/ledger.xlsx"),
+    ("GET", f"{API}/stats"): _unit_query("/stats"),
+    ("GET", f"{API}/queues/approvals"): _unit_query("/queues/approvals"),
+    ("GET", f"{API}/due"): _unit_query("/due", WIDE_DUE),
+    ("GET", f"{API}/duplicates"): _unit_query("/duplicates"),
+    ("POST", f"{API}/spot-checks"): _spot_check,
+    ("GET", f"{API}/spot-checks/{{name}}"): _report("/spot-checks", "spot_check"),
+    ("POST", f"{API}/policies/{{region}}"): _set_policy,
+    ("POST", f"{API}/reconciliations"): _upload(
+        "/reconciliations", "ledger.csv", PAPER_LEDGER, BASE, NOWHERE
+    ),
+    ("GET", f"{API}/reconciliations/{{name}}"): _report("/reconciliations", "reconciliation"),
+    ("POST", f"{API}/imports"): _upload("/imports", "files.csv", IMPORT_SHEET, BASE, NOWHERE),
+    ("POST", f"{API}/civil-affairs-matches"): _upload(
+        "/civil-affairs-matches", "list.csv", CIVIL_AFFAIRS_LIST, DISTRICT, NOWHERE_DISTRICT
+    ),
+    ("POST", f"{API}/tokens"): _mint,
+}
+
+# Lists asked with no unit: the caller's own subtree. name → (operation, query, what it holds
+# when the caller may read it: only the caller's own file, or nothing).
+LISTED: dict[str, tuple[tuple[str, str], str]] = {
+    "ledger": (("GET", f"{API}/ledger"), ""),
+    "ledger export": (("GET", f"{API}/ledger.xlsx"), ""),
+    "statistics": (("GET", f"{API}/stats"), ""),
+    "approval queue": (("GET", f"{API}/queues/approvals"), ""),
+    "visits due": (("GET", f"{API}/due"), WIDE_DUE),
+    "duplicates": (("GET", f"{API}/duplicates"), ""),
+    "units": (("GET", f"{API}/units"), ""),
+    "sync feed": (("GET", f"{API}/sync/feed"), ""),
+    "sync feed count": (("GET", f"{API}/sync/feed/count"), ""),
+}
+
+# Operations that hold no household data of any unit, and why.
+UNSCOPED: dict[tuple[str, str], str] = {
+    ("GET", f"{API}/policies/{{region}}"): "regional parameters are published policy (the "
+    "poverty line of a government notice): every reader of every unit may read them",
+    ("GET", f"{API}/node"): "this node's own code, subtree, epoch and peers",
+    ("GET", f"{API}/sync/status"): "per downstream node: cursor and errors, no events",
+    ("GET", "/health/live"): "the process is up",
+    ("GET", "/health/ready"): "the database answers; projection lag as counts",
+    ("GET", "/metrics"): "projection lag and sync counters as numbers",
+}
+
+
+# ------------------------------------------------------------------------------ the world
+
+
+@pytest.fixture
+async def world(api: Api, pool: asyncpg.Pool) -> World:
+    await seed_demo_policies(PgPolicies(PostgresEventStore(pool), EventCodec()))
+    created = await api.client.post(
+        f"{API}/units",
+        json={"code": PREFIX_SIBLING, "name": "抚宁区某某公司工会"},
+        headers=api.auth(DISTRICT, "admin", **JSON),
+    )
+    assert created.status_code == 201, created.text
+    files = {status: await file_in(api, status, BASE) for status in STEPS_TO}
+    own = {caller: await file_in(api, "approved", unit) for caller, unit in OWN_FILE_UNIT.items()}
+    await projected(api)
+    district_inspector = api.auth(DISTRICT, "inspector", **JSON)
+    checked = await api.client.post(
+        f"{API}/spot-checks",
+        json={"unit": DISTRICT, "sample": 2, "seed": 3, "as_of": "2026-11-21"},
+        headers=district_inspector,
+    )
+    assert checked.status_code == 201, checked.text
+    reconciled = await api.client.post(
+        f"{API}/reconciliations",
+        files={"file": ("ledger.csv", PAPER_LEDGER, "text/csv")},
+        data={"unit": DISTRICT},
+        headers=api.auth(DISTRICT, "inspector"),
+    )
+    assert reconciled.status_code == 201, reconciled.text
+    return World(files, checked.json()["id"], reconciled.json()["id"], own)
+
+
+async def send(api: Api, call: Call, headers: dict[str, str]) -> httpx.Response:
+    if call.upload is not None:
+        name, content = call.upload
+        return await api.client.request(
+            call.method,
+            call.url,
+            files={"file": (name, content, "text/csv")},
+            data=call.form,
+            headers=headers,
+        )
+    if call.json is not None:
+        headers = {**headers, **JSON}
+    return await api.client.request(call.method, call.url, json=call.json, headers=headers)
+
+
+def answer(response: httpx.Response, names: tuple[str, ...]) -> tuple[int, str, Any]:
+    """Status, media type and body, without what names the request (its path, its id, the
+    identifiers it aimed at)."""
+    text = response.text
+    for name in sorted(names, key=len, reverse=True):
+        text = text.replace(name, "<aimed at>")
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = text
+    if isinstance(body, dict):
+        body = {k: v for k, v in body.items() if k not in {"instance", "request_id"}}
+    return response.status_code, response.headers.get("content-type", ""), body
+
+
+async def count_events(pool: asyncpg.Pool) -> int:
+    return int(await pool.fetchval("SELECT count(*) FROM events"))
+
+
+# ------------------------------------------------------------------------------ the matrix
+
+
+async def test_every_operation_of_the_api_has_a_row(api: Api):
+    document = (await api.client.get("/schema/openapi.json")).json()
+    operations = {
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method in item
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+    listed = {operation for operation, _ in LISTED.values()}
+
+    covered = set(AIMED) | listed | set(UNSCOPED)
+
+    assert sorted(operations - covered) == []  # a new route needs a row here
+    assert sorted(covered - operations) == []  # a row for a route that is gone
+    assert not set(UNSCOPED) & (set(AIMED) | listed)
+
+
+async def test_every_operation_aimed_outside_the_callers_subtree_answers_as_for_nothing(
+    api: Api, world: World, pool: asyncpg.Pool
+):
+    wrong: dict[tuple[str, str], Any] = {}
+    checked = 0
+    for caller, (unit, role) in CALLERS.items():
+        headers = api.auth(unit, role)
+        for (method, path), aim in AIMED.items():
+            before = await count_events(pool)
+            target, missing = aim(world, True), aim(world, False)
+            aimed = await send(api, target, headers)
+            like = await send(api, missing, headers)
+            written = await count_events(pool) - before
+            got, expected = answer(aimed, target.names), answer(like, missing.names)
+            status, media, body = got
+            problem = isinstance(body, dict) and (status == 404 or bool(body.get("rule")))
+            if got != expected or status not in {403, 404} or media != PROBLEM or not problem:
+                wrong[caller, f"{method} {path}"] = {"target": got, "missing": expected}
+            if written:
+                wrong[caller, f"{method} {path} wrote"] = written
+            checked += 1
+
+    assert wrong == {}, "\n".join(f"{k}: {v}" for k, v in wrong.items())
+    assert checked == len(CALLERS) * len(AIMED)
+
+
+def _within(unit: str, caller_unit: str) -> bool:
+    return UnitCode(unit).is_within(UnitCode(caller_unit))
+
+
+def _status_total(figures: dict[str, Any]) -> int:
+    groups = [g for g in figures["stock"] if g["dimension"] == "status"]
+    return sum(f["count"] for g in groups for f in g["figures"])
+
+
+def holdings(name: str, response: httpx.Response, caller_unit: str) -> Any:
+    """What a list shows: the files (or units, or counts) it holds, in comparable form."""
+    if name == "ledger export":
+        return len(workbook_rows(response.content)) - 1  # rows below the header
+    body = response.json()
+    if name == "statistics":
+        return _status_total(body["figures"])
+    if name == "units":
+        return sorted(u["code"] for u in body if not _within(u["code"], caller_unit))
+    if name == "sync feed":
+        return sorted({e["stream_id"] for e in body["events"]})
+    if name == "sync feed count":
+        return body["behind"]
+    if name == "duplicates":
+        return [f["file_id"] for d in body["items"] for f in d["files"]]
+    return [i["file_id"] for i in body["items"]]
+
+
+async def test_lists_hold_the_callers_own_files_and_nothing_of_a_unit_outside(
+    api: Api, world: World
+):
+    wrong: dict[tuple[str, str], Any] = {}
+    read: set[str] = set()
+    for caller, (unit, role) in CALLERS.items():
+        headers = api.auth(unit, role)
+        mine = world.own[next(u for u in OWN_FILE_UNIT if _within(OWN_FILE_UNIT[u], unit))]
+        expected_lists = {
+            "ledger": [mine],
+            "ledger export": 1,
+            "statistics": 1,
+            "approval queue": [],
+            "visits due": [mine],
+            "duplicates": [],
+            "units": [],  # no unit outside the caller's subtree
+            "sync feed": [mine],  # the events of the caller's own file only
+            "sync feed count": 1 + len(STEPS_TO["approved"]),  # and how many they are
+        }
+        for name, ((method, path), query) in LISTED.items():
+            response = await api.client.request(
+                method, f"{path}?{query}" if query else path, headers=headers
+            )
+            leaked = sorted(s for s in world.secrets if s in response.text)
+            if response.status_code == 403 and response.json().get("rule"):
+                continue  # this role may not read the list at all
+            read.add(name)
+            got = holdings(name, response, unit) if response.status_code == 200 else response.text
+            if response.status_code != 200 or got != expected_lists[name] or leaked:
+                wrong[caller, name] = {
+                    "status": response.status_code,
+                    "holds": got,
+                    "leaked": leaked,
+                }
+
+    assert wrong == {}, "\n".join(f"{k}: {v}" for k, v in wrong.items())
+    assert read == set(LISTED)  # each list was read by some caller
+
+
+async def test_operations_without_household_data_show_nothing_of_the_target(api: Api, world: World):
+    leaks: dict[tuple[str, str], list[str]] = {}
+    for caller, (unit, role) in CALLERS.items():
+        for method, path in UNSCOPED:
+            url = path.replace("{region}", DISTRICT)
+            response = await api.client.request(method, url, headers=api.auth(unit, role))
+            leaked = sorted(s for s in world.secrets if s in response.text)
+            if leaked or response.status_code >= 500:
+                leaks[caller, f"{method} {path}"] = [str(response.status_code), *leaked]
+
+    assert leaks == {}
