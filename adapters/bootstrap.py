@@ -17,11 +17,12 @@ import asyncpg
 
 from adapters import embedded
 from adapters.codec import EventCodec
-from adapters.keys import load_hash_key
+from adapters.keys import load_hash_key, load_pii_keys
 from adapters.pg.migrations import migrate
 from adapters.pg.projector import ProjectionRunner
 from adapters.pg.repository import FileCache, PgFileRepository
 from adapters.pg.store import PostgresEventStore, Wakeups
+from adapters.pii import Keyring
 from adapters.settings import Settings
 from domain.privacy import keyed_hash
 from projections.base import Projection
@@ -48,6 +49,7 @@ class Runtime:
     clock: SystemClock
     wakeups: Wakeups
     projections: ProjectionRunner
+    keyring: Keyring
     server: Any = None
 
 
@@ -87,12 +89,18 @@ async def runtime(settings: Settings, *, listen: bool = False) -> AsyncIterator[
     url, server = database_url(settings)
     pool = await open_pool(url, size=settings.pool_size)
     try:
+        keyring = Keyring(
+            pool,
+            load_pii_keys(settings.pii_keys, settings.data_dir),
+            reload=None if settings.pii_keys else lambda: load_pii_keys(None, settings.data_dir),
+        )
         async with pool.acquire() as conn:
             await migrate(conn)
-        wakeups = Wakeups(pool)
+            await keyring.check(conn)
+        wakeups = Wakeups(pool, on_key_destroyed=keyring.heard)
         await wakeups.start(listen=listen)
-        codec = EventCodec()
-        store = PostgresEventStore(pool, on_append=wakeups.poke)
+        codec = EventCodec(keyring=keyring)
+        store = PostgresEventStore(pool, on_append=wakeups.poke, keyring=keyring)
         key = load_hash_key(settings.hash_key, settings.data_dir)
         runner = ProjectionRunner(
             store, codec, read_models(lambda number: keyed_hash(key, number)), wakeups=wakeups
@@ -107,6 +115,7 @@ async def runtime(settings: Settings, *, listen: bool = False) -> AsyncIterator[
                 SystemClock(),
                 wakeups,
                 runner,
+                keyring,
                 server,
             )
         finally:

@@ -16,6 +16,9 @@ class Settings:
     secret: str | None = None  # BANGFU_SECRET: token signing key; else generated in data_dir
     hash_key: str | None = None  # BANGFU_HASH_KEY: key of the ID-number hash; else in data_dir
     projections: bool = True  # BANGFU_PROJECTIONS=off: `serve` does not run the read models
+    # BANGFU_PII_KEYS: key-encryption keys of personal data, "1:BASE64,2:BASE64"; else generated
+    # into data_dir/pii_keys
+    pii_keys: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -29,4 +32,5 @@ class Settings:
             secret=env.get("BANGFU_SECRET") or None,
             hash_key=env.get("BANGFU_HASH_KEY") or None,
             projections=(env.get("BANGFU_PROJECTIONS") or "on").lower() not in {"off", "0", "no"},
+            pii_keys=env.get("BANGFU_PII_KEYS") or None,
         )

@@ -27,6 +27,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.errors import NotPermitted, OutOfScope, WrongState
 from domain.household import HouseholdFile
 from domain.idnumber import IdNumber
+from domain.privacy import readable
 from domain.units import UnitCode
 from domain.values import Actor, Cause, Role, label
 
@@ -75,9 +76,10 @@ class Finding:
 def electronic_fields(household: HouseholdFile) -> dict[str, str]:
     """A replayed file's ledger fields as the paper ledger writes them (Chinese labels)."""
     causes = [c for c in (household.primary_cause, *household.secondary_causes) if c]
+    number = household.head.id_number
     return {
         "head_name": household.head.name,
-        "sex": label(IdNumber(household.head.id_number).sex),
+        "sex": label(IdNumber(number).sex) if readable(number) and len(number) == 18 else "",
         "employer": household.head.employer,
         "address": household.head.address,
         "applied_on": household.applied_on.isoformat(),

@@ -27,6 +27,7 @@ from domain.errors import DomainError
 from domain.household import EXIT_REASONS, EXITED, HouseholdFile
 from domain.idnumber import parse_id_number
 from domain.policy import Parameters, PolicyBook
+from domain.privacy import readable
 from domain.units import UnitCode
 from domain.values import (
     Category,
@@ -145,6 +146,8 @@ def ids_valid(h: History, ctx: Context) -> list[Finding]:
             people.append(("户主", head.id_number))
         people += [(f"成员{m.name}", m.id_number) for m in (getattr(e, "members", None) or ())]
         for who, number in people:
+            if not readable(number):  # erased on request, or no key on this node: not judged
+                continue
             try:
                 parse_id_number(number)
             except DomainError as error:
@@ -511,12 +514,14 @@ def return_only_from_exit(h: History, ctx: Context) -> list[Finding]:
 def nothing_after_deleted(h: History, ctx: Context) -> list[Finding]:
     rule = RULES_BY_ID["R27"]
     for i, e in enumerate(h.events):
-        if (
-            isinstance(e, HouseholdFile.Exited)
-            and e.kind is ExitKind.DELETED
-            and (i + 1 < len(h.events))
-        ):
-            return [rule.finding([x.originator_version for x in h.events[i + 1 :]])]
+        if isinstance(e, HouseholdFile.Exited) and e.kind is ExitKind.DELETED:
+            # erasing the household's personal data on request is allowed after deletion
+            after = [
+                x for x in h.events[i + 1 :] if not isinstance(x, HouseholdFile.PersonalDataErased)
+            ]
+            if after:
+                return [rule.finding([x.originator_version for x in after])]
+            return []
     return []
 
 

@@ -34,6 +34,7 @@ from adapters.pg.migrations import migrate
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
 from adapters.pg.units import PgUnitDirectory
+from adapters.pii import KeyEncryptionKeys, Keyring
 from adapters.settings import Settings
 from domain.values import Role
 
@@ -136,13 +137,20 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 
 @pytest.fixture
-def codec() -> EventCodec:
-    return EventCodec()
+def keyring(pool: asyncpg.Pool) -> Keyring:
+    """This test database's data keys, under a key-encryption key made for the test: the tests
+    that use the store run with personal data encrypted, as the service does."""
+    return Keyring(pool, KeyEncryptionKeys.generate())
 
 
 @pytest.fixture
-def store(pool: asyncpg.Pool) -> PostgresEventStore:
-    return PostgresEventStore(pool)
+def codec(keyring: Keyring) -> EventCodec:
+    return EventCodec(keyring=keyring)
+
+
+@pytest.fixture
+def store(pool: asyncpg.Pool, keyring: Keyring) -> PostgresEventStore:
+    return PostgresEventStore(pool, keyring=keyring)
 
 
 @pytest.fixture

@@ -94,7 +94,9 @@ def routes(problems: dict[int, ResponseSpec], node: NodeSettings | None = None) 
         summary="数据同步 — the subtree's events after a cursor, for an upstream node",
         description="Events of the node's subtree in commit-safe log order, each with its "
         "stream, version, type, payload (as stored: base64 in JSON), recorded time, unit, "
-        "refers_to, hash and origin (node, epoch). Continue from `cursor` while `more` is true; "
+        "refers_to, hash and origin (node, epoch); personal fields encrypted as stored, and "
+        "with a sync key shared with the upstream (BANGFU_UPSTREAM_KEY) the data keys of the "
+        "page's streams wrapped under it (`keys`). Continue from `cursor` while `more` is true; "
         "`head` is the last readable event of the whole log. A `sync` token is required. "
         "Send `Accept: application/msgpack` for MessagePack with raw bytes.",
         media_type="application/json",
@@ -116,6 +118,8 @@ def routes(problems: dict[int, ResponseSpec], node: NodeSettings | None = None) 
                 subtree=scope,
                 after=cursor,
                 limit=limit,
+                keyring=rt.keyring,
+                sync_key=settings.upstream_key,
             )
         media = _media(request)
         return Response(feed.encode(page, media), media_type=media)

@@ -27,6 +27,7 @@ import asyncpg
 import structlog
 
 from adapters.integrity import GENESIS, event_hash
+from adapters.pii import KEYS_CHANNEL, Keyring
 from domain.errors import ConcurrencyError, InvalidValue
 
 log = structlog.get_logger(__name__)
@@ -222,7 +223,13 @@ def _stored(row: asyncpg.Record) -> StoredEvent:
 
 
 class PostgresEventStore:
-    """Append-only, hash-chained event streams in one PostgreSQL table."""
+    """Append-only, hash-chained event streams in one PostgreSQL table.
+
+    With a `keyring`, every read that returns events for decoding first makes sure the data keys
+    of the streams whose payloads hold encrypted personal fields are in the keyring's cache (one
+    batched query for those not yet there), so the codec can open them without I/O. Payloads are
+    always returned as stored: hashes are computed over the stored bytes.
+    """
 
     def __init__(
         self,
@@ -230,10 +237,19 @@ class PostgresEventStore:
         *,
         on_append: Callable[[], None] | None = None,
         merge: bool = True,
+        keyring: Keyring | None = None,
     ) -> None:
         self.pool = pool
         self._on_append = on_append
         self._merger = _Merger(self) if merge else None
+        self.keyring = keyring
+
+    async def _load_keys(
+        self, rows: Sequence[asyncpg.Record], conn: asyncpg.Connection | None
+    ) -> None:
+        """Rows in `_COLUMNS` order: stream_id, type and payload are columns 2, 4 and 5."""
+        if self.keyring is not None and rows:
+            await self.keyring.load_for(((r[2], r[4], r[5]) for r in rows), conn)
 
     # ---------------------------------------------------------------- writing
 
@@ -399,6 +415,7 @@ class PostgresEventStore:
         )
         runner = conn if conn is not None else self.pool
         rows = await runner.fetch(sql, stream_id, up_to_version, as_of, after_version)
+        await self._load_keys(rows, conn)
         return [_stored(r) for r in rows]
 
     async def read_streams(
@@ -412,6 +429,7 @@ class PostgresEventStore:
             " ORDER BY stream_id, version",
             list(stream_ids),
         )
+        await self._load_keys(rows, conn)
         streams: dict[UUID, list[StoredEvent]] = {}
         for row in rows:
             event = _stored(row)
@@ -425,8 +443,11 @@ class PostgresEventStore:
                 f"SELECT {_COLUMNS} FROM events WHERE type LIKE $1 || '%'"  # noqa: S608 — constants
                 " ORDER BY stream_id, version"
             )
-            async for row in conn.cursor(query, type_prefix, prefetch=batch):
-                yield _stored(row)
+            cursor = await conn.cursor(query, type_prefix)
+            while rows := await cursor.fetch(batch):
+                await self._load_keys(rows, conn)
+                for row in rows:
+                    yield _stored(row)
 
     async def read_referring(
         self, file_id: UUID, *, conn: asyncpg.Connection | None = None
@@ -438,6 +459,7 @@ class PostgresEventStore:
             " ORDER BY recorded_at, position",
             file_id,
         )
+        await self._load_keys(rows, conn)
         return [_stored(r) for r in rows]
 
     async def stream_version(self, stream_id: UUID) -> int:
@@ -461,6 +483,7 @@ class PostgresEventStore:
         """
         runner = conn if conn is not None else self.pool
         rows = await runner.fetch(_READ_LOG, str(after.xid), after.position, limit)
+        await self._load_keys(rows, conn)
         return [_stored(r) for r in rows]
 
     async def read_log_records(
@@ -469,7 +492,9 @@ class PostgresEventStore:
         """`read_log` without building an object per event: the raw rows, for bulk readers
         such as a rebuild (columns as in `read_log`)."""
         runner = conn if conn is not None else self.pool
-        return list(await runner.fetch(_READ_LOG, str(after.xid), after.position, limit))
+        rows = list(await runner.fetch(_READ_LOG, str(after.xid), after.position, limit))
+        await self._load_keys(rows, conn)
+        return rows
 
     async def head(self) -> Cursor:
         """The cursor of the last event a reader could read now (START for an empty log)."""
@@ -586,9 +611,18 @@ class Wakeups:
     every commit and serialise writers — exactly what the table-lock-free append avoids.
     """
 
-    def __init__(self, pool: asyncpg.Pool, *, interval: float = 0.005) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        interval: float = 0.005,
+        on_key_destroyed: Callable[..., None] | None = None,
+    ) -> None:
         self._pool = pool
         self._interval = interval
+        # the listening connection also hears `KEYS_CHANNEL`: a data key destroyed by another
+        # process of this node (erasure, or a pulled erasure), to drop from this one's cache
+        self._on_key_destroyed = on_key_destroyed
         self._dirty = asyncio.Event()
         self.changed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -603,6 +637,8 @@ class Wakeups:
         if listen:
             self._listener = await self._pool.acquire()
             await self._listener.add_listener(CHANNEL, self._heard)
+            if self._on_key_destroyed is not None:
+                await self._listener.add_listener(KEYS_CHANNEL, self._on_key_destroyed)
 
     def _heard(self, *_: object) -> None:
         self.changed.set()
@@ -636,6 +672,8 @@ class Wakeups:
         self._tasks.clear()
         if self._listener is not None:
             await self._listener.remove_listener(CHANNEL, self._heard)
+            if self._on_key_destroyed is not None:
+                await self._listener.remove_listener(KEYS_CHANNEL, self._on_key_destroyed)
             await self._pool.release(self._listener)
             self._listener = None
 

@@ -16,6 +16,11 @@ which district wrote an event that reached it through the province.
 
 Pages are msgspec Structs, encoded as JSON (payload and hash in base64) or, on
 `Accept: application/msgpack`, as MessagePack with raw bytes (what the puller asks for).
+
+Personal fields travel as stored: encrypted. When this node shares a sync key with its upstream
+(`BANGFU_UPSTREAM_KEY`), a page also carries the data key of every stream it has events of,
+wrapped under that key (`keys`; `wrapped` is null for a key destroyed by an erasure), so the
+upstream can read what its inspectors may unmask, and destroys its copy when this one is gone.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import asyncpg
 import msgspec
 
 from adapters.pg.store import START, Cursor
+from adapters.pii import Keyring
 from domain.units import subtree_sql
 
 MSGPACK = "application/msgpack"
@@ -48,6 +54,13 @@ class FeedEvent(msgspec.Struct, frozen=True, kw_only=True):
     origin_epoch: str
 
 
+class FeedKey(msgspec.Struct, frozen=True, kw_only=True):
+    """A stream's data key wrapped under the sync key the two nodes share; None: destroyed."""
+
+    stream_id: UUID
+    wrapped: bytes | None
+
+
 class Page(msgspec.Struct, kw_only=True):
     node: str
     epoch: str
@@ -57,6 +70,7 @@ class Page(msgspec.Struct, kw_only=True):
     more: bool
     head: str
     events: list[FeedEvent]
+    keys: list[FeedKey] = []
 
 
 class Count(msgspec.Struct, kw_only=True):
@@ -106,11 +120,21 @@ async def read_page(
     subtree: str,
     after: Cursor,
     limit: int,
+    keyring: Keyring | None = None,
+    sync_key: bytes | None = None,
 ) -> Page:
-    """The next page of the subtree's feed after `after` (read in one snapshot)."""
+    """The next page of the subtree's feed after `after` (read in one snapshot); with a
+    `keyring` and the `sync_key` shared with the upstream, the data keys of its streams."""
+    keys: list[FeedKey] = []
     async with conn.transaction(readonly=True, isolation="repeatable_read"):
         rows = await conn.fetch(_PAGE, str(after.xid), after.position, limit, subtree)
         head = await conn.fetchrow(_HEAD)
+        if keyring is not None and sync_key is not None:
+            streams = {r[2] for r in rows if r[12]}
+            keys = [
+                FeedKey(stream_id=s, wrapped=w)
+                for s, w in await keyring.export(conn, streams, sync_key)
+            ]
     events = [
         FeedEvent(
             stream_id=r[2],
@@ -137,6 +161,7 @@ async def read_page(
         more=len(rows) == limit,
         head=(START if head is None else Cursor(head[0], head[1])).encode(),
         events=events,
+        keys=keys,
     )
 
 
