@@ -173,7 +173,12 @@ class TransferIn(_In, kw_only=True, forbid_unknown_fields=True):
 class ErasureIn(_In, kw_only=True, forbid_unknown_fields=True):
     """销毁个人信息: why the household's personal data is erased (no personal data here)."""
 
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    reason: Annotated[
+        str,
+        msgspec.Meta(
+            min_length=1, max_length=200, examples=["本人依《个人信息保护法》申请删除个人信息"]
+        ),
+    ]
 
 
 # ------------------------------------------------------------------------------------ responses

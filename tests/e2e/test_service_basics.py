@@ -36,6 +36,7 @@ ROUTES = {
     ),
     ("get", "/api/v1/files/{file_id}"),
     ("get", "/api/v1/files/{file_id}/events"),
+    ("post", "/api/v1/files/{file_id}/erasure"),
     ("get", "/api/v1/units"),
     ("post", "/api/v1/units"),
     ("get", "/api/v1/units/{code}"),
@@ -53,6 +54,7 @@ EXAMPLES = {
     "AssistanceIn": ["assisted_on", "amount"],
     "TransferIn": ["transferred_on", "to_unit"],
     "UnitIn": ["code", "name"],
+    "ErasureIn": ["reason"],
 }
 
 
@@ -107,7 +109,7 @@ class TestTheOpenApiDocument:
             if route not in uploads and "application/json" not in content
         } == set()
         assert all("multipart/form-data" in writes[route] for route in uploads)
-        assert len(writes) == 21
+        assert len(writes) == 22
 
     async def test_carries_examples_for_the_key_fields_of_request_bodies(self, api: Api):
         schemas = (await openapi(api))["components"]["schemas"]
