@@ -278,7 +278,10 @@ class TestErasure:
             files=files, clock=FixedClock(), actor=ADMIN, file_id=erased.id, reason="本人申请"
         )
 
-        fresh = PgFileRepository(files.store, files.codec)
+        keyring = Keyring(files.store.pool, files.store.keyring.keks)  # type: ignore[union-attr]
+        fresh = PgFileRepository(  # another process: nothing cached
+            PostgresEventStore(files.store.pool, keyring=keyring), EventCodec(keyring=keyring)
+        )
         gone = await fresh.get(erased.id)
         assert (gone.head.name, gone.head.id_number, gone.head.phone) == (ERASED,) * 3
         assert {m.id_number for m in gone.members} == {ERASED}
