@@ -6,6 +6,7 @@ next upstream pull carries the erasure (and the destroyed key) to the upstream n
 destroys its copy in the same transaction as it stores the event.
 
 Nothing is rewritten: every event keeps its payload and hash, so `bangfu verify` still passes.
+The responses kept for `Idempotency-Key` retries that name the file are deleted with it.
 The encrypted personal fields read as `ERASED` from then on. Events stored in clear before
 encryption was introduced cannot be erased this way (rewriting them would break the hash
 chain): they are counted and reported, and docs/security.md says so.
@@ -49,6 +50,12 @@ async def erase_personal_data(
         await files.bound(conn).save(household)
         if store.keyring is not None:
             await store.keyring.destroy(conn, [file_id])
+        # the responses kept for retried commands name the household (masked, but with names):
+        # they go too — a retry after the erasure is judged afresh, and refused
+        await conn.execute(
+            "DELETE FROM idempotency_keys WHERE position(convert_to($1, 'UTF8') in body) > 0",
+            str(file_id),
+        )
     if store.keyring is not None:
         store.keyring.forget(file_id)
     if files.cache is not None:

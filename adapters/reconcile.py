@@ -118,7 +118,9 @@ def paper_rows(
         try:
             value = sheets.id_number(raw, column)
         except sheets.CellError as error:
-            unreadable.append(Finding(UNREADABLE, number, None, column, raw[:40], error.reason))
+            # the finding is stored in the checking unit's stream, in clear: never the number
+            shown = mask_id(raw.strip()[:40])
+            unreadable.append(Finding(UNREADABLE, number, None, column, shown, error.reason))
             continue
         rows.append(PaperRow(number, ("hash", hasher(value).hex()), mask_id(value), fields))
     return rows, unreadable

@@ -144,7 +144,11 @@ def ids_valid(h: History, ctx: Context) -> list[Finding]:
         head = getattr(e, "head", None)
         if head is not None:
             people.append(("户主", head.id_number))
-        people += [(f"成员{m.name}", m.id_number) for m in (getattr(e, "members", None) or ())]
+        # findings are stored in clear in the checking unit's stream: a member by place, not name
+        people += [
+            (f"第{i}名成员", m.id_number)
+            for i, m in enumerate(getattr(e, "members", None) or (), start=1)
+        ]
         for who, number in people:
             if not readable(number):  # erased on request, or no key on this node: not judged
                 continue

@@ -187,3 +187,28 @@ class TestAnErasureIsRefused:
         assert_problem(refused, 400)
         still = await unmasked(api, closed)
         assert still["head"]["phone"] == PHONE
+
+
+class TestTheResponsesKeptForRetries:
+    async def test_of_the_file_are_deleted_with_its_personal_data(
+        self, api: Api, pool: asyncpg.Pool
+    ):
+        file_id = await file_in(api, "approved")
+        retried = await api.client.post(
+            f"{API}/files/{file_id}/exit",
+            json={
+                "exited_on": "2026-09-01",
+                "kind": "cancelled",
+                "reason": "moved",
+                "explanation": "迁出本地",
+                "evidence": ["户口迁移证明"],
+            },
+            headers={**doer(api, "exit"), "Idempotency-Key": "exit-1"},
+        )
+        assert retried.status_code == 200, retried.text
+        kept = "SELECT count(*) FROM idempotency_keys WHERE key = 'exit-1'"
+        assert await pool.fetchval(kept) == 1
+
+        await erase(api, file_id)
+
+        assert await pool.fetchval(kept) == 0
