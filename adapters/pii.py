@@ -157,14 +157,14 @@ def open_payload(payload: bytes, stream_id: UUID, entry: Entry) -> bytes:
         return _SEALED.sub(lambda m: b'"' + m[1] + b'":' + _ERASED_JSON, payload)
     if not isinstance(entry, AESGCM):
         return _SEALED.sub(lambda m: b'"' + m[1] + b'":' + _UNREADABLE_JSON, payload)
-    stream = stream_id.bytes
+    aad = _PII_AAD + stream_id.bytes
     decrypt = entry.decrypt
     b64 = binascii.a2b_base64  # the C decoder: this runs for every sealed value read
 
     def clear(m: re.Match[bytes]) -> bytes:
         try:
             raw = b64(m[2])
-            literal = decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _PII_AAD + stream + m[1])
+            literal = decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad + m[1])
         except (InvalidTag, ValueError, binascii.Error):
             log.warning("personal.token_unreadable", stream_id=str(stream_id), field=m[1].decode())
             literal = _UNREADABLE_JSON
@@ -413,6 +413,23 @@ class Keyring:
     def forget(self, stream_id: UUID) -> None:
         """The stream's key was destroyed (here or by another process): never use it again."""
         self._put(stream_id, SHREDDED, time.monotonic())
+
+    def is_fresh(self, stream_id: UUID) -> bool:
+        """True when the stream's entry is cached and still to be trusted."""
+        return self._fresh(stream_id, time.monotonic())
+
+    def accept_packed(self, stream_id: UUID, packed: bytes | None) -> None:
+        """Cache a key row read along with the stream's events, packed as the store reads it:
+        None without a row, empty once destroyed, else the KEK version (4 bytes) and the
+        wrapped key."""
+        if packed is None:
+            entry: Entry = ABSENT
+        elif not packed:
+            entry = SHREDDED
+        else:
+            raw = bytes(packed)
+            entry = self._entry_of(stream_id, int.from_bytes(raw[:4], "big"), raw[4:])
+        self._put(stream_id, entry, time.monotonic())
 
     def _fresh(self, stream_id: UUID, now: float) -> bool:
         found = self._cache.get(stream_id)

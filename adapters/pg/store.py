@@ -218,6 +218,26 @@ LIMIT $3
 """  # noqa: S608 — built from module constants, no input
 
 
+_READ_STREAM = (
+    f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1"  # noqa: S608 — constants only
+    " AND ($2::int IS NULL OR version <= $2)"
+    " AND ($3::timestamptz IS NULL OR recorded_at <= $3) AND version > $4"
+    " ORDER BY version"
+)
+# The same, with the stream's data key row in one extra column, looked up once (an uncorrelated
+# sub-select): NULL without a row, empty once destroyed, else the KEK version (4 bytes, big
+# endian) followed by the wrapped key.
+_READ_STREAM_WITH_KEY = (
+    f"SELECT {_COLUMNS},"  # noqa: S608 — constants only
+    " (SELECT coalesce(int4send(k.kek_version) || k.wrapped, ''::bytea)"
+    "  FROM personal_keys k WHERE k.stream_id = $1)"
+    " FROM events WHERE stream_id = $1"
+    " AND ($2::int IS NULL OR version <= $2)"
+    " AND ($3::timestamptz IS NULL OR recorded_at <= $3) AND version > $4"
+    " ORDER BY version"
+)
+
+
 def _stored(row: asyncpg.Record) -> StoredEvent:
     return StoredEvent(*row)
 
@@ -407,14 +427,18 @@ class PostgresEventStore:
     ) -> list[StoredEvent]:
         """A stream's events in version order: whole, after a version, up to a version, or up to
         a recorded time."""
-        sql = (
-            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1"  # noqa: S608 — constants only
-            " AND ($2::int IS NULL OR version <= $2)"
-            " AND ($3::timestamptz IS NULL OR recorded_at <= $3) AND version > $4"
-            " ORDER BY version"
-        )
         runner = conn if conn is not None else self.pool
-        rows = await runner.fetch(sql, stream_id, up_to_version, as_of, after_version)
+        keyring = self.keyring
+        if keyring is not None and not keyring.is_fresh(stream_id):
+            # the stream's key row comes with its events: a first read costs one round trip
+            rows = await runner.fetch(
+                _READ_STREAM_WITH_KEY, stream_id, up_to_version, as_of, after_version
+            )
+            if rows:
+                keyring.accept_packed(stream_id, rows[0][10])
+            await self._load_keys(rows, conn)  # (an erasure among them; nothing to fetch)
+            return [StoredEvent(*r[:10]) for r in rows]
+        rows = await runner.fetch(_READ_STREAM, stream_id, up_to_version, as_of, after_version)
         await self._load_keys(rows, conn)
         return [_stored(r) for r in rows]
 
