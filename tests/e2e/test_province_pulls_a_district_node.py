@@ -308,11 +308,24 @@ async def _copy(server_url: str, pool: asyncpg.Pool) -> str:
     await pool.expire_connections()
     admin = await asyncpg.connect(server_url)
     try:
-        # the source may have no other session while it is copied
-        await admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", template
-        )
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        # the source may have no other session while it is copied: the pool reconnects to
+        # keep its floor, so new connections are refused while the copy is taken, and a
+        # terminated backend takes a moment to leave (pg_terminate_backend only signals it)
+        await admin.execute(f'ALTER DATABASE "{template}" ALLOW_CONNECTIONS false')
+        try:
+            for _ in range(100):
+                await admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                    template,
+                )
+                if not await admin.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = $1", template
+                ):
+                    break
+                await asyncio.sleep(0.05)
+            await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        finally:
+            await admin.execute(f'ALTER DATABASE "{template}" ALLOW_CONNECTIONS true')
     finally:
         await admin.close()
     COPIES.append(name)
