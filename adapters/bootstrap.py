@@ -22,11 +22,12 @@ import asyncpg
 
 from adapters import embedded
 from adapters.codec import EventCodec
-from adapters.keys import load_hash_key
+from adapters.keys import load_hash_key, load_pii_keys
 from adapters.pg.migrations import APP_ROLE, migrate
 from adapters.pg.projector import ProjectionRunner
 from adapters.pg.repository import FileCache, PgFileRepository
 from adapters.pg.store import PostgresEventStore, Wakeups
+from adapters.pii import Keyring
 from adapters.settings import Settings
 from domain.privacy import keyed_hash
 from projections.base import Projection
@@ -53,6 +54,7 @@ class Runtime:
     clock: SystemClock
     wakeups: Wakeups
     projections: ProjectionRunner
+    keyring: Keyring
     server: Any = None
 
 
@@ -166,11 +168,21 @@ async def runtime(settings: Settings, *, listen: bool = False) -> AsyncIterator[
         db.service, size=settings.pool_size, wait=settings.database_timeout, role=APP_ROLE
     )
     try:
-        wakeups = Wakeups(pool)
+        keyring = Keyring(
+            pool,
+            load_pii_keys(settings.pii_keys, settings.data_dir),
+            reload=None if settings.pii_keys else lambda: load_pii_keys(None, settings.data_dir),
+        )
+        async with pool.acquire() as conn:
+            await keyring.check(conn)
+        wakeups = Wakeups(pool, on_key_destroyed=keyring.heard)
         await wakeups.start(listen=listen)
-        codec = EventCodec()
+        codec = EventCodec(keyring=keyring)
         store = PostgresEventStore(
-            pool, on_append=wakeups.poke, transaction_bound=settings.transaction_bound
+            pool,
+            on_append=wakeups.poke,
+            transaction_bound=settings.transaction_bound,
+            keyring=keyring,
         )
         key = load_hash_key(settings.hash_key, settings.data_dir)
         runner = ProjectionRunner(
@@ -186,6 +198,7 @@ async def runtime(settings: Settings, *, listen: bool = False) -> AsyncIterator[
                 SystemClock(),
                 wakeups,
                 runner,
+                keyring,
                 db.server,
             )
         finally:

@@ -17,6 +17,8 @@
     bangfu civil-affairs LIST.xlsx --unit CODE                  match a civil-affairs list
     bangfu sync pull --from URL --token T [--follow]            pull a downstream node
     bangfu sync status | new-epoch                              sync state; after a restore
+    bangfu keys status | rotate | retire VERSION                keys of personal data
+    bangfu files shred FILE_ID --reason TEXT                    erase a file's personal data
 
 With no BANGFU_DATABASE_URL, every command uses the embedded PostgreSQL in BANGFU_DATA_DIR
 (default ./.bangfu). Exit status: 0 on success, 1 when `verify` finds a broken link, 2 on a
@@ -39,7 +41,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from adapters import cli_paper, cli_spotcheck, cli_sync, demo, exports, progress
+from adapters import cli_keys, cli_paper, cli_spotcheck, cli_sync, demo, exports, progress
 from adapters.bootstrap import Runtime, runtime
 from adapters.http.auth import Tokens
 from adapters.keys import load_secret
@@ -305,6 +307,8 @@ COMMANDS = {
     "import": cli_paper.run,
     "civil-affairs": cli_paper.run,
     "sync": cli_sync.run,
+    "keys": cli_keys.run,
+    "files": cli_keys.run,
 }
 
 
@@ -328,6 +332,7 @@ def parser() -> argparse.ArgumentParser:
     cli_spotcheck.add_parser(sub)
     cli_paper.add_parser(sub)
     cli_sync.add_parser(sub)
+    cli_keys.add_parser(sub)
     s = sub.add_parser("serve", help="run the HTTP API")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8000, help="port (default 8000)")

@@ -1,6 +1,7 @@
 """`bangfu sync …`: pull a downstream node by hand, see the sync status, mark a restore.
 
-    bangfu sync pull --from URL --token T [--code CODE] [--limit N] [--from-start] [--follow]
+    bangfu sync pull --from URL --token T [--code CODE] [--key K] [--limit N] [--from-start]
+                     [--follow]
     bangfu sync status
     bangfu sync new-epoch      run on a node restored from a backup, before it serves again
 
@@ -9,7 +10,8 @@ terminal (events pulled of those behind) and a summary at the end (added, alread
 quarantined, pages); `--follow` keeps pulling (backing off while the downstream is away) until
 Ctrl-C. `--code` is the subtree the downstream owns (default: what its `/api/v1/node` says).
 `--from-start` re-reads the whole feed, adding only what is missing — and quarantining what
-contradicts what is held.
+contradicts what is held. `--key` is the sync key shared with the downstream (default: its "key"
+in BANGFU_DOWNSTREAMS), without which its files' personal data cannot be read here.
 Exit status: 0 when done, 1 when a page was refused or the downstream could not be read.
 """
 
@@ -26,6 +28,7 @@ from rich.table import Table
 
 from adapters import progress
 from adapters.bootstrap import Runtime
+from adapters.pii import parse_key
 from adapters.sync.node import Downstream, NodeSettings, epoch, new_epoch
 from adapters.sync.pull import PageRefused, Puller, PullError, raise_alert, record_error, status
 
@@ -39,6 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--from", dest="url", required=True, help="the downstream's base URL")
     p.add_argument("--token", required=True, help="a sync-role token the downstream accepts")
     p.add_argument("--code", help="the subtree the downstream owns (default: as it says)")
+    p.add_argument("--key", help="the sync key shared with the downstream (base64)")
     p.add_argument("--limit", type=int, default=2000, help="events per page (default 2000)")
     p.add_argument("--from-start", action="store_true", help="re-read the whole feed")
     p.add_argument("--follow", action="store_true", help="keep pulling until Ctrl-C")
@@ -59,13 +63,17 @@ async def _node_code(url: str, token: str) -> str:
 async def _pull(rt: Runtime, args: argparse.Namespace) -> int:
     try:
         code = args.code or await _node_code(args.url, args.token)
-        downstream = Downstream(code, args.url.rstrip("/"), args.token)
+        configured = {d.code: d.key for d in NodeSettings.from_env().downstreams}
+        key = parse_key(args.key, "--key") if args.key else configured.get(code)
+        downstream = Downstream(code, args.url.rstrip("/"), args.token, key)
     except (httpx.HTTPError, KeyError, ValueError) as error:
         console.print(f"[red]cannot ask {args.url} which node it is:[/red] {error}")
         return 1
     if args.from_start:
         await rt.pool.execute("UPDATE sync_downstreams SET cursor = '' WHERE code = $1", code)
-    puller = Puller(rt.pool, downstream, limit=args.limit, on_stored=rt.wakeups.poke)
+    puller = Puller(
+        rt.pool, downstream, limit=args.limit, on_stored=rt.wakeups.poke, keyring=rt.keyring
+    )
     try:
         if args.follow:
             stop = asyncio.Event()

@@ -17,6 +17,10 @@ each running the same domain commands and returning the files' hash-chained even
 this process saves the previous batch; the order of rows, and so of the report, is kept.
 Building is pure CPU work, so threads would not help (the GIL); small sheets are built in
 process, where starting workers would cost more than it saves.
+
+Personal fields are encrypted where the file is built (`adapters.pii`): each file gets a fresh
+data key there, and this process stores the keys, wrapped under its key-encryption key, in the
+same transaction as the COPY of the events — so a key row exists exactly for the files stored.
 """
 
 from __future__ import annotations
@@ -32,11 +36,13 @@ from decimal import Decimal
 from uuid import UUID, uuid5
 
 import structlog
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from adapters import sheets
 from adapters.codec import EventCodec
 from adapters.pg.repository import prepare_rows
 from adapters.pg.store import ConcurrencyError, NewEvent, PostgresEventStore
+from adapters.pii import KEY_BYTES
 from domain.authorization import Act, authorise
 from domain.eligibility import EXCLUSION_LABELS_ZH, Exclusions
 from domain.errors import DomainError, InvalidValue, NotEligible
@@ -303,11 +309,13 @@ def refusal(row: int, error: Exception) -> sheets.RowError:
 
 @dataclass(frozen=True, slots=True)
 class Built:
-    """A row's file, ready to store: its id and its hash-chained event rows."""
+    """A row's file, ready to store: its id, its hash-chained event rows and the data key its
+    personal fields are encrypted with (None when written in clear)."""
 
     row: int
     file_id: UUID
     events: tuple[NewEvent, ...]
+    key: bytes | None = None
 
     def __reduce__(self) -> tuple[Callable[..., Built], tuple[object, ...]]:
         # Sent from a worker as plain values: pickling the dataclasses and UUIDs field by field
@@ -316,6 +324,7 @@ class Built:
             self.row,
             self.file_id.bytes,
             [(e.version, e.type, e.payload, e.recorded_at, e.unit, e.hash) for e in self.events],
+            self.key,
         )
 
 
@@ -323,9 +332,10 @@ def _unpack_built(
     row: int,
     file_id: bytes,
     events: list[tuple[int, str, bytes, datetime, str | None, bytes]],
+    key: bytes | None = None,
 ) -> Built:
     stream = UUID(bytes=file_id)
-    return Built(row, stream, tuple(NewEvent(stream, *e) for e in events))
+    return Built(row, stream, tuple(NewEvent(stream, *e) for e in events), key)
 
 
 @dataclass(frozen=True)
@@ -336,6 +346,7 @@ class Job:
     importer: Actor
     book: PolicyBook
     today: date
+    encrypt: bool = True  # personal fields encrypted with a fresh data key per file
 
 
 def build_rows(
@@ -357,8 +368,10 @@ def build_rows(
         except (sheets.CellError, DomainError) as error:
             out.append(refusal(row, error))
             continue
-        events, _, _ = prepare_rows(codec, (household,))
-        out.append(Built(row, household.id, tuple(events)))
+        key = os.urandom(KEY_BYTES) if job.encrypt else None
+        keys = {household.id: AESGCM(key)} if key is not None else None
+        events, _, _ = prepare_rows(codec, (household,), keys)
+        out.append(Built(row, household.id, tuple(events), key))
     return out
 
 
@@ -428,8 +441,14 @@ async def _save(store: PostgresEventStore, batch: list[Built], report: ImportRep
     for attempt in range(SAVE_RETRIES + 1):
         present = await existing(store, [b.file_id for b in batch])
         fresh = [b for b in batch if b.file_id not in present]
+        keys = {b.file_id: b.key for b in fresh if b.key is not None}
         try:
-            await store.append_bulk([e for b in fresh for e in b.events])
+            if keys and store.keyring is not None:
+                async with store.pool.acquire() as conn, conn.transaction():
+                    await store.keyring.adopt(conn, keys)
+                    await store.append_bulk([e for b in fresh for e in b.events], conn=conn)
+            else:
+                await store.append_bulk([e for b in fresh for e in b.events])
         except ConcurrencyError:
             if attempt == SAVE_RETRIES:
                 raise
@@ -470,7 +489,7 @@ async def import_files(
     except (ValueError, KeyError, OSError) as error:
         raise InvalidValue("file", f"unreadable: {error}", zh="无法读取该表格文件") from None
     report = ImportReport(rows=len(table.rows), workers=worker_count(len(table.rows), workers))
-    job = Job(scope.value, actor, book, today)
+    job = Job(scope.value, actor, book, today, encrypt=store.keyring is not None)
     seen: dict[UUID, int] = {}
     batch: list[Built] = []
     done = 0

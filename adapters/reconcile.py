@@ -136,7 +136,9 @@ def paper_rows(
         try:
             value = sheets.id_number(raw, column)
         except sheets.CellError as error:
-            unreadable.append(Finding(UNREADABLE, number, None, column, raw[:40], error.reason))
+            # the finding is stored in the checking unit's stream, in clear: never the number
+            shown = mask_id(raw.strip()[:40])
+            unreadable.append(Finding(UNREADABLE, number, None, column, shown, error.reason))
             continue
         rows.append(PaperRow(number, ("hash", hasher(value).hex()), mask_id(value), fields))
     return rows, unreadable
@@ -263,11 +265,13 @@ async def files_as_of(
             row: as_of.FileAsOf | None = None
             done = 0
             async for batch in folded_events(conn, ids, cutoff):
+                if store.keyring is not None:  # the data keys of the batch's sealed fields
+                    await store.keyring.load_for(((r[0], r[2], r[3]) for r in batch), conn)
                 for stream_id, version, type_name, payload, recorded_at, unit in batch:
                     if stream_id != current:  # a stream's events are together: the last is done
                         keep(row)
                         current, row, done = stream_id, None, done + 1
-                    fields = decode(type_name, payload)
+                    fields = decode(type_name, payload, stream_id)
                     row = step(
                         row, Change(stream_id, version, type_name, fields, recorded_at, unit)
                     )

@@ -38,6 +38,9 @@ class Settings:
     # BANGFU_HSTS_MAX_AGE: seconds; above 0, every response carries Strict-Transport-Security
     # (set it only when the service is reached over TLS, e.g. behind a TLS-terminating proxy)
     hsts_max_age: int = 0
+    # BANGFU_PII_KEYS: key-encryption keys of personal data, "1:BASE64,2:BASE64"; else generated
+    # into data_dir/pii_keys
+    pii_keys: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -58,6 +61,7 @@ class Settings:
             mints_per_minute=_count(env, "BANGFU_MINTS_PER_MINUTE", 10),
             unmasks_per_minute=_count(env, "BANGFU_UNMASKS_PER_MINUTE", 20),
             hsts_max_age=_count(env, "BANGFU_HSTS_MAX_AGE", 0, least=0),
+            pii_keys=env.get("BANGFU_PII_KEYS") or None,
         )
 
 

@@ -66,7 +66,7 @@ from adapters.bootstrap import runtime
 from adapters.codec import EventCodec
 from adapters.integrity import GENESIS
 from adapters.pg.migrations import migrate
-from adapters.pg.repository import PgFileRepository
+from adapters.pg.repository import prepare_rows
 from adapters.pg.store import NewEvent, chain
 from adapters.settings import Settings
 from domain.eligibility import Exclusions
@@ -440,9 +440,8 @@ class Bench:
     def prebuilt(self) -> list[list[NewEvent]]:
         """`batches` + 1 (warm-up) batches of rows of new files, built once for the whole run."""
         if not self.rows:
-            repository = PgFileRepository(None, self.codec)  # type: ignore[arg-type]  # prepare only
             for files in self.new_files():
-                rows, heads, _ = repository.prepare(files)
+                rows, heads, _ = prepare_rows(self.codec, files)
                 assert not heads  # noqa: S101 — new files rest on no head
                 self.rows.append(rows)
         return self.rows

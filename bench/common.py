@@ -18,6 +18,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from adapters.codec import EventCodec
+from adapters.pg.store import PostgresEventStore
+from adapters.pii import KeyEncryptionKeys, Keyring
+
 
 @dataclass(frozen=True)
 class FixedClock:
@@ -57,3 +61,16 @@ async def admin(url: str, sql: str) -> None:
         await conn.execute(sql)
     finally:
         await conn.close()
+
+
+def encrypting(pool: asyncpg.Pool) -> tuple[PostgresEventStore, EventCodec]:
+    """A store and codec as the service has them: personal data encrypted with per-file data
+    keys under a key-encryption key made for the run."""
+    keyring = Keyring(pool, KeyEncryptionKeys.generate())
+    return PostgresEventStore(pool, keyring=keyring), EventCodec(keyring=keyring)
+
+
+def cold(store: PostgresEventStore) -> None:
+    """Forget every unwrapped data key, as a freshly started process has none."""
+    if store.keyring is not None:
+        store.keyring.clear()

@@ -47,10 +47,12 @@ sys.path.insert(0, str(ROOT))
 from adapters import demo
 from adapters.codec import EventCodec
 from adapters.http.auth import Tokens
+from adapters.keys import load_pii_keys
 from adapters.pg.migrations import migrate
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
 from adapters.pg.units import PgUnitDirectory
+from adapters.pii import Keyring
 from domain.values import Role
 
 SECRET = "bench-secret-" + "y" * 40
@@ -197,7 +199,7 @@ async def raw_reads(url: str, ids: list, seconds: float) -> Result:
     return result
 
 
-async def prepare(url: str, files: int) -> tuple[list, list]:
+async def prepare(url: str, files: int, data_dir: str) -> tuple[list, list]:
     pool = await asyncpg.create_pool(url, min_size=1, max_size=4)
     async with pool.acquire() as conn:
         await migrate(conn)
@@ -208,7 +210,9 @@ async def prepare(url: str, files: int) -> tuple[list, list]:
 
             return date(2026, 11, 21)
 
-    repo = PgFileRepository(PostgresEventStore(pool), EventCodec())
+    # written with the keys the server will find in its data folder: personal data encrypted
+    keyring = Keyring(pool, load_pii_keys(None, Path(data_dir)))
+    repo = PgFileRepository(PostgresEventStore(pool, keyring=keyring), EventCodec(keyring=keyring))
     await demo.build(files=repo, clock=Clock(), count=files, seed=3, bulk=True)
     rows = await pool.fetch(
         "SELECT e.stream_id, e.unit, max(e.version) AS version FROM events e"
@@ -300,7 +304,7 @@ async def main() -> None:
     if url is None:
         server = pgserver.get_server(Path(folder) / "pg", cleanup_mode="stop")
         url = f"postgresql://postgres@/postgres?host={Path(folder) / 'pg'}"
-    rows, approved = await prepare(url, files)
+    rows, approved = await prepare(url, files, folder)
     print(
         f"province: {len(rows)} files, {len(approved)} approved; "
         f"{sum(r['version'] for r in rows)} events"

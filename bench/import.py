@@ -44,15 +44,14 @@ from typing import Any
 
 import asyncpg
 import structlog
-from common import admin, server, with_database
+from common import admin, encrypting, server, with_database
 from openpyxl import Workbook
 
 from adapters import importer
 from adapters.bootstrap import open_pool
-from adapters.codec import EventCodec
 from adapters.pg.migrations import migrate
 from adapters.pg.policies import PgPolicies
-from adapters.pg.store import NewEvent, PostgresEventStore, copy_events
+from adapters.pg.store import NewEvent, copy_events
 from domain.idnumber import make_id_number
 from domain.policy import Parameters
 from domain.values import Actor, Role
@@ -133,7 +132,7 @@ class Round:
 async def one_round(url: str, data: bytes, profile: bool, workers: int | None) -> Round:
     pool = await fresh(url, DATABASE)
     try:
-        store, codec = PostgresEventStore(pool), EventCodec()
+        store, codec = encrypting(pool)
         policies = PgPolicies(store, codec)
         await policies.set_parameters(
             actor=Actor("bench-admin", "13", Role.ADMIN),

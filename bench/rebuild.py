@@ -13,6 +13,9 @@ warm the cache; then, `--rounds` times, back to back:
   raw       `PostgresEventStore.read_log` in batches of 10,000 (the commit-safe order every
             projection reads in) + `EventCodec.decode_fields` of every event: the floor a
             projection pass cannot beat in this process;
+
+Personal data is encrypted as the service stores it (`common.encrypting`); every timed pass but
+the floor starts with no data key unwrapped (`common.cold`), as a freshly started process.
   floor     (context, no target) the same rows through one server-side cursor in the log's
             index order (`ORDER BY events.xid, events.position`) + `decode_fields`: what
             PostgreSQL and the codec can deliver when nothing but the order is asked for;
@@ -47,7 +50,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import structlog
-from common import FixedClock, admin, server, with_database
+from common import FixedClock, admin, cold, encrypting, server, with_database
 
 from adapters import demo
 from adapters.bootstrap import open_pool, read_models
@@ -100,7 +103,7 @@ async def read_and_decode(store: PostgresEventStore, codec: EventCodec) -> tuple
     async with store.pool.acquire() as conn:
         while events := await store.read_log(cursor, READ_BATCH, conn=conn):
             for event in events:
-                decode(event.type, event.payload)
+                decode(event.type, event.payload, event.stream_id)
             read += len(events)
             cursor = events[-1].cursor
     return read, time.perf_counter() - started
@@ -119,7 +122,7 @@ async def cursor_and_decode(store: PostgresEventStore, codec: EventCodec) -> tup
     started = time.perf_counter()
     async with store.pool.acquire() as conn, conn.transaction(readonly=True):
         async for row in conn.cursor(FLOOR, prefetch=READ_BATCH):
-            decode(row[4], row[5])
+            decode(row[4], row[5], row[2])  # the data keys: loaded by the raw pass before
             read += 1
     return read, time.perf_counter() - started
 
@@ -157,6 +160,7 @@ async def measure(store: PostgresEventStore, codec: EventCodec, rounds: int) -> 
     results = []
     for number in range(1, rounds + 1):
         say = functools.partial(print, f"round {number}/{rounds} ")
+        cold(store)  # each pass below starts without a data key, as a fresh process does
         read, seconds = await read_and_decode(store, codec)
         result = Round(read, seconds)
         say(f"raw read + decode        {result.raw:>10,.0f} events/s")
@@ -164,6 +168,7 @@ async def measure(store: PostgresEventStore, codec: EventCodec, rounds: int) -> 
         result.floor = read / seconds
         say(f"floor cursor + decode    {result.floor:>10,.0f} events/s")
         for model in read_models(hasher):
+            cold(store)
             started = time.perf_counter()
             events = await projector.rebuild(store, codec, model, batch=READ_BATCH)
             elapsed = time.perf_counter() - started
@@ -171,6 +176,7 @@ async def measure(store: PostgresEventStore, codec: EventCodec, rounds: int) -> 
             say(f"rebuild {model.name:<16} {events / elapsed:>10,.0f} events/s ({elapsed:.1f} s)")
         say(f"rebuild passes, whole log {result.passes_whole_log:>9,.0f} events/s")
         if rebuild_all is not None:
+            cold(store)
             started = time.perf_counter()
             await rebuild_all(store, codec, read_models(hasher), batch=READ_BATCH)
             result.one_read = time.perf_counter() - started
@@ -261,7 +267,7 @@ async def run(args: argparse.Namespace, url: str) -> bool:
             async with pool.acquire() as conn:
                 await migrate(conn)
                 version = str(await conn.fetchval("SELECT version()")).split(" on ")[0]
-            store, codec = PostgresEventStore(pool), EventCodec()
+            store, codec = encrypting(pool)
             print(f"server: {version}; building a province of ≥ {args.events:,} events", flush=True)
             started = time.perf_counter()
             await build(store, codec, args.events)

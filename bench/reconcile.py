@@ -45,7 +45,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import structlog
-from common import FixedClock, admin, server, with_database
+from common import FixedClock, admin, encrypting, server, with_database
 
 from adapters import demo, exports, reconcile
 from adapters.bootstrap import open_pool, read_models
@@ -124,7 +124,7 @@ async def run(args: argparse.Namespace, url: str) -> bool:  # noqa: PLR0915 — 
             async with pool.acquire() as conn:
                 await migrate(conn)
                 version = str(await conn.fetchval("SELECT version()")).split(" on ")[0]
-            store, codec = PostgresEventStore(pool), EventCodec()
+            store, codec = encrypting(pool)
             print(f"server: {version}; building {args.files:,} files", flush=True)
             started = time.perf_counter()
             events = await province(store, codec, args.files)

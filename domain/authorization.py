@@ -33,6 +33,7 @@ class Act(StrEnum):
     TRANSFER = "transfer"
     READ = "read"
     UNMASK = "unmask"
+    ERASE = "erase"  # erase a household's personal data on request (crypto-shredding)
 
 
 BASE_ACTS = frozenset(
@@ -53,12 +54,15 @@ BASE_ACTS = frozenset(
     }
 )
 DISTRICT_ACTS = frozenset({Act.APPROVE, Act.SEND_BACK, Act.REJECT_AT_REVIEW, Act.DELETE})
+# Acts only a district (county) union or above performs: its decisions, and the erasure of a
+# household's personal data on request (an admin's act).
+DISTRICT_OR_ABOVE = DISTRICT_ACTS | {Act.ERASE}
 
 ROLE_ACTS: dict[Role, frozenset[Act]] = {
     Role.CLERK: BASE_ACTS,
     Role.APPROVER: BASE_ACTS | DISTRICT_ACTS | {Act.UNMASK},
     Role.INSPECTOR: frozenset({Act.READ, Act.UNMASK}),
-    Role.ADMIN: frozenset({Act.READ}),
+    Role.ADMIN: frozenset({Act.READ, Act.ERASE}),
     Role.SYNC: frozenset(),
 }
 
@@ -74,10 +78,10 @@ def authorise(actor: Actor, act: Act, file_unit: UnitCode) -> None:
             f"role '{actor.role}' may not {act.value.replace('_', ' ')}",
             zh=f"角色「{actor.role}」无权执行此操作",
         )
-    if act in DISTRICT_ACTS and not acting_unit.level.is_district_or_above():
+    if act in DISTRICT_OR_ABOVE and not acting_unit.level.is_district_or_above():
         raise NotPermitted(
             "district_or_above",
             f"only a district (county) union or above may {act.value.replace('_', ' ')};"
             f" {acting_unit} is a {acting_unit.level} union",
-            zh="审批、退回、审核不予建档和删除须由区县级及以上工会办理",
+            zh="审批、退回、审核不予建档、删除和销毁个人信息须由区县级及以上工会办理",
         )

@@ -29,6 +29,7 @@ from domain.eligibility import (
 )
 from domain.errors import InvalidValue, RuleViolated, WrongState
 from domain.idnumber import parse_id_number
+from domain.privacy import ERASED
 from domain.units import UnitCode
 from domain.values import (
     SCHEME_CATEGORIES,
@@ -135,7 +136,43 @@ ALLOWED_FROM: dict[str, frozenset[Status]] = {
     "delete": frozenset(Status) - {Status.DELETED},
     "return_": EXITED,
     "transfer": OPEN | {Status.RELIEVED},
+    # personal data is erased on request once the file is closed: exit (注销) an open file first
+    "erase_personal_data": frozenset(Status) - OPEN,
 }
+MAX_ERASURE_REASON = 200
+
+
+def _erased(value: str) -> str:
+    return ERASED if value else value
+
+
+def erased_head(head: Head) -> Head:
+    """The head as it reads once the household's personal data is erased."""
+    return replace(
+        head,
+        name=_erased(head.name),
+        id_number=_erased(head.id_number),
+        phone=_erased(head.phone),
+        address=_erased(head.address),
+        health=_erased(head.health),
+        bank_card=_erased(head.bank_card),
+    )
+
+
+def erased_member(member: Member) -> Member:
+    """A member as it reads once the household's personal data is erased."""
+    return replace(
+        member,
+        name=_erased(member.name),
+        id_number=_erased(member.id_number),
+        health=_erased(member.health),
+    )
+
+
+# The personal fields of a head and of a member: stored encrypted, erased on request
+# (docs/decisions/0010-personal-data-encryption.md). Kept beside the classes they name.
+HEAD_PERSONAL = ("name", "id_number", "phone", "address", "health", "bank_card")
+MEMBER_PERSONAL = ("name", "id_number", "health")
 
 
 def _one_year_after(day: date) -> date:
@@ -327,6 +364,14 @@ class HouseholdFile(Aggregate):
         to_unit: str
         reason: str
 
+    class PersonalDataErased(Event):
+        """The household's personal data was erased on request: its data key is destroyed, so
+        the encrypted personal fields of every earlier event read as `ERASED` from now on. The
+        event itself holds who, when and why — no personal data."""
+
+        erased_on: date
+        reason: str
+
     # ------------------------------------------------------------------ application (creation)
 
     @classmethod
@@ -439,6 +484,7 @@ class HouseholdFile(Aggregate):
         self.exited_on: date | None = None
         self.returns = 0
         self.transfers = 0
+        self.erased = False
 
     # ------------------------------------------------------------------ helpers
 
@@ -448,6 +494,8 @@ class HouseholdFile(Aggregate):
 
     def _require(self, command: str, actor: Actor, act: Act) -> None:
         authorise(actor, act, self.unit)
+        if self.erased:
+            raise WrongState(command.rstrip("_"), f"{self.status.value} (personal data erased)", ())
         allowed = ALLOWED_FROM[command]
         if self.status not in allowed:
             raise WrongState(
@@ -1232,6 +1280,37 @@ class HouseholdFile(Aggregate):
     ) -> None:
         self.establishing_unit = to_unit
         self.transfers += 1
+
+    # ------------------------------------------------------------------ erasure on request
+
+    def erase_personal_data(
+        self, *, actor: Actor, erased_on: date, reason: str, today: date
+    ) -> None:
+        """销毁个人信息: erase the household's personal data on request (crypto-shredding).
+
+        Only a closed file (rejected, exited or deleted) is erased; nothing can be recorded on it
+        afterwards. The reason is kept in the log: it must not itself carry personal data."""
+        self._require("erase_personal_data", actor, Act.ERASE)
+        on = business_date(
+            erased_on,
+            today=today,
+            field="erased_on",
+            not_before=self.applied_on,
+            not_before_field="申请日期",
+        )
+        self._personal_data_erased(
+            actor=actor,
+            erased_on=on,
+            reason=_text(reason, "reason", limit=MAX_ERASURE_REASON),
+        )
+
+    @event(PersonalDataErased)
+    def _personal_data_erased(self, *, actor: Actor, erased_on: date, reason: str) -> None:
+        # The same values a replay from the store gives once the key is destroyed: every
+        # non-empty personal field reads as ERASED (empty fields were never encrypted).
+        self.erased = True
+        self.head = erased_head(self.head)
+        self.members = tuple(erased_member(m) for m in self.members)
 
     # ------------------------------------------------------------------ reading
 

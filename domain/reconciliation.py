@@ -30,6 +30,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.errors import NotPermitted, OutOfScope, WrongState
 from domain.household import Head
 from domain.idnumber import IdNumber
+from domain.privacy import readable
 from domain.units import UnitCode
 from domain.values import Actor, Category, Cause, FileLevel, Role, Status, label
 
@@ -97,9 +98,10 @@ class LedgerFacts(Protocol):
 def electronic_fields(household: LedgerFacts) -> dict[str, str]:
     """A file's ledger fields as the paper ledger writes them (Chinese labels)."""
     causes = [c for c in (household.primary_cause, *household.secondary_causes) if c]
+    number = household.head.id_number
     return {
         "head_name": household.head.name,
-        "sex": label(IdNumber(household.head.id_number).sex),
+        "sex": label(IdNumber(number).sex) if readable(number) and len(number) == 18 else "",
         "employer": household.head.employer,
         "address": household.head.address,
         "applied_on": household.applied_on.isoformat(),

@@ -27,6 +27,7 @@ from domain.errors import DomainError
 from domain.household import EXIT_REASONS, EXITED, HouseholdFile
 from domain.idnumber import parse_id_number
 from domain.policy import Parameters, PolicyBook
+from domain.privacy import readable
 from domain.units import UnitCode
 from domain.values import (
     Category,
@@ -143,8 +144,14 @@ def ids_valid(h: History, ctx: Context) -> list[Finding]:
         head = getattr(e, "head", None)
         if head is not None:
             people.append(("户主", head.id_number))
-        people += [(f"成员{m.name}", m.id_number) for m in (getattr(e, "members", None) or ())]
+        # findings are stored in clear in the checking unit's stream: a member by place, not name
+        people += [
+            (f"第{i}名成员", m.id_number)
+            for i, m in enumerate(getattr(e, "members", None) or (), start=1)
+        ]
         for who, number in people:
+            if not readable(number):  # erased on request, or no key on this node: not judged
+                continue
             try:
                 parse_id_number(number)
             except DomainError as error:
@@ -511,12 +518,14 @@ def return_only_from_exit(h: History, ctx: Context) -> list[Finding]:
 def nothing_after_deleted(h: History, ctx: Context) -> list[Finding]:
     rule = RULES_BY_ID["R27"]
     for i, e in enumerate(h.events):
-        if (
-            isinstance(e, HouseholdFile.Exited)
-            and e.kind is ExitKind.DELETED
-            and (i + 1 < len(h.events))
-        ):
-            return [rule.finding([x.originator_version for x in h.events[i + 1 :]])]
+        if isinstance(e, HouseholdFile.Exited) and e.kind is ExitKind.DELETED:
+            # erasing the household's personal data on request is allowed after deletion
+            after = [
+                x for x in h.events[i + 1 :] if not isinstance(x, HouseholdFile.PersonalDataErased)
+            ]
+            if after:
+                return [rule.finding([x.originator_version for x in after])]
+            return []
     return []
 
 

@@ -29,7 +29,16 @@ from domain.values import Category, Cause, FileLevel, Status
 from projections.base import Change
 
 # The household events that change nothing the comparison reads (nor the unit): never read.
-UNCHANGING = frozenset({"household.assisted", "household.plan_agreed", "household.visited"})
+# An erasure changes no field itself: the earlier events' personal fields read as erased once
+# the file's key is destroyed (adapters.pii).
+UNCHANGING = frozenset(
+    {
+        "household.assisted",
+        "household.plan_agreed",
+        "household.visited",
+        "household.personal_data_erased",
+    }
+)
 # The household events that do: every other one (pinned against `domain.events` by the tests).
 FOLDED = frozenset(
     {

@@ -5,6 +5,11 @@ category, file level, worker kind and causes, the head's name and sex (read off 
 the ID number masked and keyed-hashed, the phone masked, the employer and address (the columns
 of the clerk's paper ledger), the key dates and the assistance it received. The people table
 (the keyed hash of every head and member ID number) is what duplicate detection (一户一档) reads.
+No column holds a clear ID number, phone, bank card or health detail.
+
+A household whose personal data was erased keeps its row (status, dates, assistance: the
+statistics and the paper ledger still count it) with markers for its personal columns and no
+people, so it never matches anyone again.
 
 The approval queue, the due lists and the duplicates are indexed queries over these two tables.
 
@@ -34,7 +39,7 @@ from uuid import UUID
 
 from domain.civil_affairs import ACT, ANSWER_FINDINGS, Record
 from domain.idnumber import IdNumber
-from domain.privacy import mask_id, mask_phone
+from domain.privacy import ERASED, mask_id, mask_phone, readable
 from projections.base import Change
 
 OPEN_STATUSES = frozenset({"applied", "verified", "appraised", "approved", "sent_back", "returned"})
@@ -94,7 +99,7 @@ class LedgerStorage(Protocol):
 
 def head_sex(id_number: str) -> str | None:
     """ "male" or "female" from the sequence digit of an 18-character ID number (odd = male)."""
-    if len(id_number) != 18 or not id_number[16].isdigit():
+    if not readable(id_number) or len(id_number) != 18 or not id_number[16].isdigit():
         return None
     return IdNumber(id_number).sex.value
 
@@ -182,6 +187,14 @@ class Ledger:
     def _person(self, id_number: str, role: str) -> tuple[bytes, str]:
         return self.hash(id_number), role
 
+    def _people(self, id_numbers: list[str], role: str) -> set[tuple[bytes, str]]:
+        """The keyed hashes of the readable numbers: an erased or unreadable number is nobody
+        (one hash for every such marker would make all those files duplicates of each other)."""
+        return {self._person(n, role) for n in id_numbers if readable(n)}
+
+    def _id_hash(self, id_number: str) -> bytes:
+        return self.hash(id_number) if readable(id_number) else b""
+
     def step(  # noqa: PLR0915 — one short branch per event type reads best as one table
         self, row: LedgerRow | None, change: Change, people_changed: set[UUID]
     ) -> LedgerRow | None:
@@ -198,7 +211,7 @@ class Ledger:
                 worker_kind=str(f.worker_kind),
                 head_name=f.head.name,
                 id_masked=mask_id(f.head.id_number),
-                id_hash=self.hash(f.head.id_number),
+                id_hash=self._id_hash(f.head.id_number),
                 applied_on=f.applied_on,
                 version=change.version,
                 updated_at=change.recorded_at,
@@ -206,7 +219,7 @@ class Ledger:
                 phone_masked=mask_phone(f.head.phone) if f.head.phone else "",
                 employer=f.head.employer,
                 address=f.head.address,
-                people=frozenset({self._person(f.head.id_number, "head")}),
+                people=frozenset(self._people([f.head.id_number], "head")),
             )
         if row is None:
             return None  # a stream whose first event this ledger never saw
@@ -217,7 +230,7 @@ class Ledger:
             row.primary_cause = str(f.primary_cause)
             row.secondary_causes = tuple(str(c) for c in f.secondary_causes)
             people = {p for p in row.people if p[1] == "head"}
-            people |= {self._person(m.id_number, "member") for m in f.members}
+            people |= self._people([m.id_number for m in f.members], "member")
             row.people = frozenset(people)
             people_changed.add(row.file_id)
             _settle(row, ANSWER_FINDINGS)
@@ -251,7 +264,7 @@ class Ledger:
             if f.members is not None:
                 head = {p for p in row.people if p[1] == "head"}
                 row.people = frozenset(
-                    head | {self._person(m.id_number, "member") for m in f.members}
+                    head | self._people([m.id_number for m in f.members], "member")
                 )
                 people_changed.add(row.file_id)
         elif kind == "exited":
@@ -267,4 +280,14 @@ class Ledger:
             row.exited_on = None
         elif kind == "transferred":
             row.unit = f.to_unit
+        elif kind == "personal_data_erased":
+            # what a rebuild gives once the key is destroyed: markers, and nobody to match
+            row.head_name = ERASED
+            row.id_masked = ERASED
+            row.id_hash = b""
+            row.head_sex = None
+            row.phone_masked = ERASED if row.phone_masked else ""
+            row.address = ERASED if row.address else ""
+            row.people = frozenset()
+            people_changed.add(row.file_id)
         return row

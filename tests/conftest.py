@@ -30,10 +30,12 @@ from adapters import demo
 from adapters.codec import EventCodec
 from adapters.http.app import asgi
 from adapters.http.auth import Tokens
+from adapters.keys import load_pii_keys
 from adapters.pg.migrations import migrate
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
 from adapters.pg.units import PgUnitDirectory
+from adapters.pii import Keyring
 from adapters.settings import Settings
 from domain.values import Role
 
@@ -136,13 +138,21 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 
 @pytest.fixture
-def codec() -> EventCodec:
-    return EventCodec()
+def keyring(pool: asyncpg.Pool, tmp_path: Path) -> Keyring:
+    """This test database's data keys, under the key-encryption key in the test's data folder —
+    the one the `api` fixture's server uses too: tests that use the store run with personal
+    data encrypted, as the service does, and the server reads what they wrote."""
+    return Keyring(pool, load_pii_keys(None, tmp_path))
 
 
 @pytest.fixture
-def store(pool: asyncpg.Pool) -> PostgresEventStore:
-    return PostgresEventStore(pool)
+def codec(keyring: Keyring) -> EventCodec:
+    return EventCodec(keyring=keyring)
+
+
+@pytest.fixture
+def store(pool: asyncpg.Pool, keyring: Keyring) -> PostgresEventStore:
+    return PostgresEventStore(pool, keyring=keyring)
 
 
 @pytest.fixture

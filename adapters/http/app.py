@@ -29,6 +29,7 @@ from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.bootstrap import Runtime, runtime
+from adapters.erasure import erase_personal_data
 from adapters.http import idempotency, paper, problems, readmodels, spotchecks, sync
 from adapters.http import tokens as token_routes
 from adapters.http.auth import Authenticator, Tokens
@@ -42,6 +43,8 @@ from adapters.http.schemas import (
     AppraisalIn,
     ApprovalIn,
     AssistanceIn,
+    ErasureIn,
+    ErasureOut,
     ExitIn,
     FileOut,
     Health,
@@ -355,6 +358,37 @@ async def read_trail(
     return Response(trail, headers=etag(current.version))
 
 
+@post(
+    f"{API}/files/{{file_id:uuid}}/erasure",
+    status_code=200,
+    responses=PROBLEMS,
+    tags=["files"],
+    summary="销毁个人信息 — erase a household's personal data on request (admin)",
+    description="Destroys the data key of a closed file (rejected, exited or deleted): its "
+    "names, ID numbers, phone, address, health details and bank card read as 已销毁 from then "
+    "on, in every event, read model and upstream node; the events, hashes and figures stay "
+    "and the hash chain still verifies. Recorded in the file's trail (who, when, why: the "
+    "reason must not hold personal data). Only an admin of a district or above; the file "
+    "accepts no command afterwards. `plaintext_events` counts events stored in clear before "
+    "encryption, whose personal data cannot be erased.",
+)
+async def erase_file(
+    file_id: FromPath[UUID],
+    data: Documented[ErasureIn],
+    actor: NamedDependency[Actor],
+    rt: NamedDependency[Runtime],
+) -> ErasureOut:
+    erased = await erase_personal_data(
+        files=rt.files, clock=rt.clock, actor=actor, file_id=file_id, reason=data.reason
+    )
+    return ErasureOut(
+        file_id=erased.file_id,
+        version=erased.version,
+        erased_on=erased.erased_on,
+        plaintext_events=erased.plaintext_events,
+    )
+
+
 # ------------------------------------------------------------------------------ units
 
 
@@ -603,6 +637,7 @@ def create_app(
             *COMMAND_ROUTES,
             read_file,
             read_trail,
+            erase_file,
             list_units,
             read_unit,
             create_unit,

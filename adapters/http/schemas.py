@@ -188,6 +188,17 @@ class TransferIn(_In, kw_only=True, forbid_unknown_fields=True):
     reason: Text
 
 
+class ErasureIn(_In, kw_only=True, forbid_unknown_fields=True):
+    """销毁个人信息: why the household's personal data is erased (no personal data here)."""
+
+    reason: Annotated[
+        str,
+        msgspec.Meta(
+            min_length=1, max_length=200, examples=["本人依《个人信息保护法》申请删除个人信息"]
+        ),
+    ]
+
+
 # ------------------------------------------------------------------------------------ responses
 
 
@@ -243,6 +254,14 @@ class FileOut(msgspec.Struct, kw_only=True):
     materials: list[str]
     modified_at: datetime
     masked: bool
+
+
+class ErasureOut(msgspec.Struct, kw_only=True):
+    file_id: UUID
+    version: int
+    erased_on: date
+    # events stored in clear before personal data was encrypted: their personal data stays
+    plaintext_events: int
 
 
 class ActorOut(msgspec.Struct):
@@ -560,6 +579,7 @@ EXAMPLES: dict[type[msgspec.Struct], dict[str, Any]] = {
     },
     SendBackIn: {"sent_back_on": "2026-03-24", "reason": "收入证明材料不全，请补充后重新上报"},
     RejectionIn: {"rejected_on": "2026-03-24", "reason": "家庭人均收入超过认定标准"},
+    ErasureIn: {"reason": "本人依《个人信息保护法》申请删除个人信息（申请书编号2026-17）"},
     AssistanceIn: {
         "assisted_on": "2026-04-01",
         "kind": "living_aid",

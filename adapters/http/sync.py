@@ -103,7 +103,9 @@ def routes(problems: dict[int, ResponseSpec], node: NodeSettings | None = None) 
         summary="数据同步 — the subtree's events after a cursor, for an upstream node",
         description="Events of the node's subtree in commit-safe log order, each with its "
         "stream, version, type, payload (as stored: base64 in JSON), recorded time, unit, "
-        "refers_to, hash and origin (node, epoch). Continue from `cursor` while `more` is true; "
+        "refers_to, hash and origin (node, epoch); personal fields encrypted as stored, and "
+        "with a sync key shared with the upstream (BANGFU_UPSTREAM_KEY) the data keys of the "
+        "page's streams wrapped under it (`keys`). Continue from `cursor` while `more` is true; "
         "`head` is the last readable event of the whole log. A `sync` token is required. "
         "Send `Accept: application/msgpack` for MessagePack with raw bytes. `after_in_log` is "
         "false when the event at `after` is no longer in the log (restored from a backup). The "
@@ -123,7 +125,13 @@ def routes(problems: dict[int, ResponseSpec], node: NodeSettings | None = None) 
         # answer; the events follow in a stream (adapters.sync.feed: "Streaming")
         async with rt.pool.acquire() as conn:
             plan = await feed.plan_page(
-                conn, node=settings.code or scope, subtree=scope, after=cursor, limit=limit
+                conn,
+                node=settings.code or scope,
+                subtree=scope,
+                after=cursor,
+                limit=limit,
+                keyring=rt.keyring,
+                sync_key=settings.upstream_key,
             )
         media = _media(request)
         # the low-level response: litestar's `Stream` would take the route's media type over ours

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
 from adapters.codec import EventCodec
 from adapters.http.schemas import ActorOut, EventOut, FileOut, MeansOut, PersonOut
 from adapters.pg.store import StoredEvent
@@ -83,7 +81,8 @@ def file_out(household: HouseholdFile, *, masked: bool = True) -> FileOut:
 
 
 def event_out(codec: EventCodec, event: StoredEvent, *, masked: bool = True) -> EventOut:
-    fields: dict[str, Any] = msgspec.json.decode(event.payload)
+    # personal fields opened (the store loaded the keys), then masked unless asked otherwise
+    fields: dict[str, Any] = codec.fields(event.type, event.payload, event.stream_id)
     actor = fields.pop("actor", None)
     return EventOut(
         stream_id=event.stream_id,

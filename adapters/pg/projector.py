@@ -69,7 +69,14 @@ def changes_for(
 def decoded(codec: EventCodec, events: Sequence[StoredEvent]) -> list[Change]:
     decode = codec.decode_fields
     return [
-        Change(e.stream_id, e.version, e.type, decode(e.type, e.payload), e.recorded_at, e.unit)
+        Change(
+            e.stream_id,
+            e.version,
+            e.type,
+            decode(e.type, e.payload, e.stream_id),
+            e.recorded_at,
+            e.unit,
+        )
         for e in events
     ]
 
@@ -267,7 +274,7 @@ async def _fill(
                 if flags is None:
                     flags = wanted[r[4]] = tuple(p.wants(r[4]) for p in projections)
                 if any(flags):
-                    change = Change(r[2], r[3], r[4], decode(r[4], r[5]), r[6], r[7])
+                    change = Change(r[2], r[3], r[4], decode(r[4], r[5], r[2]), r[6], r[7])
                     for i, flag in enumerate(flags):
                         if flag:
                             per_projection[i].append(change)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.domain import Aggregate
 
 from adapters.codec import EventCodec
@@ -101,11 +102,22 @@ def clone(aggregate: Aggregate) -> Aggregate:
     return copy
 
 
+def needs_key(codec: EventCodec, aggregate: Aggregate) -> bool:
+    """True when the aggregate's pending events carry personal fields (to encrypt)."""
+    return any(codec.is_personal(type(e)) for e in aggregate.pending_events)
+
+
 def prepare_rows(
-    codec: EventCodec, aggregates: Iterable[Aggregate]
+    codec: EventCodec,
+    aggregates: Iterable[Aggregate],
+    keys: Mapping[UUID, AESGCM] | None = None,
 ) -> tuple[list[NewEvent], list[StreamHead], list[tuple[Aggregate, bytes]]]:
     """Turn pending events into hash-chained rows and the stream heads they rest on (pure: also
-    run in the importer's worker processes)."""
+    run in the importer's worker processes).
+
+    With `keys` (stream → data key), personal fields are encrypted; every aggregate whose
+    events carry them must then have its key. Without, payloads are written in clear (tools
+    and tests that run without a keyring)."""
     rows: list[NewEvent] = []
     heads: list[StreamHead] = []
     new_heads: list[tuple[Aggregate, bytes]] = []
@@ -118,8 +130,11 @@ def prepare_rows(
         if expected > 0:
             heads.append(StreamHead(aggregate.id, expected, previous))
         units, refers = _placement(aggregate, pending)
+        key = keys.get(aggregate.id) if keys is not None else None
         for event, unit, refers_to in zip(pending, units, refers, strict=True):
-            name, payload = codec.encode(event)
+            if keys is not None and key is None and codec.is_personal(type(event)):
+                raise LookupError(f"no data key to encrypt the personal data of {aggregate.id}")
+            name, payload = codec.encode(event, key)
             row = chain(
                 previous,
                 aggregate.id,
@@ -162,6 +177,9 @@ class FileCache:
         self._files.move_to_end(aggregate.id)
         while len(self._files) > self.size:
             self._files.popitem(last=False)
+
+    def drop(self, file_id: UUID) -> None:
+        self._files.pop(file_id, None)
 
 
 class PgFileRepository:
@@ -213,22 +231,39 @@ class PgFileRepository:
             )
         return household
 
-    def prepare(
-        self, aggregates: Iterable[Aggregate]
+    async def keys_for(self, aggregates: Sequence[Aggregate]) -> dict[UUID, AESGCM] | None:
+        """The data keys to encrypt the aggregates' personal fields with (None without a
+        keyring: written in clear). New files get theirs created here."""
+        keyring = self.store.keyring
+        if keyring is None:
+            return None
+        new: set[UUID] = set()
+        existing: set[UUID] = set()
+        for aggregate in aggregates:
+            if needs_key(self.codec, aggregate):
+                first = aggregate.pending_events[0].originator_version
+                (new if first == 1 else existing).add(aggregate.id)
+        if not new and not existing:
+            return {}
+        return await keyring.for_writing(new, existing, conn=self.conn)
+
+    async def prepare(
+        self, aggregates: Sequence[Aggregate]
     ) -> tuple[list[NewEvent], list[StreamHead], list[tuple[Aggregate, bytes]]]:
-        """Turn pending events into hash-chained rows and the stream heads they rest on."""
-        return prepare_rows(self.codec, aggregates)
+        """Turn pending events into hash-chained rows (personal fields encrypted) and the stream
+        heads they rest on."""
+        return prepare_rows(self.codec, aggregates, await self.keys_for(aggregates))
 
     async def record(self, *acts: Aggregate) -> None:
         """Store new acts of other streams (disclosures, spot-checks, regional policies) — the
         same path as `save`."""
-        rows, heads, new_heads = self.prepare(acts)
+        rows, heads, new_heads = await self.prepare(acts)
         await self.store.append(rows, heads, conn=self.conn)
         for aggregate, head in new_heads:
             setattr(aggregate, _CHAIN_HEAD, head)
 
     async def save(self, *files: HouseholdFile) -> None:
-        rows, heads, new_heads = self.prepare(files)
+        rows, heads, new_heads = await self.prepare(files)
         await self.store.append(rows, heads, conn=self.conn)
         for household, head in new_heads:
             setattr(household, _CHAIN_HEAD, head)
@@ -238,7 +273,7 @@ class PgFileRepository:
                 self.cache.put(household)
 
     async def save_many(self, files: Sequence[HouseholdFile]) -> None:
-        rows, heads, new_heads = self.prepare(files)
+        rows, heads, new_heads = await self.prepare(files)
         await self.store.append_bulk(rows, heads, conn=self.conn)
         for household, head in new_heads:
             setattr(household, _CHAIN_HEAD, head)

@@ -31,6 +31,7 @@ import structlog
 
 from adapters.integrity import GENESIS, event_hash
 from adapters.pg.faults import backoff, is_unavailable
+from adapters.pii import KEYS_CHANNEL, Keyring
 from domain.errors import ConcurrencyError, InvalidValue
 
 log = structlog.get_logger(__name__)
@@ -251,12 +252,38 @@ LIMIT $3
 """  # noqa: S608 — built from module constants, no input
 
 
+_READ_STREAM = (
+    f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1"  # noqa: S608 — constants only
+    " AND ($2::int IS NULL OR version <= $2)"
+    " AND ($3::timestamptz IS NULL OR recorded_at <= $3) AND version > $4"
+    " ORDER BY version"
+)
+# The same, with the stream's data key row in one extra column, looked up once (an uncorrelated
+# sub-select): NULL without a row, empty once destroyed, else the KEK version (4 bytes, big
+# endian) followed by the wrapped key.
+_READ_STREAM_WITH_KEY = (
+    f"SELECT {_COLUMNS},"  # noqa: S608 — constants only
+    " (SELECT coalesce(int4send(k.kek_version) || k.wrapped, ''::bytea)"
+    "  FROM personal_keys k WHERE k.stream_id = $1)"
+    " FROM events WHERE stream_id = $1"
+    " AND ($2::int IS NULL OR version <= $2)"
+    " AND ($3::timestamptz IS NULL OR recorded_at <= $3) AND version > $4"
+    " ORDER BY version"
+)
+
+
 def _stored(row: asyncpg.Record) -> StoredEvent:
     return StoredEvent(*row)
 
 
 class PostgresEventStore:
-    """Append-only, hash-chained event streams in one PostgreSQL table."""
+    """Append-only, hash-chained event streams in one PostgreSQL table.
+
+    With a `keyring`, every read that returns events for decoding first makes sure the data keys
+    of the streams whose payloads hold encrypted personal fields are in the keyring's cache (one
+    batched query for those not yet there), so the codec can open them without I/O. Payloads are
+    always returned as stored: hashes are computed over the stored bytes.
+    """
 
     def __init__(
         self,
@@ -265,11 +292,20 @@ class PostgresEventStore:
         on_append: Callable[[], None] | None = None,
         merge: bool = True,
         transaction_bound: float = TRANSACTION_BOUND,
+        keyring: Keyring | None = None,
     ) -> None:
         self.pool = pool
         self._on_append = on_append
         self.transaction_bound = transaction_bound
         self._merger = _Merger(self) if merge else None
+        self.keyring = keyring
+
+    async def _load_keys(
+        self, rows: Sequence[asyncpg.Record], conn: asyncpg.Connection | None
+    ) -> None:
+        """Rows in `_COLUMNS` order: stream_id, type and payload are columns 2, 4 and 5."""
+        if self.keyring is not None and rows:
+            await self.keyring.load_for(((r[2], r[4], r[5]) for r in rows), conn)
 
     # ---------------------------------------------------------------- writing
 
@@ -430,14 +466,19 @@ class PostgresEventStore:
     ) -> list[StoredEvent]:
         """A stream's events in version order: whole, after a version, up to a version, or up to
         a recorded time."""
-        sql = (
-            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1"  # noqa: S608 — constants only
-            " AND ($2::int IS NULL OR version <= $2)"
-            " AND ($3::timestamptz IS NULL OR recorded_at <= $3) AND version > $4"
-            " ORDER BY version"
-        )
         runner = conn if conn is not None else self.pool
-        rows = await runner.fetch(sql, stream_id, up_to_version, as_of, after_version)
+        keyring = self.keyring
+        if keyring is not None and not keyring.is_fresh(stream_id):
+            # the stream's key row comes with its events: a first read costs one round trip
+            rows = await runner.fetch(
+                _READ_STREAM_WITH_KEY, stream_id, up_to_version, as_of, after_version
+            )
+            if rows:
+                keyring.accept_packed(stream_id, rows[0][10])
+            await self._load_keys(rows, conn)  # (an erasure among them; nothing to fetch)
+            return [StoredEvent(*r[:10]) for r in rows]
+        rows = await runner.fetch(_READ_STREAM, stream_id, up_to_version, as_of, after_version)
+        await self._load_keys(rows, conn)
         return [_stored(r) for r in rows]
 
     async def read_streams(
@@ -451,6 +492,7 @@ class PostgresEventStore:
             " ORDER BY stream_id, version",
             list(stream_ids),
         )
+        await self._load_keys(rows, conn)
         streams: dict[UUID, list[StoredEvent]] = {}
         for row in rows:
             event = _stored(row)
@@ -464,8 +506,11 @@ class PostgresEventStore:
                 f"SELECT {_COLUMNS} FROM events WHERE type LIKE $1 || '%'"  # noqa: S608 — constants
                 " ORDER BY stream_id, version"
             )
-            async for row in conn.cursor(query, type_prefix, prefetch=batch):
-                yield _stored(row)
+            cursor = await conn.cursor(query, type_prefix)
+            while rows := await cursor.fetch(batch):
+                await self._load_keys(rows, conn)
+                for row in rows:
+                    yield _stored(row)
 
     async def read_referring(
         self, file_id: UUID, *, conn: asyncpg.Connection | None = None
@@ -477,6 +522,7 @@ class PostgresEventStore:
             " ORDER BY recorded_at, position",
             file_id,
         )
+        await self._load_keys(rows, conn)
         return [_stored(r) for r in rows]
 
     async def stream_version(self, stream_id: UUID) -> int:
@@ -500,6 +546,7 @@ class PostgresEventStore:
         """
         runner = conn if conn is not None else self.pool
         rows = await runner.fetch(_READ_LOG, str(after.xid), after.position, limit)
+        await self._load_keys(rows, conn)
         return [_stored(r) for r in rows]
 
     async def read_log_records(
@@ -508,7 +555,9 @@ class PostgresEventStore:
         """`read_log` without building an object per event: the raw rows, for bulk readers
         such as a rebuild (columns as in `read_log`)."""
         runner = conn if conn is not None else self.pool
-        return list(await runner.fetch(_READ_LOG, str(after.xid), after.position, limit))
+        rows = list(await runner.fetch(_READ_LOG, str(after.xid), after.position, limit))
+        await self._load_keys(rows, conn)
+        return rows
 
     async def head(self) -> Cursor:
         """The cursor of the last event a reader could read now (START for an empty log)."""
@@ -629,9 +678,18 @@ class Wakeups:
     counts the LISTENs made), waking the readers once in case they missed something meanwhile.
     """
 
-    def __init__(self, pool: asyncpg.Pool, *, interval: float = 0.005) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        interval: float = 0.005,
+        on_key_destroyed: Callable[..., None] | None = None,
+    ) -> None:
         self._pool = pool
         self._interval = interval
+        # the listening connection also hears `KEYS_CHANNEL`: a data key destroyed by another
+        # process of this node (erasure, or a pulled erasure), to drop from this one's cache
+        self._on_key_destroyed = on_key_destroyed
         self._dirty = asyncio.Event()
         self.changed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -656,6 +714,8 @@ class Wakeups:
         conn = await self._pool.acquire()
         try:
             await conn.add_listener(CHANNEL, self._heard)
+            if self._on_key_destroyed is not None:  # other processes erased a file's key
+                await conn.add_listener(KEYS_CHANNEL, self._on_key_destroyed)
         except BaseException:
             await self._pool.release(conn)
             raise
@@ -723,6 +783,8 @@ class Wakeups:
         try:
             listener.remove_termination_listener(self._closed)
             await listener.remove_listener(CHANNEL, self._heard)
+            if self._on_key_destroyed is not None:
+                await listener.remove_listener(KEYS_CHANNEL, self._on_key_destroyed)
         except Exception as error:  # the connection is gone already: nothing left to unlisten
             if not is_unavailable(error):
                 raise

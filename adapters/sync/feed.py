@@ -26,6 +26,11 @@ before fetching the next. The two snapshots see the same rows: every event up to
 was written by a transaction that had finished before the plan's snapshot (its xid lies below the
 plan's xmin), so no later commit can add to or take from the range. The bytes are exactly those
 of `encode(Page(...))`, so a reader cannot tell a streamed page from a built one.
+
+Personal fields travel as stored: encrypted. When this node shares a sync key with its upstream
+(`BANGFU_UPSTREAM_KEY`), a page also carries the data key of every stream it has events of,
+wrapped under that key (`keys`; `wrapped` is null for a key destroyed by an erasure), so the
+upstream can read what its inspectors may unmask, and destroys its copy when this one is gone.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ import asyncpg
 import msgspec
 
 from adapters.pg.store import START, Cursor
+from adapters.pii import Keyring
 from domain.units import subtree_sql
 
 MSGPACK = "application/msgpack"
@@ -62,6 +68,13 @@ class FeedEvent(msgspec.Struct, frozen=True, kw_only=True):
     origin_epoch: str
 
 
+class FeedKey(msgspec.Struct, frozen=True, kw_only=True):
+    """A stream's data key wrapped under the sync key the two nodes share; None: destroyed."""
+
+    stream_id: UUID
+    wrapped: bytes | None
+
+
 class Page(msgspec.Struct, kw_only=True):
     node: str
     epoch: str
@@ -71,6 +84,7 @@ class Page(msgspec.Struct, kw_only=True):
     cursor: str
     more: bool
     head: str
+    keys: list[FeedKey] = []  # with a sync key: the data keys of the page's streams
     events: list[FeedEvent]  # last: a streamed page sends everything else before its events
 
 
@@ -131,6 +145,14 @@ WHERE (e.xid, e.position) > ($1::text::xid8, $2::bigint)
 ORDER BY e.xid, e.position
 """  # noqa: S608 — built from constants, every value is a parameter
 
+# The streams of a planned range, for the data keys a page carries.
+_STREAMS = f"""
+SELECT DISTINCT stream_id FROM events
+WHERE (xid, position) > ($1::text::xid8, $2::bigint)
+  AND (xid, position) <= ($3::text::xid8, $4::bigint)
+  AND {subtree_sql("unit", "$5::text")}
+"""  # noqa: S608 — built from constants, every value is a parameter
+
 _HEAD = f"""
 SELECT xid::text::bigint, position FROM events WHERE {_READABLE}
 ORDER BY events.xid DESC, events.position DESC LIMIT 1
@@ -154,13 +176,34 @@ class Plan:
 
 
 async def plan_page(
-    conn: asyncpg.Connection, *, node: str, subtree: str, after: Cursor, limit: int
+    conn: asyncpg.Connection,
+    *,
+    node: str,
+    subtree: str,
+    after: Cursor,
+    limit: int,
+    keyring: Keyring | None = None,
+    sync_key: bytes | None = None,
 ) -> Plan:
-    """What the next page of the subtree's feed after `after` holds (one snapshot, no payloads)."""
+    """What the next page of the subtree's feed after `after` holds (one snapshot, no payloads);
+    with a `keyring` and the `sync_key` shared with the upstream, the data keys of its streams
+    wrapped under that key (they travel in the envelope, ahead of the events)."""
+    keys: list[FeedKey] = []
     async with conn.transaction(readonly=True, isolation="repeatable_read"):
         r = await conn.fetchrow(_PLAN, str(after.xid), after.position, limit, subtree)
-    assert r is not None  # noqa: S101 — an aggregate row is always returned
-    end = after if r["last_xid"] is None else Cursor(r["last_xid"], r["last_position"])
+        assert r is not None  # noqa: S101 — an aggregate row is always returned
+        end = after if r["last_xid"] is None else Cursor(r["last_xid"], r["last_position"])
+        if keyring is not None and sync_key is not None and r["inside"]:
+            streams = {
+                row[0]
+                for row in await conn.fetch(
+                    _STREAMS, str(after.xid), after.position, str(end.xid), end.position, subtree
+                )
+            }
+            keys = [
+                FeedKey(stream_id=stream, wrapped=wrapped)
+                for stream, wrapped in await keyring.export(conn, streams, sync_key)
+            ]
     head = START if r["head_xid"] is None else Cursor(r["head_xid"], r["head_position"])
     envelope = Page(
         node=node,
@@ -172,6 +215,7 @@ async def plan_page(
         more=r["covered"] == limit,
         head=head.encode(),
         events=[],
+        keys=keys,
     )
     return Plan(envelope, after, end, int(r["inside"]))
 

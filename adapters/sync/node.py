@@ -4,9 +4,17 @@
     BANGFU_NODE_SUBTREE    the subtree it owns and serves upstream (default: the code; with
                            neither, the feed serves the subtree of the caller's sync token)
     BANGFU_NODE_UPSTREAM   the URL of the node it reports to (informational, shown at /node)
-    BANGFU_DOWNSTREAMS     JSON list of {"code", "url", "token"}: the nodes it pulls from
+    BANGFU_DOWNSTREAMS     JSON list of {"code", "url", "token", "key"}: the nodes it pulls
+                           from; "key" (optional) is the sync key shared with that node
     BANGFU_SYNC_INTERVAL   seconds between polls of a caught-up downstream (default 1)
     BANGFU_SYNC_PAGE       events asked for per page of a downstream's feed (default 2000)
+    BANGFU_UPSTREAM_KEY    the sync key shared with the upstream node: the feed carries the data
+                           keys of personal data wrapped under it (without it, none)
+
+A sync key is 32 random bytes in base64 (`python -c "import os,base64;
+print(base64.b64encode(os.urandom(32)).decode())"`), the same on both nodes of a pair. With it
+the upstream node can read — and show its inspectors — the personal data of the files it pulls;
+a key destroyed downstream (an erasure) is destroyed upstream with the pulled erasure.
 
 The node's epoch is not a setting: it lives in the database (`sync_node`), generated with the
 schema, and is changed by `bangfu sync new-epoch` after a restore from backup.
@@ -20,6 +28,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from adapters.pii import parse_key
 from adapters.sync.feed import MAX_LIMIT
 from domain.errors import InvalidValue
 from domain.units import UnitCode
@@ -30,6 +39,7 @@ class Downstream:
     code: str  # the subtree the downstream owns: every event it serves must lie in it
     url: str
     token: str
+    key: bytes | None = field(default=None, repr=False)  # the sync key shared with it
 
     def __post_init__(self) -> None:
         UnitCode(self.code)
@@ -45,6 +55,7 @@ class NodeSettings:
     downstreams: tuple[Downstream, ...] = field(default_factory=tuple)
     interval: float = 1.0
     page: int = 2000
+    upstream_key: bytes | None = field(default=None, repr=False)  # shared with the upstream
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> NodeSettings:
@@ -61,6 +72,7 @@ class NodeSettings:
             downstreams=parse_downstreams(env.get("BANGFU_DOWNSTREAMS") or "[]"),
             interval=float(env.get("BANGFU_SYNC_INTERVAL") or 1.0),
             page=_page(env.get("BANGFU_SYNC_PAGE") or "2000"),
+            upstream_key=_sync_key(env.get("BANGFU_UPSTREAM_KEY"), "BANGFU_UPSTREAM_KEY"),
         )
 
 
@@ -73,8 +85,18 @@ def _page(text: str) -> int:
     return int(text)
 
 
+def _sync_key(text: str | None, what: str) -> bytes | None:
+    if not text:
+        return None
+    try:
+        return parse_key(text, what)
+    except ValueError as error:
+        raise InvalidValue(what, str(error), zh="同步密钥应为32字节的base64") from None
+
+
 def parse_downstreams(text: str) -> tuple[Downstream, ...]:
-    """`[{"code": "130306", "url": "http://…", "token": "…"}, …]` → downstreams."""
+    """`[{"code": "130306", "url": "http://…", "token": "…", "key": "…"}, …]` → downstreams
+    ("key", the sync key shared with the downstream, is optional)."""
     try:
         items = json.loads(text)
     except json.JSONDecodeError as error:
@@ -85,12 +107,24 @@ def parse_downstreams(text: str) -> tuple[Downstream, ...]:
         raise InvalidValue("BANGFU_DOWNSTREAMS", "a JSON list", zh="下级节点配置应为列表")
     found = []
     for item in items:
-        if not isinstance(item, dict) or set(item) != {"code", "url", "token"}:
+        if not isinstance(item, dict) or not {"code", "url", "token"} <= set(item) <= {
+            "code",
+            "url",
+            "token",
+            "key",
+        }:
             raise InvalidValue(
-                "BANGFU_DOWNSTREAMS", "each item is {code, url, token}", zh="下级节点配置无效"
+                "BANGFU_DOWNSTREAMS",
+                "each item is {code, url, token[, key]}",
+                zh="下级节点配置无效",
             )
         found.append(
-            Downstream(str(item["code"]), str(item["url"]).rstrip("/"), str(item["token"]))
+            Downstream(
+                str(item["code"]),
+                str(item["url"]).rstrip("/"),
+                str(item["token"]),
+                _sync_key(item.get("key"), f"BANGFU_DOWNSTREAMS key of {item['code']}"),
+            )
         )
     codes = [d.code for d in found]
     if len(set(codes)) != len(codes):

@@ -32,6 +32,12 @@ events are added.
 `catch_up` reads the next page while it stores the current one: the downstream serves and this
 node writes at the same time, and a page read ahead is dropped unless the cursor it was read
 from is the one stored.
+
+Personal data: the data keys a page carries (wrapped under the sync key shared with the
+downstream) are opened before anything is stored — a key that does not open refuses the page —
+and stored wrapped under this node's own key-encryption key in the page's transaction. A key
+destroyed downstream, and every pulled erasure event, destroy this node's copy in that same
+transaction: an erasure reaches every node its file reached.
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ import structlog
 
 from adapters.integrity import GENESIS, event_hash
 from adapters.pg.store import START, Cursor, copy_events
+from adapters.pii import ERASURE_TYPE, KeyProblem, Keyring, unwrap_from_transport
 from adapters.sync.feed import MSGPACK, FeedEvent, Page, decode_page
 from adapters.sync.node import Downstream
 from domain.errors import InvalidValue
@@ -206,6 +213,24 @@ def restored(state: State, page: Page) -> str | None:
             " without a new epoch?): re-reading from the start"
         )
     return None
+
+
+def opened_keys(page: Page, sync_key: bytes | None) -> dict[UUID, bytes | None]:
+    """The data keys a page carries, opened with the shared sync key (None: destroyed there).
+    Raises `PullError` when one does not open: the two nodes hold different sync keys."""
+    if sync_key is None:
+        return {k.stream_id: None for k in page.keys if k.wrapped is None}
+    opened: dict[UUID, bytes | None] = {}
+    for k in page.keys:
+        try:
+            opened[k.stream_id] = (
+                None
+                if k.wrapped is None
+                else unwrap_from_transport(sync_key, k.stream_id, k.wrapped)
+            )
+        except KeyProblem as error:
+            raise PageRefused(str(error)) from None
+    return opened
 
 
 def backoff(attempt: int, *, base: float = 0.5, cap: float = 30.0) -> float:
@@ -373,8 +398,11 @@ async def store_page(
     page: Page,
     *,
     behind: int | None = None,
+    keyring: Keyring | None = None,
+    keys: dict[UUID, bytes | None] | None = None,
 ) -> Stored:
-    """Write one checked page and its cursor in one transaction (see the module docstring)."""
+    """Write one checked page, its data keys and its cursor in one transaction (see the module
+    docstring)."""
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(downstream.code))
         now = await conn.fetchval(
@@ -405,6 +433,9 @@ async def store_page(
                 stream_id=stream_id,
                 version=version,
             )
+        if keyring is not None:
+            erased = {e.stream_id: None for e in verdict.accepted if e.type == ERASURE_TYPE}
+            destroyed = await keyring.receive(conn, {**(keys or {}), **erased})
         for q in verdict.quarantined:
             e = q.event
             new = await conn.fetchval(
@@ -443,6 +474,9 @@ async def store_page(
             len(verdict.accepted),
             behind,
         )
+    if keyring is not None:
+        for stream_id in destroyed:
+            keyring.forget(stream_id)
     return Stored(len(verdict.accepted), verdict.skipped, len(verdict.quarantined))
 
 
@@ -495,9 +529,11 @@ class Puller:
         limit: int = 2000,
         on_stored: Callable[[], None] | None = None,
         timeout: float = 30.0,
+        keyring: Keyring | None = None,
     ) -> None:
         self.pool = pool
         self.downstream = downstream
+        self.keyring = keyring
         self.limit = limit
         self.on_stored = on_stored
         self.client = client or httpx.AsyncClient(timeout=timeout)
@@ -559,8 +595,24 @@ class Puller:
                 f"page after {page.after} refused: {len(bad)} event(s) outside subtree {code},"
                 f" first {first.stream_id} v{first.version} of unit {first.unit}"
             )
+        keys = opened_keys(page, self.downstream.key)
+        if page.keys and self.downstream.key is None:
+            log.warning(
+                "sync.keys_not_opened",
+                downstream=code,
+                detail="the downstream sends data keys but no sync key is configured for it:"
+                " its files' personal data stays unreadable here",
+            )
         async with self.pool.acquire() as conn:
-            stored = await store_page(conn, self.downstream, state, page, behind=behind)
+            stored = await store_page(
+                conn,
+                self.downstream,
+                state,
+                page,
+                behind=behind,
+                keyring=self.keyring,
+                keys=keys,
+            )
         if stored.accepted and self.on_stored is not None:
             self.on_stored()
         if stored.moved and (stored.accepted or stored.quarantined):

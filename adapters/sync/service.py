@@ -30,7 +30,13 @@ def start(rt: Runtime, stop: asyncio.Event, node: NodeSettings | None = None) ->
     """Start pulling every downstream of `node` (from the environment when not given)."""
     settings = node if node is not None else NodeSettings.from_env()
     pullers = [
-        Puller(rt.pool, downstream, limit=settings.page, on_stored=rt.wakeups.poke)
+        Puller(
+            rt.pool,
+            downstream,
+            limit=settings.page,
+            on_stored=rt.wakeups.poke,
+            keyring=rt.keyring,
+        )
         for downstream in settings.downstreams
     ]
     tasks = [

@@ -19,15 +19,20 @@ from adapters.codec import EventCodec
 from adapters.logging import configure
 from adapters.pg.projector import ProjectionRunner
 from adapters.pg.store import PostgresEventStore
+from adapters.pii import KeyEncryptionKeys, Keyring
 from domain.privacy import keyed_hash
 
 
 async def main(batch: int) -> None:
     key = os.environ["BANGFU_HASH_KEY"].encode()
     pool = await open_pool(os.environ["BANGFU_DATABASE_URL"], size=4)
-    store = PostgresEventStore(pool)
+    keyring = Keyring(pool, KeyEncryptionKeys.parse(os.environ["BANGFU_PII_KEYS"]))
+    store = PostgresEventStore(pool, keyring=keyring)
     runner = ProjectionRunner(
-        store, EventCodec(), read_models(lambda number: keyed_hash(key, number)), batch=batch
+        store,
+        EventCodec(keyring=keyring),
+        read_models(lambda number: keyed_hash(key, number)),
+        batch=batch,
     )
     print("ready", flush=True)
     await runner.run(asyncio.Event(), poll=0.02)  # never stopped: killed

@@ -26,14 +26,15 @@ from adapters.codec import EventCodec
 from adapters.logging import configure
 from adapters.pg.projector import ProjectionRunner
 from adapters.pg.store import Cursor, PostgresEventStore
+from adapters.pii import KeyEncryptionKeys, Keyring
 from domain.privacy import keyed_hash
 
 PHASES = ("rows", "position")
 
 
 class PausingStore(PostgresEventStore):
-    def __init__(self, pool: asyncpg.Pool, *, pause_at: int, phase: str) -> None:
-        super().__init__(pool)
+    def __init__(self, pool: asyncpg.Pool, *, pause_at: int, phase: str, keyring: Keyring) -> None:
+        super().__init__(pool, keyring=keyring)
         self.pause_at = pause_at
         self.phase = phase
         self.saves = 0
@@ -58,9 +59,13 @@ async def main(batch: int, pause_at: int, phase: str) -> None:
     assert phase in PHASES, phase
     key = os.environ["BANGFU_HASH_KEY"].encode()
     pool = await open_pool(os.environ["BANGFU_DATABASE_URL"], size=4)
-    store = PausingStore(pool, pause_at=pause_at, phase=phase)
+    keyring = Keyring(pool, KeyEncryptionKeys.parse(os.environ["BANGFU_PII_KEYS"]))
+    store = PausingStore(pool, pause_at=pause_at, phase=phase, keyring=keyring)
     runner = ProjectionRunner(
-        store, EventCodec(), read_models(lambda number: keyed_hash(key, number)), batch=batch
+        store,
+        EventCodec(keyring=keyring),
+        read_models(lambda number: keyed_hash(key, number)),
+        batch=batch,
     )
     print("ready", flush=True)
     await runner.run(asyncio.Event(), poll=0.02)  # never stopped: killed

@@ -25,6 +25,7 @@ from adapters.integrity import GENESIS
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import EVENT_COLUMNS, PostgresEventStore, chain
 from adapters.pg.units import PgUnitDirectory
+from adapters.pii import Keyring
 from adapters.settings import Settings
 from adapters.sync.node import NodeSettings
 from domain.values import Role
@@ -84,12 +85,19 @@ async def load_units(pool: asyncpg.Pool) -> None:
 
 
 async def write_district_files(
-    pool: asyncpg.Pool, *, count: int, seed: int, district: str = DISTRICT
+    pool: asyncpg.Pool,
+    *,
+    count: int,
+    seed: int,
+    district: str = DISTRICT,
+    keyring: Keyring | None = None,
 ) -> int:
-    """Household files of one district's base unions, through the use cases; events written."""
+    """Household files of one district's base unions, through the use cases; events written.
+    With the district node's `keyring`, personal data is encrypted as the node would store it
+    (without, in clear: as nodes running an older version stored it)."""
     planner = demo.Planner(today=FixedClock().today(), seed=seed)
     planner.bases = [b for b in demo.base_units() if b.startswith(district)]
-    files = PgFileRepository(PostgresEventStore(pool), EventCodec())
+    files = PgFileRepository(PostgresEventStore(pool, keyring=keyring), EventCodec(keyring=keyring))
     written = 0
     for _ in range(count):
         written += await demo.run_plan(planner.plan(), files=files, clock=FixedClock())

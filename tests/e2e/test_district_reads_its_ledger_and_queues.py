@@ -12,10 +12,11 @@ import pytest
 
 from adapters.bootstrap import read_models
 from adapters.codec import EventCodec
-from adapters.keys import load_hash_key
+from adapters.keys import load_hash_key, load_pii_keys
 from adapters.pg.projector import rebuild
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
+from adapters.pii import Keyring
 from domain.idnumber import IdNumber
 from domain.privacy import keyed_hash
 from tests.builders import person_id
@@ -356,10 +357,12 @@ class TestARebuildFromZero:
     ):
         inspector = province.auth(PROVINCE, "inspector")
         before = await all_pages(province, inspector, "sort=head_name", limit=100)
-        key = load_hash_key(None, tmp_path)  # the server's key, in its data folder
+        key = load_hash_key(None, tmp_path)  # the server's keys, in its data folder
+        keyring = Keyring(store.pool, load_pii_keys(None, tmp_path))
+        server_store = PostgresEventStore(store.pool, keyring=keyring)
 
         for projection in read_models(lambda number: keyed_hash(key, number)):
-            await rebuild(store, EventCodec(), projection)
+            await rebuild(server_store, EventCodec(keyring=keyring), projection)
         after = await all_pages(province, inspector, "sort=head_name", limit=100)
         duplicates = await province.client.get(f"{API}/duplicates", headers=inspector)
 

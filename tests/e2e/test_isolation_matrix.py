@@ -199,6 +199,13 @@ def _mint(w: World, there: bool) -> Call:
     return Call("POST", f"{API}/tokens", body, names=(unit,))
 
 
+def _erase(w: World, there: bool) -> Call:
+    file_id = w.files["approved"] if there else w.missing
+    return Call(
+        "POST", f"{API}/files/{file_id}/erasure", {"reason": "本人申请删除"}, names=(file_id,)
+    )
+
+
 FILE = f"{API}/files/{{file_id}}"
 AIMED: dict[tuple[str, str], Aim] = {
     ("POST", f"{API}/files"): _apply,
@@ -227,6 +234,7 @@ AIMED: dict[tuple[str, str], Aim] = {
         "/civil-affairs-matches", "list.csv", CIVIL_AFFAIRS_LIST, DISTRICT, NOWHERE_DISTRICT
     ),
     ("POST", f"{API}/tokens"): _mint,
+    ("POST", f"{FILE}/erasure"): _erase,
 }
 
 # Lists asked with no unit: the caller's own subtree. name → (operation, query, what it holds

@@ -360,7 +360,9 @@ class TestRestores:
         try:
             await new_epoch(restored)
             await write_district_files(restored, count=6, seed=9)
-            async with served(backup, tmp_path / "r", DISTRICT_NODE) as url:
+            # a node is restored with its keys (its data folder): the database alone would not
+            # start under other keys (docs/operations.md, "Backup and restore")
+            async with served(backup, tmp_path / "d", DISTRICT_NODE) as url:
                 pulling = puller(province, url)
                 await pulling.catch_up()
                 await pulling.close()

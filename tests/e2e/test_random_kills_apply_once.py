@@ -35,6 +35,7 @@ from adapters.codec import EventCodec
 from adapters.pg.projector import rebuild
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
+from adapters.pii import KeyEncryptionKeys
 from tests.builders import TODAY, FixedClock
 from tests.e2e.sync_helpers import (
     DISTRICT,
@@ -84,9 +85,14 @@ async def batches_left(store: PostgresEventStore) -> int:
 
 
 async def start_pausing(
-    database_url: str, log: Path, pause_at: int, phase: str
+    database_url: str, log: Path, pause_at: int, phase: str, keys: KeyEncryptionKeys
 ) -> asyncio.subprocess.Process:
-    env = {**os.environ, "BANGFU_DATABASE_URL": database_url, "BANGFU_HASH_KEY": HASH_KEY}
+    env = {
+        **os.environ,
+        "BANGFU_DATABASE_URL": database_url,
+        "BANGFU_HASH_KEY": HASH_KEY,
+        "BANGFU_PII_KEYS": keys.text().replace("\n", ","),  # the writers' keys: same ledger
+    }
     with log.open("ab") as stderr:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "tests.e2e.run_projections_pausing",
@@ -134,12 +140,12 @@ async def test_runner_killed_inside_its_batches_applies_every_event_once(
             )
         )
         if phase == "anywhere":
-            runner = await start_runner(database_url, log)
+            runner = await start_runner(database_url, log, store.keyring.keks)
             await asyncio.sleep(rng.uniform(0.05, 0.5))
             landed.append(phase)
         else:
             pause_at = rng.randint(1, max(1, await batches_left(store)))
-            runner = await start_pausing(database_url, log, pause_at, phase)
+            runner = await start_pausing(database_url, log, pause_at, phase, store.keyring.keks)
             assert runner.stdout is not None
             line = await asyncio.wait_for(runner.stdout.readline(), timeout=60)
             assert line.startswith(f"paused {phase} ".encode()), line
@@ -148,7 +154,7 @@ async def test_runner_killed_inside_its_batches_applies_every_event_once(
         await kill(runner)
         await recording
 
-    runner = await start_runner(database_url, log)
+    runner = await start_runner(database_url, log, store.keyring.keks)
     try:
         await wait_until_caught_up(store)
     finally:
@@ -156,7 +162,7 @@ async def test_runner_killed_inside_its_batches_applies_every_event_once(
     kept_up = await snapshot(pool)
     counted = await tally_of_the_tables(pool)
     for projection in projections():
-        await rebuild(store, EventCodec(), projection, batch=173)
+        await rebuild(store, EventCodec(keyring=store.keyring), projection, batch=173)
     rebuilt = await snapshot(pool)
 
     where = f"seed {SEED}: kills {landed}"

@@ -36,6 +36,7 @@ ROUTES = {
     ),
     ("get", "/api/v1/files/{file_id}"),
     ("get", "/api/v1/files/{file_id}/events"),
+    ("post", "/api/v1/files/{file_id}/erasure"),
     ("get", "/api/v1/units"),
     ("post", "/api/v1/units"),
     ("get", "/api/v1/units/{code}"),
@@ -55,6 +56,7 @@ EXAMPLES = {
     "TransferIn": ["transferred_on", "to_unit"],
     "UnitIn": ["code", "name"],
     "TokenIn": ["user", "unit", "ttl_seconds"],
+    "ErasureIn": ["reason"],
 }
 
 
@@ -109,7 +111,7 @@ class TestTheOpenApiDocument:
             if route not in uploads and "application/json" not in content
         } == set()
         assert all("multipart/form-data" in writes[route] for route in uploads)
-        assert len(writes) == 22
+        assert len(writes) == 23  # 21 + token minting + erasure
 
     async def test_carries_examples_for_the_key_fields_of_request_bodies(self, api: Api):
         schemas = (await openapi(api))["components"]["schemas"]

@@ -87,7 +87,9 @@ async def write(store: PostgresEventStore, codec: EventCodec, *files: list[Any])
 
 
 async def project(store: PostgresEventStore) -> None:
-    runner = ProjectionRunner(store, EventCodec(), read_models(lambda n: keyed_hash(KEY, n)))
+    runner = ProjectionRunner(
+        store, EventCodec(keyring=store.keyring), read_models(lambda n: keyed_hash(KEY, n))
+    )
     await runner.catch_up()
 
 

@@ -13,7 +13,7 @@ from tests.builders import ASSISTANCE, CLERK, TODAY, FixedClock, approved_file
 
 
 def cached_repository(store: PostgresEventStore, size: int = 100) -> PgFileRepository:
-    return PgFileRepository(store, EventCodec(), cache=FileCache(size))
+    return PgFileRepository(store, EventCodec(keyring=store.keyring), cache=FileCache(size))
 
 
 class TestTheFileCache:
@@ -68,7 +68,7 @@ class TestTheFileCache:
     ):
         files = cached_repository(store, size=30)
         await demo.build(
-            files=PgFileRepository(store, EventCodec()),
+            files=PgFileRepository(store, EventCodec(keyring=store.keyring)),
             clock=FixedClock(),
             count=60,
             seed=9,
@@ -81,7 +81,7 @@ class TestTheFileCache:
         for _ in range(2):  # the second pass reads through the (partly evicted) cache
             for file_id in ids:
                 through_cache = await files.get(file_id)
-                fresh = replay(EventCodec(), await store.read_stream(file_id))
+                fresh = replay(EventCodec(keyring=store.keyring), await store.read_stream(file_id))
                 assert vars(through_cache) | {"_pending_events": []} == vars(fresh) | {
                     "_pending_events": []
                 }

@@ -10,8 +10,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from adapters import importer, sheets
+from adapters import importer, pii, sheets
 from adapters.codec import EventCodec
 from adapters.pg.policies import PgPolicies
 from adapters.pg.repository import PgFileRepository
@@ -37,13 +38,23 @@ def book() -> PolicyBook:
 
 
 def outcomes_of(found: list[importer.Built | sheets.RowError]) -> list[object]:
-    """What must not depend on where a row was built (recorded times, and so hashes, do)."""
+    """What must not depend on where a row was built (recorded times, and so hashes, do; and
+    each build encrypts with a fresh key: payloads are compared opened)."""
     return [
         o
         if isinstance(o, sheets.RowError)
-        else (o.row, o.file_id, [(e.version, e.type, e.payload, e.unit) for e in o.events])
+        else (
+            o.row,
+            o.file_id,
+            [(e.version, e.type, opened(o, e.payload), e.unit) for e in o.events],
+        )
         for o in found
     ]
+
+
+def opened(built: importer.Built, payload: bytes) -> bytes:
+    assert built.key is not None
+    return pii.open_payload(payload, built.file_id, AESGCM(built.key))
 
 
 async def collect(rows: list[tuple[int, dict[str, str]]], workers: int) -> list[object]:
@@ -92,7 +103,7 @@ def exclusion_sheet(rows: list[dict[str, str]]) -> bytes:
 async def import_csv(store: PostgresEventStore, data: bytes) -> importer.ImportReport:
     return await importer.import_files(
         store=store,
-        codec=EventCodec(),
+        codec=EventCodec(keyring=store.keyring),
         book=await PgPolicies(store, EventCodec()).book(),
         actor=APPROVER,
         unit=BASE,
@@ -134,6 +145,12 @@ class TestExclusionAnswers:
         kept = await files.get(importer.file_id_for(BASE, str(numbers[0])))
         assert kept.exclusions == Exclusions()
         assert kept.status == "approved"
+        assert kept.head.id_number == str(numbers[0])
+        stored = await store.pool.fetchval(
+            "SELECT payload FROM events WHERE stream_id = $1 AND version = 1", kept.id
+        )
+        assert str(numbers[0]).encode() not in stored
+        assert b'"enc:1:' in stored
 
     def test_read_from_one_column_or_one_each(self) -> None:
         assert importer.exclusions_of(

@@ -101,7 +101,7 @@ class TestTheColumnsOfThePaperLedger:
         incremental = await snapshot(pool)
 
         for projection in runner(store).projections:
-            await rebuild(store, EventCodec(), projection)
+            await rebuild(store, EventCodec(keyring=store.keyring), projection)
 
         assert await snapshot(pool) == incremental
         assert (await columns(pool, household))[3] == "抚宁区新址2号"

@@ -65,7 +65,7 @@ def backdate(household: HouseholdFile, days: int) -> None:
 async def run(store: PostgresEventStore, data: bytes, *, on: date, name: str = "ledger.xlsx"):
     return await reconcile.reconcile(
         store=store,
-        codec=EventCodec(),
+        codec=EventCodec(keyring=store.keyring),
         hasher=hasher,
         actor=INSPECTOR,
         scope="130306",
@@ -136,7 +136,9 @@ class TestAnExportedLedgerReconciled:
 
         referring = await store.read_referring(household.id)
         assert [e.type for e in referring] == ["reconciliation.finding_recorded"]
-        loaded = await reconcile.load_reconciliation(store, EventCodec(), result.id)
+        loaded = await reconcile.load_reconciliation(
+            store, EventCodec(keyring=store.keyring), result.id
+        )
         assert loaded.findings == result.findings
 
 
@@ -201,7 +203,7 @@ class TestACivilAffairsList:
 
         run_, errors = await civil_affairs.run_matching(
             store=store,
-            codec=EventCodec(),
+            codec=EventCodec(keyring=store.keyring),
             hasher=hasher,
             actor=APPROVER,
             scope="130306",
@@ -278,7 +280,7 @@ def import_sheet(rows: list[list[object]]) -> bytes:
 
 
 async def seed_policy(store: PostgresEventStore) -> None:
-    await PgPolicies(store, EventCodec()).set_parameters(
+    await PgPolicies(store, EventCodec(keyring=store.keyring)).set_parameters(
         actor=Actor("admin", "13", Role.ADMIN),
         region="130300",
         parameters=Parameters(date(2015, 1, 1), Decimal("550")),
@@ -289,8 +291,8 @@ async def seed_policy(store: PostgresEventStore) -> None:
 async def do_import(store: PostgresEventStore, data: bytes) -> importer.ImportReport:
     return await importer.import_files(
         store=store,
-        codec=EventCodec(),
-        book=await PgPolicies(store, EventCodec()).book(),
+        codec=EventCodec(keyring=store.keyring),
+        book=await PgPolicies(store, EventCodec(keyring=store.keyring)).book(),
         actor=APPROVER,
         unit=BASE,
         data=data,

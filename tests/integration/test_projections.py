@@ -32,7 +32,10 @@ TABLES = {
 
 def runner(store: PostgresEventStore, batch: int = 97) -> ProjectionRunner:
     return ProjectionRunner(
-        store, EventCodec(), read_models(lambda n: keyed_hash(KEY, n)), batch=batch
+        store,
+        EventCodec(keyring=store.keyring),
+        read_models(lambda n: keyed_hash(KEY, n)),
+        batch=batch,
     )
 
 
@@ -42,7 +45,7 @@ async def snapshot(pool: asyncpg.Pool) -> dict[str, list[tuple]]:
 
 async def rebuild_all(store: PostgresEventStore) -> None:
     for projection in read_models(lambda n: keyed_hash(KEY, n)):
-        await rebuild(store, EventCodec(), projection, batch=211)
+        await rebuild(store, EventCodec(keyring=store.keyring), projection, batch=211)
 
 
 class TestIncrementalAgainstRebuild:
@@ -107,7 +110,7 @@ class TestStatisticsAddUp:
         try:
             store = PostgresEventStore(pool)
             await demo.build(
-                files=PgFileRepository(store, EventCodec()),
+                files=PgFileRepository(store, EventCodec(keyring=store.keyring)),
                 clock=FixedClock(),
                 count=count,
                 seed=seed,
@@ -176,7 +179,9 @@ class TestRebuildHousekeeping:
                 raise RuntimeError("a bug in a projection")
 
         with pytest.raises(RuntimeError):
-            await rebuild(store, EventCodec(), Failing(lambda n: keyed_hash(KEY, n)))
+            await rebuild(
+                store, EventCodec(keyring=store.keyring), Failing(lambda n: keyed_hash(KEY, n))
+            )
 
         assert (
             await pool.fetchval("SELECT count(*) FROM pg_tables WHERE tablename LIKE '%\\_\\_r%'")

@@ -147,7 +147,7 @@ def in_scope(households: Mapping[UUID, HouseholdFile], scope: str) -> Fields:
 
 
 async def folded(store: PostgresEventStore, scope: str, cutoff: datetime) -> Fields:
-    rows = await reconcile.files_as_of(store, EventCodec(), UnitCode(scope), cutoff)
+    rows = await reconcile.files_as_of(store, EventCodec(keyring=store.keyring), UnitCode(scope), cutoff)
     return {file_id: electronic_fields(row) for file_id, row in rows.items()}
 
 
@@ -190,7 +190,7 @@ class TestTheFoldSaysWhatTheAggregateSays:
     ) -> None:
         monkeypatch.setattr(reconcile, "READ_BATCH", read_batch)
         monkeypatch.setattr(reconcile, "FILES_A_QUERY", files_a_query)
-        codec = EventCodec()
+        codec = EventCodec(keyring=store.keyring)
         everything = province.instants()
         # eight instants across the whole history (the first sees nothing yet, the last all)
         spread = [everything[len(everything) * k // 8] for k in range(8)]
@@ -262,7 +262,7 @@ class TestASheetThatIsNoTable:
 async def reconciled(store: PostgresEventStore, data: bytes) -> Reconciliation:
     return await reconcile.reconcile(
         store=store,
-        codec=EventCodec(),
+        codec=EventCodec(keyring=store.keyring),
         hasher=lambda number: number.encode(),
         actor=Actor("inspector", "130306", Role.INSPECTOR),
         scope="130306",

@@ -58,6 +58,7 @@ PROVINCE_APPROVER = Actor("approver-sun", PROVINCE, Role.APPROVER)
 DISTRICT_CLERK = Actor("clerk-district", DISTRICT, Role.CLERK)
 BASE_APPROVER = Actor("approver-base", BASE, Role.APPROVER)
 OTHER_CLERK = Actor("clerk-zhang", OTHER_BASE, Role.CLERK)
+ADMIN = Actor("admin-zhao", DISTRICT, Role.ADMIN)
 OTHER_DISTRICT_APPROVER = Actor("approver-chen", OTHER_DISTRICT, Role.APPROVER)
 
 LINE = Decimal("550")  # Funing 2018 dibao line, yuan per person per month

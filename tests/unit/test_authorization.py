@@ -69,6 +69,25 @@ class TestBaseLevelWork:
             authorise(Actor("x", "13", role), Act.VERIFY, FILE_UNIT)
 
 
+class TestErasingPersonalData:
+    @pytest.mark.parametrize("unit", ["130306", "1303", "13"])
+    def test_is_permitted_to_an_admin_at_the_district_or_above(self, unit):
+        authorise(Actor("x", unit, Role.ADMIN), Act.ERASE, FILE_UNIT)
+
+    def test_is_refused_to_an_admin_of_a_base_level_union(self):
+        with pytest.raises(NotPermitted) as refused:
+            authorise(Actor("x", "130306001", Role.ADMIN), Act.ERASE, FILE_UNIT)
+
+        assert refused.value.rule == "district_or_above"
+
+    @pytest.mark.parametrize("role", [Role.CLERK, Role.APPROVER, Role.INSPECTOR, Role.SYNC])
+    def test_is_refused_to_every_other_role(self, role):
+        with pytest.raises(NotPermitted) as refused:
+            authorise(Actor("x", "130306", role), Act.ERASE, FILE_UNIT)
+
+        assert refused.value.rule == "role"
+
+
 class TestAFileOutsideTheSubtree:
     @pytest.mark.parametrize("unit", ["130306002", "130302", "1302", "14"])
     def test_is_out_of_scope(self, unit):

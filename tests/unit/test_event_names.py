@@ -31,6 +31,7 @@ PINNED = {
     "household.exited": "HouseholdFile.Exited",
     "household.returned": "HouseholdFile.Returned",
     "household.transferred": "HouseholdFile.Transferred",
+    "household.personal_data_erased": "HouseholdFile.PersonalDataErased",
     "access.unmasked": "Disclosure.Recorded",
     "policy.opened": "RegionalPolicy.Opened",
     "policy.parameters_set": "RegionalPolicy.ParametersSet",

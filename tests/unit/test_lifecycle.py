@@ -24,6 +24,7 @@ from domain.values import (
 )
 
 from .given import (
+    ADMIN,
     APPROVER,
     LINE,
     OTHER_BASE,
@@ -61,6 +62,7 @@ LIFECYCLE: dict[str, set[Status]] = {
     "delete": set(Status) - {S.DELETED},
     "return_": EXITED,
     "transfer": OPEN | {S.RELIEVED},
+    "erase_personal_data": set(Status) - OPEN,  # on request, once the file is closed
 }
 
 # Every command, dated today and done by the district's approver (who may do anything to the
@@ -109,6 +111,10 @@ VALID: dict[str, Command] = {
     "transfer": lambda f: f.transfer(
         transferred_on=TODAY, to_unit=OTHER_BASE, reason="调换工作单位", **ANY_DAY
     ),
+    # the one act of an admin: erasing the household's personal data on request
+    "erase_personal_data": lambda f: f.erase_personal_data(
+        erased_on=TODAY, reason="本人申请删除个人信息", today=TODAY, actor=ADMIN
+    ),
 }
 RECORDS: dict[str, type[HouseholdFile.Event]] = {
     "verify": HouseholdFile.Verified,
@@ -125,6 +131,7 @@ RECORDS: dict[str, type[HouseholdFile.Event]] = {
     "delete": HouseholdFile.Exited,
     "return_": HouseholdFile.Returned,
     "transfer": HouseholdFile.Transferred,
+    "erase_personal_data": HouseholdFile.PersonalDataErased,
 }
 
 REFUSED = [(c, s) for c, allowed in LIFECYCLE.items() for s in Status if s not in allowed]
@@ -155,7 +162,7 @@ class TestEveryCommand:
 
 
 class TestADeletedFile:
-    @pytest.mark.parametrize("command", sorted(VALID))
+    @pytest.mark.parametrize("command", sorted(set(VALID) - {"erase_personal_data"}))
     def test_refuses_every_command(self, command):
         file = given(*history(S.DELETED))
 

@@ -1,0 +1,156 @@
+"""`bangfu keys …` and `bangfu files shred …`: the keys of personal data, and erasure on request.
+
+    bangfu keys status                 KEK versions configured, data keys under each, erased
+    bangfu keys rotate                 a new KEK version (data folder), every data key re-wrapped
+    bangfu keys retire VERSION         drop an old KEK version once nothing is wrapped under it
+    bangfu files shred FILE_ID --reason TEXT [--unit CODE] [--user NAME]
+
+`rotate` with the keys in the data folder adds version N+1 to `<data folder>/pii_keys` and
+re-wraps every data key under it (running processes pick the new version up within a second).
+With `BANGFU_PII_KEYS`, add the new version there and restart the service first; `rotate` then
+re-wraps everything under the highest configured version. Payloads and hashes never change.
+
+`files shred` erases a closed file's personal data: it records who, when and why in the file's
+trail and destroys the file's data key (docs/security.md). It acts as an admin of the file's
+district (or of `--unit`).
+
+Exit status: 0 on success, 1 when refused (a key still in use, a file that may not be erased).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+from uuid import UUID
+
+from rich.console import Console
+from rich.table import Table
+
+from adapters import progress
+from adapters.bootstrap import Runtime
+from adapters.erasure import erase_personal_data
+from adapters.keys import add_pii_key, retire_pii_key
+from adapters.pii import KeyProblem
+from domain.errors import DomainError
+from domain.values import Actor, Role
+
+console = Console()
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    k = sub.add_parser("keys", help="keys of personal data: status, rotation, retiring")
+    actions = k.add_subparsers(dest="action", required=True)
+    actions.add_parser("status", help="KEK versions and the data keys wrapped under each")
+    actions.add_parser("rotate", help="a new KEK version; every data key re-wrapped under it")
+    r = actions.add_parser("retire", help="drop a KEK version nothing is wrapped under any more")
+    r.add_argument("version", type=int, help="the KEK version to retire")
+    f = sub.add_parser("files", help="household files: erase personal data on request")
+    files = f.add_subparsers(dest="action", required=True)
+    s = files.add_parser("shred", help="erase a closed file's personal data (destroy its key)")
+    s.add_argument("file_id", type=UUID, help="the file's id")
+    s.add_argument("--reason", required=True, help="why (no personal data: it is kept)")
+    s.add_argument("--unit", help="the admin's unit (default: the file's district)")
+    s.add_argument("--user", help="who asks (default: cli-<login name>)")
+
+
+async def _status(rt: Runtime, args: argparse.Namespace) -> int:
+    status = await rt.keyring.status()
+    table = Table(title=f"个人信息密钥 personal-data keys — {status.source}")
+    table.add_column("KEK version")
+    table.add_column("data keys wrapped under it", justify="right")
+    for version in sorted(set(status.configured) | set(status.by_version)):
+        mark = " (current)" if version == status.current else ""
+        mark += " (NOT CONFIGURED)" if version in status.missing else ""
+        table.add_row(f"{version}{mark}", f"{status.by_version.get(version, 0):,}")
+    table.add_row("erased (key destroyed)", f"{status.shredded:,}")
+    console.print(table)
+    if status.missing:
+        console.print(
+            f"[red]KEK version(s) {', '.join(map(str, status.missing))} are not configured:"
+            " the personal data of those files cannot be read.[/red]"
+        )
+        return 1
+    return 0
+
+
+async def _rotate(rt: Runtime, args: argparse.Namespace) -> int:
+    keyring = rt.keyring
+    if keyring.keks.source != "BANGFU_PII_KEYS":
+        # the new key is on disk before anything is wrapped under it
+        keyring.keks = add_pii_key(keyring.keks)
+        console.print(f"新密钥版本 new KEK version {keyring.keks.current} in {keyring.keks.source}")
+    async with rt.pool.acquire() as conn:
+        await keyring.check(conn)
+    waiting = sum(
+        n for v, n in (await keyring.status()).by_version.items() if v != keyring.keks.current
+    )
+    with progress.bar() as bar:
+        task = bar.add_task("重新封装数据密钥 re-wrapping data keys", total=waiting)
+        done = await keyring.rewrap(progress=lambda n: bar.advance(task, n))
+    console.print(
+        f"{done:,} data keys re-wrapped under KEK version {keyring.keks.current};"
+        " no event was changed. Retire the old version with `bangfu keys retire`."
+    )
+    return 0
+
+
+async def _retire(rt: Runtime, args: argparse.Namespace) -> int:
+    keyring = rt.keyring
+    status = await keyring.status()
+    version = args.version
+    if version == status.current:
+        console.print(f"[red]KEK version {version} is the current one: rotate first.[/red]")
+        return 1
+    if status.by_version.get(version):
+        console.print(
+            f"[red]{status.by_version[version]:,} data keys are still wrapped under version"
+            f" {version}: run `bangfu keys rotate` first.[/red]"
+        )
+        return 1
+    if keyring.keks.source == "BANGFU_PII_KEYS":
+        console.print(
+            f"Nothing is wrapped under version {version} any more: remove it from"
+            " BANGFU_PII_KEYS and restart the service."
+        )
+    elif version in keyring.keks.keys:
+        keyring.keks = retire_pii_key(keyring.keks, version)
+        console.print(f"KEK version {version} removed from {keyring.keks.source}.")
+    await keyring.forget_kek(version)
+    return 0
+
+
+async def _shred(rt: Runtime, args: argparse.Namespace) -> int:
+    try:
+        household = await rt.files.get(args.file_id)
+        actor = Actor(
+            args.user or f"cli-{getpass.getuser()}",
+            args.unit or household.establishing_unit[:6],
+            Role.ADMIN,
+        )
+        erased = await erase_personal_data(
+            files=rt.files, clock=rt.clock, actor=actor, file_id=args.file_id, reason=args.reason
+        )
+    except DomainError as error:
+        console.print(f"[red]refused:[/red] {error.zh} ({error.message})")
+        return 1
+    console.print(
+        f"已销毁 personal data of file {erased.file_id} erased (version {erased.version},"
+        f" {erased.erased_on.isoformat()}); the hash chain is unchanged."
+    )
+    if erased.plaintext_events:
+        console.print(
+            f"[yellow]{erased.plaintext_events} earlier event(s) of this file were stored before"
+            " encryption: their personal data stays in the log (docs/security.md).[/yellow]"
+        )
+    return 0
+
+
+async def run(rt: Runtime, args: argparse.Namespace) -> int:
+    if args.command == "files":
+        return await _shred(rt, args)
+    action = {"status": _status, "rotate": _rotate, "retire": _retire}[args.action]
+    try:
+        return await action(rt, args)
+    except KeyProblem as error:
+        console.print(f"[red]error:[/red] {error}")
+        return 1

@@ -1,0 +1,76 @@
+"""Erasing a household's personal data on request (销毁个人信息, crypto-shredding).
+
+One transaction appends the file's `PersonalDataErased` event (who, when, why) and destroys its
+data key; on commit every process of this node is told to drop the key from its cache, and the
+next upstream pull carries the erasure (and the destroyed key) to the upstream node, which
+destroys its copy in the same transaction as it stores the event.
+
+Nothing is rewritten: every event keeps its payload and hash, so `bangfu verify` still passes.
+The responses kept for `Idempotency-Key` retries that name the file are deleted with it.
+The encrypted personal fields read as `ERASED` from then on. Events stored in clear before
+encryption was introduced cannot be erased this way (rewriting them would break the hash
+chain): they are counted and reported, and docs/security.md says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+import structlog
+
+from adapters.pg.repository import PgFileRepository
+from adapters.pii import PERSONAL_TYPES, holds_clear_personal_data
+from domain.ports import Clock
+from domain.values import Actor
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Erasure:
+    file_id: UUID
+    version: int
+    erased_on: date
+    # events of the file whose personal fields were stored in clear (before encryption): their
+    # personal data stays in the log
+    plaintext_events: int
+
+
+async def erase_personal_data(
+    *, files: PgFileRepository, clock: Clock, actor: Actor, file_id: UUID, reason: str
+) -> Erasure:
+    """Record the erasure and destroy the file's data key, atomically."""
+    store = files.store
+    household = await files.get(file_id)
+    today = clock.today()
+    household.erase_personal_data(actor=actor, erased_on=today, reason=reason, today=today)
+    async with store.pool.acquire() as conn, conn.transaction():
+        await files.bound(conn).save(household)
+        if store.keyring is not None:
+            await store.keyring.destroy(conn, [file_id])
+        # the responses kept for retried commands name the household (masked, but with names):
+        # they go too — a retry after the erasure is judged afresh, and refused
+        await conn.execute(
+            "DELETE FROM idempotency_keys WHERE position(convert_to($1, 'UTF8') in body) > 0",
+            str(file_id),
+        )
+    if store.keyring is not None:
+        store.keyring.forget(file_id)
+    if files.cache is not None:
+        files.cache.drop(file_id)
+    clear = sum(
+        1
+        for e in await store.read_stream(file_id)
+        if e.type in PERSONAL_TYPES and holds_clear_personal_data(e.payload)
+    )
+    log.info(
+        "file.personal_data_erased",
+        file_id=str(file_id),
+        user=actor.user,
+        unit=actor.unit,
+        version=household.version,
+        plaintext_events=clear,
+    )
+    return Erasure(file_id, household.version, today, clear)
