@@ -147,7 +147,9 @@ def in_scope(households: Mapping[UUID, HouseholdFile], scope: str) -> Fields:
 
 
 async def folded(store: PostgresEventStore, scope: str, cutoff: datetime) -> Fields:
-    rows = await reconcile.files_as_of(store, EventCodec(keyring=store.keyring), UnitCode(scope), cutoff)
+    rows = await reconcile.files_as_of(
+        store, EventCodec(keyring=store.keyring), UnitCode(scope), cutoff
+    )
     return {file_id: electronic_fields(row) for file_id, row in rows.items()}
 
 
