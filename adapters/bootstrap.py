@@ -23,7 +23,7 @@ import asyncpg
 from adapters import embedded
 from adapters.codec import EventCodec
 from adapters.keys import load_hash_key, load_pii_keys
-from adapters.pg.migrations import APP_ROLE, migrate
+from adapters.pg.migrations import APP_ROLE, migrate, pending
 from adapters.pg.projector import ProjectionRunner
 from adapters.pg.repository import FileCache, PgFileRepository
 from adapters.pg.store import PostgresEventStore, Wakeups
@@ -145,11 +145,26 @@ async def migrate_schema(db: Database, *, wait: float = 10.0) -> None:
         db.owner, timeout=wait, server_settings={"application_name": "bangfu-migrate"}
     )
     try:
+        if await conn.fetchval("SELECT pg_is_in_recovery()"):
+            # a streaming replica: nothing can be written, and the primary's migrations arrive
+            # with its WAL (docs/operations.md, "Read load")
+            waiting = await pending(conn)
+            if waiting:
+                raise RuntimeError(
+                    f"this database is a replica whose primary lacks migrations {waiting}:"
+                    " upgrade the primary first"
+                )
+            return
         await migrate(conn)
         if db.server is not None:
             await embedded.ensure_service_login(conn)
     finally:
         await conn.close()
+
+
+async def is_replica(pool: asyncpg.Pool) -> bool:
+    """Whether the pool reads a hot-standby replica (read-only, no LISTEN)."""
+    return bool(await pool.fetchval("SELECT pg_is_in_recovery()"))
 
 
 def read_models(hasher: Callable[[str], bytes]) -> list[Projection]:
@@ -173,10 +188,12 @@ async def runtime(settings: Settings, *, listen: bool = False) -> AsyncIterator[
             load_pii_keys(settings.pii_keys, settings.data_dir),
             reload=None if settings.pii_keys else lambda: load_pii_keys(None, settings.data_dir),
         )
+        replica = await is_replica(pool)
         async with pool.acquire() as conn:
-            await keyring.check(conn)
+            await keyring.check(conn, read_only=replica)
         wakeups = Wakeups(pool, on_key_destroyed=keyring.heard)
-        await wakeups.start(listen=listen)
+        # a replica cannot LISTEN: erased keys leave its cache by their time to live
+        await wakeups.start(listen=listen and not replica)
         codec = EventCodec(keyring=keyring)
         store = PostgresEventStore(
             pool,

@@ -646,20 +646,26 @@ class Keyring:
             missing=tuple(sorted(set(by_version) - set(self.keks.versions))),
         )
 
-    async def check(self, conn: asyncpg.Connection) -> None:
+    async def check(self, conn: asyncpg.Connection, *, read_only: bool = False) -> None:
         """On start: every configured KEK must be the one this database knows under its version
         (a canary wrapped under each version on first use); a KEK version that data keys still
         need but that is not configured is logged loudly (their personal data is unreadable)."""
         for version in self.keks.versions:
-            await conn.execute(
-                "INSERT INTO personal_kek_canaries (version, canary) VALUES ($1, $2)"
-                " ON CONFLICT (version) DO NOTHING",
-                version,
-                self.keks.canary(version),
-            )
             canary = await conn.fetchval(
                 "SELECT canary FROM personal_kek_canaries WHERE version = $1", version
             )
+            if canary is None and read_only:
+                continue  # a replica: the primary records the canary of a new version
+            if canary is None:
+                await conn.execute(
+                    "INSERT INTO personal_kek_canaries (version, canary) VALUES ($1, $2)"
+                    " ON CONFLICT (version) DO NOTHING",
+                    version,
+                    self.keks.canary(version),
+                )
+                canary = await conn.fetchval(
+                    "SELECT canary FROM personal_kek_canaries WHERE version = $1", version
+                )
             if not self.keks.opens_canary(version, bytes(canary)):
                 raise KeyProblem(
                     f"KEK version {version} ({self.keks.source}) is not the key this database's"

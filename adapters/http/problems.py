@@ -243,7 +243,15 @@ RETRY_AFTER = 5
 
 
 def on_database_error(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
-    """503 with `Retry-After` when the database is away for now; any other error is a bug (500)."""
+    """503 with `Retry-After` when the database is away for now; 503 naming the primary when
+    this process reads a replica (docs/operations.md, "Read load"); any other error is a bug."""
+    if isinstance(error, asyncpg.ReadOnlySQLTransactionError):
+        detail = (
+            "this node serves reads from a replica: send commands to the primary"
+            if english(request)
+            else "本节点为只读副本，请向主节点提交操作"
+        )
+        return problem(request, 503, "read_only_replica", detail)
     if not is_unavailable(error):
         return on_unexpected(request, error)
     log.warning(
