@@ -3,6 +3,7 @@ returned and approved again — and the trail shows all of it with the right act
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from tests.builders import person_id
@@ -32,7 +33,14 @@ VERIFICATION = {
     "verified_on": "2026-01-10",
     "investigators": ["赵立新", "钱丽华"],
     "members": [
-        {"name": "王𪚥", "relation": "spouse", "id_number": person_id(), "status": "unemployed"}
+        {
+            "name": "王𪚥",
+            "relation": "spouse",
+            # born on another day than the head: `person_id`'s sequence wraps at 1,000, so a
+            # number drawn at import could come back as the head's in a long session
+            "id_number": person_id(born=date(1980, 2, 3)),
+            "status": "unemployed",
+        }
     ],
     "annual_income": "9600",
     "rigid_expenses": "1200",
