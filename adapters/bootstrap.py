@@ -138,9 +138,10 @@ def database(settings: Settings) -> Database:
     return Database(embedded.service_url(owner), owner, server)
 
 
-async def migrate_schema(db: Database, *, wait: float = 10.0) -> None:
+async def migrate_schema(db: Database, *, wait: float = 10.0) -> bool:
     """Apply pending migrations as the schema's owner; for the embedded server, also make sure
-    the service's login role exists (it needs the group role the migrations create)."""
+    the service's login role exists (it needs the group role the migrations create). True when
+    the database is a hot-standby replica (read-only, no LISTEN), where nothing is applied."""
     conn = await asyncpg.connect(
         db.owner, timeout=wait, server_settings={"application_name": "bangfu-migrate"}
     )
@@ -154,17 +155,13 @@ async def migrate_schema(db: Database, *, wait: float = 10.0) -> None:
                     f"this database is a replica whose primary lacks migrations {waiting}:"
                     " upgrade the primary first"
                 )
-            return
+            return True
         await migrate(conn)
         if db.server is not None:
             await embedded.ensure_service_login(conn)
     finally:
         await conn.close()
-
-
-async def is_replica(pool: asyncpg.Pool) -> bool:
-    """Whether the pool reads a hot-standby replica (read-only, no LISTEN)."""
-    return bool(await pool.fetchval("SELECT pg_is_in_recovery()"))
+    return False
 
 
 def read_models(hasher: Callable[[str], bytes]) -> list[Projection]:
@@ -175,7 +172,7 @@ def read_models(hasher: Callable[[str], bytes]) -> list[Projection]:
 @asynccontextmanager
 async def runtime(settings: Settings, *, listen: bool = False) -> AsyncIterator[Runtime]:
     db = database(settings)
-    await migrate_schema(db, wait=settings.database_timeout)
+    replica = await migrate_schema(db, wait=settings.database_timeout)
     # As APP_ROLE, the read models' owner, the service's own jobs (projection runner, rebuilds,
     # spot-checks, sync) work on every unit; the API's and the export's reads of the read models
     # drop to the reader role and a subtree for one transaction (adapters/pg/reads.py `scoped`).
@@ -188,7 +185,6 @@ async def runtime(settings: Settings, *, listen: bool = False) -> AsyncIterator[
             load_pii_keys(settings.pii_keys, settings.data_dir),
             reload=None if settings.pii_keys else lambda: load_pii_keys(None, settings.data_dir),
         )
-        replica = await is_replica(pool)
         async with pool.acquire() as conn:
             await keyring.check(conn, read_only=replica)
         wakeups = Wakeups(pool, on_key_destroyed=keyring.heard)
