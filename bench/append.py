@@ -62,13 +62,13 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
-from adapters.bootstrap import runtime
-from adapters.codec import EventCodec
-from adapters.integrity import GENESIS
+from adapters.pg.codec import EventCodec
+from adapters.pg.integrity import GENESIS
 from adapters.pg.migrations import migrate
 from adapters.pg.repository import prepare_rows
 from adapters.pg.store import NewEvent, chain
-from adapters.settings import Settings
+from adapters.runtime.bootstrap import runtime
+from adapters.runtime.settings import Settings
 from domain.eligibility import Exclusions
 from domain.household import Head, HouseholdFile, Member
 from domain.idnumber import make_id_number

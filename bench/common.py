@@ -18,9 +18,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from adapters.codec import EventCodec
+from adapters.pg.codec import EventCodec
 from adapters.pg.store import PostgresEventStore
-from adapters.pii import KeyEncryptionKeys, Keyring
+from adapters.pii.sealing import KeyEncryptionKeys, Keyring
 
 
 @dataclass(frozen=True)

@@ -44,15 +44,15 @@ import pgserver
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from adapters import demo
-from adapters.codec import EventCodec
 from adapters.http.auth import Tokens
-from adapters.keys import load_pii_keys
+from adapters.pg.codec import EventCodec
 from adapters.pg.migrations import migrate
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
 from adapters.pg.units import PgUnitDirectory
-from adapters.pii import Keyring
+from adapters.pii.sealing import Keyring
+from adapters.runtime.secrets import load_pii_keys
+from adapters.services import demo
 from domain.values import Role
 
 SECRET = "bench-secret-" + "y" * 40

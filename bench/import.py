@@ -47,11 +47,11 @@ import structlog
 from common import admin, encrypting, server, with_database
 from openpyxl import Workbook
 
-from adapters import importer
-from adapters.bootstrap import open_pool
 from adapters.pg.migrations import migrate
 from adapters.pg.policies import PgPolicies
 from adapters.pg.store import NewEvent, copy_events
+from adapters.runtime.bootstrap import open_pool
+from adapters.services import importer
 from domain.idnumber import make_id_number
 from domain.policy import Parameters
 from domain.values import Actor, Role

@@ -52,13 +52,13 @@ from datetime import UTC, date, datetime
 import structlog
 from common import FixedClock, admin, cold, encrypting, server, with_database
 
-from adapters import demo
-from adapters.bootstrap import open_pool, read_models
-from adapters.codec import EventCodec
 from adapters.pg import projector
+from adapters.pg.codec import EventCodec
 from adapters.pg.migrations import migrate
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import START, PostgresEventStore
+from adapters.runtime.bootstrap import open_pool, read_models
+from adapters.services import demo
 from domain.privacy import keyed_hash
 
 DATABASE = "bfbench_rebuild"

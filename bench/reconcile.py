@@ -47,15 +47,16 @@ from zoneinfo import ZoneInfo
 import structlog
 from common import FixedClock, admin, encrypting, server, with_database
 
-from adapters import demo, exports, reconcile
-from adapters.bootstrap import open_pool, read_models
-from adapters.codec import EventCodec
 from adapters.pg import reads
+from adapters.pg.codec import EventCodec
 from adapters.pg.migrations import migrate
 from adapters.pg.projector import ProjectionRunner
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
 from adapters.pg.units import PgUnitDirectory
+from adapters.runtime.bootstrap import open_pool, read_models
+from adapters.services import demo, reconcile
+from adapters.sheets import ledger as exports
 from domain.privacy import keyed_hash
 from domain.units import UnitCode
 from domain.values import Actor, Role

@@ -41,16 +41,16 @@ from uuid import UUID
 import structlog
 from common import FixedClock, admin, cold, encrypting, server, with_database
 
-from adapters import demo
-from adapters.bootstrap import open_pool, read_models
-from adapters.codec import EventCodec
+from adapters.pg.codec import EventCodec
 from adapters.pg.migrations import migrate
 from adapters.pg.policies import PgPolicies, seed_demo_policies
 from adapters.pg.projector import ProjectionRunner
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore, StoredEvent
 from adapters.pg.units import PgUnitDirectory
-from adapters.spotcheck import Request, check_file, run_spot_check
+from adapters.runtime.bootstrap import open_pool, read_models
+from adapters.services import demo
+from adapters.services.spotcheck import Request, check_file, run_spot_check
 from domain.eligibility import Exclusions
 from domain.household import Head, HouseholdFile, Member
 from domain.idnumber import make_id_number

@@ -45,7 +45,7 @@ import asyncpg
 import httpx
 
 from adapters.http.auth import Tokens
-from adapters.integrity import GENESIS
+from adapters.pg.integrity import GENESIS
 from adapters.pg.migrations import migrate
 from adapters.pg.store import PostgresEventStore, StreamHead, chain
 from adapters.sync.node import Downstream

@@ -26,17 +26,17 @@ import pgserver
 import pytest
 import uvicorn
 
-from adapters import demo
-from adapters.codec import EventCodec
 from adapters.http.app import asgi
 from adapters.http.auth import Tokens
-from adapters.keys import load_pii_keys
+from adapters.pg.codec import EventCodec
 from adapters.pg.migrations import migrate
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
 from adapters.pg.units import PgUnitDirectory
-from adapters.pii import Keyring
-from adapters.settings import Settings
+from adapters.pii.sealing import Keyring
+from adapters.runtime.secrets import load_pii_keys
+from adapters.runtime.settings import Settings
+from adapters.services import demo
 from domain.values import Role
 
 TEMPLATE = "bangfu_test_template"

@@ -28,8 +28,6 @@ from litestar.openapi.spec import Components, Example, SecurityScheme
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from adapters.bootstrap import Runtime, runtime
-from adapters.erasure import erase_personal_data
 from adapters.http import idempotency, paper, problems, readmodels, spotchecks, sync
 from adapters.http import tokens as token_routes
 from adapters.http.auth import Authenticator, Tokens
@@ -65,12 +63,14 @@ from adapters.http.schemas import (
 )
 from adapters.http.validation import refuse_invalid_body
 from adapters.http.views import event_out, file_out
-from adapters.keys import load_secret
-from adapters.logging import configure
 from adapters.pg.faults import is_unavailable
 from adapters.pg.migrations import pending
 from adapters.pg.units import PgUnitDirectory, Unit
-from adapters.settings import Settings
+from adapters.runtime.bootstrap import Runtime, runtime
+from adapters.runtime.logging import configure
+from adapters.runtime.secrets import load_secret
+from adapters.runtime.settings import Settings
+from adapters.services.erasure import erase_personal_data
 from adapters.sync import pull
 from adapters.sync import service as sync_service
 from adapters.sync.node import NodeSettings

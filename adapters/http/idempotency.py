@@ -15,9 +15,9 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 
-from adapters.bootstrap import Runtime
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import bound
+from adapters.runtime.bootstrap import Runtime
 from domain.errors import InvalidValue, RuleViolated
 from domain.values import Actor
 

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from adapters.settings import Settings
+from adapters.runtime.settings import Settings
 from domain.errors import DomainError
 
 # Far more keys than honest clients; beyond it, the keys idle longest are forgotten first

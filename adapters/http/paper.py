@@ -25,10 +25,10 @@ from litestar.exceptions import HTTPException
 from litestar.openapi import ResponseSpec
 from litestar.params import Body, PathParameter
 
-from adapters import civil_affairs, importer, reconcile
-from adapters.bootstrap import Runtime
-from adapters.keys import load_hash_key
 from adapters.pg.policies import PgPolicies
+from adapters.runtime.bootstrap import Runtime
+from adapters.runtime.secrets import load_hash_key
+from adapters.services import civil_affairs, importer, reconcile
 from domain.errors import InvalidValue, NotFound
 from domain.privacy import keyed_hash
 from domain.values import Actor

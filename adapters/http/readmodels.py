@@ -21,9 +21,6 @@ from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import FromQuery, QueryParameter
 
-from adapters import exports
-from adapters.bootstrap import Runtime
-from adapters.exports import labelled
 from adapters.http.schemas import (
     DueItem,
     DueKind,
@@ -44,6 +41,9 @@ from adapters.http.schemas import (
 )
 from adapters.pg import reads
 from adapters.pg.units import PgUnitDirectory
+from adapters.runtime.bootstrap import Runtime
+from adapters.sheets import ledger as exports
+from adapters.sheets.ledger import labelled
 from domain.authorization import Act, authorise
 from domain.civil_affairs import Record, finding_label, record_label
 from domain.errors import InvalidValue, NotFound

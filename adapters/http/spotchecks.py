@@ -29,12 +29,12 @@ from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, PathParameter
 
-from adapters import spotcheck_report as report
-from adapters.bootstrap import Runtime
 from adapters.http.schemas import ActorOut
 from adapters.pg.policies import PgPolicies
 from adapters.pg.store import StoredEvent
-from adapters.spotcheck import Request, load_spot_check, run_spot_check
+from adapters.runtime.bootstrap import Runtime
+from adapters.services.spotcheck import Request, load_spot_check, run_spot_check
+from adapters.sheets import spotcheck_report as report
 from domain.authorization import ROLE_ACTS, Act
 from domain.errors import InvalidValue, NotFound, NotPermitted
 from domain.policy import Parameters, PolicyBook

@@ -26,8 +26,8 @@ from litestar.params import QueryParameter
 from litestar.response.base import ASGIResponse
 from litestar.response.streaming import ASGIStreamingResponse
 
-from adapters.bootstrap import Runtime
 from adapters.pg.store import Cursor
+from adapters.runtime.bootstrap import Runtime
 from adapters.sync import feed
 from adapters.sync.node import NodeSettings, epoch
 from adapters.sync.pull import DownstreamStatus, status

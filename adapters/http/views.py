@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.codec import EventCodec
 from adapters.http.schemas import ActorOut, EventOut, FileOut, MeansOut, PersonOut
+from adapters.pg.codec import EventCodec
 from adapters.pg.store import StoredEvent
 from domain.household import HouseholdFile
 from domain.privacy import mask_card, mask_id, mask_phone, mask_tree

@@ -14,10 +14,10 @@ from uuid import UUID
 
 import asyncpg
 
-from adapters import demo
-from adapters.codec import EventCodec
+from adapters.pg.codec import EventCodec
 from adapters.pg.repository import PgFileRepository, replay
 from adapters.pg.store import PostgresEventStore, StoredEvent
+from adapters.services import demo
 from domain.errors import NotFound
 from domain.policy import Parameters, PolicyBook, RegionalPolicy, policy_id
 from domain.values import Actor, Role

@@ -28,7 +28,7 @@ from typing import Any
 import asyncpg
 import structlog
 
-from adapters.codec import EventCodec
+from adapters.pg.codec import EventCodec
 from adapters.pg.faults import backoff, is_unavailable
 from adapters.pg.readmodels import (
     LiveLedger,

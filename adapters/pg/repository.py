@@ -11,8 +11,8 @@ import asyncpg
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.domain import Aggregate
 
-from adapters.codec import EventCodec
-from adapters.integrity import GENESIS
+from adapters.pg.codec import EventCodec
+from adapters.pg.integrity import GENESIS
 from adapters.pg.store import NewEvent, PostgresEventStore, StoredEvent, StreamHead, chain
 from domain.civil_affairs import CivilAffairsMatch
 from domain.disclosure import Disclosure

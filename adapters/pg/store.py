@@ -29,9 +29,9 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from adapters.integrity import GENESIS, event_hash
 from adapters.pg.faults import backoff, is_unavailable
-from adapters.pii import KEYS_CHANNEL, Keyring
+from adapters.pg.integrity import GENESIS, event_hash
+from adapters.pii.sealing import KEYS_CHANNEL, Keyring
 from domain.errors import ConcurrencyError, InvalidValue
 
 log = structlog.get_logger(__name__)

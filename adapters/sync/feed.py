@@ -44,7 +44,7 @@ import asyncpg
 import msgspec
 
 from adapters.pg.store import START, Cursor
-from adapters.pii import Keyring
+from adapters.pii.sealing import Keyring
 from domain.units import subtree_sql
 
 MSGPACK = "application/msgpack"

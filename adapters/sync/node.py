@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from adapters.pii import parse_key
+from adapters.pii.sealing import parse_key
 from adapters.sync.feed import MAX_LIMIT
 from domain.errors import InvalidValue
 from domain.units import UnitCode

@@ -57,9 +57,9 @@ import httpx
 import msgspec
 import structlog
 
-from adapters.integrity import GENESIS, event_hash
+from adapters.pg.integrity import GENESIS, event_hash
 from adapters.pg.store import START, Cursor, copy_events
-from adapters.pii import ERASURE_TYPE, KeyProblem, Keyring, unwrap_from_transport
+from adapters.pii.sealing import ERASURE_TYPE, KeyProblem, Keyring, unwrap_from_transport
 from adapters.sync.feed import MSGPACK, FeedEvent, Page, decode_page
 from adapters.sync.node import Downstream
 from domain.errors import InvalidValue

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 from dataclasses import dataclass
 
-from adapters.bootstrap import Runtime
+from adapters.runtime.bootstrap import Runtime
 from adapters.sync.node import NodeSettings
 from adapters.sync.pull import Puller
 

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import openpyxl
 
-from adapters import demo
 from adapters.pg.repository import PgFileRepository
+from adapters.services import demo
 from tests.builders import FixedClock
 from tests.conftest import Api
 from tests.e2e.http_helpers import API, BASE, STEPS_TO, open_file, run, verification

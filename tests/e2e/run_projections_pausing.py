@@ -21,12 +21,12 @@ import sys
 
 import asyncpg
 
-from adapters.bootstrap import open_pool, read_models
-from adapters.codec import EventCodec
-from adapters.logging import configure
+from adapters.pg.codec import EventCodec
 from adapters.pg.projector import ProjectionRunner
 from adapters.pg.store import Cursor, PostgresEventStore
-from adapters.pii import KeyEncryptionKeys, Keyring
+from adapters.pii.sealing import KeyEncryptionKeys, Keyring
+from adapters.runtime.bootstrap import open_pool, read_models
+from adapters.runtime.logging import configure
 from domain.privacy import keyed_hash
 
 PHASES = ("rows", "position")

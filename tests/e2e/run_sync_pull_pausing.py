@@ -17,10 +17,10 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from adapters.bootstrap import runtime
-from adapters.logging import configure
 from adapters.pg.store import NewEvent
-from adapters.settings import Settings
+from adapters.runtime.bootstrap import runtime
+from adapters.runtime.logging import configure
+from adapters.runtime.settings import Settings
 from adapters.sync import pull, service
 from adapters.sync.node import NodeSettings
 

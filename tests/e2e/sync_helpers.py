@@ -17,16 +17,16 @@ import asyncpg
 import msgspec
 import uvicorn
 
-from adapters import demo
-from adapters.codec import EventCodec
 from adapters.http.app import RequestLog, create_app
 from adapters.http.auth import Tokens
-from adapters.integrity import GENESIS
+from adapters.pg.codec import EventCodec
+from adapters.pg.integrity import GENESIS
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import EVENT_COLUMNS, PostgresEventStore, chain
 from adapters.pg.units import PgUnitDirectory
-from adapters.pii import Keyring
-from adapters.settings import Settings
+from adapters.pii.sealing import Keyring
+from adapters.runtime.settings import Settings
+from adapters.services import demo
 from adapters.sync.node import NodeSettings
 from domain.values import Role
 from tests.builders import FixedClock

@@ -18,9 +18,9 @@ import asyncpg
 import httpx
 import pytest
 
-from adapters import demo
 from adapters.pg.migrations import migrate
 from adapters.pg.units import PgUnitDirectory
+from adapters.services import demo
 from domain.values import Role
 from tests.e2e.fault_helpers import Client, Served, own_postgres, token
 from tests.e2e.http_helpers import API, BASE, JSON, PROBLEM, application

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import asyncpg
 
-from adapters.codec import EventCodec
+from adapters.pg.codec import EventCodec
 from adapters.pg.policies import PgPolicies
 from adapters.pg.store import PostgresEventStore
 from domain.idnumber import make_id_number

@@ -10,13 +10,13 @@ from typing import Any
 import asyncpg
 import pytest
 
-from adapters.bootstrap import read_models
-from adapters.codec import EventCodec
-from adapters.keys import load_hash_key, load_pii_keys
+from adapters.pg.codec import EventCodec
 from adapters.pg.projector import rebuild
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
-from adapters.pii import Keyring
+from adapters.pii.sealing import Keyring
+from adapters.runtime.bootstrap import read_models
+from adapters.runtime.secrets import load_hash_key, load_pii_keys
 from domain.idnumber import IdNumber
 from domain.privacy import keyed_hash
 from tests.builders import person_id

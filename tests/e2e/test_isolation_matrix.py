@@ -29,7 +29,7 @@ import asyncpg
 import httpx
 import pytest
 
-from adapters.codec import EventCodec
+from adapters.pg.codec import EventCodec
 from adapters.pg.policies import PgPolicies, seed_demo_policies
 from adapters.pg.store import PostgresEventStore
 from domain.units import UnitCode

@@ -25,13 +25,13 @@ from uuid import UUID
 import asyncpg
 import pytest
 
-from adapters import demo
-from adapters.bootstrap import read_models
-from adapters.codec import EventCodec
+from adapters.pg.codec import EventCodec
 from adapters.pg.projector import rebuild
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import START, PostgresEventStore
-from adapters.pii import KeyEncryptionKeys
+from adapters.pii.sealing import KeyEncryptionKeys
+from adapters.runtime.bootstrap import read_models
+from adapters.services import demo
 from domain.privacy import keyed_hash
 from tests.builders import TODAY, FixedClock
 

@@ -10,7 +10,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from adapters.codec import EventCodec
+from adapters.pg.codec import EventCodec
 from adapters.pg.policies import PgPolicies, seed_demo_policies
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore

@@ -19,11 +19,11 @@ import httpx
 import pytest
 from pgserver._commands import POSTGRES_BIN_PATH
 
-from adapters.bootstrap import read_models
-from adapters.codec import EventCodec
-from adapters.integrity import GENESIS
+from adapters.pg.codec import EventCodec
+from adapters.pg.integrity import GENESIS
 from adapters.pg.projector import ProjectionRunner
 from adapters.pg.store import NewEvent, PostgresEventStore, StreamHead, chain
+from adapters.runtime.bootstrap import read_models
 from adapters.sync.node import Downstream, NodeSettings, new_epoch
 from adapters.sync.pull import PageRefused, Puller
 from domain.privacy import keyed_hash

@@ -18,14 +18,14 @@ import asyncpg
 import httpx
 import pytest
 
-from adapters.bootstrap import read_models
-from adapters.codec import EventCodec
 from adapters.http.auth import Tokens
-from adapters.keys import load_pii_keys
+from adapters.pg.codec import EventCodec
 from adapters.pg.projector import ProjectionRunner
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
-from adapters.pii import SHREDDED, Keyring
+from adapters.pii.sealing import SHREDDED, Keyring
+from adapters.runtime.bootstrap import read_models
+from adapters.runtime.secrets import load_pii_keys
 from adapters.sync.node import Downstream, NodeSettings
 from adapters.sync.pull import PageRefused, Puller
 from domain.household import Head

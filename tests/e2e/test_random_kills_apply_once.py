@@ -30,12 +30,12 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from adapters import demo
-from adapters.codec import EventCodec
+from adapters.pg.codec import EventCodec
 from adapters.pg.projector import rebuild
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
-from adapters.pii import KeyEncryptionKeys
+from adapters.pii.sealing import KeyEncryptionKeys
+from adapters.services import demo
 from tests.builders import TODAY, FixedClock
 from tests.e2e.sync_helpers import (
     DISTRICT,

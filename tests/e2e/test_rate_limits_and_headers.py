@@ -24,12 +24,12 @@ import pytest
 import structlog
 import uvicorn
 
-from adapters import demo
 from adapters.http.app import asgi
 from adapters.http.headers import API_POLICY
 from adapters.http.limits import Limiter, Limits, RateLimited
 from adapters.pg.units import PgUnitDirectory
-from adapters.settings import Settings
+from adapters.runtime.settings import Settings
+from adapters.services import demo
 from domain.values import Role
 from tests.conftest import SECRET, Api
 from tests.e2e.http_helpers import (

@@ -23,9 +23,9 @@ import asyncpg
 import httpx
 import pytest
 
-from adapters import demo
 from adapters.pg.store import PostgresEventStore
 from adapters.pg.units import PgUnitDirectory
+from adapters.services import demo
 from tests.e2e.fault_helpers import JOURNEY, Client, Sent, Served
 from tests.e2e.test_projection_runner_survives_kills import (
     tally_of_the_log,

@@ -9,12 +9,12 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from adapters.bootstrap import read_models
-from adapters.codec import EventCodec
-from adapters.integrity import GENESIS
+from adapters.pg.codec import EventCodec
+from adapters.pg.integrity import GENESIS
 from adapters.pg.policies import PgPolicies
 from adapters.pg.projector import ProjectionRunner
 from adapters.pg.store import PostgresEventStore, chain
+from adapters.runtime.bootstrap import read_models
 from domain.errors import DomainError
 from domain.household import HouseholdFile
 from domain.idnumber import make_id_number, parse_id_number

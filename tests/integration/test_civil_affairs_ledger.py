@@ -12,11 +12,12 @@ import asyncpg
 import pytest
 from openpyxl import load_workbook
 
-from adapters import civil_affairs, exports
-from adapters.codec import EventCodec
 from adapters.pg import reads
+from adapters.pg.codec import EventCodec
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
+from adapters.services import civil_affairs
+from adapters.sheets import ledger as exports
 from domain.household import HouseholdFile
 from domain.idnumber import make_id_number
 from domain.privacy import keyed_hash

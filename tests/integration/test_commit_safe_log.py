@@ -16,7 +16,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from adapters.integrity import GENESIS
+from adapters.pg.integrity import GENESIS
 from adapters.pg.store import START, Cursor, PostgresEventStore, StreamHead, Wakeups, chain
 
 WRITERS = 8

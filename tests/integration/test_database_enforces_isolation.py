@@ -24,15 +24,15 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from adapters import demo
-from adapters.bootstrap import open_pool, read_models, runtime
-from adapters.codec import EventCodec
 from adapters.pg import reads
+from adapters.pg.codec import EventCodec
 from adapters.pg.migrations import APP_ROLE, READER_ROLE
 from adapters.pg.projector import ProjectionRunner, rebuild_all
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
-from adapters.settings import Settings
+from adapters.runtime.bootstrap import open_pool, read_models, runtime
+from adapters.runtime.settings import Settings
+from adapters.services import demo
 from domain.privacy import keyed_hash
 from domain.units import subtree_sql
 from tests.builders import FixedClock
@@ -292,8 +292,8 @@ class TestTheRuntime:
 EMBEDDED_PROBE = """
 import asyncio, json
 import asyncpg
-from adapters.bootstrap import runtime
-from adapters.settings import Settings
+from adapters.runtime.bootstrap import runtime
+from adapters.runtime.settings import Settings
 
 async def main():
     async with runtime(Settings.from_env()) as rt:

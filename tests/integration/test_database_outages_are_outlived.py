@@ -26,13 +26,13 @@ from asyncpg import exceptions
 from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
 
-from adapters.bootstrap import open_pool, read_models
-from adapters.codec import EventCodec
 from adapters.http import problems
-from adapters.integrity import GENESIS
+from adapters.pg.codec import EventCodec
+from adapters.pg.integrity import GENESIS
 from adapters.pg.projector import ProjectionRunner
 from adapters.pg.store import PostgresEventStore, Wakeups, chain
-from adapters.settings import Settings
+from adapters.runtime.bootstrap import open_pool, read_models
+from adapters.runtime.settings import Settings
 from domain.privacy import keyed_hash
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from adapters import demo
-from adapters.cli import _replay_all
+from adapters.cli.main import _replay_all
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
+from adapters.services import demo
 from domain.idnumber import parse_id_number
 from domain.values import Status
 from tests.builders import FixedClock

@@ -10,7 +10,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from adapters.codec import EventCodec
+from adapters.pg.codec import EventCodec
 from adapters.pg.migrations import available, migrate
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import START, Cursor, PostgresEventStore, StreamHead, chain

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from adapters import demo
-from adapters.codec import EventCodec
+from adapters.pg.codec import EventCodec
 from adapters.pg.repository import FileCache, PgFileRepository, replay
 from adapters.pg.store import PostgresEventStore
+from adapters.services import demo
 from domain.errors import ConcurrencyError
 from tests.builders import ASSISTANCE, CLERK, TODAY, FixedClock, approved_file
 

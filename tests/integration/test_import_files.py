@@ -12,11 +12,13 @@ from decimal import Decimal
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from adapters import importer, pii, sheets
-from adapters.codec import EventCodec
+from adapters.pg.codec import EventCodec
 from adapters.pg.policies import PgPolicies
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
+from adapters.pii import sealing as pii
+from adapters.services import importer
+from adapters.sheets import reading as sheets
 from domain.eligibility import Exclusions
 from domain.policy import Parameters, PolicyBook, RegionalPolicy
 from domain.values import Actor, Role

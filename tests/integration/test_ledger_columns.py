@@ -9,7 +9,7 @@ from datetime import date
 
 import asyncpg
 
-from adapters.codec import EventCodec
+from adapters.pg.codec import EventCodec
 from adapters.pg.projector import rebuild
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore

@@ -22,7 +22,7 @@ from uuid import UUID, uuid4
 import asyncpg
 import pytest
 
-from adapters.integrity import GENESIS
+from adapters.pg.integrity import GENESIS
 from adapters.pg.store import (
     START,
     Cursor,
@@ -32,7 +32,7 @@ from adapters.pg.store import (
     chain,
     copy_events,
 )
-from adapters.settings import Settings
+from adapters.runtime.settings import Settings
 
 BOUND = 3.0
 SLACK = 15.0  # for a loaded 2-core machine: the stall must end well before a bound of ~minutes

@@ -11,7 +11,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from adapters.integrity import GENESIS
+from adapters.pg.integrity import GENESIS
 from adapters.pg.store import NewEvent, PostgresEventStore, StreamHead, chain
 from domain.errors import ConcurrencyError
 

@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from adapters import civil_affairs, exports, importer, reconcile
-from adapters.codec import EventCodec
 from adapters.pg import reads
+from adapters.pg.codec import EventCodec
 from adapters.pg.policies import PgPolicies
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
+from adapters.services import civil_affairs, importer, reconcile
+from adapters.sheets import ledger as exports
 from domain.household import HouseholdFile
 from domain.idnumber import make_id_number
 from domain.policy import Parameters

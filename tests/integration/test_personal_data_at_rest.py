@@ -13,14 +13,14 @@ import asyncpg
 import msgspec
 import pytest
 
-from adapters import demo
-from adapters.bootstrap import read_models
-from adapters.codec import EventCodec
-from adapters.erasure import erase_personal_data
+from adapters.pg.codec import EventCodec
 from adapters.pg.projector import ProjectionRunner, rebuild_all
 from adapters.pg.repository import PgFileRepository, replay
 from adapters.pg.store import PostgresEventStore, Wakeups
-from adapters.pii import SHREDDED, KeyEncryptionKeys, KeyProblem, Keyring, new_key_text
+from adapters.pii.sealing import SHREDDED, KeyEncryptionKeys, KeyProblem, Keyring, new_key_text
+from adapters.runtime.bootstrap import read_models
+from adapters.services import demo
+from adapters.services.erasure import erase_personal_data
 from domain.errors import WrongState
 from domain.household import HouseholdFile, Member
 from domain.privacy import ERASED, keyed_hash

@@ -10,12 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters import demo
-from adapters.bootstrap import read_models
-from adapters.codec import EventCodec
+from adapters.pg.codec import EventCodec
 from adapters.pg.projector import ProjectionRunner, rebuild
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
+from adapters.runtime.bootstrap import read_models
+from adapters.services import demo
 from domain.privacy import keyed_hash
 from projections.ledger import Ledger
 from tests.builders import ASSISTANCE, CLERK, TODAY, FixedClock, approved_file

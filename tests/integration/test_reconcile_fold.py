@@ -16,11 +16,11 @@ from uuid import UUID
 import asyncpg
 import pytest
 
-from adapters import demo, reconcile
-from adapters.codec import EventCodec
+from adapters.pg.codec import EventCodec
 from adapters.pg.repository import PgFileRepository, replay
 from adapters.pg.store import PostgresEventStore, StoredEvent
-from adapters.reconcile import CHINA
+from adapters.services import demo, reconcile
+from adapters.services.reconcile import CHINA
 from domain.errors import InvalidValue
 from domain.events import EVENT_NAMES
 from domain.household import HouseholdFile

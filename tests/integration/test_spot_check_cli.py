@@ -9,10 +9,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from adapters import cli_spotcheck, demo
-from adapters.bootstrap import runtime
+from adapters.cli import spotcheck as cli_spotcheck
 from adapters.pg.policies import PgPolicies, seed_demo_policies
-from adapters.settings import Settings
+from adapters.runtime.bootstrap import runtime
+from adapters.runtime.settings import Settings
+from adapters.services import demo
 from tests.builders import FixedClock
 
 

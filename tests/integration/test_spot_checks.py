@@ -13,11 +13,11 @@ from uuid import UUID
 import asyncpg
 import pytest
 
-from adapters.codec import EventCodec
+from adapters.pg.codec import EventCodec
 from adapters.pg.policies import PgPolicies, seed_demo_policies
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
-from adapters.spotcheck import Request, load_spot_check, run_spot_check
+from adapters.services.spotcheck import Request, load_spot_check, run_spot_check
 from domain.errors import NotPermitted, OutOfScope
 from domain.household import HouseholdFile
 from domain.policy import Parameters

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from adapters.codec import EventCodec
+from adapters.pg.codec import EventCodec
 from domain.civil_affairs import CivilAffairsMatch, Match, Record, assess
 from domain.eligibility import Exclusions
 from domain.household import HouseholdFile

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.exports import LEDGER_HEADERS, causes_text, labelled, ledger_cells
 from adapters.pg.reads import SORTS, Cursor, LedgerFilter, months_before
+from adapters.sheets.ledger import LEDGER_HEADERS, causes_text, labelled, ledger_cells
 from domain.errors import InvalidValue
 from domain.values import Category, Status
 from projections.ledger import head_sex

@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters import pii
-from adapters.codec import EventCodec
+from adapters.pg.codec import EventCodec
+from adapters.pii import sealing as pii
 from domain.household import HouseholdFile
 from domain.privacy import ERASED, UNREADABLE
 from domain.values import Status

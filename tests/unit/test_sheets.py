@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from openpyxl import Workbook
 
-from adapters import sheets
-from adapters.reconcile import LEDGER_COLUMNS
+from adapters.services.reconcile import LEDGER_COLUMNS
+from adapters.sheets import reading as sheets
 from domain.values import Status
 
 NUMBER = "11010519491231002X"

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.codec import EventCodec
+from adapters.pg.codec import EventCodec
 from domain.errors import InvalidValue, NotPermitted, OutOfScope, RuleViolated, WrongState
 from domain.rules import ERROR, Finding, history_of
 from domain.spotcheck import (

@@ -10,7 +10,7 @@ from uuid import uuid4
 import msgspec
 import pytest
 
-from adapters.integrity import GENESIS
+from adapters.pg.integrity import GENESIS
 from adapters.pg.store import START, Cursor, chain
 from adapters.sync.feed import (
     MSGPACK,

@@ -38,11 +38,11 @@ from uuid import UUID, uuid5
 import structlog
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from adapters import sheets
-from adapters.codec import EventCodec
+from adapters.pg.codec import EventCodec
 from adapters.pg.repository import prepare_rows
 from adapters.pg.store import ConcurrencyError, NewEvent, PostgresEventStore
-from adapters.pii import KEY_BYTES
+from adapters.pii.sealing import KEY_BYTES
+from adapters.sheets import reading as sheets
 from domain.authorization import Act, authorise
 from domain.eligibility import EXCLUSION_LABELS_ZH, Exclusions
 from domain.errors import DomainError, InvalidValue, NotEligible

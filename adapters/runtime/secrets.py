@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from adapters.pii import KeyEncryptionKeys, new_key_text
+from adapters.pii.sealing import KeyEncryptionKeys, new_key_text
 
 
 def _from_folder(data_dir: Path, name: str) -> str:

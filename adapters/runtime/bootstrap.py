@@ -20,15 +20,15 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from adapters import embedded
-from adapters.codec import EventCodec
-from adapters.keys import load_hash_key, load_pii_keys
+from adapters.pg.codec import EventCodec
 from adapters.pg.migrations import APP_ROLE, migrate, pending
 from adapters.pg.projector import ProjectionRunner
 from adapters.pg.repository import FileCache, PgFileRepository
 from adapters.pg.store import PostgresEventStore, Wakeups
-from adapters.pii import Keyring
-from adapters.settings import Settings
+from adapters.pii.sealing import Keyring
+from adapters.runtime import embedded
+from adapters.runtime.secrets import load_hash_key, load_pii_keys
+from adapters.runtime.settings import Settings
 from domain.privacy import keyed_hash
 from projections.base import Projection
 from projections.ledger import Ledger

@@ -41,18 +41,24 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from adapters import cli_keys, cli_paper, cli_spotcheck, cli_sync, demo, exports, progress
-from adapters.bootstrap import Runtime, runtime
+from adapters.cli import keys as cli_keys
+from adapters.cli import paper as cli_paper
+from adapters.cli import progress
+from adapters.cli import spotcheck as cli_spotcheck
+from adapters.cli import sync as cli_sync
 from adapters.http.auth import Tokens
-from adapters.keys import load_secret
-from adapters.logging import configure
 from adapters.pg import reads
 from adapters.pg.policies import PgPolicies, seed_demo_policies
 from adapters.pg.projector import Lag, rebuild_all
 from adapters.pg.repository import replay
 from adapters.pg.store import StoredEvent
 from adapters.pg.units import PgUnitDirectory
-from adapters.settings import Settings
+from adapters.runtime.bootstrap import Runtime, runtime
+from adapters.runtime.logging import configure
+from adapters.runtime.secrets import load_secret
+from adapters.runtime.settings import Settings
+from adapters.services import demo
+from adapters.sheets import ledger as exports
 from domain.errors import DomainError
 from domain.household import HouseholdFile
 from domain.units import UnitCode

@@ -29,8 +29,8 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from adapters.codec import EventCodec
-from adapters.integrity import GENESIS, event_hash
+from adapters.pg.codec import EventCodec
+from adapters.pg.integrity import GENESIS, event_hash
 from adapters.pg.policies import PgPolicies
 from adapters.pg.repository import PgFileRepository, replay
 from adapters.pg.store import PostgresEventStore, StoredEvent

@@ -16,10 +16,10 @@ from typing import Any, cast
 
 import structlog
 
-from adapters import sheets
-from adapters.codec import EventCodec
+from adapters.pg.codec import EventCodec
 from adapters.pg.repository import PgFileRepository, replay
 from adapters.pg.store import PostgresEventStore
+from adapters.sheets import reading as sheets
 from domain.civil_affairs import (
     ACT,
     RECORD_LABELS,

@@ -21,7 +21,7 @@ from uuid import UUID
 import structlog
 
 from adapters.pg.repository import PgFileRepository
-from adapters.pii import PERSONAL_TYPES, holds_clear_personal_data
+from adapters.pii.sealing import PERSONAL_TYPES, holds_clear_personal_data
 from domain.ports import Clock
 from domain.values import Actor
 

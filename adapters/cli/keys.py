@@ -26,11 +26,11 @@ from uuid import UUID
 from rich.console import Console
 from rich.table import Table
 
-from adapters import progress
-from adapters.bootstrap import Runtime
-from adapters.erasure import erase_personal_data
-from adapters.keys import add_pii_key, retire_pii_key
-from adapters.pii import KeyProblem
+from adapters.cli import progress
+from adapters.pii.sealing import KeyProblem
+from adapters.runtime.bootstrap import Runtime
+from adapters.runtime.secrets import add_pii_key, retire_pii_key
+from adapters.services.erasure import erase_personal_data
 from domain.errors import DomainError
 from domain.values import Actor, Role
 

@@ -26,7 +26,7 @@ import msgspec
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
-from adapters import pii
+from adapters.pii import sealing as pii
 from domain import events as registry
 
 _METADATA = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})

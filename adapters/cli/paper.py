@@ -18,10 +18,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from adapters import civil_affairs, importer, progress, reconcile
-from adapters.bootstrap import Runtime
-from adapters.keys import load_hash_key
+from adapters.cli import progress
 from adapters.pg.policies import PgPolicies
+from adapters.runtime.bootstrap import Runtime
+from adapters.runtime.secrets import load_hash_key
+from adapters.services import civil_affairs, importer, reconcile
 from domain.errors import DomainError
 from domain.privacy import keyed_hash
 from domain.reconciliation import KINDS

@@ -26,9 +26,9 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from adapters import progress
-from adapters.bootstrap import Runtime
-from adapters.pii import parse_key
+from adapters.cli import progress
+from adapters.pii.sealing import parse_key
+from adapters.runtime.bootstrap import Runtime
 from adapters.sync.node import Downstream, NodeSettings, epoch, new_epoch
 from adapters.sync.pull import PageRefused, Puller, PullError, raise_alert, record_error, status
 

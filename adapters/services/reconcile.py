@@ -35,10 +35,10 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import structlog
 
-from adapters import sheets
-from adapters.codec import EventCodec
+from adapters.pg.codec import EventCodec
 from adapters.pg.repository import PgFileRepository, replay
 from adapters.pg.store import PostgresEventStore
+from adapters.sheets import reading as sheets
 from domain.errors import InvalidValue, NotFound
 from domain.privacy import mask_id
 from domain.reconciliation import (

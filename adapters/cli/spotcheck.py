@@ -19,10 +19,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from adapters import progress
-from adapters import spotcheck_report as report
-from adapters.bootstrap import Runtime
-from adapters.spotcheck import Request, run_spot_check
+from adapters.cli import progress
+from adapters.runtime.bootstrap import Runtime
+from adapters.services.spotcheck import Request, run_spot_check
+from adapters.sheets import spotcheck_report as report
 from domain.errors import DomainError
 from domain.spotcheck import Strata
 from domain.values import Actor, Level, Role, Status
