@@ -106,6 +106,8 @@ EXIT_STATUS = {
     ExitKind.CANCELLED: Status.CANCELLED,
     ExitKind.DELETED: Status.DELETED,
 }
+# Exits with no way back (返困): the head's death. Deletion is outside the lifecycle altogether.
+NO_RETURN = frozenset({ExitReason.DEATH})
 EXITED = frozenset({Status.OUT_OF_HARDSHIP, Status.RELIEVED, Status.CANCELLED})
 OPEN = frozenset(
     {
@@ -481,6 +483,7 @@ class HouseholdFile(Aggregate):
         self.last_visited_on: date | None = None
         self.last_rechecked_on: date | None = None
         self.exit_kind: ExitKind | None = None
+        self.exit_reason: ExitReason | None = None
         self.exited_on: date | None = None
         self.returns = 0
         self.transfers = 0
@@ -1213,6 +1216,7 @@ class HouseholdFile(Aggregate):
     ) -> None:
         self.status = EXIT_STATUS[kind]
         self.exit_kind = kind
+        self.exit_reason = reason
         self.exited_on = exited_on
         self.materials = self.materials | {Material.EXIT_EVIDENCE}
 
@@ -1222,6 +1226,15 @@ class HouseholdFile(Aggregate):
         """返困: an exited household falls back into hardship; the file is investigated again."""
         self._require("return_", actor, Act.RETURN)
         assert self.exited_on is not None  # noqa: S101 — status is an exit
+        if self.exit_reason in NO_RETURN:
+            # A deleted file is out of the lifecycle already (ALLOWED_FROM); a household whose
+            # head died has no hardship to return to: a survivor applies for a file of their own.
+            raise RuleViolated(
+                "no_return_after_death",
+                "a file cancelled because the head died cannot be returned: the surviving family"
+                " applies for a new file",
+                zh="因户主死亡注销的档案不能返困，家庭其他成员可另行申请建档",
+            )
         on = business_date(
             returned_on,
             today=today,
@@ -1239,6 +1252,7 @@ class HouseholdFile(Aggregate):
         self.opened_on = returned_on
         self.returns += 1
         self.exit_kind = None
+        self.exit_reason = None
         self.exited_on = None
         self.primary_cause = cause
 

@@ -529,7 +529,9 @@ class Planner:
                 },
             )
         )
-        if kind is not ExitKind.DELETED and rng.random() < 0.12:
+        # (no return after the head's death: the rule is checked after the draw, so the seeded
+        # province stays the same where the rule does not apply)
+        if kind is not ExitKind.DELETED and rng.random() < 0.12 and reason is not ExitReason.DEATH:
             returned = self._after(exited, 30, 400)
             plan.steps.append(
                 Step(

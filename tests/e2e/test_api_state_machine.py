@@ -89,7 +89,7 @@ CALLERS = [
 EXITS = {
     "out_of_hardship": ("income_above_line", 6),
     "relieved": ("safety_net", None),
-    "cancelled": ("death", None),
+    "cancelled": ("moved", None),  # a file cancelled for death has no return
     "deleted": ("erroneous_record", None),
 }
 # The key of ALLOWED_FROM each command is checked against.

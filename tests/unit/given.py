@@ -288,7 +288,8 @@ PATHS: dict[Status, tuple[Command, ...]] = {
     Status.REJECTED: (rejecting(),),
     Status.OUT_OF_HARDSHIP: (*_TO_APPROVAL, exiting(ExitKind.OUT_OF_HARDSHIP)),
     Status.RELIEVED: (*_TO_APPROVAL, exiting(ExitKind.RELIEVED)),
-    Status.CANCELLED: (*_TO_APPROVAL, exiting(ExitKind.CANCELLED)),
+    # moved away: a cancellation a household can come back from (not the head's death)
+    Status.CANCELLED: (*_TO_APPROVAL, exiting(ExitKind.CANCELLED, reason=ExitReason.MOVED)),
     Status.DELETED: (*_TO_APPROVAL, exiting(ExitKind.DELETED)),
     Status.RETURNED: (*_TO_APPROVAL, exiting(ExitKind.OUT_OF_HARDSHIP), returning()),
 }

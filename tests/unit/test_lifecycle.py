@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from domain.errors import InvalidValue, WrongState
+from domain.errors import InvalidValue, RuleViolated, WrongState
 from domain.household import ALLOWED_FROM, HouseholdFile
 from domain.values import (
     AssistanceKind,
@@ -31,14 +31,19 @@ from .given import (
     TODAY,
     Command,
     appraisal,
+    appraising,
     approval,
+    approving,
     assistance,
+    exiting,
     given,
     history,
     homecoming,
+    record,
     then,
     then_refused,
     verification,
+    verifying,
     when,
 )
 
@@ -278,3 +283,37 @@ class TestAReturnedFile:
         outcome = when(file, VALID["approve"])
 
         then(outcome, HouseholdFile.Approved, approved_on=TODAY, file_level=FileLevel.DISTRICT)
+
+
+class TestNoReturn:
+    def test_from_a_file_cancelled_because_the_head_died(self):
+        file = given(
+            *record(
+                verifying(), appraising(), approving(), exiting(ExitKind.CANCELLED)
+            )  # the canonical cancellation for death
+        )
+
+        outcome = when(file, VALID["return_"])
+
+        then_refused(outcome, RuleViolated, rule="no_return_after_death")
+
+    def test_from_a_deleted_file(self):
+        file = given(*history(S.DELETED))
+
+        outcome = when(file, VALID["return_"])
+
+        then_refused(outcome, WrongState, status="deleted")
+
+    @pytest.mark.parametrize(
+        "reason", [ExitReason.INELIGIBLE, ExitReason.RETIRED, ExitReason.MOVED]
+    )
+    def test_but_from_a_cancellation_for_another_reason(self, reason):
+        file = given(
+            *record(
+                verifying(), appraising(), approving(), exiting(ExitKind.CANCELLED, reason=reason)
+            )
+        )
+
+        outcome = when(file, VALID["return_"])
+
+        then(outcome, HouseholdFile.Returned)
