@@ -12,7 +12,7 @@ The event classes are a stored schema: they are registered under stable names in
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -20,15 +20,15 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.authorization import Act, authorise
 from domain.eligibility import (
-    DEFAULT_THRESHOLDS,
     Exclusions,
     Means,
-    Thresholds,
     categorise,
+    household_means,
     judge,
 )
 from domain.errors import InvalidValue, RuleViolated, WrongState
 from domain.idnumber import parse_id_number
+from domain.policy import Parameters, parameters_missing, thresholds_of
 from domain.privacy import ERASED
 from domain.units import UnitCode
 from domain.values import (
@@ -120,6 +120,9 @@ OPEN = frozenset(
     }
 )
 
+# The files that receive regular aid: those on record, and the relieved (解困) ones.
+UNDER_REGULAR_AID = frozenset({Status.APPROVED, Status.RELIEVED})
+
 # The lifecycle (DOMAIN.md): the statuses each command may start from.
 ALLOWED_FROM: dict[str, frozenset[Status]] = {
     "verify": frozenset({Status.APPLIED, Status.SENT_BACK, Status.RETURNED}),
@@ -129,11 +132,13 @@ ALLOWED_FROM: dict[str, frozenset[Status]] = {
     "reject": frozenset(
         {Status.APPLIED, Status.VERIFIED, Status.APPRAISED, Status.SENT_BACK, Status.RETURNED}
     ),
-    "assist": frozenset({Status.APPROVED}),
-    "agree_plan": frozenset({Status.APPROVED}),
-    "visit": frozenset({Status.APPROVED}),
-    "revise": frozenset({Status.APPROVED}),
-    "recheck": frozenset({Status.APPROVED}),
+    # 解困 households stay under regular aid (常态化帮扶, seeds 001 and 004): assisted, visited,
+    # re-checked and their facts kept up to date, their status staying `relieved`
+    "assist": UNDER_REGULAR_AID,
+    "agree_plan": UNDER_REGULAR_AID,
+    "visit": UNDER_REGULAR_AID,
+    "revise": UNDER_REGULAR_AID,
+    "recheck": UNDER_REGULAR_AID,
     "exit": frozenset({Status.APPROVED, Status.RELIEVED}),
     "delete": frozenset(Status) - {Status.DELETED},
     "return_": EXITED,
@@ -251,6 +256,37 @@ def _check_causes(primary: Cause, secondary: tuple[Cause, ...]) -> tuple[Cause, 
     return secondary
 
 
+def _in_force(parameters: Parameters | None, region: str, on: date) -> Parameters:
+    """The regional parameters handed in by the use case for the decision's date (DOMAIN.md:
+    every decision is judged by the values in force for the file's region on its date)."""
+    if parameters is None:
+        raise parameters_missing(region, on)
+    if not isinstance(parameters, Parameters) or parameters.effective_on > on:
+        raise InvalidValue(
+            "parameters",
+            f"not the parameters in force on {on.isoformat()}",
+            zh=f"不是{on.isoformat()}生效的地区参数",
+        )
+    return parameters
+
+
+def _line_in_force(given: Decimal | None, parameters: Parameters, region: str, on: date) -> Decimal:
+    """The poverty line in force; a line sent with the request must be that line (it is no
+    longer the request's to choose: docs/rules.md, "regional parameters")."""
+    line = money(parameters.poverty_line, "poverty_line")
+    if given is not None and money(given, "poverty_line") != line:
+        raise RuleViolated(
+            "poverty_line_in_force",
+            f"the poverty line in force for region {region} on {on.isoformat()} is {line} yuan"
+            f" (since {parameters.effective_on.isoformat()}), not {given}: leave it out or send"
+            f" {line}",
+            zh=f"地区{region}在{on.isoformat()}生效的低保标准为{line}元"
+            f"（{parameters.effective_on.isoformat()}起），不是{given}元：可不填或填写{line}",
+            field="poverty_line",
+        )
+    return line
+
+
 class HouseholdFile(Aggregate):
     """One household's file: its state is whatever its events say."""
 
@@ -281,6 +317,10 @@ class HouseholdFile(Aggregate):
         category: Category
         materials: tuple[Material, ...]
         narrative: str
+        # the regional parameters the decision used (absent on events recorded before them)
+        parameters_effective_on: date | None = None
+        accidental_loss_ratio: Decimal | None = None
+        adjusted_per_capita: Decimal | None = None  # from the household's total and expenses
 
     class Appraised(Event):
         appraised_on: date
@@ -289,6 +329,8 @@ class HouseholdFile(Aggregate):
         publicity_end: date
         objections: int
         objections_resolved: int
+        publicity_days: int | None = None  # the minimum in force, when the rule was checked
+        parameters_effective_on: date | None = None
 
     class Approved(Event):
         approved_on: date
@@ -300,6 +342,8 @@ class HouseholdFile(Aggregate):
         means: Means
         adjusted_per_capita: Decimal
         opinion: str
+        parameters_effective_on: date | None = None
+        accidental_loss_ratio: Decimal | None = None
 
     class SentBack(Event):
         sent_back_on: date
@@ -331,6 +375,8 @@ class HouseholdFile(Aggregate):
         content: str
         quarter_income: Decimal | None
         quarter_costs: Decimal | None
+        visit_period_days: int | None = None  # the period in force: the next visit is due by
+        next_visit_due: date | None = None
 
     class Revised(Event):
         effective_on: date
@@ -346,6 +392,9 @@ class HouseholdFile(Aggregate):
         means: Means
         poverty_line: Decimal
         category: Category | None
+        parameters_effective_on: date | None = None
+        accidental_loss_ratio: Decimal | None = None
+        adjusted_per_capita: Decimal | None = None
 
     class Exited(Event):
         exited_on: date
@@ -354,6 +403,9 @@ class HouseholdFile(Aggregate):
         explanation: str
         evidence: tuple[str, ...]
         months_above_line: int | None
+        required_months_above_line: int | None = None  # 脱困: the months in force
+        poverty_line: Decimal | None = None  # 脱困: the line in force on the exit date
+        parameters_effective_on: date | None = None
 
     class Returned(Event):
         returned_on: date
@@ -538,13 +590,17 @@ class HouseholdFile(Aggregate):
         secondary_causes: tuple[Cause, ...] = (),
         accidental_event: bool = False,
         hardship_losses: Decimal = Decimal("0"),
-        poverty_line: Decimal,
+        poverty_line: Decimal | None = None,
+        parameters: Parameters | None = None,
         materials: tuple[Material, ...] = (),
         narrative: str = "",
-        thresholds: Thresholds = DEFAULT_THRESHOLDS,
         today: date,
     ) -> None:
-        """入户调查: two or more investigators record the members, means and answers."""
+        """入户调查: two or more investigators record the members, means and answers.
+
+        The household is judged by `parameters`, those in force for its region on `verified_on`
+        (the use case looks them up); `poverty_line`, if sent, must be theirs.
+        """
         self._require("verify", actor, Act.VERIFY)
         on = business_date(
             verified_on,
@@ -565,13 +621,16 @@ class HouseholdFile(Aggregate):
             )
         checked_members = _check_members(tuple(members), self.head, today=today)
         secondary = _check_causes(primary_cause, tuple(secondary_causes))
-        means = Means(
-            annual_income=money(annual_income, "annual_income"),
+        # `annual_income` is the head's own; the household's total adds every member's
+        means = household_means(
+            head_income=money(annual_income, "annual_income"),
+            member_incomes=tuple(m.annual_income for m in checked_members),
             rigid_expenses=money(rigid_expenses, "rigid_expenses"),
             members_living_together=1 + sum(m.lives_together for m in checked_members),
             hardship_losses=money(hardship_losses, "hardship_losses"),
         )
-        line = money(poverty_line, "poverty_line")
+        in_force = _in_force(parameters, self.region, on)
+        line = _line_in_force(poverty_line, in_force, self.region, on)
         self._check_migrant(on)
         category = judge(
             means,
@@ -579,7 +638,7 @@ class HouseholdFile(Aggregate):
             poverty_line=line,
             scheme=self.scheme,
             accidental_event=accidental_event,
-            thresholds=thresholds,
+            thresholds=thresholds_of(in_force),
         )
         self._verified(
             actor=actor,
@@ -595,6 +654,9 @@ class HouseholdFile(Aggregate):
             category=category,
             materials=tuple(dict.fromkeys(materials)),
             narrative=_text(narrative, "narrative", required=False),
+            parameters_effective_on=in_force.effective_on,
+            accidental_loss_ratio=in_force.accidental_loss_ratio,
+            adjusted_per_capita=means.adjusted_per_capita(),
         )
 
     @event(Verified)
@@ -614,6 +676,9 @@ class HouseholdFile(Aggregate):
         category: Category,
         materials: tuple[Material, ...],
         narrative: str,
+        parameters_effective_on: date | None = None,
+        accidental_loss_ratio: Decimal | None = None,
+        adjusted_per_capita: Decimal | None = None,
     ) -> None:
         self.status = Status.VERIFIED
         self.verified_on = verified_on
@@ -638,9 +703,14 @@ class HouseholdFile(Aggregate):
         publicity_end: date,
         objections: int = 0,
         objections_resolved: int = 0,
+        parameters: Parameters | None = None,
         today: date,
     ) -> None:
-        """民主评议 and 公示: the unit's appraisal (minutes) and the public posting of the list."""
+        """民主评议 and 公示: the unit's appraisal (minutes) and the public posting of the list,
+        posted at least the days the region's parameters in force on `appraised_on` require.
+
+        The use case always hands the parameters in; an import records a sheet's publicity as
+        it was, with none, and the replay rule judges it (docs/rules.md)."""
         self._require("appraise", actor, Act.APPRAISE)
         assert self.verified_on is not None  # noqa: S101 — guaranteed by status VERIFIED
         on = business_date(
@@ -671,6 +741,16 @@ class HouseholdFile(Aggregate):
             not_before=start,
             not_before_field="公示开始日期",
         )
+        in_force = None if parameters is None else _in_force(parameters, self.region, on)
+        days = (end - start).days + 1
+        if in_force is not None and days < in_force.publicity_days:
+            raise RuleViolated(
+                "publicity_days",
+                f"the list is posted {days} day(s); region {self.region} requires at least"
+                f" {in_force.publicity_days}",
+                zh=f"公示{days}天，本地区规定公示期不少于{in_force.publicity_days}天",
+                field="publicity_end",
+            )
         if (
             isinstance(objections, bool)
             or not isinstance(objections, int)
@@ -694,6 +774,8 @@ class HouseholdFile(Aggregate):
             publicity_end=end,
             objections=objections,
             objections_resolved=objections_resolved,
+            publicity_days=None if in_force is None else in_force.publicity_days,
+            parameters_effective_on=None if in_force is None else in_force.effective_on,
         )
 
     @event(Appraised)
@@ -707,6 +789,8 @@ class HouseholdFile(Aggregate):
         publicity_end: date,
         objections: int,
         objections_resolved: int,
+        publicity_days: int | None = None,
+        parameters_effective_on: date | None = None,
     ) -> None:
         self.status = Status.APPRAISED
         self.appraised_on = appraised_on
@@ -722,15 +806,17 @@ class HouseholdFile(Aggregate):
         actor: Actor,
         approved_on: date,
         file_level: FileLevel,
-        poverty_line: Decimal,
+        poverty_line: Decimal | None = None,
+        parameters: Parameters | None = None,
         opinion: str = "",
-        thresholds: Thresholds = DEFAULT_THRESHOLDS,
         today: date,
     ) -> None:
         """审核认定: a district (county) union or above approves, fixing category and file level.
 
-        The category is computed from the recorded means against `poverty_line`, the line in
-        force for the household's region on `approved_on`; the event keeps both.
+        The category is computed from the recorded means against the parameters in force for
+        the household's region on `approved_on` (`parameters`, looked up by the use case); the
+        event keeps the line, the loss ratio and their effective date. `poverty_line`, if sent,
+        must be the line in force.
         """
         self._require("approve", actor, Act.APPROVE)
         assert self.publicity_end is not None  # noqa: S101 — status APPRAISED
@@ -751,14 +837,15 @@ class HouseholdFile(Aggregate):
                 zh=f"公示期间有{self.open_objections}条异议尚未处理",
             )
         self._check_migrant(on)
-        line = money(poverty_line, "poverty_line")
+        in_force = _in_force(parameters, self.region, on)
+        line = _line_in_force(poverty_line, in_force, self.region, on)
         category = judge(
             self.means,
             self.exclusions,
             poverty_line=line,
             scheme=self.scheme,
             accidental_event=self.accidental_event,
-            thresholds=thresholds,
+            thresholds=thresholds_of(in_force),
         )
         self._approved(
             actor=actor,
@@ -771,6 +858,8 @@ class HouseholdFile(Aggregate):
             means=self.means,
             adjusted_per_capita=self.means.adjusted_per_capita(),
             opinion=_text(opinion, "opinion", required=False),
+            parameters_effective_on=in_force.effective_on,
+            accidental_loss_ratio=in_force.accidental_loss_ratio,
         )
 
     @event(Approved)
@@ -787,6 +876,8 @@ class HouseholdFile(Aggregate):
         means: Means,
         adjusted_per_capita: Decimal,
         opinion: str,
+        parameters_effective_on: date | None = None,
+        accidental_loss_ratio: Decimal | None = None,
     ) -> None:
         self.status = Status.APPROVED
         self.approved_on = approved_on
@@ -837,7 +928,7 @@ class HouseholdFile(Aggregate):
     # ------------------------------------------------------------------ assistance and follow-up
 
     def _after_approval(self, value: date, field: str, today: date) -> date:
-        assert self.approved_on is not None  # noqa: S101 — status APPROVED
+        assert self.approved_on is not None  # noqa: S101 — status APPROVED or RELIEVED
         return business_date(
             value,
             today=today,
@@ -959,11 +1050,17 @@ class HouseholdFile(Aggregate):
         content: str,
         quarter_income: Decimal | None = None,
         quarter_costs: Decimal | None = None,
+        parameters: Parameters | None = None,
         today: date,
     ) -> None:
-        """走访: a visit to the household, with the quarter's income and costs where collected."""
+        """走访: a visit to the household, with the quarter's income and costs where collected.
+
+        With the region's parameters in force, the event records their visit period and the
+        date the next visit is due by."""
         self._require("visit", actor, Act.VISIT)
         on = self._after_approval(visited_on, "visited_on", today)
+        period = None if parameters is None else _in_force(parameters, self.region, on)
+        period_days = None if period is None else period.visit_period_days
         self._visited(
             actor=actor,
             visited_on=on,
@@ -973,6 +1070,8 @@ class HouseholdFile(Aggregate):
             if quarter_income is None
             else money(quarter_income, "quarter_income"),
             quarter_costs=None if quarter_costs is None else money(quarter_costs, "quarter_costs"),
+            visit_period_days=period_days,
+            next_visit_due=None if period_days is None else on + timedelta(days=period_days),
         )
 
     @event(Visited)
@@ -985,6 +1084,8 @@ class HouseholdFile(Aggregate):
         content: str,
         quarter_income: Decimal | None,
         quarter_costs: Decimal | None,
+        visit_period_days: int | None = None,
+        next_visit_due: date | None = None,
     ) -> None:
         if self.last_visited_on is None or visited_on > self.last_visited_on:
             self.last_visited_on = visited_on
@@ -1025,10 +1126,21 @@ class HouseholdFile(Aggregate):
             v is not None for v in (annual_income, rigid_expenses, hardship_losses)
         ):
             base = self.means
-            means = Means(
-                annual_income=base.annual_income
-                if annual_income is None
-                else money(annual_income, "annual_income"),
+            people = self.members if new_members is None else new_members
+            # the head's own income; a file recorded before it was kept apart has the total only
+            head_income = (
+                money(annual_income, "annual_income")
+                if annual_income is not None
+                else base.head_income
+                if base.head_income is not None
+                else max(
+                    base.annual_income - sum((m.annual_income for m in self.members), Decimal(0)),
+                    Decimal("0.00"),
+                )
+            )
+            means = household_means(
+                head_income=head_income,
+                member_incomes=tuple(m.annual_income for m in people),
                 rigid_expenses=base.rigid_expenses
                 if rigid_expenses is None
                 else money(rigid_expenses, "rigid_expenses"),
@@ -1078,15 +1190,17 @@ class HouseholdFile(Aggregate):
         *,
         actor: Actor,
         rechecked_on: date,
-        poverty_line: Decimal,
-        thresholds: Thresholds = DEFAULT_THRESHOLDS,
+        poverty_line: Decimal | None = None,
+        parameters: Parameters | None = None,
         today: date,
     ) -> None:
-        """年度复核: the recorded means judged again against the line in force."""
+        """年度复核: the recorded means judged again against the parameters in force for the
+        region on `rechecked_on`; `poverty_line`, if sent, must be the line in force."""
         self._require("recheck", actor, Act.RECHECK)
         on = self._after_approval(rechecked_on, "rechecked_on", today)
         assert self.means is not None  # noqa: S101 — status APPROVED
-        line = money(poverty_line, "poverty_line")
+        in_force = _in_force(parameters, self.region, on)
+        line = _line_in_force(poverty_line, in_force, self.region, on)
         excluded = bool(self.exclusions.applying())
         category = (
             None
@@ -1096,7 +1210,7 @@ class HouseholdFile(Aggregate):
                 poverty_line=line,
                 scheme=self.scheme,
                 accidental_event=self.accidental_event,
-                thresholds=thresholds,
+                thresholds=thresholds_of(in_force),
             )
         )
         result = (
@@ -1113,6 +1227,9 @@ class HouseholdFile(Aggregate):
             means=self.means,
             poverty_line=line,
             category=category,
+            parameters_effective_on=in_force.effective_on,
+            accidental_loss_ratio=in_force.accidental_loss_ratio,
+            adjusted_per_capita=self.means.adjusted_per_capita(),
         )
 
     @event(Rechecked)
@@ -1125,6 +1242,9 @@ class HouseholdFile(Aggregate):
         means: Means,
         poverty_line: Decimal,
         category: Category | None,
+        parameters_effective_on: date | None = None,
+        accidental_loss_ratio: Decimal | None = None,
+        adjusted_per_capita: Decimal | None = None,
     ) -> None:
         self.last_rechecked_on = rechecked_on
         if category is not None:
@@ -1142,10 +1262,13 @@ class HouseholdFile(Aggregate):
         explanation: str,
         evidence: tuple[str, ...],
         months_above_line: int | None = None,
-        required_months_above_line: int = 6,
+        parameters: Parameters | None = None,
         today: date,
     ) -> None:
-        """脱困 / 解困 / 注销 / 删除: leave the file, always with kind, reason and evidence."""
+        """脱困 / 解困 / 注销 / 删除: leave the file, always with kind, reason and evidence.
+
+        脱困 is judged by the region's parameters in force on `exited_on` (`parameters`): the
+        months above the line they require, and their line."""
         if not isinstance(kind, ExitKind) or not isinstance(reason, ExitReason):
             raise InvalidValue("kind", "unknown exit kind or reason", zh="退出类别或原因无效")
         if kind is ExitKind.DELETED:
@@ -1177,7 +1300,11 @@ class HouseholdFile(Aggregate):
                 zh="退出须提供相关证明材料",
                 field="evidence",
             )
+        required = line = in_force = None
         if kind is ExitKind.OUT_OF_HARDSHIP:
+            in_force = _in_force(parameters, self.region, on)
+            required_months_above_line = required = in_force.exit_months_above_line
+            line = money(in_force.poverty_line, "poverty_line")
             if (
                 isinstance(months_above_line, bool)
                 or not isinstance(months_above_line, int)
@@ -1200,6 +1327,9 @@ class HouseholdFile(Aggregate):
             explanation=_text(explanation, "explanation"),
             evidence=proofs,
             months_above_line=months_above_line,
+            required_months_above_line=required,
+            poverty_line=line,
+            parameters_effective_on=None if in_force is None else in_force.effective_on,
         )
 
     @event(Exited)
@@ -1213,6 +1343,9 @@ class HouseholdFile(Aggregate):
         explanation: str,
         evidence: tuple[str, ...],
         months_above_line: int | None,
+        required_months_above_line: int | None = None,
+        poverty_line: Decimal | None = None,
+        parameters_effective_on: date | None = None,
     ) -> None:
         self.status = EXIT_STATUS[kind]
         self.exit_kind = kind

@@ -11,6 +11,7 @@ from typing import Protocol
 from uuid import UUID
 
 from domain.household import HouseholdFile
+from domain.policy import PolicyBook
 
 
 class Clock(Protocol):
@@ -40,4 +41,12 @@ class FileRepository(Protocol):
 
     async def save_many(self, files: Sequence[HouseholdFile]) -> None:
         """Bulk path for many new files at once (imports, demo data): all or nothing."""
+        ...
+
+
+class Policies(Protocol):
+    """The regional parameters (`domain.policy`), for judging a decision by those in force."""
+
+    async def book(self) -> PolicyBook:
+        """Every region's parameters as now recorded."""
         ...

@@ -24,7 +24,7 @@ from uuid import UUID
 
 from domain.eligibility import Means, Thresholds, categorise
 from domain.errors import DomainError
-from domain.household import EXIT_REASONS, EXITED, HouseholdFile
+from domain.household import EXIT_REASONS, EXITED, UNDER_REGULAR_AID, HouseholdFile
 from domain.idnumber import parse_id_number
 from domain.policy import Parameters, PolicyBook
 from domain.privacy import readable
@@ -436,7 +436,7 @@ def assistance_only_while_approved(h: History, ctx: Context) -> list[Finding]:
         state = h.before[i]
         if (
             state is None
-            or state.status is not Status.APPROVED
+            or state.status not in UNDER_REGULAR_AID
             or (state.approved_on is not None and e.assisted_on < state.approved_on)
         ):
             found.append(rule.finding([e.originator_version]))
@@ -658,8 +658,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "R21",
-        "只能对在档档案实施帮扶",
-        "assistance only while approved",
+        "只能对在档或解困（常态化帮扶）档案实施帮扶",
+        "assistance only while approved or relieved (regular aid)",
         ERROR,
         "§5 R21",
         "file",

@@ -43,6 +43,9 @@ from domain.privacy import ERASED, mask_id, mask_phone, readable
 from projections.base import Change
 
 OPEN_STATUSES = frozenset({"applied", "verified", "appraised", "approved", "sent_back", "returned"})
+# Under regular aid (常态化帮扶): files on record, and relieved (解困) ones, which keep being
+# assisted, visited and re-checked with their status `relieved` (seeds 001 and 004).
+REGULAR_AID = frozenset({"approved", "relieved"})
 RECHECK_PERIOD = timedelta(days=365)
 MATCHED = "civil_affairs.matched"
 RECORD_ORDER = {r.value: i for i, r in enumerate(Record)}
@@ -84,6 +87,11 @@ class LedgerRow:
     civil_affairs: tuple[str, ...] = ()  # the kinds civil affairs matched (Record values)
     civil_affairs_on: date | None = None  # the day of the latest matching run naming the file
     civil_affairs_to_act: tuple[str, ...] = ()  # rules of the findings a clerk must act on
+
+    @property
+    def regular_aid(self) -> bool:
+        """Whether the household is under regular aid (approved, or relieved)."""
+        return self.status in REGULAR_AID
 
     @property
     def units(self) -> tuple[str, str, str, str]:

@@ -11,6 +11,7 @@ from typing import Any
 from domain.eligibility import Exclusions
 from domain.household import Head, HouseholdFile, Member
 from domain.idnumber import make_id_number
+from domain.policy import Parameters
 from domain.values import (
     Actor,
     AssistanceKind,
@@ -29,6 +30,8 @@ OTHER_BASE = "130306002"
 CLERK = Actor("clerk-li", BASE, Role.CLERK)
 APPROVER = Actor("approver-wang", "130306", Role.APPROVER)
 LINE = Decimal("550")
+# the parameters in force for the builders' region (handed in as the use case does)
+PARAMETERS = Parameters(date(2015, 1, 1), LINE)
 
 _sequence = count(1)
 
@@ -75,7 +78,7 @@ def verification(**overrides: Any) -> dict[str, Any]:
         "rigid_expenses": Decimal("1200"),
         "exclusions": Exclusions(),
         "primary_cause": Cause.ILLNESS,
-        "poverty_line": LINE,
+        "parameters": PARAMETERS,
     }
     fields.update(overrides)
     return fields
@@ -86,11 +89,12 @@ APPRAISAL = {
     "minutes_on_file": True,
     "publicity_start": date(2026, 3, 13),
     "publicity_end": date(2026, 3, 20),
+    "parameters": PARAMETERS,
 }
 APPROVAL = {
     "approved_on": date(2026, 3, 25),
     "file_level": FileLevel.DISTRICT,
-    "poverty_line": LINE,
+    "parameters": PARAMETERS,
 }
 ASSISTANCE = {
     "assisted_on": date(2026, 4, 1),

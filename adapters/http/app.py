@@ -65,6 +65,7 @@ from adapters.http.validation import refuse_invalid_body
 from adapters.http.views import event_out, file_out
 from adapters.pg.faults import is_unavailable
 from adapters.pg.migrations import pending
+from adapters.pg.policies import PgPolicies
 from adapters.pg.units import PgUnitDirectory, Unit
 from adapters.runtime.bootstrap import Runtime, runtime
 from adapters.runtime.logging import configure
@@ -226,6 +227,7 @@ def command_route(path: str, body: type[_In], command: str, summary: str) -> Any
                 actor=actor,
                 file_id=file_id,
                 command=command,
+                policies=PgPolicies(rt.store, rt.codec),
                 expected_version=expected,
                 **data.fields(),
             )  # type: ignore[attr-defined]

@@ -60,6 +60,7 @@ from domain.values import (
     WorkerKind,
     label,
 )
+from projections.ledger import REGULAR_AID
 
 API = "/api/v1"
 PERIOD = r"^\d{4}(-(0[1-9]|1[0-2]))?$"
@@ -102,6 +103,7 @@ def _ledger_fields(row: Any) -> dict[str, Any]:
         "district": row["district"],
         "status": row["status"],
         "status_label": labelled(Status, row["status"]),
+        "regular_aid": row["status"] in REGULAR_AID,
         "category": row["category"],
         "category_label": labelled(Category, row["category"]),
         "file_level": row["file_level"],
@@ -176,12 +178,14 @@ DIMENSIONS: tuple[tuple[str, str, Any], ...] = (
     ("file_level", "档案级别（在档）", FileLevel),
     ("cause", "主要致困原因（在档）", Cause),
     ("worker_kind", "职工类别（在档）", WorkerKind),
+    ("regular_aid", "常态化帮扶（在档及解困）", Status),
 )
 METRICS: tuple[tuple[str, str, Any], ...] = (
     ("new", "新建档", None),
     ("exit", "退出", ExitKind),
     ("return", "返困", None),
     ("assistance", "帮扶（按困难类别）", Category),
+    ("assistance_by_status", "帮扶（在档或解困）", Status),
 )
 
 

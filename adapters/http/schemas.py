@@ -90,7 +90,8 @@ class VerificationIn(_In, kw_only=True, forbid_unknown_fields=True):
     secondary_causes: list[Cause] = []
     accidental_event: bool = False
     hardship_losses: Money = Decimal("0")
-    poverty_line: Money
+    # optional: the line in force for the region on the date decides; if sent it must be that one
+    poverty_line: Money | None = None
     materials: list[Material] = []
     narrative: Text = ""
 
@@ -111,7 +112,7 @@ class ApprovalIn(_In, kw_only=True, forbid_unknown_fields=True):
 
     approved_on: Day
     file_level: FileLevel
-    poverty_line: Money
+    poverty_line: Money | None = None  # optional: if sent, the line in force
     opinion: Text = ""
 
 
@@ -164,7 +165,7 @@ class RevisionIn(_In, kw_only=True, forbid_unknown_fields=True):
 
 class RecheckIn(_In, kw_only=True, forbid_unknown_fields=True):
     rechecked_on: Day
-    poverty_line: Money
+    poverty_line: Money | None = None  # optional: if sent, the line in force
 
 
 class ExitIn(_In, kw_only=True, forbid_unknown_fields=True):
@@ -379,6 +380,8 @@ class LedgerItem(msgspec.Struct, kw_only=True):
     district: str
     status: str
     status_label: str
+    # under regular aid (常态化帮扶): approved, or relieved (解困) and still assisted and visited
+    regular_aid: bool
     category: str | None
     category_label: str | None
     file_level: str | None
@@ -609,7 +612,7 @@ EXAMPLES: dict[type[msgspec.Struct], dict[str, Any]] = {
         "annual_income": "18000",
         "materials": ["income_proof"],
     },
-    RecheckIn: {"rechecked_on": "2027-03-25", "poverty_line": "580"},
+    RecheckIn: {"rechecked_on": "2027-03-25"},
     ExitIn: {
         "exited_on": "2027-06-30",
         "kind": "out_of_hardship",

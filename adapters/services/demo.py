@@ -28,7 +28,8 @@ from domain import usecases
 from domain.eligibility import Exclusions
 from domain.household import Head, HouseholdFile, Member
 from domain.idnumber import make_id_number
-from domain.ports import Clock, FileRepository
+from domain.policy import Parameters, PolicyBook, RegionalPolicy
+from domain.ports import Clock, FileRepository, Policies
 from domain.values import (
     Actor,
     AssistanceKind,
@@ -102,6 +103,38 @@ def base_units() -> list[str]:
 
 def poverty_line(unit: str) -> Decimal:
     return CITIES[unit[:4]][1]
+
+
+POLICY_ADMIN = Actor("demo-admin", PROVINCE[0], Role.ADMIN)
+POLICY_EFFECTIVE_ON = date(2015, 1, 1)
+
+
+def policies(effective_on: date = POLICY_EFFECTIVE_ON) -> list[RegionalPolicy]:
+    """The demo province's regional parameters: each city's poverty line (`CITIES`) from
+    `effective_on`, the other numbers at their defaults (what `bangfu demo` stores)."""
+    made = []
+    for city, (name, line) in CITIES.items():
+        policy = RegionalPolicy.open(actor=POLICY_ADMIN, region=f"{city}00")
+        policy.set(
+            actor=POLICY_ADMIN,
+            parameters=Parameters(effective_on, line),
+            reason=f"演示数据：{name.removesuffix('总工会')}低保标准{line}元/人·月",
+        )
+        made.append(policy)
+    return made
+
+
+@dataclass(frozen=True)
+class DemoPolicies:
+    """The demo's parameters in memory (the `Policies` port), for building the demo province
+    without a policy store: the same values `bangfu demo` records."""
+
+    policy_book: PolicyBook = field(
+        default_factory=lambda: PolicyBook({p.region: p for p in policies()})
+    )
+
+    async def book(self) -> PolicyBook:
+        return self.policy_book
 
 
 @dataclass(frozen=True)
@@ -240,10 +273,12 @@ class Planner:
             )
             if c is not cause
         )
+        # `income` is the household's total; the head earns what the members do not
+        others = sum((m.annual_income for m in members), Decimal(0))
         verification = {
             "investigators": tuple(rng.sample(INVESTIGATORS, 2)),
             "members": members,
-            "annual_income": income,
+            "annual_income": max(income - others, Decimal(0)),
             "rigid_expenses": rigid,
             "exclusions": Exclusions(),
             "primary_cause": cause,
@@ -582,8 +617,12 @@ def actor_for(role: Role, unit: str) -> Actor:
     return Actor(f"demo-{role.value}-{acting}", acting, role)
 
 
-async def run_plan(plan: Plan, *, files: FileRepository, clock: Clock) -> int:
-    """Execute a plan through the use cases, one command at a time; returns events written."""
+async def run_plan(
+    plan: Plan, *, files: FileRepository, clock: Clock, policies: Policies | None = None
+) -> int:
+    """Execute a plan through the use cases, one command at a time; returns events written.
+    Decisions are judged by `policies` (by default the demo's own, `DemoPolicies`)."""
+    policies = policies if policies is not None else DemoPolicies()
     unit = plan.unit
     household: HouseholdFile | None = None
     for step in plan.steps:
@@ -599,6 +638,7 @@ async def run_plan(plan: Plan, *, files: FileRepository, clock: Clock) -> int:
                 actor=actor,
                 file_id=plan.file_id,
                 command=step.command,
+                policies=policies,
                 **step.fields,
             )
         unit = household.establishing_unit
@@ -612,9 +652,15 @@ def build_in_memory(plan: Plan, *, today: date) -> HouseholdFile:
     household = HouseholdFile.receive_application(
         actor=actor_for(first.role, unit), today=today, **first.fields
     )
+    book = DemoPolicies().policy_book
     for step in plan.steps[1:]:
-        method = getattr(household, usecases.COMMANDS[step.command])
-        method(actor=actor_for(step.role, household.establishing_unit), today=today, **step.fields)
+        name = usecases.COMMANDS[step.command]
+        method = getattr(household, name)
+        fields = dict(step.fields)
+        if name in usecases.PARAMETERS_ON:
+            day = fields[usecases.PARAMETERS_ON[name][0]]
+            fields["parameters"] = book.in_force(household.region, day)
+        method(actor=actor_for(step.role, household.establishing_unit), today=today, **fields)
     return household
 
 

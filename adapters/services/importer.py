@@ -257,7 +257,7 @@ def build_file(
         exclusions=exclusions_of(cells),
         primary_cause=causes[0] or Cause.OTHER,
         secondary_causes=tuple(c for c in causes[1:] if c),
-        poverty_line=book.in_force(region, verified_on).poverty_line,
+        parameters=book.in_force(region, verified_on),
         today=today,
     )
     appraised_on = sheets.day(cells.get("appraised_on", ""), h("appraised_on"))
@@ -271,6 +271,9 @@ def build_file(
             cells.get("publicity_start", ""), h("publicity_start"), required=True
         ),  # type: ignore[arg-type]
         publicity_end=sheets.day(cells.get("publicity_end", ""), h("publicity_end"), required=True),  # type: ignore[arg-type]
+        # no parameters: the sheet's publicity is recorded as it was and judged by the replay
+        # rule (R08), as every imported decision is (docs/rules.md)
+        parameters=None,
         today=today,
     )
     approved_on = sheets.day(cells.get("approved_on", ""), h("approved_on"))
@@ -281,7 +284,7 @@ def build_file(
         actor=importer,
         approved_on=approved_on,
         file_level=level or FileLevel.DISTRICT,
-        poverty_line=book.in_force(region, approved_on).poverty_line,
+        parameters=book.in_force(region, approved_on),
         today=today,
     )
     return household

@@ -62,7 +62,6 @@ def verification(**overrides: Any) -> dict[str, Any]:
         "annual_income": "9600",
         "rigid_expenses": "1200",
         "primary_cause": "illness",
-        "poverty_line": "550",
     }
     body.update(overrides)
     return body
@@ -77,7 +76,8 @@ BODIES: dict[str, dict[str, Any]] = {
         "publicity_start": "2026-01-13",
         "publicity_end": "2026-01-20",
     },
-    "approval": {"approved_on": "2026-01-25", "file_level": "district", "poverty_line": "550"},
+    # no poverty line: the one in force for the file's region on the day decides
+    "approval": {"approved_on": "2026-01-25", "file_level": "district"},
     "send-back": {"sent_back_on": "2026-01-25", "reason": "收入证明不全"},
     "rejection": {"rejected_on": "2026-01-06", "reason": "不符合建档条件"},
     "assistance": {
@@ -97,7 +97,7 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "visits": {"visited_on": "2026-04-10", "cadre": "周五", "content": "季度走访"},
     "revisions": {"effective_on": "2026-05-01", "reason": "妻子再就业", "annual_income": "15000"},
-    "rechecks": {"rechecked_on": "2026-06-01", "poverty_line": "550"},
+    "rechecks": {"rechecked_on": "2026-06-01"},
     "exit": {
         "exited_on": "2026-09-01",
         "kind": "out_of_hardship",

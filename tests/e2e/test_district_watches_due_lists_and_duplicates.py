@@ -14,7 +14,7 @@ from adapters.pg.repository import PgFileRepository
 from adapters.pg.units import PgUnitDirectory
 from domain.household import HouseholdFile
 from domain.values import Actor, ExitKind, ExitReason, Role
-from tests.builders import TODAY, approved_file, person_id
+from tests.builders import PARAMETERS, TODAY, approved_file, person_id
 from tests.conftest import Api
 from tests.e2e.http_helpers import API, BASE, DISTRICT, PROVINCE, application, doer, run
 from tests.e2e.read_model_helpers import ID_MASKED, household_in, projected
@@ -44,6 +44,7 @@ def leave(household: HouseholdFile, day: date, kind: ExitKind) -> None:
         explanation="按规定办理退出",
         evidence=("入户核查记录",),
         months_above_line=6 if kind is ExitKind.OUT_OF_HARDSHIP else None,
+        parameters=PARAMETERS,
         today=TODAY,
     )
 
@@ -57,7 +58,7 @@ async def households(api: Api, files: PgFileRepository, pool: asyncpg.Pool) -> d
     visit(made["B"], date(2026, 8, 1))
     visit(made["C"], date(2026, 6, 10))
     made["D"].recheck(
-        actor=CLERK, rechecked_on=date(2026, 6, 1), poverty_line=made["D"].poverty_line, today=TODAY
+        actor=CLERK, rechecked_on=date(2026, 6, 1), parameters=PARAMETERS, today=TODAY
     )
     visit(made["D"], date(2026, 9, 1))
     leave(made["E"], date(2026, 5, 10), ExitKind.OUT_OF_HARDSHIP)

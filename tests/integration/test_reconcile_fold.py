@@ -24,6 +24,7 @@ from adapters.services.reconcile import CHINA
 from domain.errors import InvalidValue
 from domain.events import EVENT_NAMES
 from domain.household import HouseholdFile
+from domain.policy import Parameters
 from domain.reconciliation import Reconciliation, electronic_fields
 from domain.units import UnitCode
 from domain.values import Actor, Category, Cause, ExitKind, ExitReason, Role
@@ -74,7 +75,10 @@ async def crafted_files(files: PgFileRepository) -> list[UUID]:
     await _save(files, revised)
 
     rechecked.recheck(
-        actor=CLERK, rechecked_on=date(2026, 6, 1), poverty_line=Decimal("300"), today=TODAY
+        actor=CLERK,
+        rechecked_on=date(2026, 6, 1),
+        parameters=Parameters(date(2015, 1, 1), Decimal("300")),  # the line fell: relative
+        today=TODAY,
     )
     await _save(files, rechecked)
     assert rechecked.category is Category.RELATIVE

@@ -25,6 +25,7 @@ from domain.eligibility import Exclusions
 from domain.errors import DomainError
 from domain.household import Head, HouseholdFile, Member
 from domain.idnumber import make_id_number
+from domain.policy import Parameters
 from domain.values import (
     Actor,
     AssistanceKind,
@@ -62,6 +63,14 @@ ADMIN = Actor("admin-zhao", DISTRICT, Role.ADMIN)
 OTHER_DISTRICT_APPROVER = Actor("approver-chen", OTHER_DISTRICT, Role.APPROVER)
 
 LINE = Decimal("550")  # Funing 2018 dibao line, yuan per person per month
+# The parameters in force for the file's region (the use case looks them up; here handed in).
+PARAMETERS = Parameters(date(2015, 1, 1), LINE)
+
+
+def in_force(**overrides: Any) -> Parameters:
+    """The region's parameters with some numbers changed (the line, the publicity days …)."""
+    return Parameters(**({"effective_on": date(2015, 1, 1), "poverty_line": LINE} | overrides))
+
 
 HEAD_ID = make_id_number("130306", date(1978, 5, 6), 11).value  # male
 SPOUSE_ID = make_id_number("130306", date(1980, 2, 3), 22).value  # female
@@ -141,7 +150,7 @@ def verification(**overrides: Any) -> dict[str, Any]:
         "rigid_expenses": Decimal("1200"),
         "exclusions": Exclusions(),
         "primary_cause": Cause.ILLNESS,
-        "poverty_line": LINE,
+        "parameters": PARAMETERS,
         "today": TODAY,
     }
     return fields | overrides
@@ -154,6 +163,7 @@ def appraisal(**overrides: Any) -> dict[str, Any]:
         "minutes_on_file": True,
         "publicity_start": PUBLICITY_START,
         "publicity_end": PUBLICITY_END,
+        "parameters": PARAMETERS,
         "today": TODAY,
     }
     return fields | overrides
@@ -164,7 +174,7 @@ def approval(**overrides: Any) -> dict[str, Any]:
         "actor": APPROVER,
         "approved_on": APPROVED_ON,
         "file_level": FileLevel.DISTRICT,
-        "poverty_line": LINE,
+        "parameters": PARAMETERS,
         "today": TODAY,
     }
     return fields | overrides
@@ -219,6 +229,7 @@ def departure(kind: ExitKind = ExitKind.OUT_OF_HARDSHIP, **overrides: Any) -> di
         "explanation": "情况说明",
         "evidence": ("收入证明",),
         "months_above_line": 6 if kind is ExitKind.OUT_OF_HARDSHIP else None,
+        "parameters": PARAMETERS,
         "today": TODAY,
     }
     return fields | overrides

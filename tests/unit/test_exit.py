@@ -19,6 +19,7 @@ from .given import (
     exiting,
     given,
     history,
+    in_force,
     then,
     then_refused,
     when,
@@ -192,7 +193,11 @@ class TestLeavingHardship:
 
         outcome = when(
             file,
-            exiting(ExitKind.OUT_OF_HARDSHIP, months_above_line=3, required_months_above_line=3),
+            exiting(
+                ExitKind.OUT_OF_HARDSHIP,
+                months_above_line=3,
+                parameters=in_force(exit_months_above_line=3),
+            ),
         )
 
         then(outcome, HouseholdFile.Exited, months_above_line=3)
@@ -202,7 +207,11 @@ class TestLeavingHardship:
 
         outcome = when(
             file,
-            exiting(ExitKind.OUT_OF_HARDSHIP, months_above_line=8, required_months_above_line=12),
+            exiting(
+                ExitKind.OUT_OF_HARDSHIP,
+                months_above_line=8,
+                parameters=in_force(exit_months_above_line=12),
+            ),
         )
 
         then_refused(outcome, RuleViolated, rule="months_above_line")

@@ -26,8 +26,8 @@ from domain.values import (
 from .given import (
     ADMIN,
     APPROVER,
-    LINE,
     OTHER_BASE,
+    PARAMETERS,
     TODAY,
     Command,
     appraisal,
@@ -39,6 +39,7 @@ from .given import (
     given,
     history,
     homecoming,
+    in_force,
     record,
     then,
     then_refused,
@@ -58,11 +59,12 @@ LIFECYCLE: dict[str, set[Status]] = {
     "approve": {S.APPRAISED},
     "send_back": {S.APPRAISED},
     "reject": BEFORE_REVIEW | {S.APPRAISED},
-    "assist": {S.APPROVED},
-    "agree_plan": {S.APPROVED},
-    "visit": {S.APPROVED},
-    "revise": {S.APPROVED},
-    "recheck": {S.APPROVED},
+    # a relieved (解困) household keeps its regular aid (常态化帮扶, seeds 001 and 004)
+    "assist": {S.APPROVED, S.RELIEVED},
+    "agree_plan": {S.APPROVED, S.RELIEVED},
+    "visit": {S.APPROVED, S.RELIEVED},
+    "revise": {S.APPROVED, S.RELIEVED},
+    "recheck": {S.APPROVED, S.RELIEVED},
     "exit": {S.APPROVED, S.RELIEVED},  # a relieved household may later leave for good
     "delete": set(Status) - {S.DELETED},
     "return_": EXITED,
@@ -76,7 +78,13 @@ ANY_DAY = {"today": TODAY, "actor": APPROVER}
 VALID: dict[str, Command] = {
     "verify": lambda f: f.verify(**verification(verified_on=TODAY, **ANY_DAY)),
     "appraise": lambda f: f.appraise(
-        **appraisal(appraised_on=TODAY, publicity_start=TODAY, publicity_end=TODAY, **ANY_DAY)
+        **appraisal(
+            appraised_on=TODAY,
+            publicity_start=TODAY,
+            publicity_end=TODAY,
+            parameters=in_force(publicity_days=1),  # this table is about statuses
+            **ANY_DAY,
+        )
     ),
     "approve": lambda f: f.approve(**approval(approved_on=TODAY, **ANY_DAY)),
     "send_back": lambda f: f.send_back(sent_back_on=TODAY, reason="材料不全", **ANY_DAY),
@@ -95,9 +103,10 @@ VALID: dict[str, Command] = {
     "revise": lambda f: f.revise(
         effective_on=TODAY, reason="收入变化", annual_income=Decimal("9000"), **ANY_DAY
     ),
-    "recheck": lambda f: f.recheck(rechecked_on=TODAY, poverty_line=LINE, **ANY_DAY),
+    "recheck": lambda f: f.recheck(rechecked_on=TODAY, parameters=PARAMETERS, **ANY_DAY),
     "exit": lambda f: f.exit(
         exited_on=TODAY,
+        parameters=PARAMETERS,
         kind=ExitKind.CANCELLED,
         reason=ExitReason.DEATH,
         explanation="户主病故",

@@ -38,6 +38,8 @@ TODAY = date(2026, 11, 21)
 CLERK = Actor("clerk", "130306001", Role.CLERK)
 APPROVER = Actor("approver", "130306", Role.APPROVER)
 ADMIN = Actor("admin", "13", Role.ADMIN)
+# what the commands were handed when the clean file was made (the book below says the same)
+IN_FORCE = Parameters(date(2020, 1, 1), Decimal("550"))
 
 
 def policies(*changes: tuple[date, str]) -> PolicyBook:
@@ -80,7 +82,7 @@ def clean_events() -> list[Any]:
         rigid_expenses=Decimal("1200"),
         exclusions=Exclusions(),
         primary_cause=Cause.ILLNESS,
-        poverty_line=Decimal("550"),
+        parameters=IN_FORCE,
         materials=(Material.DIAGNOSIS, Material.MEDICAL_BILLS),
         today=TODAY,
     )
@@ -90,13 +92,14 @@ def clean_events() -> list[Any]:
         minutes_on_file=True,
         publicity_start=date(2025, 3, 13),
         publicity_end=date(2025, 3, 20),
+        parameters=IN_FORCE,
         today=TODAY,
     )
     f.approve(
         actor=APPROVER,
         approved_on=date(2025, 3, 25),
         file_level=FileLevel.DISTRICT,
-        poverty_line=Decimal("550"),
+        parameters=IN_FORCE,
         today=TODAY,
     )
     f.agree_plan(
@@ -117,7 +120,7 @@ def clean_events() -> list[Any]:
         department=Department.UNION,
         today=TODAY,
     )
-    f.recheck(actor=CLERK, rechecked_on=date(2026, 3, 20), poverty_line=Decimal("550"), today=TODAY)
+    f.recheck(actor=CLERK, rechecked_on=date(2026, 3, 20), parameters=IN_FORCE, today=TODAY)
     f.visit(
         actor=CLERK, visited_on=date(2026, 11, 1), cadre="周五", content="季度走访", today=TODAY
     )
