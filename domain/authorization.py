@@ -34,6 +34,8 @@ class Act(StrEnum):
     READ = "read"
     UNMASK = "unmask"
     ERASE = "erase"  # erase a household's personal data on request (crypto-shredding)
+    CHECK_FINDING = "check_finding"  # record the check of a civil-affairs finding
+    FOLLOW_UP = "follow_up"  # 回头看: a follow-up visit to an exited household
 
 
 BASE_ACTS = frozenset(
@@ -51,6 +53,8 @@ BASE_ACTS = frozenset(
         Act.RETURN,
         Act.TRANSFER,
         Act.READ,
+        Act.CHECK_FINDING,
+        Act.FOLLOW_UP,
     }
 )
 DISTRICT_ACTS = frozenset({Act.APPROVE, Act.SEND_BACK, Act.REJECT_AT_REVIEW, Act.DELETE})

@@ -42,6 +42,8 @@ from domain.values import (
     ExitKind,
     ExitReason,
     FileLevel,
+    FindingCheck,
+    FollowUpOutcome,
     Level,
     Material,
     MemberStatus,
@@ -145,7 +147,16 @@ ALLOWED_FROM: dict[str, frozenset[Status]] = {
     "transfer": OPEN | {Status.RELIEVED},
     # personal data is erased on request once the file is closed: exit (注销) an open file first
     "erase_personal_data": frozenset(Status) - OPEN,
+    # a civil-affairs finding is checked on any file it may name (not a deleted one)
+    "check_finding": frozenset(Status) - {Status.DELETED},
+    # 回头看: households out of hardship or relieved (seed 001)
+    "follow_up": frozenset({Status.OUT_OF_HARDSHIP, Status.RELIEVED}),
 }
+# The civil-affairs findings a clerk must act on (`domain.civil_affairs.FINDINGS` marks them
+# `act`): their check is recorded on the file (`check_finding`).
+CHECKABLE_FINDINGS = frozenset(
+    {"death_on_open_file", "vehicle_not_declared", "property_not_declared", "business_not_declared"}
+)
 MAX_ERASURE_REASON = 200
 
 
@@ -254,6 +265,12 @@ def _check_causes(primary: Cause, secondary: tuple[Cause, ...]) -> tuple[Cause, 
     if primary in secondary or len(set(secondary)) != len(secondary):
         raise InvalidValue("secondary_causes", "causes must differ", zh="致困原因不能重复")
     return secondary
+
+
+def whole_months(start: date, end: date) -> int:
+    """Whole months from `start` to `end` (25 March to 25 September: 6; to 24 September: 5)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return months - (1 if end.day < start.day else 0)
 
 
 def _in_force(parameters: Parameters | None, region: str, on: date) -> Parameters:
@@ -385,6 +402,13 @@ class HouseholdFile(Aggregate):
         members: tuple[Member, ...] | None
         means: Means | None
         materials: tuple[Material, ...]
+        # facts found after approval (absent on older events): the exclusion answers (assets),
+        # the causes, the accidental flag; and whether they make the file exit due
+        exclusions: Exclusions | None = None
+        primary_cause: Cause | None = None
+        secondary_causes: tuple[Cause, ...] | None = None
+        accidental_event: bool | None = None
+        exit_due: str | None = None  # why the file is now due to exit (a newly found exclusion)
 
     class Rechecked(Event):
         rechecked_on: date
@@ -406,6 +430,10 @@ class HouseholdFile(Aggregate):
         required_months_above_line: int | None = None  # 脱困: the months in force
         poverty_line: Decimal | None = None  # 脱困: the line in force on the exit date
         parameters_effective_on: date | None = None
+        # 脱困: the recorded means it rests on — above the line since this date (the first of the
+        # revisions and re-checks above it), and the latest per-capita figure
+        above_line_since: date | None = None
+        adjusted_per_capita: Decimal | None = None
 
     class Returned(Event):
         returned_on: date
@@ -425,6 +453,23 @@ class HouseholdFile(Aggregate):
 
         erased_on: date
         reason: str
+
+    class FindingChecked(Event):
+        """A clerk checked a civil-affairs finding on the file: confirmed (and acted on), or
+        unfounded (with the reason); either way it is no longer outstanding."""
+
+        checked_on: date
+        finding: str
+        result: FindingCheck
+        reason: str
+
+    class FollowedUp(Event):
+        """回头看: a follow-up visit to a household out of hardship or relieved."""
+
+        followed_up_on: date
+        cadre: str
+        result: FollowUpOutcome
+        note: str
 
     # ------------------------------------------------------------------ application (creation)
 
@@ -534,6 +579,12 @@ class HouseholdFile(Aggregate):
         self.plan_agreed_on: date | None = None
         self.last_visited_on: date | None = None
         self.last_rechecked_on: date | None = None
+        # the means recorded by revisions and re-checks since the last approval (date, means):
+        # what a 脱困 rests on
+        self.recorded_means: tuple[tuple[date, Means], ...] = ()
+        self.exit_due: str | None = None  # why an approved or relieved file is due to exit
+        self.findings_checked: tuple[str, ...] = ()
+        self.last_followed_up_on: date | None = None
         self.exit_kind: ExitKind | None = None
         self.exit_reason: ExitReason | None = None
         self.exited_on: date | None = None
@@ -881,6 +932,8 @@ class HouseholdFile(Aggregate):
     ) -> None:
         self.status = Status.APPROVED
         self.approved_on = approved_on
+        self.recorded_means = ()
+        self.exit_due = None
         self.category = category
         self.file_level = file_level
         self.poverty_line = poverty_line
@@ -1102,9 +1155,18 @@ class HouseholdFile(Aggregate):
         rigid_expenses: Decimal | None = None,
         hardship_losses: Decimal | None = None,
         materials: tuple[Material, ...] = (),
+        exclusions: Exclusions | None = None,
+        primary_cause: Cause | None = None,
+        secondary_causes: tuple[Cause, ...] | None = None,
+        accidental_event: bool | None = None,
         today: date,
     ) -> None:
-        """动态调整: changed facts with their effective date; eligibility is judged at re-check."""
+        """动态调整: changed facts with their effective date; eligibility is judged at re-check.
+
+        Facts found after approval are revised here too: the exclusion answers (a second home,
+        a car: the household's assets), the causes and the accidental flag. A newly found
+        exclusion makes the file *exit due* (its status is unchanged): it takes no new regular
+        aid until it exits or an approver keeps it (docs/rules.md)."""
         self._require("revise", actor, Act.REVISE)
         on = self._after_approval(effective_on, "effective_on", today)
         new_head = None if head is None else _check_head(head, today=today)
@@ -1151,10 +1213,32 @@ class HouseholdFile(Aggregate):
                 if hardship_losses is None
                 else money(hardship_losses, "hardship_losses"),
             )
-        if new_head is None and new_members is None and means is None and not materials:
+        if exclusions is not None and not isinstance(exclusions, Exclusions):
+            raise InvalidValue("exclusions", "unknown exclusion answers", zh="不予建档情形无效")
+        if primary_cause is None and secondary_causes is not None:
+            primary_cause = self.primary_cause
+        new_secondary = None
+        if primary_cause is not None:
+            new_secondary = _check_causes(
+                primary_cause,
+                tuple(self.secondary_causes if secondary_causes is None else secondary_causes),
+            )
+        if accidental_event is not None and not isinstance(accidental_event, bool):
+            raise InvalidValue("accidental_event", "true or false", zh="须为是或否")
+        facts = (exclusions, primary_cause, accidental_event)
+        if (
+            new_head is None
+            and new_members is None
+            and means is None
+            and not materials
+            and all(f is None for f in facts)
+        ):
             raise InvalidValue(
                 "revision", "a revision changes at least one fact", zh="动态调整须至少变更一项"
             )
+        found = () if exclusions is None else exclusions.applying()
+        newly = tuple(name for name in found if name not in self.exclusions.applying())
+        exit_due = "exclusion: " + ", ".join(newly) if newly and self.exit_due is None else None
         self._revised(
             actor=actor,
             effective_on=on,
@@ -1163,6 +1247,11 @@ class HouseholdFile(Aggregate):
             members=new_members,
             means=means,
             materials=tuple(dict.fromkeys(materials)),
+            exclusions=exclusions,
+            primary_cause=primary_cause,
+            secondary_causes=new_secondary,
+            accidental_event=accidental_event,
+            exit_due=exit_due,
         )
 
     @event(Revised)
@@ -1176,13 +1265,29 @@ class HouseholdFile(Aggregate):
         members: tuple[Member, ...] | None,
         means: Means | None,
         materials: tuple[Material, ...],
+        exclusions: Exclusions | None = None,
+        primary_cause: Cause | None = None,
+        secondary_causes: tuple[Cause, ...] | None = None,
+        accidental_event: bool | None = None,
+        exit_due: str | None = None,
     ) -> None:
         if head is not None:
             self.head = head
+        if exclusions is not None:
+            self.exclusions = exclusions
+        if primary_cause is not None:
+            self.primary_cause = primary_cause
+        if secondary_causes is not None:
+            self.secondary_causes = secondary_causes
+        if accidental_event is not None:
+            self.accidental_event = accidental_event
+        if exit_due is not None:
+            self.exit_due = exit_due
         if members is not None:
             self.members = members
         if means is not None:
             self.means = means
+            self.recorded_means = (*self.recorded_means, (effective_on, means))
         self.materials = self.materials | set(materials)
 
     def recheck(
@@ -1247,6 +1352,7 @@ class HouseholdFile(Aggregate):
         adjusted_per_capita: Decimal | None = None,
     ) -> None:
         self.last_rechecked_on = rechecked_on
+        self.recorded_means = (*self.recorded_means, (rechecked_on, means))
         if category is not None:
             self.category = category
 
@@ -1300,23 +1406,34 @@ class HouseholdFile(Aggregate):
                 zh="退出须提供相关证明材料",
                 field="evidence",
             )
-        required = line = in_force = None
+        required = line = in_force = since = per_capita = None
         if kind is ExitKind.OUT_OF_HARDSHIP:
             in_force = _in_force(parameters, self.region, on)
-            required_months_above_line = required = in_force.exit_months_above_line
+            required = in_force.exit_months_above_line
             line = money(in_force.poverty_line, "poverty_line")
-            if (
-                isinstance(months_above_line, bool)
-                or not isinstance(months_above_line, int)
-                or (months_above_line < required_months_above_line)
+            if months_above_line is not None and (
+                isinstance(months_above_line, bool) or not isinstance(months_above_line, int)
             ):
                 raise RuleViolated(
                     "months_above_line",
-                    f"脱困 needs income above the line for {required_months_above_line} consecutive"
-                    f" months; {months_above_line} recorded",
-                    zh=f"脱困须家庭人均收入连续{required_months_above_line}个月高于低保标准",
+                    "months above the line are a whole number (or left out: the recorded means"
+                    " give them)",
+                    zh="高于标准的月数须为整数（可不填，由已记录的收入计算）",
                     field="months_above_line",
                 )
+            since, per_capita = self.above_line_since(line, on)
+            months = whole_months(since, on)
+            if months < required or (months_above_line is not None and months_above_line > months):
+                raise RuleViolated(
+                    "months_above_line",
+                    f"脱困 needs per-capita income above the line ({line}) for {required}"
+                    f" consecutive months in region {self.region}; the recorded means show it"
+                    f" above since {since.isoformat()}: {months} month(s)",
+                    zh=f"脱困须家庭人均收入连续{required}个月高于低保标准（{line}元）；已记录的"
+                    f"收入自{since.isoformat()}起高于标准，仅{months}个月",
+                    field="months_above_line",
+                )
+            months_above_line = months
         elif months_above_line is not None:
             raise InvalidValue("months_above_line", "only recorded for 脱困", zh="仅脱困时填写")
         self._exited(
@@ -1330,6 +1447,8 @@ class HouseholdFile(Aggregate):
             required_months_above_line=required,
             poverty_line=line,
             parameters_effective_on=None if in_force is None else in_force.effective_on,
+            above_line_since=since,
+            adjusted_per_capita=per_capita,
         )
 
     @event(Exited)
@@ -1346,12 +1465,47 @@ class HouseholdFile(Aggregate):
         required_months_above_line: int | None = None,
         poverty_line: Decimal | None = None,
         parameters_effective_on: date | None = None,
+        above_line_since: date | None = None,
+        adjusted_per_capita: Decimal | None = None,
     ) -> None:
         self.status = EXIT_STATUS[kind]
         self.exit_kind = kind
         self.exit_reason = reason
+        self.exit_due = None
         self.exited_on = exited_on
         self.materials = self.materials | {Material.EXIT_EVIDENCE}
+
+    def above_line_since(self, line: Decimal, on: date) -> tuple[date, Decimal]:
+        """The date from which the recorded means (revisions and re-checks since approval, up
+        to `on`, in the order recorded) have shown per-capita income above `line` — the earliest
+        date of the last records that all do — and the latest figure; refused,
+        naming what is missing, when there are none or the latest is not above the line."""
+        # in the order they were recorded: the latest record is what the file knows now
+        records = [(day, means) for day, means in self.recorded_means if day <= on]
+        if not records:
+            raise RuleViolated(
+                "means_recorded_for_exit",
+                "脱困 rests on recorded means: record the household's income since approval by a"
+                " revision (动态调整, `revisions`) or a re-check (年度复核, `rechecks`) first",
+                zh="脱困须有审批后记录的家庭收入：请先通过动态调整或复核记录家庭收入",
+                field="kind",
+            )
+        latest = records[-1][1].adjusted_per_capita()
+        if latest <= line:
+            raise RuleViolated(
+                "means_recorded_for_exit",
+                f"the latest recorded per-capita income ({latest} yuan a month, on"
+                f" {records[-1][0].isoformat()}) is not above the line in force ({line})",
+                zh=f"最近记录的家庭人均收入（{records[-1][0].isoformat()}，{latest}元/月）"
+                f"未高于低保标准（{line}元）",
+                field="kind",
+            )
+        since = records[-1][0]
+        for day, means in reversed(records):
+            if means.adjusted_per_capita() <= line:
+                break
+            since = min(since, day)
+        return since, latest
 
     def return_(
         self, *, actor: Actor, returned_on: date, reason: str, cause: Cause, today: date
@@ -1427,6 +1581,106 @@ class HouseholdFile(Aggregate):
     ) -> None:
         self.establishing_unit = to_unit
         self.transfers += 1
+
+    # ------------------------------------------------------------------ facts found after approval
+
+    def check_finding(
+        self,
+        *,
+        actor: Actor,
+        checked_on: date,
+        finding: str,
+        result: FindingCheck,
+        reason: str,
+        today: date,
+    ) -> None:
+        """民政比对核实: record the check of a civil-affairs finding on the file — confirmed and
+        acted on (say what was done: a revision, an exit), or unfounded (say why); it is then
+        no longer outstanding."""
+        self._require("check_finding", actor, Act.CHECK_FINDING)
+        if finding not in CHECKABLE_FINDINGS:
+            raise InvalidValue(
+                "finding",
+                f"not a civil-affairs finding to act on: {finding!r}"
+                f" (one of {', '.join(sorted(CHECKABLE_FINDINGS))})",
+                zh="不是需核实处理的民政比对问题",
+            )
+        if not isinstance(result, FindingCheck):
+            raise InvalidValue("result", "confirmed or unfounded", zh="核实结果无效")
+        on = business_date(
+            checked_on,
+            today=today,
+            field="checked_on",
+            not_before=self.applied_on,
+            not_before_field="申请日期",
+        )
+        self._finding_checked(
+            actor=actor,
+            checked_on=on,
+            finding=finding,
+            result=result,
+            reason=_text(reason, "reason"),
+        )
+
+    @event(FindingChecked)
+    def _finding_checked(
+        self, *, actor: Actor, checked_on: date, finding: str, result: FindingCheck, reason: str
+    ) -> None:
+        self.findings_checked = (*self.findings_checked, finding)
+
+    def follow_up(
+        self,
+        *,
+        actor: Actor,
+        followed_up_on: date,
+        cadre: str,
+        result: FollowUpOutcome,
+        note: str = "",
+        cause: Cause | None = None,
+        today: date,
+    ) -> None:
+        """回头看: a follow-up visit to a household out of hardship or relieved, with what it
+        found. Back in hardship opens the return flow at once (返困, with its `cause`): the
+        file is investigated again."""
+        self._require("follow_up", actor, Act.FOLLOW_UP)
+        if not isinstance(result, FollowUpOutcome):
+            raise InvalidValue("result", "stable, at risk or back in hardship", zh="回头看结果无效")
+        assert self.exited_on is not None  # noqa: S101 — out of hardship or relieved
+        on = business_date(
+            followed_up_on,
+            today=today,
+            field="followed_up_on",
+            not_before=self.exited_on,
+            not_before_field="退出日期",
+        )
+        back = result is FollowUpOutcome.BACK_IN_HARDSHIP
+        if back and not isinstance(cause, Cause):
+            raise InvalidValue("cause", "back in hardship: name the cause", zh="返困须填写致困原因")
+        if not back and cause is not None:
+            raise InvalidValue("cause", "only when back in hardship", zh="仅返困时填写致困原因")
+        text = _text(note, "note", required=back)
+        self._followed_up(
+            actor=actor,
+            followed_up_on=on,
+            cadre=_text(cadre, "cadre", limit=MAX_NAME),
+            result=result,
+            note=text,
+        )
+        if back:
+            assert cause is not None  # noqa: S101 — checked above
+            self.return_(actor=actor, returned_on=on, reason=text, cause=cause, today=today)
+
+    @event(FollowedUp)
+    def _followed_up(
+        self,
+        *,
+        actor: Actor,
+        followed_up_on: date,
+        cadre: str,
+        result: FollowUpOutcome,
+        note: str,
+    ) -> None:
+        self.last_followed_up_on = followed_up_on
 
     # ------------------------------------------------------------------ erasure on request
 

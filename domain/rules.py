@@ -23,8 +23,14 @@ from typing import Any
 from uuid import UUID
 
 from domain.eligibility import Means, Thresholds, categorise
-from domain.errors import DomainError
-from domain.household import EXIT_REASONS, EXITED, UNDER_REGULAR_AID, HouseholdFile
+from domain.errors import DomainError, RuleViolated
+from domain.household import (
+    EXIT_REASONS,
+    EXITED,
+    UNDER_REGULAR_AID,
+    HouseholdFile,
+    whole_months,
+)
 from domain.idnumber import parse_id_number
 from domain.policy import Parameters, PolicyBook
 from domain.privacy import readable
@@ -492,7 +498,7 @@ def visits_per_period(h: History, ctx: Context) -> list[Finding]:
 def exit_reason_and_evidence(h: History, ctx: Context) -> list[Finding]:
     rule = RULES_BY_ID["R22"]
     found = []
-    for _, e in _of(h, HouseholdFile.Exited):
+    for i, e in _of(h, HouseholdFile.Exited):
         wrong = e.reason not in EXIT_REASONS.get(e.kind, frozenset()) or not [
             x for x in e.evidence if x.strip()
         ]
@@ -500,6 +506,14 @@ def exit_reason_and_evidence(h: History, ctx: Context) -> list[Finding]:
             params = _policy(ctx, h.final.region, e.exited_on)
             needed = params.exit_months_above_line if params is not None else 6
             wrong = wrong or (e.months_above_line or 0) < needed
+            state = h.before[i]
+            if params is not None and state is not None and not wrong:
+                # the months must rest on recorded means (revisions, re-checks) above the line
+                try:
+                    since, _ = state.above_line_since(params.poverty_line, e.exited_on)
+                    wrong = whole_months(since, e.exited_on) < needed
+                except RuleViolated:
+                    wrong = True
         if wrong:
             found.append(rule.finding([e.originator_version]))
     return found

@@ -288,6 +288,9 @@ class Ledger:
             row.exited_on = None
         elif kind == "transferred":
             row.unit = f.to_unit
+        elif kind == "finding_checked":
+            # the clerk checked the finding (confirmed and acted on, or unfounded): settled
+            _settle(row, frozenset({f.finding}))
         elif kind == "personal_data_erased":
             # what a rebuild gives once the key is destroyed: markers, and nobody to match
             row.head_name = ERASED

@@ -11,7 +11,7 @@ from typing import Any
 from domain.eligibility import Exclusions
 from domain.household import Head, HouseholdFile, Member
 from domain.idnumber import make_id_number
-from domain.policy import Parameters
+from domain.policy import Parameters, PolicyBook, RegionalPolicy
 from domain.values import (
     Actor,
     AssistanceKind,
@@ -34,6 +34,19 @@ LINE = Decimal("550")
 PARAMETERS = Parameters(date(2015, 1, 1), LINE)
 
 _sequence = count(1)
+
+
+class ProvincePolicies:
+    """The `Policies` port with `PARAMETERS` in force for the whole province (130000)."""
+
+    def __init__(self, parameters: Parameters = PARAMETERS) -> None:
+        admin = Actor("test-admin", "13", Role.ADMIN)
+        policy = RegionalPolicy.open(actor=admin, region="130000")
+        policy.set(actor=admin, parameters=parameters, reason="测试数据")
+        self._book = PolicyBook({"130000": policy})
+
+    async def book(self) -> PolicyBook:
+        return self._book
 
 
 @dataclass(frozen=True)

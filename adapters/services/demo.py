@@ -7,6 +7,11 @@ BMP, as real names have), incomes spread around each city's poverty line, and fu
 most files approved and assisted, about 40% exiting, a few returning and being approved again,
 a few sent back, rejected, transferred or deleted.
 
+Every decision is made as the rules require (docs/rules.md): judged by the demo's regional
+parameters (`DemoPolicies`, the values `bangfu demo` stores), each 脱困 resting on a revision that
+recorded the household's income above the line six months or more before it. A spot-check of the
+demo finds only what it plants on purpose (`PLANTED_FINDINGS`).
+
 Each file is first *planned* as a list of steps (command, role, fields) from a seeded random
 generator, then *executed* through the domain: by default through the use cases, one command
 at a time, exactly as the API calls them; `bulk=True` runs the same commands on the aggregates
@@ -26,7 +31,7 @@ from uuid import UUID
 
 from domain import usecases
 from domain.eligibility import Exclusions
-from domain.household import Head, HouseholdFile, Member
+from domain.household import Head, HouseholdFile, Member, whole_months
 from domain.idnumber import make_id_number
 from domain.policy import Parameters, PolicyBook, RegionalPolicy
 from domain.ports import Clock, FileRepository, Policies
@@ -86,6 +91,16 @@ STREETS = ("建设路", "人民路", "和平街", "胜利路", "解放街", "迎
 EMPLOYERS = ("机械厂", "纺织厂", "钢铁公司", "建筑公司", "物流公司", "食品厂", "商场")
 
 
+# The spot-check findings the demo plants on purpose, so that the due lists and a spot-check
+# have something to show; any other finding is a defect of the demo (tests/integration/
+# test_demo_province.py).
+PLANTED_FINDINGS = {
+    "R28": "about one quarter in five goes without a visit (季度走访 skipped)",
+    "R18": "a household approved again after a return gets aid but no new plan",
+    "R20": "a household approved again after a return is not re-checked within the year",
+}
+
+
 def units() -> dict[str, str]:
     """Every unit of the demo province: code → name (province, cities, districts, base unions)."""
     tree = {PROVINCE[0]: PROVINCE[1]}
@@ -106,6 +121,7 @@ def poverty_line(unit: str) -> Decimal:
 
 
 POLICY_ADMIN = Actor("demo-admin", PROVINCE[0], Role.ADMIN)
+DEMO_EXIT_MONTHS = 6  # the demo's parameters keep the default months above the line
 POLICY_EFFECTIVE_ON = date(2015, 1, 1)
 
 
@@ -520,7 +536,7 @@ class Planner:
                 )
             )
         if exited is not None:
-            self._exit(plan, max(exited, last), line)
+            self._exit(plan, max(exited, last), line, approved)
 
     def _dated(self, step: Step, day: date) -> Step:
         name = {
@@ -534,7 +550,35 @@ class Planner:
         fields[name] = day
         return Step(step.command, step.role, fields)
 
-    def _exit(self, plan: Plan, exited: date, line: Decimal) -> None:
+    def _raise_income(self, plan: Plan, exited: date, line: Decimal, approved: date) -> date:
+        """A 脱困 rests on recorded means (docs/rules.md): a revision records the household's
+        income above the line at least the required months before the exit; returns the exit
+        date, moved later where the months would fall short."""
+        rng = self.rng
+        raised = max(approved, exited - timedelta(days=rng.randrange(190, 300)))
+        while whole_months(raised, exited) < DEMO_EXIT_MONTHS:
+            exited += timedelta(days=1)
+        found = next(s.fields for s in reversed(plan.steps) if s.command == "verification")
+        members: tuple[Member, ...] = found["members"]
+        persons = 1 + sum(m.lives_together for m in members)
+        others = sum((m.annual_income for m in members), Decimal(0))
+        ratio = Decimal(rng.randrange(115, 185)) / 100  # above the line, below twice it
+        total = (ratio * line * 12 * persons + found["rigid_expenses"]).quantize(Decimal("1"))
+        plan.steps.append(
+            Step(
+                "revisions",
+                Role.CLERK,
+                {
+                    "effective_on": raised,
+                    "reason": "家庭成员实现就业，家庭收入提高",
+                    "annual_income": max(total - others, Decimal(0)),
+                    "materials": (Material.INCOME_PROOF,),
+                },
+            )
+        )
+        return exited
+
+    def _exit(self, plan: Plan, exited: date, line: Decimal, approved: date) -> None:
         rng = self.rng
         kind = rng.choices(list(ExitKind), weights=(75, 12, 10, 3))[0]
         reason, role = {
@@ -546,6 +590,8 @@ class Planner:
             ),
             ExitKind.DELETED: (ExitReason.ERRONEOUS_RECORD, Role.APPROVER),
         }[kind]
+        if kind is ExitKind.OUT_OF_HARDSHIP:
+            exited = self._raise_income(plan, exited, line, approved)
         plan.steps.append(
             Step(
                 "exit",
@@ -554,13 +600,12 @@ class Planner:
                     "exited_on": exited,
                     "kind": kind,
                     "reason": reason,
-                    "explanation": "经核查家庭收入连续六个月高于低保标准"
+                    "explanation": "经核查家庭人均收入连续六个月以上高于低保标准"
                     if kind is ExitKind.OUT_OF_HARDSHIP
                     else "按规定办理退出",
                     "evidence": ("收入证明", "入户核查记录"),
-                    "months_above_line": rng.randrange(6, 13)
-                    if kind is ExitKind.OUT_OF_HARDSHIP
-                    else None,
+                    # 脱困: the months are those the recorded means show
+                    "months_above_line": None,
                 },
             )
         )

@@ -4,7 +4,9 @@ for the 回头看 review — and the people filed twice (一户一档)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -36,6 +38,18 @@ def leave(household: HouseholdFile, day: date, kind: ExitKind) -> None:
         ExitKind.RELIEVED: ExitReason.SAFETY_NET,
         ExitKind.CANCELLED: ExitReason.DEATH,
     }[kind]
+    parameters = PARAMETERS
+    if kind is ExitKind.OUT_OF_HARDSHIP:
+        # a 脱困 rests on recorded means above the line for the region's months: a revision
+        # the day of approval, and (to leave early in the year) a region asking for one month
+        household.revise(
+            actor=CLERK,
+            effective_on=APPROVED_ON,
+            reason="妻子再就业",
+            annual_income=Decimal("20000"),
+            today=TODAY,
+        )
+        parameters = replace(PARAMETERS, exit_months_above_line=1)
     household.exit(
         actor=CLERK,
         exited_on=day,
@@ -43,8 +57,7 @@ def leave(household: HouseholdFile, day: date, kind: ExitKind) -> None:
         reason=reason,
         explanation="按规定办理退出",
         evidence=("入户核查记录",),
-        months_above_line=6 if kind is ExitKind.OUT_OF_HARDSHIP else None,
-        parameters=PARAMETERS,
+        parameters=parameters,
         today=TODAY,
     )
 

@@ -9,6 +9,7 @@ from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
 from adapters.services import demo
 from domain.idnumber import parse_id_number
+from domain.rules import Context, check, history_of
 from domain.values import Status
 from tests.builders import FixedClock
 
@@ -56,3 +57,18 @@ def state(household: object) -> dict[str, object]:
     """Everything a file knows, but for when it was recorded and its unsaved events."""
     skip = {"_pending_events", "_created_on", "_modified_on", "_stored_chain_head"}
     return {k: v for k, v in vars(household).items() if k not in skip}
+
+
+def test_a_spot_check_of_the_demo_finds_only_what_it_plants_on_purpose():
+    today = FixedClock().day
+    planner = demo.Planner(today=today, seed=11)
+    book = demo.DemoPolicies().policy_book
+    found: Counter[str] = Counter()
+
+    for _ in range(300):
+        household = demo.build_in_memory(planner.plan(), today=today)
+        history = history_of(list(household.collect_events()))
+        found.update(f.rule for f in check(history, Context(policies=book, as_of=today)))
+
+    assert set(found) <= set(demo.PLANTED_FINDINGS), found
+    assert found["R28"] > 0  # the planted findings are there to be found

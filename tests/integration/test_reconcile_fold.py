@@ -86,11 +86,11 @@ async def crafted_files(files: PgFileRepository) -> list[UUID]:
     returned.exit(
         actor=CLERK,
         exited_on=date(2026, 6, 1),
-        kind=ExitKind.OUT_OF_HARDSHIP,
-        reason=ExitReason.INCOME_ABOVE_LINE,
-        explanation="收入连续六个月高于低保标准",
-        evidence=("收入证明",),
-        months_above_line=6,
+        # 解困 (a 脱困 would rest on six months of recorded means, which this history lacks)
+        kind=ExitKind.RELIEVED,
+        reason=ExitReason.SAFETY_NET,
+        explanation="纳入低保",
+        evidence=("低保证",),
         today=TODAY,
     )
     await _save(files, returned)

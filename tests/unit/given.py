@@ -86,7 +86,9 @@ APPROVED_ON = date(2026, 3, 25)
 REJECTED_ON = date(2026, 3, 5)
 SENT_BACK_ON = date(2026, 3, 26)
 EXITED_ON = date(2026, 6, 30)
-RETURNED_ON = date(2026, 9, 1)
+RAISED_ON = APPROVED_ON  # the spouse found work the day of the approval (a revision records it)
+OUT_OF_HARDSHIP_ON = date(2026, 9, 30)  # six whole months above the line since RAISED_ON
+RETURNED_ON = date(2026, 10, 15)
 
 
 # ---------------------------------------------------------------------- command arguments
@@ -223,7 +225,7 @@ def departure(kind: ExitKind = ExitKind.OUT_OF_HARDSHIP, **overrides: Any) -> di
     }[kind]
     fields: dict[str, Any] = {
         "actor": APPROVER if kind is ExitKind.DELETED else CLERK,
-        "exited_on": EXITED_ON,
+        "exited_on": OUT_OF_HARDSHIP_ON if kind is ExitKind.OUT_OF_HARDSHIP else EXITED_ON,
         "kind": kind,
         "reason": reason,
         "explanation": "情况说明",
@@ -273,6 +275,19 @@ def assisting(**overrides: Any) -> Command:
     return lambda f: f.assist(**assistance(**overrides))
 
 
+def raising_income(**overrides: Any) -> Command:
+    """A revision recording the household's income above the line: the spouse earns 12,000 a
+    year, (9,600 + 12,000 − 1,200) / 12 / 2 = 850 yuan a month (what a 脱困 rests on)."""
+    fields: dict[str, Any] = {
+        "actor": CLERK,
+        "effective_on": RAISED_ON,
+        "reason": "配偶实现就业，家庭收入提高",
+        "members": (spouse(annual_income=Decimal("12000")),),
+        "today": TODAY,
+    }
+    return lambda f: f.revise(**(fields | overrides))
+
+
 def exiting(kind: ExitKind = ExitKind.OUT_OF_HARDSHIP, **overrides: Any) -> Command:
     return lambda f: f.exit(**departure(kind, **overrides))
 
@@ -297,13 +312,30 @@ PATHS: dict[Status, tuple[Command, ...]] = {
     Status.APPROVED: _TO_APPROVAL,
     Status.SENT_BACK: (verifying(), appraising(), sending_back()),
     Status.REJECTED: (rejecting(),),
-    Status.OUT_OF_HARDSHIP: (*_TO_APPROVAL, exiting(ExitKind.OUT_OF_HARDSHIP)),
+    Status.OUT_OF_HARDSHIP: (*_TO_APPROVAL, raising_income(), exiting(ExitKind.OUT_OF_HARDSHIP)),
     Status.RELIEVED: (*_TO_APPROVAL, exiting(ExitKind.RELIEVED)),
     # moved away: a cancellation a household can come back from (not the head's death)
     Status.CANCELLED: (*_TO_APPROVAL, exiting(ExitKind.CANCELLED, reason=ExitReason.MOVED)),
     Status.DELETED: (*_TO_APPROVAL, exiting(ExitKind.DELETED)),
-    Status.RETURNED: (*_TO_APPROVAL, exiting(ExitKind.OUT_OF_HARDSHIP), returning()),
+    Status.RETURNED: (
+        *_TO_APPROVAL,
+        raising_income(),
+        exiting(ExitKind.OUT_OF_HARDSHIP),
+        returning(),
+    ),
 }
+
+
+@cache
+def above_the_line() -> tuple[Event, ...]:
+    """An approved file whose revision recorded the household's income above the line on the
+    day of approval: the history a 脱困 rests on (six months later, OUT_OF_HARDSHIP_ON)."""
+    return record(*_TO_APPROVAL, raising_income())
+
+
+def before_exit(kind: ExitKind) -> tuple[Event, ...]:
+    """The history each exit is tried from: approved, and for 脱困 with means above the line."""
+    return above_the_line() if kind is ExitKind.OUT_OF_HARDSHIP else history(Status.APPROVED)
 
 
 @cache

@@ -32,6 +32,8 @@ PINNED = {
     "household.returned": "HouseholdFile.Returned",
     "household.transferred": "HouseholdFile.Transferred",
     "household.personal_data_erased": "HouseholdFile.PersonalDataErased",
+    "household.finding_checked": "HouseholdFile.FindingChecked",
+    "household.followed_up": "HouseholdFile.FollowedUp",
     "access.unmasked": "Disclosure.Recorded",
     "policy.opened": "RegionalPolicy.Opened",
     "policy.parameters_set": "RegionalPolicy.ParametersSet",

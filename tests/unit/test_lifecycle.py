@@ -20,6 +20,8 @@ from domain.values import (
     ExitKind,
     ExitReason,
     FileLevel,
+    FindingCheck,
+    FollowUpOutcome,
     Status,
 )
 
@@ -70,6 +72,8 @@ LIFECYCLE: dict[str, set[Status]] = {
     "return_": EXITED,
     "transfer": OPEN | {S.RELIEVED},
     "erase_personal_data": set(Status) - OPEN,  # on request, once the file is closed
+    "check_finding": set(Status) - {S.DELETED},  # a civil-affairs finding, on any live file
+    "follow_up": {S.OUT_OF_HARDSHIP, S.RELIEVED},  # 回头看 (seed 001)
 }
 
 # Every command, dated today and done by the district's approver (who may do anything to the
@@ -129,6 +133,16 @@ VALID: dict[str, Command] = {
     "erase_personal_data": lambda f: f.erase_personal_data(
         erased_on=TODAY, reason="本人申请删除个人信息", today=TODAY, actor=ADMIN
     ),
+    "check_finding": lambda f: f.check_finding(
+        checked_on=TODAY,
+        finding="vehicle_not_declared",
+        result=FindingCheck.UNFOUNDED,
+        reason="车辆登记人为同名他人",
+        **ANY_DAY,
+    ),
+    "follow_up": lambda f: f.follow_up(
+        followed_up_on=TODAY, cadre="孙三", result=FollowUpOutcome.STABLE, **ANY_DAY
+    ),
 }
 RECORDS: dict[str, type[HouseholdFile.Event]] = {
     "verify": HouseholdFile.Verified,
@@ -146,6 +160,8 @@ RECORDS: dict[str, type[HouseholdFile.Event]] = {
     "return_": HouseholdFile.Returned,
     "transfer": HouseholdFile.Transferred,
     "erase_personal_data": HouseholdFile.PersonalDataErased,
+    "check_finding": HouseholdFile.FindingChecked,
+    "follow_up": HouseholdFile.FollowedUp,
 }
 
 REFUSED = [(c, s) for c, allowed in LIFECYCLE.items() for s in Status if s not in allowed]

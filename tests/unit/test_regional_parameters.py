@@ -29,6 +29,7 @@ from .given import (
     LINE,
     PARAMETERS,
     TODAY,
+    above_the_line,
     appraising,
     exiting,
     given,
@@ -225,7 +226,7 @@ class TestARecheck:
 
 class TestAnExitFromHardship:
     def test_needs_the_region_s_months(self):
-        file = given(*history(Status.APPROVED))
+        file = given(*above_the_line())
 
         outcome = when(
             file,

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from domain.eligibility import Exclusions
+from domain.eligibility import Exclusions, Means
 from domain.household import Head, HouseholdFile, Member
 from domain.idnumber import make_id_number
 from domain.policy import Parameters, PolicyBook, RegionalPolicy
@@ -308,3 +308,36 @@ class TestAFileBreakingOneRule:
 
             assert all(f.versions and set(f.versions) <= versions for f in found), rule
             assert all(f.zh and f.en for f in found), rule
+
+
+class TestAnExitFromHardshipOnReplay:
+    """R22 on replay: an imported or older 脱困 must rest on recorded means above the line."""
+
+    def _revised(self, on: date, income: str) -> tuple[type, dict[str, Any]]:
+        means = Means(Decimal(income), Decimal("1200"), 2, Decimal("0"))
+        fields = {"effective_on": on, "reason": "收入变化", "head": None, "members": None}
+        return HouseholdFile.Revised, fields | {"means": means, "materials": ()}
+
+    def test_without_recorded_means_above_the_line_is_a_finding(self):
+        # six months typed in, but the latest recorded means (the re-check) are below the line
+        events = appended(clean_events(), (HouseholdFile.Exited, exit_fields()))
+
+        assert findings(events) == ["R22"]
+
+    def test_resting_on_six_months_of_recorded_means_is_not(self):
+        events = appended(
+            clean_events(),
+            self._revised(date(2026, 4, 1), "40000"),
+            (HouseholdFile.Exited, exit_fields(exited_on=date(2026, 11, 10))),
+        )
+
+        assert findings(events) == []
+
+    def test_resting_on_fewer_months_of_recorded_means_is_a_finding(self):
+        events = appended(
+            clean_events(),
+            self._revised(date(2026, 8, 1), "40000"),
+            (HouseholdFile.Exited, exit_fields(exited_on=date(2026, 11, 10))),
+        )
+
+        assert findings(events) == ["R22"]
