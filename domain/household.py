@@ -495,7 +495,7 @@ class HouseholdFile(Aggregate):
     def _require(self, command: str, actor: Actor, act: Act) -> None:
         authorise(actor, act, self.unit)
         if self.erased:
-            raise WrongState(command.rstrip("_"), f"{self.status.value} (personal data erased)", ())
+            raise WrongState(command.rstrip("_"), self.status.value, (), erased=True)
         allowed = ALLOWED_FROM[command]
         if self.status not in allowed:
             raise WrongState(

@@ -36,6 +36,7 @@ from domain.values import (
     Material,
     Status,
     WorkerKind,
+    label,
 )
 
 ERROR, WARNING = "error", "warning"
@@ -343,7 +344,7 @@ def category_matches_data(h: History, ctx: Context) -> list[Finding]:
     return [
         rule.finding(
             [a.event.originator_version],
-            f"认定类别为{a.event.category.value}，按数据应为{a.computed.value}",
+            f"认定类别为{label(a.event.category)}，按数据应为{label(a.computed)}",
             f"approved as {a.event.category.value}, the data give {a.computed.value}",
         )
         for a in _approvals(h, ctx)
@@ -387,14 +388,14 @@ def evidence_for_causes(h: History, ctx: Context) -> list[Finding]:
             continue
         causes = (state.primary_cause, *state.secondary_causes)
         missing = sorted(
-            {m.value for c in causes for m in EVIDENCE.get(c, ()) if m not in state.materials}
+            {m for c in causes for m in EVIDENCE.get(c, ()) if m not in state.materials}
         )
         if missing:
             found.append(
                 rule.finding(
                     [e.originator_version],
-                    f"缺少致困原因证明材料：{'、'.join(missing)}",
-                    f"evidence missing for the causes: {', '.join(missing)}",
+                    f"缺少致困原因证明材料：{'、'.join(label(m) for m in missing)}",
+                    f"evidence missing for the causes: {', '.join(m.value for m in missing)}",
                 )
             )
     return found
