@@ -120,8 +120,8 @@ def field_zh(field: str) -> str:
         rest = FIELDS_ZH.get(member.group(2), "") if member.group(2) else ""
         return f"第{int(member.group(1)) + 1}名成员{rest}"
     if field.startswith("head."):
-        rest = FIELDS_ZH.get(field.removeprefix("head."))
-        return f"户主{rest}" if rest else ""
+        part = FIELDS_ZH.get(field.removeprefix("head."), "")
+        return f"户主{part}" if part else ""
     return FIELDS_ZH.get(field, "")
 
 

@@ -205,13 +205,36 @@ def application_before_investigation(h: History, ctx: Context) -> list[Finding]:
 
 
 def authorisation_on_file(h: History, ctx: Context) -> list[Finding]:
+    """R04: recorded as absent. One not recorded at all (`None`, an imported file) is R04u's."""
     rule = RULES_BY_ID["R04"]
     first = h.events[0]
-    if isinstance(first, HouseholdFile.Applied) and (
-        not first.authorisation_signed or Material.AUTHORISATION not in first.materials
+    if (
+        isinstance(first, HouseholdFile.Applied)
+        and first.authorisation_signed is not None
+        and (not first.authorisation_signed or Material.AUTHORISATION not in first.materials)
     ):
         return [rule.finding([first.originator_version])]
     return []
+
+
+def authorisation_recorded(h: History, ctx: Context) -> list[Finding]:
+    """R04u: the file does not say whether the signed authorisation is on file (an import of a
+    sheet without that column): a paper check is due, which is not the same as R04's 'absent'."""
+    rule = RULES_BY_ID["R04u"]
+    first = h.events[0]
+    if isinstance(first, HouseholdFile.Applied) and first.authorisation_signed is None:
+        return [rule.finding([first.originator_version])]
+    return []
+
+
+def minutes_recorded(h: History, ctx: Context) -> list[Finding]:
+    """R07u: an appraisal whose minutes are not recorded either way (imported): check the paper."""
+    rule = RULES_BY_ID["R07u"]
+    return [
+        rule.finding([e.originator_version])
+        for _, e in _of(h, HouseholdFile.Appraised)
+        if e.minutes_on_file is None
+    ]
 
 
 def two_investigators(h: History, ctx: Context) -> list[Finding]:
@@ -265,7 +288,7 @@ def publicity_without_open_objection(h: History, ctx: Context) -> list[Finding]:
                 params = _policy(ctx, h.final.region, e.approved_on)
                 short = params is not None and days < params.publicity_days
                 if (
-                    not appraised.minutes_on_file
+                    appraised.minutes_on_file is False  # None (not recorded) is R07u's
                     or short
                     or appraised.objections_resolved < appraised.objections
                 ):
@@ -568,6 +591,15 @@ RULES: tuple[Rule, ...] = (
         authorisation_on_file,
     ),
     Rule(
+        "R04u",
+        "未记录是否有本人签字的授权书（导入档案），须核对纸质档案",
+        "whether the signed authorisation is on file is not recorded (imported file)",
+        WARNING,
+        "§5 R04; docs/rules.md",
+        "file",
+        authorisation_recorded,
+    ),
+    Rule(
         "R05",
         "入户调查须两人以上",
         "at least two investigators",
@@ -584,6 +616,15 @@ RULES: tuple[Rule, ...] = (
         "§5 R06",
         "file",
         steps_in_order,
+    ),
+    Rule(
+        "R07u",
+        "未记录是否有民主评议会议记录（导入档案），须核对纸质档案",
+        "whether the appraisal minutes are on file is not recorded (imported file)",
+        WARNING,
+        "§5 R07; docs/rules.md",
+        "file",
+        minutes_recorded,
     ),
     Rule(
         "R08",
