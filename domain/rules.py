@@ -1,5 +1,6 @@
 """The rules a spot-check verifies by replaying a file's events (DOMAIN.md, "Rules a spot-check
-can verify by replay"; domain-research.md §5).
+can verify by replay"; domain-research.md §5). docs/rules.md lists each rule by its id with its
+source in the notices, whether the command also refuses it, and the regional parameter it reads.
 
 Each rule is a named function of a file's history — its events in order, with the file's state
 before each — and of the regional parameters in force at the time of each decision. It returns
@@ -76,7 +77,7 @@ class Rule:
     zh: str
     en: str
     severity: str
-    source: str  # where the rule comes from (DOMAIN.md / research §5)
+    source: str  # where the rule comes from: docs/rules.md has the notice and its words
     needs: str  # "file" — its own events; "read model" — data outside the file
     check: Callable[[History, Context], list[Finding]]
 
