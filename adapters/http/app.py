@@ -77,9 +77,9 @@ from adapters.sync.node import NodeSettings
 from domain import usecases
 from domain.authorization import Act, authorise
 from domain.disclosure import Disclosure
-from domain.errors import InvalidValue, NotPermitted, OutOfScope, RuleViolated
+from domain.errors import InvalidValue, RuleViolated
 from domain.units import UnitCode
-from domain.values import Actor, Level, Role, label
+from domain.values import Actor, Level, label
 
 log = structlog.get_logger("bangfu.http")
 
@@ -396,18 +396,6 @@ def _unit_out(unit: Unit) -> UnitOut:
     return UnitOut(unit.code, unit.name, unit.parent, unit.level, label(Level(unit.level)))
 
 
-def _within(actor: Actor, code: str) -> None:
-    if not UnitCode(code).is_within(UnitCode(actor.unit)):
-        raise OutOfScope(f"unit {code} is not within {actor.unit}", zh="单位不在本单位管辖范围内")
-
-
-def _admin(actor: Actor) -> None:
-    if actor.role is not Role.ADMIN:
-        raise NotPermitted(
-            "role", "only an admin may change the union tree", zh="只有管理员可以维护工会组织"
-        )
-
-
 @get(
     f"{API}/units",
     responses=PROBLEMS,
@@ -420,7 +408,7 @@ async def list_units(
     root: FromQuery[str | None] = None,
 ) -> list[UnitOut]:
     start = root or actor.unit
-    _within(actor, start)
+    authorise(actor, Act.READ_UNITS, start)
     return [_unit_out(u) for u in await units.subtree(start)]
 
 
@@ -428,7 +416,7 @@ async def list_units(
 async def read_unit(
     code: FromPath[str], actor: NamedDependency[Actor], units: NamedDependency[PgUnitDirectory]
 ) -> UnitOut:
-    _within(actor, code)
+    authorise(actor, Act.READ_UNITS, code)
     return _unit_out(await units.get(code))
 
 
@@ -442,8 +430,7 @@ async def read_unit(
 async def create_unit(
     data: Documented[UnitIn], actor: NamedDependency[Actor], units: NamedDependency[PgUnitDirectory]
 ) -> UnitOut:
-    _admin(actor)
-    _within(actor, data.code)
+    authorise(actor, Act.MANAGE_UNITS, data.code)
     return _unit_out(await units.create(data.code, data.name))
 
 
@@ -459,8 +446,7 @@ async def rename_unit(
     actor: NamedDependency[Actor],
     units: NamedDependency[PgUnitDirectory],
 ) -> UnitOut:
-    _admin(actor)
-    _within(actor, code)
+    authorise(actor, Act.MANAGE_UNITS, code)
     return _unit_out(await units.rename(code, data.name))
 
 
