@@ -13,12 +13,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from datetime import date
 from pathlib import Path
 
 from rich.console import Console
 
 from adapters.cli import progress
+from adapters.cli.args import day
 from adapters.pg.policies import PgPolicies
 from adapters.runtime.bootstrap import Runtime
 from adapters.runtime.secrets import load_hash_key
@@ -33,19 +33,12 @@ console = Console()
 COMMANDS = ("reconcile", "import", "civil-affairs")
 
 
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("a date such as 2026-11-21") from None
-
-
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `reconcile`, `import files` and `civil-affairs` to `bangfu`'s subparsers."""
     p = sub.add_parser("reconcile", help="台账核对: a paper ledger against the electronic files")
     p.add_argument("ledger", type=Path, help="the ledger, xlsx or csv (UTF-8 or GBK)")
     p.add_argument("--unit", required=True, help="the subtree reconciled (and the checking unit)")
-    p.add_argument("--as-of", type=_day, help="the ledger's date (default today)")
+    p.add_argument("--as-of", type=day, help="the ledger's date (default today)")
     p.add_argument("--user", default="cli")
     p.add_argument("--role", default=Role.INSPECTOR.value, choices=[r.value for r in Role][:3])
     p.add_argument("--out", type=Path, help="the xlsx report (default reconciliation-ID.xlsx)")

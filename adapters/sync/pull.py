@@ -6,7 +6,7 @@ For each page of the downstream's feed (`adapters.sync.feed`):
    outside refuses the whole page (nothing stored, the cursor stays, an alert is raised): a
    district node has no business serving another district's files (DESIGN.md decision 6);
 2. each stream's hash chain must continue from what this node already holds: the event's hash is
-   recomputed (`adapters.integrity.event_hash`) on the previous hash of the local copy, or of the
+   recomputed (`adapters.pg.integrity.link_hash`) on the previous hash of the local copy, or of the
    page's previous event of that stream. The local copy is not trusted either: each held row the
    page meets — the head a new event chains onto included — is re-hashed from its stored content
    on its own predecessor's hash, and a row changed at this node is alerted (`held_event_altered`)
@@ -57,7 +57,7 @@ import httpx
 import msgspec
 import structlog
 
-from adapters.pg.integrity import GENESIS, event_hash
+from adapters.pg.integrity import GENESIS, Link, link_hash
 from adapters.pg.store import START, Cursor, copy_events
 from adapters.pii.sealing import ERASURE_TYPE, KeyProblem, Keyring, unwrap_from_transport
 from adapters.sync.feed import MSGPACK, FeedEvent, Page, decode_page
@@ -171,17 +171,7 @@ def judge(
             )
             broken.add(e.stream_id)
             continue
-        computed = event_hash(
-            previous,
-            e.stream_id,
-            e.version,
-            e.type,
-            e.recorded_at,
-            e.unit,
-            e.payload,
-            e.refers_to,
-        )
-        if computed != e.hash:
+        if link_hash(previous, e) != e.hash:
             verdict.quarantined.append(
                 Quarantined(
                     e, None, "the hash does not chain: the event or its predecessor was altered"
@@ -247,6 +237,7 @@ def lock_key(code: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+# the columns of `integrity.Link`, in its order
 _HELD = """
 SELECT e.stream_id, e.version, e.type, e.payload, e.recorded_at, e.unit, e.refers_to, e.hash
 FROM unnest($1::uuid[], $2::int[], $3::int[]) AS k(stream_id, lo, hi)
@@ -287,17 +278,16 @@ def verify_held(rows: Sequence[Any], hashes: dict[Key, bytes], heads: dict[UUID,
     do not hash to their stored hash on their predecessor's; rows below `heads[stream]` are only
     witnesses for the row above them."""
     altered = set()
-    for stream, version, type_name, payload, recorded_at, unit, refers_to, stored in rows:
-        if version < heads[stream]:
+    for row in rows:
+        link = Link(*row)
+        if link.version < heads[link.stream_id]:
             continue
-        previous = GENESIS if version == 1 else hashes.get((stream, version - 1))
+        before = (link.stream_id, link.version - 1)
+        previous = GENESIS if link.version == 1 else hashes.get(before)
         if previous is None:
             continue  # not this node's to judge here: the chain below was never held whole
-        computed = event_hash(
-            previous, stream, version, type_name, recorded_at, unit, bytes(payload), refers_to
-        )
-        if computed != bytes(stored):
-            altered.add((stream, version))
+        if link_hash(previous, link) != bytes(link.hash):
+            altered.add((link.stream_id, link.version))
     return altered
 
 
