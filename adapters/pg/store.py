@@ -32,7 +32,7 @@ import structlog
 from adapters.pg import logorder
 from adapters.pg.faults import backoff, is_unavailable
 from adapters.pg.integrity import LINK_COLUMNS, BrokenLink, Link, event_hash, first_broken
-from adapters.pii.sealing import KEYS_CHANNEL, Keyring
+from adapters.pii.keyring import KEYS_CHANNEL, Keyring
 from domain.errors import ConcurrencyError, InvalidValue
 
 log = structlog.get_logger(__name__)

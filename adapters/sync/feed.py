@@ -45,7 +45,7 @@ import msgspec
 
 from adapters.pg import logorder
 from adapters.pg.store import START, Cursor
-from adapters.pii.sealing import Keyring
+from adapters.pii.keyring import Keyring
 from domain.units import subtree_sql
 
 MSGPACK = "application/msgpack"

@@ -59,7 +59,8 @@ import structlog
 
 from adapters.pg.integrity import GENESIS, Link, link_hash
 from adapters.pg.store import START, Cursor, copy_events
-from adapters.pii.sealing import ERASURE_TYPE, KeyProblem, Keyring, unwrap_from_transport
+from adapters.pii.keyring import Keyring
+from adapters.pii.sealing import ERASURE_TYPE, KeyProblem, unwrap_from_transport
 from adapters.sync.feed import MSGPACK, FeedEvent, Page, decode_page
 from adapters.sync.node import Downstream
 from domain.errors import InvalidValue
