@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from adapters.cli import progress
-from adapters.cli.args import day
+from adapters.cli.shared import day
 from adapters.runtime.bootstrap import Runtime
 from adapters.services.spotcheck import Request, run_spot_check
 from adapters.sheets import spotcheck_report as report
