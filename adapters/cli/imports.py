@@ -60,10 +60,6 @@ async def run(rt: Runtime, args: argparse.Namespace) -> int:
     book = await PgPolicies(rt.store, rt.codec).book()
     with progress.bar() as bar:
         task = bar.add_task("导入 importing rows", total=None)
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
         report = await importer.import_files(
             store=rt.store,
             codec=rt.codec,
@@ -73,7 +69,7 @@ async def run(rt: Runtime, args: argparse.Namespace) -> int:
             data=await asyncio.to_thread(path.read_bytes),
             name=path.name,
             today=rt.clock.today(),
-            progress=advance,
+            progress=progress.done_of(bar, task),
             workers=args.workers,
         )
     console.print(

@@ -42,10 +42,6 @@ async def run(rt: Runtime, args: argparse.Namespace) -> int:
     path: Path = args.ledger
     with progress.bar() as bar:
         task = bar.add_task("核对 reading the files", total=None)
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
         result = await reconcile.reconcile(
             store=rt.store,
             codec=rt.codec,
@@ -55,7 +51,7 @@ async def run(rt: Runtime, args: argparse.Namespace) -> int:
             ledger_date=args.as_of or rt.clock.today(),
             data=await asyncio.to_thread(path.read_bytes),
             name=path.name,
-            progress=advance,
+            progress=progress.done_of(bar, task),
         )
     data = reconcile.report_json(result)
     out: Path = args.out or Path(f"reconciliation-{result.id}.xlsx")

@@ -104,12 +104,12 @@ async def run(rt: Runtime, args: argparse.Namespace) -> int:
     try:
         with progress.bar() as bar:
             task = bar.add_task("抽查 checking files", total=None)
-
-            def advance(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
             check = await run_spot_check(
-                store=rt.store, codec=rt.codec, actor=actor, request=request, progress=advance
+                store=rt.store,
+                codec=rt.codec,
+                actor=actor,
+                request=request,
+                progress=progress.done_of(bar, task),
             )
     except DomainError as error:
         console.print(f"[red]error:[/red] {error.zh} ({error.message})")

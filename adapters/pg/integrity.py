@@ -16,7 +16,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import NamedTuple, Protocol
+from typing import Protocol
 from uuid import UUID
 
 GENESIS = bytes(32)
@@ -70,22 +70,6 @@ class Chained(Protocol):
     def refers_to(self) -> UUID | None: ...
     @property
     def hash(self) -> bytes: ...
-
-
-class Link(NamedTuple):
-    """A row of the `events` table with the columns a hash covers, in `LINK_COLUMNS` order."""
-
-    stream_id: UUID
-    version: int
-    type: str
-    payload: bytes
-    recorded_at: datetime
-    unit: str | None
-    refers_to: UUID | None
-    hash: bytes
-
-
-LINK_COLUMNS = "stream_id, version, type, payload, recorded_at, unit, refers_to, hash"
 
 
 @dataclass(frozen=True, slots=True)

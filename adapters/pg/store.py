@@ -31,7 +31,7 @@ import structlog
 
 from adapters.pg import logorder
 from adapters.pg.faults import backoff, is_unavailable
-from adapters.pg.integrity import LINK_COLUMNS, BrokenLink, Link, event_hash, first_broken
+from adapters.pg.integrity import BrokenLink, event_hash, first_broken
 from adapters.pii.keyring import KEYS_CHANNEL, Keyring
 from domain.errors import ConcurrencyError, InvalidValue
 
@@ -241,27 +241,25 @@ SELECT {_COLUMNS} FROM events WHERE {logorder.READABLE_AFTER} {logorder.IN_ORDER
 """  # noqa: S608 — built from module constants, no input
 
 
-_READ_STREAM = (
-    f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1"  # noqa: S608 — constants only
+# One stream's events: up to version $2 and time $3 (when given), after version $4.
+_OF_STREAM = (
+    " FROM events WHERE stream_id = $1"
     " AND ($2::int IS NULL OR version <= $2)"
     " AND ($3::timestamptz IS NULL OR recorded_at <= $3) AND version > $4"
     " ORDER BY version"
 )
+_READ_STREAM = f"SELECT {_COLUMNS}{_OF_STREAM}"
 # The same, with the stream's data key row in one extra column, looked up once (an uncorrelated
 # sub-select): NULL without a row, empty once destroyed, else the KEK version (4 bytes, big
 # endian) followed by the wrapped key.
 _READ_STREAM_WITH_KEY = (
     f"SELECT {_COLUMNS},"  # noqa: S608 — constants only
     " (SELECT coalesce(int4send(k.kek_version) || k.wrapped, ''::bytea)"
-    "  FROM personal_keys k WHERE k.stream_id = $1)"
-    " FROM events WHERE stream_id = $1"
-    " AND ($2::int IS NULL OR version <= $2)"
-    " AND ($3::timestamptz IS NULL OR recorded_at <= $3) AND version > $4"
-    " ORDER BY version"
+    f"  FROM personal_keys k WHERE k.stream_id = $1){_OF_STREAM}"
 )
 
 
-_EVERY_STREAM = f"SELECT {LINK_COLUMNS} FROM events ORDER BY stream_id, version"  # noqa: S608 — constants only
+_EVERY_STREAM = f"SELECT {_COLUMNS} FROM events ORDER BY stream_id, version"  # noqa: S608 — constants only
 
 
 def _stored(row: asyncpg.Record) -> StoredEvent:
@@ -595,7 +593,7 @@ class PostgresEventStore:
         """Recompute every stream's hash chain; report the first broken link of each stream."""
         report = VerifyReport()
 
-        def check(stream: list[Link]) -> None:
+        def check(stream: list[StoredEvent]) -> None:
             broken = first_broken(stream)
             if broken is not None:
                 report.broken.append(broken)
@@ -604,16 +602,16 @@ class PostgresEventStore:
             self.pool.acquire() as conn,
             conn.transaction(readonly=True, isolation="repeatable_read"),
         ):
-            stream: list[Link] = []  # one stream's events at a time, in version order
+            stream: list[StoredEvent] = []  # one stream's events at a time, in version order
             done = 0
             async for row in conn.cursor(_EVERY_STREAM, prefetch=batch):
-                link = Link(*row)
-                if stream and link.stream_id != stream[0].stream_id:
+                event = _stored(row)
+                if stream and event.stream_id != stream[0].stream_id:
                     check(stream)
                     stream = []
                 if not stream:
                     report.streams += 1
-                stream.append(link)
+                stream.append(event)
                 report.events += 1
                 done += 1
                 if progress is not None and done % batch == 0:

@@ -57,7 +57,7 @@ import httpx
 import msgspec
 import structlog
 
-from adapters.pg.integrity import GENESIS, Link, link_hash
+from adapters.pg.integrity import GENESIS, event_hash, link_hash
 from adapters.pg.store import START, Cursor, copy_events
 from adapters.pii.keyring import Keyring
 from adapters.pii.sealing import ERASURE_TYPE, KeyProblem, unwrap_from_transport
@@ -238,7 +238,6 @@ def lock_key(code: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-# the columns of `integrity.Link`, in its order
 _HELD = """
 SELECT e.stream_id, e.version, e.type, e.payload, e.recorded_at, e.unit, e.refers_to, e.hash
 FROM unnest($1::uuid[], $2::int[], $3::int[]) AS k(stream_id, lo, hi)
@@ -279,16 +278,17 @@ def verify_held(rows: Sequence[Any], hashes: dict[Key, bytes], heads: dict[UUID,
     do not hash to their stored hash on their predecessor's; rows below `heads[stream]` are only
     witnesses for the row above them."""
     altered = set()
-    for row in rows:
-        link = Link(*row)
-        if link.version < heads[link.stream_id]:
+    for stream, version, type_name, payload, recorded_at, unit, refers_to, stored in rows:
+        if version < heads[stream]:
             continue
-        before = (link.stream_id, link.version - 1)
-        previous = GENESIS if link.version == 1 else hashes.get(before)
+        previous = GENESIS if version == 1 else hashes.get((stream, version - 1))
         if previous is None:
             continue  # not this node's to judge here: the chain below was never held whole
-        if link_hash(previous, link) != bytes(link.hash):
-            altered.add((link.stream_id, link.version))
+        computed = event_hash(
+            previous, stream, version, type_name, recorded_at, unit, bytes(payload), refers_to
+        )
+        if computed != bytes(stored):
+            altered.add((stream, version))
     return altered
 
 
