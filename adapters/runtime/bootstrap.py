@@ -25,7 +25,7 @@ from adapters.pg.migrations import APP_ROLE, migrate, pending
 from adapters.pg.projector import ProjectionRunner
 from adapters.pg.repository import FileCache, PgFileRepository
 from adapters.pg.store import PostgresEventStore, Wakeups
-from adapters.pii.sealing import Keyring
+from adapters.pii.keyring import Keyring
 from adapters.runtime import embedded
 from adapters.runtime.secrets import load_hash_key, load_pii_keys
 from adapters.runtime.settings import Settings
