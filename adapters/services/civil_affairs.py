@@ -31,7 +31,8 @@ from domain.civil_affairs import (
 )
 from domain.errors import InvalidValue
 from domain.household import HouseholdFile
-from domain.units import UnitCode, subtree_sql
+from adapters.pg.units import subtree_sql
+from domain.units import UnitCode
 from domain.values import Actor
 
 log = structlog.get_logger(__name__)

@@ -56,7 +56,8 @@ from domain.reconciliation import (
     compare_row,
     electronic_fields,
 )
-from domain.units import UnitCode, subtree_sql
+from adapters.pg.units import subtree_sql
+from domain.units import UnitCode
 from domain.values import Actor
 from projections import as_of
 from projections.base import Change

@@ -51,7 +51,8 @@ from domain.spotcheck import (
     replay_finding,
     replayed_fields,
 )
-from domain.units import UnitCode, subtree_sql
+from adapters.pg.units import subtree_sql
+from domain.units import UnitCode
 from domain.values import Actor
 
 log = structlog.get_logger(__name__)

@@ -45,7 +45,7 @@ import msgspec
 
 from adapters.pg.store import START, Cursor
 from adapters.pii.sealing import Keyring
-from domain.units import subtree_sql
+from adapters.pg.units import subtree_sql
 
 MSGPACK = "application/msgpack"
 MAX_LIMIT = 10_000

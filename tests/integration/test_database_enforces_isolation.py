@@ -34,7 +34,7 @@ from adapters.runtime.bootstrap import open_pool, read_models, runtime
 from adapters.runtime.settings import Settings
 from adapters.services import demo
 from domain.privacy import keyed_hash
-from domain.units import subtree_sql
+from adapters.pg.units import subtree_sql
 from tests.builders import FixedClock
 from tests.tampering import tamper
 
