@@ -26,7 +26,7 @@ from litestar.params import QueryParameter
 from litestar.response.base import ASGIResponse
 from litestar.response.streaming import ASGIStreamingResponse
 
-from adapters.pg.store import Cursor
+from adapters.pg.rows import Cursor
 from adapters.runtime.bootstrap import Runtime
 from adapters.sync import feed
 from adapters.sync.node import NodeSettings, epoch

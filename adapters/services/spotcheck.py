@@ -34,6 +34,7 @@ from adapters.pg.integrity import GENESIS, event_hash
 from adapters.pg.policies import PgPolicies
 from adapters.pg.repository import PgFileRepository, replay
 from adapters.pg.store import PostgresEventStore, StoredEvent
+from adapters.pg.units import subtree_sql
 from domain.errors import NotFound
 from domain.rules import Context, Finding, History, check, history_of
 from domain.spotcheck import (
@@ -51,7 +52,6 @@ from domain.spotcheck import (
     replay_finding,
     replayed_fields,
 )
-from adapters.pg.units import subtree_sql
 from domain.units import UnitCode
 from domain.values import Actor
 

@@ -43,9 +43,9 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from adapters.pg.store import START, Cursor
-from adapters.pii.sealing import Keyring
+from adapters.pg.rows import START, Cursor
 from adapters.pg.units import subtree_sql
+from adapters.pii.sealing import Keyring
 
 MSGPACK = "application/msgpack"
 MAX_LIMIT = 10_000

@@ -49,7 +49,7 @@ class TestTheScan:
         "source",
         [
             'QUERY = "SELECT id FROM events WHERE unit = $1"',
-            'def f(c: str) -> str:\n    return f"({c} LIKE {c} || \'%\')  WHERE {c} = 1"',
+            "def f(c: str) -> str:\n    return f\"({c} LIKE {c} || '%')  WHERE {c} = 1\"",
             "S = ('(CASE WHEN length(x) >= 9 THEN x = y' \" ELSE x LIKE y || '%' END)\")",
             'S = "UPDATE ledger SET status = 1"',
             'S = "DELETE FROM idempotency_keys"',
