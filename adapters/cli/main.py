@@ -50,17 +50,16 @@ from adapters.http.auth import Tokens
 from adapters.pg import reads
 from adapters.pg.policies import PgPolicies, seed_demo_policies
 from adapters.pg.projector import Lag, rebuild_all
-from adapters.pg.repository import replay
-from adapters.pg.store import StoredEvent
 from adapters.pg.units import PgUnitDirectory
 from adapters.runtime.bootstrap import Runtime, runtime
 from adapters.runtime.logging import configure
 from adapters.runtime.secrets import load_secret
 from adapters.runtime.settings import Settings
 from adapters.services import demo
+from adapters.services import files as file_reads
 from adapters.sheets import ledger as exports
+from adapters.sync.node import NodeSettings
 from domain.errors import DomainError
-from domain.household import HouseholdFile
 from domain.units import UnitCode
 from domain.values import Category, Cause, FileLevel, Role, Status, WorkerKind, label
 
@@ -116,22 +115,9 @@ async def cmd_verify(rt: Runtime, args: argparse.Namespace) -> int:
     return 1
 
 
-async def _replay_all(rt: Runtime) -> list[HouseholdFile]:
-    households: list[HouseholdFile] = []
-    current: list[StoredEvent] = []
-    async for event in rt.store.scan(type_prefix="household."):
-        if current and current[0].stream_id != event.stream_id:
-            households.append(replay(rt.codec, current))  # type: ignore[arg-type]
-            current = []
-        current.append(event)
-    if current:
-        households.append(replay(rt.codec, current))  # type: ignore[arg-type]
-    return households
-
-
 async def cmd_summary(rt: Runtime, args: argparse.Namespace) -> int:
     events = int(await rt.pool.fetchval("SELECT count(*) FROM events"))
-    households = await _replay_all(rt)
+    households = await file_reads.every_file(rt.files)
     by_status = Counter(h.status for h in households)
     by_category = Counter(h.category for h in households if h.status is Status.APPROVED)
     table = Table(title=f"档案概况 — {len(households)} 户 / {events} 个事件")
@@ -384,12 +370,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if getattr(args, "files", 1) < 1:
         parser().error("--files must be at least 1")
+    # the one place a command reads its settings from the environment (`bangfu serve`'s server
+    # processes read theirs in `adapters.http.app.served`); the node's sync settings only for
+    # the commands that use them
     settings = Settings.from_env()
     configure(json=settings.log_json)
+    try:
+        node = NodeSettings.from_env() if args.command == "sync" else NodeSettings()
+    except DomainError as error:
+        console.print(f"[red]error:[/red] {error.message}")
+        return 2
 
     async def run() -> int:
         listen = args.command == "projections" and args.action == "run"
-        async with runtime(settings, listen=listen) as rt:
+        async with runtime(settings, node=node, listen=listen) as rt:
             return await COMMANDS[args.command](rt, args)
 
     try:

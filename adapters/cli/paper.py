@@ -21,10 +21,8 @@ from rich.console import Console
 from adapters.cli import progress
 from adapters.pg.policies import PgPolicies
 from adapters.runtime.bootstrap import Runtime
-from adapters.runtime.secrets import load_hash_key
 from adapters.services import civil_affairs, importer, reconcile
 from domain.errors import DomainError
-from domain.privacy import keyed_hash
 from domain.reconciliation import KINDS
 from domain.units import UnitCode
 from domain.values import Actor, Level, Role
@@ -78,11 +76,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     c.add_argument("--json", type=Path, help="write the report as JSON")
 
 
-def _hasher(rt: Runtime):  # type: ignore[no-untyped-def]
-    key = load_hash_key(rt.settings.hash_key, rt.settings.data_dir)
-    return lambda number: keyed_hash(key, number)
-
-
 def approver_of(unit: str) -> str:
     """The unit an import's approvals are recorded under: the district holding `unit`."""
     code = UnitCode(unit)
@@ -114,7 +107,7 @@ async def _reconcile(rt: Runtime, args: argparse.Namespace) -> int:
         result = await reconcile.reconcile(
             store=rt.store,
             codec=rt.codec,
-            hasher=_hasher(rt),
+            hasher=rt.hasher,
             actor=Actor(args.user, args.unit, Role(args.role)),
             scope=args.unit,
             ledger_date=args.as_of or rt.clock.today(),
@@ -148,7 +141,7 @@ async def _import(rt: Runtime, args: argparse.Namespace) -> int:
             bar.update(task, completed=done, total=total)
 
         report = await importer.import_files(
-            store=rt.store,
+            files=rt.files,
             codec=rt.codec,
             book=book,
             actor=Actor(args.user, approver_of(args.unit), Role.APPROVER),
@@ -177,7 +170,7 @@ async def _civil_affairs(rt: Runtime, args: argparse.Namespace) -> int:
     result, errors = await civil_affairs.run_matching(
         store=rt.store,
         codec=rt.codec,
-        hasher=_hasher(rt),
+        hasher=rt.hasher,
         actor=Actor(args.user, args.unit, Role(args.role)),
         scope=args.unit,
         data=await asyncio.to_thread(path.read_bytes),

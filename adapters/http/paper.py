@@ -27,10 +27,8 @@ from litestar.params import Body, PathParameter
 
 from adapters.pg.policies import PgPolicies
 from adapters.runtime.bootstrap import Runtime
-from adapters.runtime.secrets import load_hash_key
 from adapters.services import civil_affairs, importer, reconcile
 from domain.errors import InvalidValue, NotFound
-from domain.privacy import keyed_hash
 from domain.values import Actor
 
 API = "/api/v1"
@@ -76,11 +74,6 @@ def _day(text: str | None, today: date) -> date:
         ) from None
 
 
-def _hasher(rt: Runtime) -> Any:
-    key = load_hash_key(rt.settings.hash_key, rt.settings.data_dir)
-    return lambda number: keyed_hash(key, number)
-
-
 def _run_id(text: str) -> UUID:
     try:
         return UUID(text)
@@ -116,7 +109,7 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         run = await reconcile.reconcile(
             store=rt.store,
             codec=rt.codec,
-            hasher=_hasher(rt),
+            hasher=rt.hasher,
             actor=actor,
             scope=upload.unit,
             ledger_date=_day(upload.as_of, rt.clock.today()),
@@ -174,7 +167,7 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
     ) -> dict[str, Any]:
         upload: SheetUpload = data
         report = await importer.import_files(
-            store=rt.store,
+            files=rt.files,
             codec=rt.codec,
             book=await PgPolicies(rt.store, rt.codec).book(),
             actor=actor,
@@ -205,7 +198,7 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         run, errors = await civil_affairs.run_matching(
             store=rt.store,
             codec=rt.codec,
-            hasher=_hasher(rt),
+            hasher=rt.hasher,
             actor=actor,
             scope=upload.unit,
             data=await upload.file.read(),

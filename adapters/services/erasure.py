@@ -22,8 +22,8 @@ from uuid import UUID
 import structlog
 
 from adapters.pg import idempotency
-from domain.ports import Clock, ErasableFiles
-from domain.values import Actor
+from domain.ports import Clock, ErasableFiles, FileRepository
+from domain.values import Actor, Role
 
 log = structlog.get_logger(__name__)
 
@@ -64,3 +64,12 @@ async def erase_personal_data(
         kept_responses=kept,
     )
     return Erasure(file_id, household.version, today, clear)
+
+
+async def district_admin(
+    files: FileRepository, file_id: UUID, *, user: str, unit: str | None = None
+) -> Actor:
+    """The admin an operator's erasure acts as (`bangfu files shred`): of `unit` if given, else
+    of the file's district."""
+    household = await files.get(file_id)
+    return Actor(user, unit or household.establishing_unit[:6], Role.ADMIN)
