@@ -65,7 +65,7 @@ def backdate(household: HouseholdFile, days: int) -> None:
 
 async def run(store: PostgresEventStore, data: bytes, *, on: date, name: str = "ledger.xlsx"):
     return await reconcile.reconcile(
-        files=PgFileRepository(store, EventCodec(keyring=store.keyring)),
+        store=store,
         codec=EventCodec(keyring=store.keyring),
         hasher=hasher,
         actor=INSPECTOR,
