@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from adapters.cli.shared import hasher, refusal_exits_2
+from adapters.cli.shared import refusal_exits_2
 from adapters.runtime.bootstrap import Runtime
 from adapters.services import civil_affairs
 from domain.values import Actor, Role
@@ -41,7 +41,7 @@ async def run(rt: Runtime, args: argparse.Namespace) -> int:
     result, errors = await civil_affairs.run_matching(
         store=rt.store,
         codec=rt.codec,
-        hasher=hasher(rt),
+        hasher=rt.hasher,
         actor=Actor(args.user, args.unit, Role(args.role)),
         scope=args.unit,
         data=await asyncio.to_thread(path.read_bytes),

@@ -14,10 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from adapters.cli import progress
-from adapters.pg.repository import replay
-from adapters.pg.store import StoredEvent
 from adapters.runtime.bootstrap import Runtime
-from domain.household import HouseholdFile
+from adapters.services import files as file_reads
 from domain.values import Status, label
 
 console = Console(stderr=False)
@@ -59,22 +57,9 @@ async def _verify(rt: Runtime) -> int:
     return 1
 
 
-async def _replay_all(rt: Runtime) -> list[HouseholdFile]:
-    households: list[HouseholdFile] = []
-    current: list[StoredEvent] = []
-    async for event in rt.store.scan(type_prefix="household."):
-        if current and current[0].stream_id != event.stream_id:
-            households.append(replay(rt.codec, current))  # type: ignore[arg-type]
-            current = []
-        current.append(event)
-    if current:
-        households.append(replay(rt.codec, current))  # type: ignore[arg-type]
-    return households
-
-
 async def _summary(rt: Runtime) -> int:
     events = int(await rt.pool.fetchval("SELECT count(*) FROM events"))
-    households = await _replay_all(rt)
+    households = await file_reads.every_file(rt.files)
     by_status = Counter(h.status for h in households)
     by_category = Counter(h.category for h in households if h.status is Status.APPROVED)
     table = Table(title=f"档案概况 — {len(households)} 户 / {events} 个事件")

@@ -18,9 +18,8 @@ from uuid import UUID
 from rich.console import Console
 
 from adapters.runtime.bootstrap import Runtime
-from adapters.services.erasure import erase_personal_data
+from adapters.services.erasure import district_admin, erase_personal_data
 from domain.errors import DomainError
-from domain.values import Actor, Role
 
 console = Console()
 
@@ -38,11 +37,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 async def run(rt: Runtime, args: argparse.Namespace) -> int:
     try:
-        household = await rt.files.get(args.file_id)
-        actor = Actor(
-            args.user or f"cli-{getpass.getuser()}",
-            args.unit or household.establishing_unit[:6],
-            Role.ADMIN,
+        actor = await district_admin(
+            rt.files, args.file_id, user=args.user or f"cli-{getpass.getuser()}", unit=args.unit
         )
         erased = await erase_personal_data(
             files=rt.files, clock=rt.clock, actor=actor, file_id=args.file_id, reason=args.reason

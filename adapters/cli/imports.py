@@ -61,7 +61,7 @@ async def run(rt: Runtime, args: argparse.Namespace) -> int:
     with progress.bar() as bar:
         task = bar.add_task("导入 importing rows", total=None)
         report = await importer.import_files(
-            store=rt.store,
+            files=rt.files,
             codec=rt.codec,
             book=book,
             actor=Actor(args.user, approver_of(args.unit), Role.APPROVER),

@@ -56,6 +56,8 @@ from adapters.cli import (
 from adapters.runtime.bootstrap import runtime
 from adapters.runtime.logging import configure
 from adapters.runtime.settings import Settings
+from adapters.sync.node import NodeSettings
+from domain.errors import DomainError
 
 console = Console(stderr=False)
 
@@ -108,12 +110,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if getattr(args, "files", 1) < 1:
         parser().error("--files must be at least 1")
+    # the one place a command reads its settings from the environment (`bangfu serve`'s server
+    # processes read theirs in `adapters.http.app.served`); the node's sync settings only for
+    # the commands that use them
     settings = Settings.from_env()
     configure(json=settings.log_json)
+    try:
+        node = NodeSettings.from_env() if args.command == "sync" else NodeSettings()
+    except DomainError as error:
+        console.print(f"[red]error:[/red] {error.message}")
+        return 2
 
     async def run() -> int:
         listen = args.command == "projections" and args.action == "run"
-        async with runtime(settings, listen=listen) as rt:
+        async with runtime(settings, node=node, listen=listen) as rt:
             return await COMMANDS[args.command](rt, args)
 
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 
 from adapters.cli import progress
-from adapters.cli.shared import day, hasher, refusal_exits_2
+from adapters.cli.shared import day, refusal_exits_2
 from adapters.runtime.bootstrap import Runtime
 from adapters.services import reconcile
 from domain.reconciliation import KINDS
@@ -45,7 +45,7 @@ async def run(rt: Runtime, args: argparse.Namespace) -> int:
         result = await reconcile.reconcile(
             store=rt.store,
             codec=rt.codec,
-            hasher=hasher(rt),
+            hasher=rt.hasher,
             actor=Actor(args.user, args.unit, Role(args.role)),
             scope=args.unit,
             ledger_date=args.as_of or rt.clock.today(),

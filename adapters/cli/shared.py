@@ -1,5 +1,4 @@
-"""What several command groups use: an argument type, the keyed hash of ID numbers, and exit
-status 2 for a refusal."""
+"""What several command groups use: an argument type, and exit status 2 for a refusal."""
 
 from __future__ import annotations
 
@@ -11,9 +10,7 @@ from datetime import date
 from rich.console import Console
 
 from adapters.runtime.bootstrap import Runtime
-from adapters.runtime.secrets import load_hash_key
 from domain.errors import DomainError, InvalidValue
-from domain.privacy import keyed_hash
 from domain.values import DATE_EXAMPLE, iso_day
 
 
@@ -23,12 +20,6 @@ def day(text: str) -> date:
         return iso_day(text, "date")
     except InvalidValue:
         raise argparse.ArgumentTypeError(f"a date such as {DATE_EXAMPLE}") from None
-
-
-def hasher(rt: Runtime) -> Callable[[str], bytes]:
-    """The keyed hash of an ID number (`domain.privacy.keyed_hash`) under this node's key."""
-    key = load_hash_key(rt.settings.hash_key, rt.settings.data_dir)
-    return lambda number: keyed_hash(key, number)
 
 
 Command = Callable[[Runtime, argparse.Namespace], Awaitable[int]]

@@ -8,10 +8,9 @@ This module does not use `from __future__ import annotations`: the command route
 by a factory, and litestar must resolve their body types from the closure at definition time.
 """
 
-import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
@@ -66,17 +65,16 @@ from adapters.http.views import event_out, file_out
 from adapters.pg.faults import is_unavailable
 from adapters.pg.migrations import pending
 from adapters.pg.units import PgUnitDirectory, Unit
-from adapters.runtime.bootstrap import Runtime, runtime
+from adapters.runtime.bootstrap import Runtime, background, runtime
 from adapters.runtime.logging import configure
 from adapters.runtime.secrets import load_secret
 from adapters.runtime.settings import Settings
+from adapters.services import files as file_reads
 from adapters.services.erasure import erase_personal_data
 from adapters.sync import pull
-from adapters.sync import service as sync_service
 from adapters.sync.node import NodeSettings
 from domain import usecases
 from domain.authorization import Act, authorise
-from domain.disclosure import Disclosure
 from domain.errors import InvalidValue, RuleViolated
 from domain.units import UnitCode
 from domain.values import Actor, Level, label
@@ -278,25 +276,20 @@ COMMAND_ROUTES = [
 
 async def _readable(rt: Runtime, actor: Actor, file_id: FromPath[UUID]) -> Any:
     """The current file, if the caller may read it (404 outside its subtree, 403 for its role)."""
-    household = await rt.files.get(file_id)
-    authorise(actor, Act.READ, household.unit)
-    return household
+    return await file_reads.readable(rt.files, actor, file_id)
 
 
 async def _disclose(
     request: Request[Any, Any, Any], rt: Runtime, actor: Actor, household: Any, view: str
 ) -> None:
-    purpose = _utf8_header(request.headers.get(PURPOSE_HEADER.lower(), ""))
-    act = Disclosure.record(
+    await file_reads.disclose(
+        rt.files,
         actor=actor,
-        file_id=household.id,
-        file_unit=household.establishing_unit,
-        purpose=purpose,
+        household=household,
+        purpose=_utf8_header(request.headers.get(PURPOSE_HEADER.lower(), "")),
         view=view,
+        admit=lambda: request.app.state.limits.unmasking.check(principal(actor.user, actor.unit)),
     )
-    request.app.state.limits.unmasking.check(principal(actor.user, actor.unit))
-    await rt.files.record(act)
-    log.info("file.unmasked", file_id=str(household.id), purpose=act.purpose, view=view)
 
 
 @get(
@@ -321,7 +314,7 @@ async def read_file(
     current = await _readable(rt, actor, file_id)
     household = current
     if version is not None or as_of is not None:
-        household = await rt.files.get(file_id, version=version, as_of=as_of)
+        household = await file_reads.as_it_was(rt.files, file_id, version=version, as_of=as_of)
     if unmask:
         await _disclose(request, rt, actor, current, "file")
     return Response(file_out(household, masked=not unmask), headers=etag(household.version))
@@ -346,9 +339,7 @@ async def read_trail(
     current = await _readable(rt, actor, file_id)
     if unmask:
         await _disclose(request, rt, actor, current, "events")
-    own = await rt.store.read_stream(file_id)
-    others = await rt.store.read_referring(file_id)
-    events = sorted([*own, *others], key=lambda e: (e.recorded_at, e.position))
+    events = await file_reads.trail(rt.files, file_id)
     trail = TrailOut(
         file_id=file_id,
         version=current.version,
@@ -580,42 +571,27 @@ async def _media_type_guard(request: Request[Any, Any, Any]) -> None:
         await refuse_invalid_body(request, authenticate=lambda r: provide_actor(r, r.app.state))
 
 
-def create_app(
-    settings: Settings | None = None,
-    *,
-    runtime_factory: Callable[[Settings], Any] | None = None,
-    node: NodeSettings | None = None,
-) -> Litestar:
-    """Build the app; its lifespan opens the runtime (database, migrations), runs the read
-    models and pulls every configured downstream node, and closes it all at the end."""
-    config = settings or Settings.from_env()
-    node = node or NodeSettings.from_env()
-    open_runtime = runtime_factory or (lambda s: runtime(s, listen=True))
+def create_app(settings: Settings, *, node: NodeSettings | None = None) -> Litestar:
+    """Build the app from the settings read at the entry (`served`) and the node's sync settings
+    (by default a node that pulls from no one); its lifespan opens the composition root
+    (`adapters.runtime.bootstrap`: database, migrations, read models, pulls of downstream nodes)
+    and closes it all at the end."""
+    config = settings
+    node = node if node is not None else NodeSettings()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with open_runtime(config) as rt:
+        async with (
+            runtime(config, node=node, listen=True) as rt,
+            background(rt, projections=config.projections),
+        ):
             app.state.rt = rt
             app.state.tokens = Tokens(load_secret(config.secret, config.data_dir))
             app.state.limits = Limits.from_settings(config)
             app.state.auth = Authenticator(app.state.tokens, app.state.limits.failed_auth)
-            app.state.units = PgUnitDirectory(rt.pool)
-            app.state.node = node
-            stop = asyncio.Event()
-            pulling = sync_service.start(rt, stop, node)
-            running = (
-                asyncio.create_task(rt.projections.run(stop), name="bangfu-projections")
-                if config.projections
-                else None
-            )
-            try:
-                yield
-            finally:
-                stop.set()
-                await sync_service.stopped(pulling)
-                if running is not None:
-                    rt.wakeups.poke()
-                    await running
+            app.state.units = rt.units
+            app.state.node = rt.node
+            yield
 
     return Litestar(
         route_handlers=[
@@ -664,14 +640,17 @@ def create_app(
     )
 
 
-def asgi(settings: Settings | None = None) -> ASGIApp:
+def asgi(settings: Settings, node: NodeSettings | None = None) -> ASGIApp:
     """The served application: the litestar app with security headers, in the request log."""
-    config = settings or Settings.from_env()
-    return RequestLog(SecurityHeaders(create_app(config), hsts_max_age=config.hsts_max_age))
+    return RequestLog(
+        SecurityHeaders(create_app(settings, node=node), hsts_max_age=settings.hsts_max_age)
+    )
 
 
 def served() -> ASGIApp:
-    """The factory `bangfu serve` hands to uvicorn (each worker process builds its own app)."""
+    """The factory `bangfu serve` hands to uvicorn (each worker process builds its own app): the
+    entry where a server process reads its settings from the environment, once."""
     settings = Settings.from_env()
+    node = NodeSettings.from_env()
     configure(json=settings.log_json)
-    return asgi(settings)
+    return asgi(settings, node)

@@ -26,10 +26,8 @@ from litestar.params import Body, PathParameter
 
 from adapters.pg.policies import PgPolicies
 from adapters.runtime.bootstrap import Runtime
-from adapters.runtime.secrets import load_hash_key
 from adapters.services import civil_affairs, importer, reconcile
 from domain.errors import NotFound
-from domain.privacy import keyed_hash
 from domain.values import Actor, iso_day
 
 API = "/api/v1"
@@ -62,11 +60,6 @@ async def _multipart_guard(request: Request[Any, Any, Any]) -> None:
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "multipart/form-data":
         raise HTTPException(status_code=415, detail="send the upload as multipart/form-data")
-
-
-def _hasher(rt: Runtime) -> Any:
-    key = load_hash_key(rt.settings.hash_key, rt.settings.data_dir)
-    return lambda number: keyed_hash(key, number)
 
 
 def _run_id(text: str) -> UUID:
@@ -104,7 +97,7 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         run = await reconcile.reconcile(
             store=rt.store,
             codec=rt.codec,
-            hasher=_hasher(rt),
+            hasher=rt.hasher,
             actor=actor,
             scope=upload.unit,
             ledger_date=iso_day(upload.as_of, "as_of") if upload.as_of else rt.clock.today(),
@@ -162,7 +155,7 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
     ) -> dict[str, Any]:
         upload: SheetUpload = data
         report = await importer.import_files(
-            store=rt.store,
+            files=rt.files,
             codec=rt.codec,
             book=await PgPolicies(rt.store, rt.codec).book(),
             actor=actor,
@@ -193,7 +186,7 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         run, errors = await civil_affairs.run_matching(
             store=rt.store,
             codec=rt.codec,
-            hasher=_hasher(rt),
+            hasher=rt.hasher,
             actor=actor,
             scope=upload.unit,
             data=await upload.file.read(),

@@ -31,7 +31,7 @@ from litestar.params import Body, FromPath, PathParameter
 
 from adapters.http.schemas import ActorOut
 from adapters.pg.policies import PgPolicies
-from adapters.pg.store import StoredEvent
+from adapters.pg.rows import StoredEvent
 from adapters.runtime.bootstrap import Runtime
 from adapters.services.spotcheck import Request, load_spot_check, run_spot_check
 from adapters.sheets import spotcheck_report as report

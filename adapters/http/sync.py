@@ -26,7 +26,7 @@ from litestar.params import QueryParameter
 from litestar.response.base import ASGIResponse
 from litestar.response.streaming import ASGIStreamingResponse
 
-from adapters.pg.store import Cursor
+from adapters.pg.rows import Cursor
 from adapters.runtime.bootstrap import Runtime
 from adapters.sync import feed
 from adapters.sync.node import NodeSettings, epoch
@@ -69,9 +69,9 @@ def _media(request: Request[Any, Any, Any]) -> str:
     return feed.MSGPACK if feed.MSGPACK in accept else "application/json"
 
 
-def routes(problems: dict[int, ResponseSpec], node: NodeSettings | None = None) -> list[Any]:
-    """The sync route handlers for this node (settings from the environment when not given)."""
-    settings = node if node is not None else NodeSettings.from_env()
+def routes(problems: dict[int, ResponseSpec], node: NodeSettings) -> list[Any]:
+    """The sync route handlers for this node (its settings as read at the entry)."""
+    settings = node
     responses = {status: spec for status, spec in problems.items() if status in SYNC_PROBLEMS}
 
     @get(

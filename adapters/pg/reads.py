@@ -4,8 +4,8 @@ The ledger in pages (filters, a whitelisted sort, keyset pagination), the statis
 of its children at a level, the approval queue, the due lists and the duplicates. The HTTP API and
 the CLI both read through here; neither builds SQL of its own.
 
-Every subtree condition is `domain.units.subtree_sql`: a base-level union's code may be a prefix
-of a sibling's ("130306001" and "1303060011"), so a bare `LIKE code || '%'` would be wrong.
+Every subtree condition is `adapters.pg.units.subtree_sql`: a base-level union's code may be a
+prefix of a sibling's ("130306001" and "1303060011"), so a bare `LIKE code || '%'` would be wrong.
 Every value from a client is a bound parameter; column names and orders only ever come from the
 fixed tables below.
 
@@ -38,9 +38,10 @@ import asyncpg
 
 from adapters.pg.migrations import READER_ROLE, SCOPE
 from adapters.pg.readmodels import LEDGER_COLUMNS
+from adapters.pg.units import subtree_sql
 from domain.errors import InvalidValue
 from domain.household import OPEN
-from domain.units import BASE_LENGTHS, subtree_sql
+from domain.units import BASE_LENGTHS
 from domain.values import Level, Status
 
 OPEN_STATUSES = sorted(s.value for s in OPEN)  # as the read models store them

@@ -32,10 +32,32 @@ import structlog
 from adapters.pg import logorder
 from adapters.pg.faults import backoff, is_unavailable
 from adapters.pg.integrity import BrokenLink, event_hash, first_broken
+from adapters.pg.rows import START, Cursor, NewEvent, StoredEvent, StreamHead
 from adapters.pii.keyring import KEYS_CHANNEL, Keyring
-from domain.errors import ConcurrencyError, InvalidValue
+from domain.errors import ConcurrencyError
 
 log = structlog.get_logger(__name__)
+
+# The log's row types live in `adapters.pg.rows` (entry points name them there: they may not
+# import this module); the store's callers find them here as well.
+__all__ = [
+    "CHANNEL",
+    "EVENT_COLUMNS",
+    "START",
+    "TRANSACTION_BOUND",
+    "BrokenLink",
+    "ConcurrencyError",
+    "Cursor",
+    "NewEvent",
+    "PostgresEventStore",
+    "StoredEvent",
+    "StreamHead",
+    "VerifyReport",
+    "Wakeups",
+    "bound",
+    "chain",
+    "copy_events",
+]
 
 CHANNEL = "bangfu_events"
 
@@ -63,72 +85,6 @@ async def bound(conn: asyncpg.Connection, seconds: float = TRANSACTION_BOUND) ->
         f"SET LOCAL statement_timeout = {milliseconds};"
         f" SET LOCAL idle_in_transaction_session_timeout = {milliseconds}"
     )
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Cursor:
-    """A place in the commit-safe log: (transaction id, position) of the last event read."""
-
-    xid: int
-    position: int
-
-    def encode(self) -> str:
-        return f"{self.xid}.{self.position}"
-
-    @classmethod
-    def decode(cls, text: str | None) -> Cursor:
-        if not text:
-            return START
-        try:
-            xid, position = text.split(".")
-            cursor = cls(int(xid), int(position))
-        except ValueError:
-            raise InvalidValue("cursor", f"not a log cursor: {text!r}", zh="游标格式无效") from None
-        if cursor.xid < 0 or cursor.position < 0:
-            raise InvalidValue("cursor", f"not a log cursor: {text!r}", zh="游标格式无效")
-        return cursor
-
-
-START = Cursor(0, 0)
-
-
-@dataclass(frozen=True, slots=True)
-class NewEvent:
-    stream_id: UUID
-    version: int
-    type: str
-    payload: bytes
-    recorded_at: datetime
-    unit: str | None
-    hash: bytes
-    refers_to: UUID | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class StreamHead:
-    """What a writer read: the stream was at `version`, whose hash was `hash`."""
-
-    stream_id: UUID
-    version: int
-    hash: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    position: int
-    xid: int
-    stream_id: UUID
-    version: int
-    type: str
-    payload: bytes
-    recorded_at: datetime
-    unit: str | None
-    hash: bytes
-    refers_to: UUID | None
-
-    @property
-    def cursor(self) -> Cursor:
-        return Cursor(self.xid, self.position)
 
 
 @dataclass
@@ -408,6 +364,17 @@ class PostgresEventStore:
             await self._copy(conn, events, heads)
         if self._on_append is not None:
             self._on_append()
+
+    async def started(
+        self, stream_ids: Sequence[UUID], *, conn: asyncpg.Connection | None = None
+    ) -> set[UUID]:
+        """Those of the streams that have a first event (a bulk writer skips them)."""
+        runner = conn if conn is not None else self.pool
+        rows = await runner.fetch(
+            "SELECT stream_id FROM events WHERE stream_id = ANY($1::uuid[]) AND version = 1",
+            list(stream_ids),
+        )
+        return {r["stream_id"] for r in rows}
 
     async def _conflict(
         self, events: Sequence[NewEvent], heads: Sequence[StreamHead]

@@ -6,7 +6,7 @@ the household's region on each original date (`domain.policy.PolicyBook`).
 
 Each row becomes one file or nothing: the file is built in memory and only a file whose every
 step passed is saved, so a refused row leaves no trace (reported with row, column and reason).
-Files are saved in batches through the store's bulk path (`append_bulk` → COPY). Re-running the
+Files are saved in batches through the repository's bulk path (`save_built` → COPY). Re-running the
 same import creates nothing twice: a file's id is derived from its unit and the normalised ID
 number (`file_id_for`), and a file that already exists is skipped — also when two imports of
 the same sheet run at once: the batch that loses the race is checked again and saves only what
@@ -40,14 +40,15 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from adapters.pg.codec import EventCodec
 from adapters.pg.repository import prepare_rows
-from adapters.pg.store import ConcurrencyError, NewEvent, PostgresEventStore
+from adapters.pg.rows import NewEvent
 from adapters.pii.sealing import KEY_BYTES
 from adapters.sheets import reading as sheets
 from domain.authorization import Act, authorise
 from domain.eligibility import EXCLUSION_LABELS_ZH, Exclusions
-from domain.errors import DomainError, InvalidValue, NotEligible
+from domain.errors import ConcurrencyError, DomainError, InvalidValue, NotEligible
 from domain.household import EXIT_REASONS, Head, HouseholdFile, Member
 from domain.policy import PolicyBook
+from domain.ports import BuiltFiles
 from domain.units import UnitCode
 from domain.values import (
     SCHEME_CATEGORIES,
@@ -584,27 +585,15 @@ async def _built(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-async def existing(store: PostgresEventStore, ids: list[UUID]) -> set[UUID]:
-    rows = await store.pool.fetch(
-        "SELECT stream_id FROM events WHERE stream_id = ANY($1::uuid[]) AND version = 1", ids
-    )
-    return {r["stream_id"] for r in rows}
-
-
-async def _save(store: PostgresEventStore, batch: list[Built], report: ImportReport) -> None:
+async def _save(files: BuiltFiles, batch: list[Built], report: ImportReport) -> None:
     """Store the batch's files that do not exist yet, in one COPY; if a concurrent import
     stored some of them meanwhile, look again and store the rest."""
     for attempt in range(SAVE_RETRIES + 1):
-        present = await existing(store, [b.file_id for b in batch])
+        present = await files.existing([b.file_id for b in batch])
         fresh = [b for b in batch if b.file_id not in present]
         keys = {b.file_id: b.key for b in fresh if b.key is not None}
         try:
-            if keys and store.keyring is not None:
-                async with store.pool.acquire() as conn, conn.transaction():
-                    await store.keyring.adopt(conn, keys)
-                    await store.append_bulk([e for b in fresh for e in b.events], conn=conn)
-            else:
-                await store.append_bulk([e for b in fresh for e in b.events])
+            await files.save_built([e for b in fresh for e in b.events], keys)
         except ConcurrencyError:
             if attempt == SAVE_RETRIES:
                 raise
@@ -618,7 +607,7 @@ async def _save(store: PostgresEventStore, batch: list[Built], report: ImportRep
 
 async def import_files(
     *,
-    store: PostgresEventStore,
+    files: BuiltFiles[NewEvent],
     codec: EventCodec,
     book: PolicyBook,
     actor: Actor,
@@ -645,7 +634,7 @@ async def import_files(
     except (ValueError, KeyError, OSError) as error:
         raise InvalidValue("file", f"unreadable: {error}", zh="无法读取该表格文件") from None
     report = ImportReport(rows=len(table.rows), workers=worker_count(len(table.rows), workers))
-    job = Job(scope.value, actor, book, today, encrypt=store.keyring is not None)
+    job = Job(scope.value, actor, book, today, encrypt=files.encrypts)
     seen: dict[UUID, int] = {}
     batch: list[Built] = []
     done = 0
@@ -666,12 +655,12 @@ async def import_files(
                 batch.append(outcome)
         done += len(outcomes)
         if len(batch) >= SAVE_BATCH:
-            await _save(store, batch, report)
+            await _save(files, batch, report)
             batch = []
         if progress is not None:
             progress(done, len(table.rows))
     if batch:
-        await _save(store, batch, report)
+        await _save(files, batch, report)
     log.info(
         "import.completed",
         unit=scope.value,

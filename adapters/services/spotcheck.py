@@ -34,6 +34,7 @@ from adapters.pg.integrity import first_broken
 from adapters.pg.policies import PgPolicies
 from adapters.pg.repository import PgFileRepository, replay
 from adapters.pg.store import PostgresEventStore, StoredEvent
+from adapters.pg.units import subtree_sql
 from domain.errors import NotFound
 from domain.household import OPEN
 from domain.rules import Context, Finding, History, check, history_of
@@ -52,7 +53,7 @@ from domain.spotcheck import (
     replay_finding,
     replayed_fields,
 )
-from domain.units import UnitCode, subtree_sql
+from domain.units import UnitCode
 from domain.values import Actor
 
 log = structlog.get_logger(__name__)

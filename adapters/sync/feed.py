@@ -44,9 +44,9 @@ import asyncpg
 import msgspec
 
 from adapters.pg import logorder
-from adapters.pg.store import START, Cursor
+from adapters.pg.rows import START, Cursor
+from adapters.pg.units import subtree_sql
 from adapters.pii.keyring import Keyring
-from domain.units import subtree_sql
 
 MSGPACK = "application/msgpack"
 MAX_LIMIT = 10_000
