@@ -44,6 +44,7 @@ from adapters.pg.store import ConcurrencyError, NewEvent, PostgresEventStore
 from adapters.pii.sealing import KEY_BYTES
 from adapters.sheets import reading as sheets
 from domain.authorization import Act, authorise
+from domain.commands import Apply, Appraise, Approve, Verify, execute, receive
 from domain.eligibility import EXCLUSION_LABELS_ZH, Exclusions
 from domain.errors import DomainError, InvalidValue, NotEligible
 from domain.household import Head, HouseholdFile, Member
@@ -218,21 +219,23 @@ def build_file(
     kind = sheets.enum_by_label(WorkerKind, cells.get("worker_kind", ""), h("worker_kind"))
     applied_on = sheets.day(cells["applied_on"], h("applied_on"), required=True)
     assert applied_on is not None  # noqa: S101 — required above
-    household = HouseholdFile.receive_application(
-        file_id=file_id_for(base, number),
-        actor=clerk,
-        establishing_unit=base,
-        worker_kind=kind or WorkerKind.URBAN,
-        head=Head(
-            name=cells["head_name"],
-            id_number=number,
-            phone=cells.get("phone", ""),
-            employer=cells.get("employer", ""),
-            address=cells.get("address", ""),
+    household = receive(
+        Apply(
+            file_id=file_id_for(base, number),
+            establishing_unit=base,
+            worker_kind=kind or WorkerKind.URBAN,
+            head=Head(
+                name=cells["head_name"],
+                id_number=number,
+                phone=cells.get("phone", ""),
+                employer=cells.get("employer", ""),
+                address=cells.get("address", ""),
+            ),
+            applied_on=applied_on,
+            authorisation_signed=True,
+            statement="批量导入既有档案",
         ),
-        applied_on=applied_on,
-        authorisation_signed=True,
-        statement="批量导入既有档案",
+        actor=clerk,
         today=today,
     )
     region = household.region
@@ -243,45 +246,56 @@ def build_file(
         sheets.enum_by_label(Cause, c, h("causes"), required=True)
         for c in sheets.split_list(cells.get("causes", ""))
     ] or [Cause.OTHER]
-    household.verify(
+    execute(
+        household,
+        Verify(
+            verified_on=verified_on,
+            investigators=tuple(sheets.split_list(cells.get("investigators", ""))),
+            members=_members(cells.get("members", ""), h("members")),
+            annual_income=sheets.amount(
+                cells.get("annual_income", ""), h("annual_income"), required=True
+            )
+            or Decimal(0),
+            rigid_expenses=sheets.amount(cells.get("rigid_expenses", ""), h("rigid_expenses"))
+            or Decimal(0),
+            exclusions=exclusions_of(cells),
+            primary_cause=causes[0] or Cause.OTHER,
+            secondary_causes=tuple(c for c in causes[1:] if c),
+            poverty_line=book.in_force(region, verified_on).poverty_line,
+        ),
         actor=clerk,
-        verified_on=verified_on,
-        investigators=tuple(sheets.split_list(cells.get("investigators", ""))),
-        members=_members(cells.get("members", ""), h("members")),
-        annual_income=sheets.amount(
-            cells.get("annual_income", ""), h("annual_income"), required=True
-        )
-        or Decimal(0),
-        rigid_expenses=sheets.amount(cells.get("rigid_expenses", ""), h("rigid_expenses"))
-        or Decimal(0),
-        exclusions=exclusions_of(cells),
-        primary_cause=causes[0] or Cause.OTHER,
-        secondary_causes=tuple(c for c in causes[1:] if c),
-        poverty_line=book.in_force(region, verified_on).poverty_line,
         today=today,
     )
     appraised_on = sheets.day(cells.get("appraised_on", ""), h("appraised_on"))
     if appraised_on is None:
         return household
-    household.appraise(
+    execute(
+        household,
+        Appraise(
+            appraised_on=appraised_on,
+            minutes_on_file=True,
+            publicity_start=sheets.day(
+                cells.get("publicity_start", ""), h("publicity_start"), required=True
+            ),  # type: ignore[arg-type]  # required=True: a day, or CellError raised
+            publicity_end=sheets.day(
+                cells.get("publicity_end", ""), h("publicity_end"), required=True
+            ),  # type: ignore[arg-type]  # required=True: a day, or CellError raised
+        ),
         actor=clerk,
-        appraised_on=appraised_on,
-        minutes_on_file=True,
-        publicity_start=sheets.day(
-            cells.get("publicity_start", ""), h("publicity_start"), required=True
-        ),  # type: ignore[arg-type]
-        publicity_end=sheets.day(cells.get("publicity_end", ""), h("publicity_end"), required=True),  # type: ignore[arg-type]
         today=today,
     )
     approved_on = sheets.day(cells.get("approved_on", ""), h("approved_on"))
     if approved_on is None:
         return household
     level = sheets.enum_by_label(FileLevel, cells.get("file_level", ""), h("file_level"))
-    household.approve(
+    execute(
+        household,
+        Approve(
+            approved_on=approved_on,
+            file_level=level or FileLevel.DISTRICT,
+            poverty_line=book.in_force(region, approved_on).poverty_line,
+        ),
         actor=importer,
-        approved_on=approved_on,
-        file_level=level or FileLevel.DISTRICT,
-        poverty_line=book.in_force(region, approved_on).poverty_line,
         today=today,
     )
     return household
