@@ -4,8 +4,9 @@ Controllers are thin: parse (msgspec), authenticate (bearer JWT), call the same 
 and importers call, map the result. Scope is enforced by the domain (`authorise`): a file outside
 the caller's subtree is 404, an act the role or level may not perform is 403 naming the rule.
 
-This module does not use `from __future__ import annotations`: the command routes are generated
-by a factory, and litestar must resolve their body types from the closure at definition time.
+This module does not use `from __future__ import annotations`: litestar reads the handlers'
+annotations as objects, and the factory of the command routes sets each route's own body type
+there (`documented(body)`), where mypy sees the `CommandBody` that builds a typed command.
 """
 
 import asyncio
