@@ -1,8 +1,9 @@
 """The household file's commands as values: one frozen dataclass per command, and one dispatcher.
 
-A command holds exactly the business fields of its `HouseholdFile` method — who acts and the day
-(`actor`, `today`) come from the edge and the clock, and the rule parameters a method takes with a
-default (`thresholds`, `required_months_above_line`) stay the method's. `Apply` opens a file
+A command holds exactly the parameters of its `HouseholdFile` method, with the same defaults, but
+who acts and the day (`actor`, `today`), which come from the edge and the clock. Some are set only
+by the spreadsheet import, never by an HTTP body: `imported` and the regional parameters the
+policy book gives (`thresholds`, `required_months_above_line`). `Apply` opens a file
 (`receive`); every other command is a `LifecycleCommand` run on a file by `execute`, whose
 exhaustive `match` mypy checks (`assert_never`). The HTTP bodies (`adapters.http.schemas`) build
 these commands with typed methods, so a body that no longer fits its command fails mypy, not a
@@ -29,7 +30,7 @@ from decimal import Decimal
 from typing import assert_never
 from uuid import UUID
 
-from domain.eligibility import Exclusions
+from domain.eligibility import DEFAULT_THRESHOLDS, Exclusions, Thresholds
 from domain.household import Head, HouseholdFile, Member
 from domain.values import (
     Actor,
@@ -57,11 +58,12 @@ class Apply:
     worker_kind: WorkerKind
     head: Head
     applied_on: date
-    authorisation_signed: bool
+    authorisation_signed: bool | None
     statement: str = ""
     materials: tuple[Material, ...] = ()
     region: str | None = None
     scheme: CategoryScheme = CategoryScheme.V2019
+    imported: bool = False
 
 
 # ------------------------------------------------------------------------------ the lifecycle
@@ -84,6 +86,7 @@ class Verify:
     poverty_line: Decimal
     materials: tuple[Material, ...] = ()
     narrative: str = ""
+    thresholds: Thresholds = DEFAULT_THRESHOLDS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,11 +94,12 @@ class Appraise:
     """民主评议 and 公示."""
 
     appraised_on: date
-    minutes_on_file: bool
+    minutes_on_file: bool | None
     publicity_start: date
     publicity_end: date
     objections: int = 0
     objections_resolved: int = 0
+    imported: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,9 +107,11 @@ class Approve:
     """审核认定."""
 
     approved_on: date
-    file_level: FileLevel
+    file_level: FileLevel | None
     poverty_line: Decimal
     opinion: str = ""
+    thresholds: Thresholds = DEFAULT_THRESHOLDS
+    imported: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -179,6 +185,7 @@ class Recheck:
 
     rechecked_on: date
     poverty_line: Decimal
+    thresholds: Thresholds = DEFAULT_THRESHOLDS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -191,6 +198,7 @@ class Exit:
     explanation: str
     evidence: tuple[str, ...]
     months_above_line: int | None = None
+    required_months_above_line: int = 6
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -245,6 +253,7 @@ def receive(command: Apply, *, actor: Actor, today: date) -> HouseholdFile:
         materials=command.materials,
         region=command.region,
         scheme=command.scheme,
+        imported=command.imported,
         today=today,
     )
 
@@ -270,6 +279,7 @@ def execute(
                 poverty_line=command.poverty_line,
                 materials=command.materials,
                 narrative=command.narrative,
+                thresholds=command.thresholds,
                 today=today,
             )
         case Appraise():
@@ -281,6 +291,7 @@ def execute(
                 publicity_end=command.publicity_end,
                 objections=command.objections,
                 objections_resolved=command.objections_resolved,
+                imported=command.imported,
                 today=today,
             )
         case Approve():
@@ -290,6 +301,8 @@ def execute(
                 file_level=command.file_level,
                 poverty_line=command.poverty_line,
                 opinion=command.opinion,
+                thresholds=command.thresholds,
+                imported=command.imported,
                 today=today,
             )
         case SendBack():
@@ -350,6 +363,7 @@ def execute(
                 actor=actor,
                 rechecked_on=command.rechecked_on,
                 poverty_line=command.poverty_line,
+                thresholds=command.thresholds,
                 today=today,
             )
         case Exit():
@@ -361,6 +375,7 @@ def execute(
                 explanation=command.explanation,
                 evidence=command.evidence,
                 months_above_line=command.months_above_line,
+                required_months_above_line=command.required_months_above_line,
                 today=today,
             )
         case Return():
