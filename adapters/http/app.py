@@ -4,8 +4,9 @@ Controllers are thin: parse (msgspec), authenticate (bearer JWT), call the same 
 and importers call, map the result. Scope is enforced by the domain (`authorise`): a file outside
 the caller's subtree is 404, an act the role or level may not perform is 403 naming the rule.
 
-This module does not use `from __future__ import annotations`: the command routes are generated
-by a factory, and litestar must resolve their body types from the closure at definition time.
+This module does not use `from __future__ import annotations`: litestar reads the handlers'
+annotations as objects, and the factory of the command routes sets each route's own body type
+there (`documented(body)`), where mypy sees the `CommandBody` that builds a typed command.
 """
 
 import re
@@ -13,15 +14,16 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from uuid import UUID
 
 import structlog
 from litestar import Litestar, Request, Response, get, patch, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.enums import RequestEncodingType
+from litestar.enums import RequestEncodingType, ScopeType
 from litestar.exceptions import HTTPException
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.spec import Components, Example, SecurityScheme
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
@@ -40,6 +42,7 @@ from adapters.http.schemas import (
     AppraisalIn,
     ApprovalIn,
     AssistanceIn,
+    CommandBody,
     ErasureIn,
     ErasureOut,
     ExitIn,
@@ -58,7 +61,6 @@ from adapters.http.schemas import (
     UnitOut,
     VerificationIn,
     VisitIn,
-    _In,
 )
 from adapters.http.validation import refuse_invalid_body
 from adapters.http.views import event_out, file_out
@@ -90,16 +92,28 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # ------------------------------------------------------------------------------ dependencies
 
 
+def documented(body: type) -> Any:
+    """The annotation litestar reads for a JSON body of type `body`, with its example from
+    `schemas.EXAMPLES`."""
+    value = EXAMPLES.get(body)
+    examples = [Example(summary="example", value=value)] if value is not None else None
+    return Annotated[body, Body(media_type=RequestEncodingType.JSON, examples=examples)]
+
+
 class _Documented:
     """`Documented[T]`: a JSON body of type T, with its example from `schemas.EXAMPLES`."""
 
-    def __class_getitem__(cls, body: Any) -> Any:
-        value = EXAMPLES.get(body)
-        examples = [Example(summary="example", value=value)] if value is not None else None
-        return Annotated[body, Body(media_type=RequestEncodingType.JSON, examples=examples)]
+    def __class_getitem__(cls, body: type) -> Any:
+        return documented(body)
 
 
-Documented = _Documented
+_Body = TypeVar("_Body")
+
+if TYPE_CHECKING:
+    # to mypy a documented body is the body itself; the example is for the document only
+    Documented = Annotated[_Body, "documented"]
+else:
+    Documented = _Documented
 
 PROBLEMS = {
     status: ResponseSpec(
@@ -197,7 +211,7 @@ async def apply_for_file(
 
     async def action(files: Any) -> idempotency.Outcome:
         household = await usecases.open_file(
-            files=files, clock=rt.clock, actor=actor, **data.fields()
+            files=files, clock=rt.clock, actor=actor, command=data.command()
         )
         headers = {**etag(household.version), "Location": f"{API}/files/{household.id}"}
         return 201, file_out(household), headers
@@ -205,13 +219,13 @@ async def apply_for_file(
     return await idempotency.run(request, rt, actor, action)
 
 
-def command_route(path: str, body: type[_In], command: str, summary: str) -> Any:
-    """A POST route running one lifecycle command (`domain.usecases.COMMANDS`) on a file."""
+def command_route(path: str, body: type[CommandBody], summary: str) -> HTTPRouteHandler:
+    """A POST route running the lifecycle command its body builds (`domain.commands`) on a file."""
 
     async def handler(
         file_id: FromPath[UUID],
-        data: Documented[body],
-        request: Request[Any, Any, Any],  # type: ignore[valid-type]
+        data: CommandBody,  # to litestar: `documented(body)`, set below
+        request: Request[Any, Any, Any],
         actor: NamedDependency[Actor],
         rt: NamedDependency[Runtime],
     ) -> Response[FileOut]:
@@ -223,15 +237,17 @@ def command_route(path: str, body: type[_In], command: str, summary: str) -> Any
                 clock=rt.clock,
                 actor=actor,
                 file_id=file_id,
-                command=command,
+                command=data.command(),
                 expected_version=expected,
-                **data.fields(),
-            )  # type: ignore[attr-defined]
+            )
             return 200, file_out(household), etag(household.version)
 
         return await idempotency.run(request, rt, actor, action)
 
-    handler.__name__ = handler.__qualname__ = f"file_{command.replace('-', '_')}"
+    # litestar reads the body's type (and its example) from the annotation, which mypy cannot
+    # take from a variable: mypy sees a `CommandBody`, litestar the route's own body type
+    handler.__annotations__["data"] = documented(body)
+    handler.__name__ = handler.__qualname__ = f"file_{path.replace('-', '_')}"
     return post(
         f"{API}/files/{{file_id:uuid}}/{path}",
         status_code=200,
@@ -245,32 +261,19 @@ def command_route(path: str, body: type[_In], command: str, summary: str) -> Any
 
 
 COMMAND_ROUTES = [
-    command_route(
-        "verification", VerificationIn, "verification", "入户调查 — record the home investigation"
-    ),
-    command_route(
-        "appraisal", AppraisalIn, "appraisal", "民主评议与公示 — record appraisal and publicity"
-    ),
-    command_route(
-        "approval", ApprovalIn, "approval", "审核认定 — approve (district level or above)"
-    ),
-    command_route(
-        "send-back",
-        SendBackIn,
-        "send-back",
-        "退回 — send back for rework (district level or above)",
-    ),
-    command_route("rejection", RejectionIn, "rejection", "不予建档 — reject"),
-    command_route("assistance", AssistanceIn, "assistance", "帮扶 — record assistance delivered"),
-    command_route("plan", PlanIn, "plan", "帮扶计划 — record the agreed plan"),
-    command_route("visits", VisitIn, "visits", "走访 — record a visit"),
-    command_route("revisions", RevisionIn, "revisions", "动态调整 — record changed facts"),
-    command_route("rechecks", RecheckIn, "rechecks", "年度复核 — record the periodic re-check"),
-    command_route("exit", ExitIn, "exit", "脱困/解困/注销/删除 — exit the file"),
-    command_route("return", ReturnIn, "return", "返困 — re-open an exited file"),
-    command_route(
-        "transfer", TransferIn, "transfer", "移交 — transfer to another base-level union"
-    ),
+    command_route("verification", VerificationIn, "入户调查 — record the home investigation"),
+    command_route("appraisal", AppraisalIn, "民主评议与公示 — record appraisal and publicity"),
+    command_route("approval", ApprovalIn, "审核认定 — approve (district level or above)"),
+    command_route("send-back", SendBackIn, "退回 — send back for rework (district level or above)"),
+    command_route("rejection", RejectionIn, "不予建档 — reject"),
+    command_route("assistance", AssistanceIn, "帮扶 — record assistance delivered"),
+    command_route("plan", PlanIn, "帮扶计划 — record the agreed plan"),
+    command_route("visits", VisitIn, "走访 — record a visit"),
+    command_route("revisions", RevisionIn, "动态调整 — record changed facts"),
+    command_route("rechecks", RecheckIn, "年度复核 — record the periodic re-check"),
+    command_route("exit", ExitIn, "脱困/解困/注销/删除 — exit the file"),
+    command_route("return", ReturnIn, "返困 — re-open an exited file"),
+    command_route("transfer", TransferIn, "移交 — transfer to another base-level union"),
 ]
 
 
@@ -524,7 +527,7 @@ class RequestLog:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")

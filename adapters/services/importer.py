@@ -44,6 +44,7 @@ from adapters.pg.rows import NewEvent
 from adapters.pii.sealing import KEY_BYTES
 from adapters.sheets import reading as sheets
 from domain.authorization import Act, authorise
+from domain.commands import Apply, Appraise, Approve, Assist, Exit, Verify, Visit, execute, receive
 from domain.eligibility import EXCLUSION_LABELS_ZH, Exclusions
 from domain.errors import ConcurrencyError, DomainError, InvalidValue, NotEligible
 from domain.household import EXIT_REASONS, Head, HouseholdFile, Member
@@ -273,23 +274,25 @@ def build_file(
     applied_on = sheets.day(cells["applied_on"], h("applied_on"), required=True)
     assert applied_on is not None  # noqa: S101 — required above
     category = sheets.enum_by_label(Category, cells.get("category", ""), h("category"))
-    household = HouseholdFile.receive_application(
-        file_id=file_id_for(base, number),
-        actor=clerk,
-        establishing_unit=base,
-        worker_kind=kind or WorkerKind.URBAN,
-        head=Head(
-            name=cells["head_name"],
-            id_number=number,
-            phone=cells.get("phone", ""),
-            employer=cells.get("employer", ""),
-            address=cells.get("address", ""),
+    household = receive(
+        Apply(
+            file_id=file_id_for(base, number),
+            establishing_unit=base,
+            worker_kind=kind or WorkerKind.URBAN,
+            head=Head(
+                name=cells["head_name"],
+                id_number=number,
+                phone=cells.get("phone", ""),
+                employer=cells.get("employer", ""),
+                address=cells.get("address", ""),
+            ),
+            applied_on=applied_on,
+            authorisation_signed=sheets.yes_no(cells.get("authorisation", ""), h("authorisation")),
+            statement="批量导入既有档案",
+            scheme=_scheme_of(category),
+            imported=True,
         ),
-        applied_on=applied_on,
-        authorisation_signed=sheets.yes_no(cells.get("authorisation", ""), h("authorisation")),
-        statement="批量导入既有档案",
-        scheme=_scheme_of(category),
-        imported=True,
+        actor=clerk,
         today=today,
     )
     region = household.region
@@ -300,47 +303,58 @@ def build_file(
         sheets.enum_by_label(Cause, c, h("causes"), required=True)
         for c in sheets.split_list(cells.get("causes", ""))
     ] or [Cause.OTHER]
-    household.verify(
+    execute(
+        household,
+        Verify(
+            verified_on=verified_on,
+            investigators=tuple(sheets.split_list(cells.get("investigators", ""))),
+            members=_members(cells.get("members", ""), h("members")),
+            annual_income=sheets.amount(
+                cells.get("annual_income", ""), h("annual_income"), required=True
+            )
+            or Decimal(0),
+            rigid_expenses=sheets.amount(cells.get("rigid_expenses", ""), h("rigid_expenses"))
+            or Decimal(0),
+            exclusions=exclusions_of(cells),
+            primary_cause=causes[0] or Cause.OTHER,
+            secondary_causes=tuple(c for c in causes[1:] if c),
+            poverty_line=book.in_force(region, verified_on).poverty_line,
+        ),
         actor=clerk,
-        verified_on=verified_on,
-        investigators=tuple(sheets.split_list(cells.get("investigators", ""))),
-        members=_members(cells.get("members", ""), h("members")),
-        annual_income=sheets.amount(
-            cells.get("annual_income", ""), h("annual_income"), required=True
-        )
-        or Decimal(0),
-        rigid_expenses=sheets.amount(cells.get("rigid_expenses", ""), h("rigid_expenses"))
-        or Decimal(0),
-        exclusions=exclusions_of(cells),
-        primary_cause=causes[0] or Cause.OTHER,
-        secondary_causes=tuple(c for c in causes[1:] if c),
-        poverty_line=book.in_force(region, verified_on).poverty_line,
         today=today,
     )
     appraised_on = sheets.day(cells.get("appraised_on", ""), h("appraised_on"))
     if appraised_on is None:
         return household
-    household.appraise(
+    execute(
+        household,
+        Appraise(
+            appraised_on=appraised_on,
+            minutes_on_file=sheets.yes_no(cells.get("minutes", ""), h("minutes")),
+            publicity_start=sheets.day(
+                cells.get("publicity_start", ""), h("publicity_start"), required=True
+            ),  # type: ignore[arg-type]  # required=True: a day, or CellError raised
+            publicity_end=sheets.day(
+                cells.get("publicity_end", ""), h("publicity_end"), required=True
+            ),  # type: ignore[arg-type]  # required=True: a day, or CellError raised
+            imported=True,
+        ),
         actor=clerk,
-        appraised_on=appraised_on,
-        minutes_on_file=sheets.yes_no(cells.get("minutes", ""), h("minutes")),
-        publicity_start=sheets.day(
-            cells.get("publicity_start", ""), h("publicity_start"), required=True
-        ),  # type: ignore[arg-type]
-        publicity_end=sheets.day(cells.get("publicity_end", ""), h("publicity_end"), required=True),  # type: ignore[arg-type]
-        imported=True,
         today=today,
     )
     approved_on = sheets.day(cells.get("approved_on", ""), h("approved_on"))
     if approved_on is None:
         return household
     level = sheets.enum_by_label(FileLevel, cells.get("file_level", ""), h("file_level"))
-    household.approve(
+    execute(
+        household,
+        Approve(
+            approved_on=approved_on,
+            file_level=level,
+            poverty_line=book.in_force(region, approved_on).poverty_line,
+            imported=True,
+        ),
         actor=importer,
-        approved_on=approved_on,
-        file_level=level,
-        poverty_line=book.in_force(region, approved_on).poverty_line,
-        imported=True,
         today=today,
     )
     if category is not None and category is not household.category:
@@ -388,23 +402,31 @@ def _assistance_visit_and_exit(
         department = sheets.enum_by_label(
             Department, cells.get("department", ""), h("department"), required=True
         )
-        household.assist(
+        execute(
+            household,
+            Assist(
+                assisted_on=assisted_on,
+                kind=kind,  # type: ignore[arg-type]
+                amount=sheets.amount(cells.get("amount", ""), h("amount"), required=True),  # type: ignore[arg-type]
+                department=department,  # type: ignore[arg-type]
+                helper=cells.get("helper", ""),
+            ),
             actor=clerk,
-            assisted_on=assisted_on,
-            kind=kind,  # type: ignore[arg-type]
-            amount=sheets.amount(cells.get("amount", ""), h("amount"), required=True),  # type: ignore[arg-type]
-            department=department,  # type: ignore[arg-type]
-            helper=cells.get("helper", ""),
             today=today,
         )
     visited_on = sheets.day(cells.get("visited_on", ""), h("visited_on"))
     if visited_on is not None:
-        household.visit(
+        execute(
+            household,
+            Visit(
+                visited_on=visited_on,
+                cadre=sheets.text(cells.get("cadre", ""), h("cadre"), required=True),
+                content=sheets.text(
+                    cells.get("visit_content", ""), h("visit_content"), required=True
+                ),
+                quarter_income=sheets.amount(cells.get("quarter_income", ""), h("quarter_income")),
+            ),
             actor=clerk,
-            visited_on=visited_on,
-            cadre=sheets.text(cells.get("cadre", ""), h("cadre"), required=True),
-            content=sheets.text(cells.get("visit_content", ""), h("visit_content"), required=True),
-            quarter_income=sheets.amount(cells.get("quarter_income", ""), h("quarter_income")),
             today=today,
         )
     exit_kind = sheets.enum_by_label(ExitKind, cells.get("exit_kind", ""), h("exit_kind"))
@@ -429,17 +451,20 @@ def _assistance_visit_and_exit(
     months = cells.get("months_above_line", "")
     if months and not months.isdigit():
         raise sheets.CellError(h("months_above_line"), f"应为整月数：{months}")
-    household.exit(
+    execute(
+        household,
+        Exit(
+            exited_on=exited_on,
+            kind=exit_kind,
+            reason=reason,
+            explanation=cells.get("exit_explanation", "") or f"批量导入：{label(reason)}",
+            evidence=tuple(sheets.split_list(cells.get("exit_evidence", ""))),
+            months_above_line=int(months) if months else None,
+            required_months_above_line=book.in_force(
+                household.region, exited_on
+            ).exit_months_above_line,
+        ),
         actor=importer if exit_kind is ExitKind.DELETED else clerk,
-        exited_on=exited_on,
-        kind=exit_kind,
-        reason=reason,
-        explanation=cells.get("exit_explanation", "") or f"批量导入：{label(reason)}",
-        evidence=tuple(sheets.split_list(cells.get("exit_evidence", ""))),
-        months_above_line=int(months) if months else None,
-        required_months_above_line=book.in_force(
-            household.region, exited_on
-        ).exit_months_above_line,
         today=today,
     )
 
