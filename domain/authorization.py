@@ -34,6 +34,7 @@ class Act(StrEnum):
     READ = "read"
     UNMASK = "unmask"
     ERASE = "erase"  # erase a household's personal data on request (crypto-shredding)
+    MANAGE_ACCOUNTS = "manage_accounts"  # accounts of the subtree (domain/accounts.py)
 
 
 BASE_ACTS = frozenset(
@@ -62,7 +63,7 @@ ROLE_ACTS: dict[Role, frozenset[Act]] = {
     Role.CLERK: BASE_ACTS,
     Role.APPROVER: BASE_ACTS | DISTRICT_ACTS | {Act.UNMASK},
     Role.INSPECTOR: frozenset({Act.READ, Act.UNMASK}),
-    Role.ADMIN: frozenset({Act.READ, Act.ERASE}),
+    Role.ADMIN: frozenset({Act.READ, Act.ERASE, Act.MANAGE_ACCOUNTS}),
     Role.SYNC: frozenset(),
 }
 
