@@ -669,7 +669,7 @@ def create_app(
         dependencies={
             "rt": Provide(provide_runtime, sync_to_thread=False),
             "units": Provide(provide_units, sync_to_thread=False),
-            "actor": Provide(provide_actor, sync_to_thread=False),
+            "actor": Provide(provide_actor),
         },
         exception_handlers=problems.HANDLERS,
         lifespan=[lifespan],

@@ -18,8 +18,8 @@ from adapters.runtime.settings import Settings
 from adapters.services import demo
 from adapters.services.accounts import (
     AccountService,
-    Passwords,
     PasswordChangeRequired,
+    Passwords,
     SignInRefused,
 )
 from domain.accounts import AccountEvent
@@ -298,7 +298,9 @@ class TestManaging:
         assert events[1].detail == {"from": "approver", "to": "inspector"}
 
     async def test_hides_an_account_outside_the_admins_subtree(self, service: AccountService):
-        account, _ = await service.create(ADMIN, user="clerk-far", unit="130102001", role=Role.CLERK)
+        account, _ = await service.create(
+            ADMIN, user="clerk-far", unit="130102001", role=Role.CLERK
+        )
         district_admin = Actor("admin-qian", "130306", Role.ADMIN)
 
         with pytest.raises(NotFound):
