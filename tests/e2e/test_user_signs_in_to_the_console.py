@@ -296,7 +296,7 @@ class TestPersonalTokens:
 
         assert minted.status_code == 201
         assert used.status_code == 200
-        assert [u["code"] for u in used.json()][0] == "130306"
+        assert used.json()[0]["code"] == "130306"
         assert "夜间脚本" in listed.text
         assert revoked.status_code == 303
         assert after.status_code == 401
