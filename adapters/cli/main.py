@@ -19,6 +19,8 @@
     bangfu sync status | new-epoch                              sync state; after a restore
     bangfu keys status | rotate | retire VERSION                keys of personal data
     bangfu files shred FILE_ID --reason TEXT                    erase a file's personal data
+    bangfu users create | list | role | disable | enable | reset-password | events
+                                                                accounts of this node
 
 With no BANGFU_DATABASE_URL, every command uses the embedded PostgreSQL in BANGFU_DATA_DIR
 (default ./.bangfu). Exit status: 0 on success, 1 when `verify` finds a broken link, 2 on a
@@ -46,6 +48,7 @@ from adapters.cli import paper as cli_paper
 from adapters.cli import progress
 from adapters.cli import spotcheck as cli_spotcheck
 from adapters.cli import sync as cli_sync
+from adapters.cli import users as cli_users
 from adapters.http.auth import Tokens
 from adapters.pg import reads
 from adapters.pg.policies import PgPolicies, seed_demo_policies
@@ -53,6 +56,7 @@ from adapters.pg.projector import Lag, rebuild_all
 from adapters.pg.repository import replay
 from adapters.pg.store import StoredEvent
 from adapters.pg.units import PgUnitDirectory
+from adapters.runtime import embedded
 from adapters.runtime.bootstrap import Runtime, runtime
 from adapters.runtime.logging import configure
 from adapters.runtime.secrets import load_secret
@@ -78,6 +82,11 @@ async def _count_files(rt: Runtime) -> int:
 async def cmd_demo(rt: Runtime, args: argparse.Namespace) -> int:
     await PgUnitDirectory(rt.pool).load(demo.units())
     await seed_demo_policies(PgPolicies(rt.store, rt.codec))
+    made = await cli_users.ensure_demo_accounts(rt)
+    console.print(
+        f"演示账户 demo accounts: {', '.join(a['user'] for a in made)}"
+        f" (passwords in {rt.settings.data_dir / cli_users.DEMO_FILE})"
+    )
     if args.if_empty and await _count_files(rt):
         console.print("演示数据已存在，跳过生成 (demo data already present; skipped)")
         return 0
@@ -284,10 +293,20 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     tokens = Tokens(load_secret(settings.secret, settings.data_dir))
     base = f"http://{args.host}:{args.port}"
+    print(f"bangfu 控制台 console: {base}/")
     print(f"bangfu API 文档 docs: {base}/schema  (OpenAPI: {base}/schema/openapi.json)")
+    accounts = cli_users.demo_accounts(settings.data_dir)
+    if accounts:
+        print("演示账户 demo accounts (user / password):")
+        for account in accounts:
+            print(
+                f"  {account['title']} ({account['unit']}, {account['role']}):"
+                f" {account['user']} / {account['password']}"
+            )
     for title, unit, role, user in DEMO_TOKENS:
         token = tokens.mint(user=user, unit=unit, role=role, ttl=timedelta(hours=12))
         print(f"{title} ({unit}, {role.value}):\n  Authorization: Bearer {token}")
+    print("按 Ctrl-C 停止 (Ctrl-C stops)", flush=True)
     uvicorn.run(
         "adapters.http.app:served",
         factory=True,
@@ -298,6 +317,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         access_log=False,
         lifespan="on",
     )
+    print("bangfu 已停止 (stopped)")
+    if not settings.database_url:
+        print(embedded.stopped_message(settings.data_dir))
     return 0
 
 
@@ -315,6 +337,7 @@ COMMANDS = {
     "sync": cli_sync.run,
     "keys": cli_keys.run,
     "files": cli_keys.run,
+    "users": cli_users.run,
 }
 
 
@@ -339,6 +362,7 @@ def parser() -> argparse.ArgumentParser:
     cli_paper.add_parser(sub)
     cli_sync.add_parser(sub)
     cli_keys.add_parser(sub)
+    cli_users.add_parser(sub)
     s = sub.add_parser("serve", help="run the HTTP API")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
