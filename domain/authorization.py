@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from domain.errors import NotPermitted, OutOfScope
 from domain.units import UnitCode
-from domain.values import Actor, Role
+from domain.values import Actor, Role, label
 
 
 class Act(StrEnum):
@@ -35,6 +35,30 @@ class Act(StrEnum):
     UNMASK = "unmask"
     ERASE = "erase"  # erase a household's personal data on request (crypto-shredding)
     MANAGE_ACCOUNTS = "manage_accounts"  # accounts of the subtree (domain/accounts.py)
+
+
+# The acts as a clerk calls them (DOMAIN.md glossary): how a refusal names the act.
+ACT_LABELS_ZH: dict[Act, str] = {
+    Act.APPLY: "申请",
+    Act.VERIFY: "入户调查",
+    Act.APPRAISE: "民主评议和公示",
+    Act.APPROVE: "审核认定",
+    Act.SEND_BACK: "退回",
+    Act.REJECT: "不予建档",
+    Act.REJECT_AT_REVIEW: "审核不予建档",
+    Act.ASSIST: "帮扶",
+    Act.PLAN: "制定帮扶计划",
+    Act.VISIT: "走访",
+    Act.REVISE: "动态调整",
+    Act.RECHECK: "复核",
+    Act.EXIT: "退出",
+    Act.DELETE: "删除",
+    Act.RETURN: "返困",
+    Act.TRANSFER: "移交",
+    Act.READ: "查阅",
+    Act.UNMASK: "查看完整个人信息",
+    Act.ERASE: "销毁个人信息",
+}
 
 
 BASE_ACTS = frozenset(
@@ -77,7 +101,7 @@ def authorise(actor: Actor, act: Act, file_unit: UnitCode) -> None:
         raise NotPermitted(
             "role",
             f"role '{actor.role}' may not {act.value.replace('_', ' ')}",
-            zh=f"角色「{actor.role}」无权执行此操作",
+            zh=f"「{label(actor.role)}」无权办理「{ACT_LABELS_ZH.get(act, '此操作')}」",
         )
     if act in DISTRICT_OR_ABOVE and not acting_unit.level.is_district_or_above():
         raise NotPermitted(

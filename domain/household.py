@@ -262,7 +262,7 @@ class HouseholdFile(Aggregate):
         worker_kind: WorkerKind
         head: Head
         applied_on: date
-        authorisation_signed: bool
+        authorisation_signed: bool | None  # None: not recorded (imported; docs/rules.md R04u)
         statement: str
         materials: tuple[Material, ...]
 
@@ -282,7 +282,7 @@ class HouseholdFile(Aggregate):
 
     class Appraised(Event):
         appraised_on: date
-        minutes_on_file: bool
+        minutes_on_file: bool | None  # None: not recorded (an imported file; docs/rules.md R07u)
         publicity_start: date
         publicity_end: date
         objections: int
@@ -291,7 +291,7 @@ class HouseholdFile(Aggregate):
     class Approved(Event):
         approved_on: date
         category: Category
-        file_level: FileLevel
+        file_level: FileLevel | None  # None: not recorded (an imported file)
         scheme: CategoryScheme
         region: str
         poverty_line: Decimal
@@ -384,14 +384,19 @@ class HouseholdFile(Aggregate):
         worker_kind: WorkerKind,
         head: Head,
         applied_on: date,
-        authorisation_signed: bool,
+        authorisation_signed: bool | None,
         statement: str = "",
         materials: tuple[Material, ...] = (),
         region: str | None = None,
         scheme: CategoryScheme = CategoryScheme.V2019,
+        imported: bool = False,
         today: date,
     ) -> HouseholdFile:
-        """申请: a written application with the signed authorisation opens a file."""
+        """申请: a written application with the signed authorisation opens a file.
+
+        `imported`: the application is recorded from an existing file (a spreadsheet import);
+        an authorisation the record does not show is recorded as unknown (`None`), which the
+        spot-check reports as not recorded (docs/rules.md, R04u), instead of being refused."""
         unit = UnitCode(establishing_unit)
         if unit.level is not Level.BASE:
             raise RuleViolated(
@@ -403,7 +408,7 @@ class HouseholdFile(Aggregate):
         authorise(actor, Act.APPLY, unit)
         if not isinstance(worker_kind, WorkerKind) or not isinstance(scheme, CategoryScheme):
             raise InvalidValue("worker_kind", "unknown worker kind or scheme", zh="职工类别无效")
-        if authorisation_signed is not True:
+        if authorisation_signed is not True and not (imported and authorisation_signed is None):
             raise RuleViolated(
                 "authorisation_on_file",
                 "the signed authorisation (授权书) must be on file with the application",
@@ -427,10 +432,14 @@ class HouseholdFile(Aggregate):
             worker_kind=worker_kind,
             head=_check_head(head, today=today),
             applied_on=business_date(applied_on, today=today, field="applied_on"),
-            authorisation_signed=True,
+            authorisation_signed=authorisation_signed,
             statement=_text(statement, "statement", required=False),
             materials=tuple(
-                dict.fromkeys((Material.APPLICATION, Material.AUTHORISATION, *materials))
+                dict.fromkeys(
+                    (Material.APPLICATION, Material.AUTHORISATION, *materials)
+                    if authorisation_signed
+                    else (Material.APPLICATION, *materials)
+                )
             ),
         )
 
@@ -445,7 +454,7 @@ class HouseholdFile(Aggregate):
         worker_kind: WorkerKind,
         head: Head,
         applied_on: date,
-        authorisation_signed: bool,
+        authorisation_signed: bool | None,
         statement: str,
         materials: tuple[Material, ...],
     ) -> None:
@@ -495,7 +504,7 @@ class HouseholdFile(Aggregate):
     def _require(self, command: str, actor: Actor, act: Act) -> None:
         authorise(actor, act, self.unit)
         if self.erased:
-            raise WrongState(command.rstrip("_"), f"{self.status.value} (personal data erased)", ())
+            raise WrongState(command.rstrip("_"), self.status.value, (), erased=True)
         allowed = ALLOWED_FROM[command]
         if self.status not in allowed:
             raise WrongState(
@@ -630,14 +639,18 @@ class HouseholdFile(Aggregate):
         *,
         actor: Actor,
         appraised_on: date,
-        minutes_on_file: bool,
+        minutes_on_file: bool | None,
         publicity_start: date,
         publicity_end: date,
         objections: int = 0,
         objections_resolved: int = 0,
+        imported: bool = False,
         today: date,
     ) -> None:
-        """民主评议 and 公示: the unit's appraisal (minutes) and the public posting of the list."""
+        """民主评议 and 公示: the unit's appraisal (minutes) and the public posting of the list.
+
+        `imported`: recorded from an existing file; minutes the record does not show are
+        recorded as unknown (`None`; docs/rules.md, R07u) instead of being refused."""
         self._require("appraise", actor, Act.APPRAISE)
         assert self.verified_on is not None  # noqa: S101 — guaranteed by status VERIFIED
         on = business_date(
@@ -647,7 +660,7 @@ class HouseholdFile(Aggregate):
             not_before=self.verified_on,
             not_before_field="入户调查日期",
         )
-        if minutes_on_file is not True:
+        if minutes_on_file is not True and not (imported and minutes_on_file is None):
             raise RuleViolated(
                 "appraisal_minutes",
                 "the appraisal minutes must be on file",
@@ -686,7 +699,7 @@ class HouseholdFile(Aggregate):
         self._appraised(
             actor=actor,
             appraised_on=on,
-            minutes_on_file=True,
+            minutes_on_file=minutes_on_file,
             publicity_start=start,
             publicity_end=end,
             objections=objections,
@@ -699,7 +712,7 @@ class HouseholdFile(Aggregate):
         *,
         actor: Actor,
         appraised_on: date,
-        minutes_on_file: bool,
+        minutes_on_file: bool | None,
         publicity_start: date,
         publicity_end: date,
         objections: int,
@@ -709,7 +722,8 @@ class HouseholdFile(Aggregate):
         self.appraised_on = appraised_on
         self.publicity_end = publicity_end
         self.open_objections = objections - objections_resolved
-        self.materials = self.materials | {Material.APPRAISAL_MINUTES, Material.PUBLICITY_LIST}
+        minutes = {Material.APPRAISAL_MINUTES} if minutes_on_file else set()
+        self.materials = self.materials | minutes | {Material.PUBLICITY_LIST}
 
     # ------------------------------------------------------------------ review
 
@@ -718,16 +732,18 @@ class HouseholdFile(Aggregate):
         *,
         actor: Actor,
         approved_on: date,
-        file_level: FileLevel,
+        file_level: FileLevel | None,
         poverty_line: Decimal,
         opinion: str = "",
         thresholds: Thresholds = DEFAULT_THRESHOLDS,
+        imported: bool = False,
         today: date,
     ) -> None:
         """审核认定: a district (county) union or above approves, fixing category and file level.
 
         The category is computed from the recorded means against `poverty_line`, the line in
-        force for the household's region on `approved_on`; the event keeps both.
+        force for the household's region on `approved_on`; the event keeps both. `imported`: the
+        approval is recorded from an existing file, whose file level may be unknown (`None`).
         """
         self._require("approve", actor, Act.APPROVE)
         assert self.publicity_end is not None  # noqa: S101 — status APPRAISED
@@ -739,7 +755,7 @@ class HouseholdFile(Aggregate):
             not_before=self.publicity_end,
             not_before_field="公示结束日期",
         )
-        if not isinstance(file_level, FileLevel):
+        if not isinstance(file_level, FileLevel) and not (imported and file_level is None):
             raise InvalidValue("file_level", "unknown file level", zh="档案级别无效")
         if self.open_objections:
             raise RuleViolated(
@@ -777,7 +793,7 @@ class HouseholdFile(Aggregate):
         actor: Actor,
         approved_on: date,
         category: Category,
-        file_level: FileLevel,
+        file_level: FileLevel | None,
         scheme: CategoryScheme,
         region: str,
         poverty_line: Decimal,

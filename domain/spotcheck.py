@@ -37,7 +37,7 @@ from domain.errors import InvalidValue, NotPermitted, OutOfScope, RuleViolated, 
 from domain.household import HouseholdFile
 from domain.rules import ERROR, EXIT_RULES, RECOGNITION_RULES, RULES, Finding, History
 from domain.units import UnitCode
-from domain.values import Actor, ExitKind, Level, Role, Status
+from domain.values import Actor, ExitKind, Level, Role, Status, label
 
 MAX_SAMPLE = 10_000  # files one spot-check may sample: its Started event lists them all
 MAX_SEED = 2**63 - 1
@@ -320,7 +320,7 @@ def authorise_check(actor: Actor, scope: UnitCode) -> None:
         raise NotPermitted(
             "role",
             f"role '{actor.role}' may not spot-check files",
-            zh=f"角色「{actor.role}」无权抽查档案",
+            zh=f"「{label(actor.role)}」无权抽查档案",
         )
     if not acting.level.is_district_or_above():
         raise NotPermitted(

@@ -242,7 +242,7 @@ class Ledger:
         elif kind == "approved":
             row.status = "approved"
             row.category = str(f.category)
-            row.file_level = str(f.file_level)
+            row.file_level = None if f.file_level is None else str(f.file_level)  # None: unknown
             row.approved_on = f.approved_on
             row.next_recheck_due = f.approved_on + self.recheck_period
         elif kind == "assisted":

@@ -46,18 +46,26 @@ from adapters.sheets import reading as sheets
 from domain.authorization import Act, authorise
 from domain.eligibility import EXCLUSION_LABELS_ZH, Exclusions
 from domain.errors import DomainError, InvalidValue, NotEligible
-from domain.household import Head, HouseholdFile, Member
+from domain.household import EXIT_REASONS, Head, HouseholdFile, Member
 from domain.policy import PolicyBook
 from domain.units import UnitCode
 from domain.values import (
+    SCHEME_CATEGORIES,
     Actor,
+    AssistanceKind,
+    Category,
+    CategoryScheme,
     Cause,
+    Department,
+    ExitKind,
+    ExitReason,
     FileLevel,
     Level,
     MemberStatus,
     Relation,
     Role,
     WorkerKind,
+    label,
 )
 
 log = structlog.get_logger(__name__)
@@ -107,6 +115,28 @@ IMPORT_COLUMNS = sheets.Columns(
         "publicity_end": ("公示结束", "公示结束时间"),
         "approved_on": ("审批时间", "审批日期", "认定时间"),
         "file_level": ("档案级别", "建档级别"),
+        "category": ("困难类别", "认定类别", "档案类别"),
+        # documents: 是/否 (blank or no column: not recorded — docs/rules.md R04u, R07u)
+        "authorisation": ("授权书(声明书)", "授权书", "声明书"),
+        "minutes": ("民主评议会议记录", "评议会议记录", "评议记录"),
+        # one assistance a row (seed 001 form 3: 分类帮扶措施, 分类型帮扶部门)
+        "assisted_on": ("帮扶时间", "帮扶日期"),
+        "assistance_kind": ("分类帮扶措施", "帮扶措施", "帮扶类别", "帮扶类型"),
+        "department": ("分类型帮扶部门", "帮扶部门", "牵头单位"),
+        "amount": ("帮扶金额", "帮扶金额(元)", "救助金额", "金额(元)"),
+        "helper": ("帮扶责任人", "结对帮扶联系人"),
+        # one visit a row (seed 001 form 2; seed 002 table 5)
+        "visited_on": ("走访时间", "走访日期", "进户时间"),
+        "visit_content": ("走访内容", "工作内容"),
+        "cadre": ("结对帮扶干部姓名", "走访干部", "走访人"),
+        "quarter_income": ("家庭季度收入实现情况", "家庭季度收入", "季度收入(元)"),
+        # the exit, if the file has left (seed 003: 标明脱困原因, with evidence)
+        "exit_kind": ("退出类别", "退出类型", "退出方式"),
+        "exited_on": ("退出时间", "退出日期", "脱困时间", "脱困日期"),
+        "exit_reason": ("退出原因", "脱困原因"),
+        "exit_evidence": ("退出证明材料", "证明材料"),
+        "exit_explanation": ("退出说明", "情况说明"),
+        "months_above_line": ("连续高于标准月数", "高于标准月数"),
         "exclusions": ("排除情形", "不予建档情形", "存在情形"),
         **{f"exclusion:{name}": aliases for name, aliases in EXCLUSION_COLUMNS.items()},
     },
@@ -135,6 +165,22 @@ _FIELD_COLUMNS = {
     "file_level": "file_level",
     "poverty_line": "approved_on",
     "exclusions": "exclusions",
+    "authorisation_signed": "authorisation",
+    "minutes_on_file": "minutes",
+    "assisted_on": "assisted_on",
+    "kind": "assistance_kind",
+    "amount": "amount",
+    "department": "department",
+    "helper": "helper",
+    "visited_on": "visited_on",
+    "content": "visit_content",
+    "cadre": "cadre",
+    "quarter_income": "quarter_income",
+    "exited_on": "exited_on",
+    "reason": "exit_reason",
+    "evidence": "exit_evidence",
+    "explanation": "exit_explanation",
+    "months_above_line": "months_above_line",
 }
 
 
@@ -211,13 +257,21 @@ def build_file(
     today: date,
 ) -> HouseholdFile:
     """One row's file with its history, through the domain's commands (pure); raises
-    `sheets.CellError` or a `DomainError` naming what is wrong."""
+    `sheets.CellError` or a `DomainError` naming what is wrong.
+
+    What the sheet shows is recorded and what it does not show is recorded as unknown, never
+    assumed: a blank or missing 授权书 / 民主评议会议记录 is `None` (the spot-check reports
+    it as not recorded, docs/rules.md R04u / R07u) and a blank 档案级别 is `None`; a 否 is
+    refused like any broken rule. A 困难类别 must be the category the recorded means give
+    (its scheme, 2016 or 2019, is the one the label belongs to); assistance, a visit and an
+    exit are recorded when the row has them."""
     h = IMPORT_COLUMNS.header
     number = sheets.id_number(cells["id_number"], h("id_number"))
     clerk = Actor(importer.user, base, Role.CLERK)
     kind = sheets.enum_by_label(WorkerKind, cells.get("worker_kind", ""), h("worker_kind"))
     applied_on = sheets.day(cells["applied_on"], h("applied_on"), required=True)
     assert applied_on is not None  # noqa: S101 — required above
+    category = sheets.enum_by_label(Category, cells.get("category", ""), h("category"))
     household = HouseholdFile.receive_application(
         file_id=file_id_for(base, number),
         actor=clerk,
@@ -231,8 +285,10 @@ def build_file(
             address=cells.get("address", ""),
         ),
         applied_on=applied_on,
-        authorisation_signed=True,
+        authorisation_signed=sheets.yes_no(cells.get("authorisation", ""), h("authorisation")),
         statement="批量导入既有档案",
+        scheme=_scheme_of(category),
+        imported=True,
         today=today,
     )
     region = household.region
@@ -266,11 +322,12 @@ def build_file(
     household.appraise(
         actor=clerk,
         appraised_on=appraised_on,
-        minutes_on_file=True,
+        minutes_on_file=sheets.yes_no(cells.get("minutes", ""), h("minutes")),
         publicity_start=sheets.day(
             cells.get("publicity_start", ""), h("publicity_start"), required=True
         ),  # type: ignore[arg-type]
         publicity_end=sheets.day(cells.get("publicity_end", ""), h("publicity_end"), required=True),  # type: ignore[arg-type]
+        imported=True,
         today=today,
     )
     approved_on = sheets.day(cells.get("approved_on", ""), h("approved_on"))
@@ -280,11 +337,110 @@ def build_file(
     household.approve(
         actor=importer,
         approved_on=approved_on,
-        file_level=level or FileLevel.DISTRICT,
+        file_level=level,
         poverty_line=book.in_force(region, approved_on).poverty_line,
+        imported=True,
         today=today,
     )
+    if category is not None and category is not household.category:
+        assert household.category is not None  # noqa: S101 — approved above
+        raise sheets.CellError(
+            h("category"),
+            f"表中为{label(category)}，按家庭收入和当时的低保标准应为{label(household.category)}",
+        )
+    _assistance_visit_and_exit(
+        household, cells, clerk=clerk, importer=importer, book=book, today=today
+    )
     return household
+
+
+def _scheme_of(category: Category | None) -> CategoryScheme:
+    """The scheme a category label belongs to (低保户 … 2016; 深度困难 … 2019, the default)."""
+    if category is not None and category in SCHEME_CATEGORIES[CategoryScheme.V2016]:
+        return CategoryScheme.V2016
+    return CategoryScheme.V2019
+
+
+# A reason the kind of exit leaves no choice about (seed 003: 标明脱困原因 — else it is required).
+_ONLY_REASON = {
+    kind: next(iter(reasons)) for kind, reasons in EXIT_REASONS.items() if len(reasons) == 1
+}
+
+
+def _assistance_visit_and_exit(
+    household: HouseholdFile,
+    cells: Mapping[str, str],
+    *,
+    clerk: Actor,
+    importer: Actor,
+    book: PolicyBook,
+    today: date,
+) -> None:
+    """The row's assistance, visit and exit, when it has them, in that order (an exit dated
+    before the assistance or visit it lists is refused)."""
+    h = IMPORT_COLUMNS.header
+    assisted_on = sheets.day(cells.get("assisted_on", ""), h("assisted_on"))
+    if assisted_on is not None:
+        kind = sheets.enum_by_label(
+            AssistanceKind, cells.get("assistance_kind", ""), h("assistance_kind"), required=True
+        )
+        department = sheets.enum_by_label(
+            Department, cells.get("department", ""), h("department"), required=True
+        )
+        household.assist(
+            actor=clerk,
+            assisted_on=assisted_on,
+            kind=kind,  # type: ignore[arg-type]
+            amount=sheets.amount(cells.get("amount", ""), h("amount"), required=True),  # type: ignore[arg-type]
+            department=department,  # type: ignore[arg-type]
+            helper=cells.get("helper", ""),
+            today=today,
+        )
+    visited_on = sheets.day(cells.get("visited_on", ""), h("visited_on"))
+    if visited_on is not None:
+        household.visit(
+            actor=clerk,
+            visited_on=visited_on,
+            cadre=sheets.text(cells.get("cadre", ""), h("cadre"), required=True),
+            content=sheets.text(cells.get("visit_content", ""), h("visit_content"), required=True),
+            quarter_income=sheets.amount(cells.get("quarter_income", ""), h("quarter_income")),
+            today=today,
+        )
+    exit_kind = sheets.enum_by_label(ExitKind, cells.get("exit_kind", ""), h("exit_kind"))
+    if exit_kind is None:
+        return
+    exited_on = sheets.day(cells.get("exited_on", ""), h("exited_on"), required=True)
+    assert exited_on is not None  # noqa: S101 — required above
+    latest = max((d for d in (assisted_on, visited_on) if d is not None), default=None)
+    if latest is not None and exited_on < latest:
+        raise sheets.CellError(
+            h("exited_on"), f"退出时间{exited_on.isoformat()}早于本行的帮扶或走访时间"
+        )
+    reason = (
+        sheets.enum_by_label(
+            ExitReason,
+            cells.get("exit_reason", ""),
+            h("exit_reason"),
+            required=exit_kind not in _ONLY_REASON,
+        )
+        or _ONLY_REASON[exit_kind]
+    )
+    months = cells.get("months_above_line", "")
+    if months and not months.isdigit():
+        raise sheets.CellError(h("months_above_line"), f"应为整月数：{months}")
+    household.exit(
+        actor=importer if exit_kind is ExitKind.DELETED else clerk,
+        exited_on=exited_on,
+        kind=exit_kind,
+        reason=reason,
+        explanation=cells.get("exit_explanation", "") or f"批量导入：{label(reason)}",
+        evidence=tuple(sheets.split_list(cells.get("exit_evidence", ""))),
+        months_above_line=int(months) if months else None,
+        required_months_above_line=book.in_force(
+            household.region, exited_on
+        ).exit_months_above_line,
+        today=today,
+    )
 
 
 def refusal(row: int, error: Exception) -> sheets.RowError:
