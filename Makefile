@@ -44,7 +44,7 @@ typecheck: install  ## mypy strict on domain/ and projections/
 test: install browser lint typecheck  ## install, lint, type-check and run the whole test suite
 	$(BIN)/pytest -q
 
-demo: install  ## a demo province of 300 files in the embedded database (if it is empty)
+demo: install  ## a demo province of 300 files (if the database is empty) and one account per role
 	$(BIN)/bangfu demo --files 300 --if-empty
 
 unit: install  ## the pure tests only (no database)

@@ -58,6 +58,7 @@ ACT_LABELS_ZH: dict[Act, str] = {
     Act.READ: "查阅",
     Act.UNMASK: "查看完整个人信息",
     Act.ERASE: "销毁个人信息",
+    Act.MANAGE_ACCOUNTS: "管理账户",
 }
 
 
