@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: help install run demo test lint typecheck unit integration bench fuzz clean
+.PHONY: help install browser run demo test lint typecheck unit integration e2e bench fuzz clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -19,8 +19,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv and install bangfu with its development tools
 
-run: install  ## embedded PostgreSQL + demo province (if empty) + the API on 127.0.0.1:8000
-	$(BIN)/bangfu demo --files 300 --if-empty
+# The browser tests (tests/browser/) drive Debian's Chromium with its matching chromedriver; as
+# root this installs them when missing, otherwise it names what to install (the tests then fail
+# with the same words, unless BANGFU_SKIP_BROWSER=1).
+browser:  ## Chromium and chromedriver for the browser tests (apt, when root)
+	@if [ "$$BANGFU_SKIP_BROWSER" = 1 ]; then echo "browser tests skipped (BANGFU_SKIP_BROWSER=1)"; \
+	elif command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	else echo "the browser tests need Chromium: run 'sudo apt-get install chromium chromium-driver'" \
+		"(or set BANGFU_SKIP_BROWSER=1 to skip them)"; fi
+
+run: install demo  ## embedded PostgreSQL + demo province and accounts (if empty) + console and API on 127.0.0.1:8000
 	$(BIN)/bangfu serve --host 127.0.0.1 --port 8000
 
 lint: install  ## ruff, and the layer contracts (import-linter)
@@ -28,21 +38,35 @@ lint: install  ## ruff, and the layer contracts (import-linter)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-typecheck: install  ## mypy strict on domain/ and projections/
+typecheck: install  ## mypy strict on domain/, projections/ and the HTTP bodies and app (pyproject.toml)
 	$(BIN)/mypy
 
-test: install lint typecheck  ## install, lint, type-check and run the whole test suite
+test: install browser lint typecheck  ## install, lint, type-check and run the whole test suite
 	$(BIN)/pytest -q
+
+demo: install  ## a demo province of 300 files (if the database is empty) and one account per role
+	$(BIN)/bangfu demo --files 300 --if-empty
 
 unit: install  ## the pure tests only (no database)
 	$(BIN)/pytest -q tests/unit
+
+integration: install  ## the tests on a real PostgreSQL (no processes, no HTTP)
+	$(BIN)/pytest -q tests/integration
+
+e2e: install  ## the end-to-end tests: the CLI as a process, the API over loopback HTTP
+	$(BIN)/pytest -q tests/e2e
 
 fuzz: install  ## the API fuzzed from its OpenAPI document (6,000 cases) and its lifecycle at length, new inputs each run
 	BANGFU_FUZZ_CASES=6000 BANGFU_FUZZ_RANDOM=1 BANGFU_STATEFUL_EXAMPLES=150 BANGFU_STATEFUL_STEPS=60 \
 		$(BIN)/pytest -q tests/e2e/test_api_fuzzing.py tests/e2e/test_api_state_machine.py
 
-bench: install  ## every benchmark; results go to docs/benchmarks.md by hand
-	$(BIN)/python bench/append.py
+BENCHES := append http rebuild spotcheck import reconcile sync encryption
+
+bench: install  ## every benchmark's quick mode, one after another (full runs: see docs/benchmarks.md)
+	@for b in $(BENCHES); do \
+		echo "== bench/$$b.py --quick"; \
+		$(BIN)/python bench/$$b.py --quick || exit 1; \
+	done
 
 clean:  ## remove the virtual environment and caches (not the data folder)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -6,6 +6,8 @@ Chinese and an English message, so a clerk reads it in Chinese and a log reads i
 
 from __future__ import annotations
 
+import re
+
 
 class DomainError(Exception):
     """Base of every refusal the domain makes. Nothing is stored when one is raised."""
@@ -22,32 +24,192 @@ class DomainError(Exception):
         return f"{self.code}: {self.message}"
 
 
+# The fields a refusal names, as the forms head them: the Chinese message names the field by
+# these words (the API keeps the code in `errors[].field`). `field_zh` reads paths such as
+# `members[1].id_number` (第2名成员身份证号码) and `head.phone` (户主联系电话).
+FIELDS_ZH: dict[str, str] = {
+    "name": "姓名",
+    "id_number": "身份证号码",
+    "phone": "联系电话",
+    "employer": "工作单位",
+    "address": "家庭地址",
+    "bank_card": "银行卡号",
+    "health": "健康状况",
+    "relation": "与户主关系",
+    "status": "状态",
+    "annual_income": "年收入",
+    "rigid_expenses": "刚性支出",
+    "hardship_losses": "意外损失",
+    "members_living_together": "共同生活人口",
+    "establishing_unit": "建档工会",
+    "unit": "工会",
+    "to_unit": "接收工会",
+    "region": "行政区划代码",
+    "worker_kind": "职工类别",
+    "authorisation_signed": "授权书（声明书）",
+    "minutes_on_file": "民主评议会议记录",
+    "statement": "申请说明",
+    "applied_on": "申请日期",
+    "verified_on": "入户调查日期",
+    "investigators": "调查人",
+    "appraised_on": "评议日期",
+    "publicity_start": "公示开始日期",
+    "publicity_end": "公示结束日期",
+    "objections": "异议",
+    "approved_on": "审批日期",
+    "file_level": "档案级别",
+    "category": "困难类别",
+    "poverty_line": "低保标准",
+    "accidental_loss_ratio": "意外致困损失比例",
+    "opinion": "审核意见",
+    "sent_back_on": "退回日期",
+    "rejected_on": "不予建档日期",
+    "reason": "原因",
+    "cause": "致困原因",
+    "causes": "致困原因",
+    "primary_cause": "主要致困原因",
+    "secondary_causes": "次要致困原因",
+    "narrative": "困难情况",
+    "assisted_on": "帮扶日期",
+    "kind": "类别",
+    "amount": "金额",
+    "department": "帮扶部门",
+    "helper": "帮扶责任人",
+    "note": "备注",
+    "agreed_on": "计划日期",
+    "measures": "帮扶措施",
+    "goals": "预期目标",
+    "deadline": "完成期限",
+    "signed_by_worker": "职工签字",
+    "visited_on": "走访日期",
+    "cadre": "走访干部",
+    "content": "走访内容",
+    "quarter_income": "家庭季度收入",
+    "quarter_costs": "家庭季度支出",
+    "effective_on": "生效日期",
+    "revision": "动态调整",
+    "rechecked_on": "复核日期",
+    "exited_on": "退出日期",
+    "explanation": "退出说明",
+    "evidence": "证明材料",
+    "months_above_line": "连续高于标准月数",
+    "returned_on": "返困日期",
+    "transferred_on": "移交日期",
+    "erased_on": "销毁日期",
+    "purpose": "用途",
+    "sample": "抽样数量",
+    "seed": "抽样种子",
+    "strata": "分层",
+    "fraction": "抽样比例",
+    "view": "视图",
+    "command": "操作",
+    "file": "文件",
+    "role": "角色",
+    "amount_total": "金额合计",
+}
+_MEMBER = re.compile(r"^members\[(\d+)\]\.?(.*)$")
+
+
+def field_zh(field: str) -> str:
+    """The Chinese name of a field path ('' for a code this table does not know); a name that is
+    already Chinese (a spreadsheet's column) is itself."""
+    if not field.isascii():
+        return field
+    member = _MEMBER.match(field)
+    if member is not None:
+        rest = FIELDS_ZH.get(member.group(2), "") if member.group(2) else ""
+        return f"第{int(member.group(1)) + 1}名成员{rest}"
+    if field.startswith("head."):
+        part = FIELDS_ZH.get(field.removeprefix("head."), "")
+        return f"户主{part}" if part else ""
+    return FIELDS_ZH.get(field, "")
+
+
 class InvalidValue(DomainError):
-    """A value is malformed: a bad ID number, negative money, an unknown category, a future date."""
+    """A value is malformed: a bad ID number, negative money, an unknown category, a future date.
+
+    The English message starts with the field's code, the Chinese one with its name (`field_zh`);
+    the code stays in `field` for the API's `errors[].field`."""
 
     code = "invalid_value"
 
     def __init__(self, field: str, message: str, *, zh: str = "") -> None:
-        super().__init__(f"{field}: {message}", zh=f"{field}：{zh or message}", field=field)
+        name = field_zh(field)
+        super().__init__(
+            f"{field}: {message}",
+            zh=f"{name}：{zh or message}" if name else (zh or message),
+            field=field,
+        )
 
 
 class InvalidIdNumber(InvalidValue):
     code = "invalid_id_number"
 
 
+# The commands a `WrongState` names, as a clerk calls them (DOMAIN.md glossary). A command
+# missing here reads as 该操作: a Chinese message never shows a code.
+COMMANDS_ZH: dict[str, str] = {
+    "apply": "申请",
+    "verify": "入户调查",
+    "appraise": "民主评议和公示",
+    "approve": "审核认定",
+    "send_back": "退回",
+    "reject": "不予建档",
+    "assist": "帮扶",
+    "agree_plan": "制定帮扶计划",
+    "visit": "走访",
+    "follow_up": "回头看",
+    "revise": "动态调整",
+    "recheck": "复核",
+    "exit": "退出",
+    "delete": "删除",
+    "return": "返困",
+    "transfer": "移交",
+    "erase_personal_data": "销毁个人信息",
+    "record_file": "记录抽查结果",
+    "record": "记录核对结果",
+    "complete": "完成",
+}
+# States of the spot-check and reconciliation streams (a file's statuses are `Status`).
+_RUN_STATES_ZH = {"started": "进行中", "completed": "已完成"}
+
+
+def state_zh(code: str) -> str:
+    """The Chinese label of a state code: a file's status or a run's state."""
+    # Imported here, not at the top: domain.values imports this module for `InvalidValue`.
+    from domain.values import Status, label  # noqa: PLC0415 — see the line above
+
+    if code in _RUN_STATES_ZH:
+        return _RUN_STATES_ZH[code]
+    try:
+        return label(Status(code))
+    except ValueError:
+        return "其他状态"
+
+
 class WrongState(DomainError):
-    """The command is not allowed from the file's current state (DOMAIN.md, lifecycle)."""
+    """The command is not allowed from the file's current state (DOMAIN.md, lifecycle).
+
+    `status` and `allowed` are codes (for the API and logs); the Chinese message names the
+    command and the states by their labels."""
 
     code = "wrong_state"
 
-    def __init__(self, command: str, status: str, allowed: tuple[str, ...]) -> None:
+    def __init__(
+        self, command: str, status: str, allowed: tuple[str, ...], *, erased: bool = False
+    ) -> None:
         self.command = command
         self.status = status
         self.allowed = allowed
+        shown = f"{status} (personal data erased)" if erased else status
+        shown_zh = state_zh(status) + ("（个人信息已销毁）" if erased else "")
+        allowed_zh = "、".join(state_zh(a) for a in allowed)
+        what = f"「{COMMANDS_ZH[command]}」" if command in COMMANDS_ZH else "该操作"
         super().__init__(
-            f"'{command}' is not allowed on a file in status '{status}'"
+            f"'{command}' is not allowed on a file in status '{shown}'"
             f" (allowed from: {', '.join(allowed) or 'no status'})",
-            zh=f"档案当前状态为「{status}」，不能执行「{command}」",
+            zh=f"档案当前状态为「{shown_zh}」，不能办理{what}"
+            + (f"（可办理的状态：{allowed_zh}）" if allowed_zh else "（任何状态均不可办理）"),
         )
 
 

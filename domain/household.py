@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -125,32 +126,60 @@ OPEN = frozenset(
 # The files that receive regular aid: those on record, and the relieved (解困) ones.
 UNDER_REGULAR_AID = frozenset({Status.APPROVED, Status.RELIEVED})
 
+
+class CommandKind(StrEnum):
+    """The steps of the lifecycle (DOMAIN.md), as `ALLOWED_FROM` and `WrongState` know them.
+
+    One per command of `HouseholdFile` (`domain.commands`), with the exit split in two (a deletion
+    is reviewed by a district), and the erasure of personal data. A value is the name the
+    lifecycle's tests give the step, the method's name (`return_`: `return` is a keyword);
+    `WrongState` names it without the trailing `_`."""
+
+    VERIFY = "verify"
+    APPRAISE = "appraise"
+    APPROVE = "approve"
+    SEND_BACK = "send_back"
+    REJECT = "reject"
+    ASSIST = "assist"
+    AGREE_PLAN = "agree_plan"
+    VISIT = "visit"
+    REVISE = "revise"
+    RECHECK = "recheck"
+    EXIT = "exit"
+    DELETE = "delete"
+    RETURN = "return_"
+    TRANSFER = "transfer"
+    ERASE_PERSONAL_DATA = "erase_personal_data"
+    CHECK_FINDING = "check_finding"
+    FOLLOW_UP = "follow_up"
+
+
 # The lifecycle (DOMAIN.md): the statuses each command may start from.
-ALLOWED_FROM: dict[str, frozenset[Status]] = {
-    "verify": frozenset({Status.APPLIED, Status.SENT_BACK, Status.RETURNED}),
-    "appraise": frozenset({Status.VERIFIED}),
-    "approve": frozenset({Status.APPRAISED}),
-    "send_back": frozenset({Status.APPRAISED}),
-    "reject": frozenset(
+ALLOWED_FROM: dict[CommandKind, frozenset[Status]] = {
+    CommandKind.VERIFY: frozenset({Status.APPLIED, Status.SENT_BACK, Status.RETURNED}),
+    CommandKind.APPRAISE: frozenset({Status.VERIFIED}),
+    CommandKind.APPROVE: frozenset({Status.APPRAISED}),
+    CommandKind.SEND_BACK: frozenset({Status.APPRAISED}),
+    CommandKind.REJECT: frozenset(
         {Status.APPLIED, Status.VERIFIED, Status.APPRAISED, Status.SENT_BACK, Status.RETURNED}
     ),
     # 解困 households stay under regular aid (常态化帮扶, seeds 001 and 004): assisted, visited,
     # re-checked and their facts kept up to date, their status staying `relieved`
-    "assist": UNDER_REGULAR_AID,
-    "agree_plan": UNDER_REGULAR_AID,
-    "visit": UNDER_REGULAR_AID,
-    "revise": UNDER_REGULAR_AID,
-    "recheck": UNDER_REGULAR_AID,
-    "exit": frozenset({Status.APPROVED, Status.RELIEVED}),
-    "delete": frozenset(Status) - {Status.DELETED},
-    "return_": EXITED,
-    "transfer": OPEN | {Status.RELIEVED},
+    CommandKind.ASSIST: UNDER_REGULAR_AID,
+    CommandKind.AGREE_PLAN: UNDER_REGULAR_AID,
+    CommandKind.VISIT: UNDER_REGULAR_AID,
+    CommandKind.REVISE: UNDER_REGULAR_AID,
+    CommandKind.RECHECK: UNDER_REGULAR_AID,
+    CommandKind.EXIT: frozenset({Status.APPROVED, Status.RELIEVED}),
+    CommandKind.DELETE: frozenset(Status) - {Status.DELETED},
+    CommandKind.RETURN: EXITED,
+    CommandKind.TRANSFER: OPEN | {Status.RELIEVED},
     # personal data is erased on request once the file is closed: exit (注销) an open file first
-    "erase_personal_data": frozenset(Status) - OPEN,
+    CommandKind.ERASE_PERSONAL_DATA: frozenset(Status) - OPEN,
     # a civil-affairs finding is checked on any file it may name (not a deleted one)
-    "check_finding": frozenset(Status) - {Status.DELETED},
+    CommandKind.CHECK_FINDING: frozenset(Status) - {Status.DELETED},
     # 回头看: households out of hardship or relieved (seed 001)
-    "follow_up": frozenset({Status.OUT_OF_HARDSHIP, Status.RELIEVED}),
+    CommandKind.FOLLOW_UP: frozenset({Status.OUT_OF_HARDSHIP, Status.RELIEVED}),
 }
 # The civil-affairs findings a clerk must act on (`domain.civil_affairs.FINDINGS` marks them
 # `act`): their check is recorded on the file (`check_finding`).
@@ -317,7 +346,7 @@ class HouseholdFile(Aggregate):
         worker_kind: WorkerKind
         head: Head
         applied_on: date
-        authorisation_signed: bool
+        authorisation_signed: bool | None  # None: not recorded (imported; docs/rules.md R04u)
         statement: str
         materials: tuple[Material, ...]
 
@@ -341,7 +370,7 @@ class HouseholdFile(Aggregate):
 
     class Appraised(Event):
         appraised_on: date
-        minutes_on_file: bool
+        minutes_on_file: bool | None  # None: not recorded (an imported file; docs/rules.md R07u)
         publicity_start: date
         publicity_end: date
         objections: int
@@ -352,7 +381,7 @@ class HouseholdFile(Aggregate):
     class Approved(Event):
         approved_on: date
         category: Category
-        file_level: FileLevel
+        file_level: FileLevel | None  # None: not recorded (an imported file)
         scheme: CategoryScheme
         region: str
         poverty_line: Decimal
@@ -483,14 +512,19 @@ class HouseholdFile(Aggregate):
         worker_kind: WorkerKind,
         head: Head,
         applied_on: date,
-        authorisation_signed: bool,
+        authorisation_signed: bool | None,
         statement: str = "",
         materials: tuple[Material, ...] = (),
         region: str | None = None,
         scheme: CategoryScheme = CategoryScheme.V2019,
+        imported: bool = False,
         today: date,
     ) -> HouseholdFile:
-        """申请: a written application with the signed authorisation opens a file."""
+        """申请: a written application with the signed authorisation opens a file.
+
+        `imported`: the application is recorded from an existing file (a spreadsheet import);
+        an authorisation the record does not show is recorded as unknown (`None`), which the
+        spot-check reports as not recorded (docs/rules.md, R04u), instead of being refused."""
         unit = UnitCode(establishing_unit)
         if unit.level is not Level.BASE:
             raise RuleViolated(
@@ -502,7 +536,7 @@ class HouseholdFile(Aggregate):
         authorise(actor, Act.APPLY, unit)
         if not isinstance(worker_kind, WorkerKind) or not isinstance(scheme, CategoryScheme):
             raise InvalidValue("worker_kind", "unknown worker kind or scheme", zh="职工类别无效")
-        if authorisation_signed is not True:
+        if authorisation_signed is not True and not (imported and authorisation_signed is None):
             raise RuleViolated(
                 "authorisation_on_file",
                 "the signed authorisation (授权书) must be on file with the application",
@@ -526,10 +560,14 @@ class HouseholdFile(Aggregate):
             worker_kind=worker_kind,
             head=_check_head(head, today=today),
             applied_on=business_date(applied_on, today=today, field="applied_on"),
-            authorisation_signed=True,
+            authorisation_signed=authorisation_signed,
             statement=_text(statement, "statement", required=False),
             materials=tuple(
-                dict.fromkeys((Material.APPLICATION, Material.AUTHORISATION, *materials))
+                dict.fromkeys(
+                    (Material.APPLICATION, Material.AUTHORISATION, *materials)
+                    if authorisation_signed
+                    else (Material.APPLICATION, *materials)
+                )
             ),
         )
 
@@ -544,7 +582,7 @@ class HouseholdFile(Aggregate):
         worker_kind: WorkerKind,
         head: Head,
         applied_on: date,
-        authorisation_signed: bool,
+        authorisation_signed: bool | None,
         statement: str,
         materials: tuple[Material, ...],
     ) -> None:
@@ -598,15 +636,14 @@ class HouseholdFile(Aggregate):
     def unit(self) -> UnitCode:
         return UnitCode(self.establishing_unit)
 
-    def _require(self, command: str, actor: Actor, act: Act) -> None:
+    def _require(self, command: CommandKind, actor: Actor, act: Act) -> None:
         authorise(actor, act, self.unit)
+        name = command.value.rstrip("_")
         if self.erased:
-            raise WrongState(command.rstrip("_"), f"{self.status.value} (personal data erased)", ())
+            raise WrongState(name, self.status.value, (), erased=True)
         allowed = ALLOWED_FROM[command]
         if self.status not in allowed:
-            raise WrongState(
-                command.rstrip("_"), self.status.value, tuple(sorted(s.value for s in allowed))
-            )
+            raise WrongState(name, self.status.value, tuple(sorted(s.value for s in allowed)))
 
     def _check_migrant(self, on: date) -> None:
         if self.worker_kind is not WorkerKind.MIGRANT:
@@ -652,7 +689,7 @@ class HouseholdFile(Aggregate):
         The household is judged by `parameters`, those in force for its region on `verified_on`
         (the use case looks them up); `poverty_line`, if sent, must be theirs.
         """
-        self._require("verify", actor, Act.VERIFY)
+        self._require(CommandKind.VERIFY, actor, Act.VERIFY)
         on = business_date(
             verified_on,
             today=today,
@@ -749,20 +786,23 @@ class HouseholdFile(Aggregate):
         *,
         actor: Actor,
         appraised_on: date,
-        minutes_on_file: bool,
+        minutes_on_file: bool | None,
         publicity_start: date,
         publicity_end: date,
         objections: int = 0,
         objections_resolved: int = 0,
         parameters: Parameters | None = None,
+        imported: bool = False,
         today: date,
     ) -> None:
         """民主评议 and 公示: the unit's appraisal (minutes) and the public posting of the list,
         posted at least the days the region's parameters in force on `appraised_on` require.
 
-        The use case always hands the parameters in; an import records a sheet's publicity as
-        it was, with none, and the replay rule judges it (docs/rules.md)."""
-        self._require("appraise", actor, Act.APPRAISE)
+        `imported`: recorded from an existing file; minutes the record does not show are
+        recorded as unknown (`None`; docs/rules.md, R07u) instead of being refused. The use case
+        always hands the parameters in; an import records a sheet's publicity as it was, with
+        none, and the replay rule judges it (docs/rules.md, R08)."""
+        self._require(CommandKind.APPRAISE, actor, Act.APPRAISE)
         assert self.verified_on is not None  # noqa: S101 — guaranteed by status VERIFIED
         on = business_date(
             appraised_on,
@@ -771,7 +811,7 @@ class HouseholdFile(Aggregate):
             not_before=self.verified_on,
             not_before_field="入户调查日期",
         )
-        if minutes_on_file is not True:
+        if minutes_on_file is not True and not (imported and minutes_on_file is None):
             raise RuleViolated(
                 "appraisal_minutes",
                 "the appraisal minutes must be on file",
@@ -820,7 +860,7 @@ class HouseholdFile(Aggregate):
         self._appraised(
             actor=actor,
             appraised_on=on,
-            minutes_on_file=True,
+            minutes_on_file=minutes_on_file,
             publicity_start=start,
             publicity_end=end,
             objections=objections,
@@ -835,7 +875,7 @@ class HouseholdFile(Aggregate):
         *,
         actor: Actor,
         appraised_on: date,
-        minutes_on_file: bool,
+        minutes_on_file: bool | None,
         publicity_start: date,
         publicity_end: date,
         objections: int,
@@ -847,7 +887,8 @@ class HouseholdFile(Aggregate):
         self.appraised_on = appraised_on
         self.publicity_end = publicity_end
         self.open_objections = objections - objections_resolved
-        self.materials = self.materials | {Material.APPRAISAL_MINUTES, Material.PUBLICITY_LIST}
+        minutes = {Material.APPRAISAL_MINUTES} if minutes_on_file else set()
+        self.materials = self.materials | minutes | {Material.PUBLICITY_LIST}
 
     # ------------------------------------------------------------------ review
 
@@ -856,10 +897,11 @@ class HouseholdFile(Aggregate):
         *,
         actor: Actor,
         approved_on: date,
-        file_level: FileLevel,
+        file_level: FileLevel | None,
         poverty_line: Decimal | None = None,
         parameters: Parameters | None = None,
         opinion: str = "",
+        imported: bool = False,
         today: date,
     ) -> None:
         """审核认定: a district (county) union or above approves, fixing category and file level.
@@ -867,9 +909,10 @@ class HouseholdFile(Aggregate):
         The category is computed from the recorded means against the parameters in force for
         the household's region on `approved_on` (`parameters`, looked up by the use case); the
         event keeps the line, the loss ratio and their effective date. `poverty_line`, if sent,
-        must be the line in force.
+        must be the line in force. `imported`: the approval is recorded from an existing file,
+        whose file level may be unknown (`None`).
         """
-        self._require("approve", actor, Act.APPROVE)
+        self._require(CommandKind.APPROVE, actor, Act.APPROVE)
         assert self.publicity_end is not None  # noqa: S101 — status APPRAISED
         assert self.means is not None  # noqa: S101 — status APPRAISED
         on = business_date(
@@ -879,7 +922,7 @@ class HouseholdFile(Aggregate):
             not_before=self.publicity_end,
             not_before_field="公示结束日期",
         )
-        if not isinstance(file_level, FileLevel):
+        if not isinstance(file_level, FileLevel) and not (imported and file_level is None):
             raise InvalidValue("file_level", "unknown file level", zh="档案级别无效")
         if self.open_objections:
             raise RuleViolated(
@@ -920,7 +963,7 @@ class HouseholdFile(Aggregate):
         actor: Actor,
         approved_on: date,
         category: Category,
-        file_level: FileLevel,
+        file_level: FileLevel | None,
         scheme: CategoryScheme,
         region: str,
         poverty_line: Decimal,
@@ -940,7 +983,7 @@ class HouseholdFile(Aggregate):
 
     def send_back(self, *, actor: Actor, sent_back_on: date, reason: str, today: date) -> None:
         """退回: the reviewing union returns the file for rework; it is investigated again."""
-        self._require("send_back", actor, Act.SEND_BACK)
+        self._require(CommandKind.SEND_BACK, actor, Act.SEND_BACK)
         assert self.appraised_on is not None  # noqa: S101 — status APPRAISED
         on = business_date(
             sent_back_on,
@@ -959,7 +1002,7 @@ class HouseholdFile(Aggregate):
     def reject(self, *, actor: Actor, rejected_on: date, reason: str, today: date) -> None:
         """不予建档: screened out (by the base-level union before review, or at review)."""
         at_review = self.status is Status.APPRAISED
-        self._require("reject", actor, Act.REJECT_AT_REVIEW if at_review else Act.REJECT)
+        self._require(CommandKind.REJECT, actor, Act.REJECT_AT_REVIEW if at_review else Act.REJECT)
         latest, latest_name = self.opened_on, "申请日期"
         if self.status is Status.VERIFIED and self.verified_on is not None:
             latest, latest_name = self.verified_on, "入户调查日期"
@@ -1003,7 +1046,7 @@ class HouseholdFile(Aggregate):
         today: date,
     ) -> None:
         """帮扶: an assistance measure delivered to an approved file."""
-        self._require("assist", actor, Act.ASSIST)
+        self._require(CommandKind.ASSIST, actor, Act.ASSIST)
         on = self._after_approval(assisted_on, "assisted_on", today)
         if not isinstance(kind, AssistanceKind) or not isinstance(department, Department):
             raise InvalidValue(
@@ -1049,7 +1092,7 @@ class HouseholdFile(Aggregate):
         today: date,
     ) -> None:
         """帮扶计划: measures, goals and deadline with a named helper, signed by the worker."""
-        self._require("agree_plan", actor, Act.PLAN)
+        self._require(CommandKind.AGREE_PLAN, actor, Act.PLAN)
         on = self._after_approval(agreed_on, "agreed_on", today)
         if signed_by_worker is not True:
             raise RuleViolated(
@@ -1110,7 +1153,7 @@ class HouseholdFile(Aggregate):
 
         With the region's parameters in force, the event records their visit period and the
         date the next visit is due by."""
-        self._require("visit", actor, Act.VISIT)
+        self._require(CommandKind.VISIT, actor, Act.VISIT)
         on = self._after_approval(visited_on, "visited_on", today)
         period = None if parameters is None else _in_force(parameters, self.region, on)
         period_days = None if period is None else period.visit_period_days
@@ -1167,7 +1210,7 @@ class HouseholdFile(Aggregate):
         a car: the household's assets), the causes and the accidental flag. A newly found
         exclusion makes the file *exit due* (its status is unchanged): it takes no new regular
         aid until it exits or an approver keeps it (docs/rules.md)."""
-        self._require("revise", actor, Act.REVISE)
+        self._require(CommandKind.REVISE, actor, Act.REVISE)
         on = self._after_approval(effective_on, "effective_on", today)
         new_head = None if head is None else _check_head(head, today=today)
         if new_head is not None and new_head.id_number != self.head.id_number:
@@ -1301,7 +1344,7 @@ class HouseholdFile(Aggregate):
     ) -> None:
         """年度复核: the recorded means judged again against the parameters in force for the
         region on `rechecked_on`; `poverty_line`, if sent, must be the line in force."""
-        self._require("recheck", actor, Act.RECHECK)
+        self._require(CommandKind.RECHECK, actor, Act.RECHECK)
         on = self._after_approval(rechecked_on, "rechecked_on", today)
         assert self.means is not None  # noqa: S101 — status APPROVED
         in_force = _in_force(parameters, self.region, on)
@@ -1369,19 +1412,22 @@ class HouseholdFile(Aggregate):
         evidence: tuple[str, ...],
         months_above_line: int | None = None,
         parameters: Parameters | None = None,
+        imported: bool = False,
         today: date,
     ) -> None:
         """脱困 / 解困 / 注销 / 删除: leave the file, always with kind, reason and evidence.
 
-        脱困 is judged by the region's parameters in force on `exited_on` (`parameters`): the
-        months above the line they require, and their line."""
+        脱困 is judged by the region's parameters in force on `exited_on` (`parameters`): it
+        rests on recorded means above their line for their months. `imported`: an exit recorded
+        from an existing file keeps the months the record gives (at least the region's); whether
+        recorded means bear them out is judged on replay (docs/rules.md, R22)."""
         if not isinstance(kind, ExitKind) or not isinstance(reason, ExitReason):
             raise InvalidValue("kind", "unknown exit kind or reason", zh="退出类别或原因无效")
         if kind is ExitKind.DELETED:
-            self._require("delete", actor, Act.DELETE)
+            self._require(CommandKind.DELETE, actor, Act.DELETE)
             floor, floor_name = self.applied_on, "申请日期"
         else:
-            self._require("exit", actor, Act.EXIT)
+            self._require(CommandKind.EXIT, actor, Act.EXIT)
             if kind is ExitKind.RELIEVED and self.status is Status.RELIEVED:
                 raise WrongState("exit", self.status.value, (Status.APPROVED.value,))
             assert self.approved_on is not None  # noqa: S101 — approved or relieved
@@ -1421,16 +1467,21 @@ class HouseholdFile(Aggregate):
                     zh="高于标准的月数须为整数（可不填，由已记录的收入计算）",
                     field="months_above_line",
                 )
-            since, per_capita = self.above_line_since(line, on)
-            months = whole_months(since, on)
+            if imported:
+                months = months_above_line if months_above_line is not None else 0
+                shown, shown_zh = "the record gives", "档案记载"
+            else:
+                since, per_capita = self.above_line_since(line, on)
+                months = whole_months(since, on)
+                shown = f"the recorded means show it above since {since.isoformat()}:"
+                shown_zh = f"已记录的收入自{since.isoformat()}起高于标准，"
             if months < required or (months_above_line is not None and months_above_line > months):
                 raise RuleViolated(
                     "months_above_line",
                     f"脱困 needs per-capita income above the line ({line}) for {required}"
-                    f" consecutive months in region {self.region}; the recorded means show it"
-                    f" above since {since.isoformat()}: {months} month(s)",
-                    zh=f"脱困须家庭人均收入连续{required}个月高于低保标准（{line}元）；已记录的"
-                    f"收入自{since.isoformat()}起高于标准，仅{months}个月",
+                    f" consecutive months in region {self.region}; {shown} {months} month(s)",
+                    zh=f"脱困须家庭人均收入连续{required}个月高于低保标准（{line}元）；"
+                    f"{shown_zh}仅{months}个月",
                     field="months_above_line",
                 )
             months_above_line = months
@@ -1511,7 +1562,7 @@ class HouseholdFile(Aggregate):
         self, *, actor: Actor, returned_on: date, reason: str, cause: Cause, today: date
     ) -> None:
         """返困: an exited household falls back into hardship; the file is investigated again."""
-        self._require("return_", actor, Act.RETURN)
+        self._require(CommandKind.RETURN, actor, Act.RETURN)
         assert self.exited_on is not None  # noqa: S101 — status is an exit
         if self.exit_reason in NO_RETURN:
             # A deleted file is out of the lifecycle already (ALLOWED_FROM); a household whose
@@ -1547,7 +1598,7 @@ class HouseholdFile(Aggregate):
         self, *, actor: Actor, transferred_on: date, to_unit: str, reason: str, today: date
     ) -> None:
         """移交: the worker changed employer; the file moves to the new base-level union."""
-        self._require("transfer", actor, Act.TRANSFER)
+        self._require(CommandKind.TRANSFER, actor, Act.TRANSFER)
         target = UnitCode(to_unit)
         if target.level is not Level.BASE:
             raise RuleViolated(
@@ -1597,7 +1648,7 @@ class HouseholdFile(Aggregate):
         """民政比对核实: record the check of a civil-affairs finding on the file — confirmed and
         acted on (say what was done: a revision, an exit), or unfounded (say why); it is then
         no longer outstanding."""
-        self._require("check_finding", actor, Act.CHECK_FINDING)
+        self._require(CommandKind.CHECK_FINDING, actor, Act.CHECK_FINDING)
         if finding not in CHECKABLE_FINDINGS:
             raise InvalidValue(
                 "finding",
@@ -1642,7 +1693,7 @@ class HouseholdFile(Aggregate):
         """回头看: a follow-up visit to a household out of hardship or relieved, with what it
         found. Back in hardship opens the return flow at once (返困, with its `cause`): the
         file is investigated again."""
-        self._require("follow_up", actor, Act.FOLLOW_UP)
+        self._require(CommandKind.FOLLOW_UP, actor, Act.FOLLOW_UP)
         if not isinstance(result, FollowUpOutcome):
             raise InvalidValue("result", "stable, at risk or back in hardship", zh="回头看结果无效")
         assert self.exited_on is not None  # noqa: S101 — out of hardship or relieved
@@ -1691,7 +1742,7 @@ class HouseholdFile(Aggregate):
 
         Only a closed file (rejected, exited or deleted) is erased; nothing can be recorded on it
         afterwards. The reason is kept in the log: it must not itself carry personal data."""
-        self._require("erase_personal_data", actor, Act.ERASE)
+        self._require(CommandKind.ERASE_PERSONAL_DATA, actor, Act.ERASE)
         on = business_date(
             erased_on,
             today=today,

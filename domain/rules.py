@@ -1,5 +1,6 @@
 """The rules a spot-check verifies by replaying a file's events (DOMAIN.md, "Rules a spot-check
-can verify by replay"; domain-research.md §5).
+can verify by replay"; domain-research.md §5). docs/rules.md lists each rule by its id with its
+source in the notices, whether the command also refuses it, and the regional parameter it reads.
 
 Each rule is a named function of a file's history — its events in order, with the file's state
 before each — and of the regional parameters in force at the time of each decision. It returns
@@ -42,6 +43,7 @@ from domain.values import (
     Material,
     Status,
     WorkerKind,
+    label,
 )
 
 ERROR, WARNING = "error", "warning"
@@ -81,7 +83,7 @@ class Rule:
     zh: str
     en: str
     severity: str
-    source: str  # where the rule comes from (DOMAIN.md / research §5)
+    source: str  # where the rule comes from: docs/rules.md has the notice and its words
     needs: str  # "file" — its own events; "read model" — data outside the file
     check: Callable[[History, Context], list[Finding]]
 
@@ -210,13 +212,36 @@ def application_before_investigation(h: History, ctx: Context) -> list[Finding]:
 
 
 def authorisation_on_file(h: History, ctx: Context) -> list[Finding]:
+    """R04: recorded as absent. One not recorded at all (`None`, an imported file) is R04u's."""
     rule = RULES_BY_ID["R04"]
     first = h.events[0]
-    if isinstance(first, HouseholdFile.Applied) and (
-        not first.authorisation_signed or Material.AUTHORISATION not in first.materials
+    if (
+        isinstance(first, HouseholdFile.Applied)
+        and first.authorisation_signed is not None
+        and (not first.authorisation_signed or Material.AUTHORISATION not in first.materials)
     ):
         return [rule.finding([first.originator_version])]
     return []
+
+
+def authorisation_recorded(h: History, ctx: Context) -> list[Finding]:
+    """R04u: the file does not say whether the signed authorisation is on file (an import of a
+    sheet without that column): a paper check is due, which is not the same as R04's 'absent'."""
+    rule = RULES_BY_ID["R04u"]
+    first = h.events[0]
+    if isinstance(first, HouseholdFile.Applied) and first.authorisation_signed is None:
+        return [rule.finding([first.originator_version])]
+    return []
+
+
+def minutes_recorded(h: History, ctx: Context) -> list[Finding]:
+    """R07u: an appraisal whose minutes are not recorded either way (imported): check the paper."""
+    rule = RULES_BY_ID["R07u"]
+    return [
+        rule.finding([e.originator_version])
+        for _, e in _of(h, HouseholdFile.Appraised)
+        if e.minutes_on_file is None
+    ]
 
 
 def two_investigators(h: History, ctx: Context) -> list[Finding]:
@@ -270,7 +295,7 @@ def publicity_without_open_objection(h: History, ctx: Context) -> list[Finding]:
                 params = _policy(ctx, h.final.region, e.approved_on)
                 short = params is not None and days < params.publicity_days
                 if (
-                    not appraised.minutes_on_file
+                    appraised.minutes_on_file is False  # None (not recorded) is R07u's
                     or short
                     or appraised.objections_resolved < appraised.objections
                 ):
@@ -349,7 +374,7 @@ def category_matches_data(h: History, ctx: Context) -> list[Finding]:
     return [
         rule.finding(
             [a.event.originator_version],
-            f"认定类别为{a.event.category.value}，按数据应为{a.computed.value}",
+            f"认定类别为{label(a.event.category)}，按数据应为{label(a.computed)}",
             f"approved as {a.event.category.value}, the data give {a.computed.value}",
         )
         for a in _approvals(h, ctx)
@@ -393,14 +418,14 @@ def evidence_for_causes(h: History, ctx: Context) -> list[Finding]:
             continue
         causes = (state.primary_cause, *state.secondary_causes)
         missing = sorted(
-            {m.value for c in causes for m in EVIDENCE.get(c, ()) if m not in state.materials}
+            {m for c in causes for m in EVIDENCE.get(c, ()) if m not in state.materials}
         )
         if missing:
             found.append(
                 rule.finding(
                     [e.originator_version],
-                    f"缺少致困原因证明材料：{'、'.join(missing)}",
-                    f"evidence missing for the causes: {', '.join(missing)}",
+                    f"缺少致困原因证明材料：{'、'.join(label(m) for m in missing)}",
+                    f"evidence missing for the causes: {', '.join(m.value for m in missing)}",
                 )
             )
     return found
@@ -581,6 +606,15 @@ RULES: tuple[Rule, ...] = (
         authorisation_on_file,
     ),
     Rule(
+        "R04u",
+        "未记录是否有本人签字的授权书（导入档案），须核对纸质档案",
+        "whether the signed authorisation is on file is not recorded (imported file)",
+        WARNING,
+        "§5 R04; docs/rules.md",
+        "file",
+        authorisation_recorded,
+    ),
+    Rule(
         "R05",
         "入户调查须两人以上",
         "at least two investigators",
@@ -597,6 +631,15 @@ RULES: tuple[Rule, ...] = (
         "§5 R06",
         "file",
         steps_in_order,
+    ),
+    Rule(
+        "R07u",
+        "未记录是否有民主评议会议记录（导入档案），须核对纸质档案",
+        "whether the appraisal minutes are on file is not recorded (imported file)",
+        WARNING,
+        "§5 R07; docs/rules.md",
+        "file",
+        minutes_recorded,
     ),
     Rule(
         "R08",

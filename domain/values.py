@@ -218,11 +218,20 @@ class FollowUpOutcome(StrEnum):
     BACK_IN_HARDSHIP = "back_in_hardship"  # 已返困
 
 
+# The Chinese label of every enumeration value, as the source forms and notices word it (seeds
+# 000–004, DOMAIN.md glossary): what a clerk reads on screen, in sheets and in messages, and
+# what a spreadsheet may say (with the synonyms of `SYNONYMS_ZH`). `tests/unit/test_values.py`
+# checks that every value of every enumeration has one.
 _LABELS: tuple[tuple[StrEnum, str], ...] = (
     (Level.PROVINCE, "省总工会"),
     (Level.CITY, "市总工会"),
     (Level.DISTRICT, "区县总工会"),
     (Level.BASE, "基层工会"),
+    (Role.CLERK, "基层工会经办人"),
+    (Role.APPROVER, "审核人员"),
+    (Role.INSPECTOR, "抽查人员"),
+    (Role.ADMIN, "系统管理员"),
+    (Role.SYNC, "上级节点同步账户"),
     (Status.APPLIED, "已申请"),
     (Status.VERIFIED, "已入户调查"),
     (Status.APPRAISED, "已评议公示"),
@@ -234,6 +243,8 @@ _LABELS: tuple[tuple[StrEnum, str], ...] = (
     (Status.CANCELLED, "已注销"),
     (Status.DELETED, "已删除"),
     (Status.RETURNED, "返困待审"),
+    (CategoryScheme.V2016, "2016年认定标准（低保户、低保边缘户、意外致困户）"),
+    (CategoryScheme.V2019, "2019年认定标准（深度困难、相对困难、意外致困）"),
     (Category.DEEP, "深度困难"),
     (Category.RELATIVE, "相对困难"),
     (Category.ACCIDENTAL, "意外致困"),
@@ -258,6 +269,20 @@ _LABELS: tuple[tuple[StrEnum, str], ...] = (
     (Cause.OTHER, "其他"),
     (WorkerKind.URBAN, "城镇职工"),
     (WorkerKind.MIGRANT, "农民工"),
+    (Sex.MALE, "男"),
+    (Sex.FEMALE, "女"),
+    (Relation.SPOUSE, "配偶"),
+    (Relation.CHILD, "子女"),
+    (Relation.PARENT, "父母"),
+    (Relation.SIBLING, "兄弟姐妹"),
+    (Relation.GRANDCHILD, "孙子女"),
+    (Relation.OTHER, "其他"),
+    (MemberStatus.EMPLOYED, "在职"),
+    (MemberStatus.UNEMPLOYED, "无业"),
+    (MemberStatus.RETIRED, "退休"),
+    (MemberStatus.STUDENT, "学生"),
+    (MemberStatus.PRESCHOOL, "学龄前"),
+    (MemberStatus.OTHER, "其他"),
     (ExitKind.OUT_OF_HARDSHIP, "脱困"),
     (ExitKind.RELIEVED, "解困"),
     (ExitKind.CANCELLED, "注销"),
@@ -269,17 +294,158 @@ _LABELS: tuple[tuple[StrEnum, str], ...] = (
     (FollowUpOutcome.STABLE, "稳定脱困"),
     (FollowUpOutcome.AT_RISK, "有返困风险"),
     (FollowUpOutcome.BACK_IN_HARDSHIP, "已返困"),
+    (ExitReason.INCOME_ABOVE_LINE, "家庭人均收入超过标准"),
+    (ExitReason.SAFETY_NET, "纳入政府兜底保障"),
+    (ExitReason.DEATH, "死亡"),
+    (ExitReason.INELIGIBLE, "不符合建档条件"),
+    (ExitReason.RETIRED, "退休"),
+    (ExitReason.MOVED, "迁出"),
+    (ExitReason.ERRONEOUS_RECORD, "错误录入"),
+    (ExitReason.DUPLICATE, "重复建档"),
+    # 分类帮扶措施 (seed 001, forms 1 and 3; seed 004, 四、(二)(三))
+    (AssistanceKind.EMPLOYMENT, "就业创业"),
+    (AssistanceKind.TRAINING, "技能培训"),
+    (AssistanceKind.EDUCATION_AID, "子女助学"),
+    (AssistanceKind.MEDICAL_AID, "医疗救助"),
+    (AssistanceKind.SOCIAL_INSURANCE, "社保"),
+    (AssistanceKind.HOUSING, "住房"),
+    (AssistanceKind.DIBAO_SAFETY_NET, "低保兜底"),
+    (AssistanceKind.LIVING_AID, "生活救助"),
+    (AssistanceKind.MICRO_LOAN, "小额贷款"),
+    (AssistanceKind.LEGAL_AID, "法律援助"),
+    (AssistanceKind.OTHER, "其他"),
+    # 分类型帮扶部门 (seed 001, form 3; seed 004, 四、(二))
+    (Department.HUMAN_RESOURCES, "人社"),
+    (Department.EDUCATION, "教育"),
+    (Department.CIVIL_AFFAIRS, "民政"),
+    (Department.MEDICAL_INSURANCE, "医保"),
+    (Department.HOUSING, "房管"),
+    (Department.UNION, "工会"),
+    (Department.EMPLOYER, "所在单位"),
+    # the documents a file holds (seed 003, attachments 1–6; seed 000, 证明材料 (1)–(4))
+    (Material.APPLICATION, "困难职工申报表"),
+    (Material.AUTHORISATION, "授权书（声明书）"),
+    (Material.ID_COPY, "身份证复印件"),
+    (Material.HUKOU_COPY, "户口簿复印件"),
+    (Material.INCOME_PROOF, "工资收入证明"),
+    (Material.APPRAISAL_MINUTES, "民主评议会议记录"),
+    (Material.PUBLICITY_LIST, "困难职工名单公示"),
+    (Material.DIAGNOSIS, "诊断证明书"),
+    (Material.MEDICAL_BILLS, "治疗费用票据"),
+    (Material.ENROLMENT_PROOF, "学生证或在校证明"),
+    (Material.DISASTER_ASSESSMENT, "受灾评损证明"),
+    (Material.DIBAO_CERTIFICATE, "低保证"),
+    (Material.LABOUR_CONTRACT, "劳动合同"),
+    (Material.UNEMPLOYMENT_PROOF, "失业证明"),
+    (Material.DISABILITY_CERTIFICATE, "残疾证"),
+    (Material.EXIT_EVIDENCE, "退出证明材料"),
+    (Material.OTHER, "其他材料"),
+    (RecheckResult.STILL_ELIGIBLE, "仍符合条件"),
+    (RecheckResult.CATEGORY_CHANGED, "困难类别变化"),
+    (RecheckResult.EXIT_DUE, "应予退出"),
 )
 
+# What clerks write for the same value besides its label (spreadsheets, paper ledgers): accepted
+# wherever a sheet is read (`adapters/sheets/reading.py: enum_by_label`), never shown. A synonym
+# is unique within its enumeration; `tests/unit/test_sheets.py` table-tests them. Keyed by
+# (class, value) in `SYNONYMS_ZH`, as `LABELS_ZH` is.
+_SYNONYMS: tuple[tuple[StrEnum, tuple[str, ...]], ...] = (
+    (Status.APPROVED, ("已认定", "已建档", "在册")),
+    (Status.SENT_BACK, ("退回",)),
+    (Status.REJECTED, ("不予认定",)),
+    (Status.OUT_OF_HARDSHIP, ("脱困",)),
+    (Status.RELIEVED, ("解困",)),
+    (Status.CANCELLED, ("注销",)),
+    (Status.DELETED, ("删除",)),
+    (Status.RETURNED, ("返困",)),
+    (Category.DEEP, ("深度", "深度困难职工")),
+    (Category.RELATIVE, ("相对", "相对困难职工")),
+    (Category.ACCIDENTAL, ("意外致困职工",)),
+    (Category.MARGINAL, ("低保边缘", "低保边缘家庭")),
+    (Category.DIBAO, ("低保家庭",)),
+    (FileLevel.NATIONAL, ("全国", "国家级", "全总级")),
+    (FileLevel.PROVINCIAL, ("省", "省总级")),
+    (FileLevel.CITY, ("市级", "地市", "市")),
+    (FileLevel.DISTRICT, ("区县", "县级", "区级", "旗级", "县区级", "旗区级")),
+    (FileLevel.BASE, ("基层级", "基层工会")),
+    (Cause.ILLNESS, ("疾病", "患病", "重病", "大病", "重大疾病", "因病致困", "病")),
+    (Cause.DISABILITY, ("残疾", "因残致困", "残")),
+    (Cause.EDUCATION, ("子女上学", "子女就学", "上学", "因学致困", "助学")),
+    (Cause.DISASTER, ("自然灾害", "受灾", "灾害", "因灾致困")),
+    (Cause.ACCIDENT, ("意外事故", "突发事件", "事故", "意外伤害")),
+    (Cause.UNEMPLOYMENT, ("失业", "下岗", "下岗失业", "待业")),
+    (Cause.LOW_WAGE, ("低收入", "工资低", "收入偏低", "工资收入低")),
+    (Cause.ENTERPRISE_DIFFICULTY, ("企业经营困难", "企业停产", "企业停产半停产")),
+    (Cause.SINGLE_PARENT, ("单亲家庭",)),
+    (Cause.HOUSING, ("住房", "无房")),
+    (Cause.OTHER, ("其它",)),
+    (WorkerKind.URBAN, ("城镇", "职工", "城镇困难职工")),
+    (WorkerKind.MIGRANT, ("进城务工人员", "农民工职工")),
+    (Sex.MALE, ("男性",)),
+    (Sex.FEMALE, ("女性",)),
+    (Relation.SPOUSE, ("妻", "夫", "妻子", "丈夫", "爱人", "夫妻")),
+    (Relation.CHILD, ("儿子", "女儿", "子", "女", "长子", "次子", "长女", "次女", "儿女")),
+    (Relation.PARENT, ("父亲", "母亲", "父", "母")),
+    (Relation.SIBLING, ("兄弟", "姐妹", "哥哥", "弟弟", "姐姐", "妹妹", "兄", "弟", "姐", "妹")),
+    (Relation.GRANDCHILD, ("孙子", "孙女", "外孙", "外孙女")),
+    (Relation.OTHER, ("其它",)),
+    (MemberStatus.EMPLOYED, ("在岗", "就业", "务工", "在业", "工作")),
+    (MemberStatus.UNEMPLOYED, ("失业", "待业", "下岗")),
+    (MemberStatus.RETIRED, ("离退休", "已退休", "退休人员")),
+    (MemberStatus.STUDENT, ("在校", "在校学生", "在读", "上学")),
+    (MemberStatus.PRESCHOOL, ("学龄前儿童", "幼儿", "婴幼儿")),
+    (MemberStatus.OTHER, ("其它",)),
+    (ExitKind.OUT_OF_HARDSHIP, ("已脱困",)),
+    (ExitKind.RELIEVED, ("已解困",)),
+    (ExitKind.CANCELLED, ("已注销",)),
+    (ExitKind.DELETED, ("已删除",)),
+    (ExitReason.INCOME_ABOVE_LINE, ("收入超过标准", "收入高于标准", "收入超标", "收入增加")),
+    (ExitReason.SAFETY_NET, ("政府兜底", "纳入低保", "兜底保障")),
+    (ExitReason.DEATH, ("去世", "病故", "亡故")),
+    (ExitReason.INELIGIBLE, ("不符合条件", "不符合标准")),
+    (ExitReason.MOVED, ("调离", "迁走", "离职")),
+    (ExitReason.ERRONEOUS_RECORD, ("录入错误", "误录")),
+    (ExitReason.DUPLICATE, ("重复", "重复录入")),
+    (AssistanceKind.EMPLOYMENT, ("就业", "创业", "就业帮扶", "职业介绍", "发展生产")),
+    (AssistanceKind.TRAINING, ("培训", "教育培训", "职业培训")),
+    (AssistanceKind.EDUCATION_AID, ("助学", "助学帮扶", "金秋助学")),
+    (AssistanceKind.MEDICAL_AID, ("医疗", "医疗保障", "医保", "大病救助", "医疗互助")),
+    (AssistanceKind.SOCIAL_INSURANCE, ("社会保险", "社保政策落实")),
+    (AssistanceKind.HOUSING, ("住房保障", "公共租赁住房")),
+    (AssistanceKind.DIBAO_SAFETY_NET, ("低保", "保障兜底", "兜底保障", "社会救助兜底")),
+    (AssistanceKind.LIVING_AID, ("临时救助", "生活补助", "送温暖")),
+    (AssistanceKind.MICRO_LOAN, ("贷款", "小额担保贷款")),
+    (AssistanceKind.LEGAL_AID, ("法律",)),
+    (AssistanceKind.OTHER, ("其它", "其它困难")),
+    (
+        Department.HUMAN_RESOURCES,
+        ("人社部门", "人社局", "人力资源和社会保障局", "人力资源社会保障局"),
+    ),
+    (Department.EDUCATION, ("教育部门", "教育局")),
+    (Department.CIVIL_AFFAIRS, ("民政部门", "民政局")),
+    (Department.MEDICAL_INSURANCE, ("医保部门", "医保局", "医疗保障局")),
+    (Department.HOUSING, ("房管部门", "房管局", "住建局", "住房和城乡建设局")),
+    (Department.UNION, ("工会部门", "总工会", "区总工会", "县总工会", "市总工会")),
+    (Department.EMPLOYER, ("单位", "用人单位", "本单位", "工作单位")),
+)
 
 # Keyed by (class, value): StrEnum members of different classes with the same value compare and
 # hash equal ("city" is both a Level and a FileLevel), so the class must be part of the key.
 LABELS_ZH: dict[tuple[type[StrEnum], str], str] = {(type(k), k.value): v for k, v in _LABELS}
+SYNONYMS_ZH: dict[tuple[type[StrEnum], str], tuple[str, ...]] = {
+    (type(k), k.value): v for k, v in _SYNONYMS
+}
 
 
 def label(value: StrEnum) -> str:
-    """The Chinese label of an enumeration value, or its code where none is defined."""
+    """The Chinese label of an enumeration value (every value has one; the code is a last resort
+    for a value added without its label, which `tests/unit/test_values.py` refuses)."""
     return LABELS_ZH.get((type(value), value.value), value.value)
+
+
+def synonyms(value: StrEnum) -> tuple[str, ...]:
+    """What clerks write for an enumeration value besides its label (`_SYNONYMS`)."""
+    return SYNONYMS_ZH.get((type(value), value.value), ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +484,19 @@ def money(value: object, field: str = "amount") -> Decimal:
     if amount > MAX_AMOUNT:
         raise InvalidValue(field, f"amount above {MAX_AMOUNT} yuan", zh="金额过大")
     return amount.quantize(_CENT, rounding=ROUND_HALF_UP) + 0  # + 0 turns -0.00 into 0.00
+
+
+DATE_EXAMPLE = "2026-11-21"
+
+
+def iso_day(text: str, field: str) -> date:
+    """Parse a date written in ISO 8601 (2026-11-21), as the API and the command line take it."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidValue(
+            field, f"a date such as {DATE_EXAMPLE}", zh=f"日期格式应为{DATE_EXAMPLE}"
+        ) from None
 
 
 def business_date(

@@ -42,7 +42,6 @@ from domain.idnumber import IdNumber
 from domain.privacy import ERASED, mask_id, mask_phone, readable
 from projections.base import Change
 
-OPEN_STATUSES = frozenset({"applied", "verified", "appraised", "approved", "sent_back", "returned"})
 # Under regular aid (常态化帮扶): files on record, and relieved (解困) ones, which keep being
 # assisted, visited and re-checked with their status `relieved` (seeds 001 and 004).
 REGULAR_AID = frozenset({"approved", "relieved"})
@@ -250,7 +249,7 @@ class Ledger:
         elif kind == "approved":
             row.status = "approved"
             row.category = str(f.category)
-            row.file_level = str(f.file_level)
+            row.file_level = None if f.file_level is None else str(f.file_level)  # None: unknown
             row.approved_on = f.approved_on
             row.next_recheck_due = f.approved_on + self.recheck_period
         elif kind == "assisted":

@@ -158,7 +158,7 @@ class Statistics:
                 before,
                 status="approved",
                 category=str(f.category),
-                file_level=str(f.file_level),
+                file_level=None if f.file_level is None else str(f.file_level),
                 approved_once=True,
             )
         if kind == "assisted":

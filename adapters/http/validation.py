@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 import re
 import typing
 from collections.abc import Callable
@@ -38,7 +39,8 @@ import msgspec
 from litestar import Request
 from litestar.exceptions import ValidationException
 
-MAX_TEXT = 2000  # the domain's bound on free text (domain.household.MAX_TEXT); names far shorter
+from domain.household import MAX_TEXT  # the domain's bound on free text, held to everywhere
+
 MAX_DEPTH = 8  # the deepest body (an investigation: body → members → a member) nests 3 deep
 MONEY_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,2})?$"  # yuan: "550", "550.5", "550.00"
 # C0 controls but tab, line feed and carriage return: what XML, hence xlsx, cannot hold
@@ -291,5 +293,7 @@ async def refuse_invalid_body(
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         valid = False
     if not valid:
-        authenticate(request)
+        answer = authenticate(request)
+        if inspect.isawaitable(answer):
+            await answer
         raise ValidationException(detail="the request body is not valid")

@@ -6,7 +6,7 @@ the household's region on each original date (`domain.policy.PolicyBook`).
 
 Each row becomes one file or nothing: the file is built in memory and only a file whose every
 step passed is saved, so a refused row leaves no trace (reported with row, column and reason).
-Files are saved in batches through the store's bulk path (`append_bulk` → COPY). Re-running the
+Files are saved in batches through the repository's bulk path (`save_built` → COPY). Re-running the
 same import creates nothing twice: a file's id is derived from its unit and the normalised ID
 number (`file_id_for`), and a file that already exists is skipped — also when two imports of
 the same sheet run at once: the batch that loses the race is checked again and saves only what
@@ -40,24 +40,34 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from adapters.pg.codec import EventCodec
 from adapters.pg.repository import prepare_rows
-from adapters.pg.store import ConcurrencyError, NewEvent, PostgresEventStore
+from adapters.pg.rows import NewEvent
 from adapters.pii.sealing import KEY_BYTES
 from adapters.sheets import reading as sheets
 from domain.authorization import Act, authorise
+from domain.commands import Apply, Appraise, Approve, Assist, Exit, Verify, Visit, execute, receive
 from domain.eligibility import EXCLUSION_LABELS_ZH, Exclusions
-from domain.errors import DomainError, InvalidValue, NotEligible
-from domain.household import Head, HouseholdFile, Member
+from domain.errors import ConcurrencyError, DomainError, InvalidValue, NotEligible
+from domain.household import EXIT_REASONS, Head, HouseholdFile, Member
 from domain.policy import PolicyBook
+from domain.ports import BuiltFiles
 from domain.units import UnitCode
 from domain.values import (
+    SCHEME_CATEGORIES,
     Actor,
+    AssistanceKind,
+    Category,
+    CategoryScheme,
     Cause,
+    Department,
+    ExitKind,
+    ExitReason,
     FileLevel,
     Level,
     MemberStatus,
     Relation,
     Role,
     WorkerKind,
+    label,
 )
 
 log = structlog.get_logger(__name__)
@@ -107,6 +117,28 @@ IMPORT_COLUMNS = sheets.Columns(
         "publicity_end": ("公示结束", "公示结束时间"),
         "approved_on": ("审批时间", "审批日期", "认定时间"),
         "file_level": ("档案级别", "建档级别"),
+        "category": ("困难类别", "认定类别", "档案类别"),
+        # documents: 是/否 (blank or no column: not recorded — docs/rules.md R04u, R07u)
+        "authorisation": ("授权书(声明书)", "授权书", "声明书"),
+        "minutes": ("民主评议会议记录", "评议会议记录", "评议记录"),
+        # one assistance a row (seed 001 form 3: 分类帮扶措施, 分类型帮扶部门)
+        "assisted_on": ("帮扶时间", "帮扶日期"),
+        "assistance_kind": ("分类帮扶措施", "帮扶措施", "帮扶类别", "帮扶类型"),
+        "department": ("分类型帮扶部门", "帮扶部门", "牵头单位"),
+        "amount": ("帮扶金额", "帮扶金额(元)", "救助金额", "金额(元)"),
+        "helper": ("帮扶责任人", "结对帮扶联系人"),
+        # one visit a row (seed 001 form 2; seed 002 table 5)
+        "visited_on": ("走访时间", "走访日期", "进户时间"),
+        "visit_content": ("走访内容", "工作内容"),
+        "cadre": ("结对帮扶干部姓名", "走访干部", "走访人"),
+        "quarter_income": ("家庭季度收入实现情况", "家庭季度收入", "季度收入(元)"),
+        # the exit, if the file has left (seed 003: 标明脱困原因, with evidence)
+        "exit_kind": ("退出类别", "退出类型", "退出方式"),
+        "exited_on": ("退出时间", "退出日期", "脱困时间", "脱困日期"),
+        "exit_reason": ("退出原因", "脱困原因"),
+        "exit_evidence": ("退出证明材料", "证明材料"),
+        "exit_explanation": ("退出说明", "情况说明"),
+        "months_above_line": ("连续高于标准月数", "高于标准月数"),
         "exclusions": ("排除情形", "不予建档情形", "存在情形"),
         **{f"exclusion:{name}": aliases for name, aliases in EXCLUSION_COLUMNS.items()},
     },
@@ -135,6 +167,22 @@ _FIELD_COLUMNS = {
     "file_level": "file_level",
     "poverty_line": "approved_on",
     "exclusions": "exclusions",
+    "authorisation_signed": "authorisation",
+    "minutes_on_file": "minutes",
+    "assisted_on": "assisted_on",
+    "kind": "assistance_kind",
+    "amount": "amount",
+    "department": "department",
+    "helper": "helper",
+    "visited_on": "visited_on",
+    "content": "visit_content",
+    "cadre": "cadre",
+    "quarter_income": "quarter_income",
+    "exited_on": "exited_on",
+    "reason": "exit_reason",
+    "evidence": "exit_evidence",
+    "explanation": "exit_explanation",
+    "months_above_line": "months_above_line",
 }
 
 
@@ -211,28 +259,40 @@ def build_file(
     today: date,
 ) -> HouseholdFile:
     """One row's file with its history, through the domain's commands (pure); raises
-    `sheets.CellError` or a `DomainError` naming what is wrong."""
+    `sheets.CellError` or a `DomainError` naming what is wrong.
+
+    What the sheet shows is recorded and what it does not show is recorded as unknown, never
+    assumed: a blank or missing 授权书 / 民主评议会议记录 is `None` (the spot-check reports
+    it as not recorded, docs/rules.md R04u / R07u) and a blank 档案级别 is `None`; a 否 is
+    refused like any broken rule. A 困难类别 must be the category the recorded means give
+    (its scheme, 2016 or 2019, is the one the label belongs to); assistance, a visit and an
+    exit are recorded when the row has them."""
     h = IMPORT_COLUMNS.header
     number = sheets.id_number(cells["id_number"], h("id_number"))
     clerk = Actor(importer.user, base, Role.CLERK)
     kind = sheets.enum_by_label(WorkerKind, cells.get("worker_kind", ""), h("worker_kind"))
     applied_on = sheets.day(cells["applied_on"], h("applied_on"), required=True)
     assert applied_on is not None  # noqa: S101 — required above
-    household = HouseholdFile.receive_application(
-        file_id=file_id_for(base, number),
-        actor=clerk,
-        establishing_unit=base,
-        worker_kind=kind or WorkerKind.URBAN,
-        head=Head(
-            name=cells["head_name"],
-            id_number=number,
-            phone=cells.get("phone", ""),
-            employer=cells.get("employer", ""),
-            address=cells.get("address", ""),
+    category = sheets.enum_by_label(Category, cells.get("category", ""), h("category"))
+    household = receive(
+        Apply(
+            file_id=file_id_for(base, number),
+            establishing_unit=base,
+            worker_kind=kind or WorkerKind.URBAN,
+            head=Head(
+                name=cells["head_name"],
+                id_number=number,
+                phone=cells.get("phone", ""),
+                employer=cells.get("employer", ""),
+                address=cells.get("address", ""),
+            ),
+            applied_on=applied_on,
+            authorisation_signed=sheets.yes_no(cells.get("authorisation", ""), h("authorisation")),
+            statement="批量导入既有档案",
+            scheme=_scheme_of(category),
+            imported=True,
         ),
-        applied_on=applied_on,
-        authorisation_signed=True,
-        statement="批量导入既有档案",
+        actor=clerk,
         today=today,
     )
     region = household.region
@@ -243,51 +303,171 @@ def build_file(
         sheets.enum_by_label(Cause, c, h("causes"), required=True)
         for c in sheets.split_list(cells.get("causes", ""))
     ] or [Cause.OTHER]
-    household.verify(
+    execute(
+        household,
+        Verify(
+            verified_on=verified_on,
+            investigators=tuple(sheets.split_list(cells.get("investigators", ""))),
+            members=_members(cells.get("members", ""), h("members")),
+            annual_income=sheets.amount(
+                cells.get("annual_income", ""), h("annual_income"), required=True
+            )
+            or Decimal(0),
+            rigid_expenses=sheets.amount(cells.get("rigid_expenses", ""), h("rigid_expenses"))
+            or Decimal(0),
+            exclusions=exclusions_of(cells),
+            primary_cause=causes[0] or Cause.OTHER,
+            secondary_causes=tuple(c for c in causes[1:] if c),
+            parameters=book.in_force(region, verified_on),
+        ),
         actor=clerk,
-        verified_on=verified_on,
-        investigators=tuple(sheets.split_list(cells.get("investigators", ""))),
-        members=_members(cells.get("members", ""), h("members")),
-        annual_income=sheets.amount(
-            cells.get("annual_income", ""), h("annual_income"), required=True
-        )
-        or Decimal(0),
-        rigid_expenses=sheets.amount(cells.get("rigid_expenses", ""), h("rigid_expenses"))
-        or Decimal(0),
-        exclusions=exclusions_of(cells),
-        primary_cause=causes[0] or Cause.OTHER,
-        secondary_causes=tuple(c for c in causes[1:] if c),
-        parameters=book.in_force(region, verified_on),
         today=today,
     )
     appraised_on = sheets.day(cells.get("appraised_on", ""), h("appraised_on"))
     if appraised_on is None:
         return household
-    household.appraise(
+    execute(
+        household,
+        Appraise(
+            appraised_on=appraised_on,
+            minutes_on_file=sheets.yes_no(cells.get("minutes", ""), h("minutes")),
+            publicity_start=sheets.day(
+                cells.get("publicity_start", ""), h("publicity_start"), required=True
+            ),  # type: ignore[arg-type]  # required=True: a day, or CellError raised
+            publicity_end=sheets.day(
+                cells.get("publicity_end", ""), h("publicity_end"), required=True
+            ),  # type: ignore[arg-type]  # required=True: a day, or CellError raised
+            imported=True,  # no parameters: the sheet's publicity is judged on replay (R08)
+        ),
         actor=clerk,
-        appraised_on=appraised_on,
-        minutes_on_file=True,
-        publicity_start=sheets.day(
-            cells.get("publicity_start", ""), h("publicity_start"), required=True
-        ),  # type: ignore[arg-type]
-        publicity_end=sheets.day(cells.get("publicity_end", ""), h("publicity_end"), required=True),  # type: ignore[arg-type]
-        # no parameters: the sheet's publicity is recorded as it was and judged by the replay
-        # rule (R08), as every imported decision is (docs/rules.md)
-        parameters=None,
         today=today,
     )
     approved_on = sheets.day(cells.get("approved_on", ""), h("approved_on"))
     if approved_on is None:
         return household
     level = sheets.enum_by_label(FileLevel, cells.get("file_level", ""), h("file_level"))
-    household.approve(
+    execute(
+        household,
+        Approve(
+            approved_on=approved_on,
+            file_level=level,
+            parameters=book.in_force(region, approved_on),
+            imported=True,
+        ),
         actor=importer,
-        approved_on=approved_on,
-        file_level=level or FileLevel.DISTRICT,
-        parameters=book.in_force(region, approved_on),
         today=today,
     )
+    if category is not None and category is not household.category:
+        assert household.category is not None  # noqa: S101 — approved above
+        raise sheets.CellError(
+            h("category"),
+            f"表中为{label(category)}，按家庭收入和当时的低保标准应为{label(household.category)}",
+        )
+    _assistance_visit_and_exit(
+        household, cells, clerk=clerk, importer=importer, book=book, today=today
+    )
     return household
+
+
+def _scheme_of(category: Category | None) -> CategoryScheme:
+    """The scheme a category label belongs to (低保户 … 2016; 深度困难 … 2019, the default)."""
+    if category is not None and category in SCHEME_CATEGORIES[CategoryScheme.V2016]:
+        return CategoryScheme.V2016
+    return CategoryScheme.V2019
+
+
+# A reason the kind of exit leaves no choice about (seed 003: 标明脱困原因 — else it is required).
+_ONLY_REASON = {
+    kind: next(iter(reasons)) for kind, reasons in EXIT_REASONS.items() if len(reasons) == 1
+}
+
+
+def _assistance_visit_and_exit(
+    household: HouseholdFile,
+    cells: Mapping[str, str],
+    *,
+    clerk: Actor,
+    importer: Actor,
+    book: PolicyBook,
+    today: date,
+) -> None:
+    """The row's assistance, visit and exit, when it has them, in that order (an exit dated
+    before the assistance or visit it lists is refused)."""
+    h = IMPORT_COLUMNS.header
+    assisted_on = sheets.day(cells.get("assisted_on", ""), h("assisted_on"))
+    if assisted_on is not None:
+        kind = sheets.enum_by_label(
+            AssistanceKind, cells.get("assistance_kind", ""), h("assistance_kind"), required=True
+        )
+        department = sheets.enum_by_label(
+            Department, cells.get("department", ""), h("department"), required=True
+        )
+        execute(
+            household,
+            Assist(
+                assisted_on=assisted_on,
+                kind=kind,  # type: ignore[arg-type]
+                amount=sheets.amount(cells.get("amount", ""), h("amount"), required=True),  # type: ignore[arg-type]
+                department=department,  # type: ignore[arg-type]
+                helper=cells.get("helper", ""),
+            ),
+            actor=clerk,
+            today=today,
+        )
+    visited_on = sheets.day(cells.get("visited_on", ""), h("visited_on"))
+    if visited_on is not None:
+        execute(
+            household,
+            Visit(
+                visited_on=visited_on,
+                cadre=sheets.text(cells.get("cadre", ""), h("cadre"), required=True),
+                content=sheets.text(
+                    cells.get("visit_content", ""), h("visit_content"), required=True
+                ),
+                quarter_income=sheets.amount(cells.get("quarter_income", ""), h("quarter_income")),
+            ),
+            actor=clerk,
+            today=today,
+        )
+    exit_kind = sheets.enum_by_label(ExitKind, cells.get("exit_kind", ""), h("exit_kind"))
+    if exit_kind is None:
+        return
+    exited_on = sheets.day(cells.get("exited_on", ""), h("exited_on"), required=True)
+    assert exited_on is not None  # noqa: S101 — required above
+    latest = max((d for d in (assisted_on, visited_on) if d is not None), default=None)
+    if latest is not None and exited_on < latest:
+        raise sheets.CellError(
+            h("exited_on"), f"退出时间{exited_on.isoformat()}早于本行的帮扶或走访时间"
+        )
+    reason = (
+        sheets.enum_by_label(
+            ExitReason,
+            cells.get("exit_reason", ""),
+            h("exit_reason"),
+            required=exit_kind not in _ONLY_REASON,
+        )
+        or _ONLY_REASON[exit_kind]
+    )
+    months = cells.get("months_above_line", "")
+    if months and not months.isdigit():
+        raise sheets.CellError(h("months_above_line"), f"应为整月数：{months}")
+    execute(
+        household,
+        Exit(
+            exited_on=exited_on,
+            kind=exit_kind,
+            reason=reason,
+            explanation=cells.get("exit_explanation", "") or f"批量导入：{label(reason)}",
+            evidence=tuple(sheets.split_list(cells.get("exit_evidence", ""))),
+            months_above_line=int(months) if months else None,
+            parameters=book.in_force(household.region, exited_on),
+            # recorded as the sheet says it; the replay rule R22 judges whether recorded means
+            # bear it out (docs/rules.md)
+            imported=True,
+        ),
+        actor=importer if exit_kind is ExitKind.DELETED else clerk,
+        today=today,
+    )
 
 
 def refusal(row: int, error: Exception) -> sheets.RowError:
@@ -431,27 +611,15 @@ async def _built(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-async def existing(store: PostgresEventStore, ids: list[UUID]) -> set[UUID]:
-    rows = await store.pool.fetch(
-        "SELECT stream_id FROM events WHERE stream_id = ANY($1::uuid[]) AND version = 1", ids
-    )
-    return {r["stream_id"] for r in rows}
-
-
-async def _save(store: PostgresEventStore, batch: list[Built], report: ImportReport) -> None:
+async def _save(files: BuiltFiles, batch: list[Built], report: ImportReport) -> None:
     """Store the batch's files that do not exist yet, in one COPY; if a concurrent import
     stored some of them meanwhile, look again and store the rest."""
     for attempt in range(SAVE_RETRIES + 1):
-        present = await existing(store, [b.file_id for b in batch])
+        present = await files.existing([b.file_id for b in batch])
         fresh = [b for b in batch if b.file_id not in present]
         keys = {b.file_id: b.key for b in fresh if b.key is not None}
         try:
-            if keys and store.keyring is not None:
-                async with store.pool.acquire() as conn, conn.transaction():
-                    await store.keyring.adopt(conn, keys)
-                    await store.append_bulk([e for b in fresh for e in b.events], conn=conn)
-            else:
-                await store.append_bulk([e for b in fresh for e in b.events])
+            await files.save_built([e for b in fresh for e in b.events], keys)
         except ConcurrencyError:
             if attempt == SAVE_RETRIES:
                 raise
@@ -465,7 +633,7 @@ async def _save(store: PostgresEventStore, batch: list[Built], report: ImportRep
 
 async def import_files(
     *,
-    store: PostgresEventStore,
+    files: BuiltFiles[NewEvent],
     codec: EventCodec,
     book: PolicyBook,
     actor: Actor,
@@ -492,7 +660,7 @@ async def import_files(
     except (ValueError, KeyError, OSError) as error:
         raise InvalidValue("file", f"unreadable: {error}", zh="无法读取该表格文件") from None
     report = ImportReport(rows=len(table.rows), workers=worker_count(len(table.rows), workers))
-    job = Job(scope.value, actor, book, today, encrypt=store.keyring is not None)
+    job = Job(scope.value, actor, book, today, encrypt=files.encrypts)
     seen: dict[UUID, int] = {}
     batch: list[Built] = []
     done = 0
@@ -513,12 +681,12 @@ async def import_files(
                 batch.append(outcome)
         done += len(outcomes)
         if len(batch) >= SAVE_BATCH:
-            await _save(store, batch, report)
+            await _save(files, batch, report)
             batch = []
         if progress is not None:
             progress(done, len(table.rows))
     if batch:
-        await _save(store, batch, report)
+        await _save(files, batch, report)
     log.info(
         "import.completed",
         unit=scope.value,

@@ -12,7 +12,9 @@ Everything after it is pure and table-tested (`tests/unit/test_sheets.py`):
 - `read_table(grid, columns)`: every later non-blank row as {field: cleaned text}, with its
   1-based row number as the spreadsheet shows it;
 - cell parsers (`text`, `day`, `amount`, `id_number`, `enum_by_label`) that raise `CellError` with
-  the column's Chinese header and the reason, so each bad row is reported as row / column / reason.
+  the column's Chinese header and the reason, so each bad row is reported as row / column / reason;
+  an enumeration is read from its Chinese label or a synonym clerks write (妻/丈夫 for 配偶,
+  疾病 for 因病, 失业 for 无业: `domain.values.SYNONYMS_ZH`), and a wrong one lists the labels.
 
 Aliases: each field has the header of the forms and the variants clerks write (身份证号 for
 身份证号码, 建档日期 for 建档时间 …); callers add their own with `Columns.with_aliases`.
@@ -33,7 +35,7 @@ from typing import Any, TypeVar
 
 from domain.errors import DomainError
 from domain.idnumber import normalise, parse_id_number
-from domain.values import LABELS_ZH
+from domain.values import LABELS_ZH, SYNONYMS_ZH
 
 HEADER_SEARCH_ROWS = 20  # a header is looked for in the first rows only
 _FULL_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
@@ -280,7 +282,8 @@ def id_number(value: str, column: str) -> str:
     try:
         return parse_id_number(value, field=column, allow_legacy=True).value
     except DomainError as error:
-        raise CellError(column, error.zh) from None
+        # the column is named once, by the row error, not again in its reason
+        raise CellError(column, error.zh.removeprefix(f"{column}：")) from None
 
 
 def masked_id(value: str) -> str | None:
@@ -292,29 +295,53 @@ def masked_id(value: str) -> str | None:
 
 @cache
 def _labels_of(kind: type[StrEnum]) -> dict[str, str]:
-    """Label or code → code, for one enumeration (the first entry wins, as the forms list them)."""
+    """Label, synonym or code → code, for one enumeration (labels first, then what clerks write
+    for them: `domain.values.SYNONYMS_ZH`). Keys are compared without spaces and with
+    ASCII brackets, as `_label_key` makes them."""
     found: dict[str, str] = {}
     for (cls, code), zh in LABELS_ZH.items():
         if cls is kind:
-            found.setdefault(zh, code)
+            found.setdefault(_label_key(zh), code)
             found.setdefault(code, code)
+    for (cls, code), words in SYNONYMS_ZH.items():
+        if cls is kind:
+            for word in words:
+                found.setdefault(_label_key(word), code)
     return found
 
 
+def _label_key(value: str) -> str:
+    return re.sub(r"\s", "", value).replace("（", "(").replace("）", ")").lower()
+
+
+# An office written with its place ("县医保局", "抚宁区民政局", seed 001 form 3): the place is a
+# prefix ending in 省/市/县/区/旗, tried off when the whole text names nothing.
+_PLACE = re.compile(r"^.{0,12}?[省市县区旗]")
+
+
+def labels_accepted(kind: type[StrEnum]) -> str:
+    """The labels of an enumeration, as an error lists them ('可填：…')."""
+    return "、".join(zh for (cls, _), zh in LABELS_ZH.items() if cls is kind)
+
+
 def enum_by_label(kind: type[E], value: str, column: str, *, required: bool = False) -> E | None:
-    """An enumeration value from its Chinese label (as the forms write it) or its code."""
+    """An enumeration value from its Chinese label (as the forms write it), one of the synonyms
+    clerks write for it (配偶/妻/丈夫, 因病/疾病/患病, 无业/失业 …) or its code; `CellError`
+    with the labels accepted otherwise."""
     if not value:
         if required:
             raise CellError(column, "不能为空")
         return None
-    code = _labels_of(kind).get(value)
+    labels = _labels_of(kind)
+    key = _label_key(value)
+    code = labels.get(key)
+    if code is None:
+        place = _PLACE.match(key)
+        if place is not None and place.end() < len(key):
+            code = labels.get(key[place.end() :])
     if code is not None:
         return kind(code)
-    try:
-        return kind(value)
-    except ValueError:
-        known = "、".join(zh for (cls, _), zh in LABELS_ZH.items() if cls is kind)
-        raise CellError(column, f"无法识别：{value}（可填：{known}）") from None
+    raise CellError(column, f"无法识别：{value}（可填：{labels_accepted(kind)}）")
 
 
 def split_list(value: str) -> list[str]:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from openpyxl import Workbook
 
 from adapters.pg.codec import EventCodec
 from adapters.pg.policies import PgPolicies
@@ -20,6 +22,7 @@ from adapters.pii import sealing as pii
 from adapters.services import importer
 from adapters.sheets import reading as sheets
 from domain.eligibility import Exclusions
+from domain.idnumber import make_id_number
 from domain.policy import Parameters, PolicyBook, RegionalPolicy
 from domain.values import Actor, Role
 from tests.builders import APPROVER, BASE, TODAY
@@ -104,7 +107,7 @@ def exclusion_sheet(rows: list[dict[str, str]]) -> bytes:
 
 async def import_csv(store: PostgresEventStore, data: bytes) -> importer.ImportReport:
     return await importer.import_files(
-        store=store,
+        files=PgFileRepository(store, EventCodec(keyring=store.keyring)),
         codec=EventCodec(keyring=store.keyring),
         book=await PgPolicies(store, EventCodec()).book(),
         actor=APPROVER,
@@ -201,3 +204,155 @@ def test_anything_else_is_refused_naming_the_column() -> None:
         sheets.yes_no("不清楚", "私家车或高档消费品")
     assert caught.value.column == "私家车或高档消费品"
     assert sheets.yes_no("", "列") is None
+
+
+# The headers of the seeds' forms (seed 001 forms 1–3, seed 003 attachments, seed 002 table 3),
+# with the Chinese labels clerks write in the cells.
+FORM_HEADERS = [
+    "户主姓名", "性别", "身份证号码", "联系电话", "工作单位", "家庭地址", "建档时间", "职工类别",
+    "授权书（声明书）", "入户调查时间", "调查人", "家庭成员", "家庭年收入（元）", "刚性支出（元）",
+    "致困原因", "民主评议会议记录", "评议时间", "公示开始时间", "公示结束时间", "审批时间",
+    "档案级别", "困难类别", "帮扶时间", "分类帮扶措施", "分类型帮扶部门", "帮扶金额（元）",
+    "帮扶责任人", "走访时间", "结对帮扶干部姓名", "走访内容", "家庭季度收入实现情况",
+    "退出类别", "退出时间", "退出原因", "退出证明材料", "连续高于标准月数",
+]  # fmt: skip
+
+
+def person(seq: int, born: date = date(1971, 7, 7)) -> str:
+    return make_id_number("130306", born, seq).value
+
+
+def form_row(seq: int, **cells: object) -> list[object]:
+    values: dict[str, object] = {
+        "户主姓名": f"刘{seq}",
+        "性别": "男",
+        "身份证号码": person(seq),
+        "联系电话": "13912345678",
+        "工作单位": "抚宁区机械厂",
+        "家庭地址": "骊城大街1号",
+        "建档时间": date(2023, 3, 2),
+        "职工类别": "城镇职工",
+        "授权书（声明书）": "是",
+        "入户调查时间": "2023年3月9日",
+        "调查人": "赵一、钱二",
+        "家庭成员": f"王某/妻/{person(seq + 1, date(1973, 2, 3))}/失业；"
+        f"刘小明/儿子/{person(seq + 2, date(2009, 9, 1))}/在校",
+        "家庭年收入（元）": "1.2万",
+        "刚性支出（元）": 1200,
+        "致困原因": "疾病、残疾",
+        "民主评议会议记录": "有",
+        "评议时间": "2023/3/12",
+        "公示开始时间": "2023-03-13",
+        "公示结束时间": "2023-03-20",
+        "审批时间": "2023-03-25",
+        "档案级别": "区县级",
+        "困难类别": "深度困难",  # (12000 − 1200) / 12 / 3 = 300 yuan a month, below 550
+    }
+    values.update(cells)
+    return [values.get(h, "") for h in FORM_HEADERS]
+
+
+def form_sheet(rows: list[list[object]]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["抚宁区总工会困难职工档案台账"])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=8)
+    sheet.append(FORM_HEADERS)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+async def import_xlsx(store: PostgresEventStore, data: bytes) -> importer.ImportReport:
+    return await importer.import_files(
+        files=PgFileRepository(store, EventCodec(keyring=store.keyring)),
+        codec=EventCodec(keyring=store.keyring),
+        book=await PgPolicies(store, EventCodec()).book(),
+        actor=APPROVER,
+        unit=BASE,
+        data=data,
+        name="台账.xlsx",
+        today=TODAY,
+    )
+
+
+class TestASheetWrittenWithTheLabelsOfTheForms:
+    async def test_imports_cleanly_with_its_assistance_visits_and_exits(
+        self, store: PostgresEventStore, files: PgFileRepository
+    ) -> None:
+        await seed_policy(store)
+        assisted = {
+            "帮扶时间": "2023-04-10",
+            "分类帮扶措施": "医疗救助",
+            "分类型帮扶部门": "县医保局",
+            "帮扶金额（元）": "1,500元",
+            "帮扶责任人": "孙三",
+            "走访时间": "2023-05-06",
+            "结对帮扶干部姓名": "周五",
+            "走访内容": "了解治疗和复工情况",
+            "家庭季度收入实现情况": 3000,
+        }
+        out = {
+            "退出类别": "脱困",
+            "退出时间": "2024-06-30",
+            "退出证明材料": "工资收入证明",
+            "连续高于标准月数": 6,
+        }
+        dead = {
+            "退出类别": "注销",
+            "退出时间": "2023-08-01",
+            "退出原因": "去世",
+            "退出证明材料": "死亡证明",
+        }
+        data = form_sheet(
+            [form_row(101, **assisted), form_row(201, **out), form_row(301, **assisted, **dead)]
+        )
+
+        report = await import_xlsx(store, data)
+
+        assert (report.created, report.refused) == (3, [])
+        first = await files.get(importer.file_id_for(BASE, person(101)))
+        assert (first.status, first.category, first.file_level) == ("approved", "deep", "district")
+        assert (first.assistance_count, first.last_visited_on) == (1, date(2023, 5, 6))
+        assert [m.relation for m in first.members] == ["spouse", "child"]
+        second = await files.get(importer.file_id_for(BASE, person(201)))
+        assert (second.status, second.exit_kind) == ("out_of_hardship", "out_of_hardship")
+        third = await files.get(importer.file_id_for(BASE, person(301)))
+        assert third.status == "cancelled"
+
+    async def test_with_a_wrong_label_reports_row_column_and_the_labels_accepted(
+        self, store: PostgresEventStore
+    ) -> None:
+        await seed_policy(store)
+        data = form_sheet([form_row(101), form_row(201, 档案级别="乡级")])
+
+        report = await import_xlsx(store, data)
+
+        assert report.created == 1
+        (error,) = report.refused
+        assert (error.row, error.column) == (4, "档案级别")
+        assert error.reason == "无法识别：乡级（可填：全国级、省级、地市级、区县级、基层）"
+
+    async def test_without_document_columns_records_them_as_unknown(
+        self, store: PostgresEventStore, files: PgFileRepository
+    ) -> None:
+        await seed_policy(store)
+        rows, _ = import_rows(1, 0.0)
+        without = [h for h in IMPORT_HEADERS if h != "档案级别"]
+        out = io.StringIO()
+        csv.writer(out).writerows([without, rows[0][: len(without)]])
+
+        report = await import_csv(store, out.getvalue().encode())
+
+        assert report.created == 1
+        household = await files.get(importer.file_id_for(BASE, str(rows[0][1])))
+        stored = await store.pool.fetch(
+            "SELECT payload FROM events WHERE stream_id = $1 ORDER BY version", household.id
+        )
+        payloads = [json.loads(r["payload"]) for r in stored]
+        assert payloads[0]["authorisation_signed"] is None
+        assert payloads[2]["minutes_on_file"] is None
+        assert (payloads[3]["file_level"], household.file_level) == (None, None)

@@ -211,6 +211,8 @@ def broken_files() -> dict[str, tuple[list[Any], dict[str, Any]]]:
         "R02": (clean, {"shared_people": {clean[0].originator_id: (clean[0].originator_id,)}}),
         "R03": (changed(clean, HouseholdFile.Verified, verified_on=date(2025, 2, 1)), {}),
         "R04": (changed(clean, HouseholdFile.Applied, authorisation_signed=False), {}),
+        "R04u": (changed(clean, HouseholdFile.Applied, authorisation_signed=None), {}),
+        "R07u": (changed(clean, HouseholdFile.Appraised, minutes_on_file=None), {}),
         "R05": (changed(clean, HouseholdFile.Verified, investigators=("赵一",)), {}),
         "R06": (changed(clean, HouseholdFile.Approved, approved_on=date(2025, 3, 18)), {}),
         "R08": (changed(clean, HouseholdFile.Appraised, objections=1, objections_resolved=0), {}),
@@ -287,6 +289,24 @@ class TestAFileDoneByTheBook:
         lowered = policies((date(2020, 1, 1), "300"))  # 350 yuan a month: relative, not deep
 
         assert findings(clean_events(), book=lowered) == ["R11"]
+
+
+class TestADocumentOfAnImportedFile:
+    def test_not_recorded_is_told_from_recorded_as_absent(self):
+        clean = clean_events()
+
+        unknown = findings(changed(clean, HouseholdFile.Applied, authorisation_signed=None))
+        absent = findings(changed(clean, HouseholdFile.Applied, authorisation_signed=False))
+
+        assert (unknown, absent) == (["R04u"], ["R04"])
+
+    def test_minutes_not_recorded_are_told_from_minutes_recorded_as_missing(self):
+        clean = clean_events()
+
+        unknown = findings(changed(clean, HouseholdFile.Appraised, minutes_on_file=None))
+        absent = findings(changed(clean, HouseholdFile.Appraised, minutes_on_file=False))
+
+        assert (unknown, absent) == (["R07u"], ["R08"])
 
 
 class TestAFileBreakingOneRule:

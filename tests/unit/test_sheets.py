@@ -5,13 +5,27 @@ from __future__ import annotations
 import io
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 
 import pytest
 from openpyxl import Workbook
 
 from adapters.services.reconcile import LEDGER_COLUMNS
 from adapters.sheets import reading as sheets
-from domain.values import Status
+from domain.values import (
+    AssistanceKind,
+    Category,
+    Cause,
+    Department,
+    ExitKind,
+    ExitReason,
+    FileLevel,
+    MemberStatus,
+    Relation,
+    Sex,
+    Status,
+    WorkerKind,
+)
 
 NUMBER = "11010519491231002X"
 
@@ -150,3 +164,83 @@ class TestAFile:
             (4, {"head_name": "张三", "id_number": NUMBER, "applied_on": "2020-01-05"}),
             (6, {"head_name": "李四", "id_number": "110105491231002", "applied_on": "2020/2/1"}),
         ]
+
+
+# Every enumeration column the importer and the ledger reader parse: what clerks write → the value.
+WRITTEN = [
+    *[(Relation, w, Relation.SPOUSE) for w in ("配偶", "妻", "夫", "丈夫", "妻子", "爱人")],
+    *[(Relation, w, Relation.CHILD) for w in ("子女", "儿子", "女儿", "子", "女")],
+    *[(Relation, w, Relation.PARENT) for w in ("父母", "父亲", "母亲")],
+    (Relation, "兄弟姐妹", Relation.SIBLING),
+    (Relation, "孙女", Relation.GRANDCHILD),
+    (Relation, "其它", Relation.OTHER),
+    *[(MemberStatus, w, MemberStatus.UNEMPLOYED) for w in ("无业", "失业", "待业")],
+    *[(MemberStatus, w, MemberStatus.EMPLOYED) for w in ("在职", "在岗", "就业")],
+    *[(MemberStatus, w, MemberStatus.STUDENT) for w in ("学生", "在校学生", "在读")],
+    (MemberStatus, "退休", MemberStatus.RETIRED),
+    (MemberStatus, "学龄前", MemberStatus.PRESCHOOL),
+    *[(Cause, w, Cause.ILLNESS) for w in ("因病", "疾病", "患病", "重大疾病")],
+    *[(Cause, w, Cause.DISABILITY) for w in ("因残", "残疾")],
+    *[(Cause, w, Cause.EDUCATION) for w in ("因学", "子女上学")],
+    *[(Cause, w, Cause.DISASTER) for w in ("因灾", "自然灾害")],
+    *[(Cause, w, Cause.UNEMPLOYMENT) for w in ("失业下岗", "失业", "下岗")],
+    (Cause, "其它", Cause.OTHER),
+    *[(Category, w, Category.DEEP) for w in ("深度困难", "深度")],
+    (Category, "相对困难", Category.RELATIVE),
+    (Category, "意外致困", Category.ACCIDENTAL),
+    (Category, "低保边缘户", Category.MARGINAL),
+    *[(FileLevel, w, FileLevel.DISTRICT) for w in ("区县级", "县级", "区级", "旗级")],
+    *[(FileLevel, w, FileLevel.NATIONAL) for w in ("全国级", "国家级")],
+    (FileLevel, "地市级", FileLevel.CITY),
+    *[(WorkerKind, w, WorkerKind.MIGRANT) for w in ("农民工", "进城务工人员")],
+    *[(ExitKind, w, ExitKind.OUT_OF_HARDSHIP) for w in ("脱困", "已脱困")],
+    (ExitKind, "解困", ExitKind.RELIEVED),
+    (ExitKind, "注销", ExitKind.CANCELLED),
+    *[(ExitReason, w, ExitReason.INCOME_ABOVE_LINE) for w in ("家庭人均收入超过标准", "收入超标")],
+    *[(ExitReason, w, ExitReason.DEATH) for w in ("死亡", "去世")],
+    (ExitReason, "纳入政府兜底保障", ExitReason.SAFETY_NET),
+    *[(AssistanceKind, w, AssistanceKind.MEDICAL_AID) for w in ("医疗救助", "医疗保障")],
+    *[(AssistanceKind, w, AssistanceKind.EDUCATION_AID) for w in ("子女助学", "金秋助学")],
+    (AssistanceKind, "就业创业", AssistanceKind.EMPLOYMENT),
+    (AssistanceKind, "保障兜底", AssistanceKind.DIBAO_SAFETY_NET),
+    *[(Department, w, Department.MEDICAL_INSURANCE) for w in ("医保", "医保局", "县医保局")],
+    *[(Department, w, Department.CIVIL_AFFAIRS) for w in ("民政", "抚宁区民政局")],
+    (Department, "人力资源和社会保障局", Department.HUMAN_RESOURCES),
+    (Department, "所在单位", Department.EMPLOYER),
+    *[(Status, w, Status.OUT_OF_HARDSHIP) for w in ("已脱困", "脱困")],
+    (Status, "在档", Status.APPROVED),
+    (Sex, "女", Sex.FEMALE),
+    # the stored code is still read, in any case, and spaces and full-width brackets do not matter
+    (Relation, "spouse", Relation.SPOUSE),
+    (Cause, "ILLNESS", Cause.ILLNESS),
+    (Category, "深度 困难", Category.DEEP),
+]
+
+
+class TestAnEnumerationCell:
+    @pytest.mark.parametrize(
+        ("kind", "written", "expected"), WRITTEN, ids=[f"{k.__name__}:{w}" for k, w, _ in WRITTEN]
+    )
+    def test_reads_the_label_or_a_synonym_clerks_write(
+        self, kind: type[StrEnum], written: str, expected: StrEnum
+    ) -> None:
+        assert sheets.enum_by_label(kind, written, "列") is expected
+
+    def test_with_a_wrong_label_names_the_column_and_the_labels_accepted(self) -> None:
+        with pytest.raises(sheets.CellError) as caught:
+            sheets.enum_by_label(Relation, "邻居", "家庭成员")
+
+        assert caught.value.column == "家庭成员"
+        assert (
+            caught.value.reason
+            == "无法识别：邻居（可填：配偶、子女、父母、兄弟姐妹、孙子女、其他）"
+        )
+
+    def test_with_a_place_before_nothing_known_is_refused(self) -> None:
+        with pytest.raises(sheets.CellError, match="可填"):
+            sheets.enum_by_label(Department, "县城", "分类型帮扶部门")
+
+    def test_blank_is_none_unless_required(self) -> None:
+        assert sheets.enum_by_label(Cause, "", "致困原因") is None
+        with pytest.raises(sheets.CellError, match="不能为空"):
+            sheets.enum_by_label(Cause, "", "致困原因", required=True)
