@@ -54,6 +54,8 @@ class Act(StrEnum):
     ERASE = "erase"  # erase a household's personal data on request (crypto-shredding)
     CHECK_FINDING = "check_finding"  # record the check of a civil-affairs finding
     FOLLOW_UP = "follow_up"  # 回头看: a follow-up visit to an exited household
+    CONFIRM_CATEGORY = "confirm_category"  # confirm the category a re-check found
+    KEEP = "keep"  # keep a file due to exit, with the reason
     # the acts of a checking unit, recorded in its own streams
     SPOT_CHECK = "spot_check"
     READ_SPOT_CHECK = "read_spot_check"
@@ -151,6 +153,8 @@ AUTHORISATION: dict[Act, Rule] = {
     Act.ERASE: _file_act("销毁个人信息", _ADMIN, DISTRICT_OR_ABOVE),
     Act.CHECK_FINDING: _file_act("民政比对核实", _BASE_WORK),
     Act.FOLLOW_UP: _file_act("回头看", _BASE_WORK),
+    Act.CONFIRM_CATEGORY: _file_act("确认困难类别变化", _APPROVER, DISTRICT_OR_ABOVE),
+    Act.KEEP: _file_act("保留应退出档案", _APPROVER, DISTRICT_OR_ABOVE),
     Act.SPOT_CHECK: Rule(
         "抽查",
         frozenset({Role.INSPECTOR, Role.APPROVER}),
@@ -295,6 +299,8 @@ LIFECYCLE = frozenset(
         Act.READ,
         Act.CHECK_FINDING,
         Act.FOLLOW_UP,
+        Act.CONFIRM_CATEGORY,
+        Act.KEEP,
     }
 )
 DISTRICT_ACTS = frozenset(a for a in LIFECYCLE if AUTHORISATION[a].levels == DISTRICT_OR_ABOVE)

@@ -145,6 +145,7 @@ class Assist:
     department: Department
     helper: str = ""
     note: str = ""
+    emergency: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -251,6 +252,22 @@ class FollowUp:
     cause: Cause | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConfirmCategory:
+    """审核确认: an approver confirms the category a re-check found."""
+
+    confirmed_on: date
+    opinion: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Keep:
+    """保留: an approver keeps a file due to exit, with the reason."""
+
+    kept_on: date
+    reason: str
+
+
 LifecycleCommand = (
     Verify
     | Appraise
@@ -267,6 +284,8 @@ LifecycleCommand = (
     | Transfer
     | CheckFinding
     | FollowUp
+    | ConfirmCategory
+    | Keep
 )
 
 # The commands judged by the regional parameters in force on their business date (their
@@ -380,6 +399,7 @@ def execute(
                 department=command.department,
                 helper=command.helper,
                 note=command.note,
+                emergency=command.emergency,
                 today=today,
             )
         case AgreePlan():
@@ -477,5 +497,14 @@ def execute(
                 cause=command.cause,
                 today=today,
             )
+        case ConfirmCategory():
+            household.confirm_category(
+                actor=actor,
+                confirmed_on=command.confirmed_on,
+                opinion=command.opinion,
+                today=today,
+            )
+        case Keep():
+            household.keep(actor=actor, kept_on=command.kept_on, reason=command.reason, today=today)
         case _:
             assert_never(command)

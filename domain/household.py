@@ -152,6 +152,8 @@ class CommandKind(StrEnum):
     ERASE_PERSONAL_DATA = "erase_personal_data"
     CHECK_FINDING = "check_finding"
     FOLLOW_UP = "follow_up"
+    CONFIRM_CATEGORY = "confirm_category"
+    KEEP = "keep"
 
 
 # The lifecycle (DOMAIN.md): the statuses each command may start from.
@@ -180,6 +182,9 @@ ALLOWED_FROM: dict[CommandKind, frozenset[Status]] = {
     CommandKind.CHECK_FINDING: frozenset(Status) - {Status.DELETED},
     # 回头看: households out of hardship or relieved (seed 001)
     CommandKind.FOLLOW_UP: frozenset({Status.OUT_OF_HARDSHIP, Status.RELIEVED}),
+    # an approver confirms a re-check's category, or keeps a file due to exit
+    CommandKind.CONFIRM_CATEGORY: UNDER_REGULAR_AID,
+    CommandKind.KEEP: UNDER_REGULAR_AID,
 }
 # The civil-affairs findings a clerk must act on (`domain.civil_affairs.FINDINGS` marks them
 # `act`): their check is recorded on the file (`check_finding`).
@@ -406,6 +411,7 @@ class HouseholdFile(Aggregate):
         department: Department
         helper: str
         note: str
+        emergency: bool | None = None  # 临时救助 on a file due to exit (absent on older events)
 
     class PlanAgreed(Event):
         agreed_on: date
@@ -448,6 +454,9 @@ class HouseholdFile(Aggregate):
         parameters_effective_on: date | None = None
         accidental_loss_ratio: Decimal | None = None
         adjusted_per_capita: Decimal | None = None
+        # True: a changed category waits for an approver's confirmation and an exit due is
+        # flagged; older events (None) changed the category at once
+        needs_confirmation: bool | None = None
 
     class Exited(Event):
         exited_on: date
@@ -481,6 +490,21 @@ class HouseholdFile(Aggregate):
         event itself holds who, when and why — no personal data."""
 
         erased_on: date
+        reason: str
+
+    class CategoryConfirmed(Event):
+        """An approver confirmed the category a re-check found: it takes effect."""
+
+        confirmed_on: date
+        category: Category
+        previous: Category | None
+        opinion: str
+
+    class KeptOnRecord(Event):
+        """An approver kept a file that was due to exit, with the reason."""
+
+        kept_on: date
+        exit_due: str
         reason: str
 
     class FindingChecked(Event):
@@ -621,6 +645,7 @@ class HouseholdFile(Aggregate):
         # what a 脱困 rests on
         self.recorded_means: tuple[tuple[date, Means], ...] = ()
         self.exit_due: str | None = None  # why an approved or relieved file is due to exit
+        self.category_pending: Category | None = None  # found by a re-check, to be confirmed
         self.findings_checked: tuple[str, ...] = ()
         self.last_followed_up_on: date | None = None
         self.exit_kind: ExitKind | None = None
@@ -977,6 +1002,7 @@ class HouseholdFile(Aggregate):
         self.approved_on = approved_on
         self.recorded_means = ()
         self.exit_due = None
+        self.category_pending = None
         self.category = category
         self.file_level = file_level
         self.poverty_line = poverty_line
@@ -1043,14 +1069,28 @@ class HouseholdFile(Aggregate):
         department: Department,
         helper: str = "",
         note: str = "",
+        emergency: bool = False,
         today: date,
     ) -> None:
-        """帮扶: an assistance measure delivered to an approved file."""
+        """帮扶: an assistance measure delivered to an approved (or relieved) file.
+
+        A file due to exit takes no new regular aid until it exits or an approver keeps it;
+        emergency aid (`emergency`, 临时救助) is still given, and recorded as such."""
         self._require(CommandKind.ASSIST, actor, Act.ASSIST)
         on = self._after_approval(assisted_on, "assisted_on", today)
         if not isinstance(kind, AssistanceKind) or not isinstance(department, Department):
             raise InvalidValue(
                 "kind", "unknown assistance kind or department", zh="帮扶类别或责任部门无效"
+            )
+        if not isinstance(emergency, bool):
+            raise InvalidValue("emergency", "true or false", zh="须为是或否")
+        if self.exit_due is not None and not emergency:
+            raise RuleViolated(
+                "exit_due_no_regular_aid",
+                f"the file is due to exit ({self.exit_due}): no new regular aid until it exits or"
+                " an approver keeps it; emergency aid is recorded with `emergency: true`",
+                zh="档案应予退出，退出或经审核人员保留前不再给予常态化帮扶；临时救助请注明为临时救助",
+                field="emergency",
             )
         self._assisted(
             actor=actor,
@@ -1060,6 +1100,7 @@ class HouseholdFile(Aggregate):
             department=department,
             helper=_text(helper, "helper", required=False, limit=MAX_NAME),
             note=_text(note, "note", required=False),
+            emergency=True if emergency else None,
         )
 
     @event(Assisted)
@@ -1073,6 +1114,7 @@ class HouseholdFile(Aggregate):
         department: Department,
         helper: str,
         note: str,
+        emergency: bool | None = None,
     ) -> None:
         self.assistance_count += 1
         self.assistance_total += amount
@@ -1378,6 +1420,7 @@ class HouseholdFile(Aggregate):
             parameters_effective_on=in_force.effective_on,
             accidental_loss_ratio=in_force.accidental_loss_ratio,
             adjusted_per_capita=self.means.adjusted_per_capita(),
+            needs_confirmation=True,
         )
 
     @event(Rechecked)
@@ -1393,11 +1436,20 @@ class HouseholdFile(Aggregate):
         parameters_effective_on: date | None = None,
         accidental_loss_ratio: Decimal | None = None,
         adjusted_per_capita: Decimal | None = None,
+        needs_confirmation: bool | None = None,
     ) -> None:
         self.last_rechecked_on = rechecked_on
         self.recorded_means = (*self.recorded_means, (rechecked_on, means))
-        if category is not None:
-            self.category = category
+        if not needs_confirmation:  # recorded before re-checks waited for an approver
+            if category is not None:
+                self.category = category
+            return
+        if result is RecheckResult.CATEGORY_CHANGED:
+            self.category_pending = category
+        elif result is RecheckResult.STILL_ELIGIBLE:
+            self.category_pending = None
+        elif result is RecheckResult.EXIT_DUE and self.exit_due is None:
+            self.exit_due = "recheck: above the standard"
 
     # ------------------------------------------------------------------ leaving and coming back
 
@@ -1632,6 +1684,66 @@ class HouseholdFile(Aggregate):
     ) -> None:
         self.establishing_unit = to_unit
         self.transfers += 1
+
+    # ------------------------------------------------------------------ re-checks with consequences
+
+    def confirm_category(
+        self, *, actor: Actor, confirmed_on: date, opinion: str = "", today: date
+    ) -> None:
+        """审核确认: an approver (district or above) confirms the category a clerk's re-check
+        found; only then does it take effect (it waits on the approvals queue)."""
+        self._require(CommandKind.CONFIRM_CATEGORY, actor, Act.CONFIRM_CATEGORY)
+        if self.category_pending is None:
+            raise RuleViolated(
+                "category_change_to_confirm",
+                "no re-check found a change of category to confirm",
+                zh="没有待确认的困难类别变化",
+            )
+        assert self.last_rechecked_on is not None  # noqa: S101 — a re-check found the change
+        on = business_date(
+            confirmed_on,
+            today=today,
+            field="confirmed_on",
+            not_before=self.last_rechecked_on,
+            not_before_field="复核日期",
+        )
+        self._category_confirmed(
+            actor=actor,
+            confirmed_on=on,
+            category=self.category_pending,
+            previous=self.category,
+            opinion=_text(opinion, "opinion", required=False),
+        )
+
+    @event(CategoryConfirmed)
+    def _category_confirmed(
+        self,
+        *,
+        actor: Actor,
+        confirmed_on: date,
+        category: Category,
+        previous: Category | None,
+        opinion: str,
+    ) -> None:
+        self.category = category
+        self.category_pending = None
+
+    def keep(self, *, actor: Actor, kept_on: date, reason: str, today: date) -> None:
+        """保留: an approver (district or above) keeps a file that is due to exit, saying why;
+        it takes regular aid again."""
+        self._require(CommandKind.KEEP, actor, Act.KEEP)
+        if self.exit_due is None:
+            raise RuleViolated(
+                "exit_due_to_keep", "the file is not due to exit", zh="档案不在应予退出名单中"
+            )
+        on = self._after_approval(kept_on, "kept_on", today)
+        self._kept_on_record(
+            actor=actor, kept_on=on, exit_due=self.exit_due, reason=_text(reason, "reason")
+        )
+
+    @event(KeptOnRecord)
+    def _kept_on_record(self, *, actor: Actor, kept_on: date, exit_due: str, reason: str) -> None:
+        self.exit_due = None
 
     # ------------------------------------------------------------------ facts found after approval
 

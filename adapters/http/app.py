@@ -43,6 +43,7 @@ from adapters.http.schemas import (
     AppraisalIn,
     ApprovalIn,
     AssistanceIn,
+    CategoryConfirmationIn,
     CommandBody,
     ErasureIn,
     ErasureOut,
@@ -51,6 +52,7 @@ from adapters.http.schemas import (
     FindingCheckIn,
     FollowUpIn,
     Health,
+    KeepIn,
     PlanIn,
     RecheckIn,
     RejectionIn,
@@ -296,6 +298,16 @@ COMMAND_ROUTES = [
         "follow-ups",
         FollowUpIn,
         "回头看 — record a follow-up visit to a household out of hardship or relieved",
+    ),
+    command_route(
+        "category-confirmations",
+        CategoryConfirmationIn,
+        "确认类别变化 — confirm the category a re-check found (district level or above)",
+    ),
+    command_route(
+        "keep",
+        KeepIn,
+        "保留 — keep a file that is due to exit, with the reason (district level or above)",
     ),
 ]
 

@@ -139,6 +139,10 @@ def _ledger_fields(row: Any) -> dict[str, Any]:
         "civil_affairs_on": row["civil_affairs_on"],
         "civil_affairs_to_act": to_act,
         "civil_affairs_to_act_labels": [finding_label(r) for r in to_act],
+        "exit_due": row["exit_due"],
+        "exit_due_on": row["exit_due_on"],
+        "category_pending": row["category_pending"],
+        "category_pending_label": labelled(Category, row["category_pending"]),
     }
 
 
@@ -418,8 +422,10 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         responses=responses,
         tags=["read models"],
         summary="审批队列 — files awaiting approval in the subtree",
-        description="Files appraised and publicised (status `appraised`) in the subtree, the "
-        "longest waiting first: the district's approval queue.",
+        description="Files appraised and publicised (status `appraised`), and files whose "
+        "clerk's re-check found another category (`category_pending`, confirmed with "
+        "`POST /files/{id}/category-confirmations`), in the subtree, the longest waiting "
+        "first: the district's approval queue.",
     )
     async def approval_queue(
         actor: NamedDependency[Actor],
@@ -441,8 +447,10 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         "visited) is more than `visit_days` (default 90) before `as_of`. `kind=rechecks`: "
         "approved files whose annual re-check falls on or before `as_of`. `kind=follow_up`: "
         "files out of hardship (脱困) or relieved (解困) within the `follow_up_months` "
-        "(default 12) up to `as_of`, for the 回头看 review. `as_of` defaults to today. Each "
-        "item carries `due_on`, the day it fell (or falls) due.",
+        "(default 12) up to `as_of`, for the 回头看 review. `kind=exit`: approved or relieved "
+        "files due to exit (a newly found exclusion, a re-check above the standard) that have "
+        "not exited nor been kept by an approver; they take no new regular aid. `as_of` "
+        "defaults to today. Each item carries `due_on`, the day it fell (or falls) due.",
     )
     async def due_list(
         actor: NamedDependency[Actor],
@@ -469,9 +477,12 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         return DueOut(
             unit=root.value,
             kind=kind,
-            kind_label={"visits": "走访逾期", "rechecks": "年度复核到期", "follow_up": "回头看"}[
-                kind.value
-            ],
+            kind_label={
+                "visits": "走访逾期",
+                "rechecks": "年度复核到期",
+                "follow_up": "回头看",
+                "exit": "应予退出",
+            }[kind.value],
             as_of=day,
             visit_days=visit_days,
             follow_up_months=follow_up_months,

@@ -197,6 +197,8 @@ class AssistanceIn(_In, kw_only=True, forbid_unknown_fields=True):
     department: Department
     helper: Annotated[str, msgspec.Meta(max_length=64)] = ""
     note: Text = ""
+    # 临时救助: the only aid a file due to exit takes until it exits or is kept
+    emergency: bool = False
 
     def command(self) -> commands.Assist:
         return commands.Assist(
@@ -206,6 +208,7 @@ class AssistanceIn(_In, kw_only=True, forbid_unknown_fields=True):
             department=self.department,
             helper=self.helper,
             note=self.note,
+            emergency=self.emergency,
         )
 
 
@@ -305,6 +308,26 @@ class ExitIn(_In, kw_only=True, forbid_unknown_fields=True):
             evidence=tuple(self.evidence),
             months_above_line=self.months_above_line,
         )
+
+
+class CategoryConfirmationIn(_In, kw_only=True, forbid_unknown_fields=True):
+    """审核确认: an approver (district or above) confirms the category a re-check found."""
+
+    confirmed_on: Day
+    opinion: Text = ""
+
+    def command(self) -> commands.ConfirmCategory:
+        return commands.ConfirmCategory(confirmed_on=self.confirmed_on, opinion=self.opinion)
+
+
+class KeepIn(_In, kw_only=True, forbid_unknown_fields=True):
+    """保留: an approver (district or above) keeps a file that is due to exit, saying why."""
+
+    kept_on: Day
+    reason: Text
+
+    def command(self) -> commands.Keep:
+        return commands.Keep(kept_on=self.kept_on, reason=self.reason)
 
 
 class FindingCheckIn(_In, kw_only=True, forbid_unknown_fields=True):
@@ -544,6 +567,7 @@ class DueKind(StrEnum):
     VISITS = "visits"  # 走访逾期
     RECHECKS = "rechecks"  # 年度复核到期
     FOLLOW_UP = "follow_up"  # 回头看
+    EXIT = "exit"  # 应予退出: due to exit, not yet exited or kept
 
 
 class LedgerItem(msgspec.Struct, kw_only=True):
@@ -596,6 +620,13 @@ class LedgerItem(msgspec.Struct, kw_only=True):
     civil_affairs_on: date | None
     civil_affairs_to_act: list[str]
     civil_affairs_to_act_labels: list[str]
+    # re-checks with consequences: why the file is due to exit and since when (no new regular
+    # aid until it exits or an approver keeps it), and the category a re-check found, waiting
+    # for an approver's confirmation on the approvals queue
+    exit_due: str | None = None
+    exit_due_on: date | None = None
+    category_pending: str | None = None
+    category_pending_label: str | None = None
 
 
 class LedgerPage(msgspec.Struct, kw_only=True):
@@ -798,6 +829,11 @@ EXAMPLES: dict[type[msgspec.Struct], dict[str, Any]] = {
         "months_above_line": 6,
     },
     ReturnIn: {"returned_on": "2027-12-01", "reason": "家庭成员突发重病", "cause": "illness"},
+    CategoryConfirmationIn: {
+        "confirmed_on": "2027-04-01",
+        "opinion": "经审核，复核结果属实，困难类别调整为相对困难",
+    },
+    KeepIn: {"kept_on": "2027-04-01", "reason": "车辆为残疾人代步车，不属于不予建档情形"},
     FindingCheckIn: {
         "checked_on": "2026-07-01",
         "finding": "vehicle_not_declared",

@@ -262,8 +262,12 @@ async def ledger_rows(
 async def approval_queue(
     pool: asyncpg.Pool, root: str, *, limit: int
 ) -> tuple[list[asyncpg.Record], int]:
-    """Files awaiting approval (status appraised) in the subtree, longest waiting first."""
-    where = f"{subtree_sql('l.unit', '$1')} AND l.status = 'appraised'"
+    """Files awaiting an approver in the subtree, longest waiting first: appraised files, and
+    files whose re-check found another category (`category_pending`) to confirm."""
+    where = (
+        f"{subtree_sql('l.unit', '$1')}"
+        " AND (l.status = 'appraised' OR l.category_pending IS NOT NULL)"
+    )
     async with scoped(pool, root) as conn:
         rows = await conn.fetch(
             f"{_SELECT} WHERE {where} ORDER BY l.updated_at, l.file_id LIMIT $2", root, limit
@@ -319,6 +323,16 @@ def due_list(kind: str, *, as_of: date, visit_days: int, follow_up_months: int) 
             (months_before(as_of, follow_up_months), as_of),
             "l.exited_on, l.file_id",
             f"(l.exited_on + {int(follow_up_months)} * interval '1 month')::date",
+        )
+    if kind == "exit":
+        # approved or relieved files due to exit (a newly found exclusion, a re-check above the
+        # standard), until they exit or an approver keeps them
+        return Due(
+            "l.status IN ('approved', 'relieved') AND l.exit_due IS NOT NULL"
+            " AND l.exit_due_on <= $2::date",
+            (as_of,),
+            "l.exit_due_on, l.file_id",
+            "l.exit_due_on",
         )
     raise InvalidValue("kind", f"no due list {kind!r}", zh="到期清单类别无效")
 

@@ -108,6 +108,18 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "return": {"returned_on": "2026-10-01", "reason": "突发重病", "cause": "illness"},
     "transfer": {"transferred_on": "2026-03-01", "to_unit": OTHER_BASE, "reason": "职工调动"},
+    "finding-checks": {
+        "checked_on": "2026-03-01",
+        "finding": "vehicle_not_declared",
+        "result": "unfounded",
+        "reason": "车辆登记人为同名他人",
+    },
+    "follow-ups": {
+        "followed_up_on": "2026-10-01",
+        "cadre": "周五",
+        "result": "stable",
+        "note": "就业稳定",
+    },
 }
 COMMANDS = tuple(BODIES)
 
@@ -136,6 +148,8 @@ STARTS_FROM: dict[str, str] = {
     "exit": "above_the_line",
     "return": "out_of_hardship",
     "transfer": "applied",
+    "finding-checks": "approved",
+    "follow-ups": "out_of_hardship",
 }
 DISTRICT_COMMANDS = frozenset({"approval", "send-back"})
 

@@ -53,6 +53,8 @@ TEXT = {
     "exit": "explanation",
     "return": "reason",
     "transfer": "reason",
+    "finding-checks": "reason",
+    "follow-ups": "note",
 }
 DATE = {
     APPLY: "applied_on",
@@ -69,6 +71,8 @@ DATE = {
     "exit": "exited_on",
     "return": "returned_on",
     "transfer": "transferred_on",
+    "finding-checks": "checked_on",
+    "follow-ups": "followed_up_on",
 }
 MONEY = {
     "verification": "annual_income",
@@ -91,6 +95,7 @@ NAME = {
     "assistance": "helper",
     "plan": "helper",
     "visits": "cadre",
+    "follow-ups": "cadre",
 }
 
 

@@ -333,6 +333,36 @@ def above_the_line() -> tuple[Event, ...]:
     return record(*_TO_APPROVAL, raising_income())
 
 
+@cache
+def category_changed() -> tuple[Event, ...]:
+    """An approved file whose clerk's re-check found another category (the line fell to 300:
+    350 a month is relative hardship), waiting for an approver's confirmation."""
+    return record(
+        *_TO_APPROVAL,
+        lambda f: f.recheck(
+            actor=CLERK,
+            rechecked_on=date(2026, 10, 1),
+            parameters=in_force(poverty_line=Decimal("300")),
+            today=TODAY,
+        ),
+    )
+
+
+@cache
+def due_to_exit() -> tuple[Event, ...]:
+    """An approved file whose revision found a car: due to exit."""
+    return record(
+        *_TO_APPROVAL,
+        lambda f: f.revise(
+            actor=CLERK,
+            effective_on=date(2026, 7, 1),
+            reason="民政比对核实：购置私家车",
+            exclusions=Exclusions(car_or_luxury=True),
+            today=TODAY,
+        ),
+    )
+
+
 def before_exit(kind: ExitKind) -> tuple[Event, ...]:
     """The history each exit is tried from: approved, and for 脱困 with means above the line."""
     return above_the_line() if kind is ExitKind.OUT_OF_HARDSHIP else history(Status.APPROVED)

@@ -42,7 +42,14 @@ BASE_WORK = [
 
 class TestTheDecisionsTable:
     def test_names_approval_send_back_rejection_at_review_and_deletion(self):
-        assert {Act.APPROVE, Act.SEND_BACK, Act.REJECT_AT_REVIEW, Act.DELETE} == DISTRICT_ACTS
+        assert {
+            Act.APPROVE,
+            Act.SEND_BACK,
+            Act.REJECT_AT_REVIEW,
+            Act.DELETE,
+            Act.CONFIRM_CATEGORY,
+            Act.KEEP,
+        } == DISTRICT_ACTS
 
 
 class TestADecision:
@@ -149,6 +156,8 @@ EXPECTED: dict[Act, tuple[set[Role], frozenset[Level]]] = {
     Act.ERASE: ({ADMIN}, DISTRICT_UP),
     Act.CHECK_FINDING: FILE_WORK,
     Act.FOLLOW_UP: FILE_WORK,
+    Act.CONFIRM_CATEGORY: DECIDING,
+    Act.KEEP: DECIDING,
     Act.SPOT_CHECK: ({INSPECTOR, APPROVER}, DISTRICT_UP),
     Act.READ_SPOT_CHECK: ({CLERK, APPROVER, INSPECTOR, ADMIN}, ANY_LEVEL),
     Act.RECONCILE: ({CLERK, APPROVER, INSPECTOR}, ANY_LEVEL),

@@ -34,6 +34,8 @@ PINNED = {
     "household.personal_data_erased": "HouseholdFile.PersonalDataErased",
     "household.finding_checked": "HouseholdFile.FindingChecked",
     "household.followed_up": "HouseholdFile.FollowedUp",
+    "household.category_confirmed": "HouseholdFile.CategoryConfirmed",
+    "household.kept_on_record": "HouseholdFile.KeptOnRecord",
     "access.unmasked": "Disclosure.Recorded",
     "policy.opened": "RegionalPolicy.Opened",
     "policy.parameters_set": "RegionalPolicy.ParametersSet",

@@ -307,12 +307,13 @@ class TestARecheck:
             category=Category.RELATIVE,
         )
 
-    def test_moves_the_file_to_the_new_category(self):
+    def test_leaves_the_new_category_to_an_approver_s_confirmation(self):
         file = given(*history(Status.APPROVED))
 
         when(file, lambda f: f.recheck(**recheck(parameters=in_force(poverty_line=Decimal("300")))))
 
-        assert file.category is Category.RELATIVE
+        assert file.category is Category.DEEP
+        assert file.category_pending is Category.RELATIVE
 
     def test_finds_an_exit_due_above_the_standard(self):
         file = given(*history(Status.APPROVED))

@@ -74,7 +74,13 @@ LIFECYCLE: dict[str, set[Status]] = {
     "erase_personal_data": set(Status) - OPEN,  # on request, once the file is closed
     "check_finding": set(Status) - {S.DELETED},  # a civil-affairs finding, on any live file
     "follow_up": {S.OUT_OF_HARDSHIP, S.RELIEVED},  # 回头看 (seed 001)
+    # an approver confirms a re-check's category, or keeps a file due to exit
+    "confirm_category": {S.APPROVED, S.RELIEVED},
+    "keep": {S.APPROVED, S.RELIEVED},
 }
+# Allowed from these statuses only once a re-check found a category or the file is due to exit:
+# tests/unit/test_rechecks_with_consequences.py takes them from there.
+NEEDS_MORE_THAN_A_STATUS = {"confirm_category", "keep"}
 
 # Every command, dated today and done by the district's approver (who may do anything to the
 # file), so that the status is the only thing that can refuse it.
@@ -140,6 +146,8 @@ VALID: dict[str, Command] = {
         reason="车辆登记人为同名他人",
         **ANY_DAY,
     ),
+    "confirm_category": lambda f: f.confirm_category(confirmed_on=TODAY, **ANY_DAY),
+    "keep": lambda f: f.keep(kept_on=TODAY, reason="核实后仍符合条件", **ANY_DAY),
     "follow_up": lambda f: f.follow_up(
         followed_up_on=TODAY, cadre="孙三", result=FollowUpOutcome.STABLE, **ANY_DAY
     ),
@@ -162,10 +170,17 @@ RECORDS: dict[str, type[HouseholdFile.Event]] = {
     "erase_personal_data": HouseholdFile.PersonalDataErased,
     "check_finding": HouseholdFile.FindingChecked,
     "follow_up": HouseholdFile.FollowedUp,
+    "confirm_category": HouseholdFile.CategoryConfirmed,
+    "keep": HouseholdFile.KeptOnRecord,
 }
 
 REFUSED = [(c, s) for c, allowed in LIFECYCLE.items() for s in Status if s not in allowed]
-ACCEPTED = [(c, s) for c, allowed in LIFECYCLE.items() for s in Status if s in allowed]
+ACCEPTED = [
+    (c, s)
+    for c, allowed in LIFECYCLE.items()
+    for s in Status
+    if s in allowed and c not in NEEDS_MORE_THAN_A_STATUS
+]
 
 
 class TestTheLifecycleTable:

@@ -23,7 +23,18 @@ from domain.commands import Apply, LifecycleCommand, execute, receive
 from domain.household import ALLOWED_FROM, CommandKind, HouseholdFile
 from domain.values import Status
 
-from .given import APPROVER, CLERK, PARAMETERS, above_the_line, given, history, then, when
+from .given import (
+    APPROVER,
+    CLERK,
+    PARAMETERS,
+    above_the_line,
+    category_changed,
+    due_to_exit,
+    given,
+    history,
+    then,
+    when,
+)
 
 # After every date in the examples (the latest is a return on 2027-12-01).
 LATER = date(2028, 1, 1)
@@ -53,6 +64,14 @@ RUNS_ON: dict[type, tuple[Status, Any, type[HouseholdFile.Event]]] = {
     commands.Transfer: (Status.APPROVED, CLERK, HouseholdFile.Transferred),
     commands.CheckFinding: (Status.APPROVED, CLERK, HouseholdFile.FindingChecked),
     commands.FollowUp: (Status.OUT_OF_HARDSHIP, CLERK, HouseholdFile.FollowedUp),
+    commands.ConfirmCategory: (Status.APPROVED, APPROVER, HouseholdFile.CategoryConfirmed),
+    commands.Keep: (Status.APPROVED, APPROVER, HouseholdFile.KeptOnRecord),
+}
+# Commands that need more than a status: the history their example runs on.
+HISTORIES = {
+    commands.Exit: above_the_line,  # a 脱困 rests on recorded means above the line
+    commands.ConfirmCategory: category_changed,  # a re-check found another category
+    commands.Keep: due_to_exit,  # a revision found a car
 }
 
 
@@ -127,8 +146,8 @@ class TestEveryExample:
     def test_runs_through_the_dispatcher(self, body_type: type):
         command = example(body_type).command()
         status, actor, event = RUNS_ON[type(command)]
-        # a 脱困 rests on recorded means above the line (tests/unit/given.py: above_the_line)
-        file = given(*(above_the_line() if type(command) is commands.Exit else history(status)))
+        special = HISTORIES.get(type(command))
+        file = given(*(special() if special is not None else history(status)))
         if commands.parameters_on(command) is not None:  # as the use case hands them in
             command = dataclasses.replace(command, parameters=PARAMETERS)  # type: ignore[call-arg]
 
