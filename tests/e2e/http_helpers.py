@@ -114,6 +114,8 @@ BODIES: dict[str, dict[str, Any]] = {
         "result": "unfounded",
         "reason": "车辆登记人为同名他人",
     },
+    "category-confirmations": {"confirmed_on": "2026-06-02", "opinion": "复核属实"},
+    "keep": {"kept_on": "2026-03-02", "reason": "车辆为残疾人代步车"},
     "follow-ups": {
         "followed_up_on": "2026-10-01",
         "cadre": "周五",
@@ -123,8 +125,12 @@ BODIES: dict[str, dict[str, Any]] = {
 }
 COMMANDS = tuple(BODIES)
 
-# The steps that take a new file to each status, and the status each command starts from.
-STEPS_TO: dict[str, tuple[str, ...]] = {
+# A revision that finds a car (a newly found exclusion: the file is due to exit), and one that
+# records income in relative hardship (783 a month: a re-check then finds another category).
+FOUND_A_CAR = {"exclusions": {"car_or_luxury": True}, "annual_income": None, "materials": []}
+# The steps that take a new file to each status (a command, or a command with the fields it
+# overrides), and the status each command starts from.
+STEPS_TO: dict[str, tuple[str | tuple[str, dict[str, Any]], ...]] = {
     "applied": (),
     "verified": ("verification",),
     "appraised": ("verification", "appraisal"),
@@ -133,6 +139,10 @@ STEPS_TO: dict[str, tuple[str, ...]] = {
     # it: docs/rules.md)
     "above_the_line": ("verification", "appraisal", "approval", "revisions"),
     "out_of_hardship": ("verification", "appraisal", "approval", "revisions", "exit"),
+    # approved, a clerk's re-check found another category: waiting for an approver
+    "category_changed": ("verification", "appraisal", "approval", "revisions", "rechecks"),
+    # approved, a revision found a car: due to exit
+    "due_to_exit": ("verification", "appraisal", "approval", ("revisions", FOUND_A_CAR)),
 }
 STARTS_FROM: dict[str, str] = {
     "verification": "applied",
@@ -150,8 +160,10 @@ STARTS_FROM: dict[str, str] = {
     "transfer": "applied",
     "finding-checks": "approved",
     "follow-ups": "out_of_hardship",
+    "category-confirmations": "category_changed",
+    "keep": "due_to_exit",
 }
-DISTRICT_COMMANDS = frozenset({"approval", "send-back"})
+DISTRICT_COMMANDS = frozenset({"approval", "send-back", "category-confirmations", "keep"})
 
 
 def doer(api: Api, command: str, unit: str = BASE) -> dict[str, str]:
@@ -187,8 +199,9 @@ async def run(api: Api, file_id: str, command: str, unit: str = BASE, **override
 async def file_in(api: Api, status: str, unit: str = BASE) -> str:
     """A new file of `unit`, taken through the lifecycle to `status`."""
     file_id = await open_file(api, unit)
-    for command in STEPS_TO[status]:
-        await run(api, file_id, command, unit)
+    for step in STEPS_TO[status]:
+        command, overrides = step if isinstance(step, tuple) else (step, {})
+        await run(api, file_id, command, unit, **overrides)
     return file_id
 
 

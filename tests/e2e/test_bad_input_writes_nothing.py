@@ -55,6 +55,8 @@ TEXT = {
     "transfer": "reason",
     "finding-checks": "reason",
     "follow-ups": "note",
+    "category-confirmations": "opinion",
+    "keep": "reason",
 }
 DATE = {
     APPLY: "applied_on",
@@ -73,6 +75,8 @@ DATE = {
     "transfer": "transferred_on",
     "finding-checks": "checked_on",
     "follow-ups": "followed_up_on",
+    "category-confirmations": "confirmed_on",
+    "keep": "kept_on",
 }
 MONEY = {
     "verification": "annual_income",
