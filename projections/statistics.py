@@ -170,7 +170,12 @@ class Statistics:
             )
             return before
         if kind == "rechecked":
-            return _changed(before, category=str(f.category)) if f.category is not None else before
+            # a re-check's category waits for an approver's confirmation (older events: at once)
+            if f.category is None or f.needs_confirmation:
+                return before
+            return _changed(before, category=str(f.category))
+        if kind == "category_confirmed":
+            return _changed(before, category=str(f.category))
         if kind == "exited":
             self._flow(flows, before.unit, f.exited_on, "exit", str(f.kind))
             return _changed(before, status=str(f.kind))

@@ -29,7 +29,7 @@ from domain.reconciliation import Reconciliation, electronic_fields
 from domain.units import UnitCode
 from domain.values import Actor, Category, Cause, ExitKind, ExitReason, Role
 from projections import as_of
-from tests.builders import BASE, TODAY, FixedClock, approved_file
+from tests.builders import APPROVER, BASE, TODAY, FixedClock, approved_file
 from tests.e2e.test_operator_rebuilds_and_exports_with_the_cli import bangfu_on_a_terminal
 
 pytestmark = pytest.mark.slow
@@ -80,6 +80,9 @@ async def crafted_files(files: PgFileRepository) -> list[UUID]:
         parameters=Parameters(date(2015, 1, 1), Decimal("300")),  # the line fell: relative
         today=TODAY,
     )
+    await _save(files, rechecked)
+    # the re-check's category takes effect when an approver confirms it
+    rechecked.confirm_category(actor=APPROVER, confirmed_on=date(2026, 6, 2), today=TODAY)
     await _save(files, rechecked)
     assert rechecked.category is Category.RELATIVE
 

@@ -211,3 +211,22 @@ def _changes(events: Any) -> Any:
     """The events of a history as the runner hands them to a projection."""
     holder = type("Holder", (), {"collect_events": lambda self: list(events)})()
     return changes(holder)
+
+
+class TestTheStatistics:
+    async def test_count_the_category_once_an_approver_confirms_it(self):
+        from projections.statistics import Statistics  # noqa: PLC0415
+
+        from .test_regular_aid import _Facts  # noqa: PLC0415
+
+        file = given(*category_changed())
+        storage = _Facts()
+        await Statistics().apply(list(_changes(category_changed())), storage)
+        before = storage.stock.get(("130306001", "category", "relative"), 0)
+        file.confirm_category(actor=APPROVER, confirmed_on=date(2026, 10, 8), today=TODAY)
+
+        await Statistics().apply(changes(file), storage)
+
+        assert before == 0
+        assert storage.stock[("130306001", "category", "relative")] == 1
+        assert storage.stock[("130306001", "category", "deep")] == 0
