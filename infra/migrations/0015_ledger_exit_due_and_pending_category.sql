@@ -6,11 +6,12 @@ ALTER TABLE ledger ADD COLUMN IF NOT EXISTS exit_due         text;
 ALTER TABLE ledger ADD COLUMN IF NOT EXISTS exit_due_on      date;
 ALTER TABLE ledger ADD COLUMN IF NOT EXISTS category_pending text;
 
--- "Which files of my subtree are due to exit / wait for a confirmation": the few flagged rows.
+-- The due list `kind=exit` and the approvals queue's confirmations, in their orders (as 0014's
+-- partial indexes hold the other lists).
 CREATE INDEX IF NOT EXISTS ledger_exit_due
-    ON ledger (unit text_pattern_ops) WHERE exit_due IS NOT NULL;
+    ON ledger (exit_due_on, file_id) WHERE exit_due IS NOT NULL;
 CREATE INDEX IF NOT EXISTS ledger_category_pending
-    ON ledger (unit text_pattern_ops) WHERE category_pending IS NOT NULL;
+    ON ledger (updated_at, file_id) WHERE category_pending IS NOT NULL;
 
 -- Events recorded before these columns existed are in the log but not on the rows: the ledger
 -- is derived, so empty it and let the runner re-apply the log from the start (as 0006 does).
