@@ -231,11 +231,15 @@ async def ledger_page(
     params: list[Any] = []
     condition = where.where(params)
     if after is not None:
-        params += [after.value, after.file_id]
+        # a date goes as text: asyncpg sends `date.max` (the never-approved rows' sentinel,
+        # 9999-12-31) as 'infinity', which sorts after the sentinel and would end the walk
+        value = after.value.isoformat() if isinstance(after.value, date) else after.value
+        cast = f"::text::{key.sql_type}" if isinstance(after.value, date) else f"::{key.sql_type}"
+        params += [value, after.file_id]
         compare = "<" if descending else ">"
         condition += (
             f" AND ({key.expression}, l.file_id) {compare}"
-            f" (${len(params) - 1}::{key.sql_type}, ${len(params)}::uuid)"
+            f" (${len(params) - 1}{cast}, ${len(params)}::uuid)"
         )
     params.append(limit + 1)
     async with scoped(pool, where.root) as conn:
