@@ -34,6 +34,7 @@ class Act(StrEnum):
     READ = "read"
     UNMASK = "unmask"
     ERASE = "erase"  # erase a household's personal data on request (crypto-shredding)
+    ATTACH = "attach"  # attach a scan of a proof material (附件)
 
 
 # The acts as a clerk calls them (DOMAIN.md glossary): how a refusal names the act.
@@ -57,6 +58,7 @@ ACT_LABELS_ZH: dict[Act, str] = {
     Act.READ: "查阅",
     Act.UNMASK: "查看完整个人信息",
     Act.ERASE: "销毁个人信息",
+    Act.ATTACH: "上传附件",
 }
 
 
@@ -75,6 +77,7 @@ BASE_ACTS = frozenset(
         Act.RETURN,
         Act.TRANSFER,
         Act.READ,
+        Act.ATTACH,
     }
 )
 DISTRICT_ACTS = frozenset({Act.APPROVE, Act.SEND_BACK, Act.REJECT_AT_REVIEW, Act.DELETE})

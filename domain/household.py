@@ -18,6 +18,16 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.attachments import (
+    Attachment,
+    AttachmentLimits,
+    MediaType,
+    check_kind,
+    check_media_type,
+    check_name,
+    check_sha256,
+    check_size,
+)
 from domain.authorization import Act, authorise
 from domain.eligibility import (
     DEFAULT_THRESHOLDS,
@@ -138,6 +148,8 @@ ALLOWED_FROM: dict[str, frozenset[Status]] = {
     "transfer": OPEN | {Status.RELIEVED},
     # personal data is erased on request once the file is closed: exit (注销) an open file first
     "erase_personal_data": frozenset(Status) - OPEN,
+    # proof is attached while the file is open, relieved (解困) or under follow-up (approved)
+    "attach": OPEN | {Status.RELIEVED},
 }
 MAX_ERASURE_REASON = 200
 
@@ -372,6 +384,19 @@ class HouseholdFile(Aggregate):
         erased_on: date
         reason: str
 
+    class AttachmentAdded(Event):
+        """A proof material was attached: its kind, name, media type, size and the SHA-256 of
+        the content as uploaded (the content is kept apart, sealed with the household's data
+        key: docs/decisions/0011-attachments.md). The name is personal data (sealed)."""
+
+        attached_on: date
+        attachment_id: UUID
+        kind: Material
+        name: str
+        media_type: MediaType
+        size: int
+        sha256: str
+
     # ------------------------------------------------------------------ application (creation)
 
     @classmethod
@@ -494,6 +519,8 @@ class HouseholdFile(Aggregate):
         self.returns = 0
         self.transfers = 0
         self.erased = False
+        # replaced, never mutated: a cached file is cloned shallowly (adapters/pg/repository.py)
+        self.attachments: tuple[Attachment, ...] = ()
 
     # ------------------------------------------------------------------ helpers
 
@@ -1327,6 +1354,73 @@ class HouseholdFile(Aggregate):
         self.erased = True
         self.head = erased_head(self.head)
         self.members = tuple(erased_member(m) for m in self.members)
+        self.attachments = tuple(replace(a, name=ERASED) for a in self.attachments)
+
+    # ------------------------------------------------------------------ proof materials
+
+    def attach(
+        self,
+        *,
+        actor: Actor,
+        attachment_id: UUID,
+        kind: Material,
+        name: str,
+        media_type: MediaType,
+        size: int,
+        sha256: str,
+        limits: AttachmentLimits = AttachmentLimits(),  # noqa: B008 — frozen, shared on purpose
+        today: date,
+    ) -> None:
+        """上传附件: record a proof material whose content was received and checked (its type by
+        content, its size and hash as uploaded). Allowed while the file is open, relieved or
+        under follow-up; the household's attachments together stay within `limits`."""
+        self._require("attach", actor, Act.ATTACH)
+        if not isinstance(attachment_id, UUID) or any(
+            a.attachment_id == attachment_id for a in self.attachments
+        ):
+            raise InvalidValue(
+                "attachment_id", "a new attachment needs a new id", zh="附件编号重复"
+            )
+        self._attachment_added(
+            actor=actor,
+            attached_on=today,
+            attachment_id=attachment_id,
+            kind=check_kind(kind),
+            name=check_name(name),
+            media_type=check_media_type(media_type),
+            size=check_size(size, limits, stored=self.attachment_bytes()),
+            sha256=check_sha256(sha256),
+        )
+
+    @event(AttachmentAdded)
+    def _attachment_added(
+        self,
+        *,
+        actor: Actor,
+        attached_on: date,
+        attachment_id: UUID,
+        kind: Material,
+        name: str,
+        media_type: MediaType,
+        size: int,
+        sha256: str,
+    ) -> None:
+        self.attachments = (
+            *self.attachments,
+            Attachment(
+                attachment_id, kind, name, media_type, size, sha256, attached_on, self.version + 1
+            ),
+        )
+
+    def attachment_bytes(self) -> int:
+        return sum(a.size for a in self.attachments)
+
+    def attachment(self, attachment_id: UUID) -> Attachment | None:
+        return next((a for a in self.attachments if a.attachment_id == attachment_id), None)
+
+    def scanned(self) -> frozenset[Material]:
+        """The kinds of material with a scan attached (what the evidence rules look at)."""
+        return frozenset(a.kind for a in self.attachments)
 
     # ------------------------------------------------------------------ reading
 
