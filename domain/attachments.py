@@ -125,18 +125,26 @@ def check_sha256(value: object) -> str:
     return text
 
 
+class ContentTooLarge(RuleViolated):
+    """More content than an attachment may have (HTTP 413)."""
+
+
+def too_large(limit: int) -> ContentTooLarge:
+    return ContentTooLarge(
+        "attachment_size",
+        f"an attachment is at most {limit} bytes",
+        zh=f"单个附件不能超过{limit // MB}MB",
+        field="attachment_size",
+    )
+
+
 def check_size(size: object, limits: AttachmentLimits, *, stored: int) -> int:
     """The declared size, within the per-attachment and the household's limits (`stored`: the
     bytes of the household's attachments already on file)."""
     if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
         raise InvalidValue("attachment_size", "a positive number of bytes", zh="须为正整数")
     if size > limits.per_file:
-        raise RuleViolated(
-            "attachment_size",
-            f"an attachment is at most {limits.per_file} bytes; this one has {size}",
-            zh=f"单个附件不能超过{limits.per_file // MB}MB",
-            field="attachment_size",
-        )
+        raise too_large(limits.per_file)
     if stored + size > limits.per_household:
         raise RuleViolated(
             "household_attachments_size",

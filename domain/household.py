@@ -1412,6 +1412,11 @@ class HouseholdFile(Aggregate):
             ),
         )
 
+    def may_attach(self, *, actor: Actor) -> None:
+        """Raise the refusal `attach` would give for the file's state or the actor's role, before
+        an upload's content is read."""
+        self._require("attach", actor, Act.ATTACH)
+
     def attachment_bytes(self) -> int:
         return sum(a.size for a in self.attachments)
 

@@ -5,7 +5,7 @@ Adapters implement them; the composition root (`adapters.bootstrap`) hands them 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
@@ -40,4 +40,23 @@ class FileRepository(Protocol):
 
     async def save_many(self, files: Sequence[HouseholdFile]) -> None:
         """Bulk path for many new files at once (imports, demo data): all or nothing."""
+        ...
+
+
+class ContentStore(Protocol):
+    """The content of attachments (附件), kept apart from the events and sealed with each
+    household's data key (docs/decisions/0011-attachments.md). PostgreSQL by default
+    (`adapters.pg.attachments.PgContentStore`); docs/operations.md describes what another
+    store (an S3-compatible one) must provide.
+
+    Writing joins the transaction that appends the `AttachmentAdded` event (an adapter's
+    concern: `write` takes the adapter's own transaction handle)."""
+
+    def read(self, stream_id: UUID, attachment_id: UUID, *, size: int) -> AsyncIterator[bytes]:
+        """The content, opened, one chunk at a time, exactly `size` bytes; raises when it is
+        missing, altered, erased (the data key destroyed) or not readable on this node."""
+        ...
+
+    async def check(self, stream_id: UUID, attachment_id: UUID, *, size: int, sha256: str) -> str:
+        """Re-hash the content: "ok", "missing", "altered", "erased" or "unreadable"."""
         ...

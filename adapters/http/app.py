@@ -28,7 +28,7 @@ from litestar.openapi.spec import Components, Example, SecurityScheme
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from adapters.http import idempotency, paper, problems, readmodels, spotchecks, sync
+from adapters.http import attachments, idempotency, paper, problems, readmodels, spotchecks, sync
 from adapters.http import tokens as token_routes
 from adapters.http.auth import Authenticator, Tokens
 from adapters.http.headers import SecurityHeaders
@@ -645,6 +645,7 @@ def create_app(
             *readmodels.routes(PROBLEMS),
             *spotchecks.routes(PROBLEMS),
             *paper.routes(PROBLEMS),
+            *attachments.routes(PROBLEMS, config),
             *sync.routes(PROBLEMS, node),
             *token_routes.routes(PROBLEMS),
             live,

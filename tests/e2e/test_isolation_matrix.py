@@ -32,6 +32,7 @@ import pytest
 from adapters.pg.codec import EventCodec
 from adapters.pg.policies import PgPolicies, seed_demo_policies
 from adapters.pg.store import PostgresEventStore
+from adapters.services.scans import scan
 from domain.units import UnitCode
 from tests.conftest import Api
 from tests.e2e.http_helpers import (
@@ -114,6 +115,7 @@ class Call:
     form: dict[str, str] | None = None
     upload: tuple[str, bytes] | None = None
     names: tuple[str, ...] = ()
+    raw: tuple[str, bytes] | None = None  # (media type, body): an attachment's content
 
 
 # An aimed row: (world, at the target?) → the request at the target's thing, or at its missing like.
@@ -206,6 +208,30 @@ def _erase(w: World, there: bool) -> Call:
     )
 
 
+def _attach(w: World, there: bool) -> Call:
+    file_id = w.files["approved"] if there else w.missing
+    return Call(
+        "POST",
+        f"{API}/files/{file_id}/attachments?kind=id_copy&name=scan.png",
+        raw=("image/png", scan(1)),
+        names=(file_id,),
+    )
+
+
+def _attachment(suffix: str) -> Aim:
+    attachment_id = str(uuid.UUID(int=17))
+
+    def aim(w: World, there: bool) -> Call:
+        file_id = w.files["approved"] if there else w.missing
+        return Call(
+            "GET",
+            f"{API}/files/{file_id}/attachments/{attachment_id}/{suffix}",
+            names=(file_id,),
+        )
+
+    return aim
+
+
 FILE = f"{API}/files/{{file_id}}"
 AIMED: dict[tuple[str, str], Aim] = {
     ("POST", f"{API}/files"): _apply,
@@ -235,6 +261,10 @@ AIMED: dict[tuple[str, str], Aim] = {
     ),
     ("POST", f"{API}/tokens"): _mint,
     ("POST", f"{FILE}/erasure"): _erase,
+    ("POST", f"{FILE}/attachments"): _attach,
+    ("GET", f"{FILE}/attachments"): _file_read("/attachments"),
+    ("GET", f"{FILE}/attachments/{{attachment_id}}/content"): _attachment("content"),
+    ("GET", f"{FILE}/attachments/{{attachment_id}}/preview"): _attachment("preview"),
 }
 
 # Lists asked with no unit: the caller's own subtree. name → (operation, query, what it holds
@@ -296,6 +326,11 @@ async def world(api: Api, pool: asyncpg.Pool) -> World:
 
 
 async def send(api: Api, call: Call, headers: dict[str, str]) -> httpx.Response:
+    if call.raw is not None:
+        media_type, content = call.raw
+        return await api.client.request(
+            call.method, call.url, content=content, headers={**headers, "Content-Type": media_type}
+        )
     if call.upload is not None:
         name, content = call.upload
         return await api.client.request(
