@@ -3,7 +3,7 @@
     bangfu serve [--host H] [--port P]                          the HTTP API (docs at /schema)
     bangfu token --unit CODE --role ROLE [--user U] [--ttl 8h]  mint a bearer token
     bangfu demo [--files N] [--seed S] [--if-empty] [--bulk]   build a realistic demo province
-    bangfu verify                                               check every hash chain
+    bangfu verify [--attachments]                               check every hash chain (+ scans)
     bangfu summary                                              what is stored, by status
     bangfu migrate                                              apply schema migrations
     bangfu projections run [--every SECONDS]                    keep the read models up to date
@@ -57,7 +57,7 @@ from adapters.runtime.bootstrap import Runtime, runtime
 from adapters.runtime.logging import configure
 from adapters.runtime.secrets import load_secret
 from adapters.runtime.settings import Settings
-from adapters.services import demo
+from adapters.services import attachments, demo
 from adapters.sheets import ledger as exports
 from domain.errors import DomainError
 from domain.household import HouseholdFile
@@ -103,17 +103,47 @@ async def cmd_verify(rt: Runtime, args: argparse.Namespace) -> int:
     with progress.bar() as bar:
         task = bar.add_task("校验哈希链 verifying hash chains", total=total)
         report = await rt.store.verify(progress=lambda n: bar.advance(task, n))
+    attached = 0
+    if getattr(args, "attachments", False):
+        attached = await _verify_attachments(rt)
     if report.ok:
         console.print(
             f"哈希链完整 (all hash chains intact): {report.streams} streams, {report.events} events"
         )
-        return 0
+        return attached
     for link in report.broken:
         console.print(
             f"[red]BROKEN[/red] stream {link.stream_id} version {link.version}: {link.reason}"
         )
     console.print(f"{len(report.broken)} stream(s) with a broken link out of {report.streams}")
     return 1
+
+
+async def _verify_attachments(rt: Runtime) -> int:
+    """Re-hash every attachment's content against its event; 1 when one is missing or altered."""
+    checks = await attachments.verify_all(rt.store, attachments.PgContentStore(rt.pool, rt.keyring))
+    for c in checks.checked:
+        if c.state not in {"ok", "erased"}:
+            console.print(
+                f"[red]{ATTACHMENT_STATES[c.state]}[/red] file {c.file_id} attachment"
+                f" {c.attachment_id} ({c.kind.value}): {c.state}"
+            )
+    for orphan in checks.orphans:
+        console.print(f"[red]无对应事件 orphan[/red] content {orphan} recorded by no event")
+    console.print(
+        f"附件 attachments: {checks.count('ok')} 完好 intact, {checks.count('erased')} 已销毁"
+        f" erased, {checks.count('missing')} 缺失 missing, {checks.count('altered')} 被篡改"
+        f" altered, {checks.count('unreadable')} 无法解密 unreadable, {len(checks.orphans)}"
+        " orphan(s)"
+    )
+    return 0 if checks.ok else 1
+
+
+ATTACHMENT_STATES = {
+    "missing": "缺失 MISSING",
+    "altered": "被篡改 ALTERED",
+    "unreadable": "无法解密",
+}
 
 
 async def _replay_all(rt: Runtime) -> list[HouseholdFile]:
@@ -332,7 +362,12 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="build in memory and store through the bulk path (for large data)",
     )
-    sub.add_parser("verify", help="check every stream's hash chain; exit 1 on a broken link")
+    v = sub.add_parser("verify", help="check every stream's hash chain; exit 1 on a broken link")
+    v.add_argument(
+        "--attachments",
+        action="store_true",
+        help="also re-hash every attachment's content (missing or altered: exit 1)",
+    )
     sub.add_parser("summary", help="files by status and category")
     sub.add_parser("migrate", help="apply schema migrations")
     cli_spotcheck.add_parser(sub)
