@@ -1,4 +1,4 @@
-"""上传附件: a proof material is attached to the file as its own event, its type judged by content."""
+"""上传附件: a proof material is attached as its own event, its type judged by its content."""
 
 from __future__ import annotations
 
