@@ -20,7 +20,8 @@ import asyncpg
 
 from adapters.pg.codec import EventCodec
 from adapters.pg.store import PostgresEventStore
-from adapters.pii.sealing import KeyEncryptionKeys, Keyring
+from adapters.pii.keyring import Keyring
+from adapters.pii.sealing import KeyEncryptionKeys
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ from openpyxl import Workbook
 
 from adapters.pg.migrations import migrate
 from adapters.pg.policies import PgPolicies
+from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import NewEvent, copy_events
 from adapters.runtime.bootstrap import open_pool
 from adapters.services import importer
@@ -149,7 +150,7 @@ async def one_round(url: str, data: bytes, profile: bool, workers: int | None) -
             profiler.enable()
         started = time.perf_counter()
         result = await importer.import_files(
-            store=store,
+            files=PgFileRepository(store, codec),
             codec=codec,
             book=book,
             actor=APPROVER,

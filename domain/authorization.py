@@ -1,20 +1,37 @@
-"""Who may do what to a file (DOMAIN.md, "Who may cause what").
+"""Who may do what (DOMAIN.md, "Who may cause what"): one table, `AUTHORISATION`, for every act.
 
-Two questions, in this order: may this role perform this act at all; and does the file lie in the
-acting unit's subtree (if not, the file does not exist for the actor). Then the level rule:
-approval, send-back, rejection at review and deletion need a district (county) union or above.
+Every act a caller can ask for is an `Act` — each lifecycle command, reading and unmasking a
+file, erasing its personal data, spot-checking, reconciling a paper ledger, matching a
+civil-affairs list, reading and setting regional parameters, reading and managing the union tree,
+minting tokens, reading the sync feed and its status. Its `Rule` states:
+
+- `roles`: the roles that may perform it;
+- `levels`: the levels of the acting unit that may (a decision needs a district union or above);
+- `scope`: whether the target unit must lie in the acting unit's subtree (`SUBTREE`: if not, the
+  target does not exist for the actor — 404 at the edge) or the act is not about a unit (`NONE`);
+- `first`: which question comes first. For files and the records of a checking unit the scope
+  does (`SCOPE_FIRST`): a 404 never tells a role that may not act whether the target exists
+  elsewhere. For an admin's acts on the tree, its parameters and its tokens the role does
+  (`ROLE_FIRST`): anyone else is told "only an admin", whatever the target;
+- the words of each refusal, in English and Chinese.
+
+Every caller — the aggregates, the services, the HTTP and CLI edges — asks `authorise(actor,
+act, target)`; `may(role, level, act)` answers the role and level questions alone (for tests and
+documents). docs/authorisation.md shows the table in both languages.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from domain.errors import NotPermitted, OutOfScope
 from domain.units import UnitCode
-from domain.values import Actor, Role, label
+from domain.values import Actor, Level, Role, label
 
 
 class Act(StrEnum):
+    # lifecycle commands on a file
     APPLY = "apply"
     VERIFY = "verify"
     APPRAISE = "appraise"
@@ -31,84 +48,311 @@ class Act(StrEnum):
     DELETE = "delete"
     RETURN = "return"
     TRANSFER = "transfer"
+    # reading a file (and the ledger, statistics and lists built from files)
     READ = "read"
     UNMASK = "unmask"
     ERASE = "erase"  # erase a household's personal data on request (crypto-shredding)
     ATTACH = "attach"  # attach a scan of a proof material (附件)
+    # the acts of a checking unit, recorded in its own streams
+    SPOT_CHECK = "spot_check"
+    READ_SPOT_CHECK = "read_spot_check"
+    RECONCILE = "reconcile"
+    READ_RECONCILIATION = "read_reconciliation"
+    MATCH_CIVIL_AFFAIRS = "match_civil_affairs"
+    # regional parameters, the union tree, tokens, the sync feed
+    SET_POLICY = "set_policy"
+    READ_POLICY = "read_policy"
+    READ_UNITS = "read_units"
+    MANAGE_UNITS = "manage_units"
+    MINT_TOKEN = "mint_token"  # noqa: S105 — the act's name, not a secret
+    READ_SYNC_FEED = "read_sync_feed"
+    READ_SYNC_STATUS = "read_sync_status"
 
 
-# The acts as a clerk calls them (DOMAIN.md glossary): how a refusal names the act.
-ACT_LABELS_ZH: dict[Act, str] = {
-    Act.APPLY: "申请",
-    Act.VERIFY: "入户调查",
-    Act.APPRAISE: "民主评议和公示",
-    Act.APPROVE: "审核认定",
-    Act.SEND_BACK: "退回",
-    Act.REJECT: "不予建档",
-    Act.REJECT_AT_REVIEW: "审核不予建档",
-    Act.ASSIST: "帮扶",
-    Act.PLAN: "制定帮扶计划",
-    Act.VISIT: "走访",
-    Act.REVISE: "动态调整",
-    Act.RECHECK: "复核",
-    Act.EXIT: "退出",
-    Act.DELETE: "删除",
-    Act.RETURN: "返困",
-    Act.TRANSFER: "移交",
-    Act.READ: "查阅",
-    Act.UNMASK: "查看完整个人信息",
-    Act.ERASE: "销毁个人信息",
-    Act.ATTACH: "上传附件",
+class Scope(StrEnum):
+    SUBTREE = "subtree"  # the target unit lies in the acting unit's subtree
+    NONE = "none"  # not about a unit of the tree
+
+
+class Order(StrEnum):
+    SCOPE_FIRST = "scope_first"
+    ROLE_FIRST = "role_first"
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """A refusal in English and Chinese, with `{role}` (`{role_zh}`: its Chinese label), `{act}`
+    (`{act_zh}`), `{acting}`, `{level}` and `{target}` filled in."""
+
+    en: str
+    zh: str
+
+
+# The words of a refusal unless a rule says otherwise.
+ROLE_REFUSED = Words("role '{role}' may not {act}", "「{role_zh}」无权办理「{act_zh}」")
+UNIT_OUT_OF_SCOPE = Words("unit {target} is not within {acting}", "单位不在本单位管辖范围内")
+LEVEL_REFUSED = Words(
+    "only a district (county) union or above may {act}; {acting} is a {level} union",
+    "审批、退回、审核不予建档、删除和销毁个人信息须由区县级及以上工会办理",
+)
+FILE_OUT_OF_SCOPE = Words("file is not within unit {acting}", "档案不在本单位管辖范围内")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """Who may perform one act, where, and what a refusal says."""
+
+    zh: str  # the act's name, as a clerk knows it
+    roles: frozenset[Role]
+    levels: frozenset[Level]
+    scope: Scope
+    first: Order
+    role_refused: Words = ROLE_REFUSED
+    out_of_scope: Words = UNIT_OUT_OF_SCOPE  # for `Scope.SUBTREE`
+    level_refused: Words = LEVEL_REFUSED  # when `levels` is not every level
+
+
+EVERY_ROLE = frozenset(Role)
+EVERY_LEVEL = frozenset(Level)
+DISTRICT_OR_ABOVE = frozenset({Level.PROVINCE, Level.CITY, Level.DISTRICT})
+
+
+def _file_act(zh: str, roles: frozenset[Role], levels: frozenset[Level] = EVERY_LEVEL) -> Rule:
+    """An act on one file: scope first (outside the subtree the file does not exist)."""
+    return Rule(zh, roles, levels, Scope.SUBTREE, Order.SCOPE_FIRST, out_of_scope=FILE_OUT_OF_SCOPE)
+
+
+_BASE_WORK = frozenset({Role.CLERK, Role.APPROVER})
+_READERS = frozenset({Role.CLERK, Role.APPROVER, Role.INSPECTOR, Role.ADMIN})
+_APPROVER = frozenset({Role.APPROVER})
+_ADMIN = frozenset({Role.ADMIN})
+
+AUTHORISATION: dict[Act, Rule] = {
+    Act.APPLY: _file_act("申请建档", _BASE_WORK),
+    Act.VERIFY: _file_act("入户核实", _BASE_WORK),
+    Act.APPRAISE: _file_act("民主评议", _BASE_WORK),
+    Act.APPROVE: _file_act("审核认定", _APPROVER, DISTRICT_OR_ABOVE),
+    Act.SEND_BACK: _file_act("退回", _APPROVER, DISTRICT_OR_ABOVE),
+    Act.REJECT: _file_act("不予建档", _BASE_WORK),
+    Act.REJECT_AT_REVIEW: _file_act("审核不予建档", _APPROVER, DISTRICT_OR_ABOVE),
+    Act.ASSIST: _file_act("帮扶", _BASE_WORK),
+    Act.PLAN: _file_act("帮扶计划", _BASE_WORK),
+    Act.VISIT: _file_act("走访", _BASE_WORK),
+    Act.REVISE: _file_act("动态调整", _BASE_WORK),
+    Act.RECHECK: _file_act("年度复核", _BASE_WORK),
+    Act.EXIT: _file_act("脱困/解困/注销", _BASE_WORK),
+    Act.DELETE: _file_act("删除", _APPROVER, DISTRICT_OR_ABOVE),
+    Act.RETURN: _file_act("返困", _BASE_WORK),
+    Act.TRANSFER: _file_act("移交", _BASE_WORK),
+    Act.READ: _file_act("查看档案、台账、统计", _READERS),
+    Act.UNMASK: _file_act("查看未脱敏个人信息", frozenset({Role.APPROVER, Role.INSPECTOR})),
+    Act.ERASE: _file_act("销毁个人信息", _ADMIN, DISTRICT_OR_ABOVE),
+    Act.ATTACH: _file_act("上传附件", _BASE_WORK),
+    Act.SPOT_CHECK: Rule(
+        "抽查",
+        frozenset({Role.INSPECTOR, Role.APPROVER}),
+        DISTRICT_OR_ABOVE,
+        Scope.SUBTREE,
+        Order.SCOPE_FIRST,
+        Words("role '{role}' may not spot-check files", "「{role_zh}」无权抽查档案"),
+        Words("unit {target} is not within {acting}", "抽查范围不在本单位管辖范围内"),
+        Words(
+            "only a district (county) union or above spot-checks; {acting} is a {level} union",
+            "抽查须由区县级及以上工会组织",
+        ),
+    ),
+    # a spot-check is read by its checking unit and the units above it (the target: that unit)
+    Act.READ_SPOT_CHECK: Rule(
+        "查看抽查报告",
+        _READERS,
+        EVERY_LEVEL,
+        Scope.SUBTREE,
+        Order.SCOPE_FIRST,
+        Words("a sync account may not read spot-checks", "无权查看"),
+        Words("spot-check of {target}", "抽查记录不在本单位管辖范围内"),
+    ),
+    Act.RECONCILE: Rule(
+        "台账核对",
+        frozenset({Role.CLERK, Role.APPROVER, Role.INSPECTOR}),
+        EVERY_LEVEL,
+        Scope.SUBTREE,
+        Order.SCOPE_FIRST,
+        Words("role '{role}' may not reconcile", "无权核对台账"),
+        Words("unit {target} is not within {acting}", "核对范围不在本单位管辖范围内"),
+    ),
+    # a reconciliation is read by its unit and the units above it, in any role
+    Act.READ_RECONCILIATION: Rule(
+        "查看核对报告",
+        EVERY_ROLE,
+        EVERY_LEVEL,
+        Scope.SUBTREE,
+        Order.SCOPE_FIRST,
+        out_of_scope=Words("reconciliation", "核对记录不在本单位管辖范围内"),
+    ),
+    Act.MATCH_CIVIL_AFFAIRS: Rule(
+        "民政比对",
+        frozenset({Role.CLERK, Role.APPROVER, Role.INSPECTOR}),
+        EVERY_LEVEL,
+        Scope.SUBTREE,
+        Order.SCOPE_FIRST,
+        Words("role '{role}' may not match", "无权进行民政比对"),
+        Words("unit {target} is not within {acting}", "比对范围不在本单位管辖范围内"),
+    ),
+    # the target: the unit that holds the region (a province, city or district)
+    Act.SET_POLICY: Rule(
+        "设置地区参数",
+        _ADMIN,
+        EVERY_LEVEL,
+        Scope.SUBTREE,
+        Order.ROLE_FIRST,
+        Words("only an admin sets regional parameters", "只有管理员可以设置地区参数"),
+        Words("region {target} is not within {acting}", "地区不在本单位管辖范围内"),
+    ),
+    # every region's parameters are read by any role that reads files
+    Act.READ_POLICY: Rule(
+        "查看地区参数",
+        _READERS,
+        EVERY_LEVEL,
+        Scope.NONE,
+        Order.ROLE_FIRST,
+        Words("role '{role}' may not read", "「{role_zh}」无权查看"),
+    ),
+    Act.READ_UNITS: Rule(
+        "查看工会组织",
+        EVERY_ROLE,
+        EVERY_LEVEL,
+        Scope.SUBTREE,
+        Order.SCOPE_FIRST,
+    ),
+    Act.MANAGE_UNITS: Rule(
+        "维护工会组织",
+        _ADMIN,
+        EVERY_LEVEL,
+        Scope.SUBTREE,
+        Order.ROLE_FIRST,
+        Words("only an admin may change the union tree", "只有管理员可以维护工会组织"),
+    ),
+    Act.MINT_TOKEN: Rule(
+        "签发令牌",
+        _ADMIN,
+        EVERY_LEVEL,
+        Scope.SUBTREE,
+        Order.ROLE_FIRST,
+        Words("only an admin may mint tokens", "只有管理员可以签发令牌"),
+    ),
+    # the feed is clipped to the node's subtree instead (`sync_feed_scope`)
+    Act.READ_SYNC_FEED: Rule(
+        "读取同步数据流",
+        frozenset({Role.SYNC}),
+        EVERY_LEVEL,
+        Scope.NONE,
+        Order.ROLE_FIRST,
+        Words("only a sync account reads the feed", "仅同步账号可读取数据流"),
+    ),
+    Act.READ_SYNC_STATUS: Rule(
+        "查看同步状态",
+        frozenset({Role.ADMIN, Role.INSPECTOR, Role.SYNC}),
+        EVERY_LEVEL,
+        Scope.NONE,
+        Order.ROLE_FIRST,
+        Words("sync status is for admins and inspectors", "无权查看同步状态"),
+    ),
 }
 
+# The acts as a clerk calls them (DOMAIN.md glossary): how a refusal names the act.
+ACT_LABELS_ZH: dict[Act, str] = {act: rule.zh for act, rule in AUTHORISATION.items()}
 
-BASE_ACTS = frozenset(
+# The lifecycle commands, and those of them only a district (county) union or above decides.
+LIFECYCLE = frozenset(
     {
         Act.APPLY,
         Act.VERIFY,
         Act.APPRAISE,
+        Act.APPROVE,
+        Act.SEND_BACK,
         Act.REJECT,
+        Act.REJECT_AT_REVIEW,
         Act.ASSIST,
         Act.PLAN,
         Act.VISIT,
         Act.REVISE,
         Act.RECHECK,
         Act.EXIT,
+        Act.DELETE,
         Act.RETURN,
         Act.TRANSFER,
-        Act.READ,
-        Act.ATTACH,
     }
 )
-DISTRICT_ACTS = frozenset({Act.APPROVE, Act.SEND_BACK, Act.REJECT_AT_REVIEW, Act.DELETE})
-# Acts only a district (county) union or above performs: its decisions, and the erasure of a
-# household's personal data on request (an admin's act).
-DISTRICT_OR_ABOVE = DISTRICT_ACTS | {Act.ERASE}
-
-ROLE_ACTS: dict[Role, frozenset[Act]] = {
-    Role.CLERK: BASE_ACTS,
-    Role.APPROVER: BASE_ACTS | DISTRICT_ACTS | {Act.UNMASK},
-    Role.INSPECTOR: frozenset({Act.READ, Act.UNMASK}),
-    Role.ADMIN: frozenset({Act.READ, Act.ERASE}),
-    Role.SYNC: frozenset(),
-}
+DISTRICT_ACTS = frozenset(a for a in LIFECYCLE if AUTHORISATION[a].levels == DISTRICT_OR_ABOVE)
 
 
-def authorise(actor: Actor, act: Act, file_unit: UnitCode) -> None:
-    """Raise `NotPermitted` or `OutOfScope` unless `actor` may `act` on a file of `file_unit`."""
-    acting_unit = UnitCode(actor.unit)
-    if not file_unit.is_within(acting_unit):
-        raise OutOfScope(f"file is not within unit {acting_unit}", zh="档案不在本单位管辖范围内")
-    if act not in ROLE_ACTS[actor.role]:
+def may(role: Role, level: Level, act: Act) -> bool:
+    """True when the table lets `role` of a unit at `level` perform `act` (scope aside)."""
+    rule = AUTHORISATION[act]
+    return role in rule.roles and level in rule.levels
+
+
+def authorise(actor: Actor, act: Act, target: UnitCode | str | None = None) -> None:
+    """Raise `NotPermitted` or `OutOfScope` unless `actor` may perform `act` on `target`.
+
+    `target` is the unit the act is about — a file's unit, the root of a checked subtree, the
+    unit holding a region, the unit a token is for — as a `UnitCode` or its text (parsed where
+    the rule's order reaches the scope: an invalid code is `InvalidValue` then, not before a
+    role refusal); `None` for an act not about a unit.
+    """
+    rule = AUTHORISATION[act]
+    acting = UnitCode(actor.unit)
+    fill = {
+        "role": actor.role,
+        "role_zh": label(actor.role),
+        "act_zh": rule.zh,
+        "acting": acting,
+        "level": acting.level,
+        "act": _words(act),
+    }
+    if rule.first is Order.ROLE_FIRST:
+        _role_and_level(rule, actor, acting, fill)
+    if rule.scope is Scope.SUBTREE:
+        if target is None:
+            raise TypeError(f"the act {act.value} is about a unit: name the target")
+        unit = target if isinstance(target, UnitCode) else UnitCode(target)
+        if not unit.is_within(acting):
+            words = rule.out_of_scope
+            raise OutOfScope(
+                words.en.format(**fill, target=unit), zh=words.zh.format(**fill, target=unit)
+            )
+    if rule.first is Order.SCOPE_FIRST:
+        _role_and_level(rule, actor, acting, fill)
+
+
+def _role_and_level(rule: Rule, actor: Actor, acting: UnitCode, fill: dict[str, object]) -> None:
+    if actor.role not in rule.roles:
         raise NotPermitted(
-            "role",
-            f"role '{actor.role}' may not {act.value.replace('_', ' ')}",
-            zh=f"「{label(actor.role)}」无权办理「{ACT_LABELS_ZH.get(act, '此操作')}」",
+            "role", rule.role_refused.en.format(**fill), zh=rule.role_refused.zh.format(**fill)
         )
-    if act in DISTRICT_OR_ABOVE and not acting_unit.level.is_district_or_above():
-        raise NotPermitted(
-            "district_or_above",
-            f"only a district (county) union or above may {act.value.replace('_', ' ')};"
-            f" {acting_unit} is a {acting_unit.level} union",
-            zh="审批、退回、审核不予建档、删除和销毁个人信息须由区县级及以上工会办理",
-        )
+    if acting.level not in rule.levels:
+        words = rule.level_refused
+        raise NotPermitted("district_or_above", words.en.format(**fill), zh=words.zh.format(**fill))
+
+
+def _words(act: Act) -> str:
+    return act.value.replace("_", " ")
+
+
+def sync_feed_scope(actor: Actor, served: UnitCode | None) -> UnitCode:
+    """The subtree a sync account reads of a node serving `served` (every unit when None).
+
+    The token's unit if it lies inside the node's subtree; the node's subtree if the token's unit
+    holds it; otherwise refused (`sync_scope`): the token is for another node.
+    """
+    authorise(actor, Act.READ_SYNC_FEED)
+    mine = UnitCode(actor.unit)
+    if served is None or mine.is_within(served):
+        return mine
+    if served.is_within(mine):
+        return served
+    raise NotPermitted(
+        "sync_scope",
+        f"this node serves {served.value}; the token is for {mine.value}",
+        zh="令牌单位不在本节点的范围内",
+    )

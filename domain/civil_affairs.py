@@ -23,14 +23,13 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import NotPermitted, OutOfScope
+from domain.authorization import Act, authorise
 from domain.household import OPEN, HouseholdFile
 from domain.units import UnitCode
-from domain.values import Actor, Role
+from domain.values import Actor
 
 ACT = "act"  # a clerk must act on the file
 INFO = "info"  # worth knowing, nothing wrong by itself
-MATCHING_ROLES = frozenset({Role.CLERK, Role.APPROVER, Role.INSPECTOR})
 
 
 class Record(StrEnum):
@@ -132,12 +131,9 @@ class Match:
 
 
 def authorise_matching(actor: Actor, scope: UnitCode) -> None:
-    if not scope.is_within(UnitCode(actor.unit)):
-        raise OutOfScope(
-            f"unit {scope} is not within {actor.unit}", zh="比对范围不在本单位管辖范围内"
-        )
-    if actor.role not in MATCHING_ROLES:
-        raise NotPermitted("role", f"role '{actor.role}' may not match", zh="无权进行民政比对")
+    """May `actor` match a list against `scope`? The authorisation table's
+    `MATCH_CIVIL_AFFAIRS` row."""
+    authorise(actor, Act.MATCH_CIVIL_AFFAIRS, scope)
 
 
 class CivilAffairsMatch(Aggregate):

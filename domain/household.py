@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -128,28 +129,55 @@ OPEN = frozenset(
     }
 )
 
+
+class CommandKind(StrEnum):
+    """The steps of the lifecycle (DOMAIN.md), as `ALLOWED_FROM` and `WrongState` know them.
+
+    One per command of `HouseholdFile` (`domain.commands`), with the exit split in two (a deletion
+    is reviewed by a district), and the erasure of personal data. A value is the name the
+    lifecycle's tests give the step, the method's name (`return_`: `return` is a keyword);
+    `WrongState` names it without the trailing `_`."""
+
+    VERIFY = "verify"
+    APPRAISE = "appraise"
+    APPROVE = "approve"
+    SEND_BACK = "send_back"
+    REJECT = "reject"
+    ASSIST = "assist"
+    AGREE_PLAN = "agree_plan"
+    VISIT = "visit"
+    REVISE = "revise"
+    RECHECK = "recheck"
+    EXIT = "exit"
+    DELETE = "delete"
+    RETURN = "return_"
+    TRANSFER = "transfer"
+    ERASE_PERSONAL_DATA = "erase_personal_data"
+    ATTACH = "attach"
+
+
 # The lifecycle (DOMAIN.md): the statuses each command may start from.
-ALLOWED_FROM: dict[str, frozenset[Status]] = {
-    "verify": frozenset({Status.APPLIED, Status.SENT_BACK, Status.RETURNED}),
-    "appraise": frozenset({Status.VERIFIED}),
-    "approve": frozenset({Status.APPRAISED}),
-    "send_back": frozenset({Status.APPRAISED}),
-    "reject": frozenset(
+ALLOWED_FROM: dict[CommandKind, frozenset[Status]] = {
+    CommandKind.VERIFY: frozenset({Status.APPLIED, Status.SENT_BACK, Status.RETURNED}),
+    CommandKind.APPRAISE: frozenset({Status.VERIFIED}),
+    CommandKind.APPROVE: frozenset({Status.APPRAISED}),
+    CommandKind.SEND_BACK: frozenset({Status.APPRAISED}),
+    CommandKind.REJECT: frozenset(
         {Status.APPLIED, Status.VERIFIED, Status.APPRAISED, Status.SENT_BACK, Status.RETURNED}
     ),
-    "assist": frozenset({Status.APPROVED}),
-    "agree_plan": frozenset({Status.APPROVED}),
-    "visit": frozenset({Status.APPROVED}),
-    "revise": frozenset({Status.APPROVED}),
-    "recheck": frozenset({Status.APPROVED}),
-    "exit": frozenset({Status.APPROVED, Status.RELIEVED}),
-    "delete": frozenset(Status) - {Status.DELETED},
-    "return_": EXITED,
-    "transfer": OPEN | {Status.RELIEVED},
+    CommandKind.ASSIST: frozenset({Status.APPROVED}),
+    CommandKind.AGREE_PLAN: frozenset({Status.APPROVED}),
+    CommandKind.VISIT: frozenset({Status.APPROVED}),
+    CommandKind.REVISE: frozenset({Status.APPROVED}),
+    CommandKind.RECHECK: frozenset({Status.APPROVED}),
+    CommandKind.EXIT: frozenset({Status.APPROVED, Status.RELIEVED}),
+    CommandKind.DELETE: frozenset(Status) - {Status.DELETED},
+    CommandKind.RETURN: EXITED,
+    CommandKind.TRANSFER: OPEN | {Status.RELIEVED},
     # personal data is erased on request once the file is closed: exit (注销) an open file first
-    "erase_personal_data": frozenset(Status) - OPEN,
+    CommandKind.ERASE_PERSONAL_DATA: frozenset(Status) - OPEN,
     # proof is attached while the file is open, relieved (解困) or under follow-up (approved)
-    "attach": OPEN | {Status.RELIEVED},
+    CommandKind.ATTACH: OPEN | {Status.RELIEVED},
 }
 MAX_ERASURE_REASON = 200
 
@@ -528,15 +556,14 @@ class HouseholdFile(Aggregate):
     def unit(self) -> UnitCode:
         return UnitCode(self.establishing_unit)
 
-    def _require(self, command: str, actor: Actor, act: Act) -> None:
+    def _require(self, command: CommandKind, actor: Actor, act: Act) -> None:
         authorise(actor, act, self.unit)
+        name = command.value.rstrip("_")
         if self.erased:
-            raise WrongState(command.rstrip("_"), self.status.value, (), erased=True)
+            raise WrongState(name, self.status.value, (), erased=True)
         allowed = ALLOWED_FROM[command]
         if self.status not in allowed:
-            raise WrongState(
-                command.rstrip("_"), self.status.value, tuple(sorted(s.value for s in allowed))
-            )
+            raise WrongState(name, self.status.value, tuple(sorted(s.value for s in allowed)))
 
     def _check_migrant(self, on: date) -> None:
         if self.worker_kind is not WorkerKind.MIGRANT:
@@ -578,7 +605,7 @@ class HouseholdFile(Aggregate):
         today: date,
     ) -> None:
         """入户调查: two or more investigators record the members, means and answers."""
-        self._require("verify", actor, Act.VERIFY)
+        self._require(CommandKind.VERIFY, actor, Act.VERIFY)
         on = business_date(
             verified_on,
             today=today,
@@ -678,7 +705,7 @@ class HouseholdFile(Aggregate):
 
         `imported`: recorded from an existing file; minutes the record does not show are
         recorded as unknown (`None`; docs/rules.md, R07u) instead of being refused."""
-        self._require("appraise", actor, Act.APPRAISE)
+        self._require(CommandKind.APPRAISE, actor, Act.APPRAISE)
         assert self.verified_on is not None  # noqa: S101 — guaranteed by status VERIFIED
         on = business_date(
             appraised_on,
@@ -772,7 +799,7 @@ class HouseholdFile(Aggregate):
         force for the household's region on `approved_on`; the event keeps both. `imported`: the
         approval is recorded from an existing file, whose file level may be unknown (`None`).
         """
-        self._require("approve", actor, Act.APPROVE)
+        self._require(CommandKind.APPROVE, actor, Act.APPROVE)
         assert self.publicity_end is not None  # noqa: S101 — status APPRAISED
         assert self.means is not None  # noqa: S101 — status APPRAISED
         on = business_date(
@@ -836,7 +863,7 @@ class HouseholdFile(Aggregate):
 
     def send_back(self, *, actor: Actor, sent_back_on: date, reason: str, today: date) -> None:
         """退回: the reviewing union returns the file for rework; it is investigated again."""
-        self._require("send_back", actor, Act.SEND_BACK)
+        self._require(CommandKind.SEND_BACK, actor, Act.SEND_BACK)
         assert self.appraised_on is not None  # noqa: S101 — status APPRAISED
         on = business_date(
             sent_back_on,
@@ -855,7 +882,7 @@ class HouseholdFile(Aggregate):
     def reject(self, *, actor: Actor, rejected_on: date, reason: str, today: date) -> None:
         """不予建档: screened out (by the base-level union before review, or at review)."""
         at_review = self.status is Status.APPRAISED
-        self._require("reject", actor, Act.REJECT_AT_REVIEW if at_review else Act.REJECT)
+        self._require(CommandKind.REJECT, actor, Act.REJECT_AT_REVIEW if at_review else Act.REJECT)
         latest, latest_name = self.opened_on, "申请日期"
         if self.status is Status.VERIFIED and self.verified_on is not None:
             latest, latest_name = self.verified_on, "入户调查日期"
@@ -899,7 +926,7 @@ class HouseholdFile(Aggregate):
         today: date,
     ) -> None:
         """帮扶: an assistance measure delivered to an approved file."""
-        self._require("assist", actor, Act.ASSIST)
+        self._require(CommandKind.ASSIST, actor, Act.ASSIST)
         on = self._after_approval(assisted_on, "assisted_on", today)
         if not isinstance(kind, AssistanceKind) or not isinstance(department, Department):
             raise InvalidValue(
@@ -945,7 +972,7 @@ class HouseholdFile(Aggregate):
         today: date,
     ) -> None:
         """帮扶计划: measures, goals and deadline with a named helper, signed by the worker."""
-        self._require("agree_plan", actor, Act.PLAN)
+        self._require(CommandKind.AGREE_PLAN, actor, Act.PLAN)
         on = self._after_approval(agreed_on, "agreed_on", today)
         if signed_by_worker is not True:
             raise RuleViolated(
@@ -1002,7 +1029,7 @@ class HouseholdFile(Aggregate):
         today: date,
     ) -> None:
         """走访: a visit to the household, with the quarter's income and costs where collected."""
-        self._require("visit", actor, Act.VISIT)
+        self._require(CommandKind.VISIT, actor, Act.VISIT)
         on = self._after_approval(visited_on, "visited_on", today)
         self._visited(
             actor=actor,
@@ -1044,7 +1071,7 @@ class HouseholdFile(Aggregate):
         today: date,
     ) -> None:
         """动态调整: changed facts with their effective date; eligibility is judged at re-check."""
-        self._require("revise", actor, Act.REVISE)
+        self._require(CommandKind.REVISE, actor, Act.REVISE)
         on = self._after_approval(effective_on, "effective_on", today)
         new_head = None if head is None else _check_head(head, today=today)
         if new_head is not None and new_head.id_number != self.head.id_number:
@@ -1123,7 +1150,7 @@ class HouseholdFile(Aggregate):
         today: date,
     ) -> None:
         """年度复核: the recorded means judged again against the line in force."""
-        self._require("recheck", actor, Act.RECHECK)
+        self._require(CommandKind.RECHECK, actor, Act.RECHECK)
         on = self._after_approval(rechecked_on, "rechecked_on", today)
         assert self.means is not None  # noqa: S101 — status APPROVED
         line = money(poverty_line, "poverty_line")
@@ -1189,10 +1216,10 @@ class HouseholdFile(Aggregate):
         if not isinstance(kind, ExitKind) or not isinstance(reason, ExitReason):
             raise InvalidValue("kind", "unknown exit kind or reason", zh="退出类别或原因无效")
         if kind is ExitKind.DELETED:
-            self._require("delete", actor, Act.DELETE)
+            self._require(CommandKind.DELETE, actor, Act.DELETE)
             floor, floor_name = self.applied_on, "申请日期"
         else:
-            self._require("exit", actor, Act.EXIT)
+            self._require(CommandKind.EXIT, actor, Act.EXIT)
             if kind is ExitKind.RELIEVED and self.status is Status.RELIEVED:
                 raise WrongState("exit", self.status.value, (Status.APPROVED.value,))
             assert self.approved_on is not None  # noqa: S101 — approved or relieved
@@ -1263,7 +1290,7 @@ class HouseholdFile(Aggregate):
         self, *, actor: Actor, returned_on: date, reason: str, cause: Cause, today: date
     ) -> None:
         """返困: an exited household falls back into hardship; the file is investigated again."""
-        self._require("return_", actor, Act.RETURN)
+        self._require(CommandKind.RETURN, actor, Act.RETURN)
         assert self.exited_on is not None  # noqa: S101 — status is an exit
         on = business_date(
             returned_on,
@@ -1289,7 +1316,7 @@ class HouseholdFile(Aggregate):
         self, *, actor: Actor, transferred_on: date, to_unit: str, reason: str, today: date
     ) -> None:
         """移交: the worker changed employer; the file moves to the new base-level union."""
-        self._require("transfer", actor, Act.TRANSFER)
+        self._require(CommandKind.TRANSFER, actor, Act.TRANSFER)
         target = UnitCode(to_unit)
         if target.level is not Level.BASE:
             raise RuleViolated(
@@ -1333,7 +1360,7 @@ class HouseholdFile(Aggregate):
 
         Only a closed file (rejected, exited or deleted) is erased; nothing can be recorded on it
         afterwards. The reason is kept in the log: it must not itself carry personal data."""
-        self._require("erase_personal_data", actor, Act.ERASE)
+        self._require(CommandKind.ERASE_PERSONAL_DATA, actor, Act.ERASE)
         on = business_date(
             erased_on,
             today=today,
@@ -1374,7 +1401,7 @@ class HouseholdFile(Aggregate):
         """上传附件: record a proof material whose content was received and checked (its type by
         content, its size and hash as uploaded). Allowed while the file is open, relieved or
         under follow-up; the household's attachments together stay within `limits`."""
-        self._require("attach", actor, Act.ATTACH)
+        self._require(CommandKind.ATTACH, actor, Act.ATTACH)
         if not isinstance(attachment_id, UUID) or any(
             a.attachment_id == attachment_id for a in self.attachments
         ):
@@ -1415,7 +1442,7 @@ class HouseholdFile(Aggregate):
     def may_attach(self, *, actor: Actor) -> None:
         """Raise the refusal `attach` would give for the file's state or the actor's role, before
         an upload's content is read."""
-        self._require("attach", actor, Act.ATTACH)
+        self._require(CommandKind.ATTACH, actor, Act.ATTACH)
 
     def attachment_bytes(self) -> int:
         return sum(a.size for a in self.attachments)

@@ -18,9 +18,9 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import InvalidValue, NotFound, NotPermitted, OutOfScope
-from domain.units import UnitCode
-from domain.values import Actor, CategoryScheme, Role, money
+from domain.authorization import Act, authorise
+from domain.errors import InvalidValue, NotFound
+from domain.values import Actor, CategoryScheme, money
 
 _NAMESPACE = UUID("6b3a1d0e-6b61-4e67-8a75-62616e676675")  # fixed: policy stream ids are derived
 
@@ -43,7 +43,8 @@ def policy_id(region: str) -> UUID:
     return uuid5(_NAMESPACE, f"policy:{region}")
 
 
-def _region(code: str) -> str:
+def region_code(code: str) -> str:
+    """A 6-digit GB/T 2260 region code, as given (else `InvalidValue`)."""
     if not (isinstance(code, str) and len(code) == 6 and code.isascii() and code.isdigit()):
         raise InvalidValue(
             "region", "a 6-digit GB/T 2260 region code", zh="行政区划代码应为6位数字"
@@ -65,7 +66,7 @@ class RegionalPolicy(Aggregate):
 
     @classmethod
     def open(cls, *, actor: Actor, region: str) -> RegionalPolicy:
-        code = _region(region)
+        code = region_code(region)
         _check_admin(actor, code)
         return cls._create(cls.Opened, id=policy_id(code), actor=actor, region=code)
 
@@ -108,14 +109,15 @@ class RegionalPolicy(Aggregate):
 
 
 def _check_admin(actor: Actor, region: str) -> None:
-    if actor.role is not Role.ADMIN:
-        raise NotPermitted(
-            "role", "only an admin sets regional parameters", zh="只有管理员可以设置地区参数"
-        )
-    acting = UnitCode(actor.unit)
-    regional = region[:2] if region[2:] == "0000" else region[:4] if region[4:] == "00" else region
-    if not UnitCode(regional).is_within(acting):
-        raise OutOfScope(f"region {region} is not within {acting}", zh="地区不在本单位管辖范围内")
+    """May `actor` set the parameters of `region`? The authorisation table's `SET_POLICY` row,
+    about the unit that holds the region (province "13" for "130000", city "1303" for "130300")."""
+    holder = region[:2] if region[2:] == "0000" else region[:4] if region[4:] == "00" else region
+    authorise(actor, Act.SET_POLICY, holder)
+
+
+def fallback(region: str) -> tuple[str, str, str]:
+    """Where a region's parameters are looked for: the region, its city, its province."""
+    return (region, region[:4] + "00", region[:2] + "0000")
 
 
 @dataclass(frozen=True)
@@ -124,13 +126,21 @@ class PolicyBook:
 
     policies: dict[str, RegionalPolicy]
 
-    def in_force(self, region: str, on: date) -> Parameters:
-        """District first, then its city, then its province."""
-        for code in (region, region[:4] + "00", region[:2] + "0000"):
+    def source(self, region: str, on: date) -> tuple[str, Parameters] | None:
+        """The region whose parameters are in force for `region` on a date, with them: the
+        district's own first, then its city's, then its province's (None if none are)."""
+        for code in fallback(region):
             policy = self.policies.get(code)
             found = policy.in_force(on) if policy is not None else None
             if found is not None:
-                return found
+                return code, found
+        return None
+
+    def in_force(self, region: str, on: date) -> Parameters:
+        """District first, then its city, then its province."""
+        found = self.source(region, on)
+        if found is not None:
+            return found[1]
         raise NotFound(
             f"no parameters in force for region {region} on {on.isoformat()}",
             zh=f"地区{region}在{on.isoformat()}没有生效的参数",

@@ -1,16 +1,25 @@
 """What the domain needs from the outside world, declared as Protocols (ports).
 
-Adapters implement them; the composition root (`adapters.bootstrap`) hands them to use cases.
+Adapters implement them (`adapters.pg.repository.PgFileRepository` all of the repository's);
+the composition root (`adapters.runtime.bootstrap`) hands them to use cases and services. A port
+that carries an adapter's own types (a stored row, a database connection) is generic in them, so
+that the domain names none.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import date, datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+
 from domain.household import HouseholdFile
+
+Row_contra = TypeVar("Row_contra", contravariant=True)
+Forget_contra = TypeVar("Forget_contra", contravariant=True)
+Event_co = TypeVar("Event_co", covariant=True)
 
 
 class Clock(Protocol):
@@ -40,6 +49,62 @@ class FileRepository(Protocol):
 
     async def save_many(self, files: Sequence[HouseholdFile]) -> None:
         """Bulk path for many new files at once (imports, demo data): all or nothing."""
+        ...
+
+
+class ActRecorder(Protocol):
+    """Acts of other streams than a file's own — a disclosure (unmasked read), a spot-check, a
+    reconciliation, a civil-affairs match, a regional policy — stored as their events."""
+
+    async def record(self, *acts: Aggregate) -> None:
+        """Append the acts' pending events in one transaction, as `FileRepository.save` does."""
+        ...
+
+
+class BuiltFiles(Protocol[Row_contra]):
+    """The repository's bulk path for new files built elsewhere (the importer's worker
+    processes), which hand over their files as stored rows, not as aggregates."""
+
+    @property
+    def encrypts(self) -> bool:
+        """True when personal fields are written encrypted (each built file brings its key)."""
+        ...
+
+    async def existing(self, file_ids: Sequence[UUID]) -> set[UUID]:
+        """Those of the files that are stored already."""
+        ...
+
+    async def save_built(self, events: Sequence[Row_contra], keys: Mapping[UUID, bytes]) -> None:
+        """Store the files' rows and data keys, all or nothing.
+
+        Raises `domain.errors.ConcurrencyError` (and writes nothing) when any of them exists.
+        """
+        ...
+
+
+class ErasableFiles(FileRepository, Protocol[Forget_contra]):
+    """Household files whose personal data can be erased on request (crypto-shredding)."""
+
+    async def erase(self, household: HouseholdFile, *, forget: Sequence[Forget_contra] = ()) -> int:
+        """Store the file's pending erasure and destroy its data key, with each of `forget` —
+        what else this node keeps of it — in the same transaction; the rows `forget` deleted."""
+        ...
+
+    async def clear_personal_events(self, file_id: UUID) -> int:
+        """The file's events whose personal fields were stored in clear (erasure cannot reach
+        them)."""
+        ...
+
+
+class FileHistory(Protocol[Event_co]):
+    """The stored events behind household files, for views that show them as they are."""
+
+    async def trail(self, file_id: UUID) -> Sequence[Event_co]:
+        """The file's events and the acts that refer to it, in recorded order."""
+        ...
+
+    async def every_file(self) -> list[HouseholdFile]:
+        """Every household file, replayed."""
         ...
 
 

@@ -27,12 +27,13 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import NotPermitted, OutOfScope, WrongState
+from domain.authorization import Act, authorise
+from domain.errors import WrongState
 from domain.household import Head
 from domain.idnumber import IdNumber
 from domain.privacy import readable
 from domain.units import UnitCode
-from domain.values import Actor, Category, Cause, FileLevel, Role, Status, label
+from domain.values import Actor, Category, Cause, FileLevel, Status, label
 
 PAPER_ONLY = "paper_only"  # 纸质台账有、电子档案无
 ELECTRONIC_ONLY = "electronic_only"  # 电子档案有、纸质台账无
@@ -60,7 +61,6 @@ COMPARED: dict[str, str] = {
     "causes": "致困原因",
     "status": "状态",
 }
-RECONCILING_ROLES = frozenset({Role.INSPECTOR, Role.APPROVER, Role.CLERK})
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,14 +157,8 @@ class Summary:
 
 
 def authorise_reconciliation(actor: Actor, scope: UnitCode) -> None:
-    """A unit reconciles its own subtree: a clerk its base-level union, an approver or inspector
-    anything below them."""
-    if not scope.is_within(UnitCode(actor.unit)):
-        raise OutOfScope(
-            f"unit {scope} is not within {actor.unit}", zh="核对范围不在本单位管辖范围内"
-        )
-    if actor.role not in RECONCILING_ROLES:
-        raise NotPermitted("role", f"role '{actor.role}' may not reconcile", zh="无权核对台账")
+    """May `actor` reconcile a ledger of `scope`? The authorisation table's `RECONCILE` row."""
+    authorise(actor, Act.RECONCILE, scope)
 
 
 class Reconciliation(Aggregate):
@@ -221,5 +215,5 @@ class Reconciliation(Aggregate):
         self.summary = summary
 
     def readable_by(self, actor: Actor) -> None:
-        if not UnitCode(self.actor.unit).is_within(UnitCode(actor.unit)):
-            raise OutOfScope("reconciliation", zh="核对记录不在本单位管辖范围内")
+        """A reconciliation is read by its own unit and the units above it (404 elsewhere)."""
+        authorise(actor, Act.READ_RECONCILIATION, UnitCode(self.actor.unit))

@@ -33,15 +33,15 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import InvalidValue, NotPermitted, OutOfScope, RuleViolated, WrongState
+from domain.authorization import Act, authorise
+from domain.errors import InvalidValue, OutOfScope, RuleViolated, WrongState
 from domain.household import HouseholdFile
 from domain.rules import ERROR, EXIT_RULES, RECOGNITION_RULES, RULES, Finding, History
 from domain.units import UnitCode
-from domain.values import Actor, ExitKind, Level, Role, Status, label
+from domain.values import Actor, ExitKind, Level, Status
 
 MAX_SAMPLE = 10_000  # files one spot-check may sample: its Started event lists them all
 MAX_SEED = 2**63 - 1
-CHECKING_ROLES = frozenset({Role.INSPECTOR, Role.APPROVER})
 
 # Checks beside the rules of `domain.rules`: what the store and the ledger say about a file.
 CHAIN, DRIFT, REPLAY = "CHAIN", "DRIFT", "REPLAY"
@@ -312,23 +312,8 @@ def replay_finding(version: int, error: str) -> Finding:
 
 
 def authorise_check(actor: Actor, scope: UnitCode) -> None:
-    """An inspector or approver of a district or above may check files within its own subtree."""
-    acting = UnitCode(actor.unit)
-    if not scope.is_within(acting):
-        raise OutOfScope(f"unit {scope} is not within {acting}", zh="抽查范围不在本单位管辖范围内")
-    if actor.role not in CHECKING_ROLES:
-        raise NotPermitted(
-            "role",
-            f"role '{actor.role}' may not spot-check files",
-            zh=f"「{label(actor.role)}」无权抽查档案",
-        )
-    if not acting.level.is_district_or_above():
-        raise NotPermitted(
-            "district_or_above",
-            f"only a district (county) union or above spot-checks; {acting} is a"
-            f" {acting.level} union",
-            zh="抽查须由区县级及以上工会组织",
-        )
+    """May `actor` spot-check the files of `scope`? The authorisation table's `SPOT_CHECK` row."""
+    authorise(actor, Act.SPOT_CHECK, scope)
 
 
 class SpotCheck(Aggregate):
@@ -440,10 +425,7 @@ class SpotCheck(Aggregate):
 
     def readable_by(self, actor: Actor) -> None:
         """A spot-check is read by its own unit and the units above it (404 elsewhere)."""
-        if not self.unit.is_within(UnitCode(actor.unit)):
-            raise OutOfScope(f"spot-check of {self.unit}", zh="抽查记录不在本单位管辖范围内")
-        if actor.role is Role.SYNC:
-            raise NotPermitted("role", "a sync account may not read spot-checks", zh="无权查看")
+        authorise(actor, Act.READ_SPOT_CHECK, self.unit)
 
     def record_file(self, result: FileResult) -> None:
         """Record one sampled file's result (once per file, before completion)."""

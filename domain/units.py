@@ -4,7 +4,8 @@ A unit code is its path from the province: GB/T 2260 region codes shortened to t
 prefix for the first three levels — province "13" (Hebei), city "1303" (Qinhuangdao), district
 "130306" (Funing) — and a base-level union is its district's code followed by 3 to 6 digits
 ("130306001"). So the level is read off the length, the parent is a prefix, and "within the
-subtree of" is a prefix test — which the database can answer from an index as well.
+subtree of" is a prefix test — which the database can answer from an index as well (the SQL
+form of that test is `adapters.pg.units.subtree_sql`: the domain holds no SQL).
 """
 
 from __future__ import annotations
@@ -86,14 +87,6 @@ class UnitCode:
 
     def __str__(self) -> str:
         return self.value
-
-
-def subtree_sql(column: str, parameter: str) -> str:
-    """A SQL condition: `column` holds a unit within the unit code bound to `parameter`."""
-    return (
-        f"(CASE WHEN length({parameter}) >= {BASE_LENGTHS.start} THEN {column} = {parameter}"
-        f" ELSE {column} LIKE {parameter} || '%' END)"
-    )
 
 
 def unit(value: str) -> UnitCode:

@@ -464,6 +464,19 @@ def money(value: object, field: str = "amount") -> Decimal:
     return amount.quantize(_CENT, rounding=ROUND_HALF_UP) + 0  # + 0 turns -0.00 into 0.00
 
 
+DATE_EXAMPLE = "2026-11-21"
+
+
+def iso_day(text: str, field: str) -> date:
+    """Parse a date written in ISO 8601 (2026-11-21), as the API and the command line take it."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidValue(
+            field, f"a date such as {DATE_EXAMPLE}", zh=f"日期格式应为{DATE_EXAMPLE}"
+        ) from None
+
+
 def business_date(
     value: date,
     *,

@@ -42,7 +42,6 @@ from domain.idnumber import IdNumber
 from domain.privacy import ERASED, mask_id, mask_phone, readable
 from projections.base import Change
 
-OPEN_STATUSES = frozenset({"applied", "verified", "appraised", "approved", "sent_back", "returned"})
 RECHECK_PERIOD = timedelta(days=365)
 MATCHED = "civil_affairs.matched"
 RECORD_ORDER = {r.value: i for i, r in enumerate(Record)}

@@ -33,7 +33,7 @@ from adapters.pg.migrations import migrate
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
 from adapters.pg.units import PgUnitDirectory
-from adapters.pii.sealing import Keyring
+from adapters.pii.keyring import Keyring
 from adapters.runtime.secrets import load_pii_keys
 from adapters.runtime.settings import Settings
 from adapters.services import demo

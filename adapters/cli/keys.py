@@ -1,27 +1,23 @@
-"""`bangfu keys …` and `bangfu files shred …`: the keys of personal data, and erasure on request.
+"""`bangfu keys …`: the keys of personal data.
 
     bangfu keys status                 KEK versions configured, data keys under each, erased
     bangfu keys rotate                 a new KEK version (data folder), every data key re-wrapped
     bangfu keys retire VERSION         drop an old KEK version once nothing is wrapped under it
-    bangfu files shred FILE_ID --reason TEXT [--unit CODE] [--user NAME]
 
 `rotate` with the keys in the data folder adds version N+1 to `<data folder>/pii_keys` and
 re-wraps every data key under it (running processes pick the new version up within a second).
 With `BANGFU_PII_KEYS`, add the new version there and restart the service first; `rotate` then
 re-wraps everything under the highest configured version. Payloads and hashes never change.
 
-`files shred` erases a closed file's personal data: it records who, when and why in the file's
-trail and destroys the file's data key (docs/security.md). It acts as an admin of the file's
-district (or of `--unit`).
+Erasing one file's personal data (destroying its data key) is `bangfu files shred`
+(`adapters.cli.files`).
 
-Exit status: 0 on success, 1 when refused (a key still in use, a file that may not be erased).
+Exit status: 0 on success, 1 when refused (a key still in use, a KEK that does not match).
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
-from uuid import UUID
 
 from rich.console import Console
 from rich.table import Table
@@ -30,27 +26,18 @@ from adapters.cli import progress
 from adapters.pii.sealing import KeyProblem
 from adapters.runtime.bootstrap import Runtime
 from adapters.runtime.secrets import add_pii_key, retire_pii_key
-from adapters.services.erasure import erase_personal_data
-from domain.errors import DomainError
-from domain.values import Actor, Role
 
 console = Console()
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `keys status | rotate | retire` to `bangfu`'s subparsers."""
     k = sub.add_parser("keys", help="keys of personal data: status, rotation, retiring")
     actions = k.add_subparsers(dest="action", required=True)
     actions.add_parser("status", help="KEK versions and the data keys wrapped under each")
     actions.add_parser("rotate", help="a new KEK version; every data key re-wrapped under it")
     r = actions.add_parser("retire", help="drop a KEK version nothing is wrapped under any more")
     r.add_argument("version", type=int, help="the KEK version to retire")
-    f = sub.add_parser("files", help="household files: erase personal data on request")
-    files = f.add_subparsers(dest="action", required=True)
-    s = files.add_parser("shred", help="erase a closed file's personal data (destroy its key)")
-    s.add_argument("file_id", type=UUID, help="the file's id")
-    s.add_argument("--reason", required=True, help="why (no personal data: it is kept)")
-    s.add_argument("--unit", help="the admin's unit (default: the file's district)")
-    s.add_argument("--user", help="who asks (default: cli-<login name>)")
 
 
 async def _status(rt: Runtime, args: argparse.Namespace) -> int:
@@ -119,35 +106,7 @@ async def _retire(rt: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _shred(rt: Runtime, args: argparse.Namespace) -> int:
-    try:
-        household = await rt.files.get(args.file_id)
-        actor = Actor(
-            args.user or f"cli-{getpass.getuser()}",
-            args.unit or household.establishing_unit[:6],
-            Role.ADMIN,
-        )
-        erased = await erase_personal_data(
-            files=rt.files, clock=rt.clock, actor=actor, file_id=args.file_id, reason=args.reason
-        )
-    except DomainError as error:
-        console.print(f"[red]refused:[/red] {error.zh} ({error.message})")
-        return 1
-    console.print(
-        f"已销毁 personal data of file {erased.file_id} erased (version {erased.version},"
-        f" {erased.erased_on.isoformat()}); the hash chain is unchanged."
-    )
-    if erased.plaintext_events:
-        console.print(
-            f"[yellow]{erased.plaintext_events} earlier event(s) of this file were stored before"
-            " encryption: their personal data stays in the log (docs/security.md).[/yellow]"
-        )
-    return 0
-
-
 async def run(rt: Runtime, args: argparse.Namespace) -> int:
-    if args.command == "files":
-        return await _shred(rt, args)
     action = {"status": _status, "rotate": _rotate, "retire": _retire}[args.action]
     try:
         return await action(rt, args)

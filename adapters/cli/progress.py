@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 
 def bar() -> Progress:
@@ -17,3 +25,12 @@ def bar() -> Progress:
         console=Console(stderr=True),
         disable=not sys.stderr.isatty(),
     )
+
+
+def done_of(bar: Progress, task: TaskID) -> Callable[[int, int], None]:
+    """The `progress(done, total)` callback a use case reports to, moving `task` of `bar`."""
+
+    def advance(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    return advance

@@ -12,7 +12,6 @@ Registered in `adapters.cli` as `add_parser(sub)` and `run(rt, args)`.
 from __future__ import annotations
 
 import argparse
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from adapters.cli import progress
+from adapters.cli.shared import day
 from adapters.runtime.bootstrap import Runtime
 from adapters.services.spotcheck import Request, run_spot_check
 from adapters.sheets import spotcheck_report as report
@@ -41,13 +41,6 @@ def _fraction(text: str) -> Decimal:
     return value
 
 
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("a date such as 2026-11-21") from None
-
-
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `spot-check` subcommand to `bangfu`'s subparsers."""
     p = sub.add_parser(
@@ -59,7 +52,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     size.add_argument("--sample", type=int, help=f"files to draw (default {DEFAULT_SAMPLE})")
     size.add_argument("--fraction", type=_fraction, help="or a share of the frame, e.g. 0.05")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same sample)")
-    p.add_argument("--as-of", type=_day, help="the day the rules judge on (default today)")
+    p.add_argument("--as-of", type=day, help="the day the rules judge on (default today)")
     p.add_argument(
         "--status",
         action="append",
@@ -111,12 +104,12 @@ async def run(rt: Runtime, args: argparse.Namespace) -> int:
     try:
         with progress.bar() as bar:
             task = bar.add_task("抽查 checking files", total=None)
-
-            def advance(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
             check = await run_spot_check(
-                store=rt.store, codec=rt.codec, actor=actor, request=request, progress=advance
+                store=rt.store,
+                codec=rt.codec,
+                actor=actor,
+                request=request,
+                progress=progress.done_of(bar, task),
             )
     except DomainError as error:
         console.print(f"[red]error:[/red] {error.zh} ({error.message})")

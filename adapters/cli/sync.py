@@ -29,7 +29,7 @@ from rich.table import Table
 from adapters.cli import progress
 from adapters.pii.sealing import parse_key
 from adapters.runtime.bootstrap import Runtime
-from adapters.sync.node import Downstream, NodeSettings, epoch, new_epoch
+from adapters.sync.node import Downstream, epoch, new_epoch
 from adapters.sync.pull import PageRefused, Puller, PullError, raise_alert, record_error, status
 
 console = Console()
@@ -63,7 +63,7 @@ async def _node_code(url: str, token: str) -> str:
 async def _pull(rt: Runtime, args: argparse.Namespace) -> int:
     try:
         code = args.code or await _node_code(args.url, args.token)
-        configured = {d.code: d.key for d in NodeSettings.from_env().downstreams}
+        configured = {d.code: d.key for d in rt.node.downstreams}
         key = parse_key(args.key, "--key") if args.key else configured.get(code)
         downstream = Downstream(code, args.url.rstrip("/"), args.token, key)
     except (httpx.HTTPError, KeyError, ValueError) as error:
@@ -120,7 +120,7 @@ async def _pull(rt: Runtime, args: argparse.Namespace) -> int:
 
 
 async def _status(rt: Runtime, args: argparse.Namespace) -> int:
-    node = NodeSettings.from_env()
+    node = rt.node
     console.print(
         f"node {node.code or '-'} (subtree {node.subtree or '-'}), epoch {await epoch(rt.pool)}"
     )

@@ -4,25 +4,26 @@ Controllers are thin: parse (msgspec), authenticate (bearer JWT), call the same 
 and importers call, map the result. Scope is enforced by the domain (`authorise`): a file outside
 the caller's subtree is 404, an act the role or level may not perform is 403 naming the rule.
 
-This module does not use `from __future__ import annotations`: the command routes are generated
-by a factory, and litestar must resolve their body types from the closure at definition time.
+This module does not use `from __future__ import annotations`: litestar reads the handlers'
+annotations as objects, and the factory of the command routes sets each route's own body type
+there (`documented(body)`), where mypy sees the `CommandBody` that builds a typed command.
 """
 
-import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from uuid import UUID
 
 import structlog
 from litestar import Litestar, Request, Response, get, patch, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.enums import RequestEncodingType
+from litestar.enums import RequestEncodingType, ScopeType
 from litestar.exceptions import HTTPException
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.spec import Components, Example, SecurityScheme
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
@@ -41,6 +42,7 @@ from adapters.http.schemas import (
     AppraisalIn,
     ApprovalIn,
     AssistanceIn,
+    CommandBody,
     ErasureIn,
     ErasureOut,
     ExitIn,
@@ -59,27 +61,25 @@ from adapters.http.schemas import (
     UnitOut,
     VerificationIn,
     VisitIn,
-    _In,
 )
 from adapters.http.validation import refuse_invalid_body
 from adapters.http.views import event_out, file_out
 from adapters.pg.faults import is_unavailable
 from adapters.pg.migrations import pending
 from adapters.pg.units import PgUnitDirectory, Unit
-from adapters.runtime.bootstrap import Runtime, runtime
+from adapters.runtime.bootstrap import Runtime, background, runtime
 from adapters.runtime.logging import configure
 from adapters.runtime.secrets import load_secret
 from adapters.runtime.settings import Settings
+from adapters.services import files as file_reads
 from adapters.services.erasure import erase_personal_data
 from adapters.sync import pull
-from adapters.sync import service as sync_service
 from adapters.sync.node import NodeSettings
 from domain import usecases
 from domain.authorization import Act, authorise
-from domain.disclosure import Disclosure
-from domain.errors import InvalidValue, NotPermitted, OutOfScope, RuleViolated
+from domain.errors import InvalidValue, RuleViolated
 from domain.units import UnitCode
-from domain.values import Actor, Level, Role, label
+from domain.values import Actor, Level, label
 
 log = structlog.get_logger("bangfu.http")
 
@@ -92,16 +92,28 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # ------------------------------------------------------------------------------ dependencies
 
 
+def documented(body: type) -> Any:
+    """The annotation litestar reads for a JSON body of type `body`, with its example from
+    `schemas.EXAMPLES`."""
+    value = EXAMPLES.get(body)
+    examples = [Example(summary="example", value=value)] if value is not None else None
+    return Annotated[body, Body(media_type=RequestEncodingType.JSON, examples=examples)]
+
+
 class _Documented:
     """`Documented[T]`: a JSON body of type T, with its example from `schemas.EXAMPLES`."""
 
-    def __class_getitem__(cls, body: Any) -> Any:
-        value = EXAMPLES.get(body)
-        examples = [Example(summary="example", value=value)] if value is not None else None
-        return Annotated[body, Body(media_type=RequestEncodingType.JSON, examples=examples)]
+    def __class_getitem__(cls, body: type) -> Any:
+        return documented(body)
 
 
-Documented = _Documented
+_Body = TypeVar("_Body")
+
+if TYPE_CHECKING:
+    # to mypy a documented body is the body itself; the example is for the document only
+    Documented = Annotated[_Body, "documented"]
+else:
+    Documented = _Documented
 
 PROBLEMS = {
     status: ResponseSpec(
@@ -199,7 +211,7 @@ async def apply_for_file(
 
     async def action(files: Any) -> idempotency.Outcome:
         household = await usecases.open_file(
-            files=files, clock=rt.clock, actor=actor, **data.fields()
+            files=files, clock=rt.clock, actor=actor, command=data.command()
         )
         headers = {**etag(household.version), "Location": f"{API}/files/{household.id}"}
         return 201, file_out(household), headers
@@ -207,13 +219,13 @@ async def apply_for_file(
     return await idempotency.run(request, rt, actor, action)
 
 
-def command_route(path: str, body: type[_In], command: str, summary: str) -> Any:
-    """A POST route running one lifecycle command (`domain.usecases.COMMANDS`) on a file."""
+def command_route(path: str, body: type[CommandBody], summary: str) -> HTTPRouteHandler:
+    """A POST route running the lifecycle command its body builds (`domain.commands`) on a file."""
 
     async def handler(
         file_id: FromPath[UUID],
-        data: Documented[body],
-        request: Request[Any, Any, Any],  # type: ignore[valid-type]
+        data: CommandBody,  # to litestar: `documented(body)`, set below
+        request: Request[Any, Any, Any],
         actor: NamedDependency[Actor],
         rt: NamedDependency[Runtime],
     ) -> Response[FileOut]:
@@ -225,15 +237,17 @@ def command_route(path: str, body: type[_In], command: str, summary: str) -> Any
                 clock=rt.clock,
                 actor=actor,
                 file_id=file_id,
-                command=command,
+                command=data.command(),
                 expected_version=expected,
-                **data.fields(),
-            )  # type: ignore[attr-defined]
+            )
             return 200, file_out(household), etag(household.version)
 
         return await idempotency.run(request, rt, actor, action)
 
-    handler.__name__ = handler.__qualname__ = f"file_{command.replace('-', '_')}"
+    # litestar reads the body's type (and its example) from the annotation, which mypy cannot
+    # take from a variable: mypy sees a `CommandBody`, litestar the route's own body type
+    handler.__annotations__["data"] = documented(body)
+    handler.__name__ = handler.__qualname__ = f"file_{path.replace('-', '_')}"
     return post(
         f"{API}/files/{{file_id:uuid}}/{path}",
         status_code=200,
@@ -247,56 +261,38 @@ def command_route(path: str, body: type[_In], command: str, summary: str) -> Any
 
 
 COMMAND_ROUTES = [
-    command_route(
-        "verification", VerificationIn, "verification", "入户调查 — record the home investigation"
-    ),
-    command_route(
-        "appraisal", AppraisalIn, "appraisal", "民主评议与公示 — record appraisal and publicity"
-    ),
-    command_route(
-        "approval", ApprovalIn, "approval", "审核认定 — approve (district level or above)"
-    ),
-    command_route(
-        "send-back",
-        SendBackIn,
-        "send-back",
-        "退回 — send back for rework (district level or above)",
-    ),
-    command_route("rejection", RejectionIn, "rejection", "不予建档 — reject"),
-    command_route("assistance", AssistanceIn, "assistance", "帮扶 — record assistance delivered"),
-    command_route("plan", PlanIn, "plan", "帮扶计划 — record the agreed plan"),
-    command_route("visits", VisitIn, "visits", "走访 — record a visit"),
-    command_route("revisions", RevisionIn, "revisions", "动态调整 — record changed facts"),
-    command_route("rechecks", RecheckIn, "rechecks", "年度复核 — record the periodic re-check"),
-    command_route("exit", ExitIn, "exit", "脱困/解困/注销/删除 — exit the file"),
-    command_route("return", ReturnIn, "return", "返困 — re-open an exited file"),
-    command_route(
-        "transfer", TransferIn, "transfer", "移交 — transfer to another base-level union"
-    ),
+    command_route("verification", VerificationIn, "入户调查 — record the home investigation"),
+    command_route("appraisal", AppraisalIn, "民主评议与公示 — record appraisal and publicity"),
+    command_route("approval", ApprovalIn, "审核认定 — approve (district level or above)"),
+    command_route("send-back", SendBackIn, "退回 — send back for rework (district level or above)"),
+    command_route("rejection", RejectionIn, "不予建档 — reject"),
+    command_route("assistance", AssistanceIn, "帮扶 — record assistance delivered"),
+    command_route("plan", PlanIn, "帮扶计划 — record the agreed plan"),
+    command_route("visits", VisitIn, "走访 — record a visit"),
+    command_route("revisions", RevisionIn, "动态调整 — record changed facts"),
+    command_route("rechecks", RecheckIn, "年度复核 — record the periodic re-check"),
+    command_route("exit", ExitIn, "脱困/解困/注销/删除 — exit the file"),
+    command_route("return", ReturnIn, "返困 — re-open an exited file"),
+    command_route("transfer", TransferIn, "移交 — transfer to another base-level union"),
 ]
 
 
 async def _readable(rt: Runtime, actor: Actor, file_id: FromPath[UUID]) -> Any:
     """The current file, if the caller may read it (404 outside its subtree, 403 for its role)."""
-    household = await rt.files.get(file_id)
-    authorise(actor, Act.READ, household.unit)
-    return household
+    return await file_reads.readable(rt.files, actor, file_id)
 
 
 async def _disclose(
     request: Request[Any, Any, Any], rt: Runtime, actor: Actor, household: Any, view: str
 ) -> None:
-    purpose = _utf8_header(request.headers.get(PURPOSE_HEADER.lower(), ""))
-    act = Disclosure.record(
+    await file_reads.disclose(
+        rt.files,
         actor=actor,
-        file_id=household.id,
-        file_unit=household.establishing_unit,
-        purpose=purpose,
+        household=household,
+        purpose=_utf8_header(request.headers.get(PURPOSE_HEADER.lower(), "")),
         view=view,
+        admit=lambda: request.app.state.limits.unmasking.check(principal(actor.user, actor.unit)),
     )
-    request.app.state.limits.unmasking.check(principal(actor.user, actor.unit))
-    await rt.files.record(act)
-    log.info("file.unmasked", file_id=str(household.id), purpose=act.purpose, view=view)
 
 
 @get(
@@ -321,7 +317,7 @@ async def read_file(
     current = await _readable(rt, actor, file_id)
     household = current
     if version is not None or as_of is not None:
-        household = await rt.files.get(file_id, version=version, as_of=as_of)
+        household = await file_reads.as_it_was(rt.files, file_id, version=version, as_of=as_of)
     if unmask:
         await _disclose(request, rt, actor, current, "file")
     return Response(file_out(household, masked=not unmask), headers=etag(household.version))
@@ -346,9 +342,7 @@ async def read_trail(
     current = await _readable(rt, actor, file_id)
     if unmask:
         await _disclose(request, rt, actor, current, "events")
-    own = await rt.store.read_stream(file_id)
-    others = await rt.store.read_referring(file_id)
-    events = sorted([*own, *others], key=lambda e: (e.recorded_at, e.position))
+    events = await file_reads.trail(rt.files, file_id)
     trail = TrailOut(
         file_id=file_id,
         version=current.version,
@@ -396,18 +390,6 @@ def _unit_out(unit: Unit) -> UnitOut:
     return UnitOut(unit.code, unit.name, unit.parent, unit.level, label(Level(unit.level)))
 
 
-def _within(actor: Actor, code: str) -> None:
-    if not UnitCode(code).is_within(UnitCode(actor.unit)):
-        raise OutOfScope(f"unit {code} is not within {actor.unit}", zh="单位不在本单位管辖范围内")
-
-
-def _admin(actor: Actor) -> None:
-    if actor.role is not Role.ADMIN:
-        raise NotPermitted(
-            "role", "only an admin may change the union tree", zh="只有管理员可以维护工会组织"
-        )
-
-
 @get(
     f"{API}/units",
     responses=PROBLEMS,
@@ -420,7 +402,7 @@ async def list_units(
     root: FromQuery[str | None] = None,
 ) -> list[UnitOut]:
     start = root or actor.unit
-    _within(actor, start)
+    authorise(actor, Act.READ_UNITS, start)
     return [_unit_out(u) for u in await units.subtree(start)]
 
 
@@ -428,7 +410,7 @@ async def list_units(
 async def read_unit(
     code: FromPath[str], actor: NamedDependency[Actor], units: NamedDependency[PgUnitDirectory]
 ) -> UnitOut:
-    _within(actor, code)
+    authorise(actor, Act.READ_UNITS, code)
     return _unit_out(await units.get(code))
 
 
@@ -442,8 +424,7 @@ async def read_unit(
 async def create_unit(
     data: Documented[UnitIn], actor: NamedDependency[Actor], units: NamedDependency[PgUnitDirectory]
 ) -> UnitOut:
-    _admin(actor)
-    _within(actor, data.code)
+    authorise(actor, Act.MANAGE_UNITS, data.code)
     return _unit_out(await units.create(data.code, data.name))
 
 
@@ -459,8 +440,7 @@ async def rename_unit(
     actor: NamedDependency[Actor],
     units: NamedDependency[PgUnitDirectory],
 ) -> UnitOut:
-    _admin(actor)
-    _within(actor, code)
+    authorise(actor, Act.MANAGE_UNITS, code)
     return _unit_out(await units.rename(code, data.name))
 
 
@@ -547,7 +527,7 @@ class RequestLog:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
@@ -594,42 +574,27 @@ async def _media_type_guard(request: Request[Any, Any, Any]) -> None:
         await refuse_invalid_body(request, authenticate=lambda r: provide_actor(r, r.app.state))
 
 
-def create_app(
-    settings: Settings | None = None,
-    *,
-    runtime_factory: Callable[[Settings], Any] | None = None,
-    node: NodeSettings | None = None,
-) -> Litestar:
-    """Build the app; its lifespan opens the runtime (database, migrations), runs the read
-    models and pulls every configured downstream node, and closes it all at the end."""
-    config = settings or Settings.from_env()
-    node = node or NodeSettings.from_env()
-    open_runtime = runtime_factory or (lambda s: runtime(s, listen=True))
+def create_app(settings: Settings, *, node: NodeSettings | None = None) -> Litestar:
+    """Build the app from the settings read at the entry (`served`) and the node's sync settings
+    (by default a node that pulls from no one); its lifespan opens the composition root
+    (`adapters.runtime.bootstrap`: database, migrations, read models, pulls of downstream nodes)
+    and closes it all at the end."""
+    config = settings
+    node = node if node is not None else NodeSettings()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with open_runtime(config) as rt:
+        async with (
+            runtime(config, node=node, listen=True) as rt,
+            background(rt, projections=config.projections),
+        ):
             app.state.rt = rt
             app.state.tokens = Tokens(load_secret(config.secret, config.data_dir))
             app.state.limits = Limits.from_settings(config)
             app.state.auth = Authenticator(app.state.tokens, app.state.limits.failed_auth)
-            app.state.units = PgUnitDirectory(rt.pool)
-            app.state.node = node
-            stop = asyncio.Event()
-            pulling = sync_service.start(rt, stop, node)
-            running = (
-                asyncio.create_task(rt.projections.run(stop), name="bangfu-projections")
-                if config.projections
-                else None
-            )
-            try:
-                yield
-            finally:
-                stop.set()
-                await sync_service.stopped(pulling)
-                if running is not None:
-                    rt.wakeups.poke()
-                    await running
+            app.state.units = rt.units
+            app.state.node = rt.node
+            yield
 
     return Litestar(
         route_handlers=[
@@ -679,14 +644,17 @@ def create_app(
     )
 
 
-def asgi(settings: Settings | None = None) -> ASGIApp:
+def asgi(settings: Settings, node: NodeSettings | None = None) -> ASGIApp:
     """The served application: the litestar app with security headers, in the request log."""
-    config = settings or Settings.from_env()
-    return RequestLog(SecurityHeaders(create_app(config), hsts_max_age=config.hsts_max_age))
+    return RequestLog(
+        SecurityHeaders(create_app(settings, node=node), hsts_max_age=settings.hsts_max_age)
+    )
 
 
 def served() -> ASGIApp:
-    """The factory `bangfu serve` hands to uvicorn (each worker process builds its own app)."""
+    """The factory `bangfu serve` hands to uvicorn (each worker process builds its own app): the
+    entry where a server process reads its settings from the environment, once."""
     settings = Settings.from_env()
+    node = NodeSettings.from_env()
     configure(json=settings.log_json)
-    return asgi(settings)
+    return asgi(settings, node)

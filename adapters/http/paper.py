@@ -13,7 +13,6 @@ handlers' parameter types when the routes are built.
 import asyncio
 import io
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -27,11 +26,9 @@ from litestar.params import Body, PathParameter
 
 from adapters.pg.policies import PgPolicies
 from adapters.runtime.bootstrap import Runtime
-from adapters.runtime.secrets import load_hash_key
 from adapters.services import civil_affairs, importer, reconcile
-from domain.errors import InvalidValue, NotFound
-from domain.privacy import keyed_hash
-from domain.values import Actor
+from domain.errors import NotFound
+from domain.values import Actor, iso_day
 
 API = "/api/v1"
 PAPER_PROBLEMS = frozenset({400, 401, 403, 404, 413, 415, 422, 429})
@@ -63,22 +60,6 @@ async def _multipart_guard(request: Request[Any, Any, Any]) -> None:
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "multipart/form-data":
         raise HTTPException(status_code=415, detail="send the upload as multipart/form-data")
-
-
-def _day(text: str | None, today: date) -> date:
-    if not text:
-        return today
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidValue(
-            "as_of", "a date such as 2026-11-21", zh="日期格式应为2026-11-21"
-        ) from None
-
-
-def _hasher(rt: Runtime) -> Any:
-    key = load_hash_key(rt.settings.hash_key, rt.settings.data_dir)
-    return lambda number: keyed_hash(key, number)
 
 
 def _run_id(text: str) -> UUID:
@@ -116,10 +97,10 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         run = await reconcile.reconcile(
             store=rt.store,
             codec=rt.codec,
-            hasher=_hasher(rt),
+            hasher=rt.hasher,
             actor=actor,
             scope=upload.unit,
-            ledger_date=_day(upload.as_of, rt.clock.today()),
+            ledger_date=iso_day(upload.as_of, "as_of") if upload.as_of else rt.clock.today(),
             data=await upload.file.read(),
             name=upload.file.filename or "ledger",
         )
@@ -174,7 +155,7 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
     ) -> dict[str, Any]:
         upload: SheetUpload = data
         report = await importer.import_files(
-            store=rt.store,
+            files=rt.files,
             codec=rt.codec,
             book=await PgPolicies(rt.store, rt.codec).book(),
             actor=actor,
@@ -205,7 +186,7 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         run, errors = await civil_affairs.run_matching(
             store=rt.store,
             codec=rt.codec,
-            hasher=_hasher(rt),
+            hasher=rt.hasher,
             actor=actor,
             scope=upload.unit,
             data=await upload.file.read(),

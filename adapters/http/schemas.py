@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 from uuid import UUID
 
 import msgspec
@@ -22,6 +22,7 @@ from litestar.typing import FieldDefinition
 
 from adapters.http.auth import MAX_TTL
 from adapters.http.validation import MONEY_PATTERN
+from domain import commands
 from domain.eligibility import Exclusions
 from domain.household import Head, Member
 from domain.values import (
@@ -58,8 +59,14 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 
 
 class _In(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    def fields(self) -> dict[str, Any]:
-        return {f: getattr(self, f) for f in self.__struct_fields__}
+    """A request body: it takes no unknown field."""
+
+
+class CommandBody(Protocol):
+    """The body of a lifecycle command's route: it builds its typed command (`domain.commands`),
+    so mypy refuses a body whose fields no longer fit the command it drives."""
+
+    def command(self) -> commands.LifecycleCommand: ...
 
 
 class ApplicationIn(_In, kw_only=True, forbid_unknown_fields=True):
@@ -75,6 +82,20 @@ class ApplicationIn(_In, kw_only=True, forbid_unknown_fields=True):
     region: Annotated[str, msgspec.Meta(pattern=r"^\d{6}$")] | None = None
     scheme: CategoryScheme = CategoryScheme.V2019
     file_id: UUID | None = None
+
+    def command(self) -> commands.Apply:
+        return commands.Apply(
+            file_id=self.file_id,
+            establishing_unit=self.establishing_unit,
+            worker_kind=self.worker_kind,
+            head=self.head,
+            applied_on=self.applied_on,
+            authorisation_signed=self.authorisation_signed,
+            statement=self.statement,
+            materials=tuple(self.materials),
+            region=self.region,
+            scheme=self.scheme,
+        )
 
 
 class VerificationIn(_In, kw_only=True, forbid_unknown_fields=True):
@@ -94,6 +115,23 @@ class VerificationIn(_In, kw_only=True, forbid_unknown_fields=True):
     materials: list[Material] = []
     narrative: Text = ""
 
+    def command(self) -> commands.Verify:
+        return commands.Verify(
+            verified_on=self.verified_on,
+            investigators=tuple(self.investigators),
+            members=tuple(self.members),
+            annual_income=self.annual_income,
+            rigid_expenses=self.rigid_expenses,
+            exclusions=self.exclusions,
+            primary_cause=self.primary_cause,
+            secondary_causes=tuple(self.secondary_causes),
+            accidental_event=self.accidental_event,
+            hardship_losses=self.hardship_losses,
+            poverty_line=self.poverty_line,
+            materials=tuple(self.materials),
+            narrative=self.narrative,
+        )
+
 
 class AppraisalIn(_In, kw_only=True, forbid_unknown_fields=True):
     """民主评议 and 公示."""
@@ -105,6 +143,16 @@ class AppraisalIn(_In, kw_only=True, forbid_unknown_fields=True):
     objections: Annotated[int, msgspec.Meta(ge=0)] = 0
     objections_resolved: Annotated[int, msgspec.Meta(ge=0)] = 0
 
+    def command(self) -> commands.Appraise:
+        return commands.Appraise(
+            appraised_on=self.appraised_on,
+            minutes_on_file=self.minutes_on_file,
+            publicity_start=self.publicity_start,
+            publicity_end=self.publicity_end,
+            objections=self.objections,
+            objections_resolved=self.objections_resolved,
+        )
+
 
 class ApprovalIn(_In, kw_only=True, forbid_unknown_fields=True):
     """审核认定 by a district (county) union or above."""
@@ -114,15 +162,29 @@ class ApprovalIn(_In, kw_only=True, forbid_unknown_fields=True):
     poverty_line: Money
     opinion: Text = ""
 
+    def command(self) -> commands.Approve:
+        return commands.Approve(
+            approved_on=self.approved_on,
+            file_level=self.file_level,
+            poverty_line=self.poverty_line,
+            opinion=self.opinion,
+        )
+
 
 class SendBackIn(_In, kw_only=True, forbid_unknown_fields=True):
     sent_back_on: Day
     reason: Text
 
+    def command(self) -> commands.SendBack:
+        return commands.SendBack(sent_back_on=self.sent_back_on, reason=self.reason)
+
 
 class RejectionIn(_In, kw_only=True, forbid_unknown_fields=True):
     rejected_on: Day
     reason: Text
+
+    def command(self) -> commands.Reject:
+        return commands.Reject(rejected_on=self.rejected_on, reason=self.reason)
 
 
 class AssistanceIn(_In, kw_only=True, forbid_unknown_fields=True):
@@ -133,6 +195,16 @@ class AssistanceIn(_In, kw_only=True, forbid_unknown_fields=True):
     helper: Annotated[str, msgspec.Meta(max_length=64)] = ""
     note: Text = ""
 
+    def command(self) -> commands.Assist:
+        return commands.Assist(
+            assisted_on=self.assisted_on,
+            kind=self.kind,
+            amount=self.amount,
+            department=self.department,
+            helper=self.helper,
+            note=self.note,
+        )
+
 
 class PlanIn(_In, kw_only=True, forbid_unknown_fields=True):
     agreed_on: Day
@@ -142,6 +214,16 @@ class PlanIn(_In, kw_only=True, forbid_unknown_fields=True):
     deadline: date
     signed_by_worker: bool
 
+    def command(self) -> commands.AgreePlan:
+        return commands.AgreePlan(
+            agreed_on=self.agreed_on,
+            helper=self.helper,
+            measures=tuple(self.measures),
+            goals=self.goals,
+            deadline=self.deadline,
+            signed_by_worker=self.signed_by_worker,
+        )
+
 
 class VisitIn(_In, kw_only=True, forbid_unknown_fields=True):
     visited_on: Day
@@ -149,6 +231,15 @@ class VisitIn(_In, kw_only=True, forbid_unknown_fields=True):
     content: Text
     quarter_income: Money | None = None
     quarter_costs: Money | None = None
+
+    def command(self) -> commands.Visit:
+        return commands.Visit(
+            visited_on=self.visited_on,
+            cadre=self.cadre,
+            content=self.content,
+            quarter_income=self.quarter_income,
+            quarter_costs=self.quarter_costs,
+        )
 
 
 class RevisionIn(_In, kw_only=True, forbid_unknown_fields=True):
@@ -161,10 +252,25 @@ class RevisionIn(_In, kw_only=True, forbid_unknown_fields=True):
     hardship_losses: Money | None = None
     materials: list[Material] = []
 
+    def command(self) -> commands.Revise:
+        return commands.Revise(
+            effective_on=self.effective_on,
+            reason=self.reason,
+            head=self.head,
+            members=None if self.members is None else tuple(self.members),
+            annual_income=self.annual_income,
+            rigid_expenses=self.rigid_expenses,
+            hardship_losses=self.hardship_losses,
+            materials=tuple(self.materials),
+        )
+
 
 class RecheckIn(_In, kw_only=True, forbid_unknown_fields=True):
     rechecked_on: Day
     poverty_line: Money
+
+    def command(self) -> commands.Recheck:
+        return commands.Recheck(rechecked_on=self.rechecked_on, poverty_line=self.poverty_line)
 
 
 class ExitIn(_In, kw_only=True, forbid_unknown_fields=True):
@@ -175,17 +281,35 @@ class ExitIn(_In, kw_only=True, forbid_unknown_fields=True):
     evidence: list[Annotated[str, msgspec.Meta(max_length=256)]]
     months_above_line: int | None = None
 
+    def command(self) -> commands.Exit:
+        return commands.Exit(
+            exited_on=self.exited_on,
+            kind=self.kind,
+            reason=self.reason,
+            explanation=self.explanation,
+            evidence=tuple(self.evidence),
+            months_above_line=self.months_above_line,
+        )
+
 
 class ReturnIn(_In, kw_only=True, forbid_unknown_fields=True):
     returned_on: Day
     reason: Text
     cause: Cause
 
+    def command(self) -> commands.Return:
+        return commands.Return(returned_on=self.returned_on, reason=self.reason, cause=self.cause)
+
 
 class TransferIn(_In, kw_only=True, forbid_unknown_fields=True):
     transferred_on: Day
     to_unit: Annotated[str, msgspec.Meta(examples=["130306002"])]
     reason: Text
+
+    def command(self) -> commands.Transfer:
+        return commands.Transfer(
+            transferred_on=self.transferred_on, to_unit=self.to_unit, reason=self.reason
+        )
 
 
 class ErasureIn(_In, kw_only=True, forbid_unknown_fields=True):

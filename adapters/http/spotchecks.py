@@ -31,13 +31,13 @@ from litestar.params import Body, FromPath, PathParameter
 
 from adapters.http.schemas import ActorOut
 from adapters.pg.policies import PgPolicies
-from adapters.pg.store import StoredEvent
+from adapters.pg.rows import StoredEvent
 from adapters.runtime.bootstrap import Runtime
 from adapters.services.spotcheck import Request, load_spot_check, run_spot_check
 from adapters.sheets import spotcheck_report as report
-from domain.authorization import ROLE_ACTS, Act
-from domain.errors import InvalidValue, NotFound, NotPermitted
-from domain.policy import Parameters, PolicyBook
+from domain.authorization import Act, authorise
+from domain.errors import NotFound
+from domain.policy import Parameters, PolicyBook, region_code
 from domain.spotcheck import MAX_SAMPLE, Rate, SpotCheck, Strata
 from domain.values import Actor, CategoryScheme, Level, Status
 
@@ -433,26 +433,18 @@ def policy_out(
                 recorded_at=stored.recorded_at,
             )
         )
-    in_force = None
-    for code in (region, region[:4] + "00", region[:2] + "0000"):
-        policy = book.policies.get(code)
-        found = policy.in_force(today) if policy is not None else None
-        if found is not None:
-            in_force = InForceOut(region=code, on=today, parameters=_parameters_out(found))
-            break
+    source = book.source(region, today)
+    in_force = (
+        InForceOut(region=source[0], on=today, parameters=_parameters_out(source[1]))
+        if source is not None
+        else None
+    )
     return PolicyOut(
         region=region,
         version=events[-1].version if events else 0,
         history=history,
         in_force=in_force,
     )
-
-
-def _may_read(actor: Actor) -> None:
-    if Act.READ not in ROLE_ACTS[actor.role]:
-        raise NotPermitted(
-            "role", f"role '{actor.role}' may not read", zh=f"角色「{actor.role}」无权查看"
-        )
 
 
 async def _report(rt: Runtime, actor: Actor, check_id: UUID) -> tuple[SpotCheck, dict[str, str]]:
@@ -560,8 +552,8 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
     async def read_policy(
         region: FromPath[str], actor: NamedDependency[Actor], rt: NamedDependency[Runtime]
     ) -> PolicyOut:
-        _may_read(actor)
-        code = _region(region)
+        authorise(actor, Act.READ_POLICY)
+        code = region_code(region)
         policies = PgPolicies(rt.store, rt.codec)
         events = await policies.events(code)
         out = policy_out(rt, code, events, await policies.book(), rt.clock.today())
@@ -586,7 +578,7 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         rt: NamedDependency[Runtime],
     ) -> Response[PolicyOut]:
         body: ParametersIn = data
-        code = _region(region)
+        code = region_code(region)
         policies = PgPolicies(rt.store, rt.codec)
         await policies.set_parameters(
             actor=actor,
@@ -614,11 +606,3 @@ def _check_id(text: str) -> UUID:
         return UUID(text)
     except ValueError:
         raise NotFound(f"no spot-check {text[:40]}", zh="抽查记录不存在") from None
-
-
-def _region(code: str) -> str:
-    if not (len(code) == 6 and code.isascii() and code.isdigit()):
-        raise InvalidValue(
-            "region", "a 6-digit GB/T 2260 region code", zh="行政区划代码应为6位数字"
-        )
-    return code

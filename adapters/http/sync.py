@@ -26,14 +26,14 @@ from litestar.params import QueryParameter
 from litestar.response.base import ASGIResponse
 from litestar.response.streaming import ASGIStreamingResponse
 
-from adapters.pg.store import Cursor
+from adapters.pg.rows import Cursor
 from adapters.runtime.bootstrap import Runtime
 from adapters.sync import feed
 from adapters.sync.node import NodeSettings, epoch
 from adapters.sync.pull import DownstreamStatus, status
-from domain.errors import NotPermitted
+from domain.authorization import Act, authorise, sync_feed_scope
 from domain.units import UnitCode
-from domain.values import Actor, Role
+from domain.values import Actor
 
 API = "/api/v1"
 SYNC_PROBLEMS = {400, 401, 403, 422, 429}  # 422: a cursor that is not one
@@ -60,23 +60,8 @@ class StatusOut(msgspec.Struct, kw_only=True):
 
 def feed_scope(node: NodeSettings, actor: Actor) -> str:
     """The subtree a sync token may read: the node's subtree, or the token's unit inside it."""
-    if actor.role is not Role.SYNC:
-        raise NotPermitted(
-            "role", "only a sync account reads the feed", zh="仅同步账号可读取数据流"
-        )
-    mine = UnitCode(actor.unit)
-    if node.subtree is None:
-        return mine.value
-    owned = UnitCode(node.subtree)
-    if mine.is_within(owned):
-        return mine.value
-    if owned.is_within(mine):
-        return owned.value
-    raise NotPermitted(
-        "sync_scope",
-        f"this node serves {owned.value}; the token is for {mine.value}",
-        zh="令牌单位不在本节点的范围内",
-    )
+    served = UnitCode(node.subtree) if node.subtree is not None else None
+    return sync_feed_scope(actor, served).value
 
 
 def _media(request: Request[Any, Any, Any]) -> str:
@@ -84,9 +69,9 @@ def _media(request: Request[Any, Any, Any]) -> str:
     return feed.MSGPACK if feed.MSGPACK in accept else "application/json"
 
 
-def routes(problems: dict[int, ResponseSpec], node: NodeSettings | None = None) -> list[Any]:
-    """The sync route handlers for this node (settings from the environment when not given)."""
-    settings = node if node is not None else NodeSettings.from_env()
+def routes(problems: dict[int, ResponseSpec], node: NodeSettings) -> list[Any]:
+    """The sync route handlers for this node (its settings as read at the entry)."""
+    settings = node
     responses = {status: spec for status, spec in problems.items() if status in SYNC_PROBLEMS}
 
     @get(
@@ -179,10 +164,7 @@ def routes(problems: dict[int, ResponseSpec], node: NodeSettings | None = None) 
         summary="per downstream: cursor, events behind, last success, last error",
     )
     async def read_status(actor: NamedDependency[Actor], rt: NamedDependency[Runtime]) -> StatusOut:
-        if actor.role not in {Role.ADMIN, Role.INSPECTOR, Role.SYNC}:
-            raise NotPermitted(
-                "role", "sync status is for admins and inspectors", zh="无权查看同步状态"
-            )
+        authorise(actor, Act.READ_SYNC_STATUS)
         return StatusOut(
             node=settings.code,
             epoch=await epoch(rt.pool),

@@ -33,9 +33,10 @@ from adapters.http.auth import Tokens
 from adapters.http.limits import Limits, principal
 from adapters.http.schemas import EXAMPLES, TokenIn, TokenOut
 from adapters.pg.units import PgUnitDirectory
-from domain.errors import NotPermitted, OutOfScope, RuleViolated
+from domain.authorization import Act, authorise
+from domain.errors import RuleViolated
 from domain.units import UnitCode
-from domain.values import Actor, Role
+from domain.values import Actor
 
 log = structlog.get_logger("bangfu.http")
 
@@ -49,14 +50,6 @@ TokenBody = Annotated[
         examples=[Example(summary="example", value=EXAMPLES[TokenIn])],
     ),
 ]
-
-
-def _target(actor: Actor, unit: str) -> str:
-    """The unit a token is for: a valid code (else 422) within the admin's subtree (else 404)."""
-    code = UnitCode(unit)
-    if not code.is_within(UnitCode(actor.unit)):
-        raise OutOfScope(f"unit {unit} is not within {actor.unit}", zh="单位不在本单位管辖范围内")
-    return code.value
 
 
 def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
@@ -81,9 +74,9 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         units: NamedDependency[PgUnitDirectory],
         state: State,
     ) -> Response[TokenOut]:
-        if actor.role is not Role.ADMIN:
-            raise NotPermitted("role", "only an admin may mint tokens", zh="只有管理员可以签发令牌")
-        unit = _target(actor, data.unit)
+        # an admin (else 403), for a valid code (else 422) within its subtree (else 404)
+        authorise(actor, Act.MINT_TOKEN, data.unit)
+        unit = UnitCode(data.unit).value
         if not await units.exists(unit):
             raise RuleViolated(
                 "unit_exists",

@@ -38,7 +38,8 @@ import msgspec
 from litestar import Request
 from litestar.exceptions import ValidationException
 
-MAX_TEXT = 2000  # the domain's bound on free text (domain.household.MAX_TEXT); names far shorter
+from domain.household import MAX_TEXT  # the domain's bound on free text, held to everywhere
+
 MAX_DEPTH = 8  # the deepest body (an investigation: body → members → a member) nests 3 deep
 MONEY_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,2})?$"  # yuan: "550", "550.5", "550.00"
 # C0 controls but tab, line feed and carriage return: what XML, hence xlsx, cannot hold

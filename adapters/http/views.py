@@ -6,7 +6,7 @@ from typing import Any
 
 from adapters.http.schemas import ActorOut, EventOut, FileOut, MeansOut, PersonOut
 from adapters.pg.codec import EventCodec
-from adapters.pg.store import StoredEvent
+from adapters.pg.rows import StoredEvent
 from domain.household import HouseholdFile
 from domain.privacy import mask_card, mask_id, mask_phone, mask_tree
 from domain.values import Category, label

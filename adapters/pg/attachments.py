@@ -28,7 +28,8 @@ import structlog
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from adapters.pii.sealing import NONCE_BYTES, SHREDDED, Keyring
+from adapters.pii.keyring import Keyring
+from adapters.pii.sealing import NONCE_BYTES, SHREDDED
 
 log = structlog.get_logger(__name__)
 

@@ -27,6 +27,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
 from adapters.pii import sealing as pii
+from adapters.pii.keyring import Keyring
 from domain import events as registry
 
 _METADATA = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
@@ -55,7 +56,7 @@ class EventCodec:
         aliases: Mapping[str, str] = registry.ALIASES,
         creates: Mapping[type[Aggregate.Event], type[Aggregate]] = registry.CREATES,
         *,
-        keyring: pii.Keyring | None = None,
+        keyring: Keyring | None = None,
     ) -> None:
         self.keyring = keyring
         self._by_name: dict[str, _Entry] = {}

@@ -28,6 +28,7 @@ from typing import Any
 import asyncpg
 import structlog
 
+from adapters.pg import logorder
 from adapters.pg.codec import EventCodec
 from adapters.pg.faults import backoff, is_unavailable
 from adapters.pg.readmodels import (
@@ -170,9 +171,8 @@ class ProjectionRunner:
             position = await self.store.position(projection.name)
             behind = await self.store.count_after(position)
             oldest = await self.pool.fetchval(
-                "SELECT recorded_at FROM events WHERE (xid, position) > ($1::text::xid8, $2)"
-                " AND xid < pg_snapshot_xmin(pg_current_snapshot())"
-                " ORDER BY events.xid, events.position LIMIT 1",
+                f"SELECT recorded_at FROM events WHERE {logorder.READABLE_AFTER}"
+                f" {logorder.IN_ORDER} LIMIT 1",
                 str(position.xid),
                 position.position,
             )

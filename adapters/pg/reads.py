@@ -4,8 +4,8 @@ The ledger in pages (filters, a whitelisted sort, keyset pagination), the statis
 of its children at a level, the approval queue, the due lists and the duplicates. The HTTP API and
 the CLI both read through here; neither builds SQL of its own.
 
-Every subtree condition is `domain.units.subtree_sql`: a base-level union's code may be a prefix
-of a sibling's ("130306001" and "1303060011"), so a bare `LIKE code || '%'` would be wrong.
+Every subtree condition is `adapters.pg.units.subtree_sql`: a base-level union's code may be a
+prefix of a sibling's ("130306001" and "1303060011"), so a bare `LIKE code || '%'` would be wrong.
 Every value from a client is a bound parameter; column names and orders only ever come from the
 fixed tables below.
 
@@ -38,12 +38,14 @@ import asyncpg
 
 from adapters.pg.migrations import READER_ROLE, SCOPE
 from adapters.pg.readmodels import LEDGER_COLUMNS
+from adapters.pg.units import subtree_sql
 from domain.errors import InvalidValue
-from domain.units import BASE_LENGTHS, subtree_sql
-from domain.values import Level
+from domain.household import OPEN
+from domain.units import BASE_LENGTHS
+from domain.values import Level, Status
 
-OPEN_STATUSES = ("applied", "verified", "appraised", "approved", "sent_back", "returned")
-FOLLOW_UP_STATUSES = ("out_of_hardship", "relieved")  # 脱困 and 解困: the 回头看 review
+OPEN_STATUSES = sorted(s.value for s in OPEN)  # as the read models store them
+FOLLOW_UP_STATUSES = (Status.OUT_OF_HARDSHIP, Status.RELIEVED)  # 脱困 and 解困: the 回头看 review
 
 # Every ledger column a reader may see: never the keyed hash of the ID number.
 _SHOWN = ", ".join(f"l.{c}" for c in LEDGER_COLUMNS if c != "id_hash")
@@ -311,7 +313,7 @@ def due_list(kind: str, *, as_of: date, visit_days: int, follow_up_months: int) 
     if kind == "follow_up":
         # out of hardship or relieved within the last months (both ends included): each is due
         # for the 回头看 review until the months have passed since its exit
-        statuses = ", ".join(f"'{s}'" for s in FOLLOW_UP_STATUSES)
+        statuses = ", ".join(f"'{s.value}'" for s in FOLLOW_UP_STATUSES)
         return Due(
             f"l.status IN ({statuses}) AND l.exited_on BETWEEN $2::date AND $3::date",
             (months_before(as_of, follow_up_months), as_of),
@@ -382,7 +384,7 @@ async def duplicates(pool: asyncpg.Pool, root: str) -> list[Duplicate]:
             f" AND {subtree_sql('l.unit', '$1')}"
             " ORDER BY p.id_hash, l.applied_on, l.file_id",
             root,
-            list(OPEN_STATUSES),
+            OPEN_STATUSES,
         )
     people: dict[bytes, list[asyncpg.Record]] = defaultdict(list)
     for row in rows:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate
 from adapters.pg.codec import EventCodec
 from adapters.pg.integrity import GENESIS
 from adapters.pg.store import NewEvent, PostgresEventStore, StoredEvent, StreamHead, chain
+from adapters.pii.sealing import PERSONAL_TYPES, holds_clear_personal_data
 from domain.civil_affairs import CivilAffairsMatch
 from domain.disclosure import Disclosure
 from domain.errors import NotFound
@@ -21,6 +22,10 @@ from domain.household import HouseholdFile
 from domain.policy import RegionalPolicy
 from domain.reconciliation import Reconciliation
 from domain.spotcheck import SpotCheck
+
+# Deletes what else this node keeps of a file's personal data, in the erasure's transaction, and
+# says how many rows went (e.g. `adapters.pg.idempotency.delete_file`).
+ForgetFile = Callable[[asyncpg.Connection, UUID], Awaitable[int]]
 
 # The hash of a loaded aggregate's last stored event, kept on the object so that the next append
 # can chain onto it without another round trip.
@@ -277,3 +282,82 @@ class PgFileRepository:
         await self.store.append_bulk(rows, heads, conn=self.conn)
         for household, head in new_heads:
             setattr(household, _CHAIN_HEAD, head)
+
+    # -------------------------------------------------------------- files built elsewhere
+
+    @property
+    def encrypts(self) -> bool:
+        """True when personal fields are written encrypted (a keyring is configured)."""
+        return self.store.keyring is not None
+
+    async def existing(self, file_ids: Sequence[UUID]) -> set[UUID]:
+        """Those of the files that are stored already."""
+        return await self.store.started(file_ids, conn=self.conn)
+
+    async def save_built(self, events: Sequence[NewEvent], keys: Mapping[UUID, bytes]) -> None:
+        """The bulk path for new files built elsewhere (the importer's worker processes): their
+        hash-chained rows (`prepare_rows`) in one COPY and their data keys — wrapped here under
+        the key-encryption key — in the same transaction; all or nothing. Raises
+        `ConcurrencyError` (storing nothing) when any of the files exists meanwhile."""
+        keyring = self.store.keyring
+        if keys and keyring is not None:
+            async with self.store.pool.acquire() as conn, conn.transaction():
+                await keyring.adopt(conn, keys)
+                await self.store.append_bulk(events, conn=conn)
+        else:
+            await self.store.append_bulk(events, conn=self.conn)
+
+    # -------------------------------------------------------------- erasure
+
+    async def erase(self, household: HouseholdFile, *, forget: Sequence[ForgetFile] = ()) -> int:
+        """Store the file's pending erasure, destroy its data key and run each of `forget` (what
+        else this node keeps of it), in one transaction; then drop the key and the file from
+        this process's caches. Returns the rows `forget` deleted."""
+        keyring = self.store.keyring
+        async with self.store.pool.acquire() as conn, conn.transaction():
+            await self.bound(conn).save(household)
+            if keyring is not None:
+                await keyring.destroy(conn, [household.id])
+            forgotten = sum([await deleting(conn, household.id) for deleting in forget])
+        if keyring is not None:
+            keyring.forget(household.id)
+        if self.cache is not None:
+            self.cache.drop(household.id)
+        return forgotten
+
+    async def clear_personal_events(self, file_id: UUID) -> int:
+        """The file's events whose personal fields were stored in clear (before encryption was
+        introduced): an erasure cannot reach them."""
+        return sum(
+            1
+            for e in await self.store.read_stream(file_id, conn=self.conn)
+            if e.type in PERSONAL_TYPES and holds_clear_personal_data(e.payload)
+        )
+
+    # -------------------------------------------------------------- reading the whole log
+
+    async def trail(self, file_id: UUID) -> list[StoredEvent]:
+        """The file's own events and the acts of other streams that refer to it (unmasked reads,
+        findings), in recorded order."""
+        own = await self.store.read_stream(file_id, conn=self.conn)
+        others = await self.store.read_referring(file_id, conn=self.conn)
+        return sorted([*own, *others], key=lambda e: (e.recorded_at, e.position))
+
+    async def every_file(self) -> list[HouseholdFile]:
+        """Every household file, replayed from one scan of the log."""
+        households: list[HouseholdFile] = []
+        current: list[StoredEvent] = []
+
+        def flush() -> None:
+            household = replay(self.codec, current)
+            if isinstance(household, HouseholdFile):
+                households.append(household)
+
+        async for event in self.store.scan(type_prefix="household."):
+            if current and current[0].stream_id != event.stream_id:
+                flush()
+                current = []
+            current.append(event)
+        if current:
+            flush()
+        return households

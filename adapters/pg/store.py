@@ -29,12 +29,35 @@ from uuid import UUID
 import asyncpg
 import structlog
 
+from adapters.pg import logorder
 from adapters.pg.faults import backoff, is_unavailable
-from adapters.pg.integrity import GENESIS, event_hash
-from adapters.pii.sealing import KEYS_CHANNEL, Keyring
-from domain.errors import ConcurrencyError, InvalidValue
+from adapters.pg.integrity import BrokenLink, event_hash, first_broken
+from adapters.pg.rows import START, Cursor, NewEvent, StoredEvent, StreamHead
+from adapters.pii.keyring import KEYS_CHANNEL, Keyring
+from domain.errors import ConcurrencyError
 
 log = structlog.get_logger(__name__)
+
+# The log's row types live in `adapters.pg.rows` (entry points name them there: they may not
+# import this module); the store's callers find them here as well.
+__all__ = [
+    "CHANNEL",
+    "EVENT_COLUMNS",
+    "START",
+    "TRANSACTION_BOUND",
+    "BrokenLink",
+    "ConcurrencyError",
+    "Cursor",
+    "NewEvent",
+    "PostgresEventStore",
+    "StoredEvent",
+    "StreamHead",
+    "VerifyReport",
+    "Wakeups",
+    "bound",
+    "chain",
+    "copy_events",
+]
 
 CHANNEL = "bangfu_events"
 
@@ -62,79 +85,6 @@ async def bound(conn: asyncpg.Connection, seconds: float = TRANSACTION_BOUND) ->
         f"SET LOCAL statement_timeout = {milliseconds};"
         f" SET LOCAL idle_in_transaction_session_timeout = {milliseconds}"
     )
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Cursor:
-    """A place in the commit-safe log: (transaction id, position) of the last event read."""
-
-    xid: int
-    position: int
-
-    def encode(self) -> str:
-        return f"{self.xid}.{self.position}"
-
-    @classmethod
-    def decode(cls, text: str | None) -> Cursor:
-        if not text:
-            return START
-        try:
-            xid, position = text.split(".")
-            cursor = cls(int(xid), int(position))
-        except ValueError:
-            raise InvalidValue("cursor", f"not a log cursor: {text!r}", zh="游标格式无效") from None
-        if cursor.xid < 0 or cursor.position < 0:
-            raise InvalidValue("cursor", f"not a log cursor: {text!r}", zh="游标格式无效")
-        return cursor
-
-
-START = Cursor(0, 0)
-
-
-@dataclass(frozen=True, slots=True)
-class NewEvent:
-    stream_id: UUID
-    version: int
-    type: str
-    payload: bytes
-    recorded_at: datetime
-    unit: str | None
-    hash: bytes
-    refers_to: UUID | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class StreamHead:
-    """What a writer read: the stream was at `version`, whose hash was `hash`."""
-
-    stream_id: UUID
-    version: int
-    hash: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    position: int
-    xid: int
-    stream_id: UUID
-    version: int
-    type: str
-    payload: bytes
-    recorded_at: datetime
-    unit: str | None
-    hash: bytes
-    refers_to: UUID | None
-
-    @property
-    def cursor(self) -> Cursor:
-        return Cursor(self.xid, self.position)
-
-
-@dataclass(frozen=True, slots=True)
-class BrokenLink:
-    stream_id: UUID
-    version: int
-    reason: str
 
 
 @dataclass
@@ -241,35 +191,31 @@ _COLUMNS = (
     " hash, refers_to"
 )
 
-# Commit-safe order (docs/decisions/0003-commit-safe-log.md): only rows of transactions below the
-# snapshot's xmin — all finished — in (xid, position) order, after the reader's cursor.
+# Commit-safe order (docs/decisions/0003-commit-safe-log.md, `logorder`).
 _READ_LOG = f"""
-SELECT {_COLUMNS} FROM events
-WHERE (xid, position) > ($1::text::xid8, $2::bigint)
-  AND xid < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY events.xid, events.position
-LIMIT $3
+SELECT {_COLUMNS} FROM events WHERE {logorder.READABLE_AFTER} {logorder.IN_ORDER} LIMIT $3
 """  # noqa: S608 — built from module constants, no input
 
 
-_READ_STREAM = (
-    f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1"  # noqa: S608 — constants only
+# One stream's events: up to version $2 and time $3 (when given), after version $4.
+_OF_STREAM = (
+    " FROM events WHERE stream_id = $1"
     " AND ($2::int IS NULL OR version <= $2)"
     " AND ($3::timestamptz IS NULL OR recorded_at <= $3) AND version > $4"
     " ORDER BY version"
 )
+_READ_STREAM = f"SELECT {_COLUMNS}{_OF_STREAM}"
 # The same, with the stream's data key row in one extra column, looked up once (an uncorrelated
 # sub-select): NULL without a row, empty once destroyed, else the KEK version (4 bytes, big
 # endian) followed by the wrapped key.
 _READ_STREAM_WITH_KEY = (
     f"SELECT {_COLUMNS},"  # noqa: S608 — constants only
     " (SELECT coalesce(int4send(k.kek_version) || k.wrapped, ''::bytea)"
-    "  FROM personal_keys k WHERE k.stream_id = $1)"
-    " FROM events WHERE stream_id = $1"
-    " AND ($2::int IS NULL OR version <= $2)"
-    " AND ($3::timestamptz IS NULL OR recorded_at <= $3) AND version > $4"
-    " ORDER BY version"
+    f"  FROM personal_keys k WHERE k.stream_id = $1){_OF_STREAM}"
 )
+
+
+_EVERY_STREAM = f"SELECT {_COLUMNS} FROM events ORDER BY stream_id, version"  # noqa: S608 — constants only
 
 
 def _stored(row: asyncpg.Record) -> StoredEvent:
@@ -419,6 +365,17 @@ class PostgresEventStore:
         if self._on_append is not None:
             self._on_append()
 
+    async def started(
+        self, stream_ids: Sequence[UUID], *, conn: asyncpg.Connection | None = None
+    ) -> set[UUID]:
+        """Those of the streams that have a first event (a bulk writer skips them)."""
+        runner = conn if conn is not None else self.pool
+        rows = await runner.fetch(
+            "SELECT stream_id FROM events WHERE stream_id = ANY($1::uuid[]) AND version = 1",
+            list(stream_ids),
+        )
+        return {r["stream_id"] for r in rows}
+
     async def _conflict(
         self, events: Sequence[NewEvent], heads: Sequence[StreamHead]
     ) -> ConcurrencyError:
@@ -561,19 +518,14 @@ class PostgresEventStore:
 
     async def head(self) -> Cursor:
         """The cursor of the last event a reader could read now (START for an empty log)."""
-        row = await self.pool.fetchrow(
-            "SELECT xid::text::bigint, position FROM events"
-            " WHERE xid < pg_snapshot_xmin(pg_current_snapshot())"
-            " ORDER BY events.xid DESC, events.position DESC LIMIT 1"
-        )
+        row = await self.pool.fetchrow(logorder.HEAD)
         return START if row is None else Cursor(row[0], row[1])
 
     async def count_after(self, after: Cursor) -> int:
         """How many readable events lie after `after` (a consumer's lag in events)."""
         return int(
             await self.pool.fetchval(
-                "SELECT count(*) FROM events WHERE (xid, position) > ($1::text::xid8, $2::bigint)"
-                " AND xid < pg_snapshot_xmin(pg_current_snapshot())",
+                f"SELECT count(*) FROM events WHERE {logorder.READABLE_AFTER}",  # noqa: S608 — constants only
                 str(after.xid),
                 after.position,
             )
@@ -607,59 +559,40 @@ class PostgresEventStore:
     ) -> VerifyReport:
         """Recompute every stream's hash chain; report the first broken link of each stream."""
         report = VerifyReport()
+
+        def check(stream: list[StoredEvent]) -> None:
+            broken = first_broken(stream)
+            if broken is not None:
+                report.broken.append(broken)
+
         async with (
             self.pool.acquire() as conn,
             conn.transaction(readonly=True, isolation="repeatable_read"),
         ):
-            current: UUID | None = None
-            previous, expected, broken = GENESIS, 1, False
-            query = (
-                "SELECT stream_id, version, type, payload, recorded_at, unit, hash, refers_to"
-                " FROM events ORDER BY stream_id, version"
-            )
+            stream: list[StoredEvent] = []  # one stream's events at a time, in version order
             done = 0
-            async for row in conn.cursor(query, prefetch=batch):
-                stream_id, version, type_name, payload, recorded_at, unit, stored, refers = row
-                if stream_id != current:
-                    current, previous, expected, broken = stream_id, GENESIS, 1, False
+            async for row in conn.cursor(_EVERY_STREAM, prefetch=batch):
+                event = _stored(row)
+                if stream and event.stream_id != stream[0].stream_id:
+                    check(stream)
+                    stream = []
+                if not stream:
                     report.streams += 1
+                stream.append(event)
                 report.events += 1
                 done += 1
                 if progress is not None and done % batch == 0:
                     progress(batch)
-                if broken:
-                    continue
-                if version != expected:
-                    report.broken.append(
-                        BrokenLink(
-                            stream_id, expected, f"version {expected} is missing (found {version})"
-                        )
-                    )
-                    broken = True
-                    continue
-                computed = event_hash(
-                    previous, stream_id, version, type_name, recorded_at, unit, payload, refers
-                )
-                if computed != bytes(stored):
-                    report.broken.append(
-                        BrokenLink(
-                            stream_id,
-                            version,
-                            "stored hash does not match the event's content"
-                            " and the previous hash (the event or its predecessor was altered)",
-                        )
-                    )
-                    broken = True
-                    continue
-                previous, expected = computed, version + 1
+            if stream:
+                check(stream)
             if progress is not None:
                 progress(done % batch)
-        for link in report.broken:
+        for broken in report.broken:
             log.warning(
                 "integrity.broken_link",
-                stream_id=str(link.stream_id),
-                version=link.version,
-                reason=link.reason,
+                stream_id=str(broken.stream_id),
+                version=broken.version,
+                reason=broken.reason,
             )
         return report
 

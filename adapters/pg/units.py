@@ -1,4 +1,5 @@
-"""The union tree as stored rows: list a subtree, create and rename units."""
+"""The union tree as stored rows: list a subtree, create and rename units; and `subtree_sql`,
+the SQL form of `domain.units.UnitCode.is_within` that every subtree query uses."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from datetime import datetime
 import asyncpg
 
 from domain.errors import InvalidValue, NotFound, RuleViolated
-from domain.units import UnitCode, subtree_sql
+from domain.units import BASE_LENGTHS, UnitCode
+
+
+def subtree_sql(column: str, parameter: str) -> str:
+    """A SQL condition: `column` holds a unit within the unit code bound to `parameter`."""
+    return (
+        f"(CASE WHEN length({parameter}) >= {BASE_LENGTHS.start} THEN {column} = {parameter}"
+        f" ELSE {column} LIKE {parameter} || '%' END)"
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,12 @@
-"""The composition root: the one place that reads settings, opens the pool and wires everything.
+"""The composition root: the one place that opens the pool and wires everything.
 
-`async with runtime(settings) as rt:` gives the store, the file repository and the clock, with
-the schema migrated; on exit the pool is closed (and the embedded server released).
+Settings are read from the environment once, at the entry (`adapters.cli.main.main`, and
+`adapters.http.app.served` in each server process), and handed in here.
+`async with runtime(settings, node=node) as rt:` gives the store, the file repository, the
+clock, the union tree, the keyed hash of ID numbers (its key loaded once) and the node's sync
+settings, with the schema migrated; on exit the pool is closed (and the embedded server
+released). `async with background(rt, projections=…):` runs what `bangfu serve` runs beside the
+routes — the read models and the pulls of downstream nodes — and stops them on exit.
 
 Two database identities (docs/security.md, "What the database enforces itself"): migrations run
 as the schema's owner, the service's pool as the least-privileged `APP_ROLE` (which may append
@@ -11,6 +16,7 @@ under row-level security: adapters/pg/reads.py `scoped`).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -25,10 +31,13 @@ from adapters.pg.migrations import APP_ROLE, migrate, pending
 from adapters.pg.projector import ProjectionRunner
 from adapters.pg.repository import FileCache, PgFileRepository
 from adapters.pg.store import PostgresEventStore, Wakeups
-from adapters.pii.sealing import Keyring
+from adapters.pg.units import PgUnitDirectory
+from adapters.pii.keyring import Keyring
 from adapters.runtime import embedded
 from adapters.runtime.secrets import load_hash_key, load_pii_keys
 from adapters.runtime.settings import Settings
+from adapters.sync import service as sync_service
+from adapters.sync.node import NodeSettings
 from domain.privacy import keyed_hash
 from projections.base import Projection
 from projections.ledger import Ledger
@@ -55,6 +64,9 @@ class Runtime:
     wakeups: Wakeups
     projections: ProjectionRunner
     keyring: Keyring
+    hasher: Callable[[str], bytes]  # the keyed hash of ID numbers (domain.privacy.keyed_hash)
+    units: PgUnitDirectory
+    node: NodeSettings
     server: Any = None
 
 
@@ -170,7 +182,11 @@ def read_models(hasher: Callable[[str], bytes]) -> list[Projection]:
 
 
 @asynccontextmanager
-async def runtime(settings: Settings, *, listen: bool = False) -> AsyncIterator[Runtime]:
+async def runtime(
+    settings: Settings, *, node: NodeSettings | None = None, listen: bool = False
+) -> AsyncIterator[Runtime]:
+    """Everything a command or the server needs, wired from `settings` and `node` (the node's
+    sync settings; by default a node that pulls from no one)."""
     db = database(settings)
     replica = await migrate_schema(db, wait=settings.database_timeout)
     # As APP_ROLE, the read models' owner, the service's own jobs (projection runner, rebuilds,
@@ -198,9 +214,11 @@ async def runtime(settings: Settings, *, listen: bool = False) -> AsyncIterator[
             keyring=keyring,
         )
         key = load_hash_key(settings.hash_key, settings.data_dir)
-        runner = ProjectionRunner(
-            store, codec, read_models(lambda number: keyed_hash(key, number)), wakeups=wakeups
-        )
+
+        def hasher(number: str) -> bytes:
+            return keyed_hash(key, number)
+
+        runner = ProjectionRunner(store, codec, read_models(hasher), wakeups=wakeups)
         try:
             yield Runtime(
                 settings,
@@ -212,9 +230,33 @@ async def runtime(settings: Settings, *, listen: bool = False) -> AsyncIterator[
                 wakeups,
                 runner,
                 keyring,
+                hasher,
+                PgUnitDirectory(pool),
+                node if node is not None else NodeSettings(),
                 db.server,
             )
         finally:
             await wakeups.stop()
     finally:
         await pool.close()
+
+
+@asynccontextmanager
+async def background(rt: Runtime, *, projections: bool = True) -> AsyncIterator[None]:
+    """Run the read models (unless `projections` is off) and pull every downstream node of
+    `rt.node` until the block ends; then stop both and wait for them."""
+    stop = asyncio.Event()
+    pulling = sync_service.start(rt, stop, rt.node)
+    running = (
+        asyncio.create_task(rt.projections.run(stop), name="bangfu-projections")
+        if projections
+        else None
+    )
+    try:
+        yield
+    finally:
+        stop.set()
+        await sync_service.stopped(pulling)
+        if running is not None:
+            rt.wakeups.poke()
+            await running

@@ -19,6 +19,7 @@ import structlog
 from adapters.pg.codec import EventCodec
 from adapters.pg.repository import PgFileRepository, replay
 from adapters.pg.store import PostgresEventStore
+from adapters.pg.units import subtree_sql
 from adapters.sheets import reading as sheets
 from domain.civil_affairs import (
     ACT,
@@ -31,7 +32,7 @@ from domain.civil_affairs import (
 )
 from domain.errors import InvalidValue
 from domain.household import HouseholdFile
-from domain.units import UnitCode, subtree_sql
+from domain.units import UnitCode
 from domain.values import Actor
 
 log = structlog.get_logger(__name__)

@@ -7,10 +7,11 @@ BMP, as real names have), incomes spread around each city's poverty line, and fu
 most files approved and assisted, about 40% exiting, a few returning and being approved again,
 a few sent back, rejected, transferred or deleted.
 
-Each file is first *planned* as a list of steps (command, role, fields) from a seeded random
-generator, then *executed* through the domain: by default through the use cases, one command
-at a time, exactly as the API calls them; `bulk=True` runs the same commands on the aggregates
-in memory and stores whole batches through the store's bulk path (for large benchmark data).
+Each file is first *planned* as its application and a list of steps (a typed command of
+`domain.commands` and the role running it) from a seeded random generator, then *executed*
+through the domain: by default through the use cases, one command at a time, exactly as the API
+calls them; `bulk=True` runs the same commands on the aggregates in memory (`execute`) and stores
+whole batches through the store's bulk path (for large benchmark data).
 """
 
 from __future__ import annotations
@@ -18,13 +19,31 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
 from domain import usecases
+from domain.commands import (
+    AgreePlan,
+    Apply,
+    Appraise,
+    Approve,
+    Assist,
+    Exit,
+    LifecycleCommand,
+    Recheck,
+    Reject,
+    Return,
+    Revise,
+    SendBack,
+    Transfer,
+    Verify,
+    Visit,
+    execute,
+    receive,
+)
 from domain.eligibility import Exclusions
 from domain.household import Head, HouseholdFile, Member
 from domain.idnumber import make_id_number
@@ -106,15 +125,17 @@ def poverty_line(unit: str) -> Decimal:
 
 @dataclass(frozen=True)
 class Step:
-    command: str  # "apply" or a key of domain.usecases.COMMANDS
+    command: LifecycleCommand
     role: Role
-    fields: dict[str, Any]
 
 
 @dataclass
 class Plan:
+    """A file's application (by the base-level union's clerk) and the steps after it."""
+
     file_id: UUID
     unit: str
+    application: Apply
     steps: list[Step] = field(default_factory=list)
 
 
@@ -174,22 +195,20 @@ class Planner:
             if migrant
             else None,
         )
-        plan = Plan(UUID(int=rng.getrandbits(128), version=4), unit)
-        plan.steps.append(
-            Step(
-                "apply",
-                Role.CLERK,
-                {
-                    "file_id": plan.file_id,
-                    "establishing_unit": unit,
-                    "worker_kind": WorkerKind.MIGRANT if migrant else WorkerKind.URBAN,
-                    "head": head,
-                    "applied_on": applied,
-                    "authorisation_signed": True,
-                    "statement": "家庭收入低，生活困难，申请建档",
-                    "materials": (Material.ID_COPY, Material.HUKOU_COPY, Material.INCOME_PROOF),
-                },
-            )
+        file_id = UUID(int=rng.getrandbits(128), version=4)
+        plan = Plan(
+            file_id,
+            unit,
+            Apply(
+                file_id=file_id,
+                establishing_unit=unit,
+                worker_kind=WorkerKind.MIGRANT if migrant else WorkerKind.URBAN,
+                head=head,
+                applied_on=applied,
+                authorisation_signed=True,
+                statement="家庭收入低，生活困难，申请建档",
+                materials=(Material.ID_COPY, Material.HUKOU_COPY, Material.INCOME_PROOF),
+            ),
         )
 
         members = self._members(region, head_sex)
@@ -205,12 +224,11 @@ class Planner:
         else:  # above the standard: screened out after the application
             plan.steps.append(
                 Step(
-                    "rejection",
+                    Reject(
+                        rejected_on=self._after(applied, 3, 20),
+                        reason="经初步核查家庭人均收入超过认定标准",
+                    ),
                     Role.CLERK,
-                    {
-                        "rejected_on": self._after(applied, 3, 20),
-                        "reason": "经初步核查家庭人均收入超过认定标准",
-                    },
                 )
             )
             return self._clip(plan)
@@ -240,23 +258,27 @@ class Planner:
             )
             if c is not cause
         )
-        verification = {
-            "investigators": tuple(rng.sample(INVESTIGATORS, 2)),
-            "members": members,
-            "annual_income": income,
-            "rigid_expenses": rigid,
-            "exclusions": Exclusions(),
-            "primary_cause": cause,
-            "secondary_causes": secondary,
-            "accidental_event": accidental,
-            "hardship_losses": losses,
-            "poverty_line": line,
-            "materials": tuple(
-                dict.fromkeys(m for c in (cause, *secondary) for m in self._materials(c))
-            ),
-            "narrative": "入户调查核实家庭成员、收入及财产情况属实",
-        }
-        day = self._review(plan, applied, verification, line, sent_back=rng.random() < 0.05)
+        investigators = tuple(rng.sample(INVESTIGATORS, 2))
+        materials = tuple(dict.fromkeys(m for c in (cause, *secondary) for m in self._materials(c)))
+
+        def investigation(day: date) -> Verify:
+            return Verify(
+                verified_on=day,
+                investigators=investigators,
+                members=members,
+                annual_income=income,
+                rigid_expenses=rigid,
+                exclusions=Exclusions(),
+                primary_cause=cause,
+                secondary_causes=secondary,
+                accidental_event=accidental,
+                hardship_losses=losses,
+                poverty_line=line,
+                materials=materials,
+                narrative="入户调查核实家庭成员、收入及财产情况属实",
+            )
+
+        day = self._review(plan, applied, investigation, line, sent_back=rng.random() < 0.05)
         if day is None:
             return self._clip(plan)
         self._follow_up(plan, day, line)
@@ -312,56 +334,52 @@ class Planner:
         self,
         plan: Plan,
         opened: date,
-        verification: dict[str, Any],
+        investigation: Callable[[date], Verify],
         line: Decimal,
         *,
         sent_back: bool,
     ) -> date | None:
-        """Investigation, appraisal and publicity, approval; returns the approval date."""
+        """Investigation (on the day given), appraisal and publicity, approval; returns the
+        approval date."""
         rng = self.rng
         verified = self._after(opened, 3, 20)
-        plan.steps.append(
-            Step("verification", Role.CLERK, {**verification, "verified_on": verified})
-        )
+        plan.steps.append(Step(investigation(verified), Role.CLERK))
         appraised = self._after(verified, 1, 10)
         start = self._after(appraised, 0, 3)
         end = start + timedelta(days=7)
         plan.steps.append(
             Step(
-                "appraisal",
+                Appraise(
+                    appraised_on=appraised,
+                    minutes_on_file=True,
+                    publicity_start=start,
+                    publicity_end=end,
+                    objections=0,
+                    objections_resolved=0,
+                ),
                 Role.CLERK,
-                {
-                    "appraised_on": appraised,
-                    "minutes_on_file": True,
-                    "publicity_start": start,
-                    "publicity_end": end,
-                    "objections": 0,
-                    "objections_resolved": 0,
-                },
             )
         )
         if sent_back:
             back = self._after(end, 1, 15)
             plan.steps.append(
                 Step(
-                    "send-back",
+                    SendBack(sent_back_on=back, reason="收入证明材料不全，请补充后重新上报"),
                     Role.APPROVER,
-                    {"sent_back_on": back, "reason": "收入证明材料不全，请补充后重新上报"},
                 )
             )
-            return self._review(plan, back, verification, line, sent_back=False)
+            return self._review(plan, back, investigation, line, sent_back=False)
         approved = self._after(end, 1, 25)
         level = rng.choices(list(FileLevel), weights=(35, 25, 20, 15, 5))[0]
         plan.steps.append(
             Step(
-                "approval",
+                Approve(
+                    approved_on=approved,
+                    file_level=level,
+                    poverty_line=line,
+                    opinion="经审核符合困难职工建档条件，同意建档",
+                ),
                 Role.APPROVER,
-                {
-                    "approved_on": approved,
-                    "file_level": level,
-                    "poverty_line": line,
-                    "opinion": "经审核符合困难职工建档条件，同意建档",
-                },
             )
         )
         return approved
@@ -374,19 +392,20 @@ class Planner:
         exited = approved + timedelta(days=rng.randrange(180, tenure)) if exits else None
         horizon = max(((exited or today) - approved).days - 1, 1)
         dated: list[tuple[date, Step]] = []
+        agreed = self._after(approved, 3, 30)
         dated.append(
             (
-                self._after(approved, 3, 30),
+                agreed,
                 Step(
-                    "plan",
+                    AgreePlan(
+                        agreed_on=agreed,
+                        helper=self._name(),
+                        measures=("发放生活救助金", "推荐就业岗位"),
+                        goals="两年内实现稳定就业、家庭人均收入超过低保标准",
+                        deadline=approved + timedelta(days=730),
+                        signed_by_worker=True,
+                    ),
                     Role.CLERK,
-                    {
-                        "helper": self._name(),
-                        "measures": ("发放生活救助金", "推荐就业岗位"),
-                        "goals": "两年内实现稳定就业、家庭人均收入超过低保标准",
-                        "deadline": approved + timedelta(days=730),
-                        "signed_by_worker": True,
-                    },
                 ),
             )
         )
@@ -411,12 +430,11 @@ class Planner:
                 (
                     day,
                     Step(
-                        "assistance",
-                        Role.CLERK,
-                        {
-                            "kind": kind,
-                            "amount": amount,
-                            "department": rng.choice(
+                        Assist(
+                            assisted_on=day,
+                            kind=kind,
+                            amount=amount,
+                            department=rng.choice(
                                 (
                                     Department.UNION,
                                     Department.UNION,
@@ -425,44 +443,48 @@ class Planner:
                                     Department.EMPLOYER,
                                 )
                             ),
-                            "helper": self._name(),
-                            "note": "元旦春节送温暖",
-                        },
+                            helper=self._name(),
+                            note="元旦春节送温暖",
+                        ),
+                        Role.CLERK,
                     ),
                 )
             )
         for quarter in range(90, horizon, 91):
             if rng.random() < 0.8:
+                visited = approved + timedelta(days=quarter)
                 dated.append(
                     (
-                        approved + timedelta(days=quarter),
+                        visited,
                         Step(
-                            "visits",
+                            Visit(
+                                visited_on=visited,
+                                cadre=self._name(),
+                                content="季度走访，了解家庭收支及就业情况",
+                                quarter_income=Decimal(rng.randrange(20, 80)) * 100,
+                                quarter_costs=Decimal(rng.randrange(10, 60)) * 100,
+                            ),
                             Role.CLERK,
-                            {
-                                "cadre": self._name(),
-                                "content": "季度走访，了解家庭收支及就业情况",
-                                "quarter_income": Decimal(rng.randrange(20, 80)) * 100,
-                                "quarter_costs": Decimal(rng.randrange(10, 60)) * 100,
-                            },
                         ),
                     )
                 )
         for year in range(365, horizon, 365):
+            rechecked = approved + timedelta(days=year)
             dated.append(
-                (
-                    approved + timedelta(days=year),
-                    Step("rechecks", Role.CLERK, {"poverty_line": line}),
-                )
+                (rechecked, Step(Recheck(rechecked_on=rechecked, poverty_line=line), Role.CLERK))
             )
         if rng.random() < 0.1:
+            effective = approved + timedelta(days=rng.randrange(1, horizon + 1))
             dated.append(
                 (
-                    approved + timedelta(days=rng.randrange(1, horizon + 1)),
+                    effective,
                     Step(
-                        "revisions",
+                        Revise(
+                            effective_on=effective,
+                            reason="家庭成员就业情况变化",
+                            materials=(Material.INCOME_PROOF,),
+                        ),
                         Role.CLERK,
-                        {"reason": "家庭成员就业情况变化", "materials": (Material.INCOME_PROOF,)},
                     ),
                 )
             )
@@ -470,8 +492,7 @@ class Planner:
             (pair for pair in dated if pair[0] <= approved + timedelta(days=horizon)),
             key=lambda pair: pair[0],
         )
-        for day, step in dated:
-            plan.steps.append(self._dated(step, day))
+        plan.steps.extend(step for _, step in dated)
         last = max([approved] + [d for d, _ in dated])
         if rng.random() < 0.02:
             target = rng.choice(
@@ -479,25 +500,12 @@ class Planner:
             )
             plan.steps.append(
                 Step(
-                    "transfer",
+                    Transfer(transferred_on=last, to_unit=target, reason="职工调动工作单位"),
                     Role.CLERK,
-                    {"transferred_on": last, "to_unit": target, "reason": "职工调动工作单位"},
                 )
             )
         if exited is not None:
             self._exit(plan, max(exited, last), line)
-
-    def _dated(self, step: Step, day: date) -> Step:
-        name = {
-            "plan": "agreed_on",
-            "assistance": "assisted_on",
-            "visits": "visited_on",
-            "rechecks": "rechecked_on",
-            "revisions": "effective_on",
-        }[step.command]
-        fields = dict(step.fields)
-        fields[name] = day
-        return Step(step.command, step.role, fields)
 
     def _exit(self, plan: Plan, exited: date, line: Decimal) -> None:
         rng = self.rng
@@ -513,51 +521,54 @@ class Planner:
         }[kind]
         plan.steps.append(
             Step(
-                "exit",
-                role,
-                {
-                    "exited_on": exited,
-                    "kind": kind,
-                    "reason": reason,
-                    "explanation": "经核查家庭收入连续六个月高于低保标准"
+                Exit(
+                    exited_on=exited,
+                    kind=kind,
+                    reason=reason,
+                    explanation="经核查家庭收入连续六个月高于低保标准"
                     if kind is ExitKind.OUT_OF_HARDSHIP
                     else "按规定办理退出",
-                    "evidence": ("收入证明", "入户核查记录"),
-                    "months_above_line": rng.randrange(6, 13)
+                    evidence=("收入证明", "入户核查记录"),
+                    months_above_line=rng.randrange(6, 13)
                     if kind is ExitKind.OUT_OF_HARDSHIP
                     else None,
-                },
+                ),
+                role,
             )
         )
         if kind is not ExitKind.DELETED and rng.random() < 0.12:
             returned = self._after(exited, 30, 400)
             plan.steps.append(
                 Step(
-                    "return",
+                    Return(
+                        returned_on=returned,
+                        reason="家庭成员突发重病，再次陷入困难",
+                        cause=Cause.ILLNESS,
+                    ),
                     Role.CLERK,
-                    {
-                        "returned_on": returned,
-                        "reason": "家庭成员突发重病，再次陷入困难",
-                        "cause": Cause.ILLNESS,
-                    },
                 )
             )
-            verification = next(s.fields for s in plan.steps if s.command == "verification")
-            again = self._review(plan, returned, verification, line, sent_back=False)
+            first = next(c for c in (s.command for s in plan.steps) if isinstance(c, Verify))
+            again = self._review(
+                plan,
+                returned,
+                lambda day: replace(first, verified_on=day),
+                line,
+                sent_back=False,
+            )
             if again is not None and again < self.today:
                 for _ in range(rng.randrange(0, 3)):
                     plan.steps.append(
                         Step(
-                            "assistance",
+                            Assist(
+                                assisted_on=self._after(again, 1, 60),
+                                kind=AssistanceKind.MEDICAL_AID,
+                                amount=Decimal(2000),
+                                department=Department.UNION,
+                                helper=self._name(),
+                                note="返困救助",
+                            ),
                             Role.CLERK,
-                            {
-                                "assisted_on": self._after(again, 1, 60),
-                                "kind": AssistanceKind.MEDICAL_AID,
-                                "amount": Decimal(2000),
-                                "department": Department.UNION,
-                                "helper": self._name(),
-                                "note": "返困救助",
-                            },
                         )
                     )
 
@@ -565,9 +576,10 @@ class Planner:
         """Drop every step from the first one dated after today: that part has not happened yet."""
         kept: list[Step] = []
         for step in plan.steps:
-            days = [v for k, v in step.fields.items() if k.endswith("_on") and isinstance(v, date)]
-            if any(day > self.today for day in days) or (
-                step.command == "appraisal" and step.fields["publicity_end"] > self.today
+            command = step.command
+            days = [getattr(command, f.name) for f in fields(command) if f.name.endswith("_on")]
+            if any(isinstance(day, date) and day > self.today for day in days) or (
+                isinstance(command, Appraise) and command.publicity_end > self.today
             ):
                 break
             kept.append(step)
@@ -582,37 +594,30 @@ def actor_for(role: Role, unit: str) -> Actor:
 
 async def run_plan(plan: Plan, *, files: FileRepository, clock: Clock) -> int:
     """Execute a plan through the use cases, one command at a time; returns events written."""
-    unit = plan.unit
-    household: HouseholdFile | None = None
+    household = await usecases.open_file(
+        files=files, clock=clock, actor=actor_for(Role.CLERK, plan.unit), command=plan.application
+    )
     for step in plan.steps:
-        actor = actor_for(step.role, unit)
-        if step.command == "apply":
-            household = await usecases.open_file(
-                files=files, clock=clock, actor=actor, **step.fields
-            )
-        else:
-            household = await usecases.act_on_file(
-                files=files,
-                clock=clock,
-                actor=actor,
-                file_id=plan.file_id,
-                command=step.command,
-                **step.fields,
-            )
-        unit = household.establishing_unit
-    return household.version if household else 0
+        household = await usecases.act_on_file(
+            files=files,
+            clock=clock,
+            actor=actor_for(step.role, household.establishing_unit),
+            file_id=plan.file_id,
+            command=step.command,
+        )
+    return household.version
 
 
 def build_in_memory(plan: Plan, *, today: date) -> HouseholdFile:
     """Execute a plan on an aggregate in memory (the same domain commands, no storage)."""
-    unit = plan.unit
-    first = plan.steps[0]
-    household = HouseholdFile.receive_application(
-        actor=actor_for(first.role, unit), today=today, **first.fields
-    )
-    for step in plan.steps[1:]:
-        method = getattr(household, usecases.COMMANDS[step.command])
-        method(actor=actor_for(step.role, household.establishing_unit), today=today, **step.fields)
+    household = receive(plan.application, actor=actor_for(Role.CLERK, plan.unit), today=today)
+    for step in plan.steps:
+        execute(
+            household,
+            step.command,
+            actor=actor_for(step.role, household.establishing_unit),
+            today=today,
+        )
     return household
 
 

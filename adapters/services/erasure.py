@@ -6,7 +6,8 @@ next upstream pull carries the erasure (and the destroyed key) to the upstream n
 destroys its copy in the same transaction as it stores the event.
 
 Nothing is rewritten: every event keeps its payload and hash, so `bangfu verify` still passes.
-The responses kept for `Idempotency-Key` retries that name the file are deleted with it.
+The responses kept for `Idempotency-Key` retries of the file are deleted with it, by the file id
+each is kept under (`adapters.pg.idempotency.delete_file`), in the same transaction.
 The encrypted personal fields read as `ERASED` from then on. Events stored in clear before
 encryption was introduced cannot be erased this way (rewriting them would break the hash
 chain): they are counted and reported, and docs/security.md says so.
@@ -20,10 +21,9 @@ from uuid import UUID
 
 import structlog
 
-from adapters.pg.repository import PgFileRepository
-from adapters.pii.sealing import PERSONAL_TYPES, holds_clear_personal_data
-from domain.ports import Clock
-from domain.values import Actor
+from adapters.pg import idempotency
+from domain.ports import Clock, ErasableFiles, FileRepository
+from domain.values import Actor, Role
 
 log = structlog.get_logger(__name__)
 
@@ -39,32 +39,21 @@ class Erasure:
 
 
 async def erase_personal_data(
-    *, files: PgFileRepository, clock: Clock, actor: Actor, file_id: UUID, reason: str
+    *,
+    files: ErasableFiles[idempotency.ForgetFile],
+    clock: Clock,
+    actor: Actor,
+    file_id: UUID,
+    reason: str,
 ) -> Erasure:
     """Record the erasure and destroy the file's data key, atomically."""
-    store = files.store
     household = await files.get(file_id)
     today = clock.today()
     household.erase_personal_data(actor=actor, erased_on=today, reason=reason, today=today)
-    async with store.pool.acquire() as conn, conn.transaction():
-        await files.bound(conn).save(household)
-        if store.keyring is not None:
-            await store.keyring.destroy(conn, [file_id])
-        # the responses kept for retried commands name the household (masked, but with names):
-        # they go too — a retry after the erasure is judged afresh, and refused
-        await conn.execute(
-            "DELETE FROM idempotency_keys WHERE position(convert_to($1, 'UTF8') in body) > 0",
-            str(file_id),
-        )
-    if store.keyring is not None:
-        store.keyring.forget(file_id)
-    if files.cache is not None:
-        files.cache.drop(file_id)
-    clear = sum(
-        1
-        for e in await store.read_stream(file_id)
-        if e.type in PERSONAL_TYPES and holds_clear_personal_data(e.payload)
-    )
+    # the responses kept for retried commands show the household (masked, but with names): they
+    # go too — a retry after the erasure is judged afresh, and refused
+    kept = await files.erase(household, forget=[idempotency.delete_file])
+    clear = await files.clear_personal_events(file_id)
     log.info(
         "file.personal_data_erased",
         file_id=str(file_id),
@@ -72,5 +61,15 @@ async def erase_personal_data(
         unit=actor.unit,
         version=household.version,
         plaintext_events=clear,
+        kept_responses=kept,
     )
     return Erasure(file_id, household.version, today, clear)
+
+
+async def district_admin(
+    files: FileRepository, file_id: UUID, *, user: str, unit: str | None = None
+) -> Actor:
+    """The admin an operator's erasure acts as (`bangfu files shred`): of `unit` if given, else
+    of the file's district."""
+    household = await files.get(file_id)
+    return Actor(user, unit or household.establishing_unit[:6], Role.ADMIN)

@@ -6,7 +6,7 @@ the household's region on each original date (`domain.policy.PolicyBook`).
 
 Each row becomes one file or nothing: the file is built in memory and only a file whose every
 step passed is saved, so a refused row leaves no trace (reported with row, column and reason).
-Files are saved in batches through the store's bulk path (`append_bulk` → COPY). Re-running the
+Files are saved in batches through the repository's bulk path (`save_built` → COPY). Re-running the
 same import creates nothing twice: a file's id is derived from its unit and the normalised ID
 number (`file_id_for`), and a file that already exists is skipped — also when two imports of
 the same sheet run at once: the batch that loses the race is checked again and saves only what
@@ -40,14 +40,16 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from adapters.pg.codec import EventCodec
 from adapters.pg.repository import prepare_rows
-from adapters.pg.store import ConcurrencyError, NewEvent, PostgresEventStore
+from adapters.pg.rows import NewEvent
 from adapters.pii.sealing import KEY_BYTES
 from adapters.sheets import reading as sheets
 from domain.authorization import Act, authorise
+from domain.commands import Apply, Appraise, Approve, Assist, Exit, Verify, Visit, execute, receive
 from domain.eligibility import EXCLUSION_LABELS_ZH, Exclusions
-from domain.errors import DomainError, InvalidValue, NotEligible
+from domain.errors import ConcurrencyError, DomainError, InvalidValue, NotEligible
 from domain.household import EXIT_REASONS, Head, HouseholdFile, Member
 from domain.policy import PolicyBook
+from domain.ports import BuiltFiles
 from domain.units import UnitCode
 from domain.values import (
     SCHEME_CATEGORIES,
@@ -272,23 +274,25 @@ def build_file(
     applied_on = sheets.day(cells["applied_on"], h("applied_on"), required=True)
     assert applied_on is not None  # noqa: S101 — required above
     category = sheets.enum_by_label(Category, cells.get("category", ""), h("category"))
-    household = HouseholdFile.receive_application(
-        file_id=file_id_for(base, number),
-        actor=clerk,
-        establishing_unit=base,
-        worker_kind=kind or WorkerKind.URBAN,
-        head=Head(
-            name=cells["head_name"],
-            id_number=number,
-            phone=cells.get("phone", ""),
-            employer=cells.get("employer", ""),
-            address=cells.get("address", ""),
+    household = receive(
+        Apply(
+            file_id=file_id_for(base, number),
+            establishing_unit=base,
+            worker_kind=kind or WorkerKind.URBAN,
+            head=Head(
+                name=cells["head_name"],
+                id_number=number,
+                phone=cells.get("phone", ""),
+                employer=cells.get("employer", ""),
+                address=cells.get("address", ""),
+            ),
+            applied_on=applied_on,
+            authorisation_signed=sheets.yes_no(cells.get("authorisation", ""), h("authorisation")),
+            statement="批量导入既有档案",
+            scheme=_scheme_of(category),
+            imported=True,
         ),
-        applied_on=applied_on,
-        authorisation_signed=sheets.yes_no(cells.get("authorisation", ""), h("authorisation")),
-        statement="批量导入既有档案",
-        scheme=_scheme_of(category),
-        imported=True,
+        actor=clerk,
         today=today,
     )
     region = household.region
@@ -299,47 +303,58 @@ def build_file(
         sheets.enum_by_label(Cause, c, h("causes"), required=True)
         for c in sheets.split_list(cells.get("causes", ""))
     ] or [Cause.OTHER]
-    household.verify(
+    execute(
+        household,
+        Verify(
+            verified_on=verified_on,
+            investigators=tuple(sheets.split_list(cells.get("investigators", ""))),
+            members=_members(cells.get("members", ""), h("members")),
+            annual_income=sheets.amount(
+                cells.get("annual_income", ""), h("annual_income"), required=True
+            )
+            or Decimal(0),
+            rigid_expenses=sheets.amount(cells.get("rigid_expenses", ""), h("rigid_expenses"))
+            or Decimal(0),
+            exclusions=exclusions_of(cells),
+            primary_cause=causes[0] or Cause.OTHER,
+            secondary_causes=tuple(c for c in causes[1:] if c),
+            poverty_line=book.in_force(region, verified_on).poverty_line,
+        ),
         actor=clerk,
-        verified_on=verified_on,
-        investigators=tuple(sheets.split_list(cells.get("investigators", ""))),
-        members=_members(cells.get("members", ""), h("members")),
-        annual_income=sheets.amount(
-            cells.get("annual_income", ""), h("annual_income"), required=True
-        )
-        or Decimal(0),
-        rigid_expenses=sheets.amount(cells.get("rigid_expenses", ""), h("rigid_expenses"))
-        or Decimal(0),
-        exclusions=exclusions_of(cells),
-        primary_cause=causes[0] or Cause.OTHER,
-        secondary_causes=tuple(c for c in causes[1:] if c),
-        poverty_line=book.in_force(region, verified_on).poverty_line,
         today=today,
     )
     appraised_on = sheets.day(cells.get("appraised_on", ""), h("appraised_on"))
     if appraised_on is None:
         return household
-    household.appraise(
+    execute(
+        household,
+        Appraise(
+            appraised_on=appraised_on,
+            minutes_on_file=sheets.yes_no(cells.get("minutes", ""), h("minutes")),
+            publicity_start=sheets.day(
+                cells.get("publicity_start", ""), h("publicity_start"), required=True
+            ),  # type: ignore[arg-type]  # required=True: a day, or CellError raised
+            publicity_end=sheets.day(
+                cells.get("publicity_end", ""), h("publicity_end"), required=True
+            ),  # type: ignore[arg-type]  # required=True: a day, or CellError raised
+            imported=True,
+        ),
         actor=clerk,
-        appraised_on=appraised_on,
-        minutes_on_file=sheets.yes_no(cells.get("minutes", ""), h("minutes")),
-        publicity_start=sheets.day(
-            cells.get("publicity_start", ""), h("publicity_start"), required=True
-        ),  # type: ignore[arg-type]
-        publicity_end=sheets.day(cells.get("publicity_end", ""), h("publicity_end"), required=True),  # type: ignore[arg-type]
-        imported=True,
         today=today,
     )
     approved_on = sheets.day(cells.get("approved_on", ""), h("approved_on"))
     if approved_on is None:
         return household
     level = sheets.enum_by_label(FileLevel, cells.get("file_level", ""), h("file_level"))
-    household.approve(
+    execute(
+        household,
+        Approve(
+            approved_on=approved_on,
+            file_level=level,
+            poverty_line=book.in_force(region, approved_on).poverty_line,
+            imported=True,
+        ),
         actor=importer,
-        approved_on=approved_on,
-        file_level=level,
-        poverty_line=book.in_force(region, approved_on).poverty_line,
-        imported=True,
         today=today,
     )
     if category is not None and category is not household.category:
@@ -387,23 +402,31 @@ def _assistance_visit_and_exit(
         department = sheets.enum_by_label(
             Department, cells.get("department", ""), h("department"), required=True
         )
-        household.assist(
+        execute(
+            household,
+            Assist(
+                assisted_on=assisted_on,
+                kind=kind,  # type: ignore[arg-type]
+                amount=sheets.amount(cells.get("amount", ""), h("amount"), required=True),  # type: ignore[arg-type]
+                department=department,  # type: ignore[arg-type]
+                helper=cells.get("helper", ""),
+            ),
             actor=clerk,
-            assisted_on=assisted_on,
-            kind=kind,  # type: ignore[arg-type]
-            amount=sheets.amount(cells.get("amount", ""), h("amount"), required=True),  # type: ignore[arg-type]
-            department=department,  # type: ignore[arg-type]
-            helper=cells.get("helper", ""),
             today=today,
         )
     visited_on = sheets.day(cells.get("visited_on", ""), h("visited_on"))
     if visited_on is not None:
-        household.visit(
+        execute(
+            household,
+            Visit(
+                visited_on=visited_on,
+                cadre=sheets.text(cells.get("cadre", ""), h("cadre"), required=True),
+                content=sheets.text(
+                    cells.get("visit_content", ""), h("visit_content"), required=True
+                ),
+                quarter_income=sheets.amount(cells.get("quarter_income", ""), h("quarter_income")),
+            ),
             actor=clerk,
-            visited_on=visited_on,
-            cadre=sheets.text(cells.get("cadre", ""), h("cadre"), required=True),
-            content=sheets.text(cells.get("visit_content", ""), h("visit_content"), required=True),
-            quarter_income=sheets.amount(cells.get("quarter_income", ""), h("quarter_income")),
             today=today,
         )
     exit_kind = sheets.enum_by_label(ExitKind, cells.get("exit_kind", ""), h("exit_kind"))
@@ -428,17 +451,20 @@ def _assistance_visit_and_exit(
     months = cells.get("months_above_line", "")
     if months and not months.isdigit():
         raise sheets.CellError(h("months_above_line"), f"应为整月数：{months}")
-    household.exit(
+    execute(
+        household,
+        Exit(
+            exited_on=exited_on,
+            kind=exit_kind,
+            reason=reason,
+            explanation=cells.get("exit_explanation", "") or f"批量导入：{label(reason)}",
+            evidence=tuple(sheets.split_list(cells.get("exit_evidence", ""))),
+            months_above_line=int(months) if months else None,
+            required_months_above_line=book.in_force(
+                household.region, exited_on
+            ).exit_months_above_line,
+        ),
         actor=importer if exit_kind is ExitKind.DELETED else clerk,
-        exited_on=exited_on,
-        kind=exit_kind,
-        reason=reason,
-        explanation=cells.get("exit_explanation", "") or f"批量导入：{label(reason)}",
-        evidence=tuple(sheets.split_list(cells.get("exit_evidence", ""))),
-        months_above_line=int(months) if months else None,
-        required_months_above_line=book.in_force(
-            household.region, exited_on
-        ).exit_months_above_line,
         today=today,
     )
 
@@ -584,27 +610,15 @@ async def _built(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-async def existing(store: PostgresEventStore, ids: list[UUID]) -> set[UUID]:
-    rows = await store.pool.fetch(
-        "SELECT stream_id FROM events WHERE stream_id = ANY($1::uuid[]) AND version = 1", ids
-    )
-    return {r["stream_id"] for r in rows}
-
-
-async def _save(store: PostgresEventStore, batch: list[Built], report: ImportReport) -> None:
+async def _save(files: BuiltFiles, batch: list[Built], report: ImportReport) -> None:
     """Store the batch's files that do not exist yet, in one COPY; if a concurrent import
     stored some of them meanwhile, look again and store the rest."""
     for attempt in range(SAVE_RETRIES + 1):
-        present = await existing(store, [b.file_id for b in batch])
+        present = await files.existing([b.file_id for b in batch])
         fresh = [b for b in batch if b.file_id not in present]
         keys = {b.file_id: b.key for b in fresh if b.key is not None}
         try:
-            if keys and store.keyring is not None:
-                async with store.pool.acquire() as conn, conn.transaction():
-                    await store.keyring.adopt(conn, keys)
-                    await store.append_bulk([e for b in fresh for e in b.events], conn=conn)
-            else:
-                await store.append_bulk([e for b in fresh for e in b.events])
+            await files.save_built([e for b in fresh for e in b.events], keys)
         except ConcurrencyError:
             if attempt == SAVE_RETRIES:
                 raise
@@ -618,7 +632,7 @@ async def _save(store: PostgresEventStore, batch: list[Built], report: ImportRep
 
 async def import_files(
     *,
-    store: PostgresEventStore,
+    files: BuiltFiles[NewEvent],
     codec: EventCodec,
     book: PolicyBook,
     actor: Actor,
@@ -645,7 +659,7 @@ async def import_files(
     except (ValueError, KeyError, OSError) as error:
         raise InvalidValue("file", f"unreadable: {error}", zh="无法读取该表格文件") from None
     report = ImportReport(rows=len(table.rows), workers=worker_count(len(table.rows), workers))
-    job = Job(scope.value, actor, book, today, encrypt=store.keyring is not None)
+    job = Job(scope.value, actor, book, today, encrypt=files.encrypts)
     seen: dict[UUID, int] = {}
     batch: list[Built] = []
     done = 0
@@ -666,12 +680,12 @@ async def import_files(
                 batch.append(outcome)
         done += len(outcomes)
         if len(batch) >= SAVE_BATCH:
-            await _save(store, batch, report)
+            await _save(files, batch, report)
             batch = []
         if progress is not None:
             progress(done, len(table.rows))
     if batch:
-        await _save(store, batch, report)
+        await _save(files, batch, report)
     log.info(
         "import.completed",
         unit=scope.value,

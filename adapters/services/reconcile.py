@@ -38,6 +38,7 @@ import structlog
 from adapters.pg.codec import EventCodec
 from adapters.pg.repository import PgFileRepository, replay
 from adapters.pg.store import PostgresEventStore
+from adapters.pg.units import subtree_sql
 from adapters.sheets import reading as sheets
 from domain.errors import InvalidValue, NotFound
 from domain.privacy import mask_id
@@ -56,7 +57,7 @@ from domain.reconciliation import (
     compare_row,
     electronic_fields,
 )
-from domain.units import UnitCode, subtree_sql
+from domain.units import UnitCode
 from domain.values import Actor
 from projections import as_of
 from projections.base import Change

@@ -30,11 +30,13 @@ import asyncpg
 import structlog
 
 from adapters.pg.codec import EventCodec
-from adapters.pg.integrity import GENESIS, event_hash
+from adapters.pg.integrity import first_broken
 from adapters.pg.policies import PgPolicies
 from adapters.pg.repository import PgFileRepository, replay
 from adapters.pg.store import PostgresEventStore, StoredEvent
+from adapters.pg.units import subtree_sql
 from domain.errors import NotFound
+from domain.household import OPEN
 from domain.rules import Context, Finding, History, check, history_of
 from domain.spotcheck import (
     FileResult,
@@ -51,14 +53,14 @@ from domain.spotcheck import (
     replay_finding,
     replayed_fields,
 )
-from domain.units import UnitCode, subtree_sql
+from domain.units import UnitCode
 from domain.values import Actor
 
 log = structlog.get_logger(__name__)
 
 LEDGER = "ledger"  # the consumer whose position the frame is read at
 READ_BATCH = 500  # sampled files whose events are read per query
-OPEN_STATUSES = ["applied", "verified", "appraised", "approved", "sent_back", "returned"]
+OPEN_STATUSES = sorted(s.value for s in OPEN)  # as the ledger stores them
 
 _FRAME = (
     "SELECT file_id, unit, status, version FROM ledger"  # noqa: S608 — constants only
@@ -92,21 +94,6 @@ class Request:
     strata: Strata = field(default_factory=Strata)
 
 
-def verify_chain(events: Sequence[StoredEvent]) -> int | None:
-    """The version of the first broken link of a stream's events (None when intact)."""
-    previous, expected = GENESIS, 1
-    for e in events:
-        if e.version != expected:
-            return expected
-        computed = event_hash(
-            previous, e.stream_id, e.version, e.type, e.recorded_at, e.unit, e.payload, e.refers_to
-        )
-        if computed != bytes(e.hash):
-            return e.version
-        previous, expected = computed, expected + 1
-    return None
-
-
 _NO_PROFILE = Profile(ever_approved=False, ever_exited=False, approved=False, paired=False)
 
 
@@ -135,7 +122,8 @@ def check_file(
 ) -> FileResult:
     """One sampled file's result: chain, replay, every rule, and drift from its ledger row."""
     findings: list[Finding] = []
-    broken = verify_chain(events)
+    link = first_broken(events)
+    broken = None if link is None else link.version
     if broken is not None:
         findings.append(chain_finding(broken))
     last = events[-1].version if events else 0

@@ -43,9 +43,10 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from adapters.pg.store import START, Cursor
-from adapters.pii.sealing import Keyring
-from domain.units import subtree_sql
+from adapters.pg import logorder
+from adapters.pg.rows import START, Cursor
+from adapters.pg.units import subtree_sql
+from adapters.pii.keyring import Keyring
 
 MSGPACK = "application/msgpack"
 MAX_LIMIT = 10_000
@@ -103,21 +104,17 @@ class FeedChanged(RuntimeError):
     broken page and reads it again, never a page that contradicts its own envelope."""
 
 
-_READABLE = "xid < pg_snapshot_xmin(pg_current_snapshot())"
-
 _PLAN = f"""
 WITH covered AS (
     SELECT xid, position, unit FROM events
-    WHERE (xid, position) > ($1::text::xid8, $2::bigint) AND {_READABLE}
-    ORDER BY xid, position
+    WHERE {logorder.READABLE_AFTER}
+    {logorder.IN_ORDER}
     LIMIT $3
 ), last AS (
     SELECT xid::text::bigint AS xid, position FROM covered
     ORDER BY covered.xid DESC, covered.position DESC LIMIT 1
 ), head AS (
-    -- ordered by the table's columns, not the output's: a backward walk of the log's index
-    SELECT xid::text::bigint AS xid, position FROM events WHERE {_READABLE}
-    ORDER BY events.xid DESC, events.position DESC LIMIT 1
+    {logorder.HEAD}
 )
 SELECT (SELECT count(*) FROM covered) AS covered,
        (SELECT count(*) FROM covered WHERE {subtree_sql("unit", "$4::text")}) AS inside,
@@ -139,8 +136,7 @@ LEFT JOIN LATERAL (
     SELECT node, epoch FROM sync_origins
     WHERE stream_id = e.stream_id AND version = e.version LIMIT 1
 ) AS o ON true
-WHERE (e.xid, e.position) > ($1::text::xid8, $2::bigint)
-  AND (e.xid, e.position) <= ($3::text::xid8, $4::bigint)
+WHERE {logorder.after(table="e.")} AND {logorder.up_to("$3", "$4", table="e.")}
   AND {subtree_sql("e.unit", "$5::text")}
 ORDER BY e.xid, e.position
 """  # noqa: S608 — built from constants, every value is a parameter
@@ -148,19 +144,13 @@ ORDER BY e.xid, e.position
 # The streams of a planned range, for the data keys a page carries.
 _STREAMS = f"""
 SELECT DISTINCT stream_id FROM events
-WHERE (xid, position) > ($1::text::xid8, $2::bigint)
-  AND (xid, position) <= ($3::text::xid8, $4::bigint)
+WHERE {logorder.after()} AND {logorder.up_to("$3", "$4")}
   AND {subtree_sql("unit", "$5::text")}
 """  # noqa: S608 — built from constants, every value is a parameter
 
-_HEAD = f"""
-SELECT xid::text::bigint, position FROM events WHERE {_READABLE}
-ORDER BY events.xid DESC, events.position DESC LIMIT 1
-"""  # noqa: S608 — built from constants
-
 _COUNT = f"""
 SELECT count(*) FROM events
-WHERE (xid, position) > ($1::text::xid8, $2::bigint) AND {_READABLE}
+WHERE {logorder.READABLE_AFTER}
   AND {subtree_sql("unit", "$3::text")}
 """  # noqa: S608 — built from constants, every value is a parameter
 
@@ -307,7 +297,7 @@ async def count_after(
     """How many events of the subtree lie after `after` (an upstream's lag, in events)."""
     async with conn.transaction(readonly=True, isolation="repeatable_read"):
         behind = await conn.fetchval(_COUNT, str(after.xid), after.position, subtree)
-        head = await conn.fetchrow(_HEAD)
+        head = await conn.fetchrow(logorder.HEAD)
     return Count(
         node=node,
         epoch=epoch,

@@ -6,7 +6,7 @@ For each page of the downstream's feed (`adapters.sync.feed`):
    outside refuses the whole page (nothing stored, the cursor stays, an alert is raised): a
    district node has no business serving another district's files (DESIGN.md decision 6);
 2. each stream's hash chain must continue from what this node already holds: the event's hash is
-   recomputed (`adapters.integrity.event_hash`) on the previous hash of the local copy, or of the
+   recomputed (`adapters.pg.integrity.link_hash`) on the previous hash of the local copy, or of the
    page's previous event of that stream. The local copy is not trusted either: each held row the
    page meets — the head a new event chains onto included — is re-hashed from its stored content
    on its own predecessor's hash, and a row changed at this node is alerted (`held_event_altered`)
@@ -57,9 +57,10 @@ import httpx
 import msgspec
 import structlog
 
-from adapters.pg.integrity import GENESIS, event_hash
+from adapters.pg.integrity import GENESIS, event_hash, link_hash
 from adapters.pg.store import START, Cursor, copy_events
-from adapters.pii.sealing import ERASURE_TYPE, KeyProblem, Keyring, unwrap_from_transport
+from adapters.pii.keyring import Keyring
+from adapters.pii.sealing import ERASURE_TYPE, KeyProblem, unwrap_from_transport
 from adapters.sync.feed import MSGPACK, FeedEvent, Page, decode_page
 from adapters.sync.node import Downstream
 from domain.errors import InvalidValue
@@ -171,17 +172,7 @@ def judge(
             )
             broken.add(e.stream_id)
             continue
-        computed = event_hash(
-            previous,
-            e.stream_id,
-            e.version,
-            e.type,
-            e.recorded_at,
-            e.unit,
-            e.payload,
-            e.refers_to,
-        )
-        if computed != e.hash:
+        if link_hash(previous, e) != e.hash:
             verdict.quarantined.append(
                 Quarantined(
                     e, None, "the hash does not chain: the event or its predecessor was altered"

@@ -1,8 +1,9 @@
 """The background pull loops of `bangfu serve`: one `Puller` per configured downstream.
 
-In the app's lifespan, next to the projection runner:
+Started and stopped with the projection runner by the composition root
+(`adapters.runtime.bootstrap.background`):
 
-    pullers = sync_service.start(rt, stop)      # after `stop = asyncio.Event()`
+    pullers = sync_service.start(rt, stop, rt.node)      # after `stop = asyncio.Event()`
     ...
     finally:
         stop.set()
@@ -14,10 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from adapters.runtime.bootstrap import Runtime
 from adapters.sync.node import NodeSettings
 from adapters.sync.pull import Puller
+
+if TYPE_CHECKING:  # the composition root starts these loops: no import cycle at run time
+    from adapters.runtime.bootstrap import Runtime
 
 
 @dataclass
@@ -26,9 +30,9 @@ class Running:
     tasks: list[asyncio.Task[None]]
 
 
-def start(rt: Runtime, stop: asyncio.Event, node: NodeSettings | None = None) -> Running:
-    """Start pulling every downstream of `node` (from the environment when not given)."""
-    settings = node if node is not None else NodeSettings.from_env()
+def start(rt: Runtime, stop: asyncio.Event, node: NodeSettings) -> Running:
+    """Start pulling every downstream of `node`."""
+    settings = node
     pullers = [
         Puller(
             rt.pool,

@@ -24,7 +24,8 @@ import asyncpg
 from adapters.pg.codec import EventCodec
 from adapters.pg.projector import ProjectionRunner
 from adapters.pg.store import Cursor, PostgresEventStore
-from adapters.pii.sealing import KeyEncryptionKeys, Keyring
+from adapters.pii.keyring import Keyring
+from adapters.pii.sealing import KeyEncryptionKeys
 from adapters.runtime.bootstrap import open_pool, read_models
 from adapters.runtime.logging import configure
 from domain.privacy import keyed_hash

@@ -24,7 +24,7 @@ from adapters.pg.integrity import GENESIS
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import EVENT_COLUMNS, PostgresEventStore, chain
 from adapters.pg.units import PgUnitDirectory
-from adapters.pii.sealing import Keyring
+from adapters.pii.keyring import Keyring
 from adapters.runtime.settings import Settings
 from adapters.services import demo
 from adapters.sync.node import NodeSettings

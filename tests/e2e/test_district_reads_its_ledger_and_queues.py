@@ -14,7 +14,7 @@ from adapters.pg.codec import EventCodec
 from adapters.pg.projector import rebuild
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
-from adapters.pii.sealing import Keyring
+from adapters.pii.keyring import Keyring
 from adapters.runtime.bootstrap import read_models
 from adapters.runtime.secrets import load_hash_key, load_pii_keys
 from domain.idnumber import IdNumber

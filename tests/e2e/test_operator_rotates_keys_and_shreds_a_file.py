@@ -13,7 +13,7 @@ import pytest
 from adapters.pg.codec import EventCodec
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
-from adapters.pii.sealing import Keyring
+from adapters.pii.keyring import Keyring
 from adapters.runtime.secrets import load_pii_keys
 from domain.privacy import ERASED
 from tests.e2e.test_operator_builds_demo_and_detects_tampering import bangfu

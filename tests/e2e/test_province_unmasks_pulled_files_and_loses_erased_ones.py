@@ -23,7 +23,8 @@ from adapters.pg.codec import EventCodec
 from adapters.pg.projector import ProjectionRunner
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
-from adapters.pii.sealing import SHREDDED, Keyring
+from adapters.pii.keyring import Keyring
+from adapters.pii.sealing import SHREDDED
 from adapters.runtime.bootstrap import read_models
 from adapters.runtime.secrets import load_pii_keys
 from adapters.sync.node import Downstream, NodeSettings

@@ -30,11 +30,11 @@ from adapters.pg.migrations import APP_ROLE, READER_ROLE
 from adapters.pg.projector import ProjectionRunner, rebuild_all
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
+from adapters.pg.units import subtree_sql
 from adapters.runtime.bootstrap import open_pool, read_models, runtime
 from adapters.runtime.settings import Settings
 from adapters.services import demo
 from domain.privacy import keyed_hash
-from domain.units import subtree_sql
 from tests.builders import FixedClock
 from tests.tampering import tamper
 

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 
-from adapters.cli.main import _replay_all
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
 from adapters.services import demo
+from adapters.services.files import every_file
 from domain.idnumber import parse_id_number
 from domain.values import Status
 from tests.builders import FixedClock
-
-
-class _Runtime:
-    def __init__(self, store: PostgresEventStore, files: PgFileRepository) -> None:
-        self.pool, self.codec, self.store = store.pool, files.codec, store
 
 
 async def test_a_demo_province_has_full_lifecycles_valid_ids_and_rare_names(
@@ -23,7 +18,7 @@ async def test_a_demo_province_has_full_lifecycles_valid_ids_and_rare_names(
 ):
     written = await demo.build(files=files, clock=FixedClock(), count=150, seed=11)
 
-    households = await _replay_all(_Runtime(store, files))  # type: ignore[arg-type]
+    households = await every_file(files)
     statuses = Counter(h.status for h in households)
     people = [(h.region, p) for h in households for p in (h.head, *h.members)]
 

@@ -15,6 +15,7 @@ from adapters.pg.migrations import available, migrate
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import START, Cursor, PostgresEventStore, StreamHead, chain
 from domain import usecases
+from domain.commands import Apply, Approve, Assist, Reject
 from domain.errors import (
     ConcurrencyError,
     DomainError,
@@ -178,9 +179,8 @@ class TestOptimisticConcurrency:
                     clock=clock,
                     actor=CLERK,
                     file_id=household.id,
-                    command="assistance",
+                    command=Assist(**ASSISTANCE),
                     expected_version=4,
-                    **ASSISTANCE,
                 )
             except ConcurrencyError:
                 return False
@@ -200,13 +200,13 @@ class TestRefusedCommandsLeaveNothing:
         ("command", "actor_is_base_approver", "fields"),
         [
             pytest.param(
-                "assistance", False, {**ASSISTANCE, "amount": Decimal("-1")}, id="negative money"
+                Assist, False, {**ASSISTANCE, "amount": Decimal("-1")}, id="negative money"
             ),
             pytest.param(
-                "assistance", False, {**ASSISTANCE, "kind": "pocket_money"}, id="unknown enum value"
+                Assist, False, {**ASSISTANCE, "kind": "pocket_money"}, id="unknown enum value"
             ),
             pytest.param(
-                "approval",
+                Approve,
                 False,
                 {
                     "approved_on": FixedClock().day,
@@ -216,7 +216,7 @@ class TestRefusedCommandsLeaveNothing:
                 id="wrong state",
             ),
             pytest.param(
-                "rejection",
+                Reject,
                 True,
                 {"rejected_on": FixedClock().day, "reason": "x"},
                 id="wrong state for a base-level approver",
@@ -227,7 +227,7 @@ class TestRefusedCommandsLeaveNothing:
         self,
         files: PgFileRepository,
         pool: asyncpg.Pool,
-        command: str,
+        command: type[Assist | Approve | Reject],
         actor_is_base_approver: bool,
         fields: dict,
     ):
@@ -242,8 +242,7 @@ class TestRefusedCommandsLeaveNothing:
                 clock=FixedClock(),
                 actor=actor,
                 file_id=household.id,
-                command=command,
-                **fields,
+                command=command(**fields),
             )
 
         assert await count_events(pool) == 4
@@ -257,7 +256,7 @@ class TestRefusedCommandsLeaveNothing:
                 files=files,
                 clock=FixedClock(),
                 actor=CLERK,
-                **application(head=Head("张三", "11010519491231002Y")),
+                command=Apply(**application(head=Head("张三", "11010519491231002Y"))),
             )
 
         assert await count_events(pool) == 0
@@ -279,8 +278,7 @@ class TestRefusedCommandsLeaveNothing:
                 clock=FixedClock(),
                 actor=Actor("x", "130306001", Role.APPROVER),
                 file_id=household.id,
-                command="approval",
-                **APPROVAL,
+                command=Approve(**APPROVAL),
             )
 
         assert await count_events(pool) == 3
@@ -295,9 +293,8 @@ class TestRefusedCommandsLeaveNothing:
                 clock=FixedClock(),
                 actor=CLERK,
                 file_id=household.id,
-                command="assistance",
+                command=Assist(**ASSISTANCE),
                 expected_version=3,
-                **ASSISTANCE,
             )
 
         assert await count_events(pool) == 4

@@ -107,7 +107,7 @@ def exclusion_sheet(rows: list[dict[str, str]]) -> bytes:
 
 async def import_csv(store: PostgresEventStore, data: bytes) -> importer.ImportReport:
     return await importer.import_files(
-        store=store,
+        files=PgFileRepository(store, EventCodec(keyring=store.keyring)),
         codec=EventCodec(keyring=store.keyring),
         book=await PgPolicies(store, EventCodec()).book(),
         actor=APPROVER,

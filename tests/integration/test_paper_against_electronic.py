@@ -291,7 +291,7 @@ async def seed_policy(store: PostgresEventStore) -> None:
 
 async def do_import(store: PostgresEventStore, data: bytes) -> importer.ImportReport:
     return await importer.import_files(
-        store=store,
+        files=PgFileRepository(store, EventCodec(keyring=store.keyring)),
         codec=EventCodec(keyring=store.keyring),
         book=await PgPolicies(store, EventCodec(keyring=store.keyring)).book(),
         actor=APPROVER,

@@ -17,7 +17,8 @@ from adapters.pg.codec import EventCodec
 from adapters.pg.projector import ProjectionRunner, rebuild_all
 from adapters.pg.repository import PgFileRepository, replay
 from adapters.pg.store import PostgresEventStore, Wakeups
-from adapters.pii.sealing import SHREDDED, KeyEncryptionKeys, KeyProblem, Keyring, new_key_text
+from adapters.pii.keyring import Keyring
+from adapters.pii.sealing import SHREDDED, KeyEncryptionKeys, KeyProblem, new_key_text
 from adapters.runtime.bootstrap import read_models
 from adapters.services import demo
 from adapters.services.erasure import erase_personal_data

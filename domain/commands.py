@@ -1,0 +1,398 @@
+"""The household file's commands as values: one frozen dataclass per command, and one dispatcher.
+
+A command holds exactly the parameters of its `HouseholdFile` method, with the same defaults, but
+who acts and the day (`actor`, `today`), which come from the edge and the clock. Some are set only
+by the spreadsheet import, never by an HTTP body: `imported` and the regional parameters the
+policy book gives (`thresholds`, `required_months_above_line`). `Apply` opens a file
+(`receive`); every other command is a `LifecycleCommand` run on a file by `execute`, whose
+exhaustive `match` mypy checks (`assert_never`). The HTTP bodies (`adapters.http.schemas`) build
+these commands with typed methods, so a body that no longer fits its command fails mypy, not a
+request; `tests/unit/test_typed_commands.py` runs every body's example through `execute` and checks
+each command against its method's parameters and defaults.
+
+Adding a lifecycle command takes, and a missing piece fails mypy or a test:
+
+1. a command class here, in the `LifecycleCommand` union;
+2. its `case` arm in `execute` (until then `assert_never` fails mypy);
+3. its `CommandKind` and `ALLOWED_FROM` row in `domain.household` (the method's `_require`);
+4. an HTTP body in `adapters/http/schemas.py` with `def command(self) -> TheCommand`, its example
+   in `schemas.EXAMPLES`, and its route in `COMMAND_ROUTES` (`adapters/http/app.py`).
+
+Adding a parameter to a command's method means the field here (with the method's default, if it
+has one), the argument in its `execute` arm, and the field in its HTTP body and `command()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import assert_never
+from uuid import UUID
+
+from domain.eligibility import DEFAULT_THRESHOLDS, Exclusions, Thresholds
+from domain.household import Head, HouseholdFile, Member
+from domain.values import (
+    Actor,
+    AssistanceKind,
+    CategoryScheme,
+    Cause,
+    Department,
+    ExitKind,
+    ExitReason,
+    FileLevel,
+    Material,
+    WorkerKind,
+)
+
+# ------------------------------------------------------------------------------ opening a file
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Apply:
+    """申请: a written application with the signed authorisation; `file_id` when the caller
+    names the file (imports, idempotent clients)."""
+
+    file_id: UUID | None = None
+    establishing_unit: str
+    worker_kind: WorkerKind
+    head: Head
+    applied_on: date
+    authorisation_signed: bool | None
+    statement: str = ""
+    materials: tuple[Material, ...] = ()
+    region: str | None = None
+    scheme: CategoryScheme = CategoryScheme.V2019
+    imported: bool = False
+
+
+# ------------------------------------------------------------------------------ the lifecycle
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Verify:
+    """入户调查."""
+
+    verified_on: date
+    investigators: tuple[str, ...]
+    members: tuple[Member, ...]
+    annual_income: Decimal
+    rigid_expenses: Decimal
+    exclusions: Exclusions
+    primary_cause: Cause
+    secondary_causes: tuple[Cause, ...] = ()
+    accidental_event: bool = False
+    hardship_losses: Decimal = Decimal("0")
+    poverty_line: Decimal
+    materials: tuple[Material, ...] = ()
+    narrative: str = ""
+    thresholds: Thresholds = DEFAULT_THRESHOLDS
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Appraise:
+    """民主评议 and 公示."""
+
+    appraised_on: date
+    minutes_on_file: bool | None
+    publicity_start: date
+    publicity_end: date
+    objections: int = 0
+    objections_resolved: int = 0
+    imported: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Approve:
+    """审核认定."""
+
+    approved_on: date
+    file_level: FileLevel | None
+    poverty_line: Decimal
+    opinion: str = ""
+    thresholds: Thresholds = DEFAULT_THRESHOLDS
+    imported: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendBack:
+    """退回."""
+
+    sent_back_on: date
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reject:
+    """不予建档."""
+
+    rejected_on: date
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Assist:
+    """帮扶."""
+
+    assisted_on: date
+    kind: AssistanceKind
+    amount: Decimal
+    department: Department
+    helper: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgreePlan:
+    """帮扶计划."""
+
+    agreed_on: date
+    helper: str
+    measures: tuple[str, ...]
+    goals: str
+    deadline: date
+    signed_by_worker: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Visit:
+    """走访."""
+
+    visited_on: date
+    cadre: str
+    content: str
+    quarter_income: Decimal | None = None
+    quarter_costs: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Revise:
+    """动态调整: only the facts that changed are given."""
+
+    effective_on: date
+    reason: str
+    head: Head | None = None
+    members: tuple[Member, ...] | None = None
+    annual_income: Decimal | None = None
+    rigid_expenses: Decimal | None = None
+    hardship_losses: Decimal | None = None
+    materials: tuple[Material, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recheck:
+    """年度复核."""
+
+    rechecked_on: date
+    poverty_line: Decimal
+    thresholds: Thresholds = DEFAULT_THRESHOLDS
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Exit:
+    """脱困 / 解困 / 注销 / 删除 (`kind`)."""
+
+    exited_on: date
+    kind: ExitKind
+    reason: ExitReason
+    explanation: str
+    evidence: tuple[str, ...]
+    months_above_line: int | None = None
+    required_months_above_line: int = 6
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Return:
+    """返困."""
+
+    returned_on: date
+    reason: str
+    cause: Cause
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transfer:
+    """移交."""
+
+    transferred_on: date
+    to_unit: str
+    reason: str
+
+
+LifecycleCommand = (
+    Verify
+    | Appraise
+    | Approve
+    | SendBack
+    | Reject
+    | Assist
+    | AgreePlan
+    | Visit
+    | Revise
+    | Recheck
+    | Exit
+    | Return
+    | Transfer
+)
+
+
+# ------------------------------------------------------------------------------ running them
+
+
+def receive(command: Apply, *, actor: Actor, today: date) -> HouseholdFile:
+    """Open a file from an application (`HouseholdFile.receive_application`)."""
+    return HouseholdFile.receive_application(
+        file_id=command.file_id,
+        actor=actor,
+        establishing_unit=command.establishing_unit,
+        worker_kind=command.worker_kind,
+        head=command.head,
+        applied_on=command.applied_on,
+        authorisation_signed=command.authorisation_signed,
+        statement=command.statement,
+        materials=command.materials,
+        region=command.region,
+        scheme=command.scheme,
+        imported=command.imported,
+        today=today,
+    )
+
+
+def execute(
+    household: HouseholdFile, command: LifecycleCommand, *, actor: Actor, today: date
+) -> None:
+    """Run one lifecycle command on `household` (its new event is pending, not saved)."""
+    match command:
+        case Verify():
+            household.verify(
+                actor=actor,
+                verified_on=command.verified_on,
+                investigators=command.investigators,
+                members=command.members,
+                annual_income=command.annual_income,
+                rigid_expenses=command.rigid_expenses,
+                exclusions=command.exclusions,
+                primary_cause=command.primary_cause,
+                secondary_causes=command.secondary_causes,
+                accidental_event=command.accidental_event,
+                hardship_losses=command.hardship_losses,
+                poverty_line=command.poverty_line,
+                materials=command.materials,
+                narrative=command.narrative,
+                thresholds=command.thresholds,
+                today=today,
+            )
+        case Appraise():
+            household.appraise(
+                actor=actor,
+                appraised_on=command.appraised_on,
+                minutes_on_file=command.minutes_on_file,
+                publicity_start=command.publicity_start,
+                publicity_end=command.publicity_end,
+                objections=command.objections,
+                objections_resolved=command.objections_resolved,
+                imported=command.imported,
+                today=today,
+            )
+        case Approve():
+            household.approve(
+                actor=actor,
+                approved_on=command.approved_on,
+                file_level=command.file_level,
+                poverty_line=command.poverty_line,
+                opinion=command.opinion,
+                thresholds=command.thresholds,
+                imported=command.imported,
+                today=today,
+            )
+        case SendBack():
+            household.send_back(
+                actor=actor, sent_back_on=command.sent_back_on, reason=command.reason, today=today
+            )
+        case Reject():
+            household.reject(
+                actor=actor, rejected_on=command.rejected_on, reason=command.reason, today=today
+            )
+        case Assist():
+            household.assist(
+                actor=actor,
+                assisted_on=command.assisted_on,
+                kind=command.kind,
+                amount=command.amount,
+                department=command.department,
+                helper=command.helper,
+                note=command.note,
+                today=today,
+            )
+        case AgreePlan():
+            household.agree_plan(
+                actor=actor,
+                agreed_on=command.agreed_on,
+                helper=command.helper,
+                measures=command.measures,
+                goals=command.goals,
+                deadline=command.deadline,
+                signed_by_worker=command.signed_by_worker,
+                today=today,
+            )
+        case Visit():
+            household.visit(
+                actor=actor,
+                visited_on=command.visited_on,
+                cadre=command.cadre,
+                content=command.content,
+                quarter_income=command.quarter_income,
+                quarter_costs=command.quarter_costs,
+                today=today,
+            )
+        case Revise():
+            household.revise(
+                actor=actor,
+                effective_on=command.effective_on,
+                reason=command.reason,
+                head=command.head,
+                members=command.members,
+                annual_income=command.annual_income,
+                rigid_expenses=command.rigid_expenses,
+                hardship_losses=command.hardship_losses,
+                materials=command.materials,
+                today=today,
+            )
+        case Recheck():
+            household.recheck(
+                actor=actor,
+                rechecked_on=command.rechecked_on,
+                poverty_line=command.poverty_line,
+                thresholds=command.thresholds,
+                today=today,
+            )
+        case Exit():
+            household.exit(
+                actor=actor,
+                exited_on=command.exited_on,
+                kind=command.kind,
+                reason=command.reason,
+                explanation=command.explanation,
+                evidence=command.evidence,
+                months_above_line=command.months_above_line,
+                required_months_above_line=command.required_months_above_line,
+                today=today,
+            )
+        case Return():
+            household.return_(
+                actor=actor,
+                returned_on=command.returned_on,
+                reason=command.reason,
+                cause=command.cause,
+                today=today,
+            )
+        case Transfer():
+            household.transfer(
+                actor=actor,
+                transferred_on=command.transferred_on,
+                to_unit=command.to_unit,
+                reason=command.reason,
+                today=today,
+            )
+        case _:
+            assert_never(command)
