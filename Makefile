@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: help install run demo test lint typecheck unit integration e2e bench fuzz clean
+.PHONY: help install browser run demo test lint typecheck unit integration e2e bench fuzz clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -19,7 +19,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv and install bangfu with its development tools
 
-run: install demo  ## embedded PostgreSQL + demo province (if empty) + the API on 127.0.0.1:8000
+# The browser tests (tests/browser/) drive Debian's Chromium with its matching chromedriver; as
+# root this installs them when missing, otherwise it names what to install (the tests then fail
+# with the same words, unless BANGFU_SKIP_BROWSER=1).
+browser:  ## Chromium and chromedriver for the browser tests (apt, when root)
+	@if [ "$$BANGFU_SKIP_BROWSER" = 1 ]; then echo "browser tests skipped (BANGFU_SKIP_BROWSER=1)"; \
+	elif command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	else echo "the browser tests need Chromium: run 'sudo apt-get install chromium chromium-driver'" \
+		"(or set BANGFU_SKIP_BROWSER=1 to skip them)"; fi
+
+run: install demo  ## embedded PostgreSQL + demo province and accounts (if empty) + console and API on 127.0.0.1:8000
 	$(BIN)/bangfu serve --host 127.0.0.1 --port 8000
 
 lint: install  ## ruff, and the layer contracts (import-linter)
@@ -30,10 +41,10 @@ lint: install  ## ruff, and the layer contracts (import-linter)
 typecheck: install  ## mypy strict on domain/, projections/ and the HTTP bodies and app (pyproject.toml)
 	$(BIN)/mypy
 
-test: install lint typecheck  ## install, lint, type-check and run the whole test suite
+test: install browser lint typecheck  ## install, lint, type-check and run the whole test suite
 	$(BIN)/pytest -q
 
-demo: install  ## a demo province of 300 files in the embedded database (if it is empty)
+demo: install  ## a demo province of 300 files (if the database is empty) and one account per role
 	$(BIN)/bangfu demo --files 300 --if-empty
 
 unit: install  ## the pure tests only (no database)

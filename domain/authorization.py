@@ -65,6 +65,7 @@ class Act(StrEnum):
     READ_UNITS = "read_units"
     MANAGE_UNITS = "manage_units"
     MINT_TOKEN = "mint_token"  # noqa: S105 — the act's name, not a secret
+    MANAGE_ACCOUNTS = "manage_accounts"  # accounts of the subtree (domain/accounts.py)
     READ_SYNC_FEED = "read_sync_feed"
     READ_SYNC_STATUS = "read_sync_status"
 
@@ -239,6 +240,14 @@ AUTHORISATION: dict[Act, Rule] = {
         Scope.SUBTREE,
         Order.ROLE_FIRST,
         Words("only an admin may mint tokens", "只有管理员可以签发令牌"),
+    ),
+    Act.MANAGE_ACCOUNTS: Rule(
+        "管理账户",
+        _ADMIN,
+        EVERY_LEVEL,
+        Scope.SUBTREE,
+        Order.ROLE_FIRST,
+        Words("only an admin may manage accounts", "只有管理员可以管理账户"),
     ),
     # the feed is clipped to the node's subtree instead (`sync_feed_scope`)
     Act.READ_SYNC_FEED: Rule(

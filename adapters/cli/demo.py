@@ -13,6 +13,7 @@ import argparse
 from rich.console import Console
 
 from adapters.cli import progress
+from adapters.cli import users as cli_users
 from adapters.pg.policies import PgPolicies, seed_demo_policies
 from adapters.pg.units import PgUnitDirectory
 from adapters.runtime.bootstrap import Runtime
@@ -45,6 +46,11 @@ async def _count_files(rt: Runtime) -> int:
 async def run(rt: Runtime, args: argparse.Namespace) -> int:
     await PgUnitDirectory(rt.pool).load(demo.units())
     await seed_demo_policies(PgPolicies(rt.store, rt.codec))
+    made = await cli_users.ensure_demo_accounts(rt)
+    console.print(
+        f"演示账户 demo accounts: {', '.join(a['user'] for a in made)}"
+        f" (passwords in {rt.settings.data_dir / cli_users.DEMO_FILE})"
+    )
     if args.if_empty and await _count_files(rt):
         console.print("演示数据已存在，跳过生成 (demo data already present; skipped)")
         return 0

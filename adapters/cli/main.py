@@ -19,6 +19,8 @@
     bangfu sync status | new-epoch                              sync state; after a restore
     bangfu keys status | rotate | retire VERSION                keys of personal data
     bangfu files shred FILE_ID --reason TEXT                    erase a file's personal data
+    bangfu users create | list | role | disable | enable | reset-password | events
+                                                                accounts of this node
 
 Each command group is one module of `adapters.cli`, named after the command's first word (`keys`,
 `files`, `import` → `imports`, `spot-check` → `spotcheck`; `verify`, `summary` and `migrate` in
@@ -52,6 +54,7 @@ from adapters.cli import (
     spotcheck,
     sync,
     token,
+    users,
 )
 from adapters.runtime.bootstrap import runtime
 from adapters.runtime.logging import configure
@@ -76,6 +79,7 @@ COMMANDS = {
     "sync": sync.run,
     "keys": keys.run,
     "files": files.run,
+    "users": users.run,
 }
 
 # In the order `bangfu --help` lists them.
@@ -89,6 +93,7 @@ GROUPS = (
     sync,
     keys,
     files,
+    users,
     serve,
     projections,
     export,

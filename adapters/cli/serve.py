@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 from datetime import timedelta
 
+from adapters.cli import users as cli_users
 from adapters.http.auth import Tokens
+from adapters.runtime import embedded
 from adapters.runtime.secrets import load_secret
 from adapters.runtime.settings import Settings
 from domain.values import Role
@@ -35,10 +37,20 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
     tokens = Tokens(load_secret(settings.secret, settings.data_dir))
     base = f"http://{args.host}:{args.port}"
+    print(f"bangfu 控制台 console: {base}/")
     print(f"bangfu API 文档 docs: {base}/schema  (OpenAPI: {base}/schema/openapi.json)")
+    accounts = cli_users.demo_accounts(settings.data_dir)
+    if accounts:
+        print("演示账户 demo accounts (user / password):")
+        for account in accounts:
+            print(
+                f"  {account['title']} ({account['unit']}, {account['role']}):"
+                f" {account['user']} / {account['password']}"
+            )
     for title, unit, role, user in DEMO_TOKENS:
         token = tokens.mint(user=user, unit=unit, role=role, ttl=timedelta(hours=12))
         print(f"{title} ({unit}, {role.value}):\n  Authorization: Bearer {token}")
+    print("按 Ctrl-C 停止 (Ctrl-C stops)", flush=True)
     uvicorn.run(
         "adapters.http.app:served",
         factory=True,
@@ -49,4 +61,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         access_log=False,
         lifespan="on",
     )
+    print("bangfu 已停止 (stopped)")
+    if not settings.database_url:
+        print(embedded.stopped_message(settings.data_dir))
     return 0

@@ -25,15 +25,25 @@ from litestar.enums import RequestEncodingType, ScopeType
 from litestar.exceptions import HTTPException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig, ResponseSpec
+from litestar.openapi.plugins import RedocRenderPlugin
 from litestar.openapi.spec import Components, Example, SecurityScheme
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from adapters.http import attachments, idempotency, paper, problems, readmodels, spotchecks, sync
+from adapters.http import accounts as account_routes
+from adapters.http import (
+    attachments,
+    console,
+    idempotency,
+    paper,
+    problems,
+    readmodels,
+    spotchecks,
+    sync,
+)
 from adapters.http import tokens as token_routes
 from adapters.http.auth import Authenticator, Tokens
 from adapters.http.headers import SecurityHeaders
-from adapters.http.limits import Limits, principal
 from adapters.http.problems import Problem
 from adapters.http.schemas import (
     EXAMPLES,
@@ -64,14 +74,17 @@ from adapters.http.schemas import (
 )
 from adapters.http.validation import refuse_invalid_body
 from adapters.http.views import event_out, file_out
+from adapters.pg.accounts import PgAccounts
 from adapters.pg.faults import is_unavailable
 from adapters.pg.migrations import pending
 from adapters.pg.units import PgUnitDirectory, Unit
 from adapters.runtime.bootstrap import Runtime, background, runtime
+from adapters.runtime.limits import Limits, principal
 from adapters.runtime.logging import configure
 from adapters.runtime.secrets import load_secret
 from adapters.runtime.settings import Settings
 from adapters.services import files as file_reads
+from adapters.services.accounts import TOKEN_PREFIX, AccountService
 from adapters.services.erasure import erase_personal_data
 from adapters.sync import pull
 from adapters.sync.node import NodeSettings
@@ -143,9 +156,14 @@ def provide_units(state: State) -> PgUnitDirectory:
     return state.units  # type: ignore[no-any-return]
 
 
-def provide_actor(request: Request[Any, Any, Any], state: State) -> Actor:
+async def provide_actor(request: Request[Any, Any, Any], state: State) -> Actor:
     client = request.client.host if request.client is not None else ""
-    actor: Actor = state.auth.actor(request.headers.get("authorization", ""), client)
+    authorization = request.headers.get("authorization", "")
+    actor: Actor
+    if authorization.partition(" ")[2].strip().startswith(TOKEN_PREFIX):  # a personal token
+        actor = await account_routes.personal_actor(state, authorization, client)
+    else:
+        actor = state.auth.actor(authorization, client)
     request.scope["state"]["user"] = actor.user
     request.scope["state"]["unit"] = actor.unit
     return actor
@@ -594,6 +612,10 @@ def create_app(settings: Settings, *, node: NodeSettings | None = None) -> Lites
             app.state.auth = Authenticator(app.state.tokens, app.state.limits.failed_auth)
             app.state.units = rt.units
             app.state.node = rt.node
+            app.state.settings = config
+            app.state.accounts = AccountService.from_settings(
+                config, PgAccounts(rt.pool), app.state.units
+            )
             yield
 
     return Litestar(
@@ -613,6 +635,8 @@ def create_app(settings: Settings, *, node: NodeSettings | None = None) -> Lites
             *attachments.routes(PROBLEMS, config),
             *sync.routes(PROBLEMS, node),
             *token_routes.routes(PROBLEMS),
+            *account_routes.routes(PROBLEMS),
+            *console.ROUTES,
             live,
             ready,
             metrics,
@@ -620,17 +644,24 @@ def create_app(settings: Settings, *, node: NodeSettings | None = None) -> Lites
         dependencies={
             "rt": Provide(provide_runtime, sync_to_thread=False),
             "units": Provide(provide_units, sync_to_thread=False),
-            "actor": Provide(provide_actor, sync_to_thread=False),
+            "actor": Provide(provide_actor),
         },
         exception_handlers=problems.HANDLERS,
         lifespan=[lifespan],
         before_request=_media_type_guard,
         request_max_body_size=MAX_BODY,
         plugins=[*OPENAPI_PLUGINS],
+        template_config=console.TEMPLATES,
         openapi_config=OpenAPIConfig(
             title="bangfu 帮扶 API",
             version="1",
             path="/schema",
+            # Redoc from bangfu itself, no fonts from Google: the docs work on a closed network
+            render_plugins=[
+                RedocRenderPlugin(
+                    js_url=f"{console.STATIC_PATH}/redoc.standalone.js", google_fonts=False
+                )
+            ],
             description="Hardship-worker household files (困难职工档案). Every command appends an "
             "event; every read replays them. Errors are RFC 9457 problem details.",
             components=Components(

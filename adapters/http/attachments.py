@@ -35,9 +35,9 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
 
-from adapters.http.limits import principal
 from adapters.pg.attachments import ContentProblem, PgContentStore
 from adapters.runtime.bootstrap import Runtime
+from adapters.runtime.limits import principal
 from adapters.runtime.settings import Settings
 from adapters.services import attachments as service
 from domain.attachments import Attachment, AttachmentLimits

@@ -19,7 +19,7 @@ from uuid import uuid4
 
 import jwt
 
-from adapters.http.limits import Limiter
+from adapters.runtime.limits import Limiter
 from domain.errors import DomainError, InvalidValue
 from domain.units import UnitCode
 from domain.values import Actor, Role

@@ -8,12 +8,15 @@ per response, the header lines being encoded once at start-up.
 - `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer`:
   no content sniffing, no framing (clickjacking), no URL with a file id leaking in a Referer.
 - `Content-Security-Policy`: the API answers JSON, xlsx and text, none of which may load anything
-  (`default-src 'none'`). The docs pages under `/schema` are HTML that load their UI from a CDN
-  with an inline start-up script and inline styles, so they get a policy naming those sources
-  (`DOCS_SOURCES`: litestar's Redoc, Swagger UI, Stoplight Elements and RapiDoc pages), and
-  still may not be framed or post forms anywhere.
-- `Cache-Control: no-store` on everything but the docs: API responses carry personal data (even
-  masked, names and addresses), and health and metrics must never be answered from a cache.
+  (`default-src 'none'`). The docs page under `/schema` is Redoc, served from bangfu itself
+  (`static/redoc.standalone.js`) with an inline start-up script holding the schema and inline
+  styles: its policy names no other host, so it works on a closed network and loads nothing
+  from outside. The console (`/`, `/console/…`, `/static/…`) is HTML with no script of its own:
+  scripts and styles only from bangfu, never inline, and forms posting only to bangfu
+  (`form-action 'self'`).
+- `Cache-Control: no-store` on everything but the docs and static assets: API responses carry
+  personal data (even masked, names and addresses), console pages show who is signed in, and
+  health and metrics must never be answered from a cache.
 - `Strict-Transport-Security` only when configured (`BANGFU_HSTS_MAX_AGE`), i.e. when the
   service is reached over TLS; browsers ignore it over plain HTTP anyway.
 
@@ -28,20 +31,16 @@ DOCS_PATH = "/schema"
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
-# Where the docs UIs litestar serves load from (litestar/openapi/plugins.py): Redoc from
-# cdn.redoc.ly with Google fonts, Swagger UI from cdn.jsdelivr.net, Elements and RapiDoc from
-# unpkg.com; each page starts its UI with an inline script holding the schema.
+# Redoc (adapters/http/static/redoc.standalone.js, started by litestar's inline script) with its
+# inline styles, web worker and data-URI images and fonts; nothing from another host.
 DOCS_SOURCES = {
-    "script-src": ("'self'", "'unsafe-inline'", "https://cdn.redoc.ly", "https://cdn.jsdelivr.net",
-                   "https://unpkg.com"),
-    "style-src": ("'self'", "'unsafe-inline'", "https://fonts.googleapis.com",
-                  "https://cdn.jsdelivr.net", "https://unpkg.com"),
-    "font-src": ("'self'", "data:", "https://fonts.gstatic.com", "https://cdn.jsdelivr.net",
-                 "https://unpkg.com"),
-    "img-src": ("'self'", "data:", "https:"),
+    "script-src": ("'self'", "'unsafe-inline'"),
+    "style-src": ("'self'", "'unsafe-inline'"),
+    "font-src": ("'self'", "data:"),
+    "img-src": ("'self'", "data:"),
     "connect-src": ("'self'",),
     "worker-src": ("'self'", "blob:"),
-}  # fmt: skip
+}
 DOCS_POLICY = "; ".join(
     [
         "default-src 'none'",
@@ -51,6 +50,18 @@ DOCS_POLICY = "; ".join(
         "form-action 'none'",
     ]
 )
+
+
+CONSOLE_PATH = "/console"
+STATIC_PATH = "/static"
+CONSOLE_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+    " form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + "/")
 
 
 def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
@@ -76,14 +87,24 @@ class SecurityHeaders:
             {**common, "Content-Security-Policy": API_POLICY, "Cache-Control": "no-store"}
         )
         self.docs = _encoded({**common, "Content-Security-Policy": DOCS_POLICY})
+        self.console = _encoded(
+            {**common, "Content-Security-Policy": CONSOLE_POLICY, "Cache-Control": "no-store"}
+        )
+        self.static = _encoded({**common, "Content-Security-Policy": CONSOLE_POLICY})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        docs = path == DOCS_PATH or path.startswith(DOCS_PATH + "/")
-        extra = self.docs if docs else self.api
+        if _under(path, DOCS_PATH):
+            extra = self.docs
+        elif path == "/" or _under(path, CONSOLE_PATH):
+            extra = self.console
+        elif _under(path, STATIC_PATH):
+            extra = self.static
+        else:
+            extra = self.api
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -22,9 +22,9 @@ from litestar.exceptions import (
 )
 
 from adapters.http.auth import Unauthorized
-from adapters.http.limits import RateLimited
 from adapters.http.validation import body_errors
 from adapters.pg.faults import is_unavailable
+from adapters.runtime.limits import RateLimited
 from domain.attachments import ContentTooLarge
 from domain.errors import (
     ConcurrencyError,

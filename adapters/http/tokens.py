@@ -30,9 +30,9 @@ from litestar.openapi.spec import Example
 from litestar.params import Body
 
 from adapters.http.auth import Tokens
-from adapters.http.limits import Limits, principal
 from adapters.http.schemas import EXAMPLES, TokenIn, TokenOut
 from adapters.pg.units import PgUnitDirectory
+from adapters.runtime.limits import Limits, principal
 from domain.authorization import Act, authorise
 from domain.errors import RuleViolated
 from domain.units import UnitCode

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 import re
 import typing
 from collections.abc import Callable
@@ -292,5 +293,7 @@ async def refuse_invalid_body(
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         valid = False
     if not valid:
-        authenticate(request)
+        answer = authenticate(request)
+        if inspect.isawaitable(answer):
+            await answer
         raise ValidationException(detail="the request body is not valid")

@@ -105,7 +105,7 @@ Runner = asyncpg.Connection | asyncpg.Pool
 
 
 class PgContentStore:
-    """Attachment content in `attachments` and `attachment_chunks` (infra/migrations/0012)."""
+    """Attachment content in `attachments` and `attachment_chunks` (infra/migrations/0013)."""
 
     def __init__(self, pool: asyncpg.Pool, keyring: Keyring, *, chunk: int = CHUNK) -> None:
         self.pool = pool

@@ -72,3 +72,22 @@ async def ensure_service_login(conn: asyncpg.Connection) -> None:
         except (asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
             return  # another process starting on the same data folder made it first
         log.info("database.service_login_created", role=SERVICE_LOGIN)
+
+
+def stopped_message(data_dir: Path) -> str:
+    """Release this process's hold on the embedded server — pgserver stops it when no other
+    process uses it — and say whether it still runs, and how to stop it if it does."""
+    import pgserver  # noqa: PLC0415
+
+    pgdata = data_dir / "pg"
+    server = pgserver.PostgresServer._instances.get(pgdata)
+    if server is not None:
+        server.cleanup()
+    if not (pgdata / "postmaster.pid").exists():
+        return f"内嵌 PostgreSQL 已停止 (the embedded PostgreSQL in {pgdata} has stopped)"
+    pg_ctl = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_ctl"
+    return (
+        f"内嵌 PostgreSQL 仍在运行，另有 bangfu 进程在用 (the embedded PostgreSQL in {pgdata} is"
+        f" still running: another bangfu process uses it). 停止 to stop it: {pg_ctl} -D {pgdata}"
+        " stop"
+    )

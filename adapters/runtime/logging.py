@@ -10,6 +10,9 @@ import structlog
 
 def configure(*, json: bool | None = None, level: int = logging.INFO) -> None:
     as_json = (not sys.stderr.isatty()) if json is None else json
+    # pgserver logs every pg_ctl call and wait at INFO through the standard library: noise for
+    # whoever runs `make run`; its warnings and errors still show.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
         if as_json

@@ -28,7 +28,7 @@ class Settings:
     # BANGFU_DATABASE_URL's. The service's own sessions always act as the least-privileged
     # role `bangfu_app` (docs/operations.md, "Database roles").
     admin_database_url: str | None = None
-    # Rate limits (adapters/http/limits.py), each per minute and per server process:
+    # Rate limits (adapters/runtime/limits.py), each per minute and per server process:
     # BANGFU_AUTH_FAILURES_PER_MINUTE: bad, expired or forged tokens from one client address;
     # BANGFU_MINTS_PER_MINUTE: tokens one admin may mint over HTTP (POST /api/v1/tokens);
     # BANGFU_UNMASKS_PER_MINUTE: reads of unmasked personal data by one user.
@@ -45,6 +45,19 @@ class Settings:
     # BANGFU_PII_KEYS: key-encryption keys of personal data, "1:BASE64,2:BASE64"; else generated
     # into data_dir/pii_keys
     pii_keys: str | None = None
+    # Accounts and console sessions (adapters/services/accounts.py, docs/security.md):
+    # BANGFU_SESSION_IDLE: seconds a session lives without a request (default 30 minutes);
+    # BANGFU_SESSION_LIFETIME: seconds a session lives at most after sign-in (default 12 hours);
+    # BANGFU_SIGN_IN_FAILURES_PER_ACCOUNT / _PER_ADDRESS: failed sign-ins allowed per
+    # BANGFU_SIGN_IN_LOCKOUT seconds (default 5 and 20 per 15 minutes) before sign-in is refused;
+    # BANGFU_COOKIE_SECURE: session cookies only over HTTPS ("auto": when the request came over
+    # TLS, or HSTS is configured; "on"; "off")
+    session_idle_seconds: float = 1800.0
+    session_lifetime_seconds: float = 43200.0
+    sign_in_failures_per_account: int = 5
+    sign_in_failures_per_address: int = 20
+    sign_in_lockout_seconds: float = 900.0
+    cookie_secure: str = "auto"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -70,6 +83,16 @@ class Settings:
             ),
             hsts_max_age=_count(env, "BANGFU_HSTS_MAX_AGE", 0, least=0),
             pii_keys=env.get("BANGFU_PII_KEYS") or None,
+            session_idle_seconds=_seconds(env, "BANGFU_SESSION_IDLE", 1800.0, allow_zero=False),
+            session_lifetime_seconds=_seconds(
+                env, "BANGFU_SESSION_LIFETIME", 43200.0, allow_zero=False
+            ),
+            sign_in_failures_per_account=_count(env, "BANGFU_SIGN_IN_FAILURES_PER_ACCOUNT", 5),
+            sign_in_failures_per_address=_count(env, "BANGFU_SIGN_IN_FAILURES_PER_ADDRESS", 20),
+            sign_in_lockout_seconds=_seconds(
+                env, "BANGFU_SIGN_IN_LOCKOUT", 900.0, allow_zero=False
+            ),
+            cookie_secure=_choice(env, "BANGFU_COOKIE_SECURE", "auto", ("auto", "on", "off")),
         )
 
 
@@ -96,3 +119,10 @@ def _count(env: dict[str, str], name: str, default: int, *, least: int = 1) -> i
     if not (raw.strip().isascii() and raw.strip().isdigit()) or int(raw) < least:
         raise ValueError(f"{name} must be a whole number of at least {least}, not {raw!r}")
     return int(raw)
+
+
+def _choice(env: dict[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    raw = (env.get(name) or default).strip().lower()
+    if raw not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {raw!r}")
+    return raw

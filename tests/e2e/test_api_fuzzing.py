@@ -116,6 +116,7 @@ class Fuzzer:
     callers: list[dict[str, str]]
     file_ids: list[str]
     units: list[str]
+    accounts: list[str] = field(default_factory=list)  # ids of accounts, for `user_id` paths
     findings: Findings = field(default_factory=Findings)
     session: requests.Session = field(default_factory=requests.Session)
 
@@ -124,6 +125,10 @@ class Fuzzer:
             case.path_parameters["file_id"] = file_id
         if unit and "code" in case.path_parameters:
             case.path_parameters["code"] = unit
+        if file_id and self.accounts and "user_id" in case.path_parameters:
+            # three in four name an account that exists (drawn with the file)
+            drawn = int(file_id[:8], 16) % len(self.accounts)
+            case.path_parameters["user_id"] = self.accounts[drawn]
         response = case.call(
             base_url=self.base_url, session=self.session, headers=caller, timeout=30
         )
@@ -217,12 +222,26 @@ async def test_generated_requests_get_no_5xx_and_every_error_is_a_documented_pro
         api.auth(PROVINCE, "admin", "fuzz-admin"),
         api.auth(DISTRICT, "sync", "fuzz-sync"),
     ]
+    accounts = []
+    for user, unit in (("fuzz-account", BASE), ("fuzz-account-elsewhere", OTHER_BASE)):
+        made = await api.client.post(
+            "/api/v1/users",
+            json={"user": user, "unit": unit, "role": "clerk"},
+            headers={
+                **api.auth(PROVINCE, "admin", "fuzz-admin"),
+                "Content-Type": "application/json",
+            },
+        )
+        assert made.status_code == 201, made.text
+        accounts.append(made.json()["account"]["id"])
     for caller in callers:  # each token is verified once here, as a client's would be
         assert (await api.client.get("/api/v1/units", headers=caller)).status_code in {200, 403}
     document = (await api.client.get("/schema/openapi.json")).json()
     started = time.perf_counter()
 
-    fuzzer = Fuzzer(str(api.client.base_url), callers, files, [BASE, OTHER_BASE, DISTRICT, CITY])
+    fuzzer = Fuzzer(
+        str(api.client.base_url), callers, files, [BASE, OTHER_BASE, DISTRICT, CITY], accounts
+    )
 
     findings = await asyncio.to_thread(fuzz, document, fuzzer, CASES)
 

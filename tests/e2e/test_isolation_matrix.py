@@ -14,24 +14,30 @@ reconciliation of its district. Each caller's own subtree holds one file of its 
   parameters) are named with the reason.
 
 The operations come from `GET /schema/openapi.json`: a route added without a row here fails
-`test_every_operation_of_the_api_has_a_row`.
+`test_every_operation_of_the_api_has_a_row`. The console's routes are not in the document (HTML
+pages and form posts of the caller's own session); they are named in `CONSOLE` with the reason,
+and `test_every_route_outside_the_document_is_the_consoles` fails for any other route missing.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
+from adapters.http.app import create_app
 from adapters.pg.codec import EventCodec
 from adapters.pg.policies import PgPolicies, seed_demo_policies
 from adapters.pg.store import PostgresEventStore
+from adapters.runtime.settings import Settings
 from adapters.services.scans import scan
 from domain.units import UnitCode
 from tests.conftest import Api
@@ -97,12 +103,13 @@ class World:
     spot_check: str
     reconciliation: str
     own: dict[str, str]  # caller's unit → its own file
+    account: str  # an account of BASE
     missing: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     @property
     def secrets(self) -> set[str]:
         """Identifiers of the target's things: none may appear in an outside caller's answer."""
-        return {*self.files.values(), self.spot_check, self.reconciliation}
+        return {*self.files.values(), self.spot_check, self.reconciliation, self.account}
 
 
 @dataclass(frozen=True)
@@ -232,7 +239,22 @@ def _attachment(suffix: str) -> Aim:
     return aim
 
 
+def _account(method: str, suffix: str = "", body: dict[str, Any] | None = None) -> Aim:
+    def aim(w: World, there: bool) -> Call:
+        account = w.account if there else w.missing
+        return Call(method, f"{API}/users/{account}{suffix}", body, names=(account,))
+
+    return aim
+
+
+def _new_account(w: World, there: bool) -> Call:
+    unit = BASE if there else NOWHERE
+    body = {"user": "clerk-new", "unit": unit, "role": "clerk"}
+    return Call("POST", f"{API}/users", body, names=(unit,))
+
+
 FILE = f"{API}/files/{{file_id}}"
+USER = f"{API}/users/{{user_id}}"
 AIMED: dict[tuple[str, str], Aim] = {
     ("POST", f"{API}/files"): _apply,
     **{("POST", f"{FILE}/{c}"): _file_command(c) for c in COMMANDS},
@@ -265,6 +287,12 @@ AIMED: dict[tuple[str, str], Aim] = {
     ("GET", f"{FILE}/attachments"): _file_read("/attachments"),
     ("GET", f"{FILE}/attachments/{{attachment_id}}/content"): _attachment("content"),
     ("GET", f"{FILE}/attachments/{{attachment_id}}/preview"): _attachment("preview"),
+    ("GET", f"{API}/users"): _unit_query("/users"),
+    ("POST", f"{API}/users"): _new_account,
+    ("GET", USER): _account("GET"),
+    ("PATCH", USER): _account("PATCH", "", {"disabled": True}),
+    ("POST", f"{USER}/password-reset"): _account("POST", "/password-reset", {}),
+    ("GET", f"{USER}/events"): _account("GET", "/events"),
 }
 
 # Lists asked with no unit: the caller's own subtree. name → (operation, query, what it holds
@@ -279,6 +307,22 @@ LISTED: dict[str, tuple[tuple[str, str], str]] = {
     "units": (("GET", f"{API}/units"), ""),
     "sync feed": (("GET", f"{API}/sync/feed"), ""),
     "sync feed count": (("GET", f"{API}/sync/feed/count"), ""),
+    "accounts": (("GET", f"{API}/users"), ""),
+}
+
+# Routes outside the OpenAPI document: the console's pages and form posts. Each acts on the
+# session of the caller's own cookie (and the personal tokens of that session's account) and
+# shows nothing but that account, its unit's name and its tokens; a bearer token opens none.
+CONSOLE: dict[str, str] = {
+    "/": "redirects to the console",
+    "/console/sign-in": "the sign-in form; the caller's own credentials",
+    "/console": "the signed-in account's own user, unit, role and tokens",
+    "/console/sign-out": "ends the caller's own session",
+    "/console/password": "the signed-in account's own password",
+    "/console/tokens": "mints a token for the signed-in account itself",
+    "/console/tokens/{token_id}/revoke": "revokes a token of the signed-in account only "
+    "(another account's token is 'no such live token', as a missing one)",
+    "/static/{file_path}": "the style sheet and Redoc's script: files of the repository, no data",
 }
 
 # Operations that hold no household data of any unit, and why.
@@ -307,6 +351,12 @@ async def world(api: Api, pool: asyncpg.Pool) -> World:
     assert created.status_code == 201, created.text
     files = {status: await file_in(api, status, BASE) for status in STEPS_TO}
     own = {caller: await file_in(api, "approved", unit) for caller, unit in OWN_FILE_UNIT.items()}
+    account = await api.client.post(
+        f"{API}/users",
+        json={"user": "clerk-target", "unit": BASE, "role": "clerk"},
+        headers=api.auth(DISTRICT, "admin", **JSON),
+    )
+    assert account.status_code == 201, account.text
     await projected(api)
     district_inspector = api.auth(DISTRICT, "inspector", **JSON)
     checked = await api.client.post(
@@ -322,7 +372,9 @@ async def world(api: Api, pool: asyncpg.Pool) -> World:
         headers=api.auth(DISTRICT, "inspector"),
     )
     assert reconciled.status_code == 201, reconciled.text
-    return World(files, checked.json()["id"], reconciled.json()["id"], own)
+    return World(
+        files, checked.json()["id"], reconciled.json()["id"], own, account.json()["account"]["id"]
+    )
 
 
 async def send(api: Api, call: Call, headers: dict[str, str]) -> httpx.Response:
@@ -361,7 +413,12 @@ def answer(response: httpx.Response, names: tuple[str, ...]) -> tuple[int, str, 
 
 
 async def count_events(pool: asyncpg.Pool) -> int:
-    return int(await pool.fetchval("SELECT count(*) FROM events"))
+    """Events of files and of accounts: an outside caller's request writes neither."""
+    return int(
+        await pool.fetchval(
+            "SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM account_events)"
+        )
+    )
 
 
 # ------------------------------------------------------------------------------ the matrix
@@ -410,6 +467,25 @@ async def test_every_operation_aimed_outside_the_callers_subtree_answers_as_for_
     assert checked == len(CALLERS) * len(AIMED)
 
 
+def test_every_route_outside_the_document_is_the_consoles(tmp_path: Path):
+    app = create_app(Settings(database_url="postgresql://unused", data_dir=tmp_path, log_json=True))
+    documented = set(app.openapi_schema.paths or {})
+    undocumented = {
+        path
+        for path in (re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path) for route in app.routes)
+        if path not in documented and not path.startswith("/schema")
+    }
+
+    assert sorted(undocumented ^ set(CONSOLE)) == []
+
+
+async def test_a_bearer_token_opens_no_console_page(api: Api, world: World):
+    for unit, role in CALLERS.values():
+        page = await api.client.get("/console/", headers=api.auth(unit, role))
+
+        assert (page.status_code, page.headers["location"]) == (303, "/console/sign-in")
+
+
 def _within(unit: str, caller_unit: str) -> bool:
     return UnitCode(unit).is_within(UnitCode(caller_unit))
 
@@ -426,8 +502,9 @@ def holdings(name: str, response: httpx.Response, caller_unit: str) -> Any:
     body = response.json()
     if name == "statistics":
         return _status_total(body["figures"])
-    if name == "units":
-        return sorted(u["code"] for u in body if not _within(u["code"], caller_unit))
+    if name in {"units", "accounts"}:
+        key = "code" if name == "units" else "unit"
+        return sorted(u[key] for u in body if not _within(u[key], caller_unit))
     if name == "sync feed":
         return sorted({e["stream_id"] for e in body["events"]})
     if name == "sync feed count":
@@ -455,6 +532,7 @@ async def test_lists_hold_the_callers_own_files_and_nothing_of_a_unit_outside(
             "units": [],  # no unit outside the caller's subtree
             "sync feed": [mine],  # the events of the caller's own file only
             "sync feed count": 1 + len(STEPS_TO["approved"]),  # and how many they are
+            "accounts": [],  # no account outside the caller's subtree
         }
         for name, ((method, path), query) in LISTED.items():
             response = await api.client.request(

@@ -26,8 +26,8 @@ import uvicorn
 
 from adapters.http.app import asgi
 from adapters.http.headers import API_POLICY
-from adapters.http.limits import Limiter, Limits, RateLimited
 from adapters.pg.units import PgUnitDirectory
+from adapters.runtime.limits import Limiter, Limits, RateLimited
 from adapters.runtime.settings import Settings
 from adapters.services import demo
 from domain.values import Role

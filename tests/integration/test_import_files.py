@@ -268,7 +268,7 @@ def form_sheet(rows: list[list[object]]) -> bytes:
 
 async def import_xlsx(store: PostgresEventStore, data: bytes) -> importer.ImportReport:
     return await importer.import_files(
-        store=store,
+        files=PgFileRepository(store, EventCodec(keyring=store.keyring)),
         codec=EventCodec(keyring=store.keyring),
         book=await PgPolicies(store, EventCodec()).book(),
         actor=APPROVER,

@@ -156,10 +156,11 @@ EXPECTED: dict[Act, tuple[set[Role], frozenset[Level]]] = {
     Act.READ_UNITS: (set(Role), ANY_LEVEL),
     Act.MANAGE_UNITS: ({ADMIN}, ANY_LEVEL),
     Act.MINT_TOKEN: ({ADMIN}, ANY_LEVEL),
+    Act.MANAGE_ACCOUNTS: ({ADMIN}, ANY_LEVEL),
     Act.READ_SYNC_FEED: ({SYNC}, ANY_LEVEL),
     Act.READ_SYNC_STATUS: ({ADMIN, INSPECTOR, SYNC}, ANY_LEVEL),
 }
-ROLE_FIRST = {Act.SET_POLICY, Act.MANAGE_UNITS, Act.MINT_TOKEN}
+ROLE_FIRST = {Act.SET_POLICY, Act.MANAGE_UNITS, Act.MINT_TOKEN, Act.MANAGE_ACCOUNTS}
 NOT_ABOUT_A_UNIT = {Act.READ_POLICY, Act.READ_SYNC_FEED, Act.READ_SYNC_STATUS}
 # An acting unit at each level, and a base-level union in its subtree (the target).
 UNIT_AT = {
