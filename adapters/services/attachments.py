@@ -245,6 +245,7 @@ async def attach_bytes(
     name: str,
     content: bytes,
     limits: AttachmentLimits = AttachmentLimits(),  # noqa: B008 — frozen
+    attachment_id: UUID | None = None,
 ) -> tuple[HouseholdFile, Attachment]:
     """`attach` for content already in hand (imports, demo data): small files only."""
 
@@ -263,6 +264,7 @@ async def attach_bytes(
         body=body(),
         declared=Declared(size=len(content), sha256=hashlib.sha256(content).hexdigest()),
         limits=limits,
+        attachment_id=attachment_id,
     )
 
 
