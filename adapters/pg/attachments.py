@@ -18,7 +18,7 @@ import asyncio
 import hashlib
 import io
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -198,36 +198,6 @@ class PgContentStore:
         )
         return StoredContent(size, digest.hexdigest(), seq, head)
 
-    async def adopt(
-        self,
-        conn: asyncpg.Connection,
-        *,
-        attachment_id: UUID,
-        stream_id: UUID,
-        size: int,
-        sha256: str,
-        chunks: list[bytes],
-    ) -> bool:
-        """Store sealed chunks received from another node as they are (sync: the same data key
-        travels wrapped). Returns False when the attachment is already stored here."""
-        done = await conn.fetchval(
-            "INSERT INTO attachments (attachment_id, stream_id, size, chunks, sha256)"
-            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (attachment_id) DO NOTHING"
-            " RETURNING true",
-            attachment_id,
-            stream_id,
-            size,
-            len(chunks),
-            bytes.fromhex(sha256),
-        )
-        if not done:
-            return False
-        await conn.executemany(
-            "INSERT INTO attachment_chunks (attachment_id, seq, sealed) VALUES ($1, $2, $3)",
-            [(attachment_id, i, c) for i, c in enumerate(chunks)],
-        )
-        return True
-
     # ---------------------------------------------------------------- reading
 
     async def layout(self, attachment_id: UUID, conn: asyncpg.Connection | None = None) -> Layout:
@@ -239,23 +209,6 @@ class PgContentStore:
         if row is None:
             raise Missing(f"no content is stored for attachment {attachment_id}")
         return Layout(row[0], row[1], row[2], bytes(row[3]).hex())
-
-    async def sealed_chunks(
-        self, attachment_id: UUID, conn: asyncpg.Connection | None = None
-    ) -> AsyncIterator[tuple[int, bytes]]:
-        """The stored chunks as they are (sealed), in order, one query each (sync feed)."""
-        runner: Runner = conn if conn is not None else self.pool
-        seq = 0
-        while True:
-            sealed = await runner.fetchval(
-                "SELECT sealed FROM attachment_chunks WHERE attachment_id = $1 AND seq = $2",
-                attachment_id,
-                seq,
-            )
-            if sealed is None:
-                return
-            yield seq, bytes(sealed)
-            seq += 1
 
     async def chunk(
         self,
@@ -341,6 +294,44 @@ class PgContentStore:
         # every chunk but the last is `self.chunk` bytes (also content received by sync: both
         # nodes use CHUNK); a single chunk is the whole content
         return self.chunk_bytes if layout.chunks > 1 else layout.size
+
+
+async def store_sealed(
+    conn: asyncpg.Connection,
+    *,
+    attachment_id: UUID,
+    stream_id: UUID,
+    size: int,
+    sha256: str,
+    sealed: Iterable[bytes],
+) -> bool:
+    """Store an attachment's chunks received from another node as they are, sealed (sync: the
+    same data key travels wrapped), one chunk at a time, inside the caller's transaction.
+    Returns False when the attachment is already stored here."""
+    held = await conn.fetchval(
+        "SELECT EXISTS (SELECT FROM attachments WHERE attachment_id = $1)", attachment_id
+    )
+    if held:
+        return False
+    count = 0
+    for seq, chunk in enumerate(sealed):
+        await conn.execute(
+            "INSERT INTO attachment_chunks (attachment_id, seq, sealed) VALUES ($1, $2, $3)",
+            attachment_id,
+            seq,
+            chunk,
+        )
+        count = seq + 1
+    await conn.execute(
+        "INSERT INTO attachments (attachment_id, stream_id, size, chunks, sha256)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        attachment_id,
+        stream_id,
+        size,
+        count,
+        bytes.fromhex(sha256),
+    )
+    return True
 
 
 class TooLarge(Exception):
