@@ -319,6 +319,8 @@ class HouseholdFile(Aggregate):
         category: Category
         materials: tuple[Material, ...]
         narrative: str
+        # the attachments the step rests on (added after the event: older ones decode as none)
+        cites: tuple[UUID, ...] = ()
 
     class Appraised(Event):
         appraised_on: date
@@ -338,6 +340,7 @@ class HouseholdFile(Aggregate):
         means: Means
         adjusted_per_capita: Decimal
         opinion: str
+        cites: tuple[UUID, ...] = ()  # as Verified's
 
     class SentBack(Event):
         sent_back_on: date
@@ -392,6 +395,7 @@ class HouseholdFile(Aggregate):
         explanation: str
         evidence: tuple[str, ...]
         months_above_line: int | None
+        cites: tuple[UUID, ...] = ()  # as Verified's
 
     class Returned(Event):
         returned_on: date
@@ -602,9 +606,11 @@ class HouseholdFile(Aggregate):
         materials: tuple[Material, ...] = (),
         narrative: str = "",
         thresholds: Thresholds = DEFAULT_THRESHOLDS,
+        cites: tuple[UUID, ...] = (),
         today: date,
     ) -> None:
-        """入户调查: two or more investigators record the members, means and answers."""
+        """入户调查: two or more investigators record the members, means and answers; `cites`:
+        the attachments of the file the investigation rests on."""
         self._require(CommandKind.VERIFY, actor, Act.VERIFY)
         on = business_date(
             verified_on,
@@ -655,6 +661,7 @@ class HouseholdFile(Aggregate):
             category=category,
             materials=tuple(dict.fromkeys(materials)),
             narrative=_text(narrative, "narrative", required=False),
+            cites=self._cited(cites),
         )
 
     @event(Verified)
@@ -674,6 +681,7 @@ class HouseholdFile(Aggregate):
         category: Category,
         materials: tuple[Material, ...],
         narrative: str,
+        cites: tuple[UUID, ...] = (),
     ) -> None:
         self.status = Status.VERIFIED
         self.verified_on = verified_on
@@ -791,6 +799,7 @@ class HouseholdFile(Aggregate):
         opinion: str = "",
         thresholds: Thresholds = DEFAULT_THRESHOLDS,
         imported: bool = False,
+        cites: tuple[UUID, ...] = (),
         today: date,
     ) -> None:
         """审核认定: a district (county) union or above approves, fixing category and file level.
@@ -838,6 +847,7 @@ class HouseholdFile(Aggregate):
             means=self.means,
             adjusted_per_capita=self.means.adjusted_per_capita(),
             opinion=_text(opinion, "opinion", required=False),
+            cites=self._cited(cites),
         )
 
     @event(Approved)
@@ -854,6 +864,7 @@ class HouseholdFile(Aggregate):
         means: Means,
         adjusted_per_capita: Decimal,
         opinion: str,
+        cites: tuple[UUID, ...] = (),
     ) -> None:
         self.status = Status.APPROVED
         self.approved_on = approved_on
@@ -1210,9 +1221,11 @@ class HouseholdFile(Aggregate):
         evidence: tuple[str, ...],
         months_above_line: int | None = None,
         required_months_above_line: int = 6,
+        cites: tuple[UUID, ...] = (),
         today: date,
     ) -> None:
-        """脱困 / 解困 / 注销 / 删除: leave the file, always with kind, reason and evidence."""
+        """脱困 / 解困 / 注销 / 删除: leave the file, always with kind, reason and evidence
+        (`cites`: the attachments that prove it)."""
         if not isinstance(kind, ExitKind) or not isinstance(reason, ExitReason):
             raise InvalidValue("kind", "unknown exit kind or reason", zh="退出类别或原因无效")
         if kind is ExitKind.DELETED:
@@ -1267,6 +1280,7 @@ class HouseholdFile(Aggregate):
             explanation=_text(explanation, "explanation"),
             evidence=proofs,
             months_above_line=months_above_line,
+            cites=self._cited(cites),
         )
 
     @event(Exited)
@@ -1280,6 +1294,7 @@ class HouseholdFile(Aggregate):
         explanation: str,
         evidence: tuple[str, ...],
         months_above_line: int | None,
+        cites: tuple[UUID, ...] = (),
     ) -> None:
         self.status = EXIT_STATUS[kind]
         self.exit_kind = kind
@@ -1438,6 +1453,20 @@ class HouseholdFile(Aggregate):
                 attachment_id, kind, name, media_type, size, sha256, attached_on, self.version + 1
             ),
         )
+
+    def _cited(self, cites: object) -> tuple[UUID, ...]:
+        """The attachments a step cites: each one attached to this file (once each)."""
+        if not isinstance(cites, (tuple, list)):
+            raise InvalidValue("cites", "a list of attachment ids", zh="须为附件编号列表")
+        cited = tuple(dict.fromkeys(cites))
+        unknown = [c for c in cited if not isinstance(c, UUID) or self.attachment(c) is None]
+        if unknown:
+            raise InvalidValue(
+                "cites",
+                f"not attachments of this file: {', '.join(str(c) for c in unknown)}",
+                zh="引用的附件不在本档案中",
+            )
+        return cited
 
     def may_attach(self, *, actor: Actor) -> None:
         """Raise the refusal `attach` would give for the file's state or the actor's role, before

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID, uuid4
 
+import msgspec
 import pytest
 
+from adapters.pg.codec import EventCodec
 from domain.attachments import MB, AttachmentLimits, MediaType, sniff
 from domain.errors import InvalidValue, NotPermitted, RuleViolated, WrongState
 from domain.household import HouseholdFile
@@ -180,3 +182,63 @@ class TestSniffing:
     )
     def test_judges_content_by_its_first_bytes(self, head, media):
         assert sniff(head) is media
+
+
+def exiting(**overrides: object):  # type: ignore[no-untyped-def]
+    fields = {
+        "actor": CLERK,
+        "exited_on": TODAY,
+        "kind": ExitKind.CANCELLED,
+        "reason": ExitReason.MOVED,
+        "explanation": "迁出",
+        "evidence": ("迁出证明",),
+        "today": TODAY,
+    } | overrides
+    return lambda f: f.exit(**fields)
+
+
+class TestAStepCitingAttachments:
+    def test_records_the_attachments_of_the_file_it_rests_on(self):
+        file = given(*history(Status.APPROVED))
+        proof = UUID(int=41)
+        when(file, attaching(attachment_id=proof, kind=Material.OTHER, name="迁出证明.pdf"))
+
+        outcome = when(file, exiting(cites=(proof, proof)))
+
+        then(outcome, HouseholdFile.Exited, cites=(proof,))
+
+    def test_refuses_an_id_that_is_no_attachment_of_the_file(self):
+        file = given(*history(Status.APPROVED))
+
+        outcome = when(file, exiting(cites=(UUID(int=42),)))
+
+        then_refused(outcome, InvalidValue, field="cites")
+
+    def test_cites_nothing_unless_told(self):
+        file = given(*history(Status.APPROVED))
+
+        outcome = when(file, exiting())
+
+        then(outcome, HouseholdFile.Exited, cites=())
+
+
+class TestAStepRecordedBeforeCitations:
+    def test_decodes_from_a_payload_without_them(self):
+        codec = EventCodec()
+        verified = next(e for e in history(Status.APPROVED) if type(e) is HouseholdFile.Verified)
+        name, payload = codec.encode(verified)
+        older = msgspec.json.encode(
+            {k: v for k, v in msgspec.json.decode(payload).items() if k != "cites"}
+        )
+
+        decoded = codec.decode(
+            name,
+            older,
+            stream_id=verified.originator_id,
+            version=verified.originator_version,
+            recorded_at=verified.timestamp,
+        )
+
+        assert b"cites" in payload
+        assert b"cites" not in older
+        assert decoded == verified
