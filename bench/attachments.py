@@ -19,19 +19,13 @@ files, starts `bangfu serve` (one process) with the attachment limit raised to 6
 
 from __future__ import annotations
 
-import os
-import sys
-
-# Run as a script, this file's folder comes first on sys.path, where `http.py` would shadow the
-# standard library's `http` package: drop the folder first (as bench/http.py does).
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-
 import argparse
 import asyncio
 import io
+import os
 import random
 import subprocess
+import sys
 import tempfile
 import time
 from datetime import date, timedelta
