@@ -12,10 +12,10 @@ to disk as they come, so a province's ledger needs no more memory than a batch; 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Sequence
 from datetime import date
 from enum import StrEnum
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -80,7 +80,14 @@ def to_act_text(rules: Sequence[str]) -> str:
     return "；".join(finding_label(r) for r in rules)
 
 
-def ledger_cells(number: int, row: Mapping[str, Any]) -> list[Any]:
+class LedgerRow(Protocol):
+    """One row of the ledger read model by column name: an asyncpg `Record` (not a `Mapping`:
+    it iterates over values) or a dict."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+def ledger_cells(number: int, row: LedgerRow) -> list[Any]:
     """One ledger row's values, in the order of `LEDGER_HEADERS`."""
     return [
         number,
@@ -122,12 +129,15 @@ class LedgerWorkbook:
 
     def _cell(self, value: Any) -> Any:
         if isinstance(value, date):
-            cell = WriteOnlyCell(self.sheet, value)
+            # set after, not passed in: the stubs of `WriteOnlyCell(ws, value)` omit `date`, which
+            # openpyxl's cell takes (the call only sets `value` when it is not None)
+            cell = WriteOnlyCell(self.sheet)
+            cell.value = value
             cell.number_format = "yyyy-mm-dd"
             return cell
         return value
 
-    def append(self, rows: Sequence[Mapping[str, Any]]) -> None:
+    def append(self, rows: Sequence[LedgerRow]) -> None:
         for row in rows:
             self.rows += 1
             self.sheet.append([self._cell(v) for v in ledger_cells(self.rows, row)])
@@ -137,7 +147,7 @@ class LedgerWorkbook:
 
 
 async def write_ledger(
-    batches: AsyncIterable[Sequence[Mapping[str, Any]]],
+    batches: AsyncIterable[Sequence[LedgerRow]],
     out: IO[bytes],
     *,
     title: str = "困难职工档案台账",

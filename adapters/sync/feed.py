@@ -44,6 +44,7 @@ import asyncpg
 import msgspec
 
 from adapters.pg import logorder
+from adapters.pg.conn import Conn
 from adapters.pg.rows import START, Cursor
 from adapters.pg.units import subtree_sql
 from adapters.pii.keyring import Keyring
@@ -166,7 +167,7 @@ class Plan:
 
 
 async def plan_page(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     node: str,
     subtree: str,
@@ -291,9 +292,7 @@ async def stream_page(
     yield closing
 
 
-async def count_after(
-    conn: asyncpg.Connection, *, node: str, epoch: str, subtree: str, after: Cursor
-) -> Count:
+async def count_after(conn: Conn, *, node: str, epoch: str, subtree: str, after: Cursor) -> Count:
     """How many events of the subtree lie after `after` (an upstream's lag, in events)."""
     async with conn.transaction(readonly=True, isolation="repeatable_read"):
         behind = await conn.fetchval(_COUNT, str(after.xid), after.position, subtree)
