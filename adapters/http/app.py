@@ -147,12 +147,15 @@ PROBLEMS = {
 }
 
 
+# litestar's `State` holds Any; the lifespan (below) put these there
 def provide_runtime(state: State) -> Runtime:
-    return state.rt  # type: ignore[no-any-return]
+    rt: Runtime = state.rt
+    return rt
 
 
 def provide_units(state: State) -> PgUnitDirectory:
-    return state.units  # type: ignore[no-any-return]
+    units: PgUnitDirectory = state.units
+    return units
 
 
 async def provide_actor(request: Request[Any, Any, Any], state: State) -> Actor:
