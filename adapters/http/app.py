@@ -30,8 +30,18 @@ from litestar.openapi.spec import Components, Example, SecurityScheme
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapters.forms.codes import FormKey
 from adapters.http import accounts as account_routes
-from adapters.http import console, idempotency, paper, problems, readmodels, spotchecks, sync
+from adapters.http import (
+    console,
+    forms,
+    idempotency,
+    paper,
+    problems,
+    readmodels,
+    spotchecks,
+    sync,
+)
 from adapters.http import tokens as token_routes
 from adapters.http.auth import Authenticator, Tokens
 from adapters.http.headers import SecurityHeaders
@@ -598,7 +608,9 @@ def create_app(settings: Settings, *, node: NodeSettings | None = None) -> Lites
             background(rt, projections=config.projections),
         ):
             app.state.rt = rt
-            app.state.tokens = Tokens(load_secret(config.secret, config.data_dir))
+            secret = load_secret(config.secret, config.data_dir)
+            app.state.tokens = Tokens(secret)
+            app.state.form_key = FormKey.from_secret(secret)
             app.state.limits = Limits.from_settings(config)
             app.state.auth = Authenticator(app.state.tokens, app.state.limits.failed_auth)
             app.state.units = rt.units
@@ -623,6 +635,7 @@ def create_app(settings: Settings, *, node: NodeSettings | None = None) -> Lites
             *readmodels.routes(PROBLEMS),
             *spotchecks.routes(PROBLEMS),
             *paper.routes(PROBLEMS),
+            *forms.routes(PROBLEMS),
             *sync.routes(PROBLEMS, node),
             *token_routes.routes(PROBLEMS),
             *account_routes.routes(PROBLEMS),

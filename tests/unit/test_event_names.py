@@ -9,6 +9,7 @@ from domain.disclosure import Disclosure
 from domain.events import ALIASES, CREATES, EVENT_NAMES
 from domain.household import HouseholdFile
 from domain.policy import RegionalPolicy
+from domain.printing import FormPrint
 from domain.reconciliation import Reconciliation
 from domain.spotcheck import SpotCheck
 from domain.values import Status
@@ -33,6 +34,8 @@ PINNED = {
     "household.transferred": "HouseholdFile.Transferred",
     "household.personal_data_erased": "HouseholdFile.PersonalDataErased",
     "access.unmasked": "Disclosure.Recorded",
+    "access.form_printed": "FormPrint.Printed",
+    "access.file_printed": "FormPrint.FilePrinted",
     "policy.opened": "RegionalPolicy.Opened",
     "policy.parameters_set": "RegionalPolicy.ParametersSet",
     "spotcheck.started": "SpotCheck.Started",
@@ -49,6 +52,7 @@ PINNED = {
 AGGREGATES: list[type[Aggregate]] = [
     HouseholdFile,
     Disclosure,
+    FormPrint,
     RegionalPolicy,
     SpotCheck,
     Reconciliation,
@@ -101,6 +105,7 @@ class TestTheCreatedEvents:
         assert {
             HouseholdFile.Applied: HouseholdFile,
             Disclosure.Recorded: Disclosure,
+            FormPrint.Printed: FormPrint,
             RegionalPolicy.Opened: RegionalPolicy,
             SpotCheck.Started: SpotCheck,
             Reconciliation.Started: Reconciliation,
