@@ -17,7 +17,7 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.openapi import ResponseSpec
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
 
 from adapters.runtime.bootstrap import Runtime
 from adapters.runtime.limits import principal
@@ -167,7 +167,7 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
     async def print_unit_form(
         code: FromPath[str],
         form: Annotated[UnitForm, FromPath],
-        period: str,
+        period: FromQuery[str],
         request: Request[Any, Any, Any],
         actor: NamedDependency[Actor],
         rt: NamedDependency[Runtime],
