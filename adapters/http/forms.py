@@ -119,7 +119,7 @@ def verification_out(v: printing.Verification) -> VerificationOut:
 
 def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
     """The form and verification route handlers."""
-    responses = {s: spec for s, spec in problems.items() if s in {400, 401, 403, 404, 422, 429}}
+    responses = problems
     pdf_response = {200: ResponseSpec(bytes, media_type=PDF, description="the form as a PDF")}
 
     @get(

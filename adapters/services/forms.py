@@ -55,6 +55,7 @@ class Printed:
     pdf: bytes
     code: str  # as printed: XXXX-XXXX-XXXX
     files: int
+    parts: tuple[tuple[str, bytes], ...] = ()  # a unit's files printed one PDF each
 
 
 async def _household(
@@ -223,10 +224,12 @@ async def print_unit_files(
     form: HouseholdForm,
     purpose: str,
     progress: Callable[[int, int], None] = lambda done, total: None,
+    separate: bool = False,
 ) -> Printed:
     """Every file's `form` of a unit's subtree in one PDF, each file with its own code (the CLI's
     `bangfu forms print --unit`). The sections are rendered as the files are read; the prints
-    are recorded together at the end, after the PDF is complete."""
+    are recorded together at the end, after the PDF is complete. `separate`: one PDF per file
+    (`parts`, named by file id) instead of one for all."""
     authorise_print(actor, UnitCode(unit))
     stated = checked_purpose(purpose)
     ids = await form_reads.household_ids(rt.pool, unit)
@@ -264,10 +267,19 @@ async def print_unit_files(
             sections.append(household_forms.section(form, h, Stamp(token, shown(act.code))))
             acts.append(act)
         progress(done, len(ids))
-    pdf = render(sections, household_forms.paper(form))
+    paper = household_forms.paper(form)
+    parts: tuple[tuple[str, bytes], ...] = ()
+    if separate:
+        parts = tuple(
+            (f"{form.value}-{a.files[0][0]}", render([s], paper))
+            for a, s in zip(acts, sections, strict=True)
+        )
+        pdf = b""
+    else:
+        pdf = render(sections, paper)
     for start in range(0, len(acts), 500):
         await rt.files.record(*acts[start : start + 500])
-    return Printed(pdf, "", len(acts))
+    return Printed(pdf, "", len(acts), parts)
 
 
 # ------------------------------------------------------------------------------ verification
@@ -309,6 +321,22 @@ class Verification:
     @property
     def changed_since(self) -> bool:
         return any(f.changes for f in self.files)
+
+
+async def print_unit_of(rt: Runtime, *, code: str | None, token: str | None) -> str:
+    """The unit a print is filed for (the CLI verifies as that unit's inspector)."""
+    parsed = parse_code(str(read_token(token)["c"])) if token else parse_code(code or "")
+    rows = await rt.store.read_stream(print_id(parsed), up_to_version=1)
+    if not rows:
+        raise NotFound(f"no print with the code {shown(parsed)}", zh="未找到该核验码对应的打印记录")
+    created = rt.codec.decode(
+        rows[0].type,
+        rows[0].payload,
+        stream_id=rows[0].stream_id,
+        version=1,
+        recorded_at=rows[0].recorded_at,
+    )
+    return str(created.unit)  # type: ignore[attr-defined]
 
 
 async def verify(
