@@ -30,29 +30,29 @@ PURPOSE_HEADER = "X-Bangfu-Purpose"
 PDF = "application/pdf"
 
 
-class VerificationIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class FormCheckIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The short code a person typed, or the token the page's QR code holds."""
 
     code: str | None = None
     token: str | None = None
 
 
-class ChangeOut(msgspec.Struct, kw_only=True):
+class PrintedChangeOut(msgspec.Struct, kw_only=True):
     version: int
     type: str
     recorded_at: str
 
 
-class FileCheckOut(msgspec.Struct, kw_only=True):
+class PrintedFileOut(msgspec.Struct, kw_only=True):
     file_id: UUID
     version: int
     matches: bool
     current_version: int
     changed_since: bool
-    changes: list[ChangeOut]
+    changes: list[PrintedChangeOut]
 
 
-class VerificationOut(msgspec.Struct, kw_only=True):
+class FormCheckOut(msgspec.Struct, kw_only=True):
     code: str
     form: str
     unit: str
@@ -64,7 +64,7 @@ class VerificationOut(msgspec.Struct, kw_only=True):
     token_checked: bool
     matches: bool
     changed_since: bool
-    files: list[FileCheckOut]
+    files: list[PrintedFileOut]
 
 
 def _purpose(request: Request[Any, Any, Any]) -> str:
@@ -87,8 +87,8 @@ def _pdf(printed: printing.Printed, name: str) -> Response[bytes]:
     )
 
 
-def verification_out(v: printing.Verification) -> VerificationOut:
-    return VerificationOut(
+def verification_out(v: printing.Verification) -> FormCheckOut:
+    return FormCheckOut(
         code=v.code,
         form=v.form,
         unit=v.unit,
@@ -101,14 +101,16 @@ def verification_out(v: printing.Verification) -> VerificationOut:
         matches=v.matches,
         changed_since=v.changed_since,
         files=[
-            FileCheckOut(
+            PrintedFileOut(
                 file_id=f.file_id,
                 version=f.version,
                 matches=f.matches,
                 current_version=f.current_version,
                 changed_since=bool(f.changes),
                 changes=[
-                    ChangeOut(version=c.version, type=c.type, recorded_at=c.recorded_at.isoformat())
+                    PrintedChangeOut(
+                        version=c.version, type=c.type, recorded_at=c.recorded_at.isoformat()
+                    )
                     for c in f.changes
                 ],
             )
@@ -197,10 +199,10 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         "A mistyped code or a forged token is refused (422).",
     )
     async def verify_form(
-        data: Annotated[VerificationIn, Body(media_type=RequestEncodingType.JSON)],
+        data: Annotated[FormCheckIn, Body(media_type=RequestEncodingType.JSON)],
         actor: NamedDependency[Actor],
         rt: NamedDependency[Runtime],
-    ) -> VerificationOut:
+    ) -> FormCheckOut:
         checked = await printing.verify(rt, actor=actor, code=data.code, token=data.token)
         return verification_out(checked)
 
