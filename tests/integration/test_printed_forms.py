@@ -5,21 +5,27 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
 import pytest
+import pytest_asyncio
 from pypdf import PdfReader
 
 from adapters.forms import fonts
 from adapters.forms.codes import FormKey, read_token
 from adapters.forms.household import day, yuan
 from adapters.forms.unit import period_bounds
+from adapters.pg.codec import EventCodec
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
 from adapters.pg.units import PgUnitDirectory
+from adapters.pii.keyring import Keyring
+from adapters.runtime.secrets import load_pii_keys
 from adapters.services import demo
 from adapters.services import forms as printing
 from adapters.sync.node import NodeSettings
@@ -29,7 +35,7 @@ from domain.errors import InvalidValue, NotFound, OutOfScope
 from domain.household import HouseholdFile
 from domain.printing import HouseholdForm, UnitForm, shown
 from domain.values import Actor, Role, Status, label
-from tests.builders import FixedClock
+from tests.builders import FixedClock, approved_file
 
 KEY = FormKey.from_secret("forms-test-secret-" + "y" * 40)
 INSPECTOR = Actor("inspector-zhao", "13", Role.INSPECTOR)
@@ -54,11 +60,17 @@ def size(page: Any) -> tuple[int, int]:
     return round(float(page.mediabox.width)), round(float(page.mediabox.height))
 
 
-@pytest.fixture
-async def rt(pool: asyncpg.Pool, store: PostgresEventStore, files: PgFileRepository) -> Any:
+# Tests that only read (prints go to their own streams and leave the files' versions alone) share
+# one demo province built once for the module, on the module's event loop; tests that write to a
+# file or count its prints get their own database holding one file built by hand.
+SHARED = pytest.mark.asyncio(loop_scope="module")
+
+
+async def runtime_of(
+    pool: asyncpg.Pool, store: PostgresEventStore, files: PgFileRepository
+) -> SimpleNamespace:
     units = PgUnitDirectory(pool)
     await units.load(demo.units())
-    await demo.build(files=files, clock=FixedClock(), count=40, seed=3)
     return SimpleNamespace(
         store=store,
         codec=files.codec,
@@ -68,6 +80,53 @@ async def rt(pool: asyncpg.Pool, store: PostgresEventStore, files: PgFileReposit
         pool=pool,
         node=NodeSettings(code="13"),
     )
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def rt(
+    module_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Any]:
+    """A demo province, built once for the module's read-only tests."""
+    pool = await asyncpg.create_pool(module_database_url, min_size=1, max_size=8)
+    assert pool is not None
+    try:
+        keyring = Keyring(pool, load_pii_keys(None, Path(tmp_path_factory.mktemp("forms"))))
+        store = PostgresEventStore(pool, keyring=keyring)
+        files = PgFileRepository(store, EventCodec(keyring=keyring))
+        shared = await runtime_of(pool, store, files)
+        await demo.build(files=files, clock=FixedClock(), count=40, seed=3)
+        yield shared
+    finally:
+        await pool.close()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def household(rt: Any) -> HouseholdFile:
+    return await rich_file(rt)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def printed_file(rt: Any, household: HouseholdFile) -> printing.Printed:
+    """The 档案表 of the rich file, printed once for the tests that only inspect its code."""
+    return await printing.print_household(
+        rt,
+        KEY,
+        actor=INSPECTOR,
+        file_id=household.id,
+        form=HouseholdForm.FILE,
+        version=None,
+        purpose="核对",
+    )
+
+
+@pytest.fixture
+async def own(pool: asyncpg.Pool, store: PostgresEventStore, files: PgFileRepository) -> Any:
+    """This test's own database with one approved file built by hand (`own.household`)."""
+    runtime = await runtime_of(pool, store, files)
+    built = approved_file()
+    await files.save(built)
+    runtime.household = await files.get(built.id)
+    return runtime
 
 
 async def rich_file(rt: Any) -> HouseholdFile:
@@ -153,12 +212,12 @@ def expected_values(form: HouseholdForm, h: HouseholdFile, events: list[Any]) ->
     return [h.head.name, h.head.employer, label(h.category), h.helper]
 
 
+@SHARED
 class TestEachHouseholdForm:
     @pytest.mark.parametrize("form", list(HouseholdForm))
     async def test_prints_every_fields_value_on_pages_of_the_right_size(
-        self, rt: Any, form: HouseholdForm
+        self, rt: Any, household: HouseholdFile, form: HouseholdForm
     ):
-        household = await rich_file(rt)
         events = await events_of(rt, household)
 
         printed = await printing.print_household(
@@ -179,10 +238,9 @@ class TestEachHouseholdForm:
         assert all(flat(printed.code) in flat(p.extract_text()) for p in pages)
 
 
+@SHARED
 class TestAnOlderVersion:
-    async def test_prints_the_file_as_it_was(self, rt: Any):
-        household = await rich_file(rt)
-
+    async def test_prints_the_file_as_it_was(self, rt: Any, household: HouseholdFile):
         printed = await printing.print_household(
             rt,
             KEY,
@@ -199,11 +257,11 @@ class TestAnOlderVersion:
 
 
 class TestThePrintIsADisclosure:
-    async def test_is_on_the_files_trail_with_its_purpose(self, rt: Any):
-        household = await rich_file(rt)
+    async def test_is_on_the_files_trail_with_its_purpose(self, own: Any):
+        household = own.household
 
         printed = await printing.print_household(
-            rt,
+            own,
             KEY,
             actor=INSPECTOR,
             file_id=household.id,
@@ -212,15 +270,14 @@ class TestThePrintIsADisclosure:
             purpose="年度审计",
         )
 
-        trail = await rt.files.trail(household.id)
+        trail = await own.files.trail(household.id)
         prints = [e for e in trail if e.type == "access.file_printed"]
         assert len(prints) == 1
         assert "年度审计".encode() in prints[0].payload
         assert printed.code.replace("-", "").encode() in prints[0].payload
 
-    async def test_is_refused_without_a_purpose(self, rt: Any):
-        household = await rich_file(rt)
-
+    @SHARED
+    async def test_is_refused_without_a_purpose(self, rt: Any, household: HouseholdFile):
         with pytest.raises(InvalidValue):
             await printing.print_household(
                 rt,
@@ -232,8 +289,8 @@ class TestThePrintIsADisclosure:
                 purpose=" ",
             )
 
-    async def test_is_refused_to_a_clerk_of_another_union(self, rt: Any):
-        household = await rich_file(rt)
+    @SHARED
+    async def test_is_refused_to_a_clerk_of_another_union(self, rt: Any, household: HouseholdFile):
         other = "130306999" if household.establishing_unit != "130306999" else "130306998"
 
         with pytest.raises(OutOfScope):
@@ -250,11 +307,11 @@ class TestThePrintIsADisclosure:
 
 class TestTheVerificationCode:
     async def test_a_printed_code_verifies_and_later_says_changed_since_naming_the_events(
-        self, rt: Any
+        self, own: Any
     ):
-        household = await rich_file(rt)
+        household = own.household
         printed = await printing.print_household(
-            rt,
+            own,
             KEY,
             actor=INSPECTOR,
             file_id=household.id,
@@ -263,16 +320,16 @@ class TestTheVerificationCode:
             purpose="核对",
         )
 
-        fresh = await printing.verify(rt, actor=INSPECTOR, code=printed.code.lower())
+        fresh = await printing.verify(own, actor=INSPECTOR, code=printed.code.lower())
         await usecases.act_on_file(
-            files=rt.files,
+            files=own.files,
             clock=FixedClock(FixedClock().day),
             actor=demo.actor_for(Role.CLERK, household.establishing_unit),
             file_id=household.id,
             command=Visit(visited_on=FixedClock().day, cadre="王干部", content="回访"),
             expected_version=None,
         )
-        later = await printing.verify(rt, actor=INSPECTOR, code=printed.code)
+        later = await printing.verify(own, actor=INSPECTOR, code=printed.code)
 
         assert fresh.matches
         assert not fresh.changed_since
@@ -283,8 +340,8 @@ class TestTheVerificationCode:
             (household.version + 1, "household.visited")
         ]
 
-    async def test_a_scanned_token_verifies(self, rt: Any):
-        household = await rich_file(rt)
+    @SHARED
+    async def test_a_scanned_token_verifies(self, rt: Any, household: HouseholdFile):
         printed = await printing.print_household(
             rt,
             KEY,
@@ -301,18 +358,11 @@ class TestTheVerificationCode:
         assert checked.token_checked
         assert checked.matches
 
-    async def test_a_forged_token_is_refused(self, rt: Any):
-        household = await rich_file(rt)
-        printed = await printing.print_household(
-            rt,
-            KEY,
-            actor=INSPECTOR,
-            file_id=household.id,
-            form=HouseholdForm.FILE,
-            version=None,
-            purpose="核对",
-        )
-        token = await token_of(rt, printed.code, household)
+    @SHARED
+    async def test_a_forged_token_is_refused(
+        self, rt: Any, household: HouseholdFile, printed_file: printing.Printed
+    ):
+        token = await token_of(rt, printed_file.code, household)
         forger = FormKey.from_secret("someone-else-" + "z" * 40)
         payload = read_token(token)
 
@@ -325,18 +375,9 @@ class TestTheVerificationCode:
                 token=KEY.sign({**payload, "v": payload["v"] - 1}),
             )
 
-    async def test_a_mistyped_short_code_is_refused(self, rt: Any):
-        household = await rich_file(rt)
-        printed = await printing.print_household(
-            rt,
-            KEY,
-            actor=INSPECTOR,
-            file_id=household.id,
-            form=HouseholdForm.FILE,
-            version=None,
-            purpose="核对",
-        )
-        code = printed.code.replace("-", "")
+    @SHARED
+    async def test_a_mistyped_short_code_is_refused(self, rt: Any, printed_file: printing.Printed):
+        code = printed_file.code.replace("-", "")
         typo = code[:3] + ("A" if code[3] != "A" else "B") + code[4:]
         swapped = code[:5] + code[6] + code[5] + code[7:]
 
@@ -367,6 +408,7 @@ async def token_of(rt: Any, code: str, household: HouseholdFile) -> str:
     )
 
 
+@SHARED
 class TestTheUnitForms:
     @pytest.mark.parametrize("form", list(UnitForm))
     async def test_list_every_file_of_the_period_with_one_disclosure_each(
