@@ -53,6 +53,7 @@ class Act(StrEnum):
     UNMASK = "unmask"
     ERASE = "erase"  # erase a household's personal data on request (crypto-shredding)
     PRINT = "print"  # print a form: a disclosure on paper (domain/printing.py)
+    ATTACH = "attach"  # attach a scan of a proof material (附件)
     # the acts of a checking unit, recorded in its own streams
     SPOT_CHECK = "spot_check"
     READ_SPOT_CHECK = "read_spot_check"
@@ -151,6 +152,7 @@ AUTHORISATION: dict[Act, Rule] = {
     # a clerk (of a base-level union) prints its own union's files, approvers and inspectors
     # their subtree's; each print is recorded like an unmasked read
     Act.PRINT: _file_act("打印档案表单", frozenset({Role.CLERK, Role.APPROVER, Role.INSPECTOR})),
+    Act.ATTACH: _file_act("上传附件", _BASE_WORK),
     Act.SPOT_CHECK: Rule(
         "抽查",
         frozenset({Role.INSPECTOR, Role.APPROVER}),

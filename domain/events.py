@@ -33,6 +33,7 @@ EVENT_NAMES: dict[str, type[Aggregate.Event]] = {
     "household.returned": HouseholdFile.Returned,
     "household.transferred": HouseholdFile.Transferred,
     "household.personal_data_erased": HouseholdFile.PersonalDataErased,
+    "household.attachment_added": HouseholdFile.AttachmentAdded,
     "access.unmasked": Disclosure.Recorded,
     "access.form_printed": FormPrint.Printed,
     "access.file_printed": FormPrint.FilePrinted,

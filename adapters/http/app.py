@@ -33,6 +33,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from adapters.forms.codes import FormKey
 from adapters.http import accounts as account_routes
 from adapters.http import (
+    attachments,
     console,
     forms,
     idempotency,
@@ -633,6 +634,7 @@ def create_app(settings: Settings, *, node: NodeSettings | None = None) -> Lites
             *spotchecks.routes(PROBLEMS),
             *paper.routes(PROBLEMS),
             *forms.routes(PROBLEMS),
+            *attachments.routes(PROBLEMS, config),
             *sync.routes(PROBLEMS, node),
             *token_routes.routes(PROBLEMS),
             *account_routes.routes(PROBLEMS),
