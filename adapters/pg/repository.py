@@ -21,6 +21,7 @@ from domain.disclosure import Disclosure
 from domain.errors import NotFound
 from domain.household import HouseholdFile
 from domain.policy import RegionalPolicy
+from domain.printing import FormPrint
 from domain.reconciliation import Reconciliation
 from domain.spotcheck import SpotCheck
 
@@ -65,6 +66,10 @@ def _placement(
     (a disclosure refers to the file read; a spot-check's result to the file checked)."""
     if isinstance(aggregate, Disclosure):
         return [aggregate.actor.unit] * len(pending), [aggregate.file_id] * len(pending)
+    if isinstance(aggregate, FormPrint):
+        return [aggregate.actor.unit] * len(pending), [
+            event.file_id if isinstance(event, FormPrint.FilePrinted) else None for event in pending
+        ]
     if isinstance(aggregate, SpotCheck):
         return [aggregate.actor.unit] * len(pending), [
             event.result.file_id if isinstance(event, SpotCheck.FileChecked) else None

@@ -104,6 +104,7 @@ class World:
     reconciliation: str
     own: dict[str, str]  # caller's unit → its own file
     account: str  # an account of BASE
+    printed: str = ""  # the verification code of a form printed of BASE's approved file
     attachment: str = ""  # a scan attached to the approved file
     missing: str = field(default_factory=lambda: str(uuid.uuid4()))
 
@@ -111,7 +112,7 @@ class World:
     def secrets(self) -> set[str]:
         """Identifiers of the target's things: none may appear in an outside caller's answer."""
         things = {*self.files.values(), self.spot_check, self.reconciliation, self.account}
-        return things | {self.attachment}
+        return things | {self.printed, self.attachment}
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,21 @@ def _erase(w: World, there: bool) -> Call:
     )
 
 
+def _print_file(w: World, there: bool) -> Call:
+    file_id = w.files["approved"] if there else w.missing
+    return Call("GET", f"{API}/files/{file_id}/forms/file", names=(file_id,))
+
+
+def _print_unit(w: World, there: bool) -> Call:
+    unit = BASE if there else NOWHERE
+    return Call("GET", f"{API}/units/{unit}/forms/ledger?period=2026", names=(unit,))
+
+
+def _verify_print(w: World, there: bool) -> Call:
+    code = w.printed if there else "0000-0000-0000"  # a well-formed code no print has
+    return Call("POST", f"{API}/forms/verification", {"code": code}, names=(code,))
+
+
 def _attach(w: World, there: bool) -> Call:
     file_id = w.files["approved"] if there else w.missing
     return Call(
@@ -300,6 +316,9 @@ AIMED: dict[tuple[str, str], Aim] = {
     ("PATCH", USER): _account("PATCH", "", {"disabled": True}),
     ("POST", f"{USER}/password-reset"): _account("POST", "/password-reset", {}),
     ("GET", f"{USER}/events"): _account("GET", "/events"),
+    ("GET", f"{FILE}/forms/{{form}}"): _print_file,
+    ("GET", f"{API}/units/{{code}}/forms/{{form}}"): _print_unit,
+    ("POST", f"{API}/forms/verification"): _verify_print,
 }
 
 # Lists asked with no unit: the caller's own subtree. name → (operation, query, what it holds
@@ -386,12 +405,18 @@ async def world(api: Api, pool: asyncpg.Pool) -> World:
         headers=api.auth(DISTRICT, "inspector"),
     )
     assert reconciled.status_code == 201, reconciled.text
+    printed = await api.client.get(
+        f"{API}/files/{files['approved']}/forms/card",
+        headers=api.auth(DISTRICT, "approver", **{"X-Bangfu-Purpose": "isolation"}),
+    )
+    assert printed.status_code == 200, printed.text
     return World(
         files,
         checked.json()["id"],
         reconciled.json()["id"],
         own,
         account.json()["account"]["id"],
+        printed.headers["X-Bangfu-Verification-Code"],
         attached.json()["id"],
     )
 
