@@ -56,6 +56,8 @@ class Act(StrEnum):
     FOLLOW_UP = "follow_up"  # 回头看: a follow-up visit to an exited household
     CONFIRM_CATEGORY = "confirm_category"  # confirm the category a re-check found
     KEEP = "keep"  # keep a file due to exit, with the reason
+    PRINT = "print"  # print a form: a disclosure on paper (domain/printing.py)
+    ATTACH = "attach"  # attach a scan of a proof material (附件)
     # the acts of a checking unit, recorded in its own streams
     SPOT_CHECK = "spot_check"
     READ_SPOT_CHECK = "read_spot_check"
@@ -155,6 +157,10 @@ AUTHORISATION: dict[Act, Rule] = {
     Act.FOLLOW_UP: _file_act("回头看", _BASE_WORK),
     Act.CONFIRM_CATEGORY: _file_act("确认困难类别变化", _APPROVER, DISTRICT_OR_ABOVE),
     Act.KEEP: _file_act("保留应退出档案", _APPROVER, DISTRICT_OR_ABOVE),
+    # a clerk (of a base-level union) prints its own union's files, approvers and inspectors
+    # their subtree's; each print is recorded like an unmasked read
+    Act.PRINT: _file_act("打印档案表单", frozenset({Role.CLERK, Role.APPROVER, Role.INSPECTOR})),
+    Act.ATTACH: _file_act("上传附件", _BASE_WORK),
     Act.SPOT_CHECK: Rule(
         "抽查",
         frozenset({Role.INSPECTOR, Role.APPROVER}),

@@ -91,6 +91,7 @@ class Verify:
     materials: tuple[Material, ...] = ()
     narrative: str = ""
     parameters: Parameters | None = None
+    cites: tuple[UUID, ...] = ()  # attachments of the file the step rests on
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,6 +118,7 @@ class Approve:
     parameters: Parameters | None = None
     opinion: str = ""
     imported: bool = False
+    cites: tuple[UUID, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -211,6 +213,7 @@ class Exit:
     months_above_line: int | None = None
     parameters: Parameters | None = None
     imported: bool = False
+    cites: tuple[UUID, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -356,6 +359,7 @@ def execute(
                 parameters=command.parameters,
                 materials=command.materials,
                 narrative=command.narrative,
+                cites=command.cites,
                 today=today,
             )
         case Appraise():
@@ -380,6 +384,7 @@ def execute(
                 parameters=command.parameters,
                 opinion=command.opinion,
                 imported=command.imported,
+                cites=command.cites,
                 today=today,
             )
         case SendBack():
@@ -460,6 +465,7 @@ def execute(
                 months_above_line=command.months_above_line,
                 parameters=command.parameters,
                 imported=command.imported,
+                cites=command.cites,
                 today=today,
             )
         case Return():

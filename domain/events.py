@@ -13,6 +13,7 @@ from domain.civil_affairs import CivilAffairsMatch
 from domain.disclosure import Disclosure
 from domain.household import HouseholdFile
 from domain.policy import RegionalPolicy
+from domain.printing import FormPrint
 from domain.reconciliation import Reconciliation
 from domain.spotcheck import SpotCheck
 
@@ -36,7 +37,10 @@ EVENT_NAMES: dict[str, type[Aggregate.Event]] = {
     "household.followed_up": HouseholdFile.FollowedUp,
     "household.category_confirmed": HouseholdFile.CategoryConfirmed,
     "household.kept_on_record": HouseholdFile.KeptOnRecord,
+    "household.attachment_added": HouseholdFile.AttachmentAdded,
     "access.unmasked": Disclosure.Recorded,
+    "access.form_printed": FormPrint.Printed,
+    "access.file_printed": FormPrint.FilePrinted,
     "policy.opened": RegionalPolicy.Opened,
     "policy.parameters_set": RegionalPolicy.ParametersSet,
     "spotcheck.started": SpotCheck.Started,
@@ -57,6 +61,7 @@ ALIASES: dict[str, str] = {}
 CREATES: dict[type[Aggregate.Event], type[Aggregate]] = {
     HouseholdFile.Applied: HouseholdFile,
     Disclosure.Recorded: Disclosure,
+    FormPrint.Printed: FormPrint,
     RegionalPolicy.Opened: RegionalPolicy,
     SpotCheck.Started: SpotCheck,
     Reconciliation.Started: Reconciliation,

@@ -19,6 +19,16 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.attachments import (
+    Attachment,
+    AttachmentLimits,
+    MediaType,
+    check_kind,
+    check_media_type,
+    check_name,
+    check_sha256,
+    check_size,
+)
 from domain.authorization import Act, authorise
 from domain.eligibility import (
     Exclusions,
@@ -154,6 +164,7 @@ class CommandKind(StrEnum):
     FOLLOW_UP = "follow_up"
     CONFIRM_CATEGORY = "confirm_category"
     KEEP = "keep"
+    ATTACH = "attach"
 
 
 # The lifecycle (DOMAIN.md): the statuses each command may start from.
@@ -185,6 +196,8 @@ ALLOWED_FROM: dict[CommandKind, frozenset[Status]] = {
     # an approver confirms a re-check's category, or keeps a file due to exit
     CommandKind.CONFIRM_CATEGORY: UNDER_REGULAR_AID,
     CommandKind.KEEP: UNDER_REGULAR_AID,
+    # proof is attached while the file is open, relieved (解困) or under follow-up (approved)
+    CommandKind.ATTACH: OPEN | {Status.RELIEVED},
 }
 # The civil-affairs findings a clerk must act on (`domain.civil_affairs.FINDINGS` marks them
 # `act`): their check is recorded on the file (`check_finding`).
@@ -372,6 +385,8 @@ class HouseholdFile(Aggregate):
         parameters_effective_on: date | None = None
         accidental_loss_ratio: Decimal | None = None
         adjusted_per_capita: Decimal | None = None  # from the household's total and expenses
+        # the attachments the step rests on (added after the event: older ones decode as none)
+        cites: tuple[UUID, ...] = ()
 
     class Appraised(Event):
         appraised_on: date
@@ -395,6 +410,7 @@ class HouseholdFile(Aggregate):
         opinion: str
         parameters_effective_on: date | None = None
         accidental_loss_ratio: Decimal | None = None
+        cites: tuple[UUID, ...] = ()  # as Verified's
 
     class SentBack(Event):
         sent_back_on: date
@@ -472,6 +488,7 @@ class HouseholdFile(Aggregate):
         # revisions and re-checks above it), and the latest per-capita figure
         above_line_since: date | None = None
         adjusted_per_capita: Decimal | None = None
+        cites: tuple[UUID, ...] = ()  # as Verified's
 
     class Returned(Event):
         returned_on: date
@@ -523,6 +540,19 @@ class HouseholdFile(Aggregate):
         cadre: str
         result: FollowUpOutcome
         note: str
+
+    class AttachmentAdded(Event):
+        """A proof material was attached: its kind, name, media type, size and the SHA-256 of
+        the content as uploaded (the content is kept apart, sealed with the household's data
+        key: docs/decisions/0011-attachments.md). The name is personal data (sealed)."""
+
+        attached_on: date
+        attachment_id: UUID
+        kind: Material
+        name: str
+        media_type: MediaType
+        size: int
+        sha256: str
 
     # ------------------------------------------------------------------ application (creation)
 
@@ -654,6 +684,8 @@ class HouseholdFile(Aggregate):
         self.returns = 0
         self.transfers = 0
         self.erased = False
+        # replaced, never mutated: a cached file is cloned shallowly (adapters/pg/repository.py)
+        self.attachments: tuple[Attachment, ...] = ()
 
     # ------------------------------------------------------------------ helpers
 
@@ -707,12 +739,14 @@ class HouseholdFile(Aggregate):
         parameters: Parameters | None = None,
         materials: tuple[Material, ...] = (),
         narrative: str = "",
+        cites: tuple[UUID, ...] = (),
         today: date,
     ) -> None:
         """入户调查: two or more investigators record the members, means and answers.
 
         The household is judged by `parameters`, those in force for its region on `verified_on`
-        (the use case looks them up); `poverty_line`, if sent, must be theirs.
+        (the use case looks them up); `poverty_line`, if sent, must be theirs. `cites`: the
+        attachments of the file the investigation rests on.
         """
         self._require(CommandKind.VERIFY, actor, Act.VERIFY)
         on = business_date(
@@ -770,6 +804,7 @@ class HouseholdFile(Aggregate):
             parameters_effective_on=in_force.effective_on,
             accidental_loss_ratio=in_force.accidental_loss_ratio,
             adjusted_per_capita=means.adjusted_per_capita(),
+            cites=self._cited(cites),
         )
 
     @event(Verified)
@@ -792,6 +827,7 @@ class HouseholdFile(Aggregate):
         parameters_effective_on: date | None = None,
         accidental_loss_ratio: Decimal | None = None,
         adjusted_per_capita: Decimal | None = None,
+        cites: tuple[UUID, ...] = (),
     ) -> None:
         self.status = Status.VERIFIED
         self.verified_on = verified_on
@@ -927,6 +963,7 @@ class HouseholdFile(Aggregate):
         parameters: Parameters | None = None,
         opinion: str = "",
         imported: bool = False,
+        cites: tuple[UUID, ...] = (),
         today: date,
     ) -> None:
         """审核认定: a district (county) union or above approves, fixing category and file level.
@@ -979,6 +1016,7 @@ class HouseholdFile(Aggregate):
             opinion=_text(opinion, "opinion", required=False),
             parameters_effective_on=in_force.effective_on,
             accidental_loss_ratio=in_force.accidental_loss_ratio,
+            cites=self._cited(cites),
         )
 
     @event(Approved)
@@ -997,6 +1035,7 @@ class HouseholdFile(Aggregate):
         opinion: str,
         parameters_effective_on: date | None = None,
         accidental_loss_ratio: Decimal | None = None,
+        cites: tuple[UUID, ...] = (),
     ) -> None:
         self.status = Status.APPROVED
         self.approved_on = approved_on
@@ -1465,6 +1504,7 @@ class HouseholdFile(Aggregate):
         months_above_line: int | None = None,
         parameters: Parameters | None = None,
         imported: bool = False,
+        cites: tuple[UUID, ...] = (),
         today: date,
     ) -> None:
         """脱困 / 解困 / 注销 / 删除: leave the file, always with kind, reason and evidence.
@@ -1472,7 +1512,8 @@ class HouseholdFile(Aggregate):
         脱困 is judged by the region's parameters in force on `exited_on` (`parameters`): it
         rests on recorded means above their line for their months. `imported`: an exit recorded
         from an existing file keeps the months the record gives (at least the region's); whether
-        recorded means bear them out is judged on replay (docs/rules.md, R22)."""
+        recorded means bear them out is judged on replay (docs/rules.md, R22). `cites`: the
+        attachments that prove it."""
         if not isinstance(kind, ExitKind) or not isinstance(reason, ExitReason):
             raise InvalidValue("kind", "unknown exit kind or reason", zh="退出类别或原因无效")
         if kind is ExitKind.DELETED:
@@ -1552,6 +1593,7 @@ class HouseholdFile(Aggregate):
             parameters_effective_on=None if in_force is None else in_force.effective_on,
             above_line_since=since,
             adjusted_per_capita=per_capita,
+            cites=self._cited(cites),
         )
 
     @event(Exited)
@@ -1570,6 +1612,7 @@ class HouseholdFile(Aggregate):
         parameters_effective_on: date | None = None,
         above_line_since: date | None = None,
         adjusted_per_capita: Decimal | None = None,
+        cites: tuple[UUID, ...] = (),
     ) -> None:
         self.status = EXIT_STATUS[kind]
         self.exit_kind = kind
@@ -1875,6 +1918,92 @@ class HouseholdFile(Aggregate):
         self.erased = True
         self.head = erased_head(self.head)
         self.members = tuple(erased_member(m) for m in self.members)
+        self.attachments = tuple(replace(a, name=ERASED) for a in self.attachments)
+
+    # ------------------------------------------------------------------ proof materials
+
+    def attach(
+        self,
+        *,
+        actor: Actor,
+        attachment_id: UUID,
+        kind: Material,
+        name: str,
+        media_type: MediaType,
+        size: int,
+        sha256: str,
+        limits: AttachmentLimits = AttachmentLimits(),  # noqa: B008 — frozen, shared on purpose
+        today: date,
+    ) -> None:
+        """上传附件: record a proof material whose content was received and checked (its type by
+        content, its size and hash as uploaded). Allowed while the file is open, relieved or
+        under follow-up; the household's attachments together stay within `limits`."""
+        self._require(CommandKind.ATTACH, actor, Act.ATTACH)
+        if not isinstance(attachment_id, UUID) or any(
+            a.attachment_id == attachment_id for a in self.attachments
+        ):
+            raise InvalidValue(
+                "attachment_id", "a new attachment needs a new id", zh="附件编号重复"
+            )
+        self._attachment_added(
+            actor=actor,
+            attached_on=today,
+            attachment_id=attachment_id,
+            kind=check_kind(kind),
+            name=check_name(name),
+            media_type=check_media_type(media_type),
+            size=check_size(size, limits, stored=self.attachment_bytes()),
+            sha256=check_sha256(sha256),
+        )
+
+    @event(AttachmentAdded)
+    def _attachment_added(
+        self,
+        *,
+        actor: Actor,
+        attached_on: date,
+        attachment_id: UUID,
+        kind: Material,
+        name: str,
+        media_type: MediaType,
+        size: int,
+        sha256: str,
+    ) -> None:
+        self.attachments = (
+            *self.attachments,
+            Attachment(
+                attachment_id, kind, name, media_type, size, sha256, attached_on, self.version + 1
+            ),
+        )
+
+    def _cited(self, cites: object) -> tuple[UUID, ...]:
+        """The attachments a step cites: each one attached to this file (once each)."""
+        if not isinstance(cites, (tuple, list)):
+            raise InvalidValue("cites", "a list of attachment ids", zh="须为附件编号列表")
+        cited = tuple(dict.fromkeys(cites))
+        unknown = [c for c in cited if not isinstance(c, UUID) or self.attachment(c) is None]
+        if unknown:
+            raise InvalidValue(
+                "cites",
+                f"not attachments of this file: {', '.join(str(c) for c in unknown)}",
+                zh="引用的附件不在本档案中",
+            )
+        return cited
+
+    def may_attach(self, *, actor: Actor) -> None:
+        """Raise the refusal `attach` would give for the file's state or the actor's role, before
+        an upload's content is read."""
+        self._require(CommandKind.ATTACH, actor, Act.ATTACH)
+
+    def attachment_bytes(self) -> int:
+        return sum(a.size for a in self.attachments)
+
+    def attachment(self, attachment_id: UUID) -> Attachment | None:
+        return next((a for a in self.attachments if a.attachment_id == attachment_id), None)
+
+    def scanned(self) -> frozenset[Material]:
+        """The kinds of material with a scan attached (what the evidence rules look at)."""
+        return frozenset(a.kind for a in self.attachments)
 
     # ------------------------------------------------------------------ reading
 

@@ -23,6 +23,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
@@ -65,8 +66,7 @@ class EventCodec:
             hints = typing.get_type_hints(cls)
             declared = [f for f in dataclasses.fields(cls) if f.name not in _METADATA]
             business = tuple(f.name for f in declared)
-            # A field added to an event later has a default: payloads stored before it existed
-            # decode with that default (docs: a stored event name is a schema, its fields grow).
+            # a field added later with a default (domain/events.py) decodes from older payloads
             struct = msgspec.defstruct(
                 f"{cls.__qualname__.replace('.', '')}Payload",
                 [
@@ -99,7 +99,7 @@ class EventCodec:
         """True for the event classes whose payloads carry personal fields."""
         return event_class in pii.PERSONAL_CLASSES
 
-    def encode(self, event: Aggregate.Event, key: pii.AESGCM | None = None) -> tuple[str, bytes]:
+    def encode(self, event: Aggregate.Event, key: AESGCM | None = None) -> tuple[str, bytes]:
         """The stored name and payload; with `key` (the stream's data key), personal fields are
         encrypted in place."""
         entry = self._by_class.get(type(event))

@@ -38,6 +38,7 @@ from adapters.pg.codec import EventCodec
 from adapters.pg.policies import PgPolicies, seed_demo_policies
 from adapters.pg.store import PostgresEventStore
 from adapters.runtime.settings import Settings
+from adapters.services.scans import scan
 from domain.units import UnitCode
 from tests.conftest import Api
 from tests.e2e.http_helpers import (
@@ -103,12 +104,15 @@ class World:
     reconciliation: str
     own: dict[str, str]  # caller's unit → its own file
     account: str  # an account of BASE
+    printed: str = ""  # the verification code of a form printed of BASE's approved file
+    attachment: str = ""  # a scan attached to the approved file
     missing: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     @property
     def secrets(self) -> set[str]:
         """Identifiers of the target's things: none may appear in an outside caller's answer."""
-        return {*self.files.values(), self.spot_check, self.reconciliation, self.account}
+        things = {*self.files.values(), self.spot_check, self.reconciliation, self.account}
+        return things | {self.printed, self.attachment}
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,7 @@ class Call:
     form: dict[str, str] | None = None
     upload: tuple[str, bytes] | None = None
     names: tuple[str, ...] = ()
+    raw: tuple[str, bytes] | None = None  # (media type, body): an attachment's content
 
 
 # An aimed row: (world, at the target?) → the request at the target's thing, or at its missing like.
@@ -213,6 +218,49 @@ def _erase(w: World, there: bool) -> Call:
     )
 
 
+def _print_file(w: World, there: bool) -> Call:
+    file_id = w.files["approved"] if there else w.missing
+    return Call("GET", f"{API}/files/{file_id}/forms/file", names=(file_id,))
+
+
+def _print_unit(w: World, there: bool) -> Call:
+    unit = BASE if there else NOWHERE
+    return Call("GET", f"{API}/units/{unit}/forms/ledger?period=2026", names=(unit,))
+
+
+def _verify_print(w: World, there: bool) -> Call:
+    code = w.printed if there else "0000-0000-0000"  # a well-formed code no print has
+    return Call("POST", f"{API}/forms/verification", {"code": code}, names=(code,))
+
+
+def _attach(w: World, there: bool) -> Call:
+    file_id = w.files["approved"] if there else w.missing
+    return Call(
+        "POST",
+        f"{API}/files/{file_id}/attachments?kind=id_copy&name=scan.png",
+        raw=("image/png", scan(1)),
+        names=(file_id,),
+    )
+
+
+def _attachment(suffix: str) -> Aim:
+    def aim(w: World, there: bool) -> Call:
+        file_id = w.files["approved"] if there else w.missing
+        attachment_id = w.attachment if there else str(uuid.UUID(int=17))
+        return Call(
+            "GET",
+            f"{API}/files/{file_id}/attachments/{attachment_id}/{suffix}",
+            names=(file_id, attachment_id),
+        )
+
+    return aim
+
+
+def _sync_chunk(w: World, there: bool) -> Call:
+    attachment_id = w.attachment if there else w.missing
+    return Call("GET", f"{API}/sync/attachments/{attachment_id}/chunks/0", names=(attachment_id,))
+
+
 def _account(method: str, suffix: str = "", body: dict[str, Any] | None = None) -> Aim:
     def aim(w: World, there: bool) -> Call:
         account = w.account if there else w.missing
@@ -257,12 +305,20 @@ AIMED: dict[tuple[str, str], Aim] = {
     ),
     ("POST", f"{API}/tokens"): _mint,
     ("POST", f"{FILE}/erasure"): _erase,
+    ("POST", f"{FILE}/attachments"): _attach,
+    ("GET", f"{FILE}/attachments"): _file_read("/attachments"),
+    ("GET", f"{FILE}/attachments/{{attachment_id}}/content"): _attachment("content"),
+    ("GET", f"{FILE}/attachments/{{attachment_id}}/preview"): _attachment("preview"),
+    ("GET", f"{API}/sync/attachments/{{attachment_id}}/chunks/{{seq}}"): _sync_chunk,
     ("GET", f"{API}/users"): _unit_query("/users"),
     ("POST", f"{API}/users"): _new_account,
     ("GET", USER): _account("GET"),
     ("PATCH", USER): _account("PATCH", "", {"disabled": True}),
     ("POST", f"{USER}/password-reset"): _account("POST", "/password-reset", {}),
     ("GET", f"{USER}/events"): _account("GET", "/events"),
+    ("GET", f"{FILE}/forms/{{form}}"): _print_file,
+    ("GET", f"{API}/units/{{code}}/forms/{{form}}"): _print_unit,
+    ("POST", f"{API}/forms/verification"): _verify_print,
 }
 
 # Lists asked with no unit: the caller's own subtree. name → (operation, query, what it holds
@@ -327,6 +383,13 @@ async def world(api: Api, pool: asyncpg.Pool) -> World:
         headers=api.auth(DISTRICT, "admin", **JSON),
     )
     assert account.status_code == 201, account.text
+    attached = await api.client.post(
+        f"{API}/files/{files['approved']}/attachments",
+        params={"kind": "id_copy", "name": "身份证.png"},
+        content=scan(5),
+        headers=api.auth(BASE, "clerk", **{"Content-Type": "image/png"}),
+    )
+    assert attached.status_code == 201, attached.text
     await projected(api)
     district_inspector = api.auth(DISTRICT, "inspector", **JSON)
     checked = await api.client.post(
@@ -342,12 +405,28 @@ async def world(api: Api, pool: asyncpg.Pool) -> World:
         headers=api.auth(DISTRICT, "inspector"),
     )
     assert reconciled.status_code == 201, reconciled.text
+    printed = await api.client.get(
+        f"{API}/files/{files['approved']}/forms/card",
+        headers=api.auth(DISTRICT, "approver", **{"X-Bangfu-Purpose": "isolation"}),
+    )
+    assert printed.status_code == 200, printed.text
     return World(
-        files, checked.json()["id"], reconciled.json()["id"], own, account.json()["account"]["id"]
+        files,
+        checked.json()["id"],
+        reconciled.json()["id"],
+        own,
+        account.json()["account"]["id"],
+        printed.headers["X-Bangfu-Verification-Code"],
+        attached.json()["id"],
     )
 
 
 async def send(api: Api, call: Call, headers: dict[str, str]) -> httpx.Response:
+    if call.raw is not None:
+        media_type, content = call.raw
+        return await api.client.request(
+            call.method, call.url, content=content, headers={**headers, "Content-Type": media_type}
+        )
     if call.upload is not None:
         name, content = call.upload
         return await api.client.request(

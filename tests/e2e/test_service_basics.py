@@ -99,6 +99,7 @@ class TestTheOpenApiDocument:
             for name in ("reconciliations", "imports", "civil-affairs-matches")
         }
 
+        scans = ("post", "/api/v1/files/{file_id}/attachments")  # the scan's own bytes
         writes = {
             (method, path): op.get("requestBody", {}).get("content", {})
             for path, ops in document["paths"].items()
@@ -108,10 +109,12 @@ class TestTheOpenApiDocument:
         assert {
             route
             for route, content in writes.items()
-            if route not in uploads and "application/json" not in content
+            if route not in uploads | {scans} and "application/json" not in content
         } == set()
         assert all("multipart/form-data" in writes[route] for route in uploads)
-        assert len(writes) == 23  # 21 + token minting + erasure
+        assert set(writes[scans]) == {"image/jpeg", "image/png", "application/pdf"}
+        # 21 + token minting + erasure + accounts (create, change, password reset) + a scan
+        assert len(writes) == 27
 
     async def test_carries_examples_for_the_key_fields_of_request_bodies(self, api: Api):
         schemas = (await openapi(api))["components"]["schemas"]

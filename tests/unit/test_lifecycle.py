@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from uuid import UUID
 
 import pytest
 
+from domain.attachments import MediaType
 from domain.errors import InvalidValue, RuleViolated, WrongState
 from domain.household import ALLOWED_FROM, HouseholdFile
 from domain.values import (
@@ -22,6 +24,7 @@ from domain.values import (
     FileLevel,
     FindingCheck,
     FollowUpOutcome,
+    Material,
     Status,
 )
 
@@ -77,6 +80,7 @@ LIFECYCLE: dict[str, set[Status]] = {
     # an approver confirms a re-check's category, or keeps a file due to exit
     "confirm_category": {S.APPROVED, S.RELIEVED},
     "keep": {S.APPROVED, S.RELIEVED},
+    "attach": OPEN | {S.RELIEVED},  # proof, while open, relieved or under follow-up
 }
 # Allowed from these statuses only once a re-check found a category or the file is due to exit:
 # tests/unit/test_rechecks_with_consequences.py takes them from there.
@@ -151,6 +155,15 @@ VALID: dict[str, Command] = {
     "follow_up": lambda f: f.follow_up(
         followed_up_on=TODAY, cadre="孙三", result=FollowUpOutcome.STABLE, **ANY_DAY
     ),
+    "attach": lambda f: f.attach(
+        attachment_id=UUID(int=1),
+        kind=Material.ID_COPY,
+        name="身份证.jpg",
+        media_type=MediaType.JPEG,
+        size=1000,
+        sha256="0" * 64,
+        **ANY_DAY,
+    ),
 }
 RECORDS: dict[str, type[HouseholdFile.Event]] = {
     "verify": HouseholdFile.Verified,
@@ -172,6 +185,7 @@ RECORDS: dict[str, type[HouseholdFile.Event]] = {
     "follow_up": HouseholdFile.FollowedUp,
     "confirm_category": HouseholdFile.CategoryConfirmed,
     "keep": HouseholdFile.KeptOnRecord,
+    "attach": HouseholdFile.AttachmentAdded,
 }
 
 REFUSED = [(c, s) for c, allowed in LIFECYCLE.items() for s in Status if s not in allowed]
