@@ -1,5 +1,5 @@
 """The font the forms are printed in: Noto Sans CJK SC, brought by the `manimgx-fonts-cjk`
-package (SIL Open Font License 1.1; docs/decisions/0011-paper-forms.md).
+package (SIL Open Font License 1.1; docs/decisions/0012-paper-forms.md).
 
 The package ships one 33 MB variable-font collection. Subsetting it for every document costs
 1–3 s, so a node prepares once a face of the characters forms nearly always hold — ASCII, the

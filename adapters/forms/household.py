@@ -1,7 +1,7 @@
 """The forms of one household, laid out as the seeds print them, from the file's events as of a
 version: `sections(form, paper)` gives the `adapters.forms.pdf` sections of one form.
 
-Sources (docs/decisions/0011-paper-forms.md): 授权书 and 申报表 — seed 003's templates 1–2;
+Sources (docs/decisions/0012-paper-forms.md): 授权书 and 申报表 — seed 003's templates 1–2;
 档案表 — the national 档案表 fields (domain-research §3) with seed 002 表三's 家庭成员信息;
 解困脱困方案 — seed 002 表四/表七; 走访记录表 — seed 001 附件2; 帮扶台账 — seed 000's 帮扶情况表
 and seed 003's template 8; 联系卡 — seed 003's template 7.

@@ -5,7 +5,7 @@
 file, on each file's trail) before handing the PDF out; `admit` runs first and raises when the
 printer may not print now (the HTTP edge's rate limit). `verify` answers for a short code or a
 scanned token: does the paper match the electronic file at the printed version, and which events
-came after it (docs/decisions/0011-paper-forms.md).
+came after it (docs/decisions/0012-paper-forms.md).
 """
 
 from __future__ import annotations
