@@ -69,8 +69,8 @@ def prepared() -> Path:
     with _lock:
         if path.exists():
             return path
-        from fontTools import subset  # noqa: PLC0415 — only the first use pays the import
-        from fontTools.ttLib import TTFont  # noqa: PLC0415
+        from fontTools import subset  # type: ignore[import-untyped]  # fontTools ships no type information  # noqa: PLC0415 — only the first use pays the import
+        from fontTools.ttLib import TTFont  # type: ignore[import-untyped]  # fontTools ships no type information  # noqa: PLC0415
 
         font = TTFont(collection(), fontNumber=SC_FACE, lazy=True)
         options = subset.Options()
