@@ -1,5 +1,5 @@
 """The font the forms are printed in: Noto Sans CJK SC, brought by the `manimgx-fonts-cjk`
-package (SIL Open Font License 1.1; docs/decisions/0011-paper-forms.md).
+package (SIL Open Font License 1.1; docs/decisions/0012-paper-forms.md).
 
 The package ships one 33 MB variable-font collection. Subsetting it for every document costs
 1–3 s, so a node prepares once a face of the characters forms nearly always hold — ASCII, the
@@ -69,8 +69,8 @@ def prepared() -> Path:
     with _lock:
         if path.exists():
             return path
-        from fontTools import subset  # noqa: PLC0415 — only the first use pays the import
-        from fontTools.ttLib import TTFont  # noqa: PLC0415
+        from fontTools import subset  # type: ignore[import-untyped]  # fontTools ships no type information  # noqa: PLC0415 — only the first use pays the import
+        from fontTools.ttLib import TTFont  # type: ignore[import-untyped]  # fontTools ships no type information  # noqa: PLC0415
 
         font = TTFont(collection(), fontNumber=SC_FACE, lazy=True)
         options = subset.Options()

@@ -1,7 +1,7 @@
 """The forms of one household, laid out as the seeds print them, from the file's events as of a
 version: `sections(form, paper)` gives the `adapters.forms.pdf` sections of one form.
 
-Sources (docs/decisions/0011-paper-forms.md): 授权书 and 申报表 — seed 003's templates 1–2;
+Sources (docs/decisions/0012-paper-forms.md): 授权书 and 申报表 — seed 003's templates 1–2;
 档案表 — the national 档案表 fields (domain-research §3) with seed 002 表三's 家庭成员信息;
 解困脱困方案 — seed 002 表四/表七; 走访记录表 — seed 001 附件2; 帮扶台账 — seed 000's 帮扶情况表
 and seed 003's template 8; 联系卡 — seed 003's template 7.
@@ -13,8 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from adapters.forms.pdf import (
+    Block,
+    Cell,
     Grid,
     Paper,
     Paragraph,
@@ -41,6 +44,8 @@ SOURCES = {
 }
 PAPER = {HouseholdForm.CARD: Paper.CARD}
 
+E = TypeVar("E")
+
 
 def day(value: date | None) -> str:
     return "" if value is None else f"{value.year}年{value.month}月{value.day}日"
@@ -58,7 +63,7 @@ class Household:
     events: Sequence[object]
     unit_name: str
 
-    def of(self, kind: type) -> list[object]:
+    def of(self, kind: type[E]) -> list[E]:
         return [e for e in self.events if isinstance(e, kind)]
 
     def sex(self, id_number: str) -> str:
@@ -76,22 +81,22 @@ class Household:
 
     @property
     def applied(self) -> HouseholdFile.Applied:
-        return self.of(HouseholdFile.Applied)[0]  # type: ignore[return-value]
+        return self.of(HouseholdFile.Applied)[0]
 
     @property
     def approved(self) -> HouseholdFile.Approved | None:
         found = self.of(HouseholdFile.Approved)
-        return found[-1] if found else None  # type: ignore[return-value]
+        return found[-1] if found else None
 
     @property
     def appraised(self) -> HouseholdFile.Appraised | None:
         found = self.of(HouseholdFile.Appraised)
-        return found[-1] if found else None  # type: ignore[return-value]
+        return found[-1] if found else None
 
     @property
     def verified(self) -> HouseholdFile.Verified | None:
         found = self.of(HouseholdFile.Verified)
-        return found[-1] if found else None  # type: ignore[return-value]
+        return found[-1] if found else None
 
     def cause(self) -> str:
         f = self.file
@@ -106,7 +111,7 @@ class Household:
         return "" if self.file.file_level is None else label(self.file.file_level)
 
 
-def _head_rows(h: Household) -> tuple[tuple, ...]:
+def _head_rows(h: Household) -> tuple[tuple[Cell, ...], ...]:
     f, head = h.file, h.file.head
     return (
         (
@@ -164,7 +169,7 @@ def _members(h: Household, rows: Sequence[Member]) -> Table:
     )
 
 
-def authorisation(h: Household) -> list[object]:
+def authorisation(h: Household) -> list[Block]:
     f, head, applied = h.file, h.file.head, h.applied
     people = "、".join([head.name, *(m.name for m in f.members)])
     text = (
@@ -196,7 +201,7 @@ def authorisation(h: Household) -> list[object]:
     ]
 
 
-def application(h: Household) -> list[object]:
+def application(h: Household) -> list[Block]:
     f, applied, verified, appraised, approved = (
         h.file,
         h.applied,
@@ -205,7 +210,7 @@ def application(h: Household) -> list[object]:
         h.approved,
     )
     means = f.means
-    blocks: list[object] = [
+    blocks: list[Block] = [
         Grid(
             (
                 *_head_rows(h),
@@ -272,7 +277,7 @@ def application(h: Household) -> list[object]:
     return blocks
 
 
-def file_form(h: Household) -> list[object]:
+def file_form(h: Household) -> list[Block]:
     f, approved = h.file, h.approved
     means = f.means
     ex = f.exclusions.applying() if hasattr(f.exclusions, "applying") else ()
@@ -348,9 +353,9 @@ def file_form(h: Household) -> list[object]:
     ]
 
 
-def plan(h: Household) -> list[object]:
-    plans = h.of(HouseholdFile.PlanAgreed)
-    blocks: list[object] = []
+def plan(h: Household) -> list[Block]:
+    plans: list[HouseholdFile.PlanAgreed | None] = [*h.of(HouseholdFile.PlanAgreed)]
+    blocks: list[Block] = []
     head = h.file.head
     for p in plans or [None]:
         blocks += [
@@ -362,7 +367,7 @@ def plan(h: Household) -> list[object]:
                         val(p.helper if p else ""),
                         lab("时间"),
                         val(day(p.agreed_on) if p else ""),
-                    ),  # type: ignore[attr-defined]
+                    ),
                 ),
                 (20, 35, 20, 35),
             ),
@@ -371,16 +376,16 @@ def plan(h: Household) -> list[object]:
             Paragraph("二、脱困计划及主要保障措施", bold=True),
             Table(
                 ("序号", "帮扶措施"),
-                tuple((str(i), m) for i, m in enumerate(p.measures, 1)) if p else (),  # type: ignore[attr-defined]
+                tuple((str(i), m) for i, m in enumerate(p.measures, 1)) if p else (),
                 (8, 92),
                 empty_rows=0 if p else 3,
             ),
             Paragraph("三、预期目标", bold=True),
-            Paragraph(p.goals if p else ""),  # type: ignore[attr-defined]
+            Paragraph(p.goals if p else ""),
             Paragraph(
-                f"完成时限：{day(p.deadline) if p else ''}    "  # type: ignore[attr-defined]
+                f"完成时限：{day(p.deadline) if p else ''}    "
                 + f"职工本人签字确认：{'已签字' if p and p.signed_by_worker else ''}"
-            ),  # type: ignore[attr-defined]
+            ),
         ]
     blocks.append(Signatures(("职工签字", "帮扶责任人签字")))
     return blocks
@@ -417,9 +422,9 @@ def _header1(h: Household) -> Grid:
     )
 
 
-def visits(h: Household) -> list[object]:
+def visits(h: Household) -> list[Block]:
     rows = h.of(HouseholdFile.Visited)
-    cadres = "、".join(dict.fromkeys(v.cadre for v in rows))  # type: ignore[attr-defined]
+    cadres = "、".join(dict.fromkeys(v.cadre for v in rows))
     return [
         _header1(h),
         Grid(((lab("结对帮扶干部姓名"), val(cadres or h.file.helper or "")),), (25, 75)),
@@ -432,7 +437,7 @@ def visits(h: Household) -> list[object]:
                     v.cadre,
                     yuan(v.quarter_income),
                     yuan(v.quarter_costs),
-                )  # type: ignore[attr-defined]
+                )
                 for v in rows
             ),
             (16, 44, 12, 14, 14),
@@ -446,9 +451,9 @@ def visits(h: Household) -> list[object]:
     ]
 
 
-def aid(h: Household) -> list[object]:
+def aid(h: Household) -> list[Block]:
     rows = h.of(HouseholdFile.Assisted)
-    total = sum((a.amount for a in rows), Decimal("0.00"))  # type: ignore[attr-defined]
+    total = sum((a.amount for a in rows), Decimal("0.00"))
     return [
         _header1(h),
         Table(
@@ -462,7 +467,7 @@ def aid(h: Household) -> list[object]:
                     label(a.department),
                     a.helper,
                     a.note,
-                )  # type: ignore[attr-defined]
+                )
                 for i, a in enumerate(rows, 1)
             ),
             (6, 16, 14, 12, 14, 12, 26),
@@ -473,7 +478,7 @@ def aid(h: Household) -> list[object]:
     ]
 
 
-def card(h: Household) -> list[object]:
+def card(h: Household) -> list[Block]:
     f, head = h.file, h.file.head
     return [
         Grid(
@@ -504,7 +509,7 @@ def section(form: HouseholdForm, h: Household, stamp: Stamp | None) -> Section:
     """One household's form as a section of a PDF."""
     builder = BUILDERS[form]
     subtitle = f"{h.unit_name} · 档案版本 {h.file.version}"
-    return Section(FORM_TITLES[form.value], tuple(builder(h)), stamp, subtitle, SOURCES[form])  # type: ignore[arg-type]
+    return Section(FORM_TITLES[form.value], tuple(builder(h)), stamp, subtitle, SOURCES[form])
 
 
 def paper(form: HouseholdForm) -> Paper:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from adapters.forms.household import Household, day, yuan
-from adapters.forms.pdf import Paper, Paragraph, Section, Signatures, Stamp, Table
+from adapters.forms.pdf import Block, Paper, Paragraph, Section, Signatures, Stamp, Table
 from domain.printing import FORM_TITLES, UnitForm
 
 SOURCES = {
@@ -66,6 +66,8 @@ def section(
     households: Sequence[Household],
     stamp: Stamp | None,
 ) -> Section:
+    rows: tuple[tuple[str, ...], ...]
+    blocks: tuple[Block, ...]
     if form is UnitForm.PUBLICITY:
         rows = tuple(
             (
@@ -82,7 +84,7 @@ def section(
             )
             for i, h in enumerate(households, 1)
         )
-        blocks: tuple[object, ...] = (
+        blocks = (
             Paragraph(
                 f"经本单位民主评议，以下{len(rows)}户职工家庭拟建立困难职工档案，现予公示。"
                 "公示期间如有异议，请向本单位工会反映。"
@@ -142,7 +144,7 @@ def section(
         )
     return Section(
         FORM_TITLES[form.value],
-        blocks,  # type: ignore[arg-type]
+        blocks,
         stamp,
         f"{unit_name} · 期间 {period}",
         SOURCES[form],

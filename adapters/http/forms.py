@@ -1,4 +1,4 @@
-"""Routes for printed forms and their verification (docs/decisions/0011-paper-forms.md).
+"""Routes for printed forms and their verification (docs/decisions/0012-paper-forms.md).
 
     GET  /api/v1/files/{id}/forms/{form}?version=N   one household's form (PDF)
     GET  /api/v1/units/{code}/forms/{form}?period=P  a unit's form for a period (PDF)

@@ -5,7 +5,7 @@
 file, on each file's trail) before handing the PDF out; `admit` runs first and raises when the
 printer may not print now (the HTTP edge's rate limit). `verify` answers for a short code or a
 scanned token: does the paper match the electronic file at the printed version, and which events
-came after it (docs/decisions/0011-paper-forms.md).
+came after it (docs/decisions/0012-paper-forms.md).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from datetime import datetime
 from uuid import UUID
 
 import structlog
+from eventsourcing.domain import Aggregate
 
 from adapters.forms import household as household_forms
 from adapters.forms import unit as unit_forms
@@ -336,7 +337,8 @@ async def print_unit_of(rt: Runtime, *, code: str | None, token: str | None) -> 
         version=1,
         recorded_at=rows[0].recorded_at,
     )
-    return str(created.unit)  # type: ignore[attr-defined]
+    assert isinstance(created, FormPrint.Printed)  # noqa: S101 — a print stream begins with its print
+    return str(created.unit)
 
 
 async def verify(
@@ -357,12 +359,12 @@ async def verify(
     rows = await rt.store.read_stream(print_id(parsed))
     if not rows:
         raise NotFound(f"no print with the code {shown(parsed)}", zh="未找到该核验码对应的打印记录")
-    act = None
+    act: Aggregate | None = None
     for r in rows:
         event = rt.codec.decode(
             r.type, r.payload, stream_id=r.stream_id, version=r.version, recorded_at=r.recorded_at
         )
-        act = event.mutate(act)  # type: ignore[assignment]
+        act = event.mutate(act)
     assert isinstance(act, FormPrint)  # noqa: S101 — a print stream holds a print
     # Verifying reveals no personal data (only versions and event types): any reader of the
     # unit's files may verify, as a clerk who finds a paper in a drawer does.
