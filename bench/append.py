@@ -72,6 +72,7 @@ from adapters.runtime.settings import Settings
 from domain.eligibility import Exclusions
 from domain.household import Head, HouseholdFile, Member
 from domain.idnumber import make_id_number
+from domain.policy import Parameters
 from domain.values import (
     Actor,
     AssistanceKind,
@@ -98,6 +99,9 @@ RAW_INSERT = (
     f"INSERT INTO events ({', '.join(COLUMNS)})"
     f" VALUES ({', '.join(f'${i}' for i in range(1, len(COLUMNS) + 1))})"
 )
+
+# the regional parameters in force, as the use case would hand them to the commands
+IN_FORCE = Parameters(date(2015, 1, 1), Decimal("800"))
 
 
 # ---------------------------------------------------------------------------- the server
@@ -216,7 +220,7 @@ def new_file(serial: int) -> HouseholdFile:
         rigid_expenses=Decimal("3000"),
         exclusions=Exclusions(),
         primary_cause=Cause.ILLNESS,
-        poverty_line=Decimal("800"),
+        parameters=IN_FORCE,
         narrative="户主长期患病，子女在读。",
         today=TODAY,
     )
@@ -226,13 +230,14 @@ def new_file(serial: int) -> HouseholdFile:
         minutes_on_file=True,
         publicity_start=date(2025, 2, 2),
         publicity_end=date(2025, 2, 9),
+        parameters=IN_FORCE,
         today=TODAY,
     )
     household.approve(
         actor=APPROVER,
         approved_on=date(2025, 2, 15),
         file_level=FileLevel.DISTRICT,
-        poverty_line=Decimal("800"),
+        parameters=IN_FORCE,
         today=TODAY,
     )
     return household

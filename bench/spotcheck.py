@@ -54,6 +54,7 @@ from adapters.services.spotcheck import Request, check_file, run_spot_check
 from domain.eligibility import Exclusions
 from domain.household import Head, HouseholdFile, Member
 from domain.idnumber import make_id_number
+from domain.policy import Parameters
 from domain.privacy import keyed_hash
 from domain.rules import Context, check, history_of
 from domain.spotcheck import FrameRow, Strata, draw
@@ -80,6 +81,9 @@ TARGET_CHECK_S = 2.0
 CLERK = Actor("bench-clerk", "130306001", Role.CLERK)
 APPROVER = Actor("bench-approver", "130306", Role.APPROVER)
 INSPECTOR = Actor("bench-inspector", "13", Role.INSPECTOR)
+
+# the regional parameters in force, as the use case would hand them to the commands
+IN_FORCE = Parameters(date(2015, 1, 1), Decimal("735"))
 
 
 # ---------------------------------------------------------------------------- the data
@@ -130,7 +134,7 @@ def thirty_events() -> HouseholdFile:
         rigid_expenses=Decimal("1200"),
         exclusions=Exclusions(),
         primary_cause=Cause.ILLNESS,
-        poverty_line=Decimal("735"),
+        parameters=IN_FORCE,
         materials=(Material.DIAGNOSIS, Material.MEDICAL_BILLS),
         today=TODAY,
     )
@@ -140,13 +144,14 @@ def thirty_events() -> HouseholdFile:
         minutes_on_file=True,
         publicity_start=date(2024, 11, 13),
         publicity_end=date(2024, 11, 20),
+        parameters=IN_FORCE,
         today=TODAY,
     )
     f.approve(
         actor=APPROVER,
         approved_on=date(2024, 11, 25),
         file_level=FileLevel.DISTRICT,
-        poverty_line=Decimal("735"),
+        parameters=IN_FORCE,
         today=TODAY,
     )
     f.agree_plan(
@@ -174,7 +179,7 @@ def thirty_events() -> HouseholdFile:
         elif step == 1:
             f.visit(actor=CLERK, visited_on=day, cadre="周海燕", content="走访", today=TODAY)
         elif day >= f.approved_on + timedelta(days=300):  # type: ignore[operator]
-            f.recheck(actor=CLERK, rechecked_on=day, poverty_line=Decimal("735"), today=TODAY)
+            f.recheck(actor=CLERK, rechecked_on=day, parameters=IN_FORCE, today=TODAY)
         else:
             f.visit(actor=CLERK, visited_on=day, cadre="周海燕", content="走访", today=TODAY)
         day += timedelta(days=20)

@@ -52,6 +52,10 @@ class Act(StrEnum):
     READ = "read"
     UNMASK = "unmask"
     ERASE = "erase"  # erase a household's personal data on request (crypto-shredding)
+    CHECK_FINDING = "check_finding"  # record the check of a civil-affairs finding
+    FOLLOW_UP = "follow_up"  # 回头看: a follow-up visit to an exited household
+    CONFIRM_CATEGORY = "confirm_category"  # confirm the category a re-check found
+    KEEP = "keep"  # keep a file due to exit, with the reason
     PRINT = "print"  # print a form: a disclosure on paper (domain/printing.py)
     ATTACH = "attach"  # attach a scan of a proof material (附件)
     # the acts of a checking unit, recorded in its own streams
@@ -149,6 +153,10 @@ AUTHORISATION: dict[Act, Rule] = {
     Act.READ: _file_act("查看档案、台账、统计", _READERS),
     Act.UNMASK: _file_act("查看未脱敏个人信息", frozenset({Role.APPROVER, Role.INSPECTOR})),
     Act.ERASE: _file_act("销毁个人信息", _ADMIN, DISTRICT_OR_ABOVE),
+    Act.CHECK_FINDING: _file_act("民政比对核实", _BASE_WORK),
+    Act.FOLLOW_UP: _file_act("回头看", _BASE_WORK),
+    Act.CONFIRM_CATEGORY: _file_act("确认困难类别变化", _APPROVER, DISTRICT_OR_ABOVE),
+    Act.KEEP: _file_act("保留应退出档案", _APPROVER, DISTRICT_OR_ABOVE),
     # a clerk (of a base-level union) prints its own union's files, approvers and inspectors
     # their subtree's; each print is recorded like an unmasked read
     Act.PRINT: _file_act("打印档案表单", frozenset({Role.CLERK, Role.APPROVER, Role.INSPECTOR})),
@@ -294,6 +302,11 @@ LIFECYCLE = frozenset(
         Act.DELETE,
         Act.RETURN,
         Act.TRANSFER,
+        Act.READ,
+        Act.CHECK_FINDING,
+        Act.FOLLOW_UP,
+        Act.CONFIRM_CATEGORY,
+        Act.KEEP,
     }
 )
 DISTRICT_ACTS = frozenset(a for a in LIFECYCLE if AUTHORISATION[a].levels == DISTRICT_OR_ABOVE)

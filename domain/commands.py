@@ -1,9 +1,10 @@
 """The household file's commands as values: one frozen dataclass per command, and one dispatcher.
 
 A command holds exactly the parameters of its `HouseholdFile` method, with the same defaults, but
-who acts and the day (`actor`, `today`), which come from the edge and the clock. Some are set only
-by the spreadsheet import, never by an HTTP body: `imported` and the regional parameters the
-policy book gives (`thresholds`, `required_months_above_line`). `Apply` opens a file
+who acts and the day (`actor`, `today`), which come from the edge and the clock. Some are never
+set by an HTTP body: `imported` (only the spreadsheet import sets it) and `parameters`, the
+regional parameters in force for the file's region on the command's date, which the use case
+looks up (`parameters_on`) and the import takes from its policy book. `Apply` opens a file
 (`receive`); every other command is a `LifecycleCommand` run on a file by `execute`, whose
 exhaustive `match` mypy checks (`assert_never`). The HTTP bodies (`adapters.http.schemas`) build
 these commands with typed methods, so a body that no longer fits its command fails mypy, not a
@@ -30,8 +31,9 @@ from decimal import Decimal
 from typing import assert_never
 from uuid import UUID
 
-from domain.eligibility import DEFAULT_THRESHOLDS, Exclusions, Thresholds
+from domain.eligibility import Exclusions
 from domain.household import Head, HouseholdFile, Member
+from domain.policy import Parameters
 from domain.values import (
     Actor,
     AssistanceKind,
@@ -41,6 +43,8 @@ from domain.values import (
     ExitKind,
     ExitReason,
     FileLevel,
+    FindingCheck,
+    FollowUpOutcome,
     Material,
     WorkerKind,
 )
@@ -83,10 +87,10 @@ class Verify:
     secondary_causes: tuple[Cause, ...] = ()
     accidental_event: bool = False
     hardship_losses: Decimal = Decimal("0")
-    poverty_line: Decimal
+    poverty_line: Decimal | None = None
     materials: tuple[Material, ...] = ()
     narrative: str = ""
-    thresholds: Thresholds = DEFAULT_THRESHOLDS
+    parameters: Parameters | None = None
     cites: tuple[UUID, ...] = ()  # attachments of the file the step rests on
 
 
@@ -100,6 +104,7 @@ class Appraise:
     publicity_end: date
     objections: int = 0
     objections_resolved: int = 0
+    parameters: Parameters | None = None
     imported: bool = False
 
 
@@ -109,9 +114,9 @@ class Approve:
 
     approved_on: date
     file_level: FileLevel | None
-    poverty_line: Decimal
+    poverty_line: Decimal | None = None
+    parameters: Parameters | None = None
     opinion: str = ""
-    thresholds: Thresholds = DEFAULT_THRESHOLDS
     imported: bool = False
     cites: tuple[UUID, ...] = ()
 
@@ -142,6 +147,7 @@ class Assist:
     department: Department
     helper: str = ""
     note: str = ""
+    emergency: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -165,6 +171,7 @@ class Visit:
     content: str
     quarter_income: Decimal | None = None
     quarter_costs: Decimal | None = None
+    parameters: Parameters | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -179,6 +186,10 @@ class Revise:
     rigid_expenses: Decimal | None = None
     hardship_losses: Decimal | None = None
     materials: tuple[Material, ...] = ()
+    exclusions: Exclusions | None = None
+    primary_cause: Cause | None = None
+    secondary_causes: tuple[Cause, ...] | None = None
+    accidental_event: bool | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -186,8 +197,8 @@ class Recheck:
     """年度复核."""
 
     rechecked_on: date
-    poverty_line: Decimal
-    thresholds: Thresholds = DEFAULT_THRESHOLDS
+    poverty_line: Decimal | None = None
+    parameters: Parameters | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -200,7 +211,8 @@ class Exit:
     explanation: str
     evidence: tuple[str, ...]
     months_above_line: int | None = None
-    required_months_above_line: int = 6
+    parameters: Parameters | None = None
+    imported: bool = False
     cites: tuple[UUID, ...] = ()
 
 
@@ -222,6 +234,43 @@ class Transfer:
     reason: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckFinding:
+    """民政比对核实: the check of a civil-affairs finding on the file."""
+
+    checked_on: date
+    finding: str
+    result: FindingCheck
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FollowUp:
+    """回头看: a follow-up visit to a household out of hardship or relieved."""
+
+    followed_up_on: date
+    cadre: str
+    result: FollowUpOutcome
+    note: str = ""
+    cause: Cause | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConfirmCategory:
+    """审核确认: an approver confirms the category a re-check found."""
+
+    confirmed_on: date
+    opinion: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Keep:
+    """保留: an approver keeps a file due to exit, with the reason."""
+
+    kept_on: date
+    reason: str
+
+
 LifecycleCommand = (
     Verify
     | Appraise
@@ -236,7 +285,34 @@ LifecycleCommand = (
     | Exit
     | Return
     | Transfer
+    | CheckFinding
+    | FollowUp
+    | ConfirmCategory
+    | Keep
 )
+
+# The commands judged by the regional parameters in force on their business date (their
+# `parameters` field, filled in by the use case): the date, and whether the command always
+# needs them (an exit only for 脱困, a visit records the period when there is one).
+_PARAMETERS_ON: dict[type, tuple[str, bool]] = {
+    Verify: ("verified_on", True),
+    Appraise: ("appraised_on", True),
+    Approve: ("approved_on", True),
+    Recheck: ("rechecked_on", True),
+    Exit: ("exited_on", False),
+    Visit: ("visited_on", False),
+}
+
+
+def parameters_on(command: LifecycleCommand) -> tuple[date, bool] | None:
+    """The business date whose regional parameters judge `command`, and whether they are
+    required; None for a command that needs none."""
+    found = _PARAMETERS_ON.get(type(command))
+    if found is None:
+        return None
+    field, required = found
+    day: date = getattr(command, field)
+    return day, required
 
 
 # ------------------------------------------------------------------------------ running them
@@ -280,9 +356,9 @@ def execute(
                 accidental_event=command.accidental_event,
                 hardship_losses=command.hardship_losses,
                 poverty_line=command.poverty_line,
+                parameters=command.parameters,
                 materials=command.materials,
                 narrative=command.narrative,
-                thresholds=command.thresholds,
                 cites=command.cites,
                 today=today,
             )
@@ -295,6 +371,7 @@ def execute(
                 publicity_end=command.publicity_end,
                 objections=command.objections,
                 objections_resolved=command.objections_resolved,
+                parameters=command.parameters,
                 imported=command.imported,
                 today=today,
             )
@@ -304,8 +381,8 @@ def execute(
                 approved_on=command.approved_on,
                 file_level=command.file_level,
                 poverty_line=command.poverty_line,
+                parameters=command.parameters,
                 opinion=command.opinion,
-                thresholds=command.thresholds,
                 imported=command.imported,
                 cites=command.cites,
                 today=today,
@@ -327,6 +404,7 @@ def execute(
                 department=command.department,
                 helper=command.helper,
                 note=command.note,
+                emergency=command.emergency,
                 today=today,
             )
         case AgreePlan():
@@ -348,6 +426,7 @@ def execute(
                 content=command.content,
                 quarter_income=command.quarter_income,
                 quarter_costs=command.quarter_costs,
+                parameters=command.parameters,
                 today=today,
             )
         case Revise():
@@ -361,6 +440,10 @@ def execute(
                 rigid_expenses=command.rigid_expenses,
                 hardship_losses=command.hardship_losses,
                 materials=command.materials,
+                exclusions=command.exclusions,
+                primary_cause=command.primary_cause,
+                secondary_causes=command.secondary_causes,
+                accidental_event=command.accidental_event,
                 today=today,
             )
         case Recheck():
@@ -368,7 +451,7 @@ def execute(
                 actor=actor,
                 rechecked_on=command.rechecked_on,
                 poverty_line=command.poverty_line,
-                thresholds=command.thresholds,
+                parameters=command.parameters,
                 today=today,
             )
         case Exit():
@@ -380,7 +463,8 @@ def execute(
                 explanation=command.explanation,
                 evidence=command.evidence,
                 months_above_line=command.months_above_line,
-                required_months_above_line=command.required_months_above_line,
+                parameters=command.parameters,
+                imported=command.imported,
                 cites=command.cites,
                 today=today,
             )
@@ -400,5 +484,33 @@ def execute(
                 reason=command.reason,
                 today=today,
             )
+        case CheckFinding():
+            household.check_finding(
+                actor=actor,
+                checked_on=command.checked_on,
+                finding=command.finding,
+                result=command.result,
+                reason=command.reason,
+                today=today,
+            )
+        case FollowUp():
+            household.follow_up(
+                actor=actor,
+                followed_up_on=command.followed_up_on,
+                cadre=command.cadre,
+                result=command.result,
+                note=command.note,
+                cause=command.cause,
+                today=today,
+            )
+        case ConfirmCategory():
+            household.confirm_category(
+                actor=actor,
+                confirmed_on=command.confirmed_on,
+                opinion=command.opinion,
+                today=today,
+            )
+        case Keep():
+            household.keep(actor=actor, kept_on=command.kept_on, reason=command.reason, today=today)
         case _:
             assert_never(command)

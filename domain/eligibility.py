@@ -47,12 +47,19 @@ EXCLUSION_LABELS_ZH = {
 
 @dataclass(frozen=True, slots=True)
 class Means:
-    """The figures a household is judged on (recorded on Verified, Approved and Rechecked)."""
+    """The figures a household is judged on (recorded on Verified, Approved and Rechecked).
 
-    annual_income: Decimal  # 家庭年总收入, including other non-wage income
+    `annual_income` is the household's total: the head's own income (`head_income`, wage and
+    non-wage) plus every member's (`members_income`). Files recorded before the two parts were
+    kept have only the total.
+    """
+
+    annual_income: Decimal  # 家庭年总收入: the head's and every member's, non-wage included
     rigid_expenses: Decimal  # 刚性支出: medical, education and other unavoidable costs
     members_living_together: int  # 共同生活的家庭成员人数, the head included
     hardship_losses: Decimal = Decimal("0.00")  # the year's accident/illness costs or losses
+    head_income: Decimal | None = None  # 户主本人年收入
+    members_income: Decimal | None = None  # 其他家庭成员年收入合计
 
     def __post_init__(self) -> None:
         if self.members_living_together < 1:
@@ -66,6 +73,27 @@ class Means:
         """Yuan per person per month after rigid expenses, rounded to the fen (may be negative)."""
         per_month = (self.annual_income - self.rigid_expenses) / 12 / self.members_living_together
         return per_month.quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def household_means(
+    *,
+    head_income: Decimal,
+    member_incomes: tuple[Decimal, ...],
+    rigid_expenses: Decimal,
+    members_living_together: int,
+    hardship_losses: Decimal,
+) -> Means:
+    """The household's means from the head's own income and every member's (seed 000: 家庭
+    年总收入 is the income of all family members)."""
+    members_income = sum(member_incomes, Decimal("0.00"))
+    return Means(
+        annual_income=head_income + members_income,
+        rigid_expenses=rigid_expenses,
+        members_living_together=members_living_together,
+        hardship_losses=hardship_losses,
+        head_income=head_income,
+        members_income=members_income,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ The event classes are a stored schema: they are registered under stable names in
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
@@ -31,15 +31,15 @@ from domain.attachments import (
 )
 from domain.authorization import Act, authorise
 from domain.eligibility import (
-    DEFAULT_THRESHOLDS,
     Exclusions,
     Means,
-    Thresholds,
     categorise,
+    household_means,
     judge,
 )
 from domain.errors import InvalidValue, RuleViolated, WrongState
 from domain.idnumber import parse_id_number
+from domain.policy import Parameters, parameters_missing, thresholds_of
 from domain.privacy import ERASED
 from domain.units import UnitCode
 from domain.values import (
@@ -53,6 +53,8 @@ from domain.values import (
     ExitKind,
     ExitReason,
     FileLevel,
+    FindingCheck,
+    FollowUpOutcome,
     Level,
     Material,
     MemberStatus,
@@ -117,6 +119,8 @@ EXIT_STATUS = {
     ExitKind.CANCELLED: Status.CANCELLED,
     ExitKind.DELETED: Status.DELETED,
 }
+# Exits with no way back (返困): the head's death. Deletion is outside the lifecycle altogether.
+NO_RETURN = frozenset({ExitReason.DEATH})
 EXITED = frozenset({Status.OUT_OF_HARDSHIP, Status.RELIEVED, Status.CANCELLED})
 OPEN = frozenset(
     {
@@ -128,6 +132,9 @@ OPEN = frozenset(
         Status.RETURNED,
     }
 )
+
+# The files that receive regular aid: those on record, and the relieved (解困) ones.
+UNDER_REGULAR_AID = frozenset({Status.APPROVED, Status.RELIEVED})
 
 
 class CommandKind(StrEnum):
@@ -153,6 +160,10 @@ class CommandKind(StrEnum):
     RETURN = "return_"
     TRANSFER = "transfer"
     ERASE_PERSONAL_DATA = "erase_personal_data"
+    CHECK_FINDING = "check_finding"
+    FOLLOW_UP = "follow_up"
+    CONFIRM_CATEGORY = "confirm_category"
+    KEEP = "keep"
     ATTACH = "attach"
 
 
@@ -165,20 +176,34 @@ ALLOWED_FROM: dict[CommandKind, frozenset[Status]] = {
     CommandKind.REJECT: frozenset(
         {Status.APPLIED, Status.VERIFIED, Status.APPRAISED, Status.SENT_BACK, Status.RETURNED}
     ),
-    CommandKind.ASSIST: frozenset({Status.APPROVED}),
-    CommandKind.AGREE_PLAN: frozenset({Status.APPROVED}),
-    CommandKind.VISIT: frozenset({Status.APPROVED}),
-    CommandKind.REVISE: frozenset({Status.APPROVED}),
-    CommandKind.RECHECK: frozenset({Status.APPROVED}),
+    # 解困 households stay under regular aid (常态化帮扶, seeds 001 and 004): assisted, visited,
+    # re-checked and their facts kept up to date, their status staying `relieved`
+    CommandKind.ASSIST: UNDER_REGULAR_AID,
+    CommandKind.AGREE_PLAN: UNDER_REGULAR_AID,
+    CommandKind.VISIT: UNDER_REGULAR_AID,
+    CommandKind.REVISE: UNDER_REGULAR_AID,
+    CommandKind.RECHECK: UNDER_REGULAR_AID,
     CommandKind.EXIT: frozenset({Status.APPROVED, Status.RELIEVED}),
     CommandKind.DELETE: frozenset(Status) - {Status.DELETED},
     CommandKind.RETURN: EXITED,
     CommandKind.TRANSFER: OPEN | {Status.RELIEVED},
     # personal data is erased on request once the file is closed: exit (注销) an open file first
     CommandKind.ERASE_PERSONAL_DATA: frozenset(Status) - OPEN,
+    # a civil-affairs finding is checked on any file it may name (not a deleted one)
+    CommandKind.CHECK_FINDING: frozenset(Status) - {Status.DELETED},
+    # 回头看: households out of hardship or relieved (seed 001)
+    CommandKind.FOLLOW_UP: frozenset({Status.OUT_OF_HARDSHIP, Status.RELIEVED}),
+    # an approver confirms a re-check's category, or keeps a file due to exit
+    CommandKind.CONFIRM_CATEGORY: UNDER_REGULAR_AID,
+    CommandKind.KEEP: UNDER_REGULAR_AID,
     # proof is attached while the file is open, relieved (解困) or under follow-up (approved)
     CommandKind.ATTACH: OPEN | {Status.RELIEVED},
 }
+# The civil-affairs findings a clerk must act on (`domain.civil_affairs.FINDINGS` marks them
+# `act`): their check is recorded on the file (`check_finding`).
+CHECKABLE_FINDINGS = frozenset(
+    {"death_on_open_file", "vehicle_not_declared", "property_not_declared", "business_not_declared"}
+)
 MAX_ERASURE_REASON = 200
 
 
@@ -289,6 +314,43 @@ def _check_causes(primary: Cause, secondary: tuple[Cause, ...]) -> tuple[Cause, 
     return secondary
 
 
+def whole_months(start: date, end: date) -> int:
+    """Whole months from `start` to `end` (25 March to 25 September: 6; to 24 September: 5)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return months - (1 if end.day < start.day else 0)
+
+
+def _in_force(parameters: Parameters | None, region: str, on: date) -> Parameters:
+    """The regional parameters handed in by the use case for the decision's date (DOMAIN.md:
+    every decision is judged by the values in force for the file's region on its date)."""
+    if parameters is None:
+        raise parameters_missing(region, on)
+    if not isinstance(parameters, Parameters) or parameters.effective_on > on:
+        raise InvalidValue(
+            "parameters",
+            f"not the parameters in force on {on.isoformat()}",
+            zh=f"不是{on.isoformat()}生效的地区参数",
+        )
+    return parameters
+
+
+def _line_in_force(given: Decimal | None, parameters: Parameters, region: str, on: date) -> Decimal:
+    """The poverty line in force; a line sent with the request must be that line (it is no
+    longer the request's to choose: docs/rules.md, "regional parameters")."""
+    line = money(parameters.poverty_line, "poverty_line")
+    if given is not None and money(given, "poverty_line") != line:
+        raise RuleViolated(
+            "poverty_line_in_force",
+            f"the poverty line in force for region {region} on {on.isoformat()} is {line} yuan"
+            f" (since {parameters.effective_on.isoformat()}), not {given}: leave it out or send"
+            f" {line}",
+            zh=f"地区{region}在{on.isoformat()}生效的低保标准为{line}元"
+            f"（{parameters.effective_on.isoformat()}起），不是{given}元：可不填或填写{line}",
+            field="poverty_line",
+        )
+    return line
+
+
 class HouseholdFile(Aggregate):
     """One household's file: its state is whatever its events say."""
 
@@ -319,6 +381,10 @@ class HouseholdFile(Aggregate):
         category: Category
         materials: tuple[Material, ...]
         narrative: str
+        # the regional parameters the decision used (absent on events recorded before them)
+        parameters_effective_on: date | None = None
+        accidental_loss_ratio: Decimal | None = None
+        adjusted_per_capita: Decimal | None = None  # from the household's total and expenses
         # the attachments the step rests on (added after the event: older ones decode as none)
         cites: tuple[UUID, ...] = ()
 
@@ -329,6 +395,8 @@ class HouseholdFile(Aggregate):
         publicity_end: date
         objections: int
         objections_resolved: int
+        publicity_days: int | None = None  # the minimum in force, when the rule was checked
+        parameters_effective_on: date | None = None
 
     class Approved(Event):
         approved_on: date
@@ -340,6 +408,8 @@ class HouseholdFile(Aggregate):
         means: Means
         adjusted_per_capita: Decimal
         opinion: str
+        parameters_effective_on: date | None = None
+        accidental_loss_ratio: Decimal | None = None
         cites: tuple[UUID, ...] = ()  # as Verified's
 
     class SentBack(Event):
@@ -357,6 +427,7 @@ class HouseholdFile(Aggregate):
         department: Department
         helper: str
         note: str
+        emergency: bool | None = None  # 临时救助 on a file due to exit (absent on older events)
 
     class PlanAgreed(Event):
         agreed_on: date
@@ -372,6 +443,8 @@ class HouseholdFile(Aggregate):
         content: str
         quarter_income: Decimal | None
         quarter_costs: Decimal | None
+        visit_period_days: int | None = None  # the period in force: the next visit is due by
+        next_visit_due: date | None = None
 
     class Revised(Event):
         effective_on: date
@@ -380,6 +453,13 @@ class HouseholdFile(Aggregate):
         members: tuple[Member, ...] | None
         means: Means | None
         materials: tuple[Material, ...]
+        # facts found after approval (absent on older events): the exclusion answers (assets),
+        # the causes, the accidental flag; and whether they make the file exit due
+        exclusions: Exclusions | None = None
+        primary_cause: Cause | None = None
+        secondary_causes: tuple[Cause, ...] | None = None
+        accidental_event: bool | None = None
+        exit_due: str | None = None  # why the file is now due to exit (a newly found exclusion)
 
     class Rechecked(Event):
         rechecked_on: date
@@ -387,6 +467,12 @@ class HouseholdFile(Aggregate):
         means: Means
         poverty_line: Decimal
         category: Category | None
+        parameters_effective_on: date | None = None
+        accidental_loss_ratio: Decimal | None = None
+        adjusted_per_capita: Decimal | None = None
+        # True: a changed category waits for an approver's confirmation and an exit due is
+        # flagged; older events (None) changed the category at once
+        needs_confirmation: bool | None = None
 
     class Exited(Event):
         exited_on: date
@@ -395,6 +481,13 @@ class HouseholdFile(Aggregate):
         explanation: str
         evidence: tuple[str, ...]
         months_above_line: int | None
+        required_months_above_line: int | None = None  # 脱困: the months in force
+        poverty_line: Decimal | None = None  # 脱困: the line in force on the exit date
+        parameters_effective_on: date | None = None
+        # 脱困: the recorded means it rests on — above the line since this date (the first of the
+        # revisions and re-checks above it), and the latest per-capita figure
+        above_line_since: date | None = None
+        adjusted_per_capita: Decimal | None = None
         cites: tuple[UUID, ...] = ()  # as Verified's
 
     class Returned(Event):
@@ -415,6 +508,38 @@ class HouseholdFile(Aggregate):
 
         erased_on: date
         reason: str
+
+    class CategoryConfirmed(Event):
+        """An approver confirmed the category a re-check found: it takes effect."""
+
+        confirmed_on: date
+        category: Category
+        previous: Category | None
+        opinion: str
+
+    class KeptOnRecord(Event):
+        """An approver kept a file that was due to exit, with the reason."""
+
+        kept_on: date
+        exit_due: str
+        reason: str
+
+    class FindingChecked(Event):
+        """A clerk checked a civil-affairs finding on the file: confirmed (and acted on), or
+        unfounded (with the reason); either way it is no longer outstanding."""
+
+        checked_on: date
+        finding: str
+        result: FindingCheck
+        reason: str
+
+    class FollowedUp(Event):
+        """回头看: a follow-up visit to a household out of hardship or relieved."""
+
+        followed_up_on: date
+        cadre: str
+        result: FollowUpOutcome
+        note: str
 
     class AttachmentAdded(Event):
         """A proof material was attached: its kind, name, media type, size and the SHA-256 of
@@ -546,7 +671,15 @@ class HouseholdFile(Aggregate):
         self.plan_agreed_on: date | None = None
         self.last_visited_on: date | None = None
         self.last_rechecked_on: date | None = None
+        # the means recorded by revisions and re-checks since the last approval (date, means):
+        # what a 脱困 rests on
+        self.recorded_means: tuple[tuple[date, Means], ...] = ()
+        self.exit_due: str | None = None  # why an approved or relieved file is due to exit
+        self.category_pending: Category | None = None  # found by a re-check, to be confirmed
+        self.findings_checked: tuple[str, ...] = ()
+        self.last_followed_up_on: date | None = None
         self.exit_kind: ExitKind | None = None
+        self.exit_reason: ExitReason | None = None
         self.exited_on: date | None = None
         self.returns = 0
         self.transfers = 0
@@ -602,15 +735,19 @@ class HouseholdFile(Aggregate):
         secondary_causes: tuple[Cause, ...] = (),
         accidental_event: bool = False,
         hardship_losses: Decimal = Decimal("0"),
-        poverty_line: Decimal,
+        poverty_line: Decimal | None = None,
+        parameters: Parameters | None = None,
         materials: tuple[Material, ...] = (),
         narrative: str = "",
-        thresholds: Thresholds = DEFAULT_THRESHOLDS,
         cites: tuple[UUID, ...] = (),
         today: date,
     ) -> None:
-        """入户调查: two or more investigators record the members, means and answers; `cites`:
-        the attachments of the file the investigation rests on."""
+        """入户调查: two or more investigators record the members, means and answers.
+
+        The household is judged by `parameters`, those in force for its region on `verified_on`
+        (the use case looks them up); `poverty_line`, if sent, must be theirs. `cites`: the
+        attachments of the file the investigation rests on.
+        """
         self._require(CommandKind.VERIFY, actor, Act.VERIFY)
         on = business_date(
             verified_on,
@@ -631,13 +768,16 @@ class HouseholdFile(Aggregate):
             )
         checked_members = _check_members(tuple(members), self.head, today=today)
         secondary = _check_causes(primary_cause, tuple(secondary_causes))
-        means = Means(
-            annual_income=money(annual_income, "annual_income"),
+        # `annual_income` is the head's own; the household's total adds every member's
+        means = household_means(
+            head_income=money(annual_income, "annual_income"),
+            member_incomes=tuple(m.annual_income for m in checked_members),
             rigid_expenses=money(rigid_expenses, "rigid_expenses"),
             members_living_together=1 + sum(m.lives_together for m in checked_members),
             hardship_losses=money(hardship_losses, "hardship_losses"),
         )
-        line = money(poverty_line, "poverty_line")
+        in_force = _in_force(parameters, self.region, on)
+        line = _line_in_force(poverty_line, in_force, self.region, on)
         self._check_migrant(on)
         category = judge(
             means,
@@ -645,7 +785,7 @@ class HouseholdFile(Aggregate):
             poverty_line=line,
             scheme=self.scheme,
             accidental_event=accidental_event,
-            thresholds=thresholds,
+            thresholds=thresholds_of(in_force),
         )
         self._verified(
             actor=actor,
@@ -661,6 +801,9 @@ class HouseholdFile(Aggregate):
             category=category,
             materials=tuple(dict.fromkeys(materials)),
             narrative=_text(narrative, "narrative", required=False),
+            parameters_effective_on=in_force.effective_on,
+            accidental_loss_ratio=in_force.accidental_loss_ratio,
+            adjusted_per_capita=means.adjusted_per_capita(),
             cites=self._cited(cites),
         )
 
@@ -681,6 +824,9 @@ class HouseholdFile(Aggregate):
         category: Category,
         materials: tuple[Material, ...],
         narrative: str,
+        parameters_effective_on: date | None = None,
+        accidental_loss_ratio: Decimal | None = None,
+        adjusted_per_capita: Decimal | None = None,
         cites: tuple[UUID, ...] = (),
     ) -> None:
         self.status = Status.VERIFIED
@@ -706,13 +852,17 @@ class HouseholdFile(Aggregate):
         publicity_end: date,
         objections: int = 0,
         objections_resolved: int = 0,
+        parameters: Parameters | None = None,
         imported: bool = False,
         today: date,
     ) -> None:
-        """民主评议 and 公示: the unit's appraisal (minutes) and the public posting of the list.
+        """民主评议 and 公示: the unit's appraisal (minutes) and the public posting of the list,
+        posted at least the days the region's parameters in force on `appraised_on` require.
 
         `imported`: recorded from an existing file; minutes the record does not show are
-        recorded as unknown (`None`; docs/rules.md, R07u) instead of being refused."""
+        recorded as unknown (`None`; docs/rules.md, R07u) instead of being refused. The use case
+        always hands the parameters in; an import records a sheet's publicity as it was, with
+        none, and the replay rule judges it (docs/rules.md, R08)."""
         self._require(CommandKind.APPRAISE, actor, Act.APPRAISE)
         assert self.verified_on is not None  # noqa: S101 — guaranteed by status VERIFIED
         on = business_date(
@@ -743,6 +893,16 @@ class HouseholdFile(Aggregate):
             not_before=start,
             not_before_field="公示开始日期",
         )
+        in_force = None if parameters is None else _in_force(parameters, self.region, on)
+        days = (end - start).days + 1
+        if in_force is not None and days < in_force.publicity_days:
+            raise RuleViolated(
+                "publicity_days",
+                f"the list is posted {days} day(s); region {self.region} requires at least"
+                f" {in_force.publicity_days}",
+                zh=f"公示{days}天，本地区规定公示期不少于{in_force.publicity_days}天",
+                field="publicity_end",
+            )
         if (
             isinstance(objections, bool)
             or not isinstance(objections, int)
@@ -766,6 +926,8 @@ class HouseholdFile(Aggregate):
             publicity_end=end,
             objections=objections,
             objections_resolved=objections_resolved,
+            publicity_days=None if in_force is None else in_force.publicity_days,
+            parameters_effective_on=None if in_force is None else in_force.effective_on,
         )
 
     @event(Appraised)
@@ -779,6 +941,8 @@ class HouseholdFile(Aggregate):
         publicity_end: date,
         objections: int,
         objections_resolved: int,
+        publicity_days: int | None = None,
+        parameters_effective_on: date | None = None,
     ) -> None:
         self.status = Status.APPRAISED
         self.appraised_on = appraised_on
@@ -795,18 +959,20 @@ class HouseholdFile(Aggregate):
         actor: Actor,
         approved_on: date,
         file_level: FileLevel | None,
-        poverty_line: Decimal,
+        poverty_line: Decimal | None = None,
+        parameters: Parameters | None = None,
         opinion: str = "",
-        thresholds: Thresholds = DEFAULT_THRESHOLDS,
         imported: bool = False,
         cites: tuple[UUID, ...] = (),
         today: date,
     ) -> None:
         """审核认定: a district (county) union or above approves, fixing category and file level.
 
-        The category is computed from the recorded means against `poverty_line`, the line in
-        force for the household's region on `approved_on`; the event keeps both. `imported`: the
-        approval is recorded from an existing file, whose file level may be unknown (`None`).
+        The category is computed from the recorded means against the parameters in force for
+        the household's region on `approved_on` (`parameters`, looked up by the use case); the
+        event keeps the line, the loss ratio and their effective date. `poverty_line`, if sent,
+        must be the line in force. `imported`: the approval is recorded from an existing file,
+        whose file level may be unknown (`None`).
         """
         self._require(CommandKind.APPROVE, actor, Act.APPROVE)
         assert self.publicity_end is not None  # noqa: S101 — status APPRAISED
@@ -827,14 +993,15 @@ class HouseholdFile(Aggregate):
                 zh=f"公示期间有{self.open_objections}条异议尚未处理",
             )
         self._check_migrant(on)
-        line = money(poverty_line, "poverty_line")
+        in_force = _in_force(parameters, self.region, on)
+        line = _line_in_force(poverty_line, in_force, self.region, on)
         category = judge(
             self.means,
             self.exclusions,
             poverty_line=line,
             scheme=self.scheme,
             accidental_event=self.accidental_event,
-            thresholds=thresholds,
+            thresholds=thresholds_of(in_force),
         )
         self._approved(
             actor=actor,
@@ -847,6 +1014,8 @@ class HouseholdFile(Aggregate):
             means=self.means,
             adjusted_per_capita=self.means.adjusted_per_capita(),
             opinion=_text(opinion, "opinion", required=False),
+            parameters_effective_on=in_force.effective_on,
+            accidental_loss_ratio=in_force.accidental_loss_ratio,
             cites=self._cited(cites),
         )
 
@@ -864,10 +1033,15 @@ class HouseholdFile(Aggregate):
         means: Means,
         adjusted_per_capita: Decimal,
         opinion: str,
+        parameters_effective_on: date | None = None,
+        accidental_loss_ratio: Decimal | None = None,
         cites: tuple[UUID, ...] = (),
     ) -> None:
         self.status = Status.APPROVED
         self.approved_on = approved_on
+        self.recorded_means = ()
+        self.exit_due = None
+        self.category_pending = None
         self.category = category
         self.file_level = file_level
         self.poverty_line = poverty_line
@@ -915,7 +1089,7 @@ class HouseholdFile(Aggregate):
     # ------------------------------------------------------------------ assistance and follow-up
 
     def _after_approval(self, value: date, field: str, today: date) -> date:
-        assert self.approved_on is not None  # noqa: S101 — status APPROVED
+        assert self.approved_on is not None  # noqa: S101 — status APPROVED or RELIEVED
         return business_date(
             value,
             today=today,
@@ -934,14 +1108,28 @@ class HouseholdFile(Aggregate):
         department: Department,
         helper: str = "",
         note: str = "",
+        emergency: bool = False,
         today: date,
     ) -> None:
-        """帮扶: an assistance measure delivered to an approved file."""
+        """帮扶: an assistance measure delivered to an approved (or relieved) file.
+
+        A file due to exit takes no new regular aid until it exits or an approver keeps it;
+        emergency aid (`emergency`, 临时救助) is still given, and recorded as such."""
         self._require(CommandKind.ASSIST, actor, Act.ASSIST)
         on = self._after_approval(assisted_on, "assisted_on", today)
         if not isinstance(kind, AssistanceKind) or not isinstance(department, Department):
             raise InvalidValue(
                 "kind", "unknown assistance kind or department", zh="帮扶类别或责任部门无效"
+            )
+        if not isinstance(emergency, bool):
+            raise InvalidValue("emergency", "true or false", zh="须为是或否")
+        if self.exit_due is not None and not emergency:
+            raise RuleViolated(
+                "exit_due_no_regular_aid",
+                f"the file is due to exit ({self.exit_due}): no new regular aid until it exits or"
+                " an approver keeps it; emergency aid is recorded with `emergency: true`",
+                zh="档案应予退出，退出或经审核人员保留前不再给予常态化帮扶；临时救助请注明为临时救助",
+                field="emergency",
             )
         self._assisted(
             actor=actor,
@@ -951,6 +1139,7 @@ class HouseholdFile(Aggregate):
             department=department,
             helper=_text(helper, "helper", required=False, limit=MAX_NAME),
             note=_text(note, "note", required=False),
+            emergency=True if emergency else None,
         )
 
     @event(Assisted)
@@ -964,6 +1153,7 @@ class HouseholdFile(Aggregate):
         department: Department,
         helper: str,
         note: str,
+        emergency: bool | None = None,
     ) -> None:
         self.assistance_count += 1
         self.assistance_total += amount
@@ -1037,11 +1227,17 @@ class HouseholdFile(Aggregate):
         content: str,
         quarter_income: Decimal | None = None,
         quarter_costs: Decimal | None = None,
+        parameters: Parameters | None = None,
         today: date,
     ) -> None:
-        """走访: a visit to the household, with the quarter's income and costs where collected."""
+        """走访: a visit to the household, with the quarter's income and costs where collected.
+
+        With the region's parameters in force, the event records their visit period and the
+        date the next visit is due by."""
         self._require(CommandKind.VISIT, actor, Act.VISIT)
         on = self._after_approval(visited_on, "visited_on", today)
+        period = None if parameters is None else _in_force(parameters, self.region, on)
+        period_days = None if period is None else period.visit_period_days
         self._visited(
             actor=actor,
             visited_on=on,
@@ -1051,6 +1247,8 @@ class HouseholdFile(Aggregate):
             if quarter_income is None
             else money(quarter_income, "quarter_income"),
             quarter_costs=None if quarter_costs is None else money(quarter_costs, "quarter_costs"),
+            visit_period_days=period_days,
+            next_visit_due=None if period_days is None else on + timedelta(days=period_days),
         )
 
     @event(Visited)
@@ -1063,6 +1261,8 @@ class HouseholdFile(Aggregate):
         content: str,
         quarter_income: Decimal | None,
         quarter_costs: Decimal | None,
+        visit_period_days: int | None = None,
+        next_visit_due: date | None = None,
     ) -> None:
         if self.last_visited_on is None or visited_on > self.last_visited_on:
             self.last_visited_on = visited_on
@@ -1079,9 +1279,18 @@ class HouseholdFile(Aggregate):
         rigid_expenses: Decimal | None = None,
         hardship_losses: Decimal | None = None,
         materials: tuple[Material, ...] = (),
+        exclusions: Exclusions | None = None,
+        primary_cause: Cause | None = None,
+        secondary_causes: tuple[Cause, ...] | None = None,
+        accidental_event: bool | None = None,
         today: date,
     ) -> None:
-        """动态调整: changed facts with their effective date; eligibility is judged at re-check."""
+        """动态调整: changed facts with their effective date; eligibility is judged at re-check.
+
+        Facts found after approval are revised here too: the exclusion answers (a second home,
+        a car: the household's assets), the causes and the accidental flag. A newly found
+        exclusion makes the file *exit due* (its status is unchanged): it takes no new regular
+        aid until it exits or an approver keeps it (docs/rules.md)."""
         self._require(CommandKind.REVISE, actor, Act.REVISE)
         on = self._after_approval(effective_on, "effective_on", today)
         new_head = None if head is None else _check_head(head, today=today)
@@ -1103,10 +1312,21 @@ class HouseholdFile(Aggregate):
             v is not None for v in (annual_income, rigid_expenses, hardship_losses)
         ):
             base = self.means
-            means = Means(
-                annual_income=base.annual_income
-                if annual_income is None
-                else money(annual_income, "annual_income"),
+            people = self.members if new_members is None else new_members
+            # the head's own income; a file recorded before it was kept apart has the total only
+            head_income = (
+                money(annual_income, "annual_income")
+                if annual_income is not None
+                else base.head_income
+                if base.head_income is not None
+                else max(
+                    base.annual_income - sum((m.annual_income for m in self.members), Decimal(0)),
+                    Decimal("0.00"),
+                )
+            )
+            means = household_means(
+                head_income=head_income,
+                member_incomes=tuple(m.annual_income for m in people),
                 rigid_expenses=base.rigid_expenses
                 if rigid_expenses is None
                 else money(rigid_expenses, "rigid_expenses"),
@@ -1117,10 +1337,32 @@ class HouseholdFile(Aggregate):
                 if hardship_losses is None
                 else money(hardship_losses, "hardship_losses"),
             )
-        if new_head is None and new_members is None and means is None and not materials:
+        if exclusions is not None and not isinstance(exclusions, Exclusions):
+            raise InvalidValue("exclusions", "unknown exclusion answers", zh="不予建档情形无效")
+        if primary_cause is None and secondary_causes is not None:
+            primary_cause = self.primary_cause
+        new_secondary = None
+        if primary_cause is not None:
+            new_secondary = _check_causes(
+                primary_cause,
+                tuple(self.secondary_causes if secondary_causes is None else secondary_causes),
+            )
+        if accidental_event is not None and not isinstance(accidental_event, bool):
+            raise InvalidValue("accidental_event", "true or false", zh="须为是或否")
+        facts = (exclusions, primary_cause, accidental_event)
+        if (
+            new_head is None
+            and new_members is None
+            and means is None
+            and not materials
+            and all(f is None for f in facts)
+        ):
             raise InvalidValue(
                 "revision", "a revision changes at least one fact", zh="动态调整须至少变更一项"
             )
+        found = () if exclusions is None else exclusions.applying()
+        newly = tuple(name for name in found if name not in self.exclusions.applying())
+        exit_due = "exclusion: " + ", ".join(newly) if newly and self.exit_due is None else None
         self._revised(
             actor=actor,
             effective_on=on,
@@ -1129,6 +1371,11 @@ class HouseholdFile(Aggregate):
             members=new_members,
             means=means,
             materials=tuple(dict.fromkeys(materials)),
+            exclusions=exclusions,
+            primary_cause=primary_cause,
+            secondary_causes=new_secondary,
+            accidental_event=accidental_event,
+            exit_due=exit_due,
         )
 
     @event(Revised)
@@ -1142,13 +1389,29 @@ class HouseholdFile(Aggregate):
         members: tuple[Member, ...] | None,
         means: Means | None,
         materials: tuple[Material, ...],
+        exclusions: Exclusions | None = None,
+        primary_cause: Cause | None = None,
+        secondary_causes: tuple[Cause, ...] | None = None,
+        accidental_event: bool | None = None,
+        exit_due: str | None = None,
     ) -> None:
         if head is not None:
             self.head = head
+        if exclusions is not None:
+            self.exclusions = exclusions
+        if primary_cause is not None:
+            self.primary_cause = primary_cause
+        if secondary_causes is not None:
+            self.secondary_causes = secondary_causes
+        if accidental_event is not None:
+            self.accidental_event = accidental_event
+        if exit_due is not None:
+            self.exit_due = exit_due
         if members is not None:
             self.members = members
         if means is not None:
             self.means = means
+            self.recorded_means = (*self.recorded_means, (effective_on, means))
         self.materials = self.materials | set(materials)
 
     def recheck(
@@ -1156,15 +1419,17 @@ class HouseholdFile(Aggregate):
         *,
         actor: Actor,
         rechecked_on: date,
-        poverty_line: Decimal,
-        thresholds: Thresholds = DEFAULT_THRESHOLDS,
+        poverty_line: Decimal | None = None,
+        parameters: Parameters | None = None,
         today: date,
     ) -> None:
-        """年度复核: the recorded means judged again against the line in force."""
+        """年度复核: the recorded means judged again against the parameters in force for the
+        region on `rechecked_on`; `poverty_line`, if sent, must be the line in force."""
         self._require(CommandKind.RECHECK, actor, Act.RECHECK)
         on = self._after_approval(rechecked_on, "rechecked_on", today)
         assert self.means is not None  # noqa: S101 — status APPROVED
-        line = money(poverty_line, "poverty_line")
+        in_force = _in_force(parameters, self.region, on)
+        line = _line_in_force(poverty_line, in_force, self.region, on)
         excluded = bool(self.exclusions.applying())
         category = (
             None
@@ -1174,7 +1439,7 @@ class HouseholdFile(Aggregate):
                 poverty_line=line,
                 scheme=self.scheme,
                 accidental_event=self.accidental_event,
-                thresholds=thresholds,
+                thresholds=thresholds_of(in_force),
             )
         )
         result = (
@@ -1191,6 +1456,10 @@ class HouseholdFile(Aggregate):
             means=self.means,
             poverty_line=line,
             category=category,
+            parameters_effective_on=in_force.effective_on,
+            accidental_loss_ratio=in_force.accidental_loss_ratio,
+            adjusted_per_capita=self.means.adjusted_per_capita(),
+            needs_confirmation=True,
         )
 
     @event(Rechecked)
@@ -1203,10 +1472,23 @@ class HouseholdFile(Aggregate):
         means: Means,
         poverty_line: Decimal,
         category: Category | None,
+        parameters_effective_on: date | None = None,
+        accidental_loss_ratio: Decimal | None = None,
+        adjusted_per_capita: Decimal | None = None,
+        needs_confirmation: bool | None = None,
     ) -> None:
         self.last_rechecked_on = rechecked_on
-        if category is not None:
-            self.category = category
+        self.recorded_means = (*self.recorded_means, (rechecked_on, means))
+        if not needs_confirmation:  # recorded before re-checks waited for an approver
+            if category is not None:
+                self.category = category
+            return
+        if result is RecheckResult.CATEGORY_CHANGED:
+            self.category_pending = category
+        elif result is RecheckResult.STILL_ELIGIBLE:
+            self.category_pending = None
+        elif result is RecheckResult.EXIT_DUE and self.exit_due is None:
+            self.exit_due = "recheck: above the standard"
 
     # ------------------------------------------------------------------ leaving and coming back
 
@@ -1220,12 +1502,18 @@ class HouseholdFile(Aggregate):
         explanation: str,
         evidence: tuple[str, ...],
         months_above_line: int | None = None,
-        required_months_above_line: int = 6,
+        parameters: Parameters | None = None,
+        imported: bool = False,
         cites: tuple[UUID, ...] = (),
         today: date,
     ) -> None:
-        """脱困 / 解困 / 注销 / 删除: leave the file, always with kind, reason and evidence
-        (`cites`: the attachments that prove it)."""
+        """脱困 / 解困 / 注销 / 删除: leave the file, always with kind, reason and evidence.
+
+        脱困 is judged by the region's parameters in force on `exited_on` (`parameters`): it
+        rests on recorded means above their line for their months. `imported`: an exit recorded
+        from an existing file keeps the months the record gives (at least the region's); whether
+        recorded means bear them out is judged on replay (docs/rules.md, R22). `cites`: the
+        attachments that prove it."""
         if not isinstance(kind, ExitKind) or not isinstance(reason, ExitReason):
             raise InvalidValue("kind", "unknown exit kind or reason", zh="退出类别或原因无效")
         if kind is ExitKind.DELETED:
@@ -1257,19 +1545,39 @@ class HouseholdFile(Aggregate):
                 zh="退出须提供相关证明材料",
                 field="evidence",
             )
+        required = line = in_force = since = per_capita = None
         if kind is ExitKind.OUT_OF_HARDSHIP:
-            if (
-                isinstance(months_above_line, bool)
-                or not isinstance(months_above_line, int)
-                or (months_above_line < required_months_above_line)
+            in_force = _in_force(parameters, self.region, on)
+            required = in_force.exit_months_above_line
+            line = money(in_force.poverty_line, "poverty_line")
+            if months_above_line is not None and (
+                isinstance(months_above_line, bool) or not isinstance(months_above_line, int)
             ):
                 raise RuleViolated(
                     "months_above_line",
-                    f"脱困 needs income above the line for {required_months_above_line} consecutive"
-                    f" months; {months_above_line} recorded",
-                    zh=f"脱困须家庭人均收入连续{required_months_above_line}个月高于低保标准",
+                    "months above the line are a whole number (or left out: the recorded means"
+                    " give them)",
+                    zh="高于标准的月数须为整数（可不填，由已记录的收入计算）",
                     field="months_above_line",
                 )
+            if imported:
+                months = months_above_line if months_above_line is not None else 0
+                shown, shown_zh = "the record gives", "档案记载"
+            else:
+                since, per_capita = self.above_line_since(line, on)
+                months = whole_months(since, on)
+                shown = f"the recorded means show it above since {since.isoformat()}:"
+                shown_zh = f"已记录的收入自{since.isoformat()}起高于标准，"
+            if months < required or (months_above_line is not None and months_above_line > months):
+                raise RuleViolated(
+                    "months_above_line",
+                    f"脱困 needs per-capita income above the line ({line}) for {required}"
+                    f" consecutive months in region {self.region}; {shown} {months} month(s)",
+                    zh=f"脱困须家庭人均收入连续{required}个月高于低保标准（{line}元）；"
+                    f"{shown_zh}仅{months}个月",
+                    field="months_above_line",
+                )
+            months_above_line = months
         elif months_above_line is not None:
             raise InvalidValue("months_above_line", "only recorded for 脱困", zh="仅脱困时填写")
         self._exited(
@@ -1280,6 +1588,11 @@ class HouseholdFile(Aggregate):
             explanation=_text(explanation, "explanation"),
             evidence=proofs,
             months_above_line=months_above_line,
+            required_months_above_line=required,
+            poverty_line=line,
+            parameters_effective_on=None if in_force is None else in_force.effective_on,
+            above_line_since=since,
+            adjusted_per_capita=per_capita,
             cites=self._cited(cites),
         )
 
@@ -1294,12 +1607,51 @@ class HouseholdFile(Aggregate):
         explanation: str,
         evidence: tuple[str, ...],
         months_above_line: int | None,
+        required_months_above_line: int | None = None,
+        poverty_line: Decimal | None = None,
+        parameters_effective_on: date | None = None,
+        above_line_since: date | None = None,
+        adjusted_per_capita: Decimal | None = None,
         cites: tuple[UUID, ...] = (),
     ) -> None:
         self.status = EXIT_STATUS[kind]
         self.exit_kind = kind
+        self.exit_reason = reason
+        self.exit_due = None
         self.exited_on = exited_on
         self.materials = self.materials | {Material.EXIT_EVIDENCE}
+
+    def above_line_since(self, line: Decimal, on: date) -> tuple[date, Decimal]:
+        """The date from which the recorded means (revisions and re-checks since approval, up
+        to `on`, in the order recorded) have shown per-capita income above `line` — the earliest
+        date of the last records that all do — and the latest figure; refused,
+        naming what is missing, when there are none or the latest is not above the line."""
+        # in the order they were recorded: the latest record is what the file knows now
+        records = [(day, means) for day, means in self.recorded_means if day <= on]
+        if not records:
+            raise RuleViolated(
+                "means_recorded_for_exit",
+                "脱困 rests on recorded means: record the household's income since approval by a"
+                " revision (动态调整, `revisions`) or a re-check (年度复核, `rechecks`) first",
+                zh="脱困须有审批后记录的家庭收入：请先通过动态调整或复核记录家庭收入",
+                field="kind",
+            )
+        latest = records[-1][1].adjusted_per_capita()
+        if latest <= line:
+            raise RuleViolated(
+                "means_recorded_for_exit",
+                f"the latest recorded per-capita income ({latest} yuan a month, on"
+                f" {records[-1][0].isoformat()}) is not above the line in force ({line})",
+                zh=f"最近记录的家庭人均收入（{records[-1][0].isoformat()}，{latest}元/月）"
+                f"未高于低保标准（{line}元）",
+                field="kind",
+            )
+        since = records[-1][0]
+        for day, means in reversed(records):
+            if means.adjusted_per_capita() <= line:
+                break
+            since = min(since, day)
+        return since, latest
 
     def return_(
         self, *, actor: Actor, returned_on: date, reason: str, cause: Cause, today: date
@@ -1307,6 +1659,15 @@ class HouseholdFile(Aggregate):
         """返困: an exited household falls back into hardship; the file is investigated again."""
         self._require(CommandKind.RETURN, actor, Act.RETURN)
         assert self.exited_on is not None  # noqa: S101 — status is an exit
+        if self.exit_reason in NO_RETURN:
+            # A deleted file is out of the lifecycle already (ALLOWED_FROM); a household whose
+            # head died has no hardship to return to: a survivor applies for a file of their own.
+            raise RuleViolated(
+                "no_return_after_death",
+                "a file cancelled because the head died cannot be returned: the surviving family"
+                " applies for a new file",
+                zh="因户主死亡注销的档案不能返困，家庭其他成员可另行申请建档",
+            )
         on = business_date(
             returned_on,
             today=today,
@@ -1324,6 +1685,7 @@ class HouseholdFile(Aggregate):
         self.opened_on = returned_on
         self.returns += 1
         self.exit_kind = None
+        self.exit_reason = None
         self.exited_on = None
         self.primary_cause = cause
 
@@ -1365,6 +1727,166 @@ class HouseholdFile(Aggregate):
     ) -> None:
         self.establishing_unit = to_unit
         self.transfers += 1
+
+    # ------------------------------------------------------------------ re-checks with consequences
+
+    def confirm_category(
+        self, *, actor: Actor, confirmed_on: date, opinion: str = "", today: date
+    ) -> None:
+        """审核确认: an approver (district or above) confirms the category a clerk's re-check
+        found; only then does it take effect (it waits on the approvals queue)."""
+        self._require(CommandKind.CONFIRM_CATEGORY, actor, Act.CONFIRM_CATEGORY)
+        if self.category_pending is None:
+            raise RuleViolated(
+                "category_change_to_confirm",
+                "no re-check found a change of category to confirm",
+                zh="没有待确认的困难类别变化",
+            )
+        assert self.last_rechecked_on is not None  # noqa: S101 — a re-check found the change
+        on = business_date(
+            confirmed_on,
+            today=today,
+            field="confirmed_on",
+            not_before=self.last_rechecked_on,
+            not_before_field="复核日期",
+        )
+        self._category_confirmed(
+            actor=actor,
+            confirmed_on=on,
+            category=self.category_pending,
+            previous=self.category,
+            opinion=_text(opinion, "opinion", required=False),
+        )
+
+    @event(CategoryConfirmed)
+    def _category_confirmed(
+        self,
+        *,
+        actor: Actor,
+        confirmed_on: date,
+        category: Category,
+        previous: Category | None,
+        opinion: str,
+    ) -> None:
+        self.category = category
+        self.category_pending = None
+
+    def keep(self, *, actor: Actor, kept_on: date, reason: str, today: date) -> None:
+        """保留: an approver (district or above) keeps a file that is due to exit, saying why;
+        it takes regular aid again."""
+        self._require(CommandKind.KEEP, actor, Act.KEEP)
+        if self.exit_due is None:
+            raise RuleViolated(
+                "exit_due_to_keep", "the file is not due to exit", zh="档案不在应予退出名单中"
+            )
+        on = self._after_approval(kept_on, "kept_on", today)
+        self._kept_on_record(
+            actor=actor, kept_on=on, exit_due=self.exit_due, reason=_text(reason, "reason")
+        )
+
+    @event(KeptOnRecord)
+    def _kept_on_record(self, *, actor: Actor, kept_on: date, exit_due: str, reason: str) -> None:
+        self.exit_due = None
+
+    # ------------------------------------------------------------------ facts found after approval
+
+    def check_finding(
+        self,
+        *,
+        actor: Actor,
+        checked_on: date,
+        finding: str,
+        result: FindingCheck,
+        reason: str,
+        today: date,
+    ) -> None:
+        """民政比对核实: record the check of a civil-affairs finding on the file — confirmed and
+        acted on (say what was done: a revision, an exit), or unfounded (say why); it is then
+        no longer outstanding."""
+        self._require(CommandKind.CHECK_FINDING, actor, Act.CHECK_FINDING)
+        if finding not in CHECKABLE_FINDINGS:
+            raise InvalidValue(
+                "finding",
+                f"not a civil-affairs finding to act on: {finding!r}"
+                f" (one of {', '.join(sorted(CHECKABLE_FINDINGS))})",
+                zh="不是需核实处理的民政比对问题",
+            )
+        if not isinstance(result, FindingCheck):
+            raise InvalidValue("result", "confirmed or unfounded", zh="核实结果无效")
+        on = business_date(
+            checked_on,
+            today=today,
+            field="checked_on",
+            not_before=self.applied_on,
+            not_before_field="申请日期",
+        )
+        self._finding_checked(
+            actor=actor,
+            checked_on=on,
+            finding=finding,
+            result=result,
+            reason=_text(reason, "reason"),
+        )
+
+    @event(FindingChecked)
+    def _finding_checked(
+        self, *, actor: Actor, checked_on: date, finding: str, result: FindingCheck, reason: str
+    ) -> None:
+        self.findings_checked = (*self.findings_checked, finding)
+
+    def follow_up(
+        self,
+        *,
+        actor: Actor,
+        followed_up_on: date,
+        cadre: str,
+        result: FollowUpOutcome,
+        note: str = "",
+        cause: Cause | None = None,
+        today: date,
+    ) -> None:
+        """回头看: a follow-up visit to a household out of hardship or relieved, with what it
+        found. Back in hardship opens the return flow at once (返困, with its `cause`): the
+        file is investigated again."""
+        self._require(CommandKind.FOLLOW_UP, actor, Act.FOLLOW_UP)
+        if not isinstance(result, FollowUpOutcome):
+            raise InvalidValue("result", "stable, at risk or back in hardship", zh="回头看结果无效")
+        assert self.exited_on is not None  # noqa: S101 — out of hardship or relieved
+        on = business_date(
+            followed_up_on,
+            today=today,
+            field="followed_up_on",
+            not_before=self.exited_on,
+            not_before_field="退出日期",
+        )
+        back = result is FollowUpOutcome.BACK_IN_HARDSHIP
+        if back and not isinstance(cause, Cause):
+            raise InvalidValue("cause", "back in hardship: name the cause", zh="返困须填写致困原因")
+        if not back and cause is not None:
+            raise InvalidValue("cause", "only when back in hardship", zh="仅返困时填写致困原因")
+        text = _text(note, "note", required=back)
+        self._followed_up(
+            actor=actor,
+            followed_up_on=on,
+            cadre=_text(cadre, "cadre", limit=MAX_NAME),
+            result=result,
+            note=text,
+        )
+        if back:
+            assert cause is not None  # noqa: S101 — checked above
+            self.return_(actor=actor, returned_on=on, reason=text, cause=cause, today=today)
+
+    @event(FollowedUp)
+    def _followed_up(
+        self,
+        *,
+        actor: Actor,
+        followed_up_on: date,
+        cadre: str,
+        result: FollowUpOutcome,
+        note: str,
+    ) -> None:
+        self.last_followed_up_on = followed_up_on
 
     # ------------------------------------------------------------------ erasure on request
 

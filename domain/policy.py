@@ -19,7 +19,8 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.authorization import Act, authorise
-from domain.errors import InvalidValue, NotFound
+from domain.eligibility import Thresholds
+from domain.errors import InvalidValue, NotFound, RuleViolated
 from domain.values import Actor, CategoryScheme, money
 
 _NAMESPACE = UUID("6b3a1d0e-6b61-4e67-8a75-62616e676675")  # fixed: policy stream ids are derived
@@ -145,3 +146,22 @@ class PolicyBook:
             f"no parameters in force for region {region} on {on.isoformat()}",
             zh=f"地区{region}在{on.isoformat()}没有生效的参数",
         )
+
+
+def parameters_missing(region: str, on: date) -> RuleViolated:
+    """The refusal of a decision in a region with no parameters in force on its date: it names
+    the region and how an admin sets them."""
+    return RuleViolated(
+        "regional_parameters_in_force",
+        f"no regional parameters (poverty line and the rules' other numbers) are in force for"
+        f" region {region} on {on.isoformat()}: an admin of the region sets them with"
+        f" POST /api/v1/policies/{region}",
+        zh=f"地区{region}在{on.isoformat()}没有生效的地区参数（低保标准等），"
+        f"请本地区管理员先设置：POST /api/v1/policies/{region}",
+        field="region",
+    )
+
+
+def thresholds_of(parameters: Parameters) -> Thresholds:
+    """The category thresholds the regional parameters set."""
+    return Thresholds(accidental_loss_ratio=parameters.accidental_loss_ratio)

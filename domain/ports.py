@@ -16,6 +16,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.household import HouseholdFile
+from domain.policy import PolicyBook
 
 Row_contra = TypeVar("Row_contra", contravariant=True)
 Forget_contra = TypeVar("Forget_contra", contravariant=True)
@@ -49,6 +50,14 @@ class FileRepository(Protocol):
 
     async def save_many(self, files: Sequence[HouseholdFile]) -> None:
         """Bulk path for many new files at once (imports, demo data): all or nothing."""
+        ...
+
+
+class Policies(Protocol):
+    """The regional parameters (`domain.policy`), for judging a decision by those in force."""
+
+    async def book(self) -> PolicyBook:
+        """Every region's parameters as now recorded."""
         ...
 
 

@@ -24,8 +24,14 @@ from typing import Any
 from uuid import UUID
 
 from domain.eligibility import Means, Thresholds, categorise
-from domain.errors import DomainError
-from domain.household import EXIT_REASONS, EXITED, HouseholdFile
+from domain.errors import DomainError, RuleViolated
+from domain.household import (
+    EXIT_REASONS,
+    EXITED,
+    UNDER_REGULAR_AID,
+    HouseholdFile,
+    whole_months,
+)
 from domain.idnumber import parse_id_number
 from domain.policy import Parameters, PolicyBook
 from domain.privacy import readable
@@ -513,7 +519,7 @@ def assistance_only_while_approved(h: History, ctx: Context) -> list[Finding]:
         state = h.before[i]
         if (
             state is None
-            or state.status is not Status.APPROVED
+            or state.status not in UNDER_REGULAR_AID
             or (state.approved_on is not None and e.assisted_on < state.approved_on)
         ):
             found.append(rule.finding([e.originator_version]))
@@ -569,7 +575,7 @@ def visits_per_period(h: History, ctx: Context) -> list[Finding]:
 def exit_reason_and_evidence(h: History, ctx: Context) -> list[Finding]:
     rule = RULES_BY_ID["R22"]
     found = []
-    for _, e in _of(h, HouseholdFile.Exited):
+    for i, e in _of(h, HouseholdFile.Exited):
         wrong = e.reason not in EXIT_REASONS.get(e.kind, frozenset()) or not [
             x for x in e.evidence if x.strip()
         ]
@@ -577,6 +583,14 @@ def exit_reason_and_evidence(h: History, ctx: Context) -> list[Finding]:
             params = _policy(ctx, h.final.region, e.exited_on)
             needed = params.exit_months_above_line if params is not None else 6
             wrong = wrong or (e.months_above_line or 0) < needed
+            state = h.before[i]
+            if params is not None and state is not None and not wrong:
+                # the months must rest on recorded means (revisions, re-checks) above the line
+                try:
+                    since, _ = state.above_line_since(params.poverty_line, e.exited_on)
+                    wrong = whole_months(since, e.exited_on) < needed
+                except RuleViolated:
+                    wrong = True
         if wrong:
             found.append(rule.finding([e.originator_version]))
     return found
@@ -771,8 +785,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "R21",
-        "只能对在档档案实施帮扶",
-        "assistance only while approved",
+        "只能对在档或解困（常态化帮扶）档案实施帮扶",
+        "assistance only while approved or relieved (regular aid)",
         ERROR,
         "§5 R21",
         "file",

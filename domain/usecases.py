@@ -2,16 +2,22 @@
 
 Each is keyword-only. The actor, the typed command (`domain.commands`) and the expected version
 come from the edge; `today` comes from the clock port, so the domain itself never reads the clock.
+The regional parameters in force on a decision's date come from the `Policies` port: the use case
+looks them up for the file's region and hands them to the command (docs/rules.md).
 """
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import date
+from typing import Any, cast
 from uuid import UUID
 
-from domain.commands import Apply, LifecycleCommand, execute, receive
-from domain.errors import ConcurrencyError
+from domain.commands import Apply, LifecycleCommand, execute, parameters_on, receive
+from domain.errors import ConcurrencyError, NotFound
 from domain.household import HouseholdFile
-from domain.ports import Clock, FileRepository
+from domain.policy import Parameters, parameters_missing
+from domain.ports import Clock, FileRepository, Policies
 from domain.values import Actor
 
 
@@ -24,6 +30,34 @@ async def open_file(
     return household
 
 
+async def parameters_in_force(
+    policies: Policies, region: str, on: date, *, required: bool
+) -> Parameters | None:
+    """The parameters in force for `region` on `on`; a clear refusal naming the region and how
+    to set them when there are none and `required`."""
+    try:
+        return (await policies.book()).in_force(region, on)
+    except NotFound:
+        if required:
+            raise parameters_missing(region, on) from None
+        return None
+
+
+async def with_parameters(
+    command: LifecycleCommand, *, policies: Policies, region: str
+) -> LifecycleCommand:
+    """`command` with the regional parameters in force for `region` on its date, for the
+    commands judged by them (`domain.commands.parameters_on`); the others as they are."""
+    wanted = parameters_on(command)
+    if wanted is None:
+        return command
+    day, required = wanted
+    found = await parameters_in_force(policies, region, day, required=required)
+    # every command `parameters_on` names has a `parameters` field
+    changed: LifecycleCommand = dataclasses.replace(cast(Any, command), parameters=found)
+    return changed
+
+
 async def act_on_file(
     *,
     files: FileRepository,
@@ -31,16 +65,19 @@ async def act_on_file(
     actor: Actor,
     file_id: UUID,
     command: LifecycleCommand,
+    policies: Policies,
     expected_version: int | None = None,
 ) -> HouseholdFile:
     """Run one lifecycle command on a stored file and save its event.
 
     `expected_version`, when given, must equal the stored version (an HTTP `If-Match`); otherwise
-    `ConcurrencyError` is raised before anything is decided.
+    `ConcurrencyError` is raised before anything is decided. A command judged by the regional
+    parameters gets those in force for the file's region on its date from `policies`.
     """
     household = await files.get(file_id)
     if expected_version is not None and household.version != expected_version:
         raise ConcurrencyError(file_id, expected_version, household.version)
+    command = await with_parameters(command, policies=policies, region=household.region)
     execute(household, command, actor=actor, today=clock.today())
     await files.save(household)
     return household

@@ -203,6 +203,21 @@ class RecheckResult(StrEnum):
     EXIT_DUE = "exit_due"
 
 
+class FindingCheck(StrEnum):
+    """What a clerk's check of a civil-affairs finding (民政比对) found."""
+
+    CONFIRMED = "confirmed"  # 核实属实，已处理
+    UNFOUNDED = "unfounded"  # 核实不属实
+
+
+class FollowUpOutcome(StrEnum):
+    """What a 回头看 visit to an exited household found (seed 001)."""
+
+    STABLE = "stable"  # 稳定脱困
+    AT_RISK = "at_risk"  # 有返困风险
+    BACK_IN_HARDSHIP = "back_in_hardship"  # 已返困
+
+
 # The Chinese label of every enumeration value, as the source forms and notices word it (seeds
 # 000–004, DOMAIN.md glossary): what a clerk reads on screen, in sheets and in messages, and
 # what a spreadsheet may say (with the synonyms of `SYNONYMS_ZH`). `tests/unit/test_values.py`
@@ -272,6 +287,13 @@ _LABELS: tuple[tuple[StrEnum, str], ...] = (
     (ExitKind.RELIEVED, "解困"),
     (ExitKind.CANCELLED, "注销"),
     (ExitKind.DELETED, "删除"),
+    (Sex.MALE, "男"),
+    (Sex.FEMALE, "女"),
+    (FindingCheck.CONFIRMED, "核实属实，已处理"),
+    (FindingCheck.UNFOUNDED, "核实不属实"),
+    (FollowUpOutcome.STABLE, "稳定脱困"),
+    (FollowUpOutcome.AT_RISK, "有返困风险"),
+    (FollowUpOutcome.BACK_IN_HARDSHIP, "已返困"),
     (ExitReason.INCOME_ABOVE_LINE, "家庭人均收入超过标准"),
     (ExitReason.SAFETY_NET, "纳入政府兜底保障"),
     (ExitReason.DEATH, "死亡"),

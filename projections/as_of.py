@@ -37,6 +37,9 @@ UNCHANGING = frozenset(
         "household.plan_agreed",
         "household.visited",
         "household.personal_data_erased",
+        "household.finding_checked",
+        "household.kept_on_record",
+        "household.followed_up",  # back in hardship re-opens the file by its own Returned
     }
 )
 # The household events that do: every other one (pinned against `domain.events` by the tests).
@@ -53,6 +56,7 @@ FOLDED = frozenset(
         "household.exited",
         "household.returned",
         "household.transferred",
+        "household.category_confirmed",
     }
 )
 
@@ -105,9 +109,16 @@ def step(row: FileAsOf | None, change: Change) -> FileAsOf | None:
     elif kind == "household.revised":
         if f.head is not None:
             row.head = f.head
+        if f.primary_cause is not None:
+            row.primary_cause = f.primary_cause
+        if f.secondary_causes is not None:
+            row.secondary_causes = f.secondary_causes
     elif kind == "household.rechecked":
-        if f.category is not None:
+        # a re-check's category waits for an approver's confirmation (older events: at once)
+        if f.category is not None and not f.needs_confirmation:
             row.category = f.category
+    elif kind == "household.category_confirmed":
+        row.category = f.category
     elif kind == "household.exited":
         row.status = EXIT_STATUS[f.kind]
     elif kind == "household.returned":

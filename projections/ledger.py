@@ -42,6 +42,9 @@ from domain.idnumber import IdNumber
 from domain.privacy import ERASED, mask_id, mask_phone, readable
 from projections.base import Change
 
+# Under regular aid (常态化帮扶): files on record, and relieved (解困) ones, which keep being
+# assisted, visited and re-checked with their status `relieved` (seeds 001 and 004).
+REGULAR_AID = frozenset({"approved", "relieved"})
 RECHECK_PERIOD = timedelta(days=365)
 MATCHED = "civil_affairs.matched"
 RECORD_ORDER = {r.value: i for i, r in enumerate(Record)}
@@ -83,6 +86,14 @@ class LedgerRow:
     civil_affairs: tuple[str, ...] = ()  # the kinds civil affairs matched (Record values)
     civil_affairs_on: date | None = None  # the day of the latest matching run naming the file
     civil_affairs_to_act: tuple[str, ...] = ()  # rules of the findings a clerk must act on
+    exit_due: str | None = None  # why the file is due to exit (a found exclusion, a re-check)
+    exit_due_on: date | None = None  # since when
+    category_pending: str | None = None  # found by a re-check, waiting for an approver
+
+    @property
+    def regular_aid(self) -> bool:
+        """Whether the household is under regular aid (approved, or relieved)."""
+        return self.status in REGULAR_AID
 
     @property
     def units(self) -> tuple[str, str, str, str]:
@@ -244,6 +255,7 @@ class Ledger:
             row.file_level = None if f.file_level is None else str(f.file_level)  # None: unknown
             row.approved_on = f.approved_on
             row.next_recheck_due = f.approved_on + self.recheck_period
+            row.exit_due = row.exit_due_on = row.category_pending = None
         elif kind == "assisted":
             row.assistance_count += 1
             row.assistance_total += f.amount
@@ -252,9 +264,27 @@ class Ledger:
             row.last_visited_on = _later(row.last_visited_on, f.visited_on)
         elif kind == "rechecked":
             row.next_recheck_due = f.rechecked_on + self.recheck_period
-            if f.category is not None:
-                row.category = str(f.category)
+            if not f.needs_confirmation:  # recorded before re-checks waited for an approver
+                if f.category is not None:
+                    row.category = str(f.category)
+            elif f.result == "category_changed":
+                row.category_pending = str(f.category)  # on the approvals queue
+            elif f.result == "still_eligible":
+                row.category_pending = None
+            elif f.result == "exit_due" and row.exit_due is None:
+                row.exit_due, row.exit_due_on = "recheck", f.rechecked_on
+        elif kind == "category_confirmed":
+            row.category = str(f.category)
+            row.category_pending = None
+        elif kind == "kept_on_record":
+            row.exit_due = row.exit_due_on = None
         elif kind == "revised":
+            if f.exit_due is not None and row.exit_due is None:
+                row.exit_due, row.exit_due_on = f.exit_due, f.effective_on
+            if f.primary_cause is not None:
+                row.primary_cause = str(f.primary_cause)
+            if f.secondary_causes is not None:
+                row.secondary_causes = tuple(str(c) for c in f.secondary_causes)
             if f.head is not None:
                 row.head_name = f.head.name
                 row.phone_masked = mask_phone(f.head.phone) if f.head.phone else ""
@@ -270,6 +300,7 @@ class Ledger:
             row.status = str(f.kind)
             row.exit_kind = str(f.kind)
             row.exited_on = f.exited_on
+            row.exit_due = row.exit_due_on = None
             _settle(row)
         elif kind == "returned":
             row.status = "returned"
@@ -279,6 +310,9 @@ class Ledger:
             row.exited_on = None
         elif kind == "transferred":
             row.unit = f.to_unit
+        elif kind == "finding_checked":
+            # the clerk checked the finding (confirmed and acted on, or unfounded): settled
+            _settle(row, frozenset({f.finding}))
         elif kind == "personal_data_erased":
             # what a rebuild gives once the key is destroyed: markers, and nobody to match
             row.head_name = ERASED

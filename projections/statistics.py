@@ -19,6 +19,9 @@ from uuid import UUID
 
 from projections.base import Change
 
+# The statuses whose files receive regular aid: on record, and relieved (解困, seeds 001, 004).
+REGULAR_AID = frozenset({"approved", "relieved"})
+
 StockKey = tuple[str, str, str]  # unit, dimension, key
 FlowKey = tuple[str, str, str, str]  # unit, period, metric, key
 # A batch's flows before they are spread over the levels and periods:
@@ -53,6 +56,9 @@ class FileFacts:
 
     def stock(self) -> list[tuple[str, str]]:
         counted = [("status", self.status)]
+        if self.status in REGULAR_AID:
+            # files under regular aid (常态化帮扶): on record, and relieved (解困) ones
+            counted.append(("regular_aid", self.status))
         if self.status == "approved":
             counted += [
                 ("category", self.category or ""),
@@ -159,9 +165,17 @@ class Statistics:
             self._flow(
                 flows, before.unit, f.assisted_on, "assistance", before.category or "", f.amount
             )
+            self._flow(
+                flows, before.unit, f.assisted_on, "assistance_by_status", before.status, f.amount
+            )
             return before
         if kind == "rechecked":
-            return _changed(before, category=str(f.category)) if f.category is not None else before
+            # a re-check's category waits for an approver's confirmation (older events: at once)
+            if f.category is None or f.needs_confirmation:
+                return before
+            return _changed(before, category=str(f.category))
+        if kind == "category_confirmed":
+            return _changed(before, category=str(f.category))
         if kind == "exited":
             self._flow(flows, before.unit, f.exited_on, "exit", str(f.kind))
             return _changed(before, status=str(f.kind))

@@ -11,6 +11,7 @@ from typing import Any
 from domain.eligibility import Exclusions
 from domain.household import Head, HouseholdFile, Member
 from domain.idnumber import make_id_number
+from domain.policy import Parameters, PolicyBook, RegionalPolicy
 from domain.values import (
     Actor,
     AssistanceKind,
@@ -29,8 +30,23 @@ OTHER_BASE = "130306002"
 CLERK = Actor("clerk-li", BASE, Role.CLERK)
 APPROVER = Actor("approver-wang", "130306", Role.APPROVER)
 LINE = Decimal("550")
+# the parameters in force for the builders' region (handed in as the use case does)
+PARAMETERS = Parameters(date(2015, 1, 1), LINE)
 
 _sequence = count(1)
+
+
+class ProvincePolicies:
+    """The `Policies` port with `PARAMETERS` in force for the whole province (130000)."""
+
+    def __init__(self, parameters: Parameters = PARAMETERS) -> None:
+        admin = Actor("test-admin", "13", Role.ADMIN)
+        policy = RegionalPolicy.open(actor=admin, region="130000")
+        policy.set(actor=admin, parameters=parameters, reason="测试数据")
+        self._book = PolicyBook({"130000": policy})
+
+    async def book(self) -> PolicyBook:
+        return self._book
 
 
 @dataclass(frozen=True)
@@ -75,7 +91,7 @@ def verification(**overrides: Any) -> dict[str, Any]:
         "rigid_expenses": Decimal("1200"),
         "exclusions": Exclusions(),
         "primary_cause": Cause.ILLNESS,
-        "poverty_line": LINE,
+        "parameters": PARAMETERS,
     }
     fields.update(overrides)
     return fields
@@ -86,11 +102,12 @@ APPRAISAL = {
     "minutes_on_file": True,
     "publicity_start": date(2026, 3, 13),
     "publicity_end": date(2026, 3, 20),
+    "parameters": PARAMETERS,
 }
 APPROVAL = {
     "approved_on": date(2026, 3, 25),
     "file_level": FileLevel.DISTRICT,
-    "poverty_line": LINE,
+    "parameters": PARAMETERS,
 }
 ASSISTANCE = {
     "assisted_on": date(2026, 4, 1),

@@ -38,6 +38,7 @@ from adapters.runtime.secrets import load_pii_keys
 from adapters.runtime.settings import Settings
 from adapters.services import demo
 from domain.values import Role
+from tests.parameters import set_province_parameters
 
 TEMPLATE = "bangfu_test_template"
 
@@ -199,6 +200,7 @@ async def api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
     units_pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
     assert units_pool is not None
     await PgUnitDirectory(units_pool).load(demo.units())
+    await set_province_parameters(units_pool)
     await units_pool.close()
     server = uvicorn.Server(
         uvicorn.Config(asgi(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on")

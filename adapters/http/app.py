@@ -54,12 +54,16 @@ from adapters.http.schemas import (
     AppraisalIn,
     ApprovalIn,
     AssistanceIn,
+    CategoryConfirmationIn,
     CommandBody,
     ErasureIn,
     ErasureOut,
     ExitIn,
     FileOut,
+    FindingCheckIn,
+    FollowUpIn,
     Health,
+    KeepIn,
     PlanIn,
     RecheckIn,
     RejectionIn,
@@ -78,6 +82,7 @@ from adapters.http.validation import refuse_invalid_body
 from adapters.http.views import event_out, file_out
 from adapters.pg.faults import is_unavailable
 from adapters.pg.migrations import pending
+from adapters.pg.policies import PgPolicies
 from adapters.pg.units import PgUnitDirectory, Unit
 from adapters.runtime.bootstrap import Runtime, background, runtime
 from adapters.runtime.limits import Limits, principal
@@ -260,6 +265,7 @@ def command_route(path: str, body: type[CommandBody], summary: str) -> HTTPRoute
                 actor=actor,
                 file_id=file_id,
                 command=data.command(),
+                policies=PgPolicies(rt.store, rt.codec),
                 expected_version=expected,
             )
             return 200, file_out(household), etag(household.version)
@@ -296,6 +302,26 @@ COMMAND_ROUTES = [
     command_route("exit", ExitIn, "脱困/解困/注销/删除 — exit the file"),
     command_route("return", ReturnIn, "返困 — re-open an exited file"),
     command_route("transfer", TransferIn, "移交 — transfer to another base-level union"),
+    command_route(
+        "finding-checks",
+        FindingCheckIn,
+        "民政比对核实 — record the check of a civil-affairs finding (confirmed or unfounded)",
+    ),
+    command_route(
+        "follow-ups",
+        FollowUpIn,
+        "回头看 — record a follow-up visit to a household out of hardship or relieved",
+    ),
+    command_route(
+        "category-confirmations",
+        CategoryConfirmationIn,
+        "确认类别变化 — confirm the category a re-check found (district level or above)",
+    ),
+    command_route(
+        "keep",
+        KeepIn,
+        "保留 — keep a file that is due to exit, with the reason (district level or above)",
+    ),
 ]
 
 

@@ -63,6 +63,7 @@ from domain.values import (
     WorkerKind,
     label,
 )
+from projections.ledger import REGULAR_AID
 
 API = "/api/v1"
 PERIOD = r"^\d{4}(-(0[1-9]|1[0-2]))?$"
@@ -113,6 +114,7 @@ def _ledger_fields(row: Any) -> dict[str, Any]:
         "district": row["district"],
         "status": row["status"],
         "status_label": labelled(Status, row["status"]),
+        "regular_aid": row["status"] in REGULAR_AID,
         "category": row["category"],
         "category_label": labelled(Category, row["category"]),
         "file_level": row["file_level"],
@@ -148,6 +150,10 @@ def _ledger_fields(row: Any) -> dict[str, Any]:
         "civil_affairs_on": row["civil_affairs_on"],
         "civil_affairs_to_act": to_act,
         "civil_affairs_to_act_labels": [finding_label(r) for r in to_act],
+        "exit_due": row["exit_due"],
+        "exit_due_on": row["exit_due_on"],
+        "category_pending": row["category_pending"],
+        "category_pending_label": labelled(Category, row["category_pending"]),
     }
 
 
@@ -187,12 +193,14 @@ DIMENSIONS: tuple[tuple[str, str, Any], ...] = (
     ("file_level", "档案级别（在档）", FileLevel),
     ("cause", "主要致困原因（在档）", Cause),
     ("worker_kind", "职工类别（在档）", WorkerKind),
+    ("regular_aid", "常态化帮扶（在档及解困）", Status),
 )
 METRICS: tuple[tuple[str, str, Any], ...] = (
     ("new", "新建档", None),
     ("exit", "退出", ExitKind),
     ("return", "返困", None),
     ("assistance", "帮扶（按困难类别）", Category),
+    ("assistance_by_status", "帮扶（在档或解困）", Status),
 )
 
 
@@ -469,9 +477,11 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         responses=responses,
         tags=["read models"],
         summary="审批队列 — files awaiting approval in the subtree",
-        description="Files appraised and publicised (status `appraised`) in the subtree, the "
-        "longest waiting first: the district's approval queue. In pages of `limit`, `total` "
-        "counting them all: pass a page's `next` as `cursor` for the next, until it is null.",
+        description="Files appraised and publicised (status `appraised`), and files whose "
+        "clerk's re-check found another category (`category_pending`, confirmed with "
+        "`POST /files/{id}/category-confirmations`), in the subtree, the longest waiting "
+        "first: the district's approval queue. In pages of `limit`, `total` counting them "
+        "all: pass a page's `next` as `cursor` for the next, until it is null.",
     )
     async def approval_queue(
         actor: NamedDependency[Actor],
@@ -502,10 +512,12 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         "visited) is more than `visit_days` (default 90) before `as_of`. `kind=rechecks`: "
         "approved files whose annual re-check falls on or before `as_of`. `kind=follow_up`: "
         "files out of hardship (脱困) or relieved (解困) within the `follow_up_months` "
-        "(default 12) up to `as_of`, for the 回头看 review. `as_of` defaults to today. Each "
-        "item carries `due_on`, the day it fell (or falls) due. In pages of `limit`, `total` "
-        "counting them all: pass a page's `next` as `cursor` (with the same parameters) for "
-        "the next, until it is null.",
+        "(default 12) up to `as_of`, for the 回头看 review. `kind=exit`: approved or relieved "
+        "files due to exit (a newly found exclusion, a re-check above the standard) that have "
+        "not exited nor been kept by an approver; they take no new regular aid. `as_of` "
+        "defaults to today. Each item carries `due_on`, the day it fell (or falls) due. In "
+        "pages of `limit`, `total` counting them all: pass a page's `next` as `cursor` (with "
+        "the same parameters) for the next, until it is null.",
     )
     async def due_list(
         actor: NamedDependency[Actor],
@@ -535,9 +547,12 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         return DueOut(
             unit=root.value,
             kind=kind,
-            kind_label={"visits": "走访逾期", "rechecks": "年度复核到期", "follow_up": "回头看"}[
-                kind.value
-            ],
+            kind_label={
+                "visits": "走访逾期",
+                "rechecks": "年度复核到期",
+                "follow_up": "回头看",
+                "exit": "应予退出",
+            }[kind.value],
             as_of=day,
             visit_days=visit_days,
             follow_up_months=follow_up_months,

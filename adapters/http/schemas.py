@@ -34,6 +34,8 @@ from domain.values import (
     ExitKind,
     ExitReason,
     FileLevel,
+    FindingCheck,
+    FollowUpOutcome,
     Material,
     Role,
     WorkerKind,
@@ -111,7 +113,8 @@ class VerificationIn(_In, kw_only=True, forbid_unknown_fields=True):
     secondary_causes: list[Cause] = []
     accidental_event: bool = False
     hardship_losses: Money = Decimal("0")
-    poverty_line: Money
+    # optional: the line in force for the region on the date decides; if sent it must be that one
+    poverty_line: Money | None = None
     materials: list[Material] = []
     narrative: Text = ""
     cites: Annotated[
@@ -167,7 +170,7 @@ class ApprovalIn(_In, kw_only=True, forbid_unknown_fields=True):
 
     approved_on: Day
     file_level: FileLevel
-    poverty_line: Money
+    poverty_line: Money | None = None  # optional: if sent, the line in force
     opinion: Text = ""
     cites: Annotated[
         list[UUID],
@@ -210,6 +213,8 @@ class AssistanceIn(_In, kw_only=True, forbid_unknown_fields=True):
     department: Department
     helper: Annotated[str, msgspec.Meta(max_length=64)] = ""
     note: Text = ""
+    # 临时救助: the only aid a file due to exit takes until it exits or is kept
+    emergency: bool = False
 
     def command(self) -> commands.Assist:
         return commands.Assist(
@@ -219,6 +224,7 @@ class AssistanceIn(_In, kw_only=True, forbid_unknown_fields=True):
             department=self.department,
             helper=self.helper,
             note=self.note,
+            emergency=self.emergency,
         )
 
 
@@ -267,6 +273,12 @@ class RevisionIn(_In, kw_only=True, forbid_unknown_fields=True):
     rigid_expenses: Money | None = None
     hardship_losses: Money | None = None
     materials: list[Material] = []
+    # facts found after approval: the exclusion answers (a second home, a car: a newly found
+    # one makes the file exit due), the causes, the accidental flag
+    exclusions: Exclusions | None = None
+    primary_cause: Cause | None = None
+    secondary_causes: list[Cause] | None = None
+    accidental_event: bool | None = None
 
     def command(self) -> commands.Revise:
         return commands.Revise(
@@ -278,12 +290,18 @@ class RevisionIn(_In, kw_only=True, forbid_unknown_fields=True):
             rigid_expenses=self.rigid_expenses,
             hardship_losses=self.hardship_losses,
             materials=tuple(self.materials),
+            exclusions=self.exclusions,
+            primary_cause=self.primary_cause,
+            secondary_causes=None
+            if self.secondary_causes is None
+            else tuple(self.secondary_causes),
+            accidental_event=self.accidental_event,
         )
 
 
 class RecheckIn(_In, kw_only=True, forbid_unknown_fields=True):
     rechecked_on: Day
-    poverty_line: Money
+    poverty_line: Money | None = None  # optional: if sent, the line in force
 
     def command(self) -> commands.Recheck:
         return commands.Recheck(rechecked_on=self.rechecked_on, poverty_line=self.poverty_line)
@@ -313,6 +331,64 @@ class ExitIn(_In, kw_only=True, forbid_unknown_fields=True):
             evidence=tuple(self.evidence),
             months_above_line=self.months_above_line,
             cites=tuple(self.cites),
+        )
+
+
+class CategoryConfirmationIn(_In, kw_only=True, forbid_unknown_fields=True):
+    """审核确认: an approver (district or above) confirms the category a re-check found."""
+
+    confirmed_on: Day
+    opinion: Text = ""
+
+    def command(self) -> commands.ConfirmCategory:
+        return commands.ConfirmCategory(confirmed_on=self.confirmed_on, opinion=self.opinion)
+
+
+class KeepIn(_In, kw_only=True, forbid_unknown_fields=True):
+    """保留: an approver (district or above) keeps a file that is due to exit, saying why."""
+
+    kept_on: Day
+    reason: Text
+
+    def command(self) -> commands.Keep:
+        return commands.Keep(kept_on=self.kept_on, reason=self.reason)
+
+
+class FindingCheckIn(_In, kw_only=True, forbid_unknown_fields=True):
+    """民政比对核实: the check of a civil-affairs finding — `confirmed` (say what was done) or
+    `unfounded` (say why)."""
+
+    checked_on: Day
+    finding: Annotated[str, msgspec.Meta(max_length=64, examples=["vehicle_not_declared"])]
+    result: FindingCheck
+    reason: Text
+
+    def command(self) -> commands.CheckFinding:
+        return commands.CheckFinding(
+            checked_on=self.checked_on,
+            finding=self.finding,
+            result=self.result,
+            reason=self.reason,
+        )
+
+
+class FollowUpIn(_In, kw_only=True, forbid_unknown_fields=True):
+    """回头看: what a follow-up visit to an exited household found; `back_in_hardship` (with
+    the `cause`) re-opens the file (返困)."""
+
+    followed_up_on: Day
+    cadre: Name
+    result: FollowUpOutcome
+    note: Text = ""
+    cause: Cause | None = None
+
+    def command(self) -> commands.FollowUp:
+        return commands.FollowUp(
+            followed_up_on=self.followed_up_on,
+            cadre=self.cadre,
+            result=self.result,
+            note=self.note,
+            cause=self.cause,
         )
 
 
@@ -515,6 +591,7 @@ class DueKind(StrEnum):
     VISITS = "visits"  # 走访逾期
     RECHECKS = "rechecks"  # 年度复核到期
     FOLLOW_UP = "follow_up"  # 回头看
+    EXIT = "exit"  # 应予退出: due to exit, not yet exited or kept
 
 
 class LedgerItem(msgspec.Struct, kw_only=True):
@@ -527,6 +604,8 @@ class LedgerItem(msgspec.Struct, kw_only=True):
     district: str
     status: str
     status_label: str
+    # under regular aid (常态化帮扶): approved, or relieved (解困) and still assisted and visited
+    regular_aid: bool
     category: str | None
     category_label: str | None
     file_level: str | None
@@ -565,6 +644,13 @@ class LedgerItem(msgspec.Struct, kw_only=True):
     civil_affairs_on: date | None
     civil_affairs_to_act: list[str]
     civil_affairs_to_act_labels: list[str]
+    # re-checks with consequences: why the file is due to exit and since when (no new regular
+    # aid until it exits or an approver keeps it), and the category a re-check found, waiting
+    # for an approver's confirmation on the approvals queue
+    exit_due: str | None = None
+    exit_due_on: date | None = None
+    category_pending: str | None = None
+    category_pending_label: str | None = None
 
 
 class LedgerPage(msgspec.Struct, kw_only=True):
@@ -760,7 +846,7 @@ EXAMPLES: dict[type[msgspec.Struct], dict[str, Any]] = {
         "annual_income": "18000",
         "materials": ["income_proof"],
     },
-    RecheckIn: {"rechecked_on": "2027-03-25", "poverty_line": "580"},
+    RecheckIn: {"rechecked_on": "2027-03-25"},
     ExitIn: {
         "exited_on": "2027-06-30",
         "kind": "out_of_hardship",
@@ -770,6 +856,23 @@ EXAMPLES: dict[type[msgspec.Struct], dict[str, Any]] = {
         "months_above_line": 6,
     },
     ReturnIn: {"returned_on": "2027-12-01", "reason": "家庭成员突发重病", "cause": "illness"},
+    CategoryConfirmationIn: {
+        "confirmed_on": "2027-04-01",
+        "opinion": "经审核，复核结果属实，困难类别调整为相对困难",
+    },
+    KeepIn: {"kept_on": "2027-04-01", "reason": "车辆为残疾人代步车，不属于不予建档情形"},
+    FindingCheckIn: {
+        "checked_on": "2026-07-01",
+        "finding": "vehicle_not_declared",
+        "result": "unfounded",
+        "reason": "入户核实：车辆登记人为同名他人，身份证号码不同",
+    },
+    FollowUpIn: {
+        "followed_up_on": "2027-09-01",
+        "cadre": "周海燕",
+        "result": "stable",
+        "note": "配偶稳定就业，家庭收入持续高于标准",
+    },
     TransferIn: {
         "transferred_on": "2026-09-01",
         "to_unit": "130306002",

@@ -19,14 +19,14 @@ from adapters.pg.store import PostgresEventStore, StoredEvent
 from adapters.services import demo
 from domain.errors import NotFound
 from domain.policy import Parameters, PolicyBook, RegionalPolicy, policy_id
-from domain.values import Actor, Role
+from domain.values import Actor
 
 _POLICY_EVENTS = (
     "SELECT position, xid::text::bigint AS xid, stream_id, version, type, payload, recorded_at,"
     " unit, hash, refers_to FROM events WHERE type LIKE 'policy.%' ORDER BY stream_id, version"
 )
-DEMO_ADMIN = Actor("demo-admin", demo.PROVINCE[0], Role.ADMIN)
-DEMO_EFFECTIVE_ON = date(2015, 1, 1)
+DEMO_ADMIN = demo.POLICY_ADMIN
+DEMO_EFFECTIVE_ON = demo.POLICY_EFFECTIVE_ON
 
 
 def _policies(codec: EventCodec, rows: Iterable[StoredEvent]) -> dict[str, RegionalPolicy]:

@@ -53,6 +53,9 @@ LEDGER_COLUMNS = (
     "civil_affairs",
     "civil_affairs_on",
     "civil_affairs_to_act",
+    "exit_due",
+    "exit_due_on",
+    "category_pending",
 )
 OPEN_STATUSES = sorted(s.value for s in OPEN)
 _OPEN = frozenset(OPEN_STATUSES)
@@ -135,6 +138,9 @@ def ledger_record(row: LedgerRow) -> tuple[object, ...]:
         list(row.civil_affairs),
         row.civil_affairs_on,
         list(row.civil_affairs_to_act),
+        row.exit_due,
+        row.exit_due_on,
+        row.category_pending,
     )
 
 
@@ -172,6 +178,9 @@ def _row(record: asyncpg.Record, people: frozenset[tuple[bytes, str]]) -> Ledger
         civil_affairs=tuple(record["civil_affairs"]),
         civil_affairs_on=record["civil_affairs_on"],
         civil_affairs_to_act=tuple(record["civil_affairs_to_act"]),
+        exit_due=record["exit_due"],
+        exit_due_on=record["exit_due_on"],
+        category_pending=record["category_pending"],
     )
 
 

@@ -170,6 +170,7 @@ KEYS: dict[str, Callable[[str], Any]] = {
     "visits": date.fromisoformat,
     "rechecks": date.fromisoformat,
     "follow_up": date.fromisoformat,
+    "exit": date.fromisoformat,
 }
 
 # ------------------------------------------------------------------------------ the ledger
@@ -231,11 +232,15 @@ async def ledger_page(
     params: list[Any] = []
     condition = where.where(params)
     if after is not None:
-        params += [after.value, after.file_id]
+        # a date goes as text: asyncpg sends `date.max` (the never-approved rows' sentinel,
+        # 9999-12-31) as 'infinity', which sorts after the sentinel and would end the walk
+        value = after.value.isoformat() if isinstance(after.value, date) else after.value
+        cast = f"::text::{key.sql_type}" if isinstance(after.value, date) else f"::{key.sql_type}"
+        params += [value, after.file_id]
         compare = "<" if descending else ">"
         condition += (
             f" AND ({key.expression}, l.file_id) {compare}"
-            f" (${len(params) - 1}::{key.sql_type}, ${len(params)}::uuid)"
+            f" (${len(params) - 1}{cast}, ${len(params)}::uuid)"
         )
     params.append(limit + 1)
     async with scoped(pool, where.root) as conn:
@@ -272,10 +277,15 @@ async def ledger_rows(
 async def approval_queue(
     pool: asyncpg.Pool, root: str, *, limit: int, after: Cursor | None = None
 ) -> tuple[list[asyncpg.Record], int, Cursor | None]:
-    """Files awaiting approval (status appraised) in the subtree, longest waiting first: one
-    page, how many there are in all, and the cursor of the next page (None on the last). The
-    partial index `ledger_awaiting_approval` holds them in this order (migration 0014)."""
-    where = f"{subtree_sql('l.unit', '$1')} AND l.status = 'appraised'"
+    """Files awaiting an approver in the subtree, longest waiting first: appraised files, and
+    files whose re-check found another category (`category_pending`) to confirm. One page, how
+    many there are in all, and the cursor of the next page (None on the last). The partial
+    indexes `ledger_awaiting_approval` (migration 0014) and `ledger_category_pending` (0015)
+    hold them."""
+    where = (
+        f"{subtree_sql('l.unit', '$1')}"
+        " AND (l.status = 'appraised' OR l.category_pending IS NOT NULL)"
+    )
     params: list[Any] = [root]
     page = where
     if after is not None:
@@ -342,6 +352,16 @@ def due_list(kind: str, *, as_of: date, visit_days: int, follow_up_months: int) 
             (months_before(as_of, follow_up_months), as_of),
             "l.exited_on",
             f"(l.exited_on + {int(follow_up_months)} * interval '1 month')::date",
+        )
+    if kind == "exit":
+        # approved or relieved files due to exit (a newly found exclusion, a re-check above the
+        # standard), until they exit or an approver keeps them
+        return Due(
+            "l.status IN ('approved', 'relieved') AND l.exit_due IS NOT NULL"
+            " AND l.exit_due_on <= $2::date",
+            (as_of,),
+            "l.exit_due_on",  # (the partial index `ledger_exit_due` of migration 0015)
+            "l.exit_due_on",
         )
     raise InvalidValue("kind", f"no due list {kind!r}", zh="到期清单类别无效")
 

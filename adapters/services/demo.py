@@ -7,6 +7,11 @@ BMP, as real names have), incomes spread around each city's poverty line, and fu
 most files approved and assisted, about 40% exiting, a few returning and being approved again,
 a few sent back, rejected, transferred or deleted.
 
+Every decision is made as the rules require (docs/rules.md): judged by the demo's regional
+parameters (`DemoPolicies`, the values `bangfu demo` stores), each 脱困 resting on a revision that
+recorded the household's income above the line six months or more before it. A spot-check of the
+demo finds only what it plants on purpose (`PLANTED_FINDINGS`).
+
 Each file is first *planned* as its application and a list of steps (a typed command of
 `domain.commands` and the role running it) from a seeded random generator, then *executed*
 through the domain: by default through the use cases, one command at a time, exactly as the API
@@ -30,6 +35,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any, cast
 from uuid import UUID
 
 from adapters.pg.attachments import PgContentStore
@@ -55,12 +61,14 @@ from domain.commands import (
     Verify,
     Visit,
     execute,
+    parameters_on,
     receive,
 )
 from domain.eligibility import Exclusions
-from domain.household import Head, HouseholdFile, Member
+from domain.household import Head, HouseholdFile, Member, whole_months
 from domain.idnumber import make_id_number
-from domain.ports import Clock, FileRepository
+from domain.policy import Parameters, PolicyBook, RegionalPolicy
+from domain.ports import Clock, FileRepository, Policies
 from domain.values import (
     Actor,
     AssistanceKind,
@@ -117,6 +125,18 @@ STREETS = ("建设路", "人民路", "和平街", "胜利路", "解放街", "迎
 EMPLOYERS = ("机械厂", "纺织厂", "钢铁公司", "建筑公司", "物流公司", "食品厂", "商场")
 
 
+# The spot-check findings the demo plants on purpose, so that the due lists and a spot-check
+# have something to show; any other finding is a defect of the demo (tests/integration/
+# test_demo_province.py).
+PLANTED_FINDINGS = {
+    "R28": "about one quarter in five goes without a visit (季度走访 skipped)",
+    "R18": "a household approved again after a return gets aid but no new plan",
+    "R20": "a household approved again after a return is not re-checked within the year",
+    "R04s": "older files kept on paper only: the authorisation ticked with no scan",
+    "R15s": "older files kept on paper only: a cause's proof ticked with no scan",
+}
+
+
 def units() -> dict[str, str]:
     """Every unit of the demo province: code → name (province, cities, districts, base unions)."""
     tree = {PROVINCE[0]: PROVINCE[1]}
@@ -134,6 +154,39 @@ def base_units() -> list[str]:
 
 def poverty_line(unit: str) -> Decimal:
     return CITIES[unit[:4]][1]
+
+
+POLICY_ADMIN = Actor("demo-admin", PROVINCE[0], Role.ADMIN)
+DEMO_EXIT_MONTHS = 6  # the demo's parameters keep the default months above the line
+POLICY_EFFECTIVE_ON = date(2015, 1, 1)
+
+
+def policies(effective_on: date = POLICY_EFFECTIVE_ON) -> list[RegionalPolicy]:
+    """The demo province's regional parameters: each city's poverty line (`CITIES`) from
+    `effective_on`, the other numbers at their defaults (what `bangfu demo` stores)."""
+    made = []
+    for city, (name, line) in CITIES.items():
+        policy = RegionalPolicy.open(actor=POLICY_ADMIN, region=f"{city}00")
+        policy.set(
+            actor=POLICY_ADMIN,
+            parameters=Parameters(effective_on, line),
+            reason=f"演示数据：{name.removesuffix('总工会')}低保标准{line}元/人·月",
+        )
+        made.append(policy)
+    return made
+
+
+@dataclass(frozen=True)
+class DemoPolicies:
+    """The demo's parameters in memory (the `Policies` port), for building the demo province
+    without a policy store: the same values `bangfu demo` records."""
+
+    policy_book: PolicyBook = field(
+        default_factory=lambda: PolicyBook({p.region: p for p in policies()})
+    )
+
+    async def book(self) -> PolicyBook:
+        return self.policy_book
 
 
 @dataclass(frozen=True)
@@ -335,6 +388,8 @@ class Planner:
             if c is not cause
         )
         investigators = tuple(rng.sample(INVESTIGATORS, 2))
+        # `income` is the household's total; the head earns what the members do not
+        head_income = max(income - sum((m.annual_income for m in members), Decimal(0)), Decimal(0))
         materials = tuple(dict.fromkeys(m for c in (cause, *secondary) for m in self._materials(c)))
 
         def investigation(day: date) -> Verify:
@@ -342,7 +397,7 @@ class Planner:
                 verified_on=day,
                 investigators=investigators,
                 members=members,
-                annual_income=income,
+                annual_income=head_income,
                 rigid_expenses=rigid,
                 exclusions=Exclusions(),
                 primary_cause=cause,
@@ -581,9 +636,36 @@ class Planner:
                 )
             )
         if exited is not None:
-            self._exit(plan, max(exited, last), line)
+            self._exit(plan, max(exited, last), line, approved)
 
-    def _exit(self, plan: Plan, exited: date, line: Decimal) -> None:
+    def _raise_income(self, plan: Plan, exited: date, line: Decimal, approved: date) -> date:
+        """A 脱困 rests on recorded means (docs/rules.md): a revision records the household's
+        income above the line at least the required months before the exit; returns the exit
+        date, moved later where the months would fall short."""
+        rng = self.rng
+        raised = max(approved, exited - timedelta(days=rng.randrange(190, 300)))
+        while whole_months(raised, exited) < DEMO_EXIT_MONTHS:
+            exited += timedelta(days=1)
+        found = next(s.command for s in reversed(plan.steps) if isinstance(s.command, Verify))
+        members = found.members
+        persons = 1 + sum(m.lives_together for m in members)
+        others = sum((m.annual_income for m in members), Decimal(0))
+        ratio = Decimal(rng.randrange(115, 185)) / 100  # above the line, below twice it
+        total = (ratio * line * 12 * persons + found.rigid_expenses).quantize(Decimal("1"))
+        plan.steps.append(
+            Step(
+                Revise(
+                    effective_on=raised,
+                    reason="家庭成员实现就业，家庭收入提高",
+                    annual_income=max(total - others, Decimal(0)),
+                    materials=(Material.INCOME_PROOF,),
+                ),
+                Role.CLERK,
+            )
+        )
+        return exited
+
+    def _exit(self, plan: Plan, exited: date, line: Decimal, approved: date) -> None:
         rng = self.rng
         kind = rng.choices(list(ExitKind), weights=(75, 12, 10, 3))[0]
         reason, role = {
@@ -595,24 +677,26 @@ class Planner:
             ),
             ExitKind.DELETED: (ExitReason.ERRONEOUS_RECORD, Role.APPROVER),
         }[kind]
+        if kind is ExitKind.OUT_OF_HARDSHIP:
+            exited = self._raise_income(plan, exited, line, approved)
         plan.steps.append(
             Step(
                 Exit(
                     exited_on=exited,
                     kind=kind,
                     reason=reason,
-                    explanation="经核查家庭收入连续六个月高于低保标准"
+                    explanation="经核查家庭人均收入连续六个月以上高于低保标准"
                     if kind is ExitKind.OUT_OF_HARDSHIP
                     else "按规定办理退出",
                     evidence=("收入证明", "入户核查记录"),
-                    months_above_line=rng.randrange(6, 13)
-                    if kind is ExitKind.OUT_OF_HARDSHIP
-                    else None,
+                    months_above_line=None,  # 脱困: the months the recorded means show
                 ),
                 role,
             )
         )
-        if kind is not ExitKind.DELETED and rng.random() < 0.12:
+        # (no return after the head's death: the rule is checked after the draw, so the seeded
+        # province stays the same where the rule does not apply)
+        if kind is not ExitKind.DELETED and rng.random() < 0.12 and reason is not ExitReason.DEATH:
             returned = self._after(exited, 30, 400)
             plan.steps.append(
                 Step(
@@ -698,9 +782,12 @@ async def run_plan(
     files: FileRepository,
     clock: Clock,
     contents: PgContentStore | None = None,
+    policies: Policies | None = None,
 ) -> int:
     """Execute a plan through the use cases, one command at a time, attaching its scans through
-    the upload's use case when given a content store; returns events written."""
+    the upload's use case when given a content store; returns events written. Decisions are
+    judged by `policies` (by default the demo's own, `DemoPolicies`)."""
+    policies = policies if policies is not None else DemoPolicies()
     household = await usecases.open_file(
         files=files, clock=clock, actor=actor_for(Role.CLERK, plan.unit), command=plan.application
     )
@@ -732,6 +819,7 @@ async def run_plan(
             actor=actor_for(step.role, household.establishing_unit),
             file_id=plan.file_id,
             command=step.command,
+            policies=policies,
         )
         household = await attach(i)
     return household.version
@@ -741,6 +829,7 @@ def build_in_memory(plan: Plan, *, today: date, scans: bool = False) -> Househol
     """Execute a plan on an aggregate in memory (the same domain commands, no storage); with
     `scans`, record its scans' events too (their content is the caller's to store)."""
     household = receive(plan.application, actor=actor_for(Role.CLERK, plan.unit), today=today)
+    book = DemoPolicies().policy_book
 
     def attach(after: int) -> None:
         for s in plan.scans_after(after) if scans else ():
@@ -758,9 +847,14 @@ def build_in_memory(plan: Plan, *, today: date, scans: bool = False) -> Househol
 
     attach(-1)
     for i, step in enumerate(plan.steps):
+        command = step.command
+        wanted = parameters_on(command)
+        if wanted is not None:  # the parameters in force, as the use case hands them
+            found = book.in_force(household.region, wanted[0])
+            command = replace(cast(Any, command), parameters=found)
         execute(
             household,
-            step.command,
+            command,
             actor=actor_for(step.role, household.establishing_unit),
             today=today,
         )

@@ -318,7 +318,7 @@ def build_file(
             exclusions=exclusions_of(cells),
             primary_cause=causes[0] or Cause.OTHER,
             secondary_causes=tuple(c for c in causes[1:] if c),
-            poverty_line=book.in_force(region, verified_on).poverty_line,
+            parameters=book.in_force(region, verified_on),
         ),
         actor=clerk,
         today=today,
@@ -337,7 +337,7 @@ def build_file(
             publicity_end=sheets.day(
                 cells.get("publicity_end", ""), h("publicity_end"), required=True
             ),
-            imported=True,
+            imported=True,  # no parameters: the sheet's publicity is judged on replay (R08)
         ),
         actor=clerk,
         today=today,
@@ -351,7 +351,7 @@ def build_file(
         Approve(
             approved_on=approved_on,
             file_level=level,
-            poverty_line=book.in_force(region, approved_on).poverty_line,
+            parameters=book.in_force(region, approved_on),
             imported=True,
         ),
         actor=importer,
@@ -460,9 +460,10 @@ def _assistance_visit_and_exit(
             explanation=cells.get("exit_explanation", "") or f"批量导入：{label(reason)}",
             evidence=tuple(sheets.split_list(cells.get("exit_evidence", ""))),
             months_above_line=int(months) if months else None,
-            required_months_above_line=book.in_force(
-                household.region, exited_on
-            ).exit_months_above_line,
+            parameters=book.in_force(household.region, exited_on),
+            # recorded as the sheet says it; the replay rule R22 judges whether recorded means
+            # bear it out (docs/rules.md)
+            imported=True,
         ),
         actor=importer if exit_kind is ExitKind.DELETED else clerk,
         today=today,

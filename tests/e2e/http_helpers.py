@@ -62,7 +62,6 @@ def verification(**overrides: Any) -> dict[str, Any]:
         "annual_income": "9600",
         "rigid_expenses": "1200",
         "primary_cause": "illness",
-        "poverty_line": "550",
     }
     body.update(overrides)
     return body
@@ -77,7 +76,8 @@ BODIES: dict[str, dict[str, Any]] = {
         "publicity_start": "2026-01-13",
         "publicity_end": "2026-01-20",
     },
-    "approval": {"approved_on": "2026-01-25", "file_level": "district", "poverty_line": "550"},
+    # no poverty line: the one in force for the file's region on the day decides
+    "approval": {"approved_on": "2026-01-25", "file_level": "district"},
     "send-back": {"sent_back_on": "2026-01-25", "reason": "收入证明不全"},
     "rejection": {"rejected_on": "2026-01-06", "reason": "不符合建档条件"},
     "assistance": {
@@ -96,28 +96,53 @@ BODIES: dict[str, dict[str, Any]] = {
         "signed_by_worker": True,
     },
     "visits": {"visited_on": "2026-04-10", "cadre": "周五", "content": "季度走访"},
-    "revisions": {"effective_on": "2026-05-01", "reason": "妻子再就业", "annual_income": "15000"},
-    "rechecks": {"rechecked_on": "2026-06-01", "poverty_line": "550"},
+    # income above the line: (20000 − 1200) / 12 / 2 = 783 a month, what a 脱困 rests on
+    "revisions": {"effective_on": "2026-02-01", "reason": "妻子再就业", "annual_income": "20000"},
+    "rechecks": {"rechecked_on": "2026-06-01"},
     "exit": {
         "exited_on": "2026-09-01",
         "kind": "out_of_hardship",
         "reason": "income_above_line",
         "explanation": "连续六个月收入高于低保标准",
         "evidence": ["收入证明"],
-        "months_above_line": 6,
     },
     "return": {"returned_on": "2026-10-01", "reason": "突发重病", "cause": "illness"},
     "transfer": {"transferred_on": "2026-03-01", "to_unit": OTHER_BASE, "reason": "职工调动"},
+    "finding-checks": {
+        "checked_on": "2026-03-01",
+        "finding": "vehicle_not_declared",
+        "result": "unfounded",
+        "reason": "车辆登记人为同名他人",
+    },
+    "category-confirmations": {"confirmed_on": "2026-06-02", "opinion": "复核属实"},
+    "keep": {"kept_on": "2026-03-02", "reason": "车辆为残疾人代步车"},
+    "follow-ups": {
+        "followed_up_on": "2026-10-01",
+        "cadre": "周五",
+        "result": "stable",
+        "note": "就业稳定",
+    },
 }
 COMMANDS = tuple(BODIES)
 
-# The steps that take a new file to each status, and the status each command starts from.
-STEPS_TO: dict[str, tuple[str, ...]] = {
+# A revision that finds a car (a newly found exclusion: the file is due to exit), and one that
+# records income in relative hardship (783 a month: a re-check then finds another category).
+FOUND_A_CAR = {"exclusions": {"car_or_luxury": True}, "annual_income": None, "materials": []}
+# The steps that take a new file to each status (a command, or a command with the fields it
+# overrides), and the status each command starts from.
+STEPS_TO: dict[str, tuple[str | tuple[str, dict[str, Any]], ...]] = {
     "applied": (),
     "verified": ("verification",),
     "appraised": ("verification", "appraisal"),
     "approved": ("verification", "appraisal", "approval"),
-    "out_of_hardship": ("verification", "appraisal", "approval", "exit"),
+    # approved, with a revision recording the household's income above the line (a 脱困 rests on
+    # it: docs/rules.md)
+    "above_the_line": ("verification", "appraisal", "approval", "revisions"),
+    "out_of_hardship": ("verification", "appraisal", "approval", "revisions", "exit"),
+    # approved, a clerk's re-check found another category: waiting for an approver
+    "category_changed": ("verification", "appraisal", "approval", "revisions", "rechecks"),
+    # approved, a revision found a car: due to exit
+    "due_to_exit": ("verification", "appraisal", "approval", ("revisions", FOUND_A_CAR)),
 }
 STARTS_FROM: dict[str, str] = {
     "verification": "applied",
@@ -130,11 +155,15 @@ STARTS_FROM: dict[str, str] = {
     "visits": "approved",
     "revisions": "approved",
     "rechecks": "approved",
-    "exit": "approved",
+    "exit": "above_the_line",
     "return": "out_of_hardship",
     "transfer": "applied",
+    "finding-checks": "approved",
+    "follow-ups": "out_of_hardship",
+    "category-confirmations": "category_changed",
+    "keep": "due_to_exit",
 }
-DISTRICT_COMMANDS = frozenset({"approval", "send-back"})
+DISTRICT_COMMANDS = frozenset({"approval", "send-back", "category-confirmations", "keep"})
 
 
 def doer(api: Api, command: str, unit: str = BASE) -> dict[str, str]:
@@ -170,8 +199,9 @@ async def run(api: Api, file_id: str, command: str, unit: str = BASE, **override
 async def file_in(api: Api, status: str, unit: str = BASE) -> str:
     """A new file of `unit`, taken through the lifecycle to `status`."""
     file_id = await open_file(api, unit)
-    for command in STEPS_TO[status]:
-        await run(api, file_id, command, unit)
+    for step in STEPS_TO[status]:
+        command, overrides = step if isinstance(step, tuple) else (step, {})
+        await run(api, file_id, command, unit, **overrides)
     return file_id
 
 

@@ -102,7 +102,8 @@ async def household_in(api: Api, status: str, unit: str = BASE) -> str:
     """Like `http_helpers.file_in`, but every household has people of its own (the shared
     request bodies give every verified file the same spouse: a duplicate)."""
     file_id = await open_file(api, unit)
-    for command in STEPS_TO[status]:
+    for step in STEPS_TO[status]:
+        command, overrides = step if isinstance(step, tuple) else (step, {})
         fresh = {"members": verification()["members"]} if command == "verification" else {}
-        await run(api, file_id, command, unit, **fresh)
+        await run(api, file_id, command, unit, **fresh, **overrides)
     return file_id

@@ -87,11 +87,15 @@ CALLERS = [
 ]
 # How each exit is sent: kind, reason, and whether it records months above the line.
 EXITS = {
-    "out_of_hardship": ("income_above_line", 6),
+    "out_of_hardship": ("income_above_line", None),  # the months are the recorded means
     "relieved": ("safety_net", None),
-    "cancelled": ("death", None),
+    "cancelled": ("moved", None),  # a file cancelled for death has no return
     "deleted": ("erroneous_record", None),
 }
+# 脱困 rests on a revision recording income above the line six months before (docs/rules.md):
+# an exit from hardship is dated at least this many days after that revision (six months at most
+# span 184 days)
+SIX_MONTHS = timedelta(days=186)
 # The key of ALLOWED_FROM each command is checked against.
 ALLOWED_KEY = {
     "verification": "verify",
@@ -145,6 +149,7 @@ class File:
     status: str = "applied"
     version: int = 1
     day: date = field(default_factory=lambda: date(2020, 1, 1))
+    raised_on: date | None = None  # a revision since the last approval recorded income above
 
     def next_day(self, days: int = 1) -> str:
         self.day += timedelta(days=days)
@@ -169,6 +174,8 @@ def expected(file: File, command: str, caller: Caller, exit_kind: str) -> int:
         return 409
     if command == "exit" and exit_kind == "relieved" and file.status == "relieved":
         return 409
+    if command == "exit" and exit_kind == "out_of_hardship" and file.raised_on is None:
+        return 422  # no recorded means above the line (the exit is dated six months after)
     return 200
 
 
@@ -198,6 +205,9 @@ def body(file: File, command: str, exit_kind: str) -> dict[str, Any]:
         return {**BODIES["plan"], "agreed_on": day, "deadline": file.next_day(365)}
     if command == "exit":
         reason, months = EXITS[exit_kind]
+        if exit_kind == "out_of_hardship" and file.raised_on is not None:
+            file.day = max(file.day, file.raised_on + SIX_MONTHS)
+            day = file.day.isoformat()
         sent = {
             "exited_on": day,
             "kind": exit_kind,
@@ -310,6 +320,10 @@ class Lifecycle(RuleBasedStateMachine):
             self.check(file)
             return
         file.version += 1
+        if command == "approval":
+            file.raised_on = None
+        elif command == "revisions" and file.raised_on is None:
+            file.raised_on = date.fromisoformat(sent["effective_on"])
         if command == "exit":
             file.status = exit_kind
         elif command == "transfer":

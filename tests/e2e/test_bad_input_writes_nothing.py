@@ -53,6 +53,10 @@ TEXT = {
     "exit": "explanation",
     "return": "reason",
     "transfer": "reason",
+    "finding-checks": "reason",
+    "follow-ups": "note",
+    "category-confirmations": "opinion",
+    "keep": "reason",
 }
 DATE = {
     APPLY: "applied_on",
@@ -69,6 +73,10 @@ DATE = {
     "exit": "exited_on",
     "return": "returned_on",
     "transfer": "transferred_on",
+    "finding-checks": "checked_on",
+    "follow-ups": "followed_up_on",
+    "category-confirmations": "confirmed_on",
+    "keep": "kept_on",
 }
 MONEY = {
     "verification": "annual_income",
@@ -91,6 +99,7 @@ NAME = {
     "assistance": "helper",
     "plan": "helper",
     "visits": "cadre",
+    "follow-ups": "cadre",
 }
 
 

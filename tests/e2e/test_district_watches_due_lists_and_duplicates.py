@@ -4,7 +4,9 @@ for the 回头看 review — and the people filed twice (一户一档)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -14,7 +16,7 @@ from adapters.pg.repository import PgFileRepository
 from adapters.pg.units import PgUnitDirectory
 from domain.household import HouseholdFile
 from domain.values import Actor, ExitKind, ExitReason, Role
-from tests.builders import TODAY, approved_file, person_id
+from tests.builders import PARAMETERS, TODAY, approved_file, person_id
 from tests.conftest import Api
 from tests.e2e.http_helpers import API, BASE, DISTRICT, PROVINCE, application, doer, run
 from tests.e2e.read_model_helpers import ID_MASKED, household_in, projected
@@ -36,6 +38,18 @@ def leave(household: HouseholdFile, day: date, kind: ExitKind) -> None:
         ExitKind.RELIEVED: ExitReason.SAFETY_NET,
         ExitKind.CANCELLED: ExitReason.DEATH,
     }[kind]
+    parameters = PARAMETERS
+    if kind is ExitKind.OUT_OF_HARDSHIP:
+        # a 脱困 rests on recorded means above the line for the region's months: a revision
+        # the day of approval, and (to leave early in the year) a region asking for one month
+        household.revise(
+            actor=CLERK,
+            effective_on=APPROVED_ON,
+            reason="妻子再就业",
+            annual_income=Decimal("20000"),
+            today=TODAY,
+        )
+        parameters = replace(PARAMETERS, exit_months_above_line=1)
     household.exit(
         actor=CLERK,
         exited_on=day,
@@ -43,7 +57,7 @@ def leave(household: HouseholdFile, day: date, kind: ExitKind) -> None:
         reason=reason,
         explanation="按规定办理退出",
         evidence=("入户核查记录",),
-        months_above_line=6 if kind is ExitKind.OUT_OF_HARDSHIP else None,
+        parameters=parameters,
         today=TODAY,
     )
 
@@ -57,7 +71,7 @@ async def households(api: Api, files: PgFileRepository, pool: asyncpg.Pool) -> d
     visit(made["B"], date(2026, 8, 1))
     visit(made["C"], date(2026, 6, 10))
     made["D"].recheck(
-        actor=CLERK, rechecked_on=date(2026, 6, 1), poverty_line=made["D"].poverty_line, today=TODAY
+        actor=CLERK, rechecked_on=date(2026, 6, 1), parameters=PARAMETERS, today=TODAY
     )
     visit(made["D"], date(2026, 9, 1))
     leave(made["E"], date(2026, 5, 10), ExitKind.OUT_OF_HARDSHIP)

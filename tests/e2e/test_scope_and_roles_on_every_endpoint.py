@@ -21,6 +21,7 @@ from tests.e2e.http_helpers import (
     CITY,
     COMMANDS,
     DISTRICT,
+    DISTRICT_COMMANDS,
     JSON,
     OTHER_BASE,
     OTHER_CITY,
@@ -68,7 +69,7 @@ FILE_ENDPOINTS = [
             f"{API}/files/{{file}}/{command}",
             STARTS_FROM[command],
             BODIES[command],
-            district=command in {"approval", "send-back"},
+            district=command in DISTRICT_COMMANDS,
         )
         for command in COMMANDS
     ],

@@ -79,10 +79,12 @@ async def test_the_demo_attaches_scans_so_its_clean_files_stay_clean(
     files: PgFileRepository, store: PostgresEventStore, codec: EventCodec, keyring: Keyring
 ):
     contents = PgContentStore(store.pool, keyring)
-    plans = planned(30, seed=11)
+    # seed 12: a province with a few paper-only files (the demo's 脱困 revisions draw from the
+    # same generator, so the seed that gave some before gives none now)
+    plans = planned(30, seed=12)
 
     written = await demo.build(
-        files=files, clock=FixedClock(), count=30, seed=11, contents=contents
+        files=files, clock=FixedClock(), count=30, seed=12, contents=contents
     )
     events_written = len(await store.read_log(limit=100_000))
     await seed_demo_policies(PgPolicies(store, codec))

@@ -32,6 +32,7 @@ from tests.builders import (
     ASSISTANCE,
     CLERK,
     FixedClock,
+    ProvincePolicies,
     application,
     approved_file,
     verification,
@@ -176,6 +177,7 @@ class TestOptimisticConcurrency:
             try:
                 await usecases.act_on_file(
                     files=files,
+                    policies=ProvincePolicies(),
                     clock=clock,
                     actor=CLERK,
                     file_id=household.id,
@@ -239,6 +241,7 @@ class TestRefusedCommandsLeaveNothing:
         with pytest.raises(DomainError):
             await usecases.act_on_file(
                 files=files,
+                policies=ProvincePolicies(),
                 clock=FixedClock(),
                 actor=actor,
                 file_id=household.id,
@@ -275,6 +278,7 @@ class TestRefusedCommandsLeaveNothing:
         with pytest.raises(NotPermitted):
             await usecases.act_on_file(
                 files=files,
+                policies=ProvincePolicies(),
                 clock=FixedClock(),
                 actor=Actor("x", "130306001", Role.APPROVER),
                 file_id=household.id,
@@ -290,6 +294,7 @@ class TestRefusedCommandsLeaveNothing:
         with pytest.raises(ConcurrencyError):
             await usecases.act_on_file(
                 files=files,
+                policies=ProvincePolicies(),
                 clock=FixedClock(),
                 actor=CLERK,
                 file_id=household.id,

@@ -111,10 +111,11 @@ class TestTheCausesOfAReturnedFile:
     async def test_are_the_return_s_as_on_the_file(
         self, store: PostgresEventStore, files: PgFileRepository, pool: asyncpg.Pool
     ):
+        from domain.values import ExitKind  # noqa: PLC0415
         from tests.unit.given import departure, homecoming  # noqa: PLC0415
 
         household = approved_file()
-        household.exit(**departure())
+        household.exit(**departure(ExitKind.RELIEVED))  # (a 脱困 rests on recorded means)
         household.return_(**homecoming())
         await files.save(household)
 

@@ -24,11 +24,12 @@ from adapters.services.reconcile import CHINA
 from domain.errors import InvalidValue
 from domain.events import EVENT_NAMES
 from domain.household import HouseholdFile
+from domain.policy import Parameters
 from domain.reconciliation import Reconciliation, electronic_fields
 from domain.units import UnitCode
 from domain.values import Actor, Category, Cause, ExitKind, ExitReason, Role
 from projections import as_of
-from tests.builders import BASE, TODAY, FixedClock, approved_file
+from tests.builders import APPROVER, BASE, TODAY, FixedClock, approved_file
 from tests.e2e.test_operator_rebuilds_and_exports_with_the_cli import bangfu_on_a_terminal
 
 pytestmark = pytest.mark.slow
@@ -74,19 +75,25 @@ async def crafted_files(files: PgFileRepository) -> list[UUID]:
     await _save(files, revised)
 
     rechecked.recheck(
-        actor=CLERK, rechecked_on=date(2026, 6, 1), poverty_line=Decimal("300"), today=TODAY
+        actor=CLERK,
+        rechecked_on=date(2026, 6, 1),
+        parameters=Parameters(date(2015, 1, 1), Decimal("300")),  # the line fell: relative
+        today=TODAY,
     )
+    await _save(files, rechecked)
+    # the re-check's category takes effect when an approver confirms it
+    rechecked.confirm_category(actor=APPROVER, confirmed_on=date(2026, 6, 2), today=TODAY)
     await _save(files, rechecked)
     assert rechecked.category is Category.RELATIVE
 
     returned.exit(
         actor=CLERK,
         exited_on=date(2026, 6, 1),
-        kind=ExitKind.OUT_OF_HARDSHIP,
-        reason=ExitReason.INCOME_ABOVE_LINE,
-        explanation="收入连续六个月高于低保标准",
-        evidence=("收入证明",),
-        months_above_line=6,
+        # 解困 (a 脱困 would rest on six months of recorded means, which this history lacks)
+        kind=ExitKind.RELIEVED,
+        reason=ExitReason.SAFETY_NET,
+        explanation="纳入低保",
+        evidence=("低保证",),
         today=TODAY,
     )
     await _save(files, returned)

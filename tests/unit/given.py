@@ -25,6 +25,7 @@ from domain.eligibility import Exclusions
 from domain.errors import DomainError
 from domain.household import Head, HouseholdFile, Member
 from domain.idnumber import make_id_number
+from domain.policy import Parameters
 from domain.values import (
     Actor,
     AssistanceKind,
@@ -62,6 +63,14 @@ ADMIN = Actor("admin-zhao", DISTRICT, Role.ADMIN)
 OTHER_DISTRICT_APPROVER = Actor("approver-chen", OTHER_DISTRICT, Role.APPROVER)
 
 LINE = Decimal("550")  # Funing 2018 dibao line, yuan per person per month
+# The parameters in force for the file's region (the use case looks them up; here handed in).
+PARAMETERS = Parameters(date(2015, 1, 1), LINE)
+
+
+def in_force(**overrides: Any) -> Parameters:
+    """The region's parameters with some numbers changed (the line, the publicity days …)."""
+    return Parameters(**({"effective_on": date(2015, 1, 1), "poverty_line": LINE} | overrides))
+
 
 HEAD_ID = make_id_number("130306", date(1978, 5, 6), 11).value  # male
 SPOUSE_ID = make_id_number("130306", date(1980, 2, 3), 22).value  # female
@@ -77,7 +86,9 @@ APPROVED_ON = date(2026, 3, 25)
 REJECTED_ON = date(2026, 3, 5)
 SENT_BACK_ON = date(2026, 3, 26)
 EXITED_ON = date(2026, 6, 30)
-RETURNED_ON = date(2026, 9, 1)
+RAISED_ON = APPROVED_ON  # the spouse found work the day of the approval (a revision records it)
+OUT_OF_HARDSHIP_ON = date(2026, 9, 30)  # six whole months above the line since RAISED_ON
+RETURNED_ON = date(2026, 10, 15)
 
 
 # ---------------------------------------------------------------------- command arguments
@@ -141,7 +152,7 @@ def verification(**overrides: Any) -> dict[str, Any]:
         "rigid_expenses": Decimal("1200"),
         "exclusions": Exclusions(),
         "primary_cause": Cause.ILLNESS,
-        "poverty_line": LINE,
+        "parameters": PARAMETERS,
         "today": TODAY,
     }
     return fields | overrides
@@ -154,6 +165,7 @@ def appraisal(**overrides: Any) -> dict[str, Any]:
         "minutes_on_file": True,
         "publicity_start": PUBLICITY_START,
         "publicity_end": PUBLICITY_END,
+        "parameters": PARAMETERS,
         "today": TODAY,
     }
     return fields | overrides
@@ -164,7 +176,7 @@ def approval(**overrides: Any) -> dict[str, Any]:
         "actor": APPROVER,
         "approved_on": APPROVED_ON,
         "file_level": FileLevel.DISTRICT,
-        "poverty_line": LINE,
+        "parameters": PARAMETERS,
         "today": TODAY,
     }
     return fields | overrides
@@ -213,12 +225,13 @@ def departure(kind: ExitKind = ExitKind.OUT_OF_HARDSHIP, **overrides: Any) -> di
     }[kind]
     fields: dict[str, Any] = {
         "actor": APPROVER if kind is ExitKind.DELETED else CLERK,
-        "exited_on": EXITED_ON,
+        "exited_on": OUT_OF_HARDSHIP_ON if kind is ExitKind.OUT_OF_HARDSHIP else EXITED_ON,
         "kind": kind,
         "reason": reason,
         "explanation": "情况说明",
         "evidence": ("收入证明",),
         "months_above_line": 6 if kind is ExitKind.OUT_OF_HARDSHIP else None,
+        "parameters": PARAMETERS,
         "today": TODAY,
     }
     return fields | overrides
@@ -262,6 +275,19 @@ def assisting(**overrides: Any) -> Command:
     return lambda f: f.assist(**assistance(**overrides))
 
 
+def raising_income(**overrides: Any) -> Command:
+    """A revision recording the household's income above the line: the spouse earns 12,000 a
+    year, (9,600 + 12,000 − 1,200) / 12 / 2 = 850 yuan a month (what a 脱困 rests on)."""
+    fields: dict[str, Any] = {
+        "actor": CLERK,
+        "effective_on": RAISED_ON,
+        "reason": "配偶实现就业，家庭收入提高",
+        "members": (spouse(annual_income=Decimal("12000")),),
+        "today": TODAY,
+    }
+    return lambda f: f.revise(**(fields | overrides))
+
+
 def exiting(kind: ExitKind = ExitKind.OUT_OF_HARDSHIP, **overrides: Any) -> Command:
     return lambda f: f.exit(**departure(kind, **overrides))
 
@@ -286,12 +312,60 @@ PATHS: dict[Status, tuple[Command, ...]] = {
     Status.APPROVED: _TO_APPROVAL,
     Status.SENT_BACK: (verifying(), appraising(), sending_back()),
     Status.REJECTED: (rejecting(),),
-    Status.OUT_OF_HARDSHIP: (*_TO_APPROVAL, exiting(ExitKind.OUT_OF_HARDSHIP)),
+    Status.OUT_OF_HARDSHIP: (*_TO_APPROVAL, raising_income(), exiting(ExitKind.OUT_OF_HARDSHIP)),
     Status.RELIEVED: (*_TO_APPROVAL, exiting(ExitKind.RELIEVED)),
-    Status.CANCELLED: (*_TO_APPROVAL, exiting(ExitKind.CANCELLED)),
+    # moved away: a cancellation a household can come back from (not the head's death)
+    Status.CANCELLED: (*_TO_APPROVAL, exiting(ExitKind.CANCELLED, reason=ExitReason.MOVED)),
     Status.DELETED: (*_TO_APPROVAL, exiting(ExitKind.DELETED)),
-    Status.RETURNED: (*_TO_APPROVAL, exiting(ExitKind.OUT_OF_HARDSHIP), returning()),
+    Status.RETURNED: (
+        *_TO_APPROVAL,
+        raising_income(),
+        exiting(ExitKind.OUT_OF_HARDSHIP),
+        returning(),
+    ),
 }
+
+
+@cache
+def above_the_line() -> tuple[Event, ...]:
+    """An approved file whose revision recorded the household's income above the line on the
+    day of approval: the history a 脱困 rests on (six months later, OUT_OF_HARDSHIP_ON)."""
+    return record(*_TO_APPROVAL, raising_income())
+
+
+@cache
+def category_changed() -> tuple[Event, ...]:
+    """An approved file whose clerk's re-check found another category (the line fell to 300:
+    350 a month is relative hardship), waiting for an approver's confirmation."""
+    return record(
+        *_TO_APPROVAL,
+        lambda f: f.recheck(
+            actor=CLERK,
+            rechecked_on=date(2026, 10, 1),
+            parameters=in_force(poverty_line=Decimal("300")),
+            today=TODAY,
+        ),
+    )
+
+
+@cache
+def due_to_exit() -> tuple[Event, ...]:
+    """An approved file whose revision found a car: due to exit."""
+    return record(
+        *_TO_APPROVAL,
+        lambda f: f.revise(
+            actor=CLERK,
+            effective_on=date(2026, 7, 1),
+            reason="民政比对核实：购置私家车",
+            exclusions=Exclusions(car_or_luxury=True),
+            today=TODAY,
+        ),
+    )
+
+
+def before_exit(kind: ExitKind) -> tuple[Event, ...]:
+    """The history each exit is tried from: approved, and for 脱困 with means above the line."""
+    return above_the_line() if kind is ExitKind.OUT_OF_HARDSHIP else history(Status.APPROVED)
 
 
 @cache

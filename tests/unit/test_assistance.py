@@ -40,8 +40,10 @@ class TestAssistance:
             assisted_on=date(2026, 4, 1),
         )
 
-    @pytest.mark.parametrize("status", [s for s in Status if s is not Status.APPROVED])
-    def test_is_refused_on_a_file_that_is_not_approved(self, status):
+    @pytest.mark.parametrize(
+        "status", [s for s in Status if s not in {Status.APPROVED, Status.RELIEVED}]
+    )
+    def test_is_refused_on_a_file_neither_approved_nor_relieved(self, status):
         file = given(*history(status))
 
         outcome = when(file, assisting(assisted_on=date(2026, 11, 1)))

@@ -35,12 +35,21 @@ BASE_WORK = [
     Act.EXIT,
     Act.RETURN,
     Act.TRANSFER,
+    Act.CHECK_FINDING,
+    Act.FOLLOW_UP,
 ]
 
 
 class TestTheDecisionsTable:
     def test_names_approval_send_back_rejection_at_review_and_deletion(self):
-        assert {Act.APPROVE, Act.SEND_BACK, Act.REJECT_AT_REVIEW, Act.DELETE} == DISTRICT_ACTS
+        assert {
+            Act.APPROVE,
+            Act.SEND_BACK,
+            Act.REJECT_AT_REVIEW,
+            Act.DELETE,
+            Act.CONFIRM_CATEGORY,
+            Act.KEEP,
+        } == DISTRICT_ACTS
 
 
 class TestADecision:
@@ -145,6 +154,10 @@ EXPECTED: dict[Act, tuple[set[Role], frozenset[Level]]] = {
     Act.READ: ({CLERK, APPROVER, INSPECTOR, ADMIN}, ANY_LEVEL),
     Act.UNMASK: ({APPROVER, INSPECTOR}, ANY_LEVEL),
     Act.ERASE: ({ADMIN}, DISTRICT_UP),
+    Act.CHECK_FINDING: FILE_WORK,
+    Act.FOLLOW_UP: FILE_WORK,
+    Act.CONFIRM_CATEGORY: DECIDING,
+    Act.KEEP: DECIDING,
     Act.PRINT: ({CLERK, APPROVER, INSPECTOR}, ANY_LEVEL),
     Act.ATTACH: FILE_WORK,
     Act.SPOT_CHECK: ({INSPECTOR, APPROVER}, DISTRICT_UP),

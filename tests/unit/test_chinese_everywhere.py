@@ -108,7 +108,10 @@ class TestAWrongStateMessage:
         outcome = when(file, assisting())
 
         error = then_refused(outcome, WrongState, status="cancelled")
-        assert error.zh == "档案当前状态为「已注销」，不能办理「帮扶」（可办理的状态：在档）"
+        # relieved (解困) households keep their regular aid
+        assert (
+            error.zh == "档案当前状态为「已注销」，不能办理「帮扶」（可办理的状态：在档、已解困）"
+        )
 
     def test_keeps_the_codes_for_the_api(self) -> None:
         error = WrongState("approve", "applied", ("appraised",))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -15,12 +16,24 @@ from .given import (
     BASE_APPROVER,
     CLERK,
     OTHER_CLERK,
+    PARAMETERS,
+    RAISED_ON,
+    TODAY,
+    above_the_line,
+    appraising,
+    approving,
+    before_exit,
     departure,
     exiting,
     given,
     history,
+    in_force,
+    raising_income,
+    record,
+    spouse,
     then,
     then_refused,
+    verifying,
     when,
 )
 
@@ -49,7 +62,7 @@ class TestTheReasonsTable:
 class TestAnExit:
     @pytest.mark.parametrize("kind", LEAVING)
     def test_records_kind_reason_explanation_and_evidence(self, kind):
-        file = given(*history(Status.APPROVED))
+        file = given(*before_exit(kind))
 
         outcome = when(file, exiting(kind, evidence=("收入证明", "走访记录")))
 
@@ -59,7 +72,7 @@ class TestAnExit:
             kind=kind,
             explanation="情况说明",
             evidence=("收入证明", "走访记录"),
-            exited_on=date(2026, 6, 30),
+            exited_on=departure(kind)["exited_on"],
         )
 
     @pytest.mark.parametrize(
@@ -71,7 +84,7 @@ class TestAnExit:
         ],
     )
     def test_leaves_the_file_in_the_status_of_its_kind(self, kind, status):
-        file = given(*history(Status.APPROVED))
+        file = given(*before_exit(kind))
 
         when(file, exiting(kind))
 
@@ -86,7 +99,7 @@ class TestAnExit:
 
     @pytest.mark.parametrize(("kind", "reason"), FITS)
     def test_accepts_a_reason_that_fits_its_kind(self, kind, reason):
-        file = given(*history(Status.APPROVED))
+        file = given(*before_exit(kind))
 
         outcome = when(file, exiting(kind, reason=reason))
 
@@ -165,44 +178,124 @@ class TestAnExit:
 
 
 class TestLeavingHardship:
-    def test_needs_six_months_above_the_line(self):
-        file = given(*history(Status.APPROVED))
+    """脱困 rests on recorded means (a revision or re-check) above the line in force for the
+    region's months; the event records what it rests on."""
 
-        outcome = when(file, exiting(ExitKind.OUT_OF_HARDSHIP, months_above_line=6))
+    def test_rests_on_six_months_of_recorded_means_above_the_line(self):
+        file = given(*above_the_line())
 
-        then(outcome, HouseholdFile.Exited, kind=ExitKind.OUT_OF_HARDSHIP, months_above_line=6)
+        outcome = when(file, exiting(ExitKind.OUT_OF_HARDSHIP, months_above_line=None))
+
+        then(
+            outcome,
+            HouseholdFile.Exited,
+            kind=ExitKind.OUT_OF_HARDSHIP,
+            months_above_line=6,
+            required_months_above_line=6,
+            poverty_line=Decimal("550.00"),
+            above_line_since=RAISED_ON,
+            adjusted_per_capita=Decimal("850.00"),
+        )
 
     def test_is_refused_after_five_months_above_the_line(self):
-        file = given(*history(Status.APPROVED))
+        file = given(*above_the_line())
 
-        outcome = when(file, exiting(ExitKind.OUT_OF_HARDSHIP, months_above_line=5))
+        outcome = when(file, exiting(ExitKind.OUT_OF_HARDSHIP, exited_on=date(2026, 9, 24)))
 
         then_refused(outcome, RuleViolated, rule="months_above_line", field="months_above_line")
 
-    @pytest.mark.parametrize("months", [None, "6", 6.0, True])
-    def test_is_refused_without_a_whole_number_of_months(self, months):
+    def test_is_refused_without_recorded_means(self):
+        # 15 days after approval, income typed as six months above the line: no data behind it
         file = given(*history(Status.APPROVED))
+
+        outcome = when(
+            file,
+            exiting(ExitKind.OUT_OF_HARDSHIP, exited_on=date(2026, 4, 9), months_above_line=6),
+        )
+
+        error = then_refused(outcome, RuleViolated, rule="means_recorded_for_exit")
+        assert "动态调整" in error.zh
+
+    def test_is_refused_when_the_latest_recorded_means_are_below_the_line(self):
+        file = given(*above_the_line())
+        when(file, raising_income(effective_on=date(2026, 8, 1), members=(spouse(),)))
+
+        outcome = when(file, exiting(ExitKind.OUT_OF_HARDSHIP))
+
+        then_refused(outcome, RuleViolated, rule="means_recorded_for_exit")
+
+    def test_counts_the_months_from_the_first_record_of_the_last_run_above_the_line(self):
+        file = given(*above_the_line())
+        when(file, raising_income(effective_on=date(2026, 5, 1), members=(spouse(),)))
+        when(file, raising_income(effective_on=date(2026, 6, 1)))
+
+        outcome = when(file, exiting(ExitKind.OUT_OF_HARDSHIP, exited_on=date(2026, 11, 20)))
+
+        then_refused(outcome, RuleViolated, rule="months_above_line")  # 5 months since 1 June
+
+    def test_rests_on_a_re_check_too(self):
+        # approved under a line of 900, re-checked under 550: 783 a month is above it
+        file = given(
+            *record(
+                verifying(annual_income=Decimal("20000")),
+                appraising(),
+                approving(parameters=in_force(poverty_line=Decimal("900"))),
+                lambda f: f.recheck(
+                    actor=CLERK, rechecked_on=date(2026, 4, 1), parameters=PARAMETERS, today=TODAY
+                ),
+            )
+        )
+
+        outcome = when(file, exiting(ExitKind.OUT_OF_HARDSHIP, exited_on=date(2026, 10, 1)))
+
+        then(outcome, HouseholdFile.Exited, above_line_since=date(2026, 4, 1), months_above_line=6)
+
+    def test_is_refused_when_more_months_are_claimed_than_the_data_show(self):
+        file = given(*above_the_line())
+
+        outcome = when(file, exiting(ExitKind.OUT_OF_HARDSHIP, months_above_line=7))
+
+        then_refused(outcome, RuleViolated, rule="months_above_line")
+
+    def test_is_judged_by_the_line_in_force_on_the_exit_date(self):
+        file = given(*above_the_line())
+
+        outcome = when(
+            file,
+            exiting(ExitKind.OUT_OF_HARDSHIP, parameters=in_force(poverty_line=Decimal("900"))),
+        )
+
+        then_refused(outcome, RuleViolated, rule="means_recorded_for_exit")  # 850 ≤ 900
+
+    @pytest.mark.parametrize("months", ["6", 6.0, True])
+    def test_is_refused_with_months_that_are_not_a_whole_number(self, months):
+        file = given(*above_the_line())
 
         outcome = when(file, exiting(ExitKind.OUT_OF_HARDSHIP, months_above_line=months))
 
         then_refused(outcome, RuleViolated, rule="months_above_line")
 
     def test_follows_the_regional_number_of_months(self):
-        file = given(*history(Status.APPROVED))
+        file = given(*above_the_line())
 
         outcome = when(
             file,
-            exiting(ExitKind.OUT_OF_HARDSHIP, months_above_line=3, required_months_above_line=3),
+            exiting(
+                ExitKind.OUT_OF_HARDSHIP,
+                exited_on=date(2026, 6, 30),
+                months_above_line=3,
+                parameters=in_force(exit_months_above_line=3),
+            ),
         )
 
-        then(outcome, HouseholdFile.Exited, months_above_line=3)
+        then(outcome, HouseholdFile.Exited, months_above_line=3, required_months_above_line=3)
 
     def test_is_refused_below_a_stricter_regional_number_of_months(self):
-        file = given(*history(Status.APPROVED))
+        file = given(*above_the_line())
 
         outcome = when(
             file,
-            exiting(ExitKind.OUT_OF_HARDSHIP, months_above_line=8, required_months_above_line=12),
+            exiting(ExitKind.OUT_OF_HARDSHIP, parameters=in_force(exit_months_above_line=12)),
         )
 
         then_refused(outcome, RuleViolated, rule="months_above_line")
@@ -226,8 +319,9 @@ class TestARelievedFile:
 
     def test_may_later_leave_hardship(self):
         file = given(*history(Status.RELIEVED))
+        when(file, raising_income(effective_on=date(2026, 4, 1)))
 
-        outcome = when(file, exiting(ExitKind.OUT_OF_HARDSHIP, exited_on=date(2026, 7, 1)))
+        outcome = when(file, exiting(ExitKind.OUT_OF_HARDSHIP, exited_on=date(2026, 10, 1)))
 
         then(outcome, HouseholdFile.Exited, kind=ExitKind.OUT_OF_HARDSHIP)
 

@@ -20,16 +20,20 @@ from .given import (
     OTHER_BASE,
     OTHER_CLERK,
     OTHER_DISTRICT_BASE,
+    PARAMETERS,
     TODAY,
     child,
     given,
     head,
     history,
+    in_force,
     spouse,
     then,
     then_refused,
     when,
 )
+
+D0 = Decimal("0.00")
 
 
 def plan(**overrides: Any) -> dict[str, Any]:
@@ -71,7 +75,7 @@ def recheck(**overrides: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "actor": CLERK,
         "rechecked_on": date(2026, 10, 1),
-        "poverty_line": Decimal("550"),
+        "parameters": PARAMETERS,
         "today": TODAY,
     }
     return fields | overrides
@@ -207,7 +211,7 @@ class TestARevision:
         then(
             outcome,
             HouseholdFile.Revised,
-            means=Means(Decimal("9600.00"), Decimal("1200.00"), 3, Decimal("0.00")),
+            means=Means(Decimal("9600.00"), Decimal("1200.00"), 3, D0, Decimal("9600.00"), D0),
         )
 
     def test_changes_only_the_figures_given(self):
@@ -218,7 +222,7 @@ class TestARevision:
         then(
             outcome,
             HouseholdFile.Revised,
-            means=Means(Decimal("12000.00"), Decimal("1200.00"), 2, Decimal("0.00")),
+            means=Means(Decimal("12000.00"), Decimal("1200.00"), 2, D0, Decimal("12000.00"), D0),
             members=None,
             head=None,
         )
@@ -228,7 +232,9 @@ class TestARevision:
 
         when(file, lambda f: f.revise(**revision(rigid_expenses=Decimal("3000"))))
 
-        assert file.means == Means(Decimal("9600.00"), Decimal("3000.00"), 2, Decimal("0.00"))
+        assert file.means == Means(
+            Decimal("9600.00"), Decimal("3000.00"), 2, D0, Decimal("9600.00"), D0
+        )
 
     def test_cannot_change_the_heads_id_number(self):
         file = given(*history(Status.APPROVED))
@@ -290,7 +296,9 @@ class TestARecheck:
     def test_finds_a_change_of_category(self):
         file = given(*history(Status.APPROVED))
 
-        outcome = when(file, lambda f: f.recheck(**recheck(poverty_line=Decimal("300"))))
+        outcome = when(
+            file, lambda f: f.recheck(**recheck(parameters=in_force(poverty_line=Decimal("300"))))
+        )
 
         then(
             outcome,
@@ -299,17 +307,20 @@ class TestARecheck:
             category=Category.RELATIVE,
         )
 
-    def test_moves_the_file_to_the_new_category(self):
+    def test_leaves_the_new_category_to_an_approver_s_confirmation(self):
         file = given(*history(Status.APPROVED))
 
-        when(file, lambda f: f.recheck(**recheck(poverty_line=Decimal("300"))))
+        when(file, lambda f: f.recheck(**recheck(parameters=in_force(poverty_line=Decimal("300")))))
 
-        assert file.category is Category.RELATIVE
+        assert file.category is Category.DEEP
+        assert file.category_pending is Category.RELATIVE
 
     def test_finds_an_exit_due_above_the_standard(self):
         file = given(*history(Status.APPROVED))
 
-        outcome = when(file, lambda f: f.recheck(**recheck(poverty_line=Decimal("150"))))
+        outcome = when(
+            file, lambda f: f.recheck(**recheck(parameters=in_force(poverty_line=Decimal("150"))))
+        )
 
         then(outcome, HouseholdFile.Rechecked, result=RecheckResult.EXIT_DUE, category=None)
 
@@ -324,7 +335,7 @@ class TestARecheck:
     def test_keeps_the_category_when_an_exit_is_due(self):
         file = given(*history(Status.APPROVED))
 
-        when(file, lambda f: f.recheck(**recheck(poverty_line=Decimal("150"))))
+        when(file, lambda f: f.recheck(**recheck(parameters=in_force(poverty_line=Decimal("150")))))
 
         assert file.category is Category.DEEP
 

@@ -285,7 +285,7 @@ class TestAFindingToActOn:
         household.recheck(
             actor=CLERK,
             rechecked_on=date(2026, 10, 1),
-            poverty_line=APPROVAL["poverty_line"],
+            parameters=APPROVAL["parameters"],
             today=TODAY,
         )
 

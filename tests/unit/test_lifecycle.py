@@ -13,7 +13,7 @@ from uuid import UUID
 import pytest
 
 from domain.attachments import MediaType
-from domain.errors import InvalidValue, WrongState
+from domain.errors import InvalidValue, RuleViolated, WrongState
 from domain.household import ALLOWED_FROM, HouseholdFile
 from domain.values import (
     AssistanceKind,
@@ -22,6 +22,8 @@ from domain.values import (
     ExitKind,
     ExitReason,
     FileLevel,
+    FindingCheck,
+    FollowUpOutcome,
     Material,
     Status,
 )
@@ -29,19 +31,25 @@ from domain.values import (
 from .given import (
     ADMIN,
     APPROVER,
-    LINE,
     OTHER_BASE,
+    PARAMETERS,
     TODAY,
     Command,
     appraisal,
+    appraising,
     approval,
+    approving,
     assistance,
+    exiting,
     given,
     history,
     homecoming,
+    in_force,
+    record,
     then,
     then_refused,
     verification,
+    verifying,
     when,
 )
 
@@ -56,18 +64,27 @@ LIFECYCLE: dict[str, set[Status]] = {
     "approve": {S.APPRAISED},
     "send_back": {S.APPRAISED},
     "reject": BEFORE_REVIEW | {S.APPRAISED},
-    "assist": {S.APPROVED},
-    "agree_plan": {S.APPROVED},
-    "visit": {S.APPROVED},
-    "revise": {S.APPROVED},
-    "recheck": {S.APPROVED},
+    # a relieved (解困) household keeps its regular aid (常态化帮扶, seeds 001 and 004)
+    "assist": {S.APPROVED, S.RELIEVED},
+    "agree_plan": {S.APPROVED, S.RELIEVED},
+    "visit": {S.APPROVED, S.RELIEVED},
+    "revise": {S.APPROVED, S.RELIEVED},
+    "recheck": {S.APPROVED, S.RELIEVED},
     "exit": {S.APPROVED, S.RELIEVED},  # a relieved household may later leave for good
     "delete": set(Status) - {S.DELETED},
     "return_": EXITED,
     "transfer": OPEN | {S.RELIEVED},
     "erase_personal_data": set(Status) - OPEN,  # on request, once the file is closed
+    "check_finding": set(Status) - {S.DELETED},  # a civil-affairs finding, on any live file
+    "follow_up": {S.OUT_OF_HARDSHIP, S.RELIEVED},  # 回头看 (seed 001)
+    # an approver confirms a re-check's category, or keeps a file due to exit
+    "confirm_category": {S.APPROVED, S.RELIEVED},
+    "keep": {S.APPROVED, S.RELIEVED},
     "attach": OPEN | {S.RELIEVED},  # proof, while open, relieved or under follow-up
 }
+# Allowed from these statuses only once a re-check found a category or the file is due to exit:
+# tests/unit/test_rechecks_with_consequences.py takes them from there.
+NEEDS_MORE_THAN_A_STATUS = {"confirm_category", "keep"}
 
 # Every command, dated today and done by the district's approver (who may do anything to the
 # file), so that the status is the only thing that can refuse it.
@@ -75,7 +92,13 @@ ANY_DAY = {"today": TODAY, "actor": APPROVER}
 VALID: dict[str, Command] = {
     "verify": lambda f: f.verify(**verification(verified_on=TODAY, **ANY_DAY)),
     "appraise": lambda f: f.appraise(
-        **appraisal(appraised_on=TODAY, publicity_start=TODAY, publicity_end=TODAY, **ANY_DAY)
+        **appraisal(
+            appraised_on=TODAY,
+            publicity_start=TODAY,
+            publicity_end=TODAY,
+            parameters=in_force(publicity_days=1),  # this table is about statuses
+            **ANY_DAY,
+        )
     ),
     "approve": lambda f: f.approve(**approval(approved_on=TODAY, **ANY_DAY)),
     "send_back": lambda f: f.send_back(sent_back_on=TODAY, reason="材料不全", **ANY_DAY),
@@ -94,9 +117,10 @@ VALID: dict[str, Command] = {
     "revise": lambda f: f.revise(
         effective_on=TODAY, reason="收入变化", annual_income=Decimal("9000"), **ANY_DAY
     ),
-    "recheck": lambda f: f.recheck(rechecked_on=TODAY, poverty_line=LINE, **ANY_DAY),
+    "recheck": lambda f: f.recheck(rechecked_on=TODAY, parameters=PARAMETERS, **ANY_DAY),
     "exit": lambda f: f.exit(
         exited_on=TODAY,
+        parameters=PARAMETERS,
         kind=ExitKind.CANCELLED,
         reason=ExitReason.DEATH,
         explanation="户主病故",
@@ -118,6 +142,18 @@ VALID: dict[str, Command] = {
     # the one act of an admin: erasing the household's personal data on request
     "erase_personal_data": lambda f: f.erase_personal_data(
         erased_on=TODAY, reason="本人申请删除个人信息", today=TODAY, actor=ADMIN
+    ),
+    "check_finding": lambda f: f.check_finding(
+        checked_on=TODAY,
+        finding="vehicle_not_declared",
+        result=FindingCheck.UNFOUNDED,
+        reason="车辆登记人为同名他人",
+        **ANY_DAY,
+    ),
+    "confirm_category": lambda f: f.confirm_category(confirmed_on=TODAY, **ANY_DAY),
+    "keep": lambda f: f.keep(kept_on=TODAY, reason="核实后仍符合条件", **ANY_DAY),
+    "follow_up": lambda f: f.follow_up(
+        followed_up_on=TODAY, cadre="孙三", result=FollowUpOutcome.STABLE, **ANY_DAY
     ),
     "attach": lambda f: f.attach(
         attachment_id=UUID(int=1),
@@ -145,11 +181,20 @@ RECORDS: dict[str, type[HouseholdFile.Event]] = {
     "return_": HouseholdFile.Returned,
     "transfer": HouseholdFile.Transferred,
     "erase_personal_data": HouseholdFile.PersonalDataErased,
+    "check_finding": HouseholdFile.FindingChecked,
+    "follow_up": HouseholdFile.FollowedUp,
+    "confirm_category": HouseholdFile.CategoryConfirmed,
+    "keep": HouseholdFile.KeptOnRecord,
     "attach": HouseholdFile.AttachmentAdded,
 }
 
 REFUSED = [(c, s) for c, allowed in LIFECYCLE.items() for s in Status if s not in allowed]
-ACCEPTED = [(c, s) for c, allowed in LIFECYCLE.items() for s in Status if s in allowed]
+ACCEPTED = [
+    (c, s)
+    for c, allowed in LIFECYCLE.items()
+    for s in Status
+    if s in allowed and c not in NEEDS_MORE_THAN_A_STATUS
+]
 
 
 class TestTheLifecycleTable:
@@ -292,3 +337,37 @@ class TestAReturnedFile:
         outcome = when(file, VALID["approve"])
 
         then(outcome, HouseholdFile.Approved, approved_on=TODAY, file_level=FileLevel.DISTRICT)
+
+
+class TestNoReturn:
+    def test_from_a_file_cancelled_because_the_head_died(self):
+        file = given(
+            *record(
+                verifying(), appraising(), approving(), exiting(ExitKind.CANCELLED)
+            )  # the canonical cancellation for death
+        )
+
+        outcome = when(file, VALID["return_"])
+
+        then_refused(outcome, RuleViolated, rule="no_return_after_death")
+
+    def test_from_a_deleted_file(self):
+        file = given(*history(S.DELETED))
+
+        outcome = when(file, VALID["return_"])
+
+        then_refused(outcome, WrongState, status="deleted")
+
+    @pytest.mark.parametrize(
+        "reason", [ExitReason.INELIGIBLE, ExitReason.RETIRED, ExitReason.MOVED]
+    )
+    def test_but_from_a_cancellation_for_another_reason(self, reason):
+        file = given(
+            *record(
+                verifying(), appraising(), approving(), exiting(ExitKind.CANCELLED, reason=reason)
+            )
+        )
+
+        outcome = when(file, VALID["return_"])
+
+        then(outcome, HouseholdFile.Returned)

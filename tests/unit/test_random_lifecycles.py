@@ -55,8 +55,12 @@ from .given import (
     OTHER_DISTRICT_BASE,
     application,
     head,
+    in_force,
     state,
 )
+
+# the parameters in force, with publicity of any length (the machine draws its own)
+RELAXED = in_force(publicity_days=1)
 
 START = date(2020, 1, 6)
 OTHER_DISTRICT_CLERK = Actor("clerk-haigang", OTHER_DISTRICT_BASE, Role.CLERK)
@@ -187,7 +191,7 @@ class HouseholdFileMachine(RuleBasedStateMachine):
                 primary_cause=Cause.ILLNESS,
                 accidental_event=accident,
                 hardship_losses=losses,
-                poverty_line=line,
+                parameters=in_force(poverty_line=line, publicity_days=1),
                 today=today,
             )
         )
@@ -214,6 +218,7 @@ class HouseholdFileMachine(RuleBasedStateMachine):
                 publicity_end=end,
                 objections=raised,
                 objections_resolved=resolved,
+                parameters=RELAXED,
                 today=today,
             )
         )
@@ -223,7 +228,11 @@ class HouseholdFileMachine(RuleBasedStateMachine):
         today, on = self._clock(advance, back)
         self._run(
             lambda f: f.approve(
-                actor=actor, approved_on=on, file_level=level, poverty_line=line, today=today
+                actor=actor,
+                approved_on=on,
+                file_level=level,
+                parameters=in_force(poverty_line=line, publicity_days=1),
+                today=today,
             )
         )
 
@@ -330,7 +339,14 @@ class HouseholdFileMachine(RuleBasedStateMachine):
     @rule(actor=actors, advance=advances, back=backs, line=lines)
     def recheck(self, actor, advance, back, line):
         today, on = self._clock(advance, back)
-        self._run(lambda f: f.recheck(actor=actor, rechecked_on=on, poverty_line=line, today=today))
+        self._run(
+            lambda f: f.recheck(
+                actor=actor,
+                rechecked_on=on,
+                parameters=in_force(poverty_line=line, publicity_days=1),
+                today=today,
+            )
+        )
 
     @rule(
         actor=actors,
@@ -352,6 +368,7 @@ class HouseholdFileMachine(RuleBasedStateMachine):
                 explanation="情况说明",
                 evidence=evidence,
                 months_above_line=months,
+                parameters=RELAXED,
                 today=today,
             )
         )
@@ -399,7 +416,7 @@ class HouseholdFileMachine(RuleBasedStateMachine):
                 rigid_expenses=Decimal("0"),
                 exclusions=Exclusions(),
                 primary_cause=Cause.ILLNESS,
-                poverty_line=Decimal("550"),
+                parameters=RELAXED,
                 today=today,
             )
         if status is Status.VERIFIED:
@@ -409,6 +426,7 @@ class HouseholdFileMachine(RuleBasedStateMachine):
                 minutes_on_file=True,
                 publicity_start=on,
                 publicity_end=on,
+                parameters=RELAXED,
                 today=today,
             )
         if status is Status.APPRAISED:
@@ -417,7 +435,7 @@ class HouseholdFileMachine(RuleBasedStateMachine):
                     actor=approver,
                     approved_on=on,
                     file_level=FileLevel.DISTRICT,
-                    poverty_line=Decimal("550"),
+                    parameters=RELAXED,
                     today=today,
                 )
             return lambda f: f.send_back(
@@ -461,7 +479,10 @@ class HouseholdFileMachine(RuleBasedStateMachine):
                             today=today,
                         ),
                         lambda f: f.recheck(
-                            actor=clerk, rechecked_on=on, poverty_line=data.draw(lines), today=today
+                            actor=clerk,
+                            rechecked_on=on,
+                            parameters=in_force(poverty_line=data.draw(lines), publicity_days=1),
+                            today=today,
                         ),
                         self._leaving(data.draw(exit_kinds), clerk, approver, on, today),
                     ]
@@ -487,6 +508,7 @@ class HouseholdFileMachine(RuleBasedStateMachine):
             explanation="情况说明",
             evidence=("证明材料",),
             months_above_line=6 if kind is ExitKind.OUT_OF_HARDSHIP else None,
+            parameters=RELAXED,
             today=today,
         )
 
@@ -520,13 +542,15 @@ class HouseholdFileMachine(RuleBasedStateMachine):
         )
 
     @invariant()
-    def assistance_is_recorded_only_while_approved(self):
+    def assistance_is_recorded_only_while_approved_or_relieved(self):
         approved = False
         for e in self.events:
             if isinstance(e, HouseholdFile.Assisted):
-                assert approved, "assistance recorded on a file that is not approved"
+                assert approved, "assistance recorded on a file neither approved nor relieved"
             if isinstance(e, HouseholdFile.Approved):
                 approved = True
+            elif isinstance(e, HouseholdFile.Exited) and e.kind is ExitKind.RELIEVED:
+                approved = True  # 解困: regular aid goes on
             elif isinstance(e, LEAVING_APPROVAL):
                 approved = False
 

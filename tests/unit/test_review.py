@@ -35,6 +35,7 @@ from .given import (
     exiting,
     given,
     history,
+    in_force,
     record,
     rejecting,
     sending_back,
@@ -45,6 +46,8 @@ from .given import (
 )
 
 INSPECTOR = Actor("inspector-he", "130306", Role.INSPECTOR)
+
+D0 = Decimal("0.00")
 
 
 class TestApproval:
@@ -101,14 +104,16 @@ class TestApproval:
             poverty_line=Decimal("550.00"),
             scheme=CategoryScheme.V2019,
             region="130306",
-            means=Means(Decimal("9600.00"), Decimal("1200.00"), 2, Decimal("0.00")),
+            means=Means(Decimal("9600.00"), Decimal("1200.00"), 2, D0, Decimal("9600.00"), D0),
             adjusted_per_capita=Decimal("350.00"),
         )
 
     def test_judges_the_means_against_the_line_given_at_approval(self):
         file = given(*history(Status.APPRAISED))
 
-        outcome = when(file, approving(poverty_line=Decimal("300")))  # 350 is below 2 × 300
+        outcome = when(
+            file, approving(parameters=in_force(poverty_line=Decimal("300")))
+        )  # 350 is below 2 × 300
 
         then(
             outcome,
@@ -120,7 +125,9 @@ class TestApproval:
     def test_refuses_a_household_above_the_standard_for_the_line_given(self):
         file = given(*history(Status.APPRAISED))
 
-        outcome = when(file, approving(poverty_line=Decimal("175")))  # 350 is exactly 2 × 175
+        outcome = when(
+            file, approving(parameters=in_force(poverty_line=Decimal("175")))
+        )  # 350 is exactly 2 × 175
 
         then_refused(outcome, NotEligible)
 

@@ -17,7 +17,7 @@ import pytest
 
 from adapters.services.scans import scan
 from domain.attachments import MediaType
-from domain.eligibility import Exclusions
+from domain.eligibility import Exclusions, Means
 from domain.household import Head, HouseholdFile, Member
 from domain.idnumber import make_id_number
 from domain.policy import Parameters, PolicyBook, RegionalPolicy
@@ -42,6 +42,8 @@ TODAY = date(2026, 11, 21)
 CLERK = Actor("clerk", "130306001", Role.CLERK)
 APPROVER = Actor("approver", "130306", Role.APPROVER)
 ADMIN = Actor("admin", "13", Role.ADMIN)
+# what the commands were handed when the clean file was made (the book below says the same)
+IN_FORCE = Parameters(date(2020, 1, 1), Decimal("550"))
 # The clean file's scans: the signed authorisation (a PDF) and the diagnosis its cause needs (a
 # PNG), by kind; their ids are fixed so a test can store their content (tests/integration).
 SCANS: dict[Material, tuple[UUID, str, bytes]] = {
@@ -105,7 +107,7 @@ def clean_events() -> list[Any]:
         rigid_expenses=Decimal("1200"),
         exclusions=Exclusions(),
         primary_cause=Cause.ILLNESS,
-        poverty_line=Decimal("550"),
+        parameters=IN_FORCE,
         materials=(Material.DIAGNOSIS, Material.MEDICAL_BILLS),
         today=TODAY,
     )
@@ -116,13 +118,14 @@ def clean_events() -> list[Any]:
         minutes_on_file=True,
         publicity_start=date(2025, 3, 13),
         publicity_end=date(2025, 3, 20),
+        parameters=IN_FORCE,
         today=TODAY,
     )
     f.approve(
         actor=APPROVER,
         approved_on=date(2025, 3, 25),
         file_level=FileLevel.DISTRICT,
-        poverty_line=Decimal("550"),
+        parameters=IN_FORCE,
         today=TODAY,
     )
     f.agree_plan(
@@ -143,7 +146,7 @@ def clean_events() -> list[Any]:
         department=Department.UNION,
         today=TODAY,
     )
-    f.recheck(actor=CLERK, rechecked_on=date(2026, 3, 20), poverty_line=Decimal("550"), today=TODAY)
+    f.recheck(actor=CLERK, rechecked_on=date(2026, 3, 20), parameters=IN_FORCE, today=TODAY)
     f.visit(
         actor=CLERK, visited_on=date(2026, 11, 1), cadre="周五", content="季度走访", today=TODAY
     )
@@ -420,3 +423,36 @@ class TestAFileBreakingOneRule:
 
             assert all(f.versions and set(f.versions) <= versions for f in found), rule
             assert all(f.zh and f.en for f in found), rule
+
+
+class TestAnExitFromHardshipOnReplay:
+    """R22 on replay: an imported or older 脱困 must rest on recorded means above the line."""
+
+    def _revised(self, on: date, income: str) -> tuple[type, dict[str, Any]]:
+        means = Means(Decimal(income), Decimal("1200"), 2, Decimal("0"))
+        fields = {"effective_on": on, "reason": "收入变化", "head": None, "members": None}
+        return HouseholdFile.Revised, fields | {"means": means, "materials": ()}
+
+    def test_without_recorded_means_above_the_line_is_a_finding(self):
+        # six months typed in, but the latest recorded means (the re-check) are below the line
+        events = appended(clean_events(), (HouseholdFile.Exited, exit_fields()))
+
+        assert findings(events) == ["R22"]
+
+    def test_resting_on_six_months_of_recorded_means_is_not(self):
+        events = appended(
+            clean_events(),
+            self._revised(date(2026, 4, 1), "40000"),
+            (HouseholdFile.Exited, exit_fields(exited_on=date(2026, 11, 10))),
+        )
+
+        assert findings(events) == []
+
+    def test_resting_on_fewer_months_of_recorded_means_is_a_finding(self):
+        events = appended(
+            clean_events(),
+            self._revised(date(2026, 8, 1), "40000"),
+            (HouseholdFile.Exited, exit_fields(exited_on=date(2026, 11, 10))),
+        )
+
+        assert findings(events) == ["R22"]

@@ -16,10 +16,12 @@ from domain.values import Category, CategoryScheme, Cause, Status, WorkerKind
 from .given import (
     APPLIED_ON,
     CHILD_ID,
+    CLERK,
     HEAD_ID,
     LINE,
     SENT_BACK_ON,
     SPOUSE_ID,
+    TODAY,
     appraising,
     child,
     given,
@@ -142,6 +144,8 @@ class TestTheMeans:
                 rigid_expenses=Decimal("1200.00"),
                 members_living_together=2,
                 hardship_losses=Decimal("0.00"),
+                head_income=Decimal("9600.46"),
+                members_income=Decimal("0.00"),
             ),
         )
 
@@ -330,3 +334,64 @@ class TestAMigrantWorker:
         outcome = when(file, verifying())
 
         then(outcome, HouseholdFile.Verified, verified_on=date(2026, 3, 9))
+
+
+class TestTheHouseholdMeans:
+    """`annual_income` is the head's own; the household's total adds every member's income."""
+
+    def test_add_every_member_s_income_to_the_head_s(self):
+        file = given(*history(Status.APPLIED))
+
+        outcome = when(
+            file,
+            verifying(
+                annual_income=Decimal("6000"),
+                members=(spouse(annual_income=Decimal("3000")), child()),
+            ),
+        )
+
+        then(
+            outcome,
+            HouseholdFile.Verified,
+            means=Means(
+                annual_income=Decimal("9000.00"),
+                rigid_expenses=Decimal("1200.00"),
+                members_living_together=3,
+                hardship_losses=Decimal("0.00"),
+                head_income=Decimal("6000.00"),
+                members_income=Decimal("3000.00"),
+            ),
+            adjusted_per_capita=Decimal("216.67"),  # (9000 − 1200) / 12 / 3
+        )
+
+    def test_keep_a_household_with_a_well_paid_member_out_of_deep_hardship(self):
+        # the head earns 6,000; the spouse 120,000: (126,000 − 1,200) / 12 / 2 = 5,200 a month
+        file = given(*history(Status.APPLIED))
+
+        outcome = when(
+            file,
+            verifying(
+                annual_income=Decimal("6000"), members=(spouse(annual_income=Decimal("120000")),)
+            ),
+        )
+
+        then_refused(outcome, NotEligible)
+
+    def test_count_a_member_s_income_when_the_facts_are_revised(self):
+        file = given(*history(Status.APPROVED))
+
+        outcome = when(
+            file,
+            lambda f: f.revise(
+                actor=CLERK,
+                effective_on=date(2026, 7, 1),
+                reason="配偶就业",
+                members=(spouse(annual_income=Decimal("120000")),),
+                today=TODAY,
+            ),
+        )
+
+        event = then(outcome, HouseholdFile.Revised)
+        assert event.means.annual_income == Decimal("129600.00")
+        assert event.means.head_income == Decimal("9600.00")
+        assert event.means.members_income == Decimal("120000.00")
