@@ -35,7 +35,7 @@ from domain.errors import InvalidValue, NotFound, OutOfScope
 from domain.household import HouseholdFile
 from domain.printing import HouseholdForm, UnitForm, shown
 from domain.values import Actor, Role, Status, label
-from tests.builders import FixedClock, approved_file
+from tests.builders import FixedClock, ProvincePolicies, approved_file
 
 KEY = FormKey.from_secret("forms-test-secret-" + "y" * 40)
 INSPECTOR = Actor("inspector-zhao", "13", Role.INSPECTOR)
@@ -323,6 +323,7 @@ class TestTheVerificationCode:
         fresh = await printing.verify(own, actor=INSPECTOR, code=printed.code.lower())
         await usecases.act_on_file(
             files=own.files,
+            policies=ProvincePolicies(),
             clock=FixedClock(FixedClock().day),
             actor=demo.actor_for(Role.CLERK, household.establishing_unit),
             file_id=household.id,
