@@ -243,7 +243,7 @@ def unit_figures(code: str, name: str | None, figures: reads.Figures) -> UnitFig
     )
 
 
-def _disposition(root: UnitCode, today: date) -> str:
+def ledger_disposition(root: UnitCode, today: date) -> str:
     ascii_name = f"ledger-{root.value}-{today.isoformat()}.xlsx"
     chinese = f"困难职工档案台账-{root.value}-{today.isoformat()}.xlsx"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(chinese)}"
@@ -361,7 +361,7 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         return Response(
             buffer.getvalue(),
             media_type=exports.MEDIA_TYPE,
-            headers={"Content-Disposition": _disposition(root, rt.clock.today())},
+            headers={"Content-Disposition": ledger_disposition(root, rt.clock.today())},
         )
 
     @get(
