@@ -269,3 +269,37 @@ async def test_statistics_draw_charts_that_open_the_filtered_ledger(desk: Consol
     assert "<script" not in page.text
     assert f'href="/console/ledger?unit={DISTRICT}&amp;status=approved"' in page.text
     assert f"/console/ledger?unit={BASE}&amp;status=approved" in page.text  # a child's bar
+
+
+async def test_an_inspector_runs_a_spot_check_and_reads_its_findings_and_workbook(
+    desk: Console,
+):
+    for _ in range(3):
+        await file_in(desk.api, "approved")
+    await projected(desk.api)
+
+    async with desk.person("inspector-zhou", DISTRICT, "inspector") as inspector:
+        page = await inspector.get("/console/spot-checks")
+        bad = await inspector.post(
+            "/console/spot-checks",
+            data={"csrf": csrf_of(page.text), "unit": DISTRICT, "sample": "x"},
+        )
+        started = await inspector.post(
+            "/console/spot-checks",
+            data={"csrf": csrf_of(page.text), "unit": DISTRICT, "sample": "2", "seed": "5"},
+        )
+        report = await inspector.get(started.headers.get("location", "/"))
+        xlsx = await inspector.get(started.headers.get("location", "/") + "/xlsx")
+
+    assert bad.status_code == 422
+    assert "抽样数量应为整数" in bad.text
+    assert started.status_code == 303, started.text
+    check_id = started.headers["location"].rsplit("/", 1)[1]
+    assert re.search(r'id="files-checked">2<', report.text)
+    assert xlsx.status_code == 200
+    assert xlsx.content[:2] == b"PK"
+    types = await desk.pool.fetch(
+        "SELECT type FROM events WHERE stream_id = $1 ORDER BY version", check_id
+    )
+    assert types[0]["type"] == "spotcheck.started"
+    assert types[-1]["type"] == "spotcheck.completed"

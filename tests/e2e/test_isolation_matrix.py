@@ -306,7 +306,24 @@ CONSOLE: dict[str, str] = {
     "/console/files/{file_id}": "aimed (`CONSOLE_AIMED`)",
     "/console/files/{file_id}/{slug}": "aimed (`CONSOLE_AIMED`)",
     "/console/files": "aimed (`CONSOLE_AIMED`): a new file of a unit outside the subtree",
+    "/console/spot-checks": "aimed (`CONSOLE_AIMED`): a spot-check of a unit outside the subtree",
+    "/console/spot-checks/{check_id}": "aimed (`CONSOLE_AIMED`)",
+    "/console/spot-checks/{check_id}/xlsx": "aimed (`CONSOLE_AIMED`)",
 }
+
+
+def _console_check(suffix: str = "") -> Aim:
+    def aim(w: World, there: bool) -> Call:
+        check_id = w.spot_check if there else w.missing
+        return Call("GET", f"/console/spot-checks/{check_id}{suffix}", names=(check_id,))
+
+    return aim
+
+
+def _console_start_check(w: World, there: bool) -> Call:
+    unit = DISTRICT if there else NOWHERE_DISTRICT
+    form = {"unit": unit, "sample": "2", "seed": "3", "as_of": "2026-11-21"}
+    return Call("POST", "/console/spot-checks", form=form, names=(unit,))
 
 
 def _console_file(suffix: str = "", method: str = "GET", **form: str) -> Aim:
@@ -350,6 +367,9 @@ CONSOLE_AIMED: dict[str, Aim] = {
     "/console/ledger.xlsx": _console_unit("/console/ledger.xlsx"),
     "/console/stats": _console_unit("/console/stats"),
     "/console/files": _console_new_file,
+    "/console/spot-checks": _console_start_check,
+    "/console/spot-checks/{check_id}": _console_check(),
+    "/console/spot-checks/{check_id}/xlsx": _console_check("/xlsx"),
 }
 # The console's lists of the caller's own subtree: nothing of the target on them.
 CONSOLE_LISTED = (

@@ -13,7 +13,7 @@ API, scoped the same way (`common.py`). One module per screen; `ROUTES` gathers 
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
-from adapters.http.console import door, files, ledger, stats, work
+from adapters.http.console import checks, door, files, ledger, stats, work
 from adapters.http.console.common import HERE, TEMPLATES
 
 STATIC_PATH = "/static"  # the console's style sheet and the API docs' Redoc (static/README.md)
@@ -30,6 +30,7 @@ ROUTES: list[ControllerRouterHandler] = [
     *ledger.ROUTES,
     *files.ROUTES,
     *stats.ROUTES,
+    *checks.ROUTES,
     STATIC,
 ]
 
