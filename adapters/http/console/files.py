@@ -42,7 +42,7 @@ from domain import usecases
 from domain.authorization import Act, authorise
 from domain.errors import COMMANDS_ZH, DomainError, InvalidValue, NotFound, RuleViolated, field_zh
 from domain.household import HouseholdFile
-from domain.values import Actor, Role, label
+from domain.values import Actor, Relation, Role, label
 
 # the events of a file's timeline, as a clerk calls them
 EVENTS_ZH = {
@@ -181,6 +181,8 @@ async def _file_page(
         session=session,
         csrf=session.csrf,
         file=file_out(household, masked=True),
+        level_label=label(household.file_level) if household.file_level else "",
+        relations={r.value: r.value if english else label(r) for r in Relation},
         current_version=current.version,
         as_of=household is not current,
         asked_version=request.query_params.get("version") or "",
