@@ -303,3 +303,39 @@ async def test_an_inspector_runs_a_spot_check_and_reads_its_findings_and_workboo
     )
     assert types[0]["type"] == "spotcheck.started"
     assert types[-1]["type"] == "spotcheck.completed"
+
+
+async def test_an_admin_creates_disables_and_resets_accounts_of_its_subtree(desk: Console):
+    async with desk.person("admin-sun", DISTRICT, "admin") as admin:
+        page = await admin.get("/console/accounts")
+        made = await admin.post(
+            "/console/accounts",
+            data={"csrf": csrf_of(page.text), "user": "clerk-new", "unit": BASE, "role": "clerk"},
+        )
+        taken = await admin.post(
+            "/console/accounts",
+            data={"csrf": csrf_of(page.text), "user": "clerk-new", "unit": BASE, "role": "clerk"},
+        )
+        account_id = re.search(r'data-account-id="([0-9a-f-]{36})"><td>clerk-new', made.text)
+        assert account_id
+        disabled = await admin.post(
+            f"/console/accounts/{account_id[1]}/disable", data={"csrf": csrf_of(page.text)}
+        )
+        listed = await admin.get(disabled.headers.get("location", "/"))
+        sync = await admin.get("/console/sync")
+    async with desk.person("clerk-li", BASE, "clerk") as clerk:
+        refused = await clerk.get("/console/accounts")
+
+    assert made.status_code == 201
+    assert re.search(r'id="new-password">[^<]*clerk-new：<code>\S{10,}</code>', made.text)
+    assert taken.status_code == 422
+    assert "用户名clerk-new已存在" in taken.text
+    assert disabled.status_code == 303
+    assert "已停用" in listed.text
+    kinds = await desk.pool.fetch(
+        "SELECT kind FROM account_events WHERE account_id = $1 ORDER BY id", account_id[1]
+    )
+    assert [k["kind"] for k in kinds] == ["created", "disabled"]
+    assert sync.status_code == 200
+    assert "本节点没有下级节点" in sync.text
+    assert refused.status_code == 403

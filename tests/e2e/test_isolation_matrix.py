@@ -309,7 +309,20 @@ CONSOLE: dict[str, str] = {
     "/console/spot-checks": "aimed (`CONSOLE_AIMED`): a spot-check of a unit outside the subtree",
     "/console/spot-checks/{check_id}": "aimed (`CONSOLE_AIMED`)",
     "/console/spot-checks/{check_id}/xlsx": "aimed (`CONSOLE_AIMED`)",
+    "/console/accounts": "aimed (`CONSOLE_AIMED`): the accounts of a unit, a new account there",
+    "/console/accounts/{account_id}/{change}": "aimed (`CONSOLE_AIMED`)",
+    "/console/sync": "per downstream node: cursor and errors, no events (as GET /sync/status)",
 }
+
+
+def _console_accounts(w: World, there: bool) -> Call:
+    unit = BASE if there else NOWHERE
+    return Call("GET", f"/console/accounts?unit={unit}", names=(unit,))
+
+
+def _console_change_account(w: World, there: bool) -> Call:
+    account = w.account if there else w.missing
+    return Call("POST", f"/console/accounts/{account}/disable", form={}, names=(account,))
 
 
 def _console_check(suffix: str = "") -> Aim:
@@ -370,6 +383,8 @@ CONSOLE_AIMED: dict[str, Aim] = {
     "/console/spot-checks": _console_start_check,
     "/console/spot-checks/{check_id}": _console_check(),
     "/console/spot-checks/{check_id}/xlsx": _console_check("/xlsx"),
+    "/console/accounts": _console_accounts,
+    "/console/accounts/{account_id}/{change}": _console_change_account,
 }
 # The console's lists of the caller's own subtree: nothing of the target on them.
 CONSOLE_LISTED = (

@@ -7,13 +7,14 @@ API, scoped the same way (`common.py`). One module per screen; `ROUTES` gathers 
 - `files.py`: the file page (summary, timeline, the file as of a version or date, the lifecycle
   actions) and the new-file form, whose forms are the table of `forms.py`;
 - `stats.py`: a unit's statistics with server-rendered SVG charts;
-- `checks.py`: spot-checks: start one, its findings, its workbook.
+- `checks.py`: spot-checks: start one, its findings, its workbook;
+- `admin.py`: account administration and the sync status.
 """
 
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
-from adapters.http.console import checks, door, files, ledger, stats, work
+from adapters.http.console import admin, checks, door, files, ledger, stats, work
 from adapters.http.console.common import HERE, TEMPLATES
 
 STATIC_PATH = "/static"  # the console's style sheet and the API docs' Redoc (static/README.md)
@@ -31,6 +32,7 @@ ROUTES: list[ControllerRouterHandler] = [
     *files.ROUTES,
     *stats.ROUTES,
     *checks.ROUTES,
+    *admin.ROUTES,
     STATIC,
 ]
 
