@@ -3,7 +3,7 @@ API's answer to the same question, in the same run.
 
     .venv/bin/python bench/console.py [--quick] [--files N] [--rounds R] [--per-round K]
 
-Builds a demo province (2,000 files by default) through the bulk path as `bench/http.py` does,
+Builds a demo province (2,000 files by default) through the bulk path as `bench/api.py` does,
 starts `bangfu serve` (1 worker) as a separate process, signs an approver of the province (13) in
 to the console, and asks one request at a time (no concurrency: the server's own time per page,
 plus a loopback round trip) over a keep-alive connection, `rounds` × `per-round` times each:
@@ -24,8 +24,8 @@ from __future__ import annotations
 import os
 import sys
 
-# Run as a script, this file's folder comes first on sys.path and `bench/http.py` would shadow
-# the standard library's `http` package: drop the folder first (as bench/http.py does).
+# Run as a script, this file's folder comes first on sys.path, where its neighbours' names could
+# shadow installed modules: drop the folder first (as bench/api.py does).
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 
@@ -54,12 +54,12 @@ from adapters.runtime.settings import Settings
 from adapters.services.accounts import AccountService
 from domain.values import Role
 
-_spec = importlib.util.spec_from_file_location("bench_http", Path(_HERE) / "http.py")
+_spec = importlib.util.spec_from_file_location("bench_api", Path(_HERE) / "api.py")
 if _spec is None or _spec.loader is None:
-    raise SystemExit("bench/http.py not found beside bench/console.py")
-bench_http = importlib.util.module_from_spec(_spec)
-sys.modules["bench_http"] = bench_http  # its dataclasses look themselves up there
-_spec.loader.exec_module(bench_http)
+    raise SystemExit("bench/api.py not found beside bench/console.py")
+bench_api = importlib.util.module_from_spec(_spec)
+sys.modules["bench_api"] = bench_api  # its dataclasses look themselves up there
+_spec.loader.exec_module(bench_api)
 
 PASSWORD = "Bench-console-47"  # noqa: S105 — the benchmark's own throwaway account
 USER = "bench-approver"
@@ -109,7 +109,7 @@ def get(path: str, *, token: str = "", cookie: str = "") -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-class Measured(bench_http.Connection):  # type: ignore[name-defined,misc]
+class Measured(bench_api.Connection):  # type: ignore[name-defined,misc]
     """A keep-alive connection that also tells each response's body size."""
 
     async def ask(self, request: bytes) -> tuple[int, int]:
@@ -155,16 +155,16 @@ async def main() -> None:
     if url is None:
         server = pgserver.get_server(Path(folder) / "pg", cleanup_mode="stop")
         url = f"postgresql://postgres@/postgres?host={Path(folder) / 'pg'}"
-    rows, _ = await bench_http.prepare(url, files, folder)
+    rows, _ = await bench_api.prepare(url, files, folder)
     await account(url, folder)
     print(f"province: {len(rows)} files; {sum(r['version'] for r in rows)} events")
 
-    port = bench_http.free_port()
-    process = bench_http.start_server(url, port, 1, folder)
+    port = bench_api.free_port()
+    process = bench_api.start_server(url, port, 1, folder)
     try:
-        await bench_http.wait_ready(port)
+        await bench_api.wait_ready(port)
         cookie = session_cookie(port)
-        token = Tokens(bench_http.SECRET).mint(
+        token = Tokens(bench_api.SECRET).mint(
             user=USER, unit=UNIT, role=Role.APPROVER, ttl=timedelta(hours=1)
         )
         ids = [str(r["stream_id"]) for r in rows]

@@ -27,8 +27,6 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from adapters.pg.accounts import PgAccounts
-from adapters.pg.units import PgUnitDirectory
 from adapters.runtime.bootstrap import Runtime
 from adapters.services.accounts import AccountService
 from domain.accounts import EVENT_LABELS, ROLE_LABELS
@@ -48,7 +46,7 @@ DEMO_ACCOUNTS = (
 
 
 def service(rt: Runtime) -> AccountService:
-    return AccountService.from_settings(rt.settings, PgAccounts(rt.pool), PgUnitDirectory(rt.pool))
+    return rt.accounts
 
 
 def add_parser(sub: Any) -> None:
@@ -135,11 +133,10 @@ async def _act(rt: Runtime, args: argparse.Namespace) -> int:
 
 
 async def _list(rt: Runtime, unit: str | None) -> int:
-    store = PgAccounts(rt.pool)
     table = Table(title="账户 accounts")
     for column in ("用户名 user", "姓名 name", "单位 unit", "角色 role", "状态 state"):
         table.add_column(column)
-    for account in await store.subtree(unit or ""):
+    for account in await rt.accounts.store.subtree(unit or ""):
         table.add_row(
             account.name,
             account.display_name,

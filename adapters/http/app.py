@@ -65,7 +65,6 @@ from adapters.http.schemas import (
 )
 from adapters.http.validation import refuse_invalid_body
 from adapters.http.views import event_out, file_out
-from adapters.pg.accounts import PgAccounts
 from adapters.pg.faults import is_unavailable
 from adapters.pg.migrations import pending
 from adapters.pg.units import PgUnitDirectory, Unit
@@ -75,7 +74,7 @@ from adapters.runtime.logging import configure
 from adapters.runtime.secrets import load_secret
 from adapters.runtime.settings import Settings
 from adapters.services import files as file_reads
-from adapters.services.accounts import TOKEN_PREFIX, AccountService
+from adapters.services.accounts import TOKEN_PREFIX
 from adapters.services.erasure import erase_personal_data
 from adapters.sync import pull
 from adapters.sync.node import NodeSettings
@@ -604,9 +603,7 @@ def create_app(settings: Settings, *, node: NodeSettings | None = None) -> Lites
             app.state.units = rt.units
             app.state.node = rt.node
             app.state.settings = config
-            app.state.accounts = AccountService.from_settings(
-                config, PgAccounts(rt.pool), app.state.units
-            )
+            app.state.accounts = rt.accounts
             yield
 
     return Litestar(

@@ -9,17 +9,20 @@ Like `app.py`, this module does not use `from __future__ import annotations`: li
 the handlers' parameter types when the routes are built.
 """
 
-import io
-from collections.abc import Sequence
+import asyncio
+import base64
+import tempfile
+from collections.abc import AsyncIterator, Sequence
 from datetime import date
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 from urllib.parse import quote
 
 import asyncpg
-from litestar import Response, get
+from litestar import get
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import FromQuery, QueryParameter
+from litestar.response import Stream
 
 from adapters.http.schemas import (
     DueItem,
@@ -72,6 +75,14 @@ Unit = Annotated[
     ),
 ]
 Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="at most this many items")]
+Cursor = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=1024,
+        description="the `next` of the previous page (with the same parameters); none for the "
+        "first page",
+    ),
+]
 
 
 async def scope(actor: Actor, unit: str | None, units: PgUnitDirectory) -> UnitCode:
@@ -243,10 +254,66 @@ def unit_figures(code: str, name: str | None, figures: reads.Figures) -> UnitFig
     )
 
 
+async def _chunks(spool: IO[bytes], size: int = 1 << 20) -> AsyncIterator[bytes]:
+    """The spooled workbook in chunks of a megabyte; the file is closed (and so removed) at
+    the end, or when the client goes away."""
+    try:
+        while chunk := await asyncio.to_thread(spool.read, size):
+            yield chunk
+    finally:
+        spool.close()
+
+
 def ledger_disposition(root: UnitCode, today: date) -> str:
     ascii_name = f"ledger-{root.value}-{today.isoformat()}.xlsx"
     chinese = f"困难职工档案台账-{root.value}-{today.isoformat()}.xlsx"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(chinese)}"
+
+
+def _encode_stats_cursor(code: str | None) -> str | None:
+    return None if code is None else base64.urlsafe_b64encode(code.encode()).decode()
+
+
+def _stats_cursor(text: str | None) -> str | None:
+    """The unit code a `next` of `GET /stats` stands for."""
+    if not text:
+        return None
+    try:
+        return UnitCode(base64.urlsafe_b64decode(text.encode()).decode()).value
+    except (ValueError, UnicodeError, InvalidValue):
+        raise InvalidValue(
+            "cursor", "not a cursor this listing returned", zh="分页游标无效"
+        ) from None
+
+
+async def ledger_workbook(
+    rt: Runtime, root: UnitCode, where: reads.LedgerFilter, sort: LedgerSort
+) -> Stream:
+    """The ledger rows of `where` as an xlsx workbook, streamed (the API's `ledger.xlsx` and the
+    console's download alike)."""
+    # Written to a temporary file first (a province's workbook is tens of megabytes: not
+    # held in memory), then streamed out and removed.
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 — closed by the stream below
+    try:
+        await exports.write_ledger(
+            reads.ledger_rows(
+                rt.pool, where, sort=sort.value.lstrip("-"), descending=sort.value[0] == "-"
+            ),
+            spool,
+        )
+        size = spool.tell()
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    return Stream(
+        _chunks(spool),
+        media_type=exports.MEDIA_TYPE,
+        headers={
+            "Content-Disposition": ledger_disposition(root, rt.clock.today()),
+            "Content-Length": str(size),
+        },
+    )
 
 
 READ_PROBLEMS = frozenset({400, 401, 403, 404, 422, 429})
@@ -287,7 +354,7 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         civil_affairs: FromQuery[list[Record] | None] = None,
         civil_affairs_to_act: FromQuery[bool | None] = None,
         sort: FromQuery[LedgerSort] = LedgerSort.APPLIED_ON,
-        cursor: Annotated[str | None, QueryParameter(max_length=1024)] = None,
+        cursor: Cursor = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
     ) -> LedgerPage:
         root = await scope(actor, unit, units)
@@ -338,7 +405,7 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         civil_affairs: FromQuery[list[Record] | None] = None,
         civil_affairs_to_act: FromQuery[bool | None] = None,
         sort: FromQuery[LedgerSort] = LedgerSort.APPLIED_ON,
-    ) -> Response[bytes]:
+    ) -> Stream:
         root = await scope(actor, unit, units)
         where = ledger_filter(
             root,
@@ -351,18 +418,7 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
             civil_affairs=civil_affairs,
             civil_affairs_to_act=civil_affairs_to_act,
         )
-        buffer = io.BytesIO()
-        await exports.write_ledger(
-            reads.ledger_rows(
-                rt.pool, where, sort=sort.value.lstrip("-"), descending=sort.value[0] == "-"
-            ),
-            buffer,
-        )
-        return Response(
-            buffer.getvalue(),
-            media_type=exports.MEDIA_TYPE,
-            headers={"Content-Disposition": ledger_disposition(root, rt.clock.today())},
-        )
+        return await ledger_workbook(rt, root, where, sort)
 
     @get(
         f"{API}/stats",
@@ -373,7 +429,8 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         "cause and worker kind) and in `period` — a year `2026` or a month `2026-03`, default "
         "the current year — new files, exits by kind, returns, and assistance by category "
         "(count and amount). With `level` (below the unit's), the same figures for every unit "
-        "at that level in the subtree: `unit=13&level=city` gives each city's.",
+        "at that level in the subtree: `unit=13&level=city` gives each city's, `limit` units "
+        "a page in code order (pass `next` as `cursor` for the next page).",
     )
     async def read_stats(
         actor: NamedDependency[Actor],
@@ -382,6 +439,10 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         unit: Unit = None,
         level: FromQuery[Level | None] = None,
         period: Annotated[str | None, QueryParameter(pattern=PERIOD)] = None,
+        limit: Annotated[
+            int, QueryParameter(ge=1, le=1000, description="with `level`: children per page")
+        ] = 200,
+        cursor: Cursor = None,
     ) -> StatsOut:
         root = await scope(actor, unit, units)
         if level is not None and level.rank <= root.level.rank:
@@ -391,11 +452,12 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
                 zh=f"统计层级须低于该单位的层级（{label(root.level)}）",
             )
         period = period or str(rt.clock.today().year)
-        children = (
-            await reads.children_figures(rt.pool, root.value, level, period)
-            if level is not None
-            else {}
-        )
+        children: dict[str, reads.Figures] = {}
+        following = None
+        if level is not None:
+            children, following = await reads.children_figures(
+                rt.pool, root.value, level, period, after=_stats_cursor(cursor), limit=limit
+            )
         names = await reads.unit_names(rt.pool, [root.value, *children])
         return StatsOut(
             period=period,
@@ -407,6 +469,7 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
             level=level.value if level else None,
             level_label=label(level) if level else None,
             children=[unit_figures(c, names.get(c), f) for c, f in children.items()],
+            next=_encode_stats_cursor(following),
         )
 
     @get(
@@ -415,7 +478,8 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         tags=["read models"],
         summary="审批队列 — files awaiting approval in the subtree",
         description="Files appraised and publicised (status `appraised`) in the subtree, the "
-        "longest waiting first: the district's approval queue.",
+        "longest waiting first: the district's approval queue. In pages of `limit`, `total` "
+        "counting them all: pass a page's `next` as `cursor` for the next, until it is null.",
     )
     async def approval_queue(
         actor: NamedDependency[Actor],
@@ -423,10 +487,19 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         units: NamedDependency[PgUnitDirectory],
         unit: Unit = None,
         limit: Limit = 200,
+        cursor: Cursor = None,
     ) -> QueueOut:
         root = await scope(actor, unit, units)
-        rows, total = await reads.approval_queue(rt.pool, root.value, limit=limit)
-        return QueueOut(unit=root.value, total=total, items=[ledger_item(r) for r in rows])
+        after = reads.Cursor.decode(cursor, "approvals") if cursor else None
+        rows, total, following = await reads.approval_queue(
+            rt.pool, root.value, limit=limit, after=after
+        )
+        return QueueOut(
+            unit=root.value,
+            total=total,
+            items=[ledger_item(r) for r in rows],
+            next=following.encode() if following else None,
+        )
 
     @get(
         f"{API}/due",
@@ -438,7 +511,9 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         "approved files whose annual re-check falls on or before `as_of`. `kind=follow_up`: "
         "files out of hardship (脱困) or relieved (解困) within the `follow_up_months` "
         "(default 12) up to `as_of`, for the 回头看 review. `as_of` defaults to today. Each "
-        "item carries `due_on`, the day it fell (or falls) due.",
+        "item carries `due_on`, the day it fell (or falls) due. In pages of `limit`, `total` "
+        "counting them all: pass a page's `next` as `cursor` (with the same parameters) for "
+        "the next, until it is null.",
     )
     async def due_list(
         actor: NamedDependency[Actor],
@@ -450,10 +525,12 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         visit_days: Annotated[int, QueryParameter(ge=1, le=3650)] = 90,
         follow_up_months: Annotated[int, QueryParameter(ge=1, le=120)] = 12,
         limit: Limit = 500,
+        cursor: Cursor = None,
     ) -> DueOut:
         root = await scope(actor, unit, units)
         day = as_of or rt.clock.today()
-        rows, total = await reads.due(
+        after = reads.Cursor.decode(cursor, kind.value) if cursor else None
+        rows, total, following = await reads.due(
             rt.pool,
             root.value,
             kind.value,
@@ -461,6 +538,7 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
             visit_days=visit_days,
             follow_up_months=follow_up_months,
             limit=limit,
+            after=after,
         )
         return DueOut(
             unit=root.value,
@@ -473,6 +551,7 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
             follow_up_months=follow_up_months,
             total=total,
             items=[DueItem(**_ledger_fields(r), due_on=r["due_on"]) for r in rows],
+            next=following.encode() if following else None,
         )
 
     @get(

@@ -557,6 +557,7 @@ class QueueOut(msgspec.Struct, kw_only=True):
     unit: str
     total: int
     items: list[LedgerItem]
+    next: str | None = None  # pass as `cursor` for the next page; null on the last
 
 
 class DueItem(LedgerItem, kw_only=True):
@@ -572,6 +573,7 @@ class DueOut(msgspec.Struct, kw_only=True):
     follow_up_months: int
     total: int
     items: list[DueItem]
+    next: str | None = None  # pass as `cursor` (with the same parameters) for the next page
 
 
 class DuplicateFileOut(msgspec.Struct, kw_only=True):
@@ -644,6 +646,7 @@ class StatsOut(msgspec.Struct, kw_only=True):
     level: str | None
     level_label: str | None
     children: list[UnitFigures]
+    next: str | None = None  # with `level`: pass as `cursor` for the next page of children
 
 
 # ------------------------------------------------------------------------------ examples

@@ -33,6 +33,7 @@ from adapters.http.auth import Tokens
 from adapters.http.schemas import EXAMPLES, TokenIn, TokenOut
 from adapters.pg.units import PgUnitDirectory
 from adapters.runtime.limits import Limits, principal
+from adapters.services.accounts import TOKEN_PREFIX, AccountService
 from domain.authorization import Act, authorise
 from domain.errors import RuleViolated
 from domain.units import UnitCode
@@ -90,7 +91,11 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
 
         now = datetime.now(UTC)
         own_token = request.headers.get("authorization", "").partition(" ")[2].strip()
-        own_expiry = datetime.fromtimestamp(tokens.expires_at(own_token), UTC)
+        if own_token.startswith(TOKEN_PREFIX):  # a personal token (`adapters.services.accounts`)
+            accounts: AccountService = state.accounts
+            own_expiry = await accounts.token_expires_at(own_token) or now
+        else:
+            own_expiry = datetime.fromtimestamp(tokens.expires_at(own_token), UTC)
         expires_at = min(now + timedelta(seconds=data.ttl_seconds), own_expiry)
         token_id = uuid4().hex
         token = tokens.mint(

@@ -355,6 +355,16 @@ class PgAccounts:
             )
         return _account(row)
 
+    async def token_expiry(self, digest: bytes, at: datetime) -> datetime | None:
+        """When a live personal token expires (None when it is not live)."""
+        expires_at: datetime | None = await self.pool.fetchval(
+            "SELECT expires_at FROM account_tokens WHERE digest = $1 AND revoked_at IS NULL"
+            " AND expires_at > $2",
+            digest,
+            at,
+        )
+        return expires_at
+
 
 async def _record(conn: asyncpg.Connection, account_id: UUID, change: Change) -> None:
     await conn.execute(

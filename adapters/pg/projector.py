@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import gc
 import hashlib
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ from projections.statistics import Statistics
 
 log = structlog.get_logger(__name__)
 
-GROUPS = {"ledger": ("ledger", "people"), "statistics": ("facts", "stock", "flow")}
+GROUPS = {"ledger": ("ledger", "people", "duplicates"), "statistics": ("facts", "stock", "flow")}
 
 
 def lock_key(name: str) -> int:
@@ -190,11 +191,40 @@ async def _until(stop: asyncio.Event, seconds: float) -> None:
 async def _create_shadow(
     conn: asyncpg.Connection, group: Sequence[str], live: Tables, shadow: Tables
 ) -> None:
+    # Without indexes: COPY fills a bare table faster, and each index is then built in one
+    # sorted pass (`_index_shadow`) instead of growing row by row.
     for attr in group:
         await conn.execute(f"DROP TABLE IF EXISTS {getattr(shadow, attr)}")
         await conn.execute(
-            f"CREATE TABLE {getattr(shadow, attr)} (LIKE {getattr(live, attr)} INCLUDING ALL)"
+            f"CREATE TABLE {getattr(shadow, attr)}"
+            f" (LIKE {getattr(live, attr)} INCLUDING ALL EXCLUDING INDEXES)"
         )
+
+
+async def _index_shadow(conn: asyncpg.Connection, shadow: str, live: str) -> None:
+    """Give a filled shadow table the constraints backed by indexes (primary keys, unique) and
+    the indexes of its live table, built from their definitions."""
+    for constraint in await conn.fetch(
+        "SELECT pg_get_constraintdef(oid) AS definition FROM pg_constraint"
+        " WHERE conrelid = $1::regclass AND contype IN ('p', 'u') ORDER BY conname",
+        live,
+    ):
+        await conn.execute(f"ALTER TABLE {shadow} ADD {constraint['definition']}")
+    for index in await conn.fetch(
+        "SELECT pg_get_indexdef(i.indexrelid) AS definition FROM pg_index i"
+        " WHERE i.indrelid = $1::regclass AND NOT EXISTS"
+        " (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"
+        " ORDER BY i.indexrelid",
+        live,
+    ):
+        # "CREATE [UNIQUE] INDEX name ON schema.table USING …": unnamed, on the shadow table
+        definition = _INDEX_HEAD.sub(
+            lambda m: f"CREATE {m.group(1) or ''}INDEX ON {shadow} USING ", index["definition"]
+        )
+        await conn.execute(definition)
+
+
+_INDEX_HEAD = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON (?:ONLY )?\S+ USING ")
 
 
 async def rebuild(
@@ -306,6 +336,9 @@ async def _swap_in(
     position under its lock, and swap them in."""
     async with conn.transaction():
         await memory.flush(conn, shadow)
+        await conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for attr in group:
+            await _index_shadow(conn, getattr(shadow, attr), getattr(live, attr))
     for attr in group:
         await conn.execute(f"ANALYZE {getattr(shadow, attr)}")
     async with conn.transaction():

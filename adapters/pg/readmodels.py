@@ -13,6 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
+from domain.household import OPEN
 from projections.ledger import LedgerRow
 from projections.statistics import FileFacts, FlowKey, StockKey
 
@@ -52,6 +53,9 @@ LEDGER_COLUMNS = (
     "civil_affairs_on",
     "civil_affairs_to_act",
 )
+OPEN_STATUSES = sorted(s.value for s in OPEN)
+_OPEN = frozenset(OPEN_STATUSES)
+
 FACT_COLUMNS = (
     "file_id",
     "unit",
@@ -74,13 +78,21 @@ class Tables:
     facts: str = "stats_facts"
     stock: str = "stats_stock"
     flow: str = "stats_flow"
+    duplicates: str = "ledger_duplicates"
 
     @classmethod
     def shadow(cls, suffix: str) -> Tables:
         return cls(
             *(
                 f"{name}__{suffix}"
-                for name in ("ledger", "ledger_people", "stats_facts", "stats_stock", "stats_flow")
+                for name in (
+                    "ledger",
+                    "ledger_people",
+                    "stats_facts",
+                    "stats_stock",
+                    "stats_flow",
+                    "ledger_duplicates",
+                )
             )
         )
 
@@ -191,16 +203,45 @@ class LiveLedger:
                 [ledger_record(r) for r in rows],
             )
         changed = [r for r in rows if r.file_id in people_changed]
+        # The people whose count of open files may have moved: everyone in a saved file (its
+        # status may have opened or closed it) and everyone leaving a file's people.
+        hashes = {h for r in rows for h, _ in r.people}
         if changed:
+            ids = [r.file_id for r in changed]
+            hashes.update(
+                bytes(h)
+                for h in await self.conn.fetchval(
+                    f"SELECT array_agg(id_hash) FROM {self.t.people}"
+                    " WHERE file_id = ANY($1::uuid[])",
+                    ids,
+                )
+                or ()
+            )
             await self.conn.execute(
-                f"DELETE FROM {self.t.people} WHERE file_id = ANY($1::uuid[])",
-                [r.file_id for r in changed],
+                f"DELETE FROM {self.t.people} WHERE file_id = ANY($1::uuid[])", ids
             )
             await self.conn.copy_records_to_table(
                 self.t.people,
                 columns=("file_id", "id_hash", "role"),
                 records=[(r.file_id, h, role) for r in changed for h, role in r.people],
             )
+        if hashes:
+            await self._count_duplicates(sorted(hashes))
+
+    async def _count_duplicates(self, hashes: list[bytes]) -> None:
+        """Count again, for these people, the open files they are in; keep those in several."""
+        await self.conn.execute(
+            f"DELETE FROM {self.t.duplicates} WHERE id_hash = ANY($1::bytea[])", hashes
+        )
+        await self.conn.execute(
+            f"INSERT INTO {self.t.duplicates} (id_hash, files)"
+            f" SELECT p.id_hash, count(DISTINCT p.file_id) FROM {self.t.people} p"
+            f" JOIN {self.t.ledger} l ON l.file_id = p.file_id"
+            " WHERE p.id_hash = ANY($1::bytea[]) AND l.status = ANY($2::text[])"
+            " GROUP BY p.id_hash HAVING count(DISTINCT p.file_id) > 1",
+            hashes,
+            OPEN_STATUSES,
+        )
 
 
 class LiveStatistics:
@@ -293,6 +334,16 @@ class MemoryLedger:
             tables.people,
             columns=("file_id", "id_hash", "role"),
             records=[(r.file_id, h, role) for r in self.rows.values() for h, role in r.people],
+        )
+        files: dict[bytes, set[UUID]] = defaultdict(set)
+        for r in self.rows.values():
+            if r.status in _OPEN:
+                for h, _ in r.people:
+                    files[h].add(r.file_id)
+        await conn.copy_records_to_table(
+            tables.duplicates,
+            columns=("id_hash", "files"),
+            records=[(h, len(ids)) for h, ids in files.items() if len(ids) > 1],
         )
 
 

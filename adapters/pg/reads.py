@@ -41,7 +41,6 @@ from adapters.pg.readmodels import LEDGER_COLUMNS
 from adapters.pg.units import subtree_sql
 from domain.errors import InvalidValue
 from domain.household import OPEN
-from domain.units import BASE_LENGTHS
 from domain.values import Level, Status
 
 OPEN_STATUSES = sorted(s.value for s in OPEN)  # as the read models store them
@@ -171,6 +170,16 @@ class LedgerFilter:
         return " AND ".join(conditions)
 
 
+# How a cursor's value reads back, by the listing it belongs to: the ledger's sorts, the
+# approval queue and the due lists (each pages by its own key and the file id).
+KEYS: dict[str, Callable[[str], Any]] = {
+    **{name: key.parse for name, key in SORTS.items()},
+    "approvals": datetime.fromisoformat,
+    "visits": date.fromisoformat,
+    "rechecks": date.fromisoformat,
+    "follow_up": date.fromisoformat,
+}
+
 # ------------------------------------------------------------------------------ the ledger
 
 
@@ -193,7 +202,7 @@ class Cursor:
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
             name, value, file_id = json.loads(raw)
-            cursor = cls(name, SORTS[name].parse(value), UUID(file_id))
+            cursor = cls(name, KEYS[name](value), UUID(file_id))
         except (ValueError, TypeError, KeyError, InvalidOperation, binascii.Error):
             cursor = None
         if cursor is None or cursor.sort != sort:
@@ -269,16 +278,29 @@ async def ledger_rows(
 
 
 async def approval_queue(
-    pool: asyncpg.Pool, root: str, *, limit: int
-) -> tuple[list[asyncpg.Record], int]:
-    """Files awaiting approval (status appraised) in the subtree, longest waiting first."""
+    pool: asyncpg.Pool, root: str, *, limit: int, after: Cursor | None = None
+) -> tuple[list[asyncpg.Record], int, Cursor | None]:
+    """Files awaiting approval (status appraised) in the subtree, longest waiting first: one
+    page, how many there are in all, and the cursor of the next page (None on the last). The
+    partial index `ledger_awaiting_approval` holds them in this order (migration 0014)."""
     where = f"{subtree_sql('l.unit', '$1')} AND l.status = 'appraised'"
+    params: list[Any] = [root]
+    page = where
+    if after is not None:
+        params += [after.value, after.file_id]
+        page += " AND (l.updated_at, l.file_id) > ($2::timestamptz, $3::uuid)"
     async with scoped(pool, root) as conn:
         rows = await conn.fetch(
-            f"{_SELECT} WHERE {where} ORDER BY l.updated_at, l.file_id LIMIT $2", root, limit
+            f"{_SELECT} WHERE {page} ORDER BY l.updated_at, l.file_id LIMIT ${len(params) + 1}",
+            *params,
+            limit + 1,
         )
         total = await conn.fetchval(f"SELECT count(*) FROM ledger l WHERE {where}", root)
-    return list(rows), int(total)
+    following = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        following = Cursor("approvals", last["updated_at"], last["file_id"])
+    return list(rows[:limit]), int(total), following
 
 
 def months_before(day: date, months: int) -> date:
@@ -296,7 +318,7 @@ class Due:
 
     condition: str
     bounds: tuple[date, ...]
-    order: str
+    key: str  # the list's order: this, then the file id (a partial index of migration 0014)
     due_on: str
 
 
@@ -309,14 +331,14 @@ def due_list(kind: str, *, as_of: date, visit_days: int, follow_up_months: int) 
         return Due(
             f"l.status = 'approved' AND {last} < $2::date",
             (as_of - timedelta(days=visit_days),),
-            f"{last}, l.file_id",
+            last,
             f"{last} + {int(visit_days)}",
         )
     if kind == "rechecks":
         return Due(
             "l.status = 'approved' AND l.next_recheck_due <= $2::date",
             (as_of,),
-            "l.next_recheck_due, l.file_id",
+            "l.next_recheck_due",
             "l.next_recheck_due",
         )
     if kind == "follow_up":
@@ -326,7 +348,7 @@ def due_list(kind: str, *, as_of: date, visit_days: int, follow_up_months: int) 
         return Due(
             f"l.status IN ({statuses}) AND l.exited_on BETWEEN $2::date AND $3::date",
             (months_before(as_of, follow_up_months), as_of),
-            "l.exited_on, l.file_id",
+            "l.exited_on",
             f"(l.exited_on + {int(follow_up_months)} * interval '1 month')::date",
         )
     raise InvalidValue("kind", f"no due list {kind!r}", zh="到期清单类别无效")
@@ -341,22 +363,32 @@ async def due(
     visit_days: int = 90,
     follow_up_months: int = 12,
     limit: int = 500,
-) -> tuple[list[asyncpg.Record], int]:
-    """The files of a due list in the subtree (each with `due_on`), and how many there are."""
+    after: Cursor | None = None,
+) -> tuple[list[asyncpg.Record], int, Cursor | None]:
+    """One page of a due list in the subtree (each file with `due_on`), how many there are in
+    all, and the cursor of the next page (None on the last)."""
     spec = due_list(kind, as_of=as_of, visit_days=visit_days, follow_up_months=follow_up_months)
     where = f"{subtree_sql('l.unit', '$1')} AND {spec.condition}"
+    params: list[Any] = [root, *spec.bounds]
+    page = where
+    if after is not None:
+        params += [after.value, after.file_id]
+        page += f" AND ({spec.key}, l.file_id) > (${len(params) - 1}::date, ${len(params)}::uuid)"
     async with scoped(pool, root) as conn:
         rows = await conn.fetch(
-            f"{_select(f'{spec.due_on} AS due_on')} WHERE {where}"
-            f" ORDER BY {spec.order} LIMIT ${len(spec.bounds) + 2}",
-            root,
-            *spec.bounds,
-            limit,
+            f"{_select(f'{spec.due_on} AS due_on', f'{spec.key} AS due_key')} WHERE {page}"
+            f" ORDER BY {spec.key}, l.file_id LIMIT ${len(params) + 1}",
+            *params,
+            limit + 1,
         )
         total = await conn.fetchval(
             f"SELECT count(*) FROM ledger l WHERE {where}", root, *spec.bounds
         )
-    return list(rows), int(total)
+    following = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        following = Cursor(kind, last["due_key"], last["file_id"])
+    return list(rows[:limit]), int(total), following
 
 
 # ------------------------------------------------------------------------------ the work list
@@ -444,22 +476,16 @@ async def duplicates(pool: asyncpg.Pool, root: str) -> list[Duplicate]:
     """People (by keyed ID hash, head or member) in more than one open file across ALL units,
     at least one of them in the subtree; files outside it are only counted.
 
-    Row-level security hides the files outside the subtree, so they are counted by the database
-    function `bangfu_open_files` (migration 0009), which returns counts per person only."""
+    The ledger projection keeps `ledger_duplicates`, every person in more than one open file
+    with the number of those files (migration 0014): the list starts from its few rows, and
+    row-level security shows the reader only those with a person in a file of the subtree."""
     async with scoped(pool, root) as conn:
         rows = await conn.fetch(
-            "WITH mine AS ("
-            " SELECT DISTINCT p.id_hash FROM ledger l"
-            " JOIN ledger_people p ON p.file_id = l.file_id"
-            f" WHERE {subtree_sql('l.unit', '$1')} AND l.status = ANY($2::text[])),"
-            " everywhere AS ("
-            " SELECT * FROM bangfu_open_files(ARRAY(SELECT id_hash FROM mine), $2::text[]))"
-            " SELECT p.id_hash, p.role, l.file_id, l.unit, u.name AS unit_name, l.status,"
-            " l.head_name, l.id_masked, l.applied_on, e.files AS open_files"
-            " FROM everywhere e JOIN ledger_people p ON p.id_hash = e.id_hash"
+            "SELECT p.id_hash, p.role, l.file_id, l.unit, u.name AS unit_name, l.status,"
+            " l.head_name, l.id_masked, l.applied_on, d.files AS open_files"
+            " FROM ledger_duplicates d JOIN ledger_people p ON p.id_hash = d.id_hash"
             " JOIN ledger l ON l.file_id = p.file_id LEFT JOIN units u ON u.code = l.unit"
-            f" WHERE e.files > 1 AND l.status = ANY($2::text[])"
-            f" AND {subtree_sql('l.unit', '$1')}"
+            f" WHERE l.status = ANY($2::text[]) AND {subtree_sql('l.unit', '$1')}"
             " ORDER BY p.id_hash, l.applied_on, l.file_id",
             root,
             OPEN_STATUSES,
@@ -477,16 +503,6 @@ async def duplicates(pool: asyncpg.Pool, root: str) -> list[Duplicate]:
 
 
 # ------------------------------------------------------------------------------ statistics
-
-
-def level_lengths(level: Level) -> tuple[int, int]:
-    """The lengths of the unit codes of a level (a base-level union has 9 to 12 digits)."""
-    return {
-        Level.PROVINCE: (2, 2),
-        Level.CITY: (4, 4),
-        Level.DISTRICT: (6, 6),
-        Level.BASE: (BASE_LENGTHS.start, BASE_LENGTHS.stop - 1),
-    }[level]
 
 
 StockRow = tuple[str, str, int]  # dimension, key, count
@@ -514,42 +530,48 @@ async def unit_figures(pool: asyncpg.Pool, unit: str, period: str) -> Figures:
 
 
 async def children_figures(
-    pool: asyncpg.Pool, root: str, level: Level, period: str
-) -> dict[str, Figures]:
-    """The figures of every unit of `level` in the subtree of `root`: the units registered
-    there (with nothing counted yet, they have empty figures) and any with figures."""
-    shortest, longest = level_lengths(level)
-    within = f"{subtree_sql('unit', '$1')} AND length(unit) BETWEEN $2 AND $3"
+    pool: asyncpg.Pool,
+    root: str,
+    level: Level,
+    period: str,
+    *,
+    after: str | None = None,
+    limit: int | None = None,
+) -> tuple[dict[str, Figures], str | None]:
+    """The figures of the units of `level` registered in the subtree of `root` (with nothing
+    counted yet, a unit has empty figures), in code order: a page of at most `limit` units
+    after the code `after`, and the code to pass as `after` for the next page (None on the
+    last). Each page reads the figures of its own units only, by the tables' primary keys."""
     async with scoped(pool, root) as conn:
-        found: dict[str, Figures] = {
-            r["code"]: Figures()
+        codes = [
+            r["code"]
             for r in await conn.fetch(
-                f"SELECT code FROM units WHERE {subtree_sql('code', '$1')} AND level = $2",
+                f"SELECT code FROM units WHERE {subtree_sql('code', '$1')} AND level = $2"
+                " AND code > $3 ORDER BY code LIMIT $4",
                 root,
                 level.value,
+                after or "",
+                None if limit is None else limit + 1,
             )
-        }
+        ]
+        following = None
+        if limit is not None and len(codes) > limit:
+            codes, following = codes[:limit], codes[limit - 1]
+        found: dict[str, Figures] = {code: Figures() for code in codes}
         for r in await conn.fetch(
-            f"SELECT unit, dimension, key, count FROM stats_stock WHERE {within} AND count <> 0",
-            root,
-            shortest,
-            longest,
+            "SELECT unit, dimension, key, count FROM stats_stock"
+            " WHERE unit = ANY($1::text[]) AND count <> 0",
+            codes,
         ):
-            found.setdefault(r["unit"], Figures()).stock.append(
-                (r["dimension"], r["key"], r["count"])
-            )
+            found[r["unit"]].stock.append((r["dimension"], r["key"], r["count"]))
         for r in await conn.fetch(
-            f"SELECT unit, metric, key, count, amount FROM stats_flow"
-            f" WHERE {within} AND period = $4",
-            root,
-            shortest,
-            longest,
+            "SELECT unit, metric, key, count, amount FROM stats_flow"
+            " WHERE unit = ANY($1::text[]) AND period = $2",
+            codes,
             period,
         ):
-            found.setdefault(r["unit"], Figures()).flow.append(
-                (r["metric"], r["key"], r["count"], r["amount"])
-            )
-    return dict(sorted(found.items()))
+            found[r["unit"]].flow.append((r["metric"], r["key"], r["count"], r["amount"]))
+    return found, following
 
 
 async def unit_names(pool: asyncpg.Pool, codes: list[str]) -> dict[str, str]:

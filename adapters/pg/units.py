@@ -10,14 +10,18 @@ from datetime import datetime
 import asyncpg
 
 from domain.errors import InvalidValue, NotFound, RuleViolated
-from domain.units import BASE_LENGTHS, UnitCode
+from domain.units import UnitCode
 
 
 def subtree_sql(column: str, parameter: str) -> str:
-    """A SQL condition: `column` holds a unit within the unit code bound to `parameter`."""
+    """A SQL condition: `column` holds a unit within the unit code bound to `parameter`.
+
+    A range in code order, `[root, bangfu_subtree_end(root))` (migration 0014: a base-level
+    union is only itself, a higher unit every code that starts with its own): the
+    `text_pattern_ops` indexes on unit codes serve it in a generic plan too, where a
+    `LIKE $1 || '%'` would not be."""
     return (
-        f"(CASE WHEN length({parameter}) >= {BASE_LENGTHS.start} THEN {column} = {parameter}"
-        f" ELSE {column} LIKE {parameter} || '%' END)"
+        f"({column} ~>=~ {parameter}::text AND {column} ~<~ bangfu_subtree_end({parameter}::text))"
     )
 
 

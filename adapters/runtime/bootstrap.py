@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from adapters.pg.accounts import PgAccounts
 from adapters.pg.codec import EventCodec
 from adapters.pg.migrations import APP_ROLE, migrate, pending
 from adapters.pg.projector import ProjectionRunner
@@ -36,6 +37,7 @@ from adapters.pii.keyring import Keyring
 from adapters.runtime import embedded
 from adapters.runtime.secrets import load_hash_key, load_pii_keys
 from adapters.runtime.settings import Settings
+from adapters.services.accounts import AccountService
 from adapters.sync import service as sync_service
 from adapters.sync.node import NodeSettings
 from domain.privacy import keyed_hash
@@ -67,6 +69,7 @@ class Runtime:
     hasher: Callable[[str], bytes]  # the keyed hash of ID numbers (domain.privacy.keyed_hash)
     units: PgUnitDirectory
     node: NodeSettings
+    accounts: AccountService  # sign-in, sessions, personal tokens (lockout counters per process)
     server: Any = None
 
 
@@ -219,6 +222,7 @@ async def runtime(
             return keyed_hash(key, number)
 
         runner = ProjectionRunner(store, codec, read_models(hasher), wakeups=wakeups)
+        units = PgUnitDirectory(pool)
         try:
             yield Runtime(
                 settings,
@@ -231,8 +235,9 @@ async def runtime(
                 runner,
                 keyring,
                 hasher,
-                PgUnitDirectory(pool),
+                units,
                 node if node is not None else NodeSettings(),
+                AccountService.from_settings(settings, PgAccounts(pool), units),
                 db.server,
             )
         finally:

@@ -523,6 +523,12 @@ class AccountService:
         if not done:
             raise NotFound("no such live token", zh="令牌不存在或已撤销")
 
+    async def token_expires_at(self, token: str) -> datetime | None:
+        """When a live personal token expires; None for any other token."""
+        if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+            return None
+        return await self.store.token_expiry(digest(token), self.now())
+
     async def token_actor(self, token: str) -> Actor | None:
         """The actor of a live personal token; None for any other."""
         if not token.startswith(TOKEN_PREFIX) or len(token) > 100:

@@ -4,23 +4,24 @@ Columns follow the paper ledgers of seed 000 (附件2) and seed 001 (附件3) �
 身份证号码, 联系电话, 工作单位, 家庭地址, 建档时间, 档案级别, 困难类别, 致困原因, 状态 — then what
 the electronic ledger adds, civil-affairs matching (民政比对) last: what the lists matched, the day
 of the latest run, and the findings a clerk must still act on, in words. ID numbers and phones
-are masked, codes are written as their Chinese labels. openpyxl's write-only mode streams rows
-to disk as they come, so a province's ledger needs no more memory than a batch; the
-(synchronous) spreadsheet work runs in a worker thread so the server keeps answering meanwhile.
+are masked, codes are written as their Chinese labels.
+
+A province's ledger is 200,000 rows: the sheet's XML is written here, row by row, straight into
+a deflated zip member (`zipfile` streams a member of unknown size with a data descriptor), so the
+memory held is one batch of rows, whatever the province — openpyxl, even in write-only mode,
+keeps work per cell that makes it several times slower. Strings are written inline (no shared
+string table to hold), dates as serial days with a `yyyy-mm-dd` format. The (synchronous) work
+runs in a worker thread, so the server keeps answering meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
+import zipfile
 from collections.abc import AsyncIterable, Mapping, Sequence
 from datetime import date
 from enum import StrEnum
 from typing import IO, Any
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from domain.civil_affairs import finding_label, record_label
 from domain.values import Category, Cause, FileLevel, Sex, Status, label
@@ -108,32 +109,112 @@ def ledger_cells(number: int, row: Mapping[str, Any]) -> list[Any]:
     ]
 
 
-class LedgerWorkbook:
-    """A write-only workbook of one ledger sheet: `append` rows, then `save`."""
+_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_PARTS = {
+    "[Content_Types].xml": _HEAD
+    + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+    'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+    'officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/'
+    'sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+    'worksheet+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.'
+    'openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>',
+    "_rels/.rels": _HEAD + f'<Relationships xmlns="{_PKG}"><Relationship Id="rId1" '
+    f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+    "xl/_rels/workbook.xml.rels": _HEAD + f'<Relationships xmlns="{_PKG}">'
+    f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+    f'<Relationship Id="rId2" Type="{_REL}/styles" Target="styles.xml"/></Relationships>',
+    # style 1: a date (yyyy-mm-dd)
+    "xl/styles.xml": _HEAD + f'<styleSheet xmlns="{_NS}"><numFmts count="1"><numFmt '
+    'numFmtId="164" formatCode="yyyy-mm-dd"/></numFmts><fonts count="1"><font><sz val="11"/>'
+    '<name val="Calibri"/></font></fonts><fills count="2"><fill><patternFill '
+    'patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+    '</cellStyleXfs><cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" '
+    'xfId="0"/><xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" '
+    'applyNumberFormat="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" '
+    'builtinId="0"/>'
+    "</cellStyles></styleSheet>",
+}
+# XML 1.0 has no place for most control characters: dropped, as a clerk's sheet never meant them
+_ESCAPE = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        **{chr(c): None for c in range(32) if c not in (9, 10, 13)},
+    }
+)
+_EPOCH = date(1899, 12, 30).toordinal()  # day 0 of a spreadsheet's serial dates
 
-    def __init__(self, title: str = "困难职工档案台账") -> None:
-        self.book = Workbook(write_only=True)
-        self.sheet: WriteOnlyWorksheet = self.book.create_sheet(title[:31])
-        for index, (_, width) in enumerate(LEDGER_HEADERS, start=1):
-            self.sheet.column_dimensions[get_column_letter(index)].width = width
-        self.sheet.freeze_panes = "A2"
-        self.sheet.append([header for header, _ in LEDGER_HEADERS])
+
+def _text(value: str) -> str:
+    escaped = value.translate(_ESCAPE)
+    if escaped != escaped.strip():
+        return f'<c t="inlineStr"><is><t xml:space="preserve">{escaped}</t></is></c>'
+    return f'<c t="inlineStr"><is><t>{escaped}</t></is></c>'
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "<c/>"
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, bool):
+        return f'<c t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, date):  # a datetime is a date too: its day
+        return f'<c s="1"><v>{value.toordinal() - _EPOCH}</v></c>'
+    return f"<c><v>{value}</v></c>"
+
+
+class LedgerWorkbook:
+    """One ledger sheet written as it comes: `append` rows, then `close`; `out` holds the
+    workbook then (it needs no seeking: a socket's or a pipe's writer will do)."""
+
+    def __init__(self, out: IO[bytes], title: str = "困难职工档案台账") -> None:
+        self.zip = zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=3)
+        for name, text in _PARTS.items():
+            self.zip.writestr(name, text)
+        sheet = title[:31].translate(_ESCAPE).replace('"', "&quot;")
+        self.zip.writestr(
+            "xl/workbook.xml",
+            _HEAD + f'<workbook xmlns="{_NS}" xmlns:r="{_REL}"><sheets><sheet name="{sheet}" '
+            'sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        self.sheet = self.zip.open("xl/worksheets/sheet1.xml", "w", force_zip64=True)
+        columns = "".join(
+            f'<col min="{i}" max="{i}" width="{width}" customWidth="1"/>'
+            for i, (_, width) in enumerate(LEDGER_HEADERS, start=1)
+        )
+        header = "".join(_text(h) for h, _ in LEDGER_HEADERS)
+        self.sheet.write(
+            (
+                _HEAD + f'<worksheet xmlns="{_NS}" xmlns:r="{_REL}"><sheetViews><sheetView '
+                'workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
+                'state="frozen"/><selection pane="bottomLeft"/></sheetView></sheetViews>'
+                f'<sheetFormatPr defaultRowHeight="15"/><cols>{columns}</cols><sheetData>'
+                f'<row r="1">{header}</row>'
+            ).encode()
+        )
         self.rows = 0
 
-    def _cell(self, value: Any) -> Any:
-        if isinstance(value, date):
-            cell = WriteOnlyCell(self.sheet, value)
-            cell.number_format = "yyyy-mm-dd"
-            return cell
-        return value
-
     def append(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        parts = []
         for row in rows:
             self.rows += 1
-            self.sheet.append([self._cell(v) for v in ledger_cells(self.rows, row)])
+            cells = "".join(map(_cell, ledger_cells(self.rows, row)))
+            parts.append(f'<row r="{self.rows + 1}">{cells}</row>')
+        self.sheet.write("".join(parts).encode())
 
-    def save(self, out: IO[bytes]) -> None:
-        self.book.save(out)
+    def close(self) -> None:
+        self.sheet.write(b"</sheetData></worksheet>")
+        self.sheet.close()
+        self.zip.close()
 
 
 async def write_ledger(
@@ -143,8 +224,8 @@ async def write_ledger(
     title: str = "困难职工档案台账",
 ) -> int:
     """Write the ledger rows arriving in `batches` to `out` as xlsx; return the rows written."""
-    book = LedgerWorkbook(title)
+    book = LedgerWorkbook(out, title)
     async for rows in batches:
         await asyncio.to_thread(book.append, rows)
-    await asyncio.to_thread(book.save, out)
+    await asyncio.to_thread(book.close)
     return book.rows

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -301,6 +301,34 @@ class TestPersonalTokens:
         assert revoked.status_code == 303
         assert after.status_code == 401
         assert "已撤销" in relisted.text
+
+    async def test_let_an_admin_mint_a_bearer_token_that_never_outlives_the_personal_one(
+        self, door: Door
+    ):
+        _, password = await door.account("admin-qian", "130306", "admin")
+        async with door.client() as client:
+            await sign_in(client, "admin-qian", password)
+            home = await client.get("/console/")
+            minted = await client.post(
+                "/console/tokens",
+                data={"csrf": csrf_of(home.text), "label": "签发脚本", "days": "1"},
+            )
+            personal = re.search(r'<code id="new-token">([^<]+)</code>', minted.text)
+            assert personal, minted.text
+            issued = await client.post(
+                f"{API}/tokens",
+                json={
+                    "user": "clerk-zhou",
+                    "unit": "130306001",
+                    "role": "clerk",
+                    "ttl_seconds": 30 * 86400,
+                },
+                headers={"Authorization": f"Bearer {personal[1]}", **JSON},
+            )
+
+        assert issued.status_code == 201, issued.text
+        expires = datetime.fromisoformat(issued.json()["expires_at"])
+        assert expires <= datetime.now(UTC) + timedelta(days=1)
 
     async def test_are_not_minted_without_the_csrf_token(self, door: Door):
         _, password = await door.account("clerk-li", "130306001", "clerk")

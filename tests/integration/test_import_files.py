@@ -105,7 +105,9 @@ def exclusion_sheet(rows: list[dict[str, str]]) -> bytes:
     return out.getvalue().encode()
 
 
-async def import_csv(store: PostgresEventStore, data: bytes) -> importer.ImportReport:
+async def import_csv(
+    store: PostgresEventStore, data: bytes, name: str = "files.csv"
+) -> importer.ImportReport:
     return await importer.import_files(
         files=PgFileRepository(store, EventCodec(keyring=store.keyring)),
         codec=EventCodec(keyring=store.keyring),
@@ -113,7 +115,7 @@ async def import_csv(store: PostgresEventStore, data: bytes) -> importer.ImportR
         actor=APPROVER,
         unit=BASE,
         data=data,
-        name="files.csv",
+        name=name,
         today=TODAY,
     )
 
@@ -267,16 +269,7 @@ def form_sheet(rows: list[list[object]]) -> bytes:
 
 
 async def import_xlsx(store: PostgresEventStore, data: bytes) -> importer.ImportReport:
-    return await importer.import_files(
-        files=PgFileRepository(store, EventCodec(keyring=store.keyring)),
-        codec=EventCodec(keyring=store.keyring),
-        book=await PgPolicies(store, EventCodec()).book(),
-        actor=APPROVER,
-        unit=BASE,
-        data=data,
-        name="台账.xlsx",
-        today=TODAY,
-    )
+    return await import_csv(store, data, "台账.xlsx")
 
 
 class TestASheetWrittenWithTheLabelsOfTheForms:

@@ -85,7 +85,7 @@ class TestALedgerFilter:
 
         assert params == ["130306001", ["approved"], ["illness"], "王'; --"]
         assert "王" not in sql
-        assert "length($1) >= 9 THEN l.unit = $1" in sql
+        assert "l.unit ~>=~ $1::text AND l.unit ~<~ bangfu_subtree_end($1::text)" in sql
 
 
 ROW = {

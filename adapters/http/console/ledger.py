@@ -7,22 +7,20 @@ status=appraised`), so a link from the statistics or the work list opens a filte
 Like `app.py`, no `from __future__ import annotations`: litestar resolves the handlers' types.
 """
 
-import io
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlencode
 
-from litestar import Request, Response, get
+from litestar import Request, get
 from litestar.datastructures import State
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Stream, Template
 
 from adapters.http.console.common import CONSOLE, ERRORS, lang_of, query_list, render, signed_in
-from adapters.http.readmodels import ledger_disposition, ledger_filter, ledger_item, scope
+from adapters.http.readmodels import ledger_filter, ledger_item, ledger_workbook, scope
 from adapters.http.schemas import LedgerSort
 from adapters.pg import reads
 from adapters.runtime.bootstrap import Runtime
 from adapters.services.accounts import Session
-from adapters.sheets import ledger as exports
 from domain.errors import InvalidValue
 from domain.values import Category, Cause, FileLevel, Status, WorkerKind, label
 
@@ -140,25 +138,13 @@ async def ledger_page(request: Request[Any, Any, Any], state: State) -> Template
 
 
 @get(f"{CONSOLE}/ledger.xlsx", include_in_schema=False, exception_handlers=ERRORS)
-async def ledger_xlsx(request: Request[Any, Any, Any], state: State) -> Response[bytes] | Redirect:
+async def ledger_xlsx(request: Request[Any, Any, Any], state: State) -> Stream | Redirect:
     session = await signed_in(request, state)
     if not isinstance(session, Session):
         return session
     root, where = await _where(request, state, session)
     sort = _sort(request)
-    rt: Runtime = state.rt
-    buffer = io.BytesIO()
-    await exports.write_ledger(
-        reads.ledger_rows(
-            rt.pool, where, sort=sort.value.lstrip("-"), descending=sort.value[0] == "-"
-        ),
-        buffer,
-    )
-    return Response(
-        buffer.getvalue(),
-        media_type=exports.MEDIA_TYPE,
-        headers={"Content-Disposition": ledger_disposition(root, rt.clock.today())},
-    )
+    return await ledger_workbook(state.rt, root, where, sort)
 
 
 ROUTES = [ledger_page, ledger_xlsx]

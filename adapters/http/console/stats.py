@@ -210,7 +210,7 @@ async def stats_page(request: Request[Any, Any, Any], state: State) -> Template 
     )
     children: list[UnitFigures] = []
     if level is not None:
-        found = await reads.children_figures(rt.pool, root.value, level, period)
+        found, _ = await reads.children_figures(rt.pool, root.value, level, period)
         child_names = await reads.unit_names(rt.pool, list(found))
         children = [unit_figures(c, child_names.get(c), f) for c, f in found.items()]
     english = lang_of(request) == "en"

@@ -117,10 +117,10 @@ async def work_list(
     now = datetime.now(UTC)
     today = rt.clock.today()
     if kind == "approvals":
-        rows, total = await reads.approval_queue(rt.pool, root, limit=LIST_LIMIT)
+        rows, total, _ = await reads.approval_queue(rt.pool, root, limit=LIST_LIMIT)
         extra = [f"{(now - r['updated_at']).days}" for r in rows]
     elif kind in reads.DUE_KINDS:
-        rows, total = await reads.due(rt.pool, root, kind, as_of=today, limit=LIST_LIMIT)
+        rows, total, _ = await reads.due(rt.pool, root, kind, as_of=today, limit=LIST_LIMIT)
         extra = [r["due_on"].isoformat() for r in rows]
     else:
         where = reads.work_filters(root, kind, now=now)

@@ -1,6 +1,6 @@
 """HTTP benchmark: a command (record assistance) and a read (file by id) with 50 clients.
 
-    .venv/bin/python bench/http.py [--quick] [--seconds S] [--workers N]
+    .venv/bin/python bench/api.py [--quick] [--seconds S] [--workers N]
 
 Starts a private PostgreSQL (pgserver) unless BANGFU_BENCH_DATABASE_URL is set, builds a demo
 province through the bulk path, starts `bangfu serve` as a separate process and drives it with
