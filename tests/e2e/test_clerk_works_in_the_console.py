@@ -14,8 +14,9 @@ import asyncpg
 import pytest
 from openpyxl import load_workbook
 
+from tests.builders import person_id
 from tests.e2e.console_helpers import Console, console, csrf_of
-from tests.e2e.http_helpers import BASE, DISTRICT, OTHER_BASE, file_in, run
+from tests.e2e.http_helpers import BASE, DISTRICT, OTHER_BASE, file_in, open_file, run
 from tests.e2e.read_model_helpers import projected
 
 pytestmark = pytest.mark.slow
@@ -339,3 +340,37 @@ async def test_an_admin_creates_disables_and_resets_accounts_of_its_subtree(desk
     assert sync.status_code == 200
     assert "本节点没有下级节点" in sync.text
     assert refused.status_code == 403
+
+
+async def test_a_civil_affairs_list_uploaded_shows_every_rows_result(desk: Console):
+    head = person_id()
+    file_id = await open_file(desk.api, BASE, head={"name": "张一", "id_number": head})
+    for step in ("verification", "appraisal", "approval"):
+        await run(desk.api, file_id, step)
+    await projected(desk.api)
+    sheet = (
+        f"民政比对名单\n身份证号码,比对类型,日期\n{head},车辆,2026-09-01\n"
+        "13030619750404001X,不知道,2026-09-01\n"
+    ).encode("gb18030")
+
+    async with desk.person("approver-wang", DISTRICT, "approver") as approver:
+        page = await approver.get("/console/paper")
+        done = await approver.post(
+            "/console/paper/civil-affairs",
+            data={"csrf": csrf_of(page.text), "unit": DISTRICT},
+            files={"file": ("list.csv", sheet, "text/csv")},
+        )
+        missing = await approver.post(  # as a browser sends a form with no file chosen
+            "/console/paper/civil-affairs",
+            data={"csrf": csrf_of(page.text), "unit": DISTRICT},
+            files={"file": ("", b"", "application/octet-stream")},
+        )
+
+    assert done.status_code == 201, done.text
+    assert f'href="/console/files/{file_id}"' in done.text  # the matched row, linked
+    assert "逐行结果（1）" in done.text
+    assert "未导入的行（1）" in done.text  # the unreadable row, with its reason
+    assert missing.status_code == 422
+    assert "请选择要上传的表格" in missing.text
+    recorded = await desk.pool.fetch("SELECT type FROM events WHERE refers_to = $1", file_id)
+    assert [r["type"] for r in recorded] == ["civil_affairs.matched"]

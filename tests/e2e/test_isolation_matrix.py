@@ -312,7 +312,20 @@ CONSOLE: dict[str, str] = {
     "/console/accounts": "aimed (`CONSOLE_AIMED`): the accounts of a unit, a new account there",
     "/console/accounts/{account_id}/{change}": "aimed (`CONSOLE_AIMED`)",
     "/console/sync": "per downstream node: cursor and errors, no events (as GET /sync/status)",
+    "/console/paper": "three empty upload forms for the caller's own unit",
+    "/console/paper/{kind}": "aimed (`CONSOLE_AIMED`): an upload for a unit outside the subtree",
 }
+
+
+def _console_upload(w: World, there: bool) -> Call:
+    unit = DISTRICT if there else NOWHERE_DISTRICT
+    return Call(
+        "POST",
+        "/console/paper/civil-affairs",
+        form={"unit": unit},
+        upload=("list.csv", CIVIL_AFFAIRS_LIST),
+        names=(unit,),
+    )
 
 
 def _console_accounts(w: World, there: bool) -> Call:
@@ -385,6 +398,7 @@ CONSOLE_AIMED: dict[str, Aim] = {
     "/console/spot-checks/{check_id}/xlsx": _console_check("/xlsx"),
     "/console/accounts": _console_accounts,
     "/console/accounts/{account_id}/{change}": _console_change_account,
+    "/console/paper/{kind}": _console_upload,
 }
 # The console's lists of the caller's own subtree: nothing of the target on them.
 CONSOLE_LISTED = (
@@ -613,7 +627,10 @@ async def test_every_console_page_aimed_outside_the_callers_subtree_answers_as_f
             for there in (True, False):
                 call = aim(world, there)
                 form = {**(call.form or {}), "csrf": csrf} if call.method == "POST" else None
-                response = await api.client.request(call.method, call.url, data=form)
+                files = None
+                if call.upload is not None:
+                    files = {"file": (call.upload[0], call.upload[1], "text/csv")}
+                response = await api.client.request(call.method, call.url, data=form, files=files)
                 answers.append(_page_answer(response, call.names, unit))
             written = await count_events(pool) - before
             status = answers[0][0]

@@ -8,13 +8,15 @@ API, scoped the same way (`common.py`). One module per screen; `ROUTES` gathers 
   actions) and the new-file form, whose forms are the table of `forms.py`;
 - `stats.py`: a unit's statistics with server-rendered SVG charts;
 - `checks.py`: spot-checks: start one, its findings, its workbook;
-- `admin.py`: account administration and the sync status.
+- `admin.py`: account administration and the sync status;
+- `paper.py`: reconciliation, import and civil-affairs matching: upload a sheet, every row's
+  result.
 """
 
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
-from adapters.http.console import admin, checks, door, files, ledger, stats, work
+from adapters.http.console import admin, checks, door, files, ledger, paper, stats, work
 from adapters.http.console.common import HERE, TEMPLATES
 
 STATIC_PATH = "/static"  # the console's style sheet and the API docs' Redoc (static/README.md)
@@ -33,6 +35,7 @@ ROUTES: list[ControllerRouterHandler] = [
     *stats.ROUTES,
     *checks.ROUTES,
     *admin.ROUTES,
+    *paper.ROUTES,
     STATIC,
 ]
 
