@@ -5,10 +5,12 @@ statistics. The browser journeys (tests/browser/) walk the same screens in Chrom
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -374,3 +376,69 @@ async def test_a_civil_affairs_list_uploaded_shows_every_rows_result(desk: Conso
     assert "请选择要上传的表格" in missing.text
     recorded = await desk.pool.fetch("SELECT type FROM events WHERE refers_to = $1", file_id)
     assert [r["type"] for r in recorded] == ["civil_affairs.matched"]
+
+
+async def _finished(get: Any, url: str) -> Any:
+    for _ in range(300):
+        answer = await get(url)
+        if answer.status_code != 200 or "job-state" not in answer.text:
+            return answer
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{url} still running")
+
+
+async def test_a_spot_check_runs_as_a_background_job_with_its_progress(desk: Console):
+    for _ in range(3):
+        await file_in(desk.api, "approved")
+    await projected(desk.api)
+    inspector = desk.api.auth(DISTRICT, "inspector", "inspector-zhou")
+    body = {"unit": DISTRICT, "sample": 3, "seed": 2}
+
+    started = await desk.api.client.post("/api/v1/spot-check-jobs", json=body, headers=inspector)
+    job = started.json()
+    for _ in range(300):
+        polled = (await desk.api.client.get(started.headers["location"], headers=inspector)).json()
+        if polled["state"] != "running":
+            break
+        await asyncio.sleep(0.05)
+    other = await desk.api.client.get(
+        started.headers["location"], headers=desk.api.auth(DISTRICT, "inspector", "someone-else")
+    )
+    refused = await desk.api.client.post(
+        "/api/v1/spot-check-jobs", json={**body, "sample": 0}, headers=inspector
+    )
+    report = await desk.api.client.get(polled["spot_check"], headers=inspector)
+
+    assert started.status_code == 202
+    assert job["state"] == "running"
+    assert started.headers["location"] == f"/api/v1/jobs/{job['id']}"
+    assert (polled["state"], polled["done"], polled["total"]) == ("done", 3, 3)
+    assert report.json()["summary"]["files_checked"] == 3
+    assert other.status_code == 404  # another account's job does not exist for it
+    assert refused.status_code == 422  # refused before any job starts
+
+
+async def test_the_console_follows_a_background_spot_check_to_its_report(desk: Console):
+    for _ in range(2):
+        await file_in(desk.api, "approved")
+    await projected(desk.api)
+
+    async with desk.person("inspector-zhou", DISTRICT, "inspector") as inspector:
+        page = await inspector.get("/console/spot-checks")
+        started = await inspector.post(
+            "/console/spot-checks",
+            data={
+                "csrf": csrf_of(page.text),
+                "unit": DISTRICT,
+                "sample": "2",
+                "seed": "5",
+                "background": "on",
+            },
+        )
+        job_page = started.headers["location"]
+        done = await _finished(inspector.get, job_page)
+        report = await inspector.get(done.headers.get("location", "/"))
+
+    assert job_page.startswith("/console/jobs/")
+    assert done.status_code == 303
+    assert re.search(r'id="files-checked">2<', report.text)

@@ -21,6 +21,7 @@ and `test_every_route_outside_the_document_is_the_consoles` fails for any other 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import uuid
@@ -108,12 +109,19 @@ class World:
     reconciliation: str
     own: dict[str, str]  # caller's unit → its own file
     account: str  # an account of BASE
+    job: str = ""  # a background spot-check of DISTRICT's inspector
     missing: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     @property
     def secrets(self) -> set[str]:
         """Identifiers of the target's things: none may appear in an outside caller's answer."""
-        return {*self.files.values(), self.spot_check, self.reconciliation, self.account}
+        return {
+            *self.files.values(),
+            self.spot_check,
+            self.reconciliation,
+            self.account,
+            self.job,
+        }
 
 
 @dataclass(frozen=True)
@@ -194,10 +202,14 @@ def _new_unit(w: World, there: bool) -> Call:
     return Call("POST", f"{API}/units", {"code": code, "name": "新工会"}, names=(code, code[:6]))
 
 
-def _spot_check(w: World, there: bool) -> Call:
+def _spot_check(w: World, there: bool, path: str = "/spot-checks") -> Call:
     unit = DISTRICT if there else NOWHERE_DISTRICT
     body = {"unit": unit, "sample": 1, "seed": 1, "as_of": "2026-11-21"}
-    return Call("POST", f"{API}/spot-checks", body, names=(unit,))
+    return Call("POST", f"{API}{path}", body, names=(unit,))
+
+
+def _spot_check_job(w: World, there: bool) -> Call:
+    return _spot_check(w, there, "/spot-check-jobs")
 
 
 def _set_policy(w: World, there: bool) -> Call:
@@ -250,6 +262,8 @@ AIMED: dict[tuple[str, str], Aim] = {
     ("GET", f"{API}/due"): _unit_query("/due", WIDE_DUE),
     ("GET", f"{API}/duplicates"): _unit_query("/duplicates"),
     ("POST", f"{API}/spot-checks"): _spot_check,
+    ("POST", f"{API}/spot-check-jobs"): _spot_check_job,
+    ("GET", f"{API}/jobs/{{job_id}}"): _report("/jobs", "job"),
     ("GET", f"{API}/spot-checks/{{name}}"): _report("/spot-checks", "spot_check"),
     ("POST", f"{API}/policies/{{region}}"): _set_policy,
     ("POST", f"{API}/reconciliations"): _upload(
@@ -311,6 +325,7 @@ CONSOLE: dict[str, str] = {
     "/console/spot-checks/{check_id}/xlsx": "aimed (`CONSOLE_AIMED`)",
     "/console/accounts": "aimed (`CONSOLE_AIMED`): the accounts of a unit, a new account there",
     "/console/accounts/{account_id}/{change}": "aimed (`CONSOLE_AIMED`)",
+    "/console/jobs/{job_id}": "aimed (`CONSOLE_AIMED`)",
     "/console/sync": "per downstream node: cursor and errors, no events (as GET /sync/status)",
     "/console/paper": "three empty upload forms for the caller's own unit",
     "/console/paper/{kind}": "aimed (`CONSOLE_AIMED`): an upload for a unit outside the subtree",
@@ -399,6 +414,9 @@ CONSOLE_AIMED: dict[str, Aim] = {
     "/console/accounts": _console_accounts,
     "/console/accounts/{account_id}/{change}": _console_change_account,
     "/console/paper/{kind}": _console_upload,
+    "/console/jobs/{job_id}": lambda w, there: Call(
+        "GET", f"/console/jobs/{w.job if there else w.missing}", names=(w.job, w.missing)
+    ),
 }
 # The console's lists of the caller's own subtree: nothing of the target on them.
 CONSOLE_LISTED = (
@@ -466,8 +484,25 @@ async def world(api: Api, pool: asyncpg.Pool) -> World:
         headers=api.auth(DISTRICT, "inspector"),
     )
     assert reconciled.status_code == 201, reconciled.text
+    job = await api.client.post(
+        f"{API}/spot-check-jobs",
+        json={"unit": DISTRICT, "sample": 2, "seed": 4, "as_of": "2026-11-21"},
+        headers=district_inspector,
+    )
+    assert job.status_code == 202, job.text
+    for _ in range(300):  # the job writes its spot-check: done before anything is counted
+        polled = await api.client.get(f"{API}/jobs/{job.json()['id']}", headers=district_inspector)
+        if polled.json()["state"] != "running":
+            break
+        await asyncio.sleep(0.05)
+    assert polled.json()["state"] == "done", polled.text
     return World(
-        files, checked.json()["id"], reconciled.json()["id"], own, account.json()["account"]["id"]
+        files,
+        checked.json()["id"],
+        reconciled.json()["id"],
+        own,
+        account.json()["account"]["id"],
+        job.json()["id"],
     )
 
 

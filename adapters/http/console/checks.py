@@ -3,7 +3,11 @@ workbook — the API's own service and report (`adapters.services.spotcheck`,
 `adapters.http.spotchecks.spot_check_out`, `adapters.sheets.spotcheck_report`), scoped the same
 way (a spot-check of a unit outside the account's reach is the not-found page).
 
-The run is synchronous, as `POST /api/v1/spot-checks` is (at most `MAX_SAMPLE` files).
+A check of up to `WAIT_FOR` files runs while the page waits, as `POST /api/v1/spot-checks` does;
+a larger one (or one asked to run in the background) runs as a background job
+(`adapters/services/jobs.py`, as `POST /api/v1/spot-check-jobs`): its page shows how many files
+are checked so far, reloading itself every two seconds (a `refresh` meta element: no script),
+and leads to the report once done.
 
 Like `app.py`, no `from __future__ import annotations`: litestar resolves the handlers' types.
 """
@@ -33,13 +37,17 @@ from adapters.http.console.common import (
 )
 from adapters.http.problems import status_of
 from adapters.http.spotchecks import spot_check_out
+from adapters.pg.jobs import PgJobs
 from adapters.runtime.bootstrap import Runtime
+from adapters.services import jobs
 from adapters.services.accounts import Session
 from adapters.services.spotcheck import Request as CheckRequest
 from adapters.services.spotcheck import load_spot_check, run_spot_check
 from adapters.sheets import spotcheck_report as report
 from domain.errors import DomainError, InvalidValue
 from domain.spotcheck import Strata
+
+WAIT_FOR = 100  # files a page waits for; more run as a background job
 
 
 def _int(values: dict[str, list[str]], name: str, zh: str) -> int | None:
@@ -104,18 +112,26 @@ async def start_spot_check(request: Request[Any, Any, Any], state: State) -> Tem
             as_of = date.fromisoformat(raw_day) if raw_day else rt.clock.today()
         except ValueError:
             raise InvalidValue("as_of", "a day", zh="日期格式应为 2026-11-21") from None
+        sample = _int(values, "sample", "抽样数量")
+        asked = CheckRequest(
+            scope=unit,
+            as_of=as_of,
+            seed=_int(values, "seed", "抽样种子") or 0,
+            sample=sample,
+            fraction=None,
+            strata=Strata(),
+        )
+        if values.get("background") or (sample or 0) > WAIT_FOR:
+            job = await jobs.start_spot_check(
+                jobs=PgJobs(rt.pool),
+                store=rt.store,
+                codec=rt.codec,
+                actor=session.actor,
+                request=asked,
+            )
+            return Redirect(f"{CONSOLE}/jobs/{job.id}", status_code=303)
         check = await run_spot_check(
-            store=rt.store,
-            codec=rt.codec,
-            actor=session.actor,
-            request=CheckRequest(
-                scope=unit,
-                as_of=as_of,
-                seed=_int(values, "seed", "抽样种子") or 0,
-                sample=_int(values, "sample", "抽样数量"),
-                fraction=None,
-                strata=Strata(),
-            ),
+            store=rt.store, codec=rt.codec, actor=session.actor, request=asked
         )
     except DomainError as error:
         return _start_page(
@@ -175,4 +191,18 @@ async def spot_check_xlsx(
     )
 
 
-ROUTES = [spot_checks_page, start_spot_check, spot_check_page, spot_check_xlsx]
+@get(f"{CONSOLE}/jobs/{{job_id:uuid}}", include_in_schema=False, exception_handlers=ERRORS)
+async def job_page(
+    job_id: FromPath[UUID], request: Request[Any, Any, Any], state: State
+) -> Template | Redirect:
+    session = await signed_in(request, state)
+    if not isinstance(session, Session):
+        return session
+    rt: Runtime = state.rt
+    job = await jobs.read(PgJobs(rt.pool), session.actor, job_id)
+    if job.state == "done" and job.result is not None:
+        return Redirect(f"{CONSOLE}/spot-checks/{job.result}", status_code=303)
+    return render(request, state, "job.html", session=session, job=job)
+
+
+ROUTES = [spot_checks_page, start_spot_check, spot_check_page, spot_check_xlsx, job_page]
