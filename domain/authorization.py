@@ -52,6 +52,7 @@ class Act(StrEnum):
     READ = "read"
     UNMASK = "unmask"
     ERASE = "erase"  # erase a household's personal data on request (crypto-shredding)
+    ATTACH = "attach"  # attach a scan of a proof material (附件)
     # the acts of a checking unit, recorded in its own streams
     SPOT_CHECK = "spot_check"
     READ_SPOT_CHECK = "read_spot_check"
@@ -147,6 +148,7 @@ AUTHORISATION: dict[Act, Rule] = {
     Act.READ: _file_act("查看档案、台账、统计", _READERS),
     Act.UNMASK: _file_act("查看未脱敏个人信息", frozenset({Role.APPROVER, Role.INSPECTOR})),
     Act.ERASE: _file_act("销毁个人信息", _ADMIN, DISTRICT_OR_ABOVE),
+    Act.ATTACH: _file_act("上传附件", _BASE_WORK),
     Act.SPOT_CHECK: Rule(
         "抽查",
         frozenset({Role.INSPECTOR, Role.APPROVER}),

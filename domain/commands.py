@@ -87,6 +87,7 @@ class Verify:
     materials: tuple[Material, ...] = ()
     narrative: str = ""
     thresholds: Thresholds = DEFAULT_THRESHOLDS
+    cites: tuple[UUID, ...] = ()  # attachments of the file the step rests on
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,6 +113,7 @@ class Approve:
     opinion: str = ""
     thresholds: Thresholds = DEFAULT_THRESHOLDS
     imported: bool = False
+    cites: tuple[UUID, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -199,6 +201,7 @@ class Exit:
     evidence: tuple[str, ...]
     months_above_line: int | None = None
     required_months_above_line: int = 6
+    cites: tuple[UUID, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -280,6 +283,7 @@ def execute(
                 materials=command.materials,
                 narrative=command.narrative,
                 thresholds=command.thresholds,
+                cites=command.cites,
                 today=today,
             )
         case Appraise():
@@ -303,6 +307,7 @@ def execute(
                 opinion=command.opinion,
                 thresholds=command.thresholds,
                 imported=command.imported,
+                cites=command.cites,
                 today=today,
             )
         case SendBack():
@@ -376,6 +381,7 @@ def execute(
                 evidence=command.evidence,
                 months_above_line=command.months_above_line,
                 required_months_above_line=command.required_months_above_line,
+                cites=command.cites,
                 today=today,
             )
         case Return():

@@ -17,7 +17,7 @@ from domain.units import UnitCode
 from domain.values import Actor
 
 MAX_PURPOSE = 200
-VIEWS = frozenset({"file", "events"})
+VIEWS = frozenset({"file", "events", "attachment"})  # attachment: a scan's content or preview
 
 
 class Disclosure(Aggregate):

@@ -106,6 +106,14 @@ FIELDS_ZH: dict[str, str] = {
     "file": "文件",
     "role": "角色",
     "amount_total": "金额合计",
+    "attachment_name": "附件名称",
+    "attachment_content": "附件内容",
+    "attachment_size": "附件大小",
+    "sha256": "SHA-256摘要",
+    "media_type": "附件类型",
+    "material_kind": "材料类别",
+    "attachment_id": "附件编号",
+    "attachments": "附件",
 }
 _MEMBER = re.compile(r"^members\[(\d+)\]\.?(.*)$")
 

@@ -19,6 +19,16 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.attachments import (
+    Attachment,
+    AttachmentLimits,
+    MediaType,
+    check_kind,
+    check_media_type,
+    check_name,
+    check_sha256,
+    check_size,
+)
 from domain.authorization import Act, authorise
 from domain.eligibility import (
     DEFAULT_THRESHOLDS,
@@ -143,6 +153,7 @@ class CommandKind(StrEnum):
     RETURN = "return_"
     TRANSFER = "transfer"
     ERASE_PERSONAL_DATA = "erase_personal_data"
+    ATTACH = "attach"
 
 
 # The lifecycle (DOMAIN.md): the statuses each command may start from.
@@ -165,6 +176,8 @@ ALLOWED_FROM: dict[CommandKind, frozenset[Status]] = {
     CommandKind.TRANSFER: OPEN | {Status.RELIEVED},
     # personal data is erased on request once the file is closed: exit (注销) an open file first
     CommandKind.ERASE_PERSONAL_DATA: frozenset(Status) - OPEN,
+    # proof is attached while the file is open, relieved (解困) or under follow-up (approved)
+    CommandKind.ATTACH: OPEN | {Status.RELIEVED},
 }
 MAX_ERASURE_REASON = 200
 
@@ -306,6 +319,8 @@ class HouseholdFile(Aggregate):
         category: Category
         materials: tuple[Material, ...]
         narrative: str
+        # the attachments the step rests on (added after the event: older ones decode as none)
+        cites: tuple[UUID, ...] = ()
 
     class Appraised(Event):
         appraised_on: date
@@ -325,6 +340,7 @@ class HouseholdFile(Aggregate):
         means: Means
         adjusted_per_capita: Decimal
         opinion: str
+        cites: tuple[UUID, ...] = ()  # as Verified's
 
     class SentBack(Event):
         sent_back_on: date
@@ -379,6 +395,7 @@ class HouseholdFile(Aggregate):
         explanation: str
         evidence: tuple[str, ...]
         months_above_line: int | None
+        cites: tuple[UUID, ...] = ()  # as Verified's
 
     class Returned(Event):
         returned_on: date
@@ -398,6 +415,19 @@ class HouseholdFile(Aggregate):
 
         erased_on: date
         reason: str
+
+    class AttachmentAdded(Event):
+        """A proof material was attached: its kind, name, media type, size and the SHA-256 of
+        the content as uploaded (the content is kept apart, sealed with the household's data
+        key: docs/decisions/0011-attachments.md). The name is personal data (sealed)."""
+
+        attached_on: date
+        attachment_id: UUID
+        kind: Material
+        name: str
+        media_type: MediaType
+        size: int
+        sha256: str
 
     # ------------------------------------------------------------------ application (creation)
 
@@ -521,6 +551,8 @@ class HouseholdFile(Aggregate):
         self.returns = 0
         self.transfers = 0
         self.erased = False
+        # replaced, never mutated: a cached file is cloned shallowly (adapters/pg/repository.py)
+        self.attachments: tuple[Attachment, ...] = ()
 
     # ------------------------------------------------------------------ helpers
 
@@ -574,9 +606,11 @@ class HouseholdFile(Aggregate):
         materials: tuple[Material, ...] = (),
         narrative: str = "",
         thresholds: Thresholds = DEFAULT_THRESHOLDS,
+        cites: tuple[UUID, ...] = (),
         today: date,
     ) -> None:
-        """入户调查: two or more investigators record the members, means and answers."""
+        """入户调查: two or more investigators record the members, means and answers; `cites`:
+        the attachments of the file the investigation rests on."""
         self._require(CommandKind.VERIFY, actor, Act.VERIFY)
         on = business_date(
             verified_on,
@@ -627,6 +661,7 @@ class HouseholdFile(Aggregate):
             category=category,
             materials=tuple(dict.fromkeys(materials)),
             narrative=_text(narrative, "narrative", required=False),
+            cites=self._cited(cites),
         )
 
     @event(Verified)
@@ -646,6 +681,7 @@ class HouseholdFile(Aggregate):
         category: Category,
         materials: tuple[Material, ...],
         narrative: str,
+        cites: tuple[UUID, ...] = (),
     ) -> None:
         self.status = Status.VERIFIED
         self.verified_on = verified_on
@@ -763,6 +799,7 @@ class HouseholdFile(Aggregate):
         opinion: str = "",
         thresholds: Thresholds = DEFAULT_THRESHOLDS,
         imported: bool = False,
+        cites: tuple[UUID, ...] = (),
         today: date,
     ) -> None:
         """审核认定: a district (county) union or above approves, fixing category and file level.
@@ -810,6 +847,7 @@ class HouseholdFile(Aggregate):
             means=self.means,
             adjusted_per_capita=self.means.adjusted_per_capita(),
             opinion=_text(opinion, "opinion", required=False),
+            cites=self._cited(cites),
         )
 
     @event(Approved)
@@ -826,6 +864,7 @@ class HouseholdFile(Aggregate):
         means: Means,
         adjusted_per_capita: Decimal,
         opinion: str,
+        cites: tuple[UUID, ...] = (),
     ) -> None:
         self.status = Status.APPROVED
         self.approved_on = approved_on
@@ -1182,9 +1221,11 @@ class HouseholdFile(Aggregate):
         evidence: tuple[str, ...],
         months_above_line: int | None = None,
         required_months_above_line: int = 6,
+        cites: tuple[UUID, ...] = (),
         today: date,
     ) -> None:
-        """脱困 / 解困 / 注销 / 删除: leave the file, always with kind, reason and evidence."""
+        """脱困 / 解困 / 注销 / 删除: leave the file, always with kind, reason and evidence
+        (`cites`: the attachments that prove it)."""
         if not isinstance(kind, ExitKind) or not isinstance(reason, ExitReason):
             raise InvalidValue("kind", "unknown exit kind or reason", zh="退出类别或原因无效")
         if kind is ExitKind.DELETED:
@@ -1239,6 +1280,7 @@ class HouseholdFile(Aggregate):
             explanation=_text(explanation, "explanation"),
             evidence=proofs,
             months_above_line=months_above_line,
+            cites=self._cited(cites),
         )
 
     @event(Exited)
@@ -1252,6 +1294,7 @@ class HouseholdFile(Aggregate):
         explanation: str,
         evidence: tuple[str, ...],
         months_above_line: int | None,
+        cites: tuple[UUID, ...] = (),
     ) -> None:
         self.status = EXIT_STATUS[kind]
         self.exit_kind = kind
@@ -1353,6 +1396,92 @@ class HouseholdFile(Aggregate):
         self.erased = True
         self.head = erased_head(self.head)
         self.members = tuple(erased_member(m) for m in self.members)
+        self.attachments = tuple(replace(a, name=ERASED) for a in self.attachments)
+
+    # ------------------------------------------------------------------ proof materials
+
+    def attach(
+        self,
+        *,
+        actor: Actor,
+        attachment_id: UUID,
+        kind: Material,
+        name: str,
+        media_type: MediaType,
+        size: int,
+        sha256: str,
+        limits: AttachmentLimits = AttachmentLimits(),  # noqa: B008 — frozen, shared on purpose
+        today: date,
+    ) -> None:
+        """上传附件: record a proof material whose content was received and checked (its type by
+        content, its size and hash as uploaded). Allowed while the file is open, relieved or
+        under follow-up; the household's attachments together stay within `limits`."""
+        self._require(CommandKind.ATTACH, actor, Act.ATTACH)
+        if not isinstance(attachment_id, UUID) or any(
+            a.attachment_id == attachment_id for a in self.attachments
+        ):
+            raise InvalidValue(
+                "attachment_id", "a new attachment needs a new id", zh="附件编号重复"
+            )
+        self._attachment_added(
+            actor=actor,
+            attached_on=today,
+            attachment_id=attachment_id,
+            kind=check_kind(kind),
+            name=check_name(name),
+            media_type=check_media_type(media_type),
+            size=check_size(size, limits, stored=self.attachment_bytes()),
+            sha256=check_sha256(sha256),
+        )
+
+    @event(AttachmentAdded)
+    def _attachment_added(
+        self,
+        *,
+        actor: Actor,
+        attached_on: date,
+        attachment_id: UUID,
+        kind: Material,
+        name: str,
+        media_type: MediaType,
+        size: int,
+        sha256: str,
+    ) -> None:
+        self.attachments = (
+            *self.attachments,
+            Attachment(
+                attachment_id, kind, name, media_type, size, sha256, attached_on, self.version + 1
+            ),
+        )
+
+    def _cited(self, cites: object) -> tuple[UUID, ...]:
+        """The attachments a step cites: each one attached to this file (once each)."""
+        if not isinstance(cites, (tuple, list)):
+            raise InvalidValue("cites", "a list of attachment ids", zh="须为附件编号列表")
+        cited = tuple(dict.fromkeys(cites))
+        unknown = [c for c in cited if not isinstance(c, UUID) or self.attachment(c) is None]
+        if unknown:
+            raise InvalidValue(
+                "cites",
+                f"not attachments of this file: {', '.join(str(c) for c in unknown)}",
+                zh="引用的附件不在本档案中",
+            )
+        return cited
+
+    def may_attach(self, *, actor: Actor) -> None:
+        """Raise the refusal `attach` would give for the file's state or the actor's role, before
+        an upload's content is read."""
+        self._require(CommandKind.ATTACH, actor, Act.ATTACH)
+
+    def attachment_bytes(self) -> int:
+        return sum(a.size for a in self.attachments)
+
+    def attachment(self, attachment_id: UUID) -> Attachment | None:
+        return next((a for a in self.attachments if a.attachment_id == attachment_id), None)
+
+    def scanned(self) -> frozenset[Material]:
+        """The kinds of material with a scan attached (what the evidence rules look at)."""
+        return frozenset(a.kind for a in self.attachments)
 
     # ------------------------------------------------------------------ reading
 

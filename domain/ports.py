@@ -8,7 +8,7 @@ that the domain names none.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Protocol, TypeVar
 from uuid import UUID
@@ -105,4 +105,23 @@ class FileHistory(Protocol[Event_co]):
 
     async def every_file(self) -> list[HouseholdFile]:
         """Every household file, replayed."""
+        ...
+
+
+class ContentStore(Protocol):
+    """The content of attachments (附件), kept apart from the events and sealed with each
+    household's data key (docs/decisions/0011-attachments.md). PostgreSQL by default
+    (`adapters.pg.attachments.PgContentStore`); docs/operations.md describes what another
+    store (an S3-compatible one) must provide.
+
+    Writing joins the transaction that appends the `AttachmentAdded` event (an adapter's
+    concern: `write` takes the adapter's own transaction handle)."""
+
+    def read(self, stream_id: UUID, attachment_id: UUID, *, size: int) -> AsyncIterator[bytes]:
+        """The content, opened, one chunk at a time, exactly `size` bytes; raises when it is
+        missing, altered, erased (the data key destroyed) or not readable on this node."""
+        ...
+
+    async def check(self, stream_id: UUID, attachment_id: UUID, *, size: int, sha256: str) -> str:
+        """Re-hash the content: "ok", "missing", "altered", "erased" or "unreadable"."""
         ...

@@ -205,12 +205,20 @@ def application_before_investigation(h: History, ctx: Context) -> list[Finding]:
     return found
 
 
+def _scanned(h: History) -> frozenset[Material]:
+    """The kinds of material with a scan attached to the file (at any step: the proof is on file
+    when the check is made). A file from before attachments has none."""
+    return h.final.scanned()
+
+
 def authorisation_on_file(h: History, ctx: Context) -> list[Finding]:
-    """R04: recorded as absent. One not recorded at all (`None`, an imported file) is R04u's."""
+    """R04: neither a scan of the signed authorisation nor a tick says it is on file. One not
+    recorded at all (`None`, an imported file) is R04u's; one ticked without a scan is R04s's."""
     rule = RULES_BY_ID["R04"]
     first = h.events[0]
     if (
         isinstance(first, HouseholdFile.Applied)
+        and Material.AUTHORISATION not in _scanned(h)
         and first.authorisation_signed is not None
         and (not first.authorisation_signed or Material.AUTHORISATION not in first.materials)
     ):
@@ -220,10 +228,31 @@ def authorisation_on_file(h: History, ctx: Context) -> list[Finding]:
 
 def authorisation_recorded(h: History, ctx: Context) -> list[Finding]:
     """R04u: the file does not say whether the signed authorisation is on file (an import of a
-    sheet without that column): a paper check is due, which is not the same as R04's 'absent'."""
+    sheet without that column) and no scan of it is attached: a paper check is due, which is not
+    the same as R04's 'absent'."""
     rule = RULES_BY_ID["R04u"]
     first = h.events[0]
-    if isinstance(first, HouseholdFile.Applied) and first.authorisation_signed is None:
+    if (
+        isinstance(first, HouseholdFile.Applied)
+        and first.authorisation_signed is None
+        and Material.AUTHORISATION not in _scanned(h)
+    ):
+        return [rule.finding([first.originator_version])]
+    return []
+
+
+def authorisation_scanned(h: History, ctx: Context) -> list[Finding]:
+    """R04s: the signed authorisation is ticked as on file but no scan of it is attached — a file
+    from before attachments (imported, older), judged by its tick, which a spot-check tells
+    apart from a file whose scan is present."""
+    rule = RULES_BY_ID["R04s"]
+    first = h.events[0]
+    if (
+        isinstance(first, HouseholdFile.Applied)
+        and first.authorisation_signed
+        and Material.AUTHORISATION in first.materials
+        and Material.AUTHORISATION not in _scanned(h)
+    ):
         return [rule.finding([first.originator_version])]
     return []
 
@@ -403,26 +432,49 @@ EVIDENCE: dict[Cause, tuple[Material, ...]] = {
 }
 
 
-def evidence_for_causes(h: History, ctx: Context) -> list[Finding]:
-    rule = RULES_BY_ID["R15"]
-    found = []
+def _evidence(h: History) -> list[tuple[Any, set[Material], set[Material]]]:
+    """For each approval with causes: the evidence materials neither scanned nor ticked, and
+    those ticked without a scan."""
+    scanned = _scanned(h)
+    judged = []
     for i, e in _of(h, HouseholdFile.Approved):
         state = h.before[i]
         if state is None or state.primary_cause is None:
             continue
         causes = (state.primary_cause, *state.secondary_causes)
-        missing = sorted(
-            {m for c in causes for m in EVIDENCE.get(c, ()) if m not in state.materials}
+        needed = {m for c in causes for m in EVIDENCE.get(c, ()) if m not in scanned}
+        ticked = {m for m in needed if m in state.materials}
+        judged.append((e, needed - ticked, ticked))
+    return judged
+
+
+def evidence_for_causes(h: History, ctx: Context) -> list[Finding]:
+    """R15: a cause's evidence is neither attached nor ticked at approval (R15s: ticked only)."""
+    rule = RULES_BY_ID["R15"]
+    return [
+        rule.finding(
+            [e.originator_version],
+            f"缺少致困原因证明材料：{'、'.join(label(m) for m in sorted(missing))}",
+            f"evidence missing for the causes: {', '.join(m.value for m in sorted(missing))}",
         )
-        if missing:
-            found.append(
-                rule.finding(
-                    [e.originator_version],
-                    f"缺少致困原因证明材料：{'、'.join(label(m) for m in missing)}",
-                    f"evidence missing for the causes: {', '.join(m.value for m in missing)}",
-                )
-            )
-    return found
+        for e, missing, _ in _evidence(h)
+        if missing
+    ]
+
+
+def evidence_scanned(h: History, ctx: Context) -> list[Finding]:
+    """R15s: a cause's evidence is ticked but no scan of it is attached (a file from before
+    attachments, judged by its ticks)."""
+    rule = RULES_BY_ID["R15s"]
+    return [
+        rule.finding(
+            [e.originator_version],
+            f"致困原因证明材料已勾选，未见扫描件：{'、'.join(label(m) for m in sorted(ticked))}",
+            f"evidence ticked, no scan attached: {', '.join(m.value for m in sorted(ticked))}",
+        )
+        for e, _, ticked in _evidence(h)
+        if ticked
+    ]
 
 
 def migrant_conditions(h: History, ctx: Context) -> list[Finding]:
@@ -601,6 +653,15 @@ RULES: tuple[Rule, ...] = (
         authorisation_recorded,
     ),
     Rule(
+        "R04s",
+        "授权书已勾选，未见扫描件（附件前的档案按勾选判断）",
+        "authorisation ticked, no scan attached (judged by its tick)",
+        WARNING,
+        "§5 R04; docs/rules.md",
+        "file",
+        authorisation_scanned,
+    ),
+    Rule(
         "R05",
         "入户调查须两人以上",
         "at least two investigators",
@@ -680,6 +741,15 @@ RULES: tuple[Rule, ...] = (
         "§5 R15",
         "file",
         evidence_for_causes,
+    ),
+    Rule(
+        "R15s",
+        "致困原因证明材料已勾选，未见扫描件（附件前的档案按勾选判断）",
+        "cause evidence ticked, no scan attached (judged by its ticks)",
+        WARNING,
+        "§5 R15; docs/rules.md",
+        "file",
+        evidence_scanned,
     ),
     Rule(
         "R16",

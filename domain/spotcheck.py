@@ -36,19 +36,37 @@ from eventsourcing.domain import Aggregate, event
 from domain.authorization import Act, authorise
 from domain.errors import InvalidValue, OutOfScope, RuleViolated, WrongState
 from domain.household import HouseholdFile
-from domain.rules import ERROR, EXIT_RULES, RECOGNITION_RULES, RULES, Finding, History
+from domain.rules import ERROR, EXIT_RULES, RECOGNITION_RULES, RULES, WARNING, Finding, History
 from domain.units import UnitCode
-from domain.values import Actor, ExitKind, Level, Status
+from domain.values import Actor, ExitKind, Level, Material, Status, label
 
 MAX_SAMPLE = 10_000  # files one spot-check may sample: its Started event lists them all
 MAX_SEED = 2**63 - 1
 
 # Checks beside the rules of `domain.rules`: what the store and the ledger say about a file.
 CHAIN, DRIFT, REPLAY = "CHAIN", "DRIFT", "REPLAY"
+ATTACHMENT, ATTACHMENT_ERASED = "ATTACHMENT", "ATTACHMENT_ERASED"
 CHECKS: dict[str, tuple[str, str, str]] = {
     CHAIN: ("哈希链须完整（事件未被篡改）", "the hash chain is intact", ERROR),
     DRIFT: ("台账须与事件重放结果一致", "the ledger row equals the replayed state", ERROR),
     REPLAY: ("事件须能完整重放", "the events replay", ERROR),
+    ATTACHMENT: (
+        "附件内容须与链中哈希一致（未缺失、未被篡改）",
+        "every attachment's content is stored and matches the hash in the chain",
+        ERROR,
+    ),
+    ATTACHMENT_ERASED: (
+        "附件已随个人信息销毁（内容不可读，哈希仍在链中）",
+        "an attachment was erased with the household's personal data",
+        WARNING,
+    ),
+}
+# What the content of an attachment was found to be (adapters/pg/attachments.py `check`).
+ATTACHMENT_STATES_ZH = {
+    "missing": "内容缺失",
+    "altered": "内容已被篡改",
+    "unreadable": "本节点无法解密",
+    "erased": "已随个人信息销毁",
 }
 # Every check a finding can name: id → (Chinese title, English title, severity).
 TITLES: dict[str, tuple[str, str, str]] = {
@@ -293,6 +311,20 @@ def drift_finding(fields: Sequence[str], version: int, stored: Mapping[str, Any]
         severity,
         f"台账与事件重放结果不一致：{zh}",
         f"the ledger row differs from the replayed events in {en}",
+        (version,),
+    )
+
+
+def attachment_finding(state: str, kind: str, attachment_id: UUID, version: int) -> Finding:
+    """An attachment of a sampled file whose stored content is not what its event records
+    (`missing`, `altered`, `unreadable`: ATTACHMENT) or was erased (ATTACHMENT_ERASED)."""
+    rule = ATTACHMENT_ERASED if state == "erased" else ATTACHMENT
+    zh_kind = label(Material(kind)) if kind in set(Material) else kind
+    return Finding(
+        rule,
+        CHECKS[rule][2],
+        f"附件（{zh_kind}，{attachment_id}）{ATTACHMENT_STATES_ZH.get(state, state)}",
+        f"attachment {attachment_id} ({kind}) is {state}",
         (version,),
     )
 

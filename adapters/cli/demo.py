@@ -14,6 +14,7 @@ from rich.console import Console
 
 from adapters.cli import progress
 from adapters.cli import users as cli_users
+from adapters.pg.attachments import PgContentStore
 from adapters.pg.policies import PgPolicies, seed_demo_policies
 from adapters.pg.units import PgUnitDirectory
 from adapters.runtime.bootstrap import Runtime
@@ -63,6 +64,7 @@ async def run(rt: Runtime, args: argparse.Namespace) -> int:
             seed=args.seed,
             bulk=args.bulk,
             progress=lambda n: bar.advance(task, n),
+            contents=PgContentStore(rt.pool, rt.keyring),
         )
     console.print(
         f"已生成 {args.files} 户档案，{events} 个事件 "

@@ -3,7 +3,7 @@
     bangfu serve [--host H] [--port P]                          the HTTP API (docs at /schema)
     bangfu token --unit CODE --role ROLE [--user U] [--ttl 8h]  mint a bearer token
     bangfu demo [--files N] [--seed S] [--if-empty] [--bulk]   build a realistic demo province
-    bangfu verify                                               check every hash chain
+    bangfu verify [--attachments]                               check every hash chain (+ scans)
     bangfu summary                                              what is stored, by status
     bangfu migrate                                              apply schema migrations
     bangfu projections run [--every SECONDS]                    keep the read models up to date

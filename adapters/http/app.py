@@ -31,7 +31,16 @@ from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.http import accounts as account_routes
-from adapters.http import console, idempotency, paper, problems, readmodels, spotchecks, sync
+from adapters.http import (
+    attachments,
+    console,
+    idempotency,
+    paper,
+    problems,
+    readmodels,
+    spotchecks,
+    sync,
+)
 from adapters.http import tokens as token_routes
 from adapters.http.auth import Authenticator, Tokens
 from adapters.http.headers import SecurityHeaders
@@ -620,6 +629,7 @@ def create_app(settings: Settings, *, node: NodeSettings | None = None) -> Lites
             *readmodels.routes(PROBLEMS),
             *spotchecks.routes(PROBLEMS),
             *paper.routes(PROBLEMS),
+            *attachments.routes(PROBLEMS, config),
             *sync.routes(PROBLEMS, node),
             *token_routes.routes(PROBLEMS),
             *account_routes.routes(PROBLEMS),

@@ -25,6 +25,7 @@ from adapters.http.auth import Unauthorized
 from adapters.http.validation import body_errors
 from adapters.pg.faults import is_unavailable
 from adapters.runtime.limits import RateLimited
+from domain.attachments import ContentTooLarge
 from domain.errors import (
     ConcurrencyError,
     DomainError,
@@ -49,6 +50,7 @@ STATUS: list[tuple[type[DomainError], int]] = [
     (NotFound, 404),
     (ConcurrencyError, 409),
     (WrongState, 409),
+    (ContentTooLarge, 413),  # an attachment over its limit (adapters/http/attachments.py)
     (InvalidValue, 422),
     (NotEligible, 422),
     (RuleViolated, 422),

@@ -114,6 +114,13 @@ class VerificationIn(_In, kw_only=True, forbid_unknown_fields=True):
     poverty_line: Money
     materials: list[Material] = []
     narrative: Text = ""
+    cites: Annotated[
+        list[UUID],
+        msgspec.Meta(
+            max_length=50,
+            description="ids of attachments of this file the step rests on (附件编号)",
+        ),
+    ] = []
 
     def command(self) -> commands.Verify:
         return commands.Verify(
@@ -130,6 +137,7 @@ class VerificationIn(_In, kw_only=True, forbid_unknown_fields=True):
             poverty_line=self.poverty_line,
             materials=tuple(self.materials),
             narrative=self.narrative,
+            cites=tuple(self.cites),
         )
 
 
@@ -161,6 +169,13 @@ class ApprovalIn(_In, kw_only=True, forbid_unknown_fields=True):
     file_level: FileLevel
     poverty_line: Money
     opinion: Text = ""
+    cites: Annotated[
+        list[UUID],
+        msgspec.Meta(
+            max_length=50,
+            description="ids of attachments of this file the step rests on (附件编号)",
+        ),
+    ] = []
 
     def command(self) -> commands.Approve:
         return commands.Approve(
@@ -168,6 +183,7 @@ class ApprovalIn(_In, kw_only=True, forbid_unknown_fields=True):
             file_level=self.file_level,
             poverty_line=self.poverty_line,
             opinion=self.opinion,
+            cites=tuple(self.cites),
         )
 
 
@@ -280,6 +296,13 @@ class ExitIn(_In, kw_only=True, forbid_unknown_fields=True):
     explanation: Text
     evidence: list[Annotated[str, msgspec.Meta(max_length=256)]]
     months_above_line: int | None = None
+    cites: Annotated[
+        list[UUID],
+        msgspec.Meta(
+            max_length=50,
+            description="ids of attachments of this file the step rests on (附件编号)",
+        ),
+    ] = []
 
     def command(self) -> commands.Exit:
         return commands.Exit(
@@ -289,6 +312,7 @@ class ExitIn(_In, kw_only=True, forbid_unknown_fields=True):
             explanation=self.explanation,
             evidence=tuple(self.evidence),
             months_above_line=self.months_above_line,
+            cites=tuple(self.cites),
         )
 
 

@@ -4,6 +4,8 @@
                                                  (a `sync`-role token; JSON, or MessagePack on
                                                  `Accept: application/msgpack`)
     GET /api/v1/sync/feed/count?after=CURSOR     how many of the subtree's events lie after it
+    GET /api/v1/sync/attachments/{id}/chunks/{n} chunk n of an attachment's content, sealed as
+                                                 stored (its layout in X-Bangfu-* headers)
     GET /api/v1/node                             this node: code, subtree, epoch, upstream,
                                                  downstreams (without their tokens)
     GET /api/v1/sync/status                      per downstream: cursor, events behind, last
@@ -17,12 +19,13 @@ root), never at import. Like `app.py`, no `from __future__ import annotations`.
 """
 
 from typing import Annotated, Any
+from uuid import UUID
 
 import msgspec
-from litestar import Request, get
+from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response.base import ASGIResponse
 from litestar.response.streaming import ASGIStreamingResponse
 
@@ -32,6 +35,7 @@ from adapters.sync import feed
 from adapters.sync.node import NodeSettings, epoch
 from adapters.sync.pull import DownstreamStatus, status
 from domain.authorization import Act, authorise, sync_feed_scope
+from domain.errors import NotFound
 from domain.units import UnitCode
 from domain.values import Actor
 
@@ -125,6 +129,46 @@ def routes(problems: dict[int, ResponseSpec], node: NodeSettings) -> list[Any]:
         )
 
     @get(
+        f"{API}/sync/attachments/{{attachment_id:uuid}}/chunks/{{seq:int}}",
+        responses={**responses, 404: problems[404]},
+        tags=["sync"],
+        summary="附件同步 — one sealed chunk of an attachment's content, for an upstream node",
+        description="Chunk `seq` (from 0) of the content of an attachment of a file of the "
+        "subtree, exactly as stored: sealed (AES-GCM) with the household's data key, which "
+        "travels wrapped in the feed's `keys`. Headers: `X-Bangfu-Stream` (the file), "
+        "`X-Bangfu-Size` (bytes of content), `X-Bangfu-Chunks` (how many chunks), "
+        "`X-Bangfu-Sha256` (of the content as uploaded, as the event records it). A `sync` token "
+        "is required; one of a file outside the subtree is 404, as a missing one.",
+        media_type="application/octet-stream",
+    )
+    async def read_attachment_chunk(
+        actor: NamedDependency[Actor],
+        rt: NamedDependency[Runtime],
+        attachment_id: FromPath[UUID],
+        seq: FromPath[int],
+    ) -> Response[bytes]:
+        scope = feed_scope(settings, actor)
+        found = (
+            None
+            if seq < 0
+            else await feed.sealed_chunk(
+                rt.pool, attachment_id=attachment_id, seq=seq, subtree=scope
+            )
+        )
+        if found is None:
+            raise NotFound("no such attachment chunk in this subtree", zh="附件不存在")
+        return Response(
+            found.sealed,
+            media_type="application/octet-stream",
+            headers={
+                "X-Bangfu-Stream": str(found.stream_id),
+                "X-Bangfu-Size": str(found.size),
+                "X-Bangfu-Chunks": str(found.chunks),
+                "X-Bangfu-Sha256": found.sha256,
+            },
+        )
+
+    @get(
         f"{API}/sync/feed/count",
         responses=responses,
         tags=["sync"],
@@ -171,4 +215,4 @@ def routes(problems: dict[int, ResponseSpec], node: NodeSettings) -> list[Any]:
             downstreams=await status(rt.pool, settings.downstreams),
         )
 
-    return [read_feed, count_feed, read_node, read_status]
+    return [read_feed, read_attachment_chunk, count_feed, read_node, read_status]

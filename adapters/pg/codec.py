@@ -63,10 +63,17 @@ class EventCodec:
         self._by_class: dict[type[Aggregate.Event], _Entry] = {}
         for name, cls in names.items():
             hints = typing.get_type_hints(cls)
-            business = tuple(f.name for f in dataclasses.fields(cls) if f.name not in _METADATA)
+            declared = [f for f in dataclasses.fields(cls) if f.name not in _METADATA]
+            business = tuple(f.name for f in declared)
+            # a field added later with a default (domain/events.py) decodes from older payloads
             struct = msgspec.defstruct(
                 f"{cls.__qualname__.replace('.', '')}Payload",
-                [(f, hints[f]) for f in business],
+                [
+                    (f.name, hints[f.name])
+                    if f.default is dataclasses.MISSING
+                    else (f.name, hints[f.name], f.default)
+                    for f in declared
+                ],
                 forbid_unknown_fields=True,
             )
             created = creates.get(cls)

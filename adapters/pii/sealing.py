@@ -52,7 +52,14 @@ NONCE_BYTES = 12  # the AES-GCM standard nonce; random per value (few values per
 SEALED_PREFIX = "enc:1:"  # format version 1
 
 # The event classes that carry personal fields, and their stored names (aliases included).
-PERSONAL_CLASSES = frozenset({HouseholdFile.Applied, HouseholdFile.Verified, HouseholdFile.Revised})
+PERSONAL_CLASSES = frozenset(
+    {
+        HouseholdFile.Applied,
+        HouseholdFile.Verified,
+        HouseholdFile.Revised,
+        HouseholdFile.AttachmentAdded,  # its `name`: a clerk's file name may name the person
+    }
+)
 PERSONAL_TYPES = frozenset(
     [name for name, cls in registry.EVENT_NAMES.items() if cls in PERSONAL_CLASSES]
     + [
@@ -127,6 +134,9 @@ def _sealed_person(person: Any, names: Sequence[str], aead: AESGCM, stream: byte
 def seal_fields(fields: dict[str, Any], aead: AESGCM, stream_id: UUID) -> None:
     """Encrypt, in place, the personal fields of an event's business fields (head, members)."""
     stream = stream_id.bytes
+    name = fields.get("name")  # an attachment's name (no other personal event has a top `name`)
+    if isinstance(name, str):
+        fields["name"] = seal_value(aead, stream, "name", name)
     head = fields.get("head")
     if head is not None:
         fields["head"] = _sealed_person(head, HEAD_PERSONAL, aead, stream)

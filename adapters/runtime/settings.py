@@ -35,6 +35,10 @@ class Settings:
     auth_failures_per_minute: int = 30
     mints_per_minute: int = 10
     unmasks_per_minute: int = 20
+    # BANGFU_ATTACHMENT_MAX_BYTES / BANGFU_HOUSEHOLD_ATTACHMENTS_MAX_BYTES: an attachment's size
+    # and a household's total (docs/operations.md, "Attachments"); uploads have this body limit
+    attachment_max_bytes: int = 20 * 1024 * 1024
+    household_attachments_max_bytes: int = 200 * 1024 * 1024
     # BANGFU_HSTS_MAX_AGE: seconds; above 0, every response carries Strict-Transport-Security
     # (set it only when the service is reached over TLS, e.g. behind a TLS-terminating proxy)
     hsts_max_age: int = 0
@@ -73,6 +77,10 @@ class Settings:
             auth_failures_per_minute=_count(env, "BANGFU_AUTH_FAILURES_PER_MINUTE", 30),
             mints_per_minute=_count(env, "BANGFU_MINTS_PER_MINUTE", 10),
             unmasks_per_minute=_count(env, "BANGFU_UNMASKS_PER_MINUTE", 20),
+            attachment_max_bytes=_count(env, "BANGFU_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024),
+            household_attachments_max_bytes=_count(
+                env, "BANGFU_HOUSEHOLD_ATTACHMENTS_MAX_BYTES", 200 * 1024 * 1024
+            ),
             hsts_max_age=_count(env, "BANGFU_HSTS_MAX_AGE", 0, least=0),
             pii_keys=env.get("BANGFU_PII_KEYS") or None,
             session_idle_seconds=_seconds(env, "BANGFU_SESSION_IDLE", 1800.0, allow_zero=False),

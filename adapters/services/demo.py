@@ -12,19 +12,32 @@ Each file is first *planned* as its application and a list of steps (a typed com
 through the domain: by default through the use cases, one command at a time, exactly as the API
 calls them; `bulk=True` runs the same commands on the aggregates in memory (`execute`) and stores
 whole batches through the store's bulk path (for large benchmark data).
+
+Given a content store, the demo attaches small generated scans (`adapters.services.scans`): the
+signed authorisation and an ID copy after the application, the evidence of each cause after the
+first investigation — so its clean files stay clean under the evidence rules (docs/rules.md,
+section 3). About one file in twenty is an older one kept on paper only: its materials are
+ticked with no scan, and the spot-check reports R04s/R15s for it, on purpose.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from uuid import UUID
 
+from adapters.pg.attachments import PgContentStore
+from adapters.pg.repository import PgFileRepository
+from adapters.services import attachments
+from adapters.services.scans import scan
 from domain import usecases
+from domain.attachments import MediaType
 from domain.commands import (
     AgreePlan,
     Apply,
@@ -129,14 +142,48 @@ class Step:
     role: Role
 
 
+SCAN_VARIANTS = 24  # distinct generated pages per media type (the content is cached)
+PAPER_ONLY = 0.05  # the share of older files whose materials were never scanned
+
+
+@lru_cache(maxsize=3 * SCAN_VARIANTS)
+def scan_content(variant: int, media_type: MediaType) -> bytes:
+    return scan(variant, media_type.value)
+
+
+@dataclass(frozen=True)
+class Scan:
+    """A generated scan attached after the application (`after` = -1) or after step `after`."""
+
+    attachment_id: UUID
+    kind: Material
+    media_type: MediaType
+    variant: int
+    after: int
+    on: date  # the day it is attached (the application's or the investigation's)
+
+    @property
+    def name(self) -> str:
+        suffix = {MediaType.PDF: "pdf", MediaType.PNG: "png", MediaType.JPEG: "jpg"}
+        return f"{self.kind.value}-scan.{suffix[self.media_type]}"
+
+    def content(self) -> bytes:
+        return scan_content(self.variant, self.media_type)
+
+
 @dataclass
 class Plan:
-    """A file's application (by the base-level union's clerk) and the steps after it."""
+    """A file's application (by the base-level union's clerk), the steps after it and the scans
+    to attach (none for a file kept on paper only)."""
 
     file_id: UUID
     unit: str
     application: Apply
     steps: list[Step] = field(default_factory=list)
+    scans: list[Scan] = field(default_factory=list)
+
+    def scans_after(self, step: int) -> list[Scan]:
+        return [s for s in self.scans if s.after == step]
 
 
 class Planner:
@@ -175,6 +222,35 @@ class Planner:
     # ----------------------------------------------------------------- one household
 
     def plan(self) -> Plan:
+        return self._scanned(self._plan())
+
+    def _scanned(self, plan: Plan) -> Plan:
+        """The plan's scans, drawn from a generator of the file's own (the rest of the province
+        is the same with or without them)."""
+        rng = random.Random(plan.file_id.int)
+        if rng.random() < PAPER_ONLY:
+            return plan  # an older file kept on paper only: its ticks stand alone
+
+        def one(kind: Material, media: MediaType, after: int, on: date) -> Scan:
+            attachment_id = UUID(int=rng.getrandbits(128), version=4)
+            return Scan(attachment_id, kind, media, rng.randrange(SCAN_VARIANTS), after, on)
+
+        applied = plan.application.applied_on
+        plan.scans = [
+            one(Material.AUTHORISATION, MediaType.PDF, -1, applied),
+            one(Material.ID_COPY, MediaType.JPEG, -1, applied),
+        ]
+        verify = next(
+            ((i, s.command) for i, s in enumerate(plan.steps) if isinstance(s.command, Verify)),
+            None,
+        )
+        if verify is not None:
+            i, command = verify
+            evidence = [m for m in command.materials if m in EVIDENCE_SCANNED]
+            plan.scans += [one(m, MediaType.PNG, i, command.verified_on) for m in evidence]
+        return plan
+
+    def _plan(self) -> Plan:
         rng, today = self.rng, self.today
         unit = rng.choice(self.bases)
         region = unit[:6]
@@ -587,17 +663,69 @@ class Planner:
         return plan
 
 
+# The materials the demo scans after an investigation: the evidence of its causes (R15) and
+# the bills of an illness or an accident.
+EVIDENCE_SCANNED = frozenset(
+    {
+        Material.DIAGNOSIS,
+        Material.MEDICAL_BILLS,
+        Material.DISABILITY_CERTIFICATE,
+        Material.ENROLMENT_PROOF,
+        Material.DISASTER_ASSESSMENT,
+        Material.UNEMPLOYMENT_PROOF,
+    }
+)
+
+
+@dataclass(frozen=True)
+class _Day:
+    """The clock a scan is attached by: its own day."""
+
+    day: date
+
+    def today(self) -> date:
+        return self.day
+
+
 def actor_for(role: Role, unit: str) -> Actor:
     acting = unit if role is Role.CLERK else unit[:6]
     return Actor(f"demo-{role.value}-{acting}", acting, role)
 
 
-async def run_plan(plan: Plan, *, files: FileRepository, clock: Clock) -> int:
-    """Execute a plan through the use cases, one command at a time; returns events written."""
+async def run_plan(
+    plan: Plan,
+    *,
+    files: FileRepository,
+    clock: Clock,
+    contents: PgContentStore | None = None,
+) -> int:
+    """Execute a plan through the use cases, one command at a time, attaching its scans through
+    the upload's use case when given a content store; returns events written."""
     household = await usecases.open_file(
         files=files, clock=clock, actor=actor_for(Role.CLERK, plan.unit), command=plan.application
     )
-    for step in plan.steps:
+
+    async def attach(after: int) -> HouseholdFile:
+        if contents is None:
+            return household
+        assert isinstance(files, PgFileRepository)  # noqa: S101 — content joins its transaction
+        attached = household
+        for s in plan.scans_after(after):
+            attached, _ = await attachments.attach_bytes(
+                files=files,
+                contents=contents,
+                clock=_Day(s.on),
+                actor=actor_for(Role.CLERK, household.establishing_unit),
+                file_id=plan.file_id,
+                kind=s.kind,
+                name=s.name,
+                content=s.content(),
+                attachment_id=s.attachment_id,
+            )
+        return attached
+
+    household = await attach(-1)
+    for i, step in enumerate(plan.steps):
         household = await usecases.act_on_file(
             files=files,
             clock=clock,
@@ -605,20 +733,66 @@ async def run_plan(plan: Plan, *, files: FileRepository, clock: Clock) -> int:
             file_id=plan.file_id,
             command=step.command,
         )
+        household = await attach(i)
     return household.version
 
 
-def build_in_memory(plan: Plan, *, today: date) -> HouseholdFile:
-    """Execute a plan on an aggregate in memory (the same domain commands, no storage)."""
+def build_in_memory(plan: Plan, *, today: date, scans: bool = False) -> HouseholdFile:
+    """Execute a plan on an aggregate in memory (the same domain commands, no storage); with
+    `scans`, record its scans' events too (their content is the caller's to store)."""
     household = receive(plan.application, actor=actor_for(Role.CLERK, plan.unit), today=today)
-    for step in plan.steps:
+
+    def attach(after: int) -> None:
+        for s in plan.scans_after(after) if scans else ():
+            content = s.content()
+            household.attach(
+                actor=actor_for(Role.CLERK, household.establishing_unit),
+                attachment_id=s.attachment_id,
+                kind=s.kind,
+                name=s.name,
+                media_type=s.media_type,
+                size=len(content),
+                sha256=hashlib.sha256(content).hexdigest(),
+                today=s.on,
+            )
+
+    attach(-1)
+    for i, step in enumerate(plan.steps):
         execute(
             household,
             step.command,
             actor=actor_for(step.role, household.establishing_unit),
             today=today,
         )
+        attach(i)
     return household
+
+
+async def _store_batch(
+    files: FileRepository,
+    contents: PgContentStore | None,
+    batch: list[tuple[Plan, HouseholdFile]],
+) -> None:
+    """The bulk path: a batch of files, and their scans' content in the same transaction."""
+    if contents is None:
+        await files.save_many([h for _, h in batch])
+        return
+    assert isinstance(files, PgFileRepository)  # noqa: S101 — content joins its transaction
+    async with files.store.pool.acquire() as conn, conn.transaction():
+        await files.bound(conn).save_many([h for _, h in batch])
+        for plan, _ in batch:
+            for s in plan.scans:
+                await contents.write(
+                    conn,
+                    stream_id=plan.file_id,
+                    attachment_id=s.attachment_id,
+                    body=_one(s.content()),
+                    limit=len(s.content()),
+                )
+
+
+async def _one(content: bytes) -> AsyncIterator[bytes]:
+    yield content
 
 
 async def build(
@@ -630,24 +804,27 @@ async def build(
     bulk: bool = False,
     concurrency: int = 8,
     progress: Callable[[int], None] | None = None,
+    contents: PgContentStore | None = None,
 ) -> int:
-    """Build `count` households; returns the number of events written."""
+    """Build `count` households; returns the number of events written. With `contents`, the
+    files' generated scans are attached (stored in it)."""
     planner = Planner(today=clock.today(), seed=seed)
     plans = [planner.plan() for _ in range(count)]
     written = 0
+    scans = contents is not None
     if bulk:
-        batch: list[HouseholdFile] = []
+        batch: list[tuple[Plan, HouseholdFile]] = []
         for plan in plans:
-            batch.append(build_in_memory(plan, today=clock.today()))
+            batch.append((plan, build_in_memory(plan, today=clock.today(), scans=scans)))
             if len(batch) >= 500:
-                written += sum(len(h.pending_events) for h in batch)
-                await files.save_many(batch)
+                written += sum(len(h.pending_events) for _, h in batch)
+                await _store_batch(files, contents, batch)
                 if progress:
                     progress(len(batch))
                 batch = []
         if batch:
-            written += sum(len(h.pending_events) for h in batch)
-            await files.save_many(batch)
+            written += sum(len(h.pending_events) for _, h in batch)
+            await _store_batch(files, contents, batch)
             if progress:
                 progress(len(batch))
         return written
@@ -655,7 +832,7 @@ async def build(
 
     async def one(plan: Plan) -> int:
         async with gate:
-            events = await run_plan(plan, files=files, clock=clock)
+            events = await run_plan(plan, files=files, clock=clock, contents=contents)
         if progress:
             progress(1)
         return events

@@ -11,8 +11,10 @@ as drift.
 
 For each sampled file: its hash chain is recomputed (the first broken link is a CHAIN finding),
 its events decoded and replayed (`domain.rules.history_of`), every rule evaluated
-(`domain.rules.check`; one open file per person with the other open files from `ledger_people`)
-and the replayed state compared with its ledger row (a difference is a DRIFT finding). The
+(`domain.rules.check`; one open file per person with the other open files from `ledger_people`),
+the replayed state compared with its ledger row (a difference is a DRIFT finding) and the content
+of each of its attachments re-hashed against the hash its event holds (a missing, altered or
+unreadable one is an ATTACHMENT finding, an erased one ATTACHMENT_ERASED). The
 results are recorded in the checking unit's spot-check stream: `Started` before the first file is
 checked, then every `FileChecked` and `Completed` in one append.
 """
@@ -20,15 +22,17 @@ checked, then every `FileChecked` and `Completed` in one append.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
 import asyncpg
+import msgspec
 import structlog
 
+from adapters.pg.attachments import PgContentStore
 from adapters.pg.codec import EventCodec
 from adapters.pg.integrity import first_broken
 from adapters.pg.policies import PgPolicies
@@ -44,6 +48,7 @@ from domain.spotcheck import (
     Profile,
     SpotCheck,
     Strata,
+    attachment_finding,
     authorise_check,
     chain_finding,
     check_request,
@@ -59,6 +64,8 @@ from domain.values import Actor
 log = structlog.get_logger(__name__)
 
 LEDGER = "ledger"  # the consumer whose position the frame is read at
+ATTACHED = "household.attachment_added"  # stored names (domain/events.py)
+ERASED = "household.personal_data_erased"
 READ_BATCH = 500  # sampled files whose events are read per query
 OPEN_STATUSES = sorted(s.value for s in OPEN)  # as the ledger stores them
 
@@ -155,6 +162,34 @@ def check_file(
     )
 
 
+async def attachments_checked(
+    contents: PgContentStore | None, file_id: UUID, events: Sequence[StoredEvent]
+) -> list[Finding]:
+    """Re-hash the content of every attachment the file's events record (up to the check's log
+    position) against the SHA-256 its event holds: a finding for each one not "ok". The fields
+    read are never sealed; an event that no longer parses is the replay's finding."""
+    found: list[Finding] = []
+    erased = any(e.type == ERASED for e in events)
+    for e in events:
+        if e.type != ATTACHED:
+            continue
+        try:
+            fields = msgspec.json.decode(e.payload)
+            attachment_id = UUID(fields["attachment_id"])
+            size, sha256, kind = int(fields["size"]), str(fields["sha256"]), str(fields["kind"])
+        except (msgspec.DecodeError, KeyError, TypeError, ValueError):
+            continue
+        if contents is None:
+            state = "unreadable"  # no key ring here: nothing can be opened
+        else:
+            state = await contents.check(file_id, attachment_id, size=size, sha256=sha256)
+        if state == "unreadable" and erased:
+            state = "erased"
+        if state != "ok":
+            found.append(attachment_finding(state, kind, attachment_id, e.version))
+    return found
+
+
 async def run_spot_check(
     *,
     store: PostgresEventStore,
@@ -162,11 +197,16 @@ async def run_spot_check(
     actor: Actor,
     request: Request,
     progress: Callable[[int, int], None] | None = None,
+    contents: PgContentStore | None = None,
 ) -> SpotCheck:
     """Draw the sample, check every sampled file, record the check; return it.
 
-    `progress(done, total)` is called as files are checked (for a progress bar).
+    `progress(done, total)` is called as files are checked (for a progress bar). The content of
+    the sample's attachments is read from `contents` (by default the store's own database, with
+    the store's key ring).
     """
+    if contents is None and store.keyring is not None:
+        contents = PgContentStore(store.pool, store.keyring)
     scope = UnitCode(request.scope)
     # refuse a caller or a request before reading anything
     authorise_check(actor, scope)
@@ -221,9 +261,13 @@ async def run_spot_check(
             streams = await store.read_streams(batch, conn=conn)
             for file_id in batch:
                 events = [e for e in streams.get(file_id, ()) if e.cursor <= position]
-                spot.record_file(
-                    check_file(file_id, events, rows.get(file_id, {}), codec=codec, context=context)
+                result = check_file(
+                    file_id, events, rows.get(file_id, {}), codec=codec, context=context
                 )
+                content = await attachments_checked(contents, file_id, events)
+                if content:
+                    result = replace(result, findings=(*result.findings, *content))
+                spot.record_file(result)
                 done += 1
             if progress is not None:
                 progress(done, len(spot.sample))

@@ -31,6 +31,12 @@ Personal fields travel as stored: encrypted. When this node shares a sync key wi
 (`BANGFU_UPSTREAM_KEY`), a page also carries the data key of every stream it has events of,
 wrapped under that key (`keys`; `wrapped` is null for a key destroyed by an erasure), so the
 upstream can read what its inspectors may unmask, and destroys its copy when this one is gone.
+
+Attachments. An event `household.attachment_added` travels in the feed like any other; its
+content is read beside the feed, one sealed chunk at a time (`sealed_chunk`, served at
+`/api/v1/sync/attachments/{id}/chunks/{seq}` to the same sync accounts, for the same subtree),
+exactly as stored: sealed with the household's data key, which travels wrapped in `keys`. The
+puller stores the content with the event, in the page's transaction (`adapters.sync.pull`).
 """
 
 from __future__ import annotations
@@ -146,6 +152,16 @@ _STREAMS = f"""
 SELECT DISTINCT stream_id FROM events
 WHERE {logorder.after()} AND {logorder.up_to("$3", "$4")}
   AND {subtree_sql("unit", "$5::text")}
+"""  # noqa: S608 — built from constants, every value is a parameter
+
+# One sealed chunk of an attachment whose file has events in the subtree.
+_CHUNK = f"""
+SELECT a.stream_id, a.size, a.chunks, a.sha256, c.sealed
+FROM attachments a
+JOIN attachment_chunks c ON c.attachment_id = a.attachment_id AND c.seq = $2
+WHERE a.attachment_id = $1
+  AND EXISTS (SELECT FROM events e WHERE e.stream_id = a.stream_id
+              AND {subtree_sql("e.unit", "$3::text")})
 """  # noqa: S608 — built from constants, every value is a parameter
 
 _COUNT = f"""
@@ -289,6 +305,28 @@ async def stream_page(
     if sent != plan.count:
         raise FeedChanged(f"{sent} of the {plan.count} events planned after {plan.after}")
     yield closing
+
+
+@dataclass(frozen=True)
+class SealedChunk:
+    """One chunk of an attachment's content as stored (sealed), with the attachment's layout."""
+
+    stream_id: UUID
+    size: int
+    chunks: int
+    sha256: str
+    sealed: bytes
+
+
+async def sealed_chunk(
+    runner: asyncpg.Pool | asyncpg.Connection, *, attachment_id: UUID, seq: int, subtree: str
+) -> SealedChunk | None:
+    """Chunk `seq` of an attachment of a file of the subtree, sealed as stored (None: no such
+    chunk, or the file is not the subtree's)."""
+    row = await runner.fetchrow(_CHUNK, attachment_id, seq, subtree)
+    if row is None:
+        return None
+    return SealedChunk(row[0], row[1], row[2], bytes(row[3]).hex(), bytes(row[4]))
 
 
 async def count_after(

@@ -33,6 +33,18 @@ events are added.
 node writes at the same time, and a page read ahead is dropped unless the cursor it was read
 from is the one stored.
 
+Attachments: for each `household.attachment_added` event of a page whose content this node does
+not hold yet, the content is read from the downstream beside the page, one sealed chunk at a time
+into a spool file (memory stays bounded), and — with the file's data key, from the page or already
+held — opened and re-hashed against the size and SHA-256 its event records. Content that is
+missing downstream, does not open or does not match is quarantined like a tampered event: the
+event is put in `sync_quarantine` with the reason, alerted, and the stream's later events of the
+page follow it there; nothing of that content is stored. Matching content is stored sealed, as
+received, in the page's transaction with its event (`adapters.pg.attachments.store_sealed`), so
+the upstream holds it even when the downstream is later offline. Without the data key (no sync
+key shared, or the household erased downstream) the sealed content is stored as received,
+unverified: it cannot be opened here either.
+
 Personal data: the data keys a page carries (wrapped under the sync key shared with the
 downstream) are opened before anything is stored — a key that does not open refuses the page —
 and stored wrapped under this node's own key-encryption key in the page's transaction. A key
@@ -46,17 +58,20 @@ import asyncio
 import contextlib
 import hashlib
 import random
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+import tempfile
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 from uuid import UUID
 
 import asyncpg
 import httpx
 import msgspec
 import structlog
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from adapters.pg.attachments import CHUNK, Altered, open_chunk, store_sealed
 from adapters.pg.integrity import GENESIS, event_hash, link_hash
 from adapters.pg.store import START, Cursor, copy_events
 from adapters.pii.keyring import Keyring
@@ -70,6 +85,12 @@ log = structlog.get_logger(__name__)
 
 FEED = "/api/v1/sync/feed"
 COUNT = "/api/v1/sync/feed/count"
+ATTACHMENTS = "/api/v1/sync/attachments"
+ATTACHED = "household.attachment_added"  # the stored name (domain/events.py)
+SPOOL_BYTES = (
+    4 * 1024 * 1024
+)  # an attachment's sealed content kept in memory up to this, then on disk
+SEALING_BYTES = 64  # a sealed chunk's nonce and tag, with room to spare
 
 
 class PullError(Exception):
@@ -183,6 +204,67 @@ def judge(
         verdict.accepted.append(e)
         held[key] = e.hash
     return verdict
+
+
+@dataclass
+class Fetched:
+    """An attachment's content as read from the downstream: sealed, spooled, and judged against
+    the size and hash its event records (`problem`: why it may not be stored)."""
+
+    stream_id: UUID
+    attachment_id: UUID
+    size: int
+    sha256: str
+    spool: IO[bytes]
+    lengths: list[int] = field(default_factory=list)
+    problem: str | None = None
+    verified: bool = False
+
+    def sealed(self) -> Iterator[bytes]:
+        self.spool.seek(0)
+        for length in self.lengths:
+            yield self.spool.read(length)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What an attachment event records of its content (fields never sealed)."""
+
+    attachment_id: UUID
+    size: int
+    sha256: str
+
+
+def recorded(event: FeedEvent) -> Recorded | None:
+    """The attachment an event records, or None (another event, or one whose payload does not
+    parse: the chain check judges it)."""
+    if event.type != ATTACHED:
+        return None
+    try:
+        fields = msgspec.json.decode(event.payload)
+        return Recorded(UUID(fields["attachment_id"]), int(fields["size"]), str(fields["sha256"]))
+    except (msgspec.DecodeError, KeyError, TypeError, ValueError):
+        return None
+
+
+def quarantine_content(verdict: Verdict, bad: Mapping[Key, str]) -> Verdict:
+    """Move the accepted events whose attachment's content may not be stored — with the later
+    accepted events of their streams — into quarantine, as a tampered event's are."""
+    if not bad:
+        return verdict
+    broken: set[UUID] = set()
+    accepted: list[FeedEvent] = []
+    quarantined = list(verdict.quarantined)
+    for e in verdict.accepted:
+        key = (e.stream_id, e.version)
+        if key in bad:
+            quarantined.append(Quarantined(e, None, bad[key]))
+            broken.add(e.stream_id)
+        elif e.stream_id in broken:
+            quarantined.append(Quarantined(e, None, "follows a quarantined event"))
+        else:
+            accepted.append(e)
+    return replace(verdict, accepted=accepted, quarantined=quarantined)
 
 
 def restored(state: State, page: Page) -> str | None:
@@ -391,9 +473,10 @@ async def store_page(
     behind: int | None = None,
     keyring: Keyring | None = None,
     keys: dict[UUID, bytes | None] | None = None,
+    contents: Mapping[Key, Fetched] | None = None,
 ) -> Stored:
-    """Write one checked page, its data keys and its cursor in one transaction (see the module
-    docstring)."""
+    """Write one checked page, its data keys, the content of its attachments (`contents`, read
+    beforehand) and its cursor in one transaction (see the module docstring)."""
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(downstream.code))
         now = await conn.fetchval(
@@ -403,6 +486,10 @@ async def store_page(
             return Stored(0, 0, 0, moved=False)  # another puller stored this page: read again
         held = await held_rows(conn, page.events)
         verdict = judge(page.events, held.hashes, held.altered)
+        contents = contents or {}
+        verdict = quarantine_content(
+            verdict, {k: f.problem for k, f in contents.items() if f.problem is not None}
+        )
         if verdict.accepted:
             # The events are the transaction's first write (decision 3: its xid is taken here).
             await copy_events(conn, verdict.accepted)
@@ -414,6 +501,18 @@ async def store_page(
                     for e in verdict.accepted
                 ],
             )
+        # the content of attachments whose event is stored now, or was before (held, skipped)
+        quarantined = {(q.event.stream_id, q.event.version) for q in verdict.quarantined}
+        for key, fetched in contents.items():
+            if fetched.problem is None and key not in quarantined:
+                await store_sealed(
+                    conn,
+                    attachment_id=fetched.attachment_id,
+                    stream_id=fetched.stream_id,
+                    size=fetched.size,
+                    sha256=fetched.sha256,
+                    sealed=fetched.sealed(),
+                )
         for stream_id, version in verdict.altered:
             await alert_once(
                 conn,
@@ -565,6 +664,128 @@ class Puller:
         except (msgspec.DecodeError, KeyError, TypeError, ValueError) as error:
             raise PullError(f"malformed count from {self.downstream.url}: {error}") from error
 
+    async def _data_key(self, stream_id: UUID, keys: dict[UUID, bytes | None]) -> AESGCM | None:
+        """The key that opens a file's attachments: from the page, or held here already."""
+        if stream_id in keys:
+            raw = keys[stream_id]
+            return None if raw is None else AESGCM(raw)
+        if self.keyring is None:
+            return None
+        if not self.keyring.is_fresh(stream_id):
+            await self.keyring.load([stream_id])
+        entry = self.keyring.entry(stream_id)
+        return entry if isinstance(entry, AESGCM) else None
+
+    async def fetch_content(
+        self, event: FeedEvent, attachment: Recorded, aead: AESGCM | None
+    ) -> Fetched:
+        """Read an attachment's sealed chunks into a spool, opening and re-hashing them when the
+        data key is here. Raises `PullError` when the downstream cannot be read."""
+        fetched = Fetched(
+            event.stream_id,
+            attachment.attachment_id,
+            attachment.size,
+            attachment.sha256,
+            tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES),  # noqa: SIM115 — closed by the caller
+        )
+        digest, opened, seq, chunks = hashlib.sha256(), 0, 0, 1
+        most = attachment.size // CHUNK + 1
+        while seq < chunks:
+            path = f"{ATTACHMENTS}/{attachment.attachment_id}/chunks/{seq}"
+            try:
+                response = await self.client.get(
+                    self.downstream.url + path, headers=self._headers()
+                )
+            except httpx.HTTPError as error:
+                raise PullError(f"{self.downstream.url} unreachable: {error!r}") from error
+            if response.status_code == 404:
+                fetched.problem = (
+                    f"the attachment {attachment.attachment_id}'s content is missing downstream"
+                    + (f" from chunk {seq}" if seq else "")
+                )
+                return fetched
+            if response.status_code != 200:
+                raise PullError(
+                    f"{self.downstream.url}{path} answered {response.status_code}:"
+                    f" {response.text[:300]}"
+                )
+            if seq == 0:
+                chunks = int(response.headers.get("x-bangfu-chunks", "0") or 0)
+                if not 0 < chunks <= most:
+                    fetched.problem = (
+                        f"the attachment {attachment.attachment_id} is stored downstream in"
+                        f" {chunks} chunks, not as {attachment.size} bytes are"
+                    )
+                    return fetched
+            sealed = response.content
+            if len(sealed) > CHUNK + SEALING_BYTES:
+                fetched.problem = f"chunk {seq} of {attachment.attachment_id} is too long"
+                return fetched
+            fetched.spool.write(sealed)
+            fetched.lengths.append(len(sealed))
+            if aead is not None:
+                try:
+                    data = open_chunk(
+                        aead,
+                        event.stream_id,
+                        attachment.attachment_id,
+                        seq,
+                        seq == chunks - 1,
+                        sealed,
+                    )
+                except Altered:
+                    fetched.problem = (
+                        f"chunk {seq} of the attachment {attachment.attachment_id} does not open:"
+                        " its content was altered downstream"
+                    )
+                    return fetched
+                digest.update(data)
+                opened += len(data)
+            seq += 1
+        if aead is not None:
+            if opened != attachment.size or digest.hexdigest() != attachment.sha256:
+                fetched.problem = (
+                    f"the attachment {attachment.attachment_id}'s content does not match the hash"
+                    " its event records: altered downstream"
+                )
+            fetched.verified = True
+        return fetched
+
+    async def fetch_contents(
+        self, page: Page, keys: dict[UUID, bytes | None]
+    ) -> dict[Key, Fetched]:
+        """The content of the page's attachments this node does not hold yet."""
+        wanted = [(e, a) for e in page.events if (a := recorded(e)) is not None]
+        if not wanted:
+            return {}
+        held = {
+            r[0]
+            for r in await self.pool.fetch(
+                "SELECT attachment_id FROM attachments WHERE attachment_id = ANY($1::uuid[])",
+                [a.attachment_id for _, a in wanted],
+            )
+        }
+        fetched: dict[Key, Fetched] = {}
+        try:
+            for e, a in wanted:
+                if a.attachment_id in held:
+                    continue
+                got = await self.fetch_content(e, a, await self._data_key(e.stream_id, keys))
+                fetched[(e.stream_id, e.version)] = got
+                if got.problem is not None:
+                    log.warning(
+                        "sync.attachment_refused",
+                        downstream=self.downstream.code,
+                        stream_id=str(e.stream_id),
+                        version=e.version,
+                        problem=got.problem,
+                    )
+        except BaseException:
+            for got in fetched.values():
+                got.spool.close()
+            raise
+        return fetched
+
     async def step(self, *, behind: int | None = None) -> tuple[Page, Stored]:
         """Read and store the next page; raises `PageRefused` / `PullError`."""
         state = await load_state(self.pool, self.downstream.code)
@@ -594,16 +815,22 @@ class Puller:
                 detail="the downstream sends data keys but no sync key is configured for it:"
                 " its files' personal data stays unreadable here",
             )
-        async with self.pool.acquire() as conn:
-            stored = await store_page(
-                conn,
-                self.downstream,
-                state,
-                page,
-                behind=behind,
-                keyring=self.keyring,
-                keys=keys,
-            )
+        contents = await self.fetch_contents(page, keys)
+        try:
+            async with self.pool.acquire() as conn:
+                stored = await store_page(
+                    conn,
+                    self.downstream,
+                    state,
+                    page,
+                    behind=behind,
+                    keyring=self.keyring,
+                    keys=keys,
+                    contents=contents,
+                )
+        finally:
+            for fetched in contents.values():
+                fetched.spool.close()
         if stored.accepted and self.on_stored is not None:
             self.on_stored()
         if stored.moved and (stored.accepted or stored.quarantined):

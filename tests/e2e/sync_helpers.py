@@ -19,6 +19,7 @@ import uvicorn
 
 from adapters.http.app import RequestLog, create_app
 from adapters.http.auth import Tokens
+from adapters.pg.attachments import PgContentStore
 from adapters.pg.codec import EventCodec
 from adapters.pg.integrity import GENESIS
 from adapters.pg.repository import PgFileRepository
@@ -91,16 +92,21 @@ async def write_district_files(
     seed: int,
     district: str = DISTRICT,
     keyring: Keyring | None = None,
+    scans: bool = False,
 ) -> int:
     """Household files of one district's base unions, through the use cases; events written.
     With the district node's `keyring`, personal data is encrypted as the node would store it
-    (without, in clear: as nodes running an older version stored it)."""
+    (without, in clear: as nodes running an older version stored it); with `scans` too, the
+    demo's generated scans are attached (sealed with each household's data key)."""
     planner = demo.Planner(today=FixedClock().today(), seed=seed)
     planner.bases = [b for b in demo.base_units() if b.startswith(district)]
     files = PgFileRepository(PostgresEventStore(pool, keyring=keyring), EventCodec(keyring=keyring))
+    contents = PgContentStore(pool, keyring) if scans and keyring is not None else None
     written = 0
     for _ in range(count):
-        written += await demo.run_plan(planner.plan(), files=files, clock=FixedClock())
+        written += await demo.run_plan(
+            planner.plan(), files=files, clock=FixedClock(), contents=contents
+        )
     return written
 
 

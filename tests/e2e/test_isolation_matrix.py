@@ -42,6 +42,7 @@ from adapters.pg.store import PostgresEventStore
 from adapters.pg.units import PgUnitDirectory
 from adapters.runtime.settings import Settings
 from adapters.services.accounts import AccountService
+from adapters.services.scans import scan
 from domain.units import UnitCode
 from domain.values import Role
 from tests.conftest import Api
@@ -110,6 +111,7 @@ class World:
     own: dict[str, str]  # caller's unit → its own file
     account: str  # an account of BASE
     job: str = ""  # a background spot-check of DISTRICT's inspector
+    attachment: str = ""  # a scan attached to the approved file
     missing: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     @property
@@ -121,6 +123,7 @@ class World:
             self.reconciliation,
             self.account,
             self.job,
+            self.attachment,
         }
 
 
@@ -134,6 +137,7 @@ class Call:
     form: dict[str, str] | None = None
     upload: tuple[str, bytes] | None = None
     names: tuple[str, ...] = ()
+    raw: tuple[str, bytes] | None = None  # (media type, body): an attachment's content
 
 
 # An aimed row: (world, at the target?) → the request at the target's thing, or at its missing like.
@@ -230,6 +234,34 @@ def _erase(w: World, there: bool) -> Call:
     )
 
 
+def _attach(w: World, there: bool) -> Call:
+    file_id = w.files["approved"] if there else w.missing
+    return Call(
+        "POST",
+        f"{API}/files/{file_id}/attachments?kind=id_copy&name=scan.png",
+        raw=("image/png", scan(1)),
+        names=(file_id,),
+    )
+
+
+def _attachment(suffix: str) -> Aim:
+    def aim(w: World, there: bool) -> Call:
+        file_id = w.files["approved"] if there else w.missing
+        attachment_id = w.attachment if there else str(uuid.UUID(int=17))
+        return Call(
+            "GET",
+            f"{API}/files/{file_id}/attachments/{attachment_id}/{suffix}",
+            names=(file_id, attachment_id),
+        )
+
+    return aim
+
+
+def _sync_chunk(w: World, there: bool) -> Call:
+    attachment_id = w.attachment if there else w.missing
+    return Call("GET", f"{API}/sync/attachments/{attachment_id}/chunks/0", names=(attachment_id,))
+
+
 def _account(method: str, suffix: str = "", body: dict[str, Any] | None = None) -> Aim:
     def aim(w: World, there: bool) -> Call:
         account = w.account if there else w.missing
@@ -276,6 +308,11 @@ AIMED: dict[tuple[str, str], Aim] = {
     ),
     ("POST", f"{API}/tokens"): _mint,
     ("POST", f"{FILE}/erasure"): _erase,
+    ("POST", f"{FILE}/attachments"): _attach,
+    ("GET", f"{FILE}/attachments"): _file_read("/attachments"),
+    ("GET", f"{FILE}/attachments/{{attachment_id}}/content"): _attachment("content"),
+    ("GET", f"{FILE}/attachments/{{attachment_id}}/preview"): _attachment("preview"),
+    ("GET", f"{API}/sync/attachments/{{attachment_id}}/chunks/{{seq}}"): _sync_chunk,
     ("GET", f"{API}/users"): _unit_query("/users"),
     ("POST", f"{API}/users"): _new_account,
     ("GET", USER): _account("GET"),
@@ -469,6 +506,13 @@ async def world(api: Api, pool: asyncpg.Pool) -> World:
         headers=api.auth(DISTRICT, "admin", **JSON),
     )
     assert account.status_code == 201, account.text
+    attached = await api.client.post(
+        f"{API}/files/{files['approved']}/attachments",
+        params={"kind": "id_copy", "name": "身份证.png"},
+        content=scan(5),
+        headers=api.auth(BASE, "clerk", **{"Content-Type": "image/png"}),
+    )
+    assert attached.status_code == 201, attached.text
     await projected(api)
     district_inspector = api.auth(DISTRICT, "inspector", **JSON)
     checked = await api.client.post(
@@ -502,11 +546,17 @@ async def world(api: Api, pool: asyncpg.Pool) -> World:
         reconciled.json()["id"],
         own,
         account.json()["account"]["id"],
-        job.json()["id"],
+        job=job.json()["id"],
+        attachment=attached.json()["id"],
     )
 
 
 async def send(api: Api, call: Call, headers: dict[str, str]) -> httpx.Response:
+    if call.raw is not None:
+        media_type, content = call.raw
+        return await api.client.request(
+            call.method, call.url, content=content, headers={**headers, "Content-Type": media_type}
+        )
     if call.upload is not None:
         name, content = call.upload
         return await api.client.request(

@@ -4,11 +4,14 @@ hash chains), each with people of its own, and the read models brought up to dat
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+from collections.abc import AsyncIterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from adapters.pg.attachments import PgContentStore
 from adapters.pg.codec import EventCodec
 from adapters.pg.integrity import GENESIS
 from adapters.pg.policies import PgPolicies
@@ -21,6 +24,7 @@ from domain.idnumber import make_id_number, parse_id_number
 from domain.policy import Parameters
 from domain.privacy import keyed_hash
 from domain.values import Actor, Role
+from tests.unit.test_rules import SCANS
 
 KEY = b"s" * 32
 ADMIN = Actor("admin-sun", "13", Role.ADMIN)
@@ -63,6 +67,8 @@ def as_file(events: list[Any], index: int, *, unit: str | None = None) -> list[A
             changes["members"] = tuple(
                 dataclasses.replace(m, id_number=number(m.id_number)) for m in members
             )
+        if isinstance(e, HouseholdFile.AttachmentAdded):  # an attachment id is unique
+            changes["attachment_id"] = UUID(int=(index << 64) | e.attachment_id.int)
         if unit is not None and isinstance(e, HouseholdFile.Applied):
             changes["establishing_unit"] = unit
             changes["region"] = unit[:6]
@@ -71,7 +77,9 @@ def as_file(events: list[Any], index: int, *, unit: str | None = None) -> list[A
 
 
 async def write(store: PostgresEventStore, codec: EventCodec, *files: list[Any]) -> None:
-    """Store each file's events as they are, hash-chained, filed under its establishing unit."""
+    """Store each file's events as they are, hash-chained, filed under its establishing unit,
+    and the content of its scans (`tests.unit.test_rules.SCANS`, found by their hash) as an
+    upload stores it."""
     rows = []
     for events in files:
         previous = GENESIS
@@ -84,6 +92,29 @@ async def write(store: PostgresEventStore, codec: EventCodec, *files: list[Any])
             rows.append(row)
             previous = row.hash
     await store.append(rows)
+    await store_scans(store, *files)
+
+
+async def store_scans(store: PostgresEventStore, *files: list[Any]) -> None:
+    assert store.keyring is not None
+    contents = PgContentStore(store.pool, store.keyring)
+    by_hash = {hashlib.sha256(c).hexdigest(): c for _, _, c in SCANS.values()}
+    async with store.pool.acquire() as conn, conn.transaction():
+        for events in files:
+            for e in events:
+                content = by_hash.get(getattr(e, "sha256", ""))
+                if isinstance(e, HouseholdFile.AttachmentAdded) and content is not None:
+                    await contents.write(
+                        conn,
+                        stream_id=e.originator_id,
+                        attachment_id=e.attachment_id,
+                        body=_once(content),
+                        limit=len(content),
+                    )
+
+
+async def _once(content: bytes) -> AsyncIterator[bytes]:
+    yield content
 
 
 async def project(store: PostgresEventStore) -> None:

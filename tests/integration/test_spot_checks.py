@@ -326,6 +326,60 @@ class TestTheSpotCheckStream:
         assert by_file(await spot_check(store, codec)) == province
 
 
+class TestTheAttachmentsOfTheSample:
+    """The spot-check re-hashes the content of every attachment of the files it samples."""
+
+    @pytest.fixture
+    async def four(self, store: PostgresEventStore, codec: EventCodec) -> list[Any]:
+        await funing_line(store, codec)
+        files = [as_file(clean_events(), i) for i in range(1, 5)]
+        await write(store, codec, *files)
+        await project(store)
+        return [next(e for e in f if isinstance(e, HouseholdFile.AttachmentAdded)) for f in files]
+
+    async def test_stored_as_uploaded_are_no_finding(
+        self, store: PostgresEventStore, codec: EventCodec, four: list[Any]
+    ):
+        check = await spot_check(store, codec)
+
+        assert by_file(check) == {UUID(int=i): [] for i in range(1, 5)}
+
+    async def test_missing_altered_or_erased_content_is_reported_as_such(
+        self, store: PostgresEventStore, codec: EventCodec, pool: asyncpg.Pool, four: list[Any]
+    ):
+        altered, missing, erased = four[1], four[2], four[3]
+        await pool.execute(
+            "UPDATE attachment_chunks SET sealed = overlay(sealed placing '\\x00'::bytea from 20)"
+            " WHERE attachment_id = $1",
+            altered.attachment_id,
+        )
+        await pool.execute(
+            "DELETE FROM attachment_chunks WHERE attachment_id = $1", missing.attachment_id
+        )
+        assert store.keyring is not None
+        async with pool.acquire() as conn:
+            await store.keyring.destroy(conn, [erased.originator_id])
+        store.keyring.forget(erased.originator_id)
+
+        check = await spot_check(store, codec)
+
+        assert by_file(check) == {
+            UUID(int=1): [],
+            UUID(int=2): ["ATTACHMENT"],
+            UUID(int=3): ["ATTACHMENT"],
+            UUID(int=4): ["ATTACHMENT_ERASED"] * 2,  # both of its scans
+        }
+        said = {r.file_id: r.findings[0].zh for r in check.results if r.findings}
+        assert "已被篡改" in said[UUID(int=2)]
+        assert "缺失" in said[UUID(int=3)]
+        assert "销毁" in said[UUID(int=4)]
+        assert [f.versions for r in check.results for f in r.findings][:3] == [
+            (altered.originator_version,),
+            (missing.originator_version,),
+            (erased.originator_version,),
+        ]
+
+
 class TestStrata:
     async def test_restrict_the_frame_to_their_statuses(
         self, store: PostgresEventStore, codec: EventCodec, province: dict[UUID, list[str]]

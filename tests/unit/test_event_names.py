@@ -32,6 +32,7 @@ PINNED = {
     "household.returned": "HouseholdFile.Returned",
     "household.transferred": "HouseholdFile.Transferred",
     "household.personal_data_erased": "HouseholdFile.PersonalDataErased",
+    "household.attachment_added": "HouseholdFile.AttachmentAdded",
     "access.unmasked": "Disclosure.Recorded",
     "policy.opened": "RegionalPolicy.Opened",
     "policy.parameters_set": "RegionalPolicy.ParametersSet",

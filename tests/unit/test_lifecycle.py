@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from uuid import UUID
 
 import pytest
 
+from domain.attachments import MediaType
 from domain.errors import InvalidValue, WrongState
 from domain.household import ALLOWED_FROM, HouseholdFile
 from domain.values import (
@@ -20,6 +22,7 @@ from domain.values import (
     ExitKind,
     ExitReason,
     FileLevel,
+    Material,
     Status,
 )
 
@@ -63,6 +66,7 @@ LIFECYCLE: dict[str, set[Status]] = {
     "return_": EXITED,
     "transfer": OPEN | {S.RELIEVED},
     "erase_personal_data": set(Status) - OPEN,  # on request, once the file is closed
+    "attach": OPEN | {S.RELIEVED},  # proof, while open, relieved or under follow-up
 }
 
 # Every command, dated today and done by the district's approver (who may do anything to the
@@ -115,6 +119,15 @@ VALID: dict[str, Command] = {
     "erase_personal_data": lambda f: f.erase_personal_data(
         erased_on=TODAY, reason="本人申请删除个人信息", today=TODAY, actor=ADMIN
     ),
+    "attach": lambda f: f.attach(
+        attachment_id=UUID(int=1),
+        kind=Material.ID_COPY,
+        name="身份证.jpg",
+        media_type=MediaType.JPEG,
+        size=1000,
+        sha256="0" * 64,
+        **ANY_DAY,
+    ),
 }
 RECORDS: dict[str, type[HouseholdFile.Event]] = {
     "verify": HouseholdFile.Verified,
@@ -132,6 +145,7 @@ RECORDS: dict[str, type[HouseholdFile.Event]] = {
     "return_": HouseholdFile.Returned,
     "transfer": HouseholdFile.Transferred,
     "erase_personal_data": HouseholdFile.PersonalDataErased,
+    "attach": HouseholdFile.AttachmentAdded,
 }
 
 REFUSED = [(c, s) for c, allowed in LIFECYCLE.items() for s in Status if s not in allowed]

@@ -7,12 +7,16 @@ older system, a forged row), since the domain's commands would refuse most of th
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import pytest
 
+from adapters.services.scans import scan
+from domain.attachments import MediaType
 from domain.eligibility import Exclusions
 from domain.household import Head, HouseholdFile, Member
 from domain.idnumber import make_id_number
@@ -38,6 +42,26 @@ TODAY = date(2026, 11, 21)
 CLERK = Actor("clerk", "130306001", Role.CLERK)
 APPROVER = Actor("approver", "130306", Role.APPROVER)
 ADMIN = Actor("admin", "13", Role.ADMIN)
+# The clean file's scans: the signed authorisation (a PDF) and the diagnosis its cause needs (a
+# PNG), by kind; their ids are fixed so a test can store their content (tests/integration).
+SCANS: dict[Material, tuple[UUID, str, bytes]] = {
+    Material.AUTHORISATION: (UUID(int=0xA1), "application/pdf", scan(1, "application/pdf")),
+    Material.DIAGNOSIS: (UUID(int=0xA2), "image/png", scan(2)),
+}
+
+
+def attach_scan(f: HouseholdFile, kind: Material, on: date) -> None:
+    attachment_id, media_type, content = SCANS[kind]
+    f.attach(
+        actor=CLERK,
+        attachment_id=attachment_id,
+        kind=kind,
+        name=f"{kind.value}.{media_type.rsplit('/', 1)[1]}",
+        media_type=MediaType(media_type),
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        today=on,
+    )
 
 
 def policies(*changes: tuple[date, str]) -> PolicyBook:
@@ -64,6 +88,7 @@ def clean_events() -> list[Any]:
         authorisation_signed=True,
         today=TODAY,
     )
+    attach_scan(f, Material.AUTHORISATION, date(2025, 3, 2))
     f.verify(
         actor=CLERK,
         verified_on=date(2025, 3, 9),
@@ -84,6 +109,7 @@ def clean_events() -> list[Any]:
         materials=(Material.DIAGNOSIS, Material.MEDICAL_BILLS),
         today=TODAY,
     )
+    attach_scan(f, Material.DIAGNOSIS, date(2025, 3, 9))
     f.appraise(
         actor=CLERK,
         appraised_on=date(2025, 3, 12),
@@ -142,6 +168,17 @@ def changed(events: list[Any], kind: type, **fields: Any) -> list[Any]:
     return copy
 
 
+def without_scan(events: list[Any], *kinds: Material) -> list[Any]:
+    """The events with the scans of `kinds` left out (the versions after renumbered): the file
+    as one from before attachments would be, judged by its ticks."""
+    kept = [
+        e
+        for e in events
+        if not (isinstance(e, HouseholdFile.AttachmentAdded) and (not kinds or e.kind in kinds))
+    ]
+    return [dataclasses.replace(e, originator_version=v) for v, e in enumerate(kept, start=1)]
+
+
 def appended(events: list[Any], *extra: tuple[type, dict[str, Any]]) -> list[Any]:
     copy = list(events)
     for kind, fields in extra:
@@ -178,6 +215,7 @@ def findings(events: list[Any], **context: Any) -> list[str]:
 def broken_files() -> dict[str, tuple[list[Any], dict[str, Any]]]:
     clean = clean_events()
     wrong_id = make_id_number("130306", date(1977, 1, 1), 124).value[:-1] + "0"
+    unscanned = without_scan(clean, Material.AUTHORISATION)
     members = at(clean, HouseholdFile.Verified)
     v = clean[members]
     approved = clean[at(clean, HouseholdFile.Approved)]
@@ -207,8 +245,9 @@ def broken_files() -> dict[str, tuple[list[Any], dict[str, Any]]]:
         ),
         "R02": (clean, {"shared_people": {clean[0].originator_id: (clean[0].originator_id,)}}),
         "R03": (changed(clean, HouseholdFile.Verified, verified_on=date(2025, 2, 1)), {}),
-        "R04": (changed(clean, HouseholdFile.Applied, authorisation_signed=False), {}),
-        "R04u": (changed(clean, HouseholdFile.Applied, authorisation_signed=None), {}),
+        "R04": (changed(unscanned, HouseholdFile.Applied, authorisation_signed=False), {}),
+        "R04u": (changed(unscanned, HouseholdFile.Applied, authorisation_signed=None), {}),
+        "R04s": (unscanned, {}),
         "R07u": (changed(clean, HouseholdFile.Appraised, minutes_on_file=None), {}),
         "R05": (changed(clean, HouseholdFile.Verified, investigators=("赵一",)), {}),
         "R06": (changed(clean, HouseholdFile.Approved, approved_on=date(2025, 3, 18)), {}),
@@ -223,7 +262,11 @@ def broken_files() -> dict[str, tuple[list[Any], dict[str, Any]]]:
             changed(clean, HouseholdFile.Verified, exclusions=Exclusions(two_or_more_homes=True)),
             {},
         ),
-        "R15": (changed(clean, HouseholdFile.Verified, materials=()), {}),
+        "R15": (
+            changed(without_scan(clean, Material.DIAGNOSIS), HouseholdFile.Verified, materials=()),
+            {},
+        ),
+        "R15s": (without_scan(clean, Material.DIAGNOSIS), {}),
         "R16": (changed(clean, HouseholdFile.Applied, worker_kind=WorkerKind.MIGRANT), {}),
         "R18": (changed(clean, HouseholdFile.PlanAgreed, helper=" "), {}),
         "R21": (changed(clean, HouseholdFile.Assisted, assisted_on=date(2025, 3, 1)), {}),
@@ -290,7 +333,7 @@ class TestAFileDoneByTheBook:
 
 class TestADocumentOfAnImportedFile:
     def test_not_recorded_is_told_from_recorded_as_absent(self):
-        clean = clean_events()
+        clean = without_scan(clean_events(), Material.AUTHORISATION)
 
         unknown = findings(changed(clean, HouseholdFile.Applied, authorisation_signed=None))
         absent = findings(changed(clean, HouseholdFile.Applied, authorisation_signed=False))
@@ -304,6 +347,58 @@ class TestADocumentOfAnImportedFile:
         absent = findings(changed(clean, HouseholdFile.Appraised, minutes_on_file=False))
 
         assert (unknown, absent) == (["R07u"], ["R08"])
+
+
+class TestTheEvidenceRulesLookAtWhatIsAttached:
+    def test_a_file_from_before_attachments_is_judged_by_its_ticks_with_findings_of_their_own(
+        self,
+    ):
+        older = without_scan(clean_events())
+
+        assert findings(older) == ["R04s", "R15s"]
+
+    def test_ticked_with_no_scan_is_told_from_a_scan_present(self):
+        clean = clean_events()
+
+        no_scan = findings(without_scan(clean, Material.DIAGNOSIS))
+        scanned = findings(clean)
+
+        assert (no_scan, scanned) == (["R15s"], [])
+
+    def test_a_scan_attached_is_evidence_even_where_no_tick_says_so(self):
+        clean = clean_events()
+
+        unticked = changed(clean, HouseholdFile.Verified, materials=())
+        authorisation_not_recorded = changed(
+            clean, HouseholdFile.Applied, authorisation_signed=None
+        )
+
+        assert (findings(unticked), findings(authorisation_not_recorded)) == ([], [])
+
+    def test_neither_a_scan_nor_a_tick_is_evidence_missing(self):
+        bare = changed(without_scan(clean_events()), HouseholdFile.Verified, materials=())
+
+        assert findings(bare) == ["R04s", "R15"]
+
+    def test_a_scan_of_another_kind_is_no_evidence_for_the_cause(self):
+        events = without_scan(clean_events(), Material.DIAGNOSIS)
+        events = appended(
+            events,
+            (
+                HouseholdFile.AttachmentAdded,
+                {
+                    "attached_on": date(2025, 3, 9),
+                    "attachment_id": UUID(int=0xA3),
+                    "kind": Material.MEDICAL_BILLS,
+                    "name": "bills.png",
+                    "media_type": MediaType.PNG,
+                    "size": 10,
+                    "sha256": "0" * 64,
+                },
+            ),
+        )
+
+        assert findings(events) == ["R15s"]
 
 
 class TestAFileBreakingOneRule:

@@ -23,7 +23,15 @@ from adapters.sync.feed import (
     frame,
 )
 from adapters.sync.node import NodeSettings, parse_downstreams
-from adapters.sync.pull import State, judge, outside, restored, verify_held
+from adapters.sync.pull import (
+    State,
+    judge,
+    outside,
+    quarantine_content,
+    recorded,
+    restored,
+    verify_held,
+)
 from domain.errors import InvalidValue
 
 WHEN = datetime(2024, 5, 6, 12, tzinfo=UTC)
@@ -117,6 +125,43 @@ class TestJudge:
         assert verdict.altered == [(events[0].stream_id, 1)]
         assert [q.event.version for q in verdict.quarantined] == [1]
         assert verdict.skipped == 1  # version 2 only: held as served
+
+
+class TestAnAttachmentWhoseContentMayNotBeStored:
+    def test_is_quarantined_with_the_later_events_of_its_stream_only(self) -> None:
+        mine, other = stream(4), stream(2)
+        verdict = judge([*mine, *other], {})
+
+        spoiled = quarantine_content(verdict, {(mine[1].stream_id, 2): "altered downstream"})
+
+        assert spoiled.accepted == [mine[0], *other]
+        assert [(q.event.version, q.reason) for q in spoiled.quarantined] == [
+            (2, "altered downstream"),
+            (3, "follows a quarantined event"),
+            (4, "follows a quarantined event"),
+        ]
+
+    def test_nothing_to_refuse_leaves_the_verdict_alone(self) -> None:
+        verdict = judge(stream(2), {})
+
+        assert quarantine_content(verdict, {}) is verdict
+
+    def test_its_event_names_the_content_it_records(self) -> None:
+        [event] = stream(1)
+        fields = {"attachment_id": str(uuid4()), "size": 12, "sha256": "ab" * 32, "name": "x"}
+        attached = msgspec.structs.replace(
+            event, type="household.attachment_added", payload=msgspec.json.encode(fields)
+        )
+
+        found = recorded(attached)
+
+        assert found is not None
+        assert (str(found.attachment_id), found.size, found.sha256) == (
+            fields["attachment_id"],
+            12,
+            "ab" * 32,
+        )
+        assert recorded(event) is None
 
 
 def rows_of(events: list[FeedEvent]) -> list[tuple[object, ...]]:
