@@ -98,6 +98,7 @@ class TestTheOpenApiDocument:
             ("post", f"/api/v1/{name}")
             for name in ("reconciliations", "imports", "civil-affairs-matches")
         }
+        scans = {("post", "/api/v1/files/{file_id}/attachments")}  # the body is the scan itself
 
         writes = {
             (method, path): op.get("requestBody", {}).get("content", {})
@@ -108,10 +109,12 @@ class TestTheOpenApiDocument:
         assert {
             route
             for route, content in writes.items()
-            if route not in uploads and "application/json" not in content
+            if route not in uploads | scans and "application/json" not in content
         } == set()
         assert all("multipart/form-data" in writes[route] for route in uploads)
-        assert len(writes) == 23  # 21 + token minting + erasure
+        # 21 + token minting + erasure + the accounts' three (create, change, reset) + an
+        # attachment + a spot-check as a background job
+        assert len(writes) == 28
 
     async def test_carries_examples_for_the_key_fields_of_request_bodies(self, api: Api):
         schemas = (await openapi(api))["components"]["schemas"]
