@@ -38,7 +38,7 @@ lint: install  ## ruff, and the layer contracts (import-linter)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-typecheck: install  ## mypy strict on domain/, projections/ and the HTTP bodies and app (pyproject.toml)
+typecheck: install  ## mypy strict on domain/, projections/ and adapters/ (pyproject.toml)
 	$(BIN)/mypy
 
 test: install browser lint typecheck  ## install, lint, type-check and run the whole test suite

@@ -109,7 +109,7 @@ def get(path: str, *, token: str = "", cookie: str = "") -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-class Measured(bench_api.Connection):  # type: ignore[name-defined,misc]
+class Measured(bench_api.Connection):  # type: ignore[name-defined,misc]  # a module loaded from its path: its classes are unknown to mypy
     """A keep-alive connection that also tells each response's body size."""
 
     async def ask(self, request: bytes) -> tuple[int, int]:

@@ -52,6 +52,7 @@ class Act(StrEnum):
     READ = "read"
     UNMASK = "unmask"
     ERASE = "erase"  # erase a household's personal data on request (crypto-shredding)
+    PRINT = "print"  # print a form: a disclosure on paper (domain/printing.py)
     ATTACH = "attach"  # attach a scan of a proof material (附件)
     # the acts of a checking unit, recorded in its own streams
     SPOT_CHECK = "spot_check"
@@ -148,6 +149,9 @@ AUTHORISATION: dict[Act, Rule] = {
     Act.READ: _file_act("查看档案、台账、统计", _READERS),
     Act.UNMASK: _file_act("查看未脱敏个人信息", frozenset({Role.APPROVER, Role.INSPECTOR})),
     Act.ERASE: _file_act("销毁个人信息", _ADMIN, DISTRICT_OR_ABOVE),
+    # a clerk (of a base-level union) prints its own union's files, approvers and inspectors
+    # their subtree's; each print is recorded like an unmasked read
+    Act.PRINT: _file_act("打印档案表单", frozenset({Role.CLERK, Role.APPROVER, Role.INSPECTOR})),
     Act.ATTACH: _file_act("上传附件", _BASE_WORK),
     Act.SPOT_CHECK: Rule(
         "抽查",

@@ -13,6 +13,7 @@ from domain.civil_affairs import CivilAffairsMatch
 from domain.disclosure import Disclosure
 from domain.household import HouseholdFile
 from domain.policy import RegionalPolicy
+from domain.printing import FormPrint
 from domain.reconciliation import Reconciliation
 from domain.spotcheck import SpotCheck
 
@@ -34,6 +35,8 @@ EVENT_NAMES: dict[str, type[Aggregate.Event]] = {
     "household.personal_data_erased": HouseholdFile.PersonalDataErased,
     "household.attachment_added": HouseholdFile.AttachmentAdded,
     "access.unmasked": Disclosure.Recorded,
+    "access.form_printed": FormPrint.Printed,
+    "access.file_printed": FormPrint.FilePrinted,
     "policy.opened": RegionalPolicy.Opened,
     "policy.parameters_set": RegionalPolicy.ParametersSet,
     "spotcheck.started": SpotCheck.Started,
@@ -54,6 +57,7 @@ ALIASES: dict[str, str] = {}
 CREATES: dict[type[Aggregate.Event], type[Aggregate]] = {
     HouseholdFile.Applied: HouseholdFile,
     Disclosure.Recorded: Disclosure,
+    FormPrint.Printed: FormPrint,
     RegionalPolicy.Opened: RegionalPolicy,
     SpotCheck.Started: SpotCheck,
     Reconciliation.Started: Reconciliation,

@@ -452,7 +452,7 @@ def money(value: object, field: str = "amount") -> Decimal:
             zh="金额须为十进制数，不能是浮点数",
         )
     try:
-        amount = Decimal(value) if not isinstance(value, Decimal) else value  # type: ignore[arg-type]
+        amount = Decimal(value) if not isinstance(value, Decimal) else value  # type: ignore[arg-type]  # any object: Decimal() raises TypeError (caught below) for one it cannot read
     except (InvalidOperation, TypeError, ValueError):
         raise InvalidValue(field, f"not an amount: {value!r}", zh="不是有效金额") from None
     if not amount.is_finite():

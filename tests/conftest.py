@@ -85,6 +85,18 @@ def template(server_url: str) -> str:
 @pytest.fixture
 def make_database(server_url: str, template: str) -> Iterator[Callable[[], str]]:
     """Create fresh migrated databases on demand (dropped after the test)."""
+    yield from _databases(server_url, template)
+
+
+@pytest.fixture(scope="module")
+def module_database_url(server_url: str, template: str) -> Iterator[str]:
+    """One fresh migrated database for a whole test module (dropped after it): for modules whose
+    tests only read what a costly setup wrote, such as a demo province."""
+    for create in _databases(server_url, template):
+        yield create()
+
+
+def _databases(server_url: str, template: str) -> Iterator[Callable[[], str]]:
     made: list[str] = []
 
     async def run(sql: str) -> None:

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from adapters.cli import progress
+from adapters.pg.attachments import PgContentStore
 from adapters.runtime.bootstrap import Runtime
 from adapters.services import attachments
 from adapters.services import files as file_reads
@@ -75,7 +76,7 @@ ATTACHMENT_STATES = {
 async def _verify_attachments(rt: Runtime) -> int:
     """Re-hash every attachment's content against its event; 1 when one is missing or altered
     (an erased one is reported as erased: its key was destroyed on request)."""
-    checks = await attachments.verify_all(rt.store, attachments.PgContentStore(rt.pool, rt.keyring))
+    checks = await attachments.verify_all(rt.store, PgContentStore(rt.pool, rt.keyring))
     for c in checks.checked:
         if c.state not in {"ok", "erased"}:
             console.print(

@@ -14,6 +14,8 @@
                       [--status S] [--level L] [--out FILE]     spot-check files by replay
     bangfu reconcile LEDGER.xlsx --unit CODE --as-of DATE       paper ledger against the files
     bangfu import files FILE.xlsx --unit CODE                   bring in existing files
+    bangfu forms print --file ID --form file --purpose WHY       a paper form (PDF) with its code
+    bangfu forms verify CODE                                     does the paper match the file
     bangfu civil-affairs LIST.xlsx --unit CODE                  match a civil-affairs list
     bangfu sync pull --from URL --token T [--follow]            pull a downstream node
     bangfu sync status | new-epoch                              sync state; after a restore
@@ -46,6 +48,7 @@ from adapters.cli import (
     demo,
     export,
     files,
+    forms,
     imports,
     keys,
     projections,
@@ -79,6 +82,7 @@ COMMANDS = {
     "sync": sync.run,
     "keys": keys.run,
     "files": files.run,
+    "forms": forms.run,
     "users": users.run,
 }
 
@@ -93,6 +97,7 @@ GROUPS = (
     sync,
     keys,
     files,
+    forms,
     users,
     serve,
     projections,

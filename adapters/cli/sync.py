@@ -35,7 +35,7 @@ from adapters.sync.pull import PageRefused, Puller, PullError, raise_alert, reco
 console = Console()
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s = sub.add_parser("sync", help="upstream sync: pull a downstream node, status, new epoch")
     actions = s.add_subparsers(dest="action", required=True)
     p = actions.add_parser("pull", help="pull a downstream node's feed into this node")

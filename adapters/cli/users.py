@@ -83,7 +83,7 @@ async def _act(rt: Runtime, args: argparse.Namespace) -> int:
     accounts = service(rt)
     operator = getpass.getuser()
     if args.action == "create":
-        account, password = await accounts.create(
+        created, password = await accounts.create(
             None,
             user=args.user,
             unit=args.unit,
@@ -92,8 +92,8 @@ async def _act(rt: Runtime, args: argparse.Namespace) -> int:
             operator=operator,
         )
         console.print(
-            f"已创建账户 {account.name}（{account.unit}，{ROLE_LABELS[account.role]}）"
-            f" created {account.name} ({account.unit}, {account.role.value})"
+            f"已创建账户 {created.name}（{created.unit}，{ROLE_LABELS[created.role]}）"
+            f" created {created.name} ({created.unit}, {created.role.value})"
         )
         console.print("初始密码 first password (shown once; changed at first sign-in):")
         print(password)

@@ -30,10 +30,12 @@ from litestar.openapi.spec import Components, Example, SecurityScheme
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapters.forms.codes import FormKey
 from adapters.http import accounts as account_routes
 from adapters.http import (
     attachments,
     console,
+    forms,
     idempotency,
     paper,
     problems,
@@ -147,12 +149,15 @@ PROBLEMS = {
 }
 
 
+# litestar's `State` holds Any; the lifespan (below) put these there
 def provide_runtime(state: State) -> Runtime:
-    return state.rt  # type: ignore[no-any-return]
+    rt: Runtime = state.rt
+    return rt
 
 
 def provide_units(state: State) -> PgUnitDirectory:
-    return state.units  # type: ignore[no-any-return]
+    units: PgUnitDirectory = state.units
+    return units
 
 
 async def provide_actor(request: Request[Any, Any, Any], state: State) -> Actor:
@@ -606,7 +611,9 @@ def create_app(settings: Settings, *, node: NodeSettings | None = None) -> Lites
             background(rt, projections=config.projections),
         ):
             app.state.rt = rt
-            app.state.tokens = Tokens(load_secret(config.secret, config.data_dir))
+            secret = load_secret(config.secret, config.data_dir)
+            app.state.tokens = Tokens(secret)
+            app.state.form_key = FormKey.from_secret(secret)
             app.state.limits = Limits.from_settings(config)
             app.state.auth = Authenticator(app.state.tokens, app.state.limits.failed_auth)
             app.state.units = rt.units
@@ -629,6 +636,7 @@ def create_app(settings: Settings, *, node: NodeSettings | None = None) -> Lites
             *readmodels.routes(PROBLEMS),
             *spotchecks.routes(PROBLEMS),
             *paper.routes(PROBLEMS),
+            *forms.routes(PROBLEMS),
             *attachments.routes(PROBLEMS, config),
             *sync.routes(PROBLEMS, node),
             *token_routes.routes(PROBLEMS),

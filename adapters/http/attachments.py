@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -32,6 +33,14 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
 from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
 
@@ -40,7 +49,7 @@ from adapters.runtime.bootstrap import Runtime
 from adapters.runtime.limits import principal
 from adapters.runtime.settings import Settings
 from adapters.services import attachments as service
-from domain.attachments import Attachment, AttachmentLimits
+from domain.attachments import Attachment, AttachmentLimits, MediaType
 from domain.authorization import Act, authorise
 from domain.disclosure import Disclosure
 from domain.errors import InvalidValue
@@ -162,12 +171,28 @@ async def _disclose(
     log.info("file.unmasked", file_id=str(household.id), purpose=act.purpose, view="attachment")
 
 
+@dataclass
+class _UploadOperation(Operation):
+    """The upload's body in the API document: the scan's bytes, as one of the accepted types
+    (the handler streams `request.stream()`, so litestar cannot see a body parameter)."""
+
+    def __post_init__(self) -> None:
+        binary = OpenAPIMediaType(
+            schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+        )
+        self.request_body = RequestBody(
+            content={media.value: binary for media in MediaType},
+            description="the content of the scan: JPEG, PNG or PDF (checked by its bytes)",
+            required=True,
+        )
+
+
 def routes(problems: dict[int, ResponseSpec], settings: Settings) -> list[Any]:
     """The attachment route handlers; the upload's body limit comes from `settings`."""
     responses = {
         s: spec
         for s, spec in problems.items()
-        if s in {401, 403, 404, 409, 413, 415, 422, 429, 503}
+        if s in {400, 401, 403, 404, 409, 413, 415, 422, 429, 503}
     }
 
     @post(
@@ -176,6 +201,7 @@ def routes(problems: dict[int, ResponseSpec], settings: Settings) -> list[Any]:
         responses=responses,
         before_request=_upload_guard,
         request_max_body_size=settings.attachment_max_bytes,
+        operation_class=_UploadOperation,
         tags=["attachments"],
         summary="上传附件 — attach a scan of a proof material",
         description="The body is the content (JPEG, PNG or PDF, judged by its bytes), at most "

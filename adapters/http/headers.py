@@ -25,6 +25,7 @@ A header the route set itself (a `Cache-Control` of its own, say) is kept, not r
 
 from __future__ import annotations
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 DOCS_PATH = "/schema"
@@ -93,7 +94,7 @@ class SecurityHeaders:
         self.static = _encoded({**common, "Content-Security-Policy": CONSOLE_POLICY})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]

@@ -90,7 +90,7 @@ def errors_for(tp: Any, value: Any, path: str = "") -> list[dict[str, str]]:
         inner = _strip(tp)
         if typing.get_origin(inner) in (list, tuple) and isinstance(value, list):
             item_type = typing.get_args(inner)[0] if typing.get_args(inner) else Any
-            found = []
+            found: list[dict[str, str]] = []
             for i, item in enumerate(value):
                 found.extend(errors_for(item_type, item, f"{path}[{i}]"))
             if found:
@@ -102,7 +102,7 @@ def errors_for(tp: Any, value: Any, path: str = "") -> list[dict[str, str]]:
         return []
     if not isinstance(value, dict):
         return [{"field": path or "body", "code": "invalid", "message": "Expected `object`"}]
-    found: list[dict[str, str]] = []
+    found = []
     prefix = f"{path}." if path else ""
     for name in value:
         if name not in fields:

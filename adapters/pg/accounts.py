@@ -15,6 +15,7 @@ from uuid import UUID
 
 import asyncpg
 
+from adapters.pg.conn import Conn
 from adapters.pg.units import subtree_sql
 from domain.accounts import AccountEvent
 from domain.values import Actor, Role
@@ -146,9 +147,10 @@ class PgAccounts:
         return None if row is None else (_account(row), row["password_hash"])
 
     async def password_hash(self, account_id: UUID) -> str | None:
-        return await self.pool.fetchval(  # type: ignore[no-any-return]
+        found: str | None = await self.pool.fetchval(
             "SELECT password_hash FROM accounts WHERE id = $1", account_id
         )
+        return found
 
     async def subtree(self, root: str) -> list[Account]:
         rows = await self.pool.fetch(
@@ -277,7 +279,7 @@ class PgAccounts:
         """End one session (and write `change` for its account); its account's id, or None
         when it had ended already."""
         async with self.pool.acquire() as conn, conn.transaction():
-            account_id = await conn.fetchval(
+            account_id: UUID | None = await conn.fetchval(
                 "UPDATE account_sessions SET ended_at = $2 WHERE digest = $1 AND ended_at IS NULL"
                 " RETURNING account_id",
                 digest,
@@ -285,7 +287,7 @@ class PgAccounts:
             )
             if account_id is not None and change is not None:
                 await _record(conn, account_id, change)
-        return account_id  # type: ignore[no-any-return]
+        return account_id
 
     # ---------------------------------------------------------------- personal tokens
 
@@ -312,6 +314,7 @@ class PgAccounts:
                 expires_at,
             )
             await _record(conn, account_id, change)
+        assert row is not None  # noqa: S101 — INSERT ... RETURNING returns the row it inserted
         return PersonalToken(*row.values())
 
     async def tokens(self, account_id: UUID) -> list[PersonalToken]:
@@ -366,7 +369,7 @@ class PgAccounts:
         return expires_at
 
 
-async def _record(conn: asyncpg.Connection, account_id: UUID, change: Change) -> None:
+async def _record(conn: Conn, account_id: UUID, change: Change) -> None:
     await conn.execute(
         "INSERT INTO account_events (account_id, kind, by_user, by_unit, address, detail, at)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7)",

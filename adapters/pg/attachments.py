@@ -28,6 +28,7 @@ import structlog
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from adapters.pg.conn import Conn
 from adapters.pii.keyring import Keyring
 from adapters.pii.sealing import NONCE_BYTES, SHREDDED
 
@@ -101,7 +102,7 @@ class Layout:
     sha256: str
 
 
-Runner = asyncpg.Connection | asyncpg.Pool
+Runner = Conn | asyncpg.Pool
 
 
 class PgContentStore:
@@ -114,11 +115,11 @@ class PgContentStore:
 
     # ---------------------------------------------------------------- keys
 
-    async def _writing_key(self, conn: asyncpg.Connection, stream_id: UUID) -> AESGCM:
+    async def _writing_key(self, conn: Conn, stream_id: UUID) -> AESGCM:
         keys = await self.keyring.for_writing((), (stream_id,), conn=conn)
         return keys[stream_id]
 
-    async def _reading_key(self, stream_id: UUID, conn: asyncpg.Connection | None) -> AESGCM:
+    async def _reading_key(self, stream_id: UUID, conn: Conn | None) -> AESGCM:
         if not self.keyring.is_fresh(stream_id):
             await self.keyring.load([stream_id], conn)
         entry = self.keyring.entry(stream_id)
@@ -132,7 +133,7 @@ class PgContentStore:
 
     async def write(
         self,
-        conn: asyncpg.Connection,
+        conn: Conn,
         *,
         stream_id: UUID,
         attachment_id: UUID,
@@ -200,7 +201,7 @@ class PgContentStore:
 
     # ---------------------------------------------------------------- reading
 
-    async def layout(self, attachment_id: UUID, conn: asyncpg.Connection | None = None) -> Layout:
+    async def layout(self, attachment_id: UUID, conn: Conn | None = None) -> Layout:
         runner: Runner = conn if conn is not None else self.pool
         row = await runner.fetchrow(
             "SELECT stream_id, size, chunks, sha256 FROM attachments WHERE attachment_id = $1",
@@ -216,7 +217,7 @@ class PgContentStore:
         attachment_id: UUID,
         seq: int,
         chunks: int,
-        conn: asyncpg.Connection | None = None,
+        conn: Conn | None = None,
     ) -> bytes:
         """One chunk, opened (raises `Missing`, `Altered`, `Erased` or `Unreadable`)."""
         aead = await self._reading_key(stream_id, conn)
@@ -236,7 +237,7 @@ class PgContentStore:
         attachment_id: UUID,
         *,
         size: int,
-        conn: asyncpg.Connection | None = None,
+        conn: Conn | None = None,
     ) -> AsyncIterator[bytes]:
         """The content, one chunk at a time, exactly `size` bytes (the size the event records:
         stored content of another length is `Altered`)."""
@@ -277,7 +278,7 @@ class PgContentStore:
         layout: Layout,
         attachment_id: UUID,
         loop: asyncio.AbstractEventLoop,
-        conn: asyncpg.Connection | None = None,
+        conn: Conn | None = None,
     ) -> ChunkFile:
         """A read-only, seekable file over the stored content for a worker thread (PDF and image
         libraries read files, not streams): each chunk is fetched on `loop` when reached."""
@@ -297,7 +298,7 @@ class PgContentStore:
 
 
 async def store_sealed(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     attachment_id: UUID,
     stream_id: UUID,

@@ -23,6 +23,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
@@ -98,7 +99,7 @@ class EventCodec:
         """True for the event classes whose payloads carry personal fields."""
         return event_class in pii.PERSONAL_CLASSES
 
-    def encode(self, event: Aggregate.Event, key: pii.AESGCM | None = None) -> tuple[str, bytes]:
+    def encode(self, event: Aggregate.Event, key: AESGCM | None = None) -> tuple[str, bytes]:
         """The stored name and payload; with `key` (the stream's data key), personal fields are
         encrypted in place."""
         entry = self._by_class.get(type(event))

@@ -22,6 +22,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from adapters.pg.conn import Conn
 from adapters.pg.repository import ForgetFile, PgFileRepository
 from adapters.pg.store import bound
 
@@ -58,7 +59,7 @@ class Claim:
 
     def __init__(
         self,
-        conn: asyncpg.Connection,
+        conn: Conn,
         principal: str,
         key: str,
         files: PgFileRepository,
@@ -106,6 +107,7 @@ class PgIdempotency:
             kept = None
             if not await conn.fetchval(_CLAIM, principal, key, fingerprint):
                 row = await conn.fetchrow(_KEPT, principal, key)
+                assert row is not None  # noqa: S101 — the key's row is what the insert met
                 kept = Kept(
                     bytes(row["request_hash"]),
                     row["status"],
@@ -115,7 +117,7 @@ class PgIdempotency:
             yield Claim(conn, principal, key, self.files.bound(conn), kept)
 
 
-async def delete_file(conn: asyncpg.Connection, file_id: UUID) -> int:
+async def delete_file(conn: Conn, file_id: UUID) -> int:
     """Delete the responses kept for the file (in the caller's transaction); how many went."""
     status: str = await conn.execute(_DELETE_FILE, file_id)
     return int(status.rsplit(maxsplit=1)[-1])

@@ -14,8 +14,9 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-import asyncpg
 import structlog
+
+from adapters.pg.conn import Conn
 
 log = structlog.get_logger(__name__)
 
@@ -43,7 +44,7 @@ def available() -> list[Migration]:
     return sorted(found, key=lambda m: m.version)
 
 
-async def migrate(conn: asyncpg.Connection) -> list[int]:
+async def migrate(conn: Conn) -> list[int]:
     """Apply every migration not yet applied; return the versions applied now."""
     applied_now: list[int] = []
     await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
@@ -71,7 +72,7 @@ async def migrate(conn: asyncpg.Connection) -> list[int]:
     return applied_now
 
 
-async def pending(conn: asyncpg.Connection) -> list[int]:
+async def pending(conn: Conn) -> list[int]:
     """Versions not yet applied (for readiness checks)."""
     exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
     done = set()

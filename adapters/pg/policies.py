@@ -12,9 +12,8 @@ from datetime import date
 from typing import cast
 from uuid import UUID
 
-import asyncpg
-
 from adapters.pg.codec import EventCodec
+from adapters.pg.conn import Conn
 from adapters.pg.repository import PgFileRepository, replay
 from adapters.pg.store import PostgresEventStore, StoredEvent
 from adapters.services import demo
@@ -50,7 +49,7 @@ class PgPolicies:
         self.store = store
         self.codec = codec
 
-    async def book(self, *, conn: asyncpg.Connection | None = None) -> PolicyBook:
+    async def book(self, *, conn: Conn | None = None) -> PolicyBook:
         """Every region's parameters, replayed from their streams."""
         runner = conn if conn is not None else self.store.pool
         rows = await runner.fetch(_POLICY_EVENTS)

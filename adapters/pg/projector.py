@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 import structlog
 
 from adapters.pg import logorder
 from adapters.pg.codec import EventCodec
+from adapters.pg.conn import Conn
 from adapters.pg.faults import backoff, is_unavailable
 from adapters.pg.readmodels import (
     LiveLedger,
@@ -54,7 +54,7 @@ def lock_key(name: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def live_storage(projection: Projection, conn: asyncpg.Connection, tables: Tables) -> Any:
+def live_storage(projection: Projection, conn: Conn, tables: Tables) -> Any:
     if isinstance(projection, Ledger):
         return LiveLedger(conn, tables)
     if isinstance(projection, Statistics):
@@ -188,9 +188,7 @@ async def _until(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), seconds)
 
 
-async def _create_shadow(
-    conn: asyncpg.Connection, group: Sequence[str], live: Tables, shadow: Tables
-) -> None:
+async def _create_shadow(conn: Conn, group: Sequence[str], live: Tables, shadow: Tables) -> None:
     # Without indexes: COPY fills a bare table faster, and each index is then built in one
     # sorted pass (`_index_shadow`) instead of growing row by row.
     for attr in group:
@@ -201,7 +199,7 @@ async def _create_shadow(
         )
 
 
-async def _index_shadow(conn: asyncpg.Connection, shadow: str, live: str) -> None:
+async def _index_shadow(conn: Conn, shadow: str, live: str) -> None:
     """Give a filled shadow table the constraints backed by indexes (primary keys, unique) and
     the indexes of its live table, built from their definitions."""
     for constraint in await conn.fetch(
@@ -279,7 +277,7 @@ async def _fill(
     codec: EventCodec,
     projections: Sequence[Projection],
     memories: Sequence[Any],
-    conn: asyncpg.Connection,
+    conn: Conn,
     batch: int,
     progress: Callable[[int], None] | None,
 ) -> tuple[Cursor, int]:
@@ -324,7 +322,7 @@ async def _swap_in(
     store: PostgresEventStore,
     codec: EventCodec,
     projection: Projection,
-    conn: asyncpg.Connection,
+    conn: Conn,
     memory: Any,
     shadow: Tables,
     live: Tables,
@@ -360,7 +358,7 @@ async def _swap_in(
         await store.save_position(conn, projection.name, max(cursor, position))
 
 
-async def _swap(conn: asyncpg.Connection, shadow: str, live: str) -> None:
+async def _swap(conn: Conn, shadow: str, live: str) -> None:
     """Replace table `live` by `shadow`, giving the shadow's indexes the live indexes' names
     (matched by definition), so that migrations naming an index keep finding it."""
     shape = "regexp_replace(indexdef, '^.* USING ', '')"
@@ -382,7 +380,7 @@ async def _swap(conn: asyncpg.Connection, shadow: str, live: str) -> None:
 _POLICY_COMMANDS = {"*": "ALL", "r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE"}
 
 
-async def _carry_security(conn: asyncpg.Connection, shadow: str, live: str) -> None:
+async def _carry_security(conn: Conn, shadow: str, live: str) -> None:
     """Give `shadow` what `CREATE TABLE … (LIKE …)` does not copy and a swap must not lose: the
     live table's owner, its grants, and its row-level security with every policy (migration
     0009), so that the read models stay the service's and stay scoped after a rebuild."""
@@ -393,6 +391,7 @@ async def _carry_security(conn: asyncpg.Connection, shadow: str, live: str) -> N
         live,
         shadow,
     )
+    assert table is not None  # noqa: S101 — `::regclass` raised already if either were missing
     if table["owner"] != table["shadow_owner"]:  # a rebuild run by a superuser, say
         await conn.execute(f"ALTER TABLE {shadow} OWNER TO {table['owner']}")
     for grant in await conn.fetch(

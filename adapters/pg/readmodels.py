@@ -13,6 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
+from adapters.pg.conn import Conn
 from domain.household import OPEN
 from projections.ledger import LedgerRow
 from projections.statistics import FileFacts, FlowKey, StockKey
@@ -177,7 +178,7 @@ def _row(record: asyncpg.Record, people: frozenset[tuple[bytes, str]]) -> Ledger
 class LiveLedger:
     """Ledger rows read and written inside the runner's transaction."""
 
-    def __init__(self, conn: asyncpg.Connection, tables: Tables = Tables()) -> None:
+    def __init__(self, conn: Conn, tables: Tables = Tables()) -> None:
         self.conn, self.t = conn, tables
 
     async def load(self, ids: set[UUID]) -> dict[UUID, LedgerRow]:
@@ -245,7 +246,7 @@ class LiveLedger:
 
 
 class LiveStatistics:
-    def __init__(self, conn: asyncpg.Connection, tables: Tables = Tables()) -> None:
+    def __init__(self, conn: Conn, tables: Tables = Tables()) -> None:
         self.conn, self.t = conn, tables
 
     async def load(self, ids: set[UUID]) -> dict[UUID, FileFacts]:
@@ -324,7 +325,7 @@ class MemoryLedger:
         for row in rows:
             self.rows[row.file_id] = row
 
-    async def flush(self, conn: asyncpg.Connection, tables: Tables) -> None:
+    async def flush(self, conn: Conn, tables: Tables) -> None:
         await conn.copy_records_to_table(
             tables.ledger,
             columns=LEDGER_COLUMNS,
@@ -351,7 +352,7 @@ class MemoryStatistics:
     def __init__(self) -> None:
         self.facts: dict[UUID, FileFacts] = {}
         self.stock: dict[StockKey, int] = defaultdict(int)
-        self.flows: dict[FlowKey, list[object]] = {}
+        self.flows: dict[FlowKey, list[int | Decimal]] = {}  # [count, amount]
 
     async def load(self, ids: set[UUID]) -> dict[UUID, FileFacts]:
         return {i: self.facts[i] for i in ids if i in self.facts}
@@ -364,14 +365,14 @@ class MemoryStatistics:
     ) -> None:
         for fact in facts:
             self.facts[fact.file_id] = fact
-        for key, delta in stock.items():
-            self.stock[key] += delta
-        for key, (count, amount) in flows.items():
-            entry = self.flows.setdefault(key, [0, Decimal(0)])
-            entry[0] = int(entry[0]) + count  # type: ignore[call-overload]
-            entry[1] = Decimal(entry[1]) + amount  # type: ignore[arg-type]
+        for stock_key, delta in stock.items():
+            self.stock[stock_key] += delta
+        for flow_key, (count, amount) in flows.items():
+            entry = self.flows.setdefault(flow_key, [0, Decimal(0)])
+            entry[0] = int(entry[0]) + count
+            entry[1] = Decimal(entry[1]) + amount
 
-    async def flush(self, conn: asyncpg.Connection, tables: Tables) -> None:
+    async def flush(self, conn: Conn, tables: Tables) -> None:
         await conn.copy_records_to_table(
             tables.facts,
             columns=FACT_COLUMNS,

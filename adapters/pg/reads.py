@@ -36,6 +36,7 @@ from uuid import UUID
 
 import asyncpg
 
+from adapters.pg.conn import Conn
 from adapters.pg.migrations import READER_ROLE, SCOPE
 from adapters.pg.readmodels import LEDGER_COLUMNS
 from adapters.pg.units import subtree_sql
@@ -54,7 +55,7 @@ _UNIT_CODE = re.compile(r"[0-9]{2,12}")
 
 
 @asynccontextmanager
-async def scoped(pool: asyncpg.Pool, root: str) -> AsyncIterator[asyncpg.Connection]:
+async def scoped(pool: asyncpg.Pool, root: str) -> AsyncIterator[Conn]:
     """A connection in a read-only transaction that sees, of the read models, only the subtree of
     `root` — whatever its queries' own conditions say (row-level security, migration 0009): it
     acts as the reader role, which the policies bind (the service's own role owns the tables and
@@ -435,7 +436,10 @@ async def work_counts(
             f" WHERE {subtree_sql('l.unit', '$1')} AND l.status = 'appraised'",
             root,
         )
+        if waiting is None:  # an aggregate always answers one row
+            raise RuntimeError("the approval count answered no row")
         counts["approvals"] = int(waiting["n"])
+        oldest: datetime | None = waiting["oldest"]
         for kind in DUE_KINDS:
             spec = due_list(
                 kind, as_of=as_of, visit_days=visit_days, follow_up_months=follow_up_months
@@ -457,7 +461,7 @@ async def work_counts(
             counts[kind] = int(
                 await conn.fetchval(f"SELECT count(*) FROM ledger l WHERE {condition}", *params)
             )
-    return WorkCounts(counts, waiting["oldest"])
+    return WorkCounts(counts, oldest)
 
 
 # ------------------------------------------------------------------------------ duplicates
@@ -526,7 +530,7 @@ async def unit_figures(pool: asyncpg.Pool, unit: str, period: str) -> Figures:
             unit,
             period,
         )
-    return Figures([tuple(r) for r in stock], [tuple(r) for r in flow])  # type: ignore[misc]
+    return Figures([tuple(r) for r in stock], [tuple(r) for r in flow])
 
 
 async def children_figures(

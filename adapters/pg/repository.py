@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import cast
 from uuid import UUID
 
-import asyncpg
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.domain import Aggregate
 
 from adapters.pg.codec import EventCodec
+from adapters.pg.conn import Conn
 from adapters.pg.integrity import GENESIS
 from adapters.pg.store import NewEvent, PostgresEventStore, StoredEvent, StreamHead, chain
 from adapters.pii.sealing import PERSONAL_TYPES, holds_clear_personal_data
@@ -20,12 +21,13 @@ from domain.disclosure import Disclosure
 from domain.errors import NotFound
 from domain.household import HouseholdFile
 from domain.policy import RegionalPolicy
+from domain.printing import FormPrint
 from domain.reconciliation import Reconciliation
 from domain.spotcheck import SpotCheck
 
 # Deletes what else this node keeps of a file's personal data, in the erasure's transaction, and
 # says how many rows went (e.g. `adapters.pg.idempotency.delete_file`).
-ForgetFile = Callable[[asyncpg.Connection, UUID], Awaitable[int]]
+ForgetFile = Callable[[Conn, UUID], Awaitable[int]]
 
 # The hash of a loaded aggregate's last stored event, kept on the object so that the next append
 # can chain onto it without another round trip.
@@ -38,22 +40,23 @@ def chain_head(aggregate: Aggregate) -> bytes:
 
 def replay(
     codec: EventCodec, rows: Iterable[StoredEvent], start: Aggregate | None = None
-) -> HouseholdFile | None:
-    """Rebuild a file from its stored events (None for no events), or continue `start`."""
-    household: HouseholdFile | None = start  # type: ignore[assignment]
+) -> Aggregate | None:
+    """Rebuild an aggregate — a file, a policy, a spot-check — from its stored events (None for
+    no events), or continue `start`; the caller narrows it to the kind it read."""
+    aggregate = start
     last = chain_head(start) if start is not None else GENESIS
     for row in rows:
-        household = codec.decode(
+        aggregate = codec.decode(
             row.type,
             row.payload,
             stream_id=row.stream_id,
             version=row.version,
             recorded_at=row.recorded_at,
-        ).mutate(household)  # type: ignore[assignment]
+        ).mutate(aggregate)
         last = row.hash
-    if household is not None:
-        setattr(household, _CHAIN_HEAD, last)
-    return household
+    if aggregate is not None:
+        setattr(aggregate, _CHAIN_HEAD, last)
+    return aggregate
 
 
 def _placement(
@@ -63,6 +66,10 @@ def _placement(
     (a disclosure refers to the file read; a spot-check's result to the file checked)."""
     if isinstance(aggregate, Disclosure):
         return [aggregate.actor.unit] * len(pending), [aggregate.file_id] * len(pending)
+    if isinstance(aggregate, FormPrint):
+        return [aggregate.actor.unit] * len(pending), [
+            event.file_id if isinstance(event, FormPrint.FilePrinted) else None for event in pending
+        ]
     if isinstance(aggregate, SpotCheck):
         return [aggregate.actor.unit] * len(pending), [
             event.result.file_id if isinstance(event, SpotCheck.FileChecked) else None
@@ -89,8 +96,15 @@ def _placement(
         units.reverse()
         return units, [None] * len(pending)
     if isinstance(aggregate, RegionalPolicy):  # filed under the admin's unit that set it
-        return [event.actor.unit for event in pending], [None] * len(pending)  # type: ignore[attr-defined]
+        return [_actor_unit(event) for event in pending], [None] * len(pending)
     return [None] * len(pending), [None] * len(pending)
+
+
+def _actor_unit(event: Aggregate.Event) -> str:
+    """The unit of the actor who recorded a policy's event (each of them names its actor)."""
+    if not isinstance(event, RegionalPolicy.Opened | RegionalPolicy.ParametersSet):
+        raise TypeError(f"{type(event).__qualname__} names no actor")
+    return event.actor.unit
 
 
 def clone(aggregate: Aggregate) -> Aggregate:
@@ -109,7 +123,13 @@ def clone(aggregate: Aggregate) -> Aggregate:
 
 def needs_key(codec: EventCodec, aggregate: Aggregate) -> bool:
     """True when the aggregate's pending events carry personal fields (to encrypt)."""
-    return any(codec.is_personal(type(e)) for e in aggregate.pending_events)
+    return any(codec.is_personal(type(e)) for e in _pending(aggregate.pending_events))
+
+
+def _pending(events: Sequence[object]) -> Sequence[Aggregate.Event]:
+    # eventsourcing types an aggregate's pending events as its `CanMutateAggregate` protocol;
+    # every aggregate here records `Aggregate.Event`s (domain/events.py registers no other kind)
+    return cast(Sequence[Aggregate.Event], events)
 
 
 def prepare_rows(
@@ -127,7 +147,7 @@ def prepare_rows(
     heads: list[StreamHead] = []
     new_heads: list[tuple[Aggregate, bytes]] = []
     for aggregate in aggregates:
-        pending = aggregate.collect_events()
+        pending = _pending(aggregate.collect_events())
         if not pending:
             continue
         previous = chain_head(aggregate)
@@ -198,7 +218,7 @@ class PgFileRepository:
         self,
         store: PostgresEventStore,
         codec: EventCodec,
-        conn: asyncpg.Connection | None = None,
+        conn: Conn | None = None,
         cache: FileCache | None = None,
     ) -> None:
         self.store = store
@@ -206,7 +226,7 @@ class PgFileRepository:
         self.conn = conn
         self.cache = cache
 
-    def bound(self, conn: asyncpg.Connection) -> PgFileRepository:
+    def bound(self, conn: Conn) -> PgFileRepository:
         return PgFileRepository(self.store, self.codec, conn, self.cache)
 
     async def get(

@@ -24,12 +24,15 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 from uuid import UUID
 
 import asyncpg
 import structlog
+from asyncpg.pool import PoolConnectionProxy
 
 from adapters.pg import logorder
+from adapters.pg.conn import Conn
 from adapters.pg.faults import backoff, is_unavailable
 from adapters.pg.integrity import BrokenLink, event_hash, first_broken
 from adapters.pg.rows import START, Cursor, NewEvent, StoredEvent, StreamHead
@@ -66,7 +69,7 @@ CHANNEL = "bangfu_events"
 TRANSACTION_BOUND = 30.0
 
 
-async def bound(conn: asyncpg.Connection, seconds: float = TRANSACTION_BOUND) -> None:
+async def bound(conn: Conn, seconds: float = TRANSACTION_BOUND) -> None:
     """Bound the transaction open on `conn`: PostgreSQL cancels any later statement of it that
     runs longer than `seconds`, and ends the session if it sits idle inside it that long.
 
@@ -133,8 +136,30 @@ EVENT_COLUMNS = (
 )
 
 
+class LogRow(Protocol):
+    """What `copy_events` writes of an event: a `NewEvent`, or an event a sync pull accepted
+    (`adapters.sync.feed.FeedEvent`)."""
+
+    @property
+    def stream_id(self) -> UUID: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def payload(self) -> bytes: ...
+    @property
+    def recorded_at(self) -> datetime: ...
+    @property
+    def unit(self) -> str | None: ...
+    @property
+    def hash(self) -> bytes: ...
+    @property
+    def refers_to(self) -> UUID | None: ...
+
+
 async def copy_events(
-    conn: asyncpg.Connection, events: Sequence[NewEvent], *, bounded: float = TRANSACTION_BOUND
+    conn: Conn, events: Sequence[LogRow], *, bounded: float = TRANSACTION_BOUND
 ) -> None:
     """COPY new events into the log (the bulk path, and the rows a sync pull accepts).
 
@@ -246,9 +271,7 @@ class PostgresEventStore:
         self._merger = _Merger(self) if merge else None
         self.keyring = keyring
 
-    async def _load_keys(
-        self, rows: Sequence[asyncpg.Record], conn: asyncpg.Connection | None
-    ) -> None:
+    async def _load_keys(self, rows: Sequence[asyncpg.Record], conn: Conn | None) -> None:
         """Rows in `_COLUMNS` order: stream_id, type and payload are columns 2, 4 and 5."""
         if self.keyring is not None and rows:
             await self.keyring.load_for(((r[2], r[4], r[5]) for r in rows), conn)
@@ -260,7 +283,7 @@ class PostgresEventStore:
         events: Sequence[NewEvent],
         heads: Sequence[StreamHead] = (),
         *,
-        conn: asyncpg.Connection | None = None,
+        conn: Conn | None = None,
     ) -> None:
         """Append `events` (of one or many streams) atomically, if every head in `heads` is current.
 
@@ -284,7 +307,7 @@ class PostgresEventStore:
         self,
         events: Sequence[NewEvent],
         heads: Sequence[StreamHead],
-        conn: asyncpg.Connection | None,
+        conn: Conn | None,
     ) -> None:
         sql: str = _APPEND
         args: tuple[object, ...]
@@ -351,7 +374,7 @@ class PostgresEventStore:
         events: Sequence[NewEvent],
         heads: Sequence[StreamHead] = (),
         *,
-        conn: asyncpg.Connection | None = None,
+        conn: Conn | None = None,
     ) -> None:
         """Append many events (≥ 1,000 a call is the point) through COPY, all or nothing, in a
         bounded transaction (its own, or the caller's `conn`'s: see `bound`)."""
@@ -365,9 +388,7 @@ class PostgresEventStore:
         if self._on_append is not None:
             self._on_append()
 
-    async def started(
-        self, stream_ids: Sequence[UUID], *, conn: asyncpg.Connection | None = None
-    ) -> set[UUID]:
+    async def started(self, stream_ids: Sequence[UUID], *, conn: Conn | None = None) -> set[UUID]:
         """Those of the streams that have a first event (a bulk writer skips them)."""
         runner = conn if conn is not None else self.pool
         rows = await runner.fetch(
@@ -391,7 +412,7 @@ class PostgresEventStore:
         return ConcurrencyError(first, expected.get(first, 0), await self.stream_version(first))
 
     async def _copy(
-        self, conn: asyncpg.Connection, events: Sequence[NewEvent], heads: Sequence[StreamHead]
+        self, conn: Conn, events: Sequence[NewEvent], heads: Sequence[StreamHead]
     ) -> None:
         await bound(conn, self.transaction_bound)
         if heads:
@@ -419,7 +440,7 @@ class PostgresEventStore:
         up_to_version: int | None = None,
         as_of: datetime | None = None,
         after_version: int = 0,
-        conn: asyncpg.Connection | None = None,
+        conn: Conn | None = None,
     ) -> list[StoredEvent]:
         """A stream's events in version order: whole, after a version, up to a version, or up to
         a recorded time."""
@@ -439,7 +460,7 @@ class PostgresEventStore:
         return [_stored(r) for r in rows]
 
     async def read_streams(
-        self, stream_ids: Sequence[UUID], *, conn: asyncpg.Connection | None = None
+        self, stream_ids: Sequence[UUID], *, conn: Conn | None = None
     ) -> dict[UUID, list[StoredEvent]]:
         """Many streams' events in one query (a spot-check's sample): stream id → its events in
         version order (a stream with no events is absent)."""
@@ -469,9 +490,7 @@ class PostgresEventStore:
                 for row in rows:
                     yield _stored(row)
 
-    async def read_referring(
-        self, file_id: UUID, *, conn: asyncpg.Connection | None = None
-    ) -> list[StoredEvent]:
+    async def read_referring(self, file_id: UUID, *, conn: Conn | None = None) -> list[StoredEvent]:
         """Events of other streams that refer to a file (disclosures, spot-check findings …)."""
         runner = conn if conn is not None else self.pool
         rows = await runner.fetch(
@@ -492,7 +511,7 @@ class PostgresEventStore:
     # ---------------------------------------------------------------- reading the log
 
     async def read_log(
-        self, after: Cursor = START, limit: int = 1000, *, conn: asyncpg.Connection | None = None
+        self, after: Cursor = START, limit: int = 1000, *, conn: Conn | None = None
     ) -> list[StoredEvent]:
         """The next events of the whole log after `after`, in commit-safe order.
 
@@ -507,7 +526,7 @@ class PostgresEventStore:
         return [_stored(r) for r in rows]
 
     async def read_log_records(
-        self, after: Cursor = START, limit: int = 1000, *, conn: asyncpg.Connection | None = None
+        self, after: Cursor = START, limit: int = 1000, *, conn: Conn | None = None
     ) -> list[asyncpg.Record]:
         """`read_log` without building an object per event: the raw rows, for bulk readers
         such as a rebuild (columns as in `read_log`)."""
@@ -533,7 +552,7 @@ class PostgresEventStore:
 
     # ---------------------------------------------------------------- consumer positions
 
-    async def position(self, name: str, *, conn: asyncpg.Connection | None = None) -> Cursor:
+    async def position(self, name: str, *, conn: Conn | None = None) -> Cursor:
         runner = conn if conn is not None else self.pool
         row = await runner.fetchrow(
             "SELECT xid::text::bigint, position FROM consumer_positions WHERE name = $1", name
@@ -541,7 +560,7 @@ class PostgresEventStore:
         return START if row is None else Cursor(row[0], row[1])
 
     @staticmethod
-    async def save_position(conn: asyncpg.Connection, name: str, cursor: Cursor) -> None:
+    async def save_position(conn: Conn, name: str, cursor: Cursor) -> None:
         """Record a consumer's position — call inside the transaction that writes its rows."""
         await conn.execute(
             "INSERT INTO consumer_positions (name, xid, position) VALUES ($1, $2::text::xid8, $3)"
@@ -626,7 +645,7 @@ class Wakeups:
         self._dirty = asyncio.Event()
         self.changed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._listener: asyncpg.Connection | None = None
+        self._listener: PoolConnectionProxy | None = None
         self._lost = asyncio.Event()
         self.subscriptions = 0
 

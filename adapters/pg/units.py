@@ -88,6 +88,7 @@ class PgUnitDirectory:
                     zh=f"单位代码{code}已存在",
                     field="code",
                 ) from None
+        assert row is not None  # noqa: S101 — INSERT ... RETURNING returns the row it inserted
         return Unit(*row)
 
     async def rename(self, code: str, name: str) -> Unit:

@@ -16,12 +16,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeAlias
 from uuid import UUID
 
 import asyncpg
 import structlog
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from adapters.pg.conn import Conn
 from adapters.pii.sealing import (
     ABSENT,
     ERASURE_TYPE,
@@ -56,7 +58,7 @@ class KeyStatus:
     missing: tuple[int, ...]  # KEK versions data keys are wrapped under but not configured
 
 
-Runner = asyncpg.Pool | asyncpg.Connection
+Runner: TypeAlias = asyncpg.Pool | Conn
 Row = tuple[UUID, str, bytes]  # stream id, type, stored payload
 
 _INSERT_NEW = """
@@ -196,16 +198,14 @@ class Keyring:
             )
             return ABSENT
 
-    async def _fetch(
-        self, stream_ids: Collection[UUID], conn: asyncpg.Connection | None
-    ) -> dict[UUID, Entry]:
+    async def _fetch(self, stream_ids: Collection[UUID], conn: Conn | None) -> dict[UUID, Entry]:
         runner: Runner = conn if conn is not None else self.pool
         rows = await runner.fetch(_SELECT, list(stream_ids))
         return {r[0]: self._entry_of(r[0], r[1], r[2]) for r in rows}
 
     # ---------------------------------------------------------------- reading
 
-    async def load_for(self, rows: Iterable[Row], conn: asyncpg.Connection | None = None) -> None:
+    async def load_for(self, rows: Iterable[Row], conn: Conn | None = None) -> None:
         """Make sure the keys of the streams whose rows hold encrypted values are cached.
 
         `conn`: the caller's connection (inside its transaction) — never a second connection
@@ -223,9 +223,7 @@ class Keyring:
         if wanted:
             await self.load(wanted, conn)
 
-    async def load(
-        self, stream_ids: Collection[UUID], conn: asyncpg.Connection | None = None
-    ) -> None:
+    async def load(self, stream_ids: Collection[UUID], conn: Conn | None = None) -> None:
         """Fetch and cache the keys of these streams (ABSENT for those without a key row)."""
         found = await self._fetch(stream_ids, conn)
         now = time.monotonic()
@@ -239,7 +237,7 @@ class Keyring:
         new: Collection[UUID],
         existing: Collection[UUID],
         *,
-        conn: asyncpg.Connection | None = None,
+        conn: Conn | None = None,
     ) -> dict[UUID, AESGCM]:
         """The data keys to encrypt these streams' new events with, creating those of new files
         (and of files written before encryption, which get a key for their new events).
@@ -281,9 +279,7 @@ class Keyring:
                 self._put(stream_id, aead, now)
         return keys
 
-    async def _create(
-        self, stream_ids: Collection[UUID], conn: asyncpg.Connection | None
-    ) -> dict[UUID, AESGCM]:
+    async def _create(self, stream_ids: Collection[UUID], conn: Conn | None) -> dict[UUID, AESGCM]:
         made = {s: os.urandom(KEY_BYTES) for s in stream_ids}
         ids, versions, wrapped = [], [], []
         for stream_id, key in made.items():
@@ -304,7 +300,7 @@ class Keyring:
                 keys[stream_id] = entry
         return keys
 
-    async def adopt(self, conn: asyncpg.Connection, keys: Mapping[UUID, bytes]) -> None:
+    async def adopt(self, conn: Conn, keys: Mapping[UUID, bytes]) -> None:
         """Store keys made elsewhere (an import's worker processes) for new files, inside the
         transaction that COPYs their events (see `_ADOPT`)."""
         if not keys:
@@ -319,7 +315,7 @@ class Keyring:
 
     # ---------------------------------------------------------------- erasure
 
-    async def destroy(self, conn: asyncpg.Connection, stream_ids: Collection[UUID]) -> None:
+    async def destroy(self, conn: Conn, stream_ids: Collection[UUID]) -> None:
         """Destroy the streams' data keys (a tombstone row stays: the key is known to be gone)
         and tell every process of this node, on commit, to drop them from its cache."""
         if not stream_ids:
@@ -391,7 +387,7 @@ class Keyring:
             missing=tuple(sorted(set(by_version) - set(self.keks.versions))),
         )
 
-    async def check(self, conn: asyncpg.Connection, *, read_only: bool = False) -> None:
+    async def check(self, conn: Conn, *, read_only: bool = False) -> None:
         """On start: every configured KEK must be the one this database knows under its version
         (a canary wrapped under each version on first use); a KEK version that data keys still
         need but that is not configured is logged loudly (their personal data is unreadable)."""
@@ -438,7 +434,7 @@ class Keyring:
     # ---------------------------------------------------------------- sync
 
     async def export(
-        self, conn: asyncpg.Connection, stream_ids: Collection[UUID], transport: bytes
+        self, conn: Conn, stream_ids: Collection[UUID], transport: bytes
     ) -> list[tuple[UUID, bytes | None]]:
         """The data keys of these streams wrapped under the key shared with the upstream node;
         None for a destroyed key (so the upstream destroys its copy too)."""
@@ -459,9 +455,7 @@ class Keyring:
             out.append((stream_id, wrap_for_transport(transport, stream_id, key)))
         return out
 
-    async def receive(
-        self, conn: asyncpg.Connection, keys: Mapping[UUID, bytes | None]
-    ) -> list[UUID]:
+    async def receive(self, conn: Conn, keys: Mapping[UUID, bytes | None]) -> list[UUID]:
         """Store data keys received from a downstream (already unwrapped: `None` = destroyed
         there), wrapped under this node's KEK, inside the transaction that stores the page.
         A key held here is never replaced, a destroyed one never revived. Returns the streams

@@ -28,6 +28,7 @@ import asyncpg
 
 from adapters.pg.accounts import PgAccounts
 from adapters.pg.codec import EventCodec
+from adapters.pg.conn import Conn
 from adapters.pg.migrations import APP_ROLE, migrate, pending
 from adapters.pg.projector import ProjectionRunner
 from adapters.pg.repository import FileCache, PgFileRepository
@@ -73,7 +74,7 @@ class Runtime:
     server: Any = None
 
 
-async def _keep_session(conn: asyncpg.Connection) -> None:
+async def _keep_session(conn: Conn) -> None:
     """Connection reset on release: nothing to do (see `open_pool`)."""
 
 

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import structlog
 
+from adapters.pg.conn import Conn
 from adapters.pg.migrations import APP_ROLE
 
 log = structlog.get_logger(__name__)
@@ -38,7 +39,9 @@ def start(data_dir: Path) -> tuple[str, Any]:
 
     # platformdirs (under pgserver) warns when XDG_RUNTIME_DIR is unset, as on servers.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    import pgserver  # noqa: PLC0415 — imported only when the embedded database is wanted
+    # imported only when the embedded database is wanted; from its module, as the package's
+    # `__init__` re-exports it without saying so (mypy's no-implicit-reexport)
+    from pgserver.postgres_server import get_server  # noqa: PLC0415
 
     pgdata = data_dir / "pg"
     if len(str(pgdata)) > _MAX_SOCKET_DIR:
@@ -47,7 +50,7 @@ def start(data_dir: Path) -> tuple[str, Any]:
             "set BANGFU_DATA_DIR to a shorter path"
         )
     pgdata.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    server = get_server(pgdata, cleanup_mode="stop")
     url = f"postgresql://postgres@/postgres?host={pgdata}"
     log.info("database.embedded_started", data_dir=str(pgdata))
     return url, server
@@ -60,7 +63,7 @@ def service_url(owner_url: str) -> str:
     return urlunsplit((parts.scheme, f"{SERVICE_LOGIN}@{host}", parts.path, parts.query, ""))
 
 
-async def ensure_service_login(conn: asyncpg.Connection) -> None:
+async def ensure_service_login(conn: Conn) -> None:
     """Create the service's login role if it is missing (as the superuser, after migrations)."""
     exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", SERVICE_LOGIN)
     if not exists:
@@ -78,9 +81,10 @@ def stopped_message(data_dir: Path) -> str:
     """Release this process's hold on the embedded server — pgserver stops it when no other
     process uses it — and say whether it still runs, and how to stop it if it does."""
     import pgserver  # noqa: PLC0415
+    from pgserver.postgres_server import PostgresServer  # noqa: PLC0415
 
     pgdata = data_dir / "pg"
-    server = pgserver.PostgresServer._instances.get(pgdata)
+    server = PostgresServer._instances.get(pgdata)
     if server is not None:
         server.cleanup()
     if not (pgdata / "postmaster.pid").exists():

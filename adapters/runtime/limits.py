@@ -121,6 +121,7 @@ class Limits:
     failed_auth: Limiter  # by client address: bad, expired or forged tokens
     minting: Limiter  # by admin (user@unit): tokens minted over HTTP
     unmasking: Limiter  # by user (user@unit): reads with `?unmask=true`
+    printing: Limiter  # by user (user@unit): printed forms (a disclosure on paper)
 
     @classmethod
     def from_settings(
@@ -146,6 +147,13 @@ class Limits:
                 period=60,
                 what="reads of unmasked personal data",
                 what_zh="查看未脱敏个人信息",
+                clock=clock,
+            ),
+            printing=Limiter(
+                count=settings.prints_per_minute,
+                period=60,
+                what="printed forms",
+                what_zh="打印表单",
                 clock=clock,
             ),
         )

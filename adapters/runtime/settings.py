@@ -35,6 +35,7 @@ class Settings:
     auth_failures_per_minute: int = 30
     mints_per_minute: int = 10
     unmasks_per_minute: int = 20
+    prints_per_minute: int = 30  # printed forms per user (a unit's list counts once)
     # BANGFU_ATTACHMENT_MAX_BYTES / BANGFU_HOUSEHOLD_ATTACHMENTS_MAX_BYTES: an attachment's size
     # and a household's total (docs/operations.md, "Attachments"); uploads have this body limit
     attachment_max_bytes: int = 20 * 1024 * 1024
@@ -77,6 +78,7 @@ class Settings:
             auth_failures_per_minute=_count(env, "BANGFU_AUTH_FAILURES_PER_MINUTE", 30),
             mints_per_minute=_count(env, "BANGFU_MINTS_PER_MINUTE", 10),
             unmasks_per_minute=_count(env, "BANGFU_UNMASKS_PER_MINUTE", 20),
+            prints_per_minute=_count(env, "BANGFU_PRINTS_PER_MINUTE", 30),
             attachment_max_bytes=_count(env, "BANGFU_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024),
             household_attachments_max_bytes=_count(
                 env, "BANGFU_HOUSEHOLD_ATTACHMENTS_MAX_BYTES", 200 * 1024 * 1024

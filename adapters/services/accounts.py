@@ -20,6 +20,7 @@ Time comes from a clock port (`now`), so tests move it instead of sleeping.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import hashlib
 import hmac
 import secrets
@@ -27,6 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict, Unpack
 from uuid import UUID, uuid4
 
 import argon2
@@ -148,6 +150,18 @@ class Minted:
 
 def _system_now() -> datetime:
     return datetime.now(UTC)
+
+
+class AccountFields(TypedDict, total=False):
+    """What one account change may set: `PgAccounts.update`'s keyword arguments."""
+
+    role: Role | None
+    disabled: bool | None
+    password_hash: str | None
+    must_change: bool | None
+    end_sessions: bool
+    keep_session: bytes | None
+    revoke_tokens: bool
 
 
 class AccountService:
@@ -354,12 +368,15 @@ class AccountService:
         )
         return account, chosen
 
-    async def events(self, manager: Actor | None, account_id: UUID) -> list[EventRow]:
+    # `builtins.list`: inside this class, `list` is the method above
+    async def events(self, manager: Actor | None, account_id: UUID) -> builtins.list[EventRow]:
         await self._reachable(manager, account_id)
         return await self.store.events(account_id)
 
-    async def _update(self, account: Account, change: Change, **fields: object) -> Account:
-        updated = await self.store.update(account.id, change, **fields)  # type: ignore[arg-type]
+    async def _update(
+        self, account: Account, change: Change, **fields: Unpack[AccountFields]
+    ) -> Account:
+        updated = await self.store.update(account.id, change, **fields)
         if updated is None:
             raise NotFound("no such account", zh="账户不存在")
         log.info(f"account.{change.kind.value}", account=account.name, by=change.by_user)
@@ -504,7 +521,7 @@ class AccountService:
         log.info("account.token_minted", account=account.name, token_id=str(token_id))
         return Minted(token, record)
 
-    async def tokens(self, session: Session) -> list[PersonalToken]:
+    async def tokens(self, session: Session) -> builtins.list[PersonalToken]:
         return await self.store.tokens(session.account.id)
 
     async def revoke_token(self, session: Session, token_id: UUID) -> None:

@@ -326,12 +326,15 @@ async def read_first(
         if digest.hexdigest() != attachment.sha256:
             raise problem_of(Altered("hash"))
 
-        async def nothing() -> AsyncIterator[bytes]:
-            return
-            yield b""
-
-        return first, nothing()
+        return first, _no_more()
     return first, rest()
+
+
+async def _no_more() -> AsyncIterator[bytes]:
+    """A stream of no further chunks."""
+    none: tuple[bytes, ...] = ()
+    for chunk in none:
+        yield chunk
 
 
 def _render(media: MediaType, file: ChunkFile) -> bytes:
@@ -340,7 +343,7 @@ def _render(media: MediaType, file: ChunkFile) -> bytes:
 
     reader = io.BufferedReader(file, buffer_size=256 * 1024)
     if media is MediaType.PDF:
-        import pypdfium2 as pdfium  # noqa: PLC0415 — heavy, only for previews
+        import pypdfium2 as pdfium  # type: ignore[import-untyped]  # noqa: PLC0415  # it ships no type information; heavy, only for previews
 
         with _PDFIUM:
             document = pdfium.PdfDocument(reader)

@@ -333,10 +333,10 @@ def build_file(
             minutes_on_file=sheets.yes_no(cells.get("minutes", ""), h("minutes")),
             publicity_start=sheets.day(
                 cells.get("publicity_start", ""), h("publicity_start"), required=True
-            ),  # type: ignore[arg-type]  # required=True: a day, or CellError raised
+            ),
             publicity_end=sheets.day(
                 cells.get("publicity_end", ""), h("publicity_end"), required=True
-            ),  # type: ignore[arg-type]  # required=True: a day, or CellError raised
+            ),
             imported=True,
         ),
         actor=clerk,
@@ -406,9 +406,9 @@ def _assistance_visit_and_exit(
             household,
             Assist(
                 assisted_on=assisted_on,
-                kind=kind,  # type: ignore[arg-type]
-                amount=sheets.amount(cells.get("amount", ""), h("amount"), required=True),  # type: ignore[arg-type]
-                department=department,  # type: ignore[arg-type]
+                kind=kind,
+                amount=sheets.amount(cells.get("amount", ""), h("amount"), required=True),
+                department=department,
                 helper=cells.get("helper", ""),
             ),
             actor=clerk,
@@ -610,7 +610,7 @@ async def _built(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-async def _save(files: BuiltFiles, batch: list[Built], report: ImportReport) -> None:
+async def _save(files: BuiltFiles[NewEvent], batch: list[Built], report: ImportReport) -> None:
     """Store the batch's files that do not exist yet, in one COPY; if a concurrent import
     stored some of them meanwhile, look again and store the rest."""
     for attempt in range(SAVE_RETRIES + 1):

@@ -36,6 +36,7 @@ import asyncpg
 import structlog
 
 from adapters.pg.codec import EventCodec
+from adapters.pg.conn import Conn
 from adapters.pg.repository import PgFileRepository, replay
 from adapters.pg.store import PostgresEventStore
 from adapters.pg.units import subtree_sql
@@ -208,13 +209,13 @@ def match(
 Progress = Callable[[int, int], None]  # (files read, files to read)
 
 
-async def candidates(conn: asyncpg.Connection, scope: UnitCode, cutoff: datetime) -> list[UUID]:
+async def candidates(conn: Conn, scope: UnitCode, cutoff: datetime) -> list[UUID]:
     """Every file that was in `scope`'s subtree at some point before `cutoff`, in id order."""
     return sorted(r[0] for r in await conn.fetch(_CANDIDATES, scope.value, cutoff))
 
 
 async def folded_events(
-    conn: asyncpg.Connection, ids: Sequence[UUID], cutoff: datetime
+    conn: Conn, ids: Sequence[UUID], cutoff: datetime
 ) -> AsyncIterator[list[asyncpg.Record]]:
     """What the fold reads of the files `ids` (in id order): the events of `as_of.FOLDED` recorded
     before `cutoff`, as (stream_id, version, type, payload, recorded_at, unit), stream by stream

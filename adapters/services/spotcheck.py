@@ -28,12 +28,12 @@ from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
-import asyncpg
 import msgspec
 import structlog
 
 from adapters.pg.attachments import PgContentStore
 from adapters.pg.codec import EventCodec
+from adapters.pg.conn import Conn
 from adapters.pg.integrity import first_broken
 from adapters.pg.policies import PgPolicies
 from adapters.pg.repository import PgFileRepository, replay
@@ -283,9 +283,7 @@ async def run_spot_check(
     return spot
 
 
-async def _shared_people(
-    conn: asyncpg.Connection, sample: Sequence[UUID]
-) -> dict[UUID, tuple[UUID, ...]]:
+async def _shared_people(conn: Conn, sample: Sequence[UUID]) -> dict[UUID, tuple[UUID, ...]]:
     shared: dict[UUID, list[UUID]] = {}
     for row in await conn.fetch(_SHARED, list(sample), OPEN_STATUSES):
         shared.setdefault(row["file_id"], []).append(row["other"])

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import zipfile
-from collections.abc import AsyncIterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Sequence
 from datetime import date
 from enum import StrEnum
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from domain.civil_affairs import finding_label, record_label
 from domain.values import Category, Cause, FileLevel, Sex, Status, label
@@ -81,7 +81,14 @@ def to_act_text(rules: Sequence[str]) -> str:
     return "；".join(finding_label(r) for r in rules)
 
 
-def ledger_cells(number: int, row: Mapping[str, Any]) -> list[Any]:
+class LedgerRow(Protocol):
+    """One row of the ledger read model by column name: an asyncpg `Record` (not a `Mapping`:
+    it iterates over values) or a dict."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+def ledger_cells(number: int, row: LedgerRow) -> list[Any]:
     """One ledger row's values, in the order of `LEDGER_HEADERS`."""
     return [
         number,
@@ -203,7 +210,7 @@ class LedgerWorkbook:
         )
         self.rows = 0
 
-    def append(self, rows: Sequence[Mapping[str, Any]]) -> None:
+    def append(self, rows: Sequence[LedgerRow]) -> None:
         parts = []
         for row in rows:
             self.rows += 1
@@ -218,7 +225,7 @@ class LedgerWorkbook:
 
 
 async def write_ledger(
-    batches: AsyncIterable[Sequence[Mapping[str, Any]]],
+    batches: AsyncIterable[Sequence[LedgerRow]],
     out: IO[bytes],
     *,
     title: str = "困难职工档案台账",

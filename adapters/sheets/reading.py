@@ -31,7 +31,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 from domain.errors import DomainError
 from domain.idnumber import normalise, parse_id_number
@@ -164,9 +164,9 @@ def find_header(grid: Sequence[Sequence[Any]], columns: Columns) -> tuple[int, d
     for index, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
         found: dict[str, int] = {}
         for col, value in enumerate(row):
-            name = lookup.get(_header_key(value))
-            if name is not None and name not in found:
-                found[name] = col
+            field = lookup.get(_header_key(value))
+            if field is not None and field not in found:
+                found[field] = col
         if all(r in found for r in columns.required):
             if best is None or len(found) > len(best[1]):
                 best = (index, found)
@@ -207,6 +207,11 @@ def text(value: str, column: str, *, required: bool = False, limit: int = 2000) 
     return value
 
 
+# `required=True` gives a value or raises `CellError`: the overloads let mypy know it
+@overload
+def day(value: str, column: str, *, required: Literal[True]) -> date: ...
+@overload
+def day(value: str, column: str, *, required: bool = False) -> date | None: ...
 def day(value: str, column: str, *, required: bool = False) -> date | None:
     """A date as clerks write it: 2020-01-05, 2020/1/5, 2020.1.5, 2020年1月5日, 20200105; a
     month alone (2020年1月, 2020-01) means its first day."""
@@ -256,6 +261,10 @@ def yes_no(value: str, column: str) -> bool | None:
     raise CellError(column, f"应填“是”或“否”：{value}")
 
 
+@overload
+def amount(value: str, column: str, *, required: Literal[True]) -> Decimal: ...
+@overload
+def amount(value: str, column: str, *, required: bool = False) -> Decimal | None: ...
 def amount(value: str, column: str, *, required: bool = False) -> Decimal | None:
     """Yuan: '12,345.6', '12345元', '1.2万' (ten thousands) read as Decimal, never float."""
     if not value:
@@ -324,6 +333,12 @@ def labels_accepted(kind: type[StrEnum]) -> str:
     return "、".join(zh for (cls, _), zh in LABELS_ZH.items() if cls is kind)
 
 
+@overload
+def enum_by_label(kind: type[E], value: str, column: str, *, required: Literal[True]) -> E: ...
+@overload
+def enum_by_label(
+    kind: type[E], value: str, column: str, *, required: bool = False
+) -> E | None: ...
 def enum_by_label(kind: type[E], value: str, column: str, *, required: bool = False) -> E | None:
     """An enumeration value from its Chinese label (as the forms write it), one of the synonyms
     clerks write for it (配偶/妻/丈夫, 因病/疾病/患病, 无业/失业 …) or its code; `CellError`

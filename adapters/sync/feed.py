@@ -50,6 +50,7 @@ import asyncpg
 import msgspec
 
 from adapters.pg import logorder
+from adapters.pg.conn import Conn
 from adapters.pg.rows import START, Cursor
 from adapters.pg.units import subtree_sql
 from adapters.pii.keyring import Keyring
@@ -182,7 +183,7 @@ class Plan:
 
 
 async def plan_page(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     node: str,
     subtree: str,
@@ -319,7 +320,7 @@ class SealedChunk:
 
 
 async def sealed_chunk(
-    runner: asyncpg.Pool | asyncpg.Connection, *, attachment_id: UUID, seq: int, subtree: str
+    runner: Conn | asyncpg.Pool, *, attachment_id: UUID, seq: int, subtree: str
 ) -> SealedChunk | None:
     """Chunk `seq` of an attachment of a file of the subtree, sealed as stored (None: no such
     chunk, or the file is not the subtree's)."""
@@ -329,9 +330,7 @@ async def sealed_chunk(
     return SealedChunk(row[0], row[1], row[2], bytes(row[3]).hex(), bytes(row[4]))
 
 
-async def count_after(
-    conn: asyncpg.Connection, *, node: str, epoch: str, subtree: str, after: Cursor
-) -> Count:
+async def count_after(conn: Conn, *, node: str, epoch: str, subtree: str, after: Cursor) -> Count:
     """How many events of the subtree lie after `after` (an upstream's lag, in events)."""
     async with conn.transaction(readonly=True, isolation="repeatable_read"):
         behind = await conn.fetchval(_COUNT, str(after.xid), after.position, subtree)

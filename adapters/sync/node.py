@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from adapters.pg.conn import Conn
 from adapters.pii.sealing import parse_key
 from adapters.sync.feed import MAX_LIMIT
 from domain.errors import InvalidValue
@@ -132,12 +133,12 @@ def parse_downstreams(text: str) -> tuple[Downstream, ...]:
     return tuple(found)
 
 
-async def epoch(runner: asyncpg.Pool | asyncpg.Connection) -> str:
+async def epoch(runner: asyncpg.Pool | Conn) -> str:
     """This database's epoch (see the module docstring)."""
     return str(await runner.fetchval("SELECT epoch FROM sync_node"))
 
 
-async def new_epoch(runner: asyncpg.Pool | asyncpg.Connection) -> str:
+async def new_epoch(runner: asyncpg.Pool | Conn) -> str:
     """Give this database a new epoch — run it on a node restored from a backup, before serving."""
     return str(
         await runner.fetchval(

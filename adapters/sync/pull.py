@@ -72,6 +72,7 @@ import structlog
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from adapters.pg.attachments import CHUNK, Altered, open_chunk, store_sealed
+from adapters.pg.conn import Conn
 from adapters.pg.integrity import GENESIS, event_hash, link_hash
 from adapters.pg.store import START, Cursor, copy_events
 from adapters.pii.keyring import Keyring
@@ -308,7 +309,7 @@ def opened_keys(page: Page, sync_key: bytes | None) -> dict[UUID, bytes | None]:
 
 def backoff(attempt: int, *, base: float = 0.5, cap: float = 30.0) -> float:
     """Exponential back-off with jitter: 0.5 s, 1 s, 2 s … up to `cap`."""
-    delay = min(cap, base * (2 ** min(attempt, 16)))
+    delay = min(cap, base * (2.0 ** min(attempt, 16)))
     return delay * (0.5 + random.random() / 2)  # noqa: S311 — jitter, not cryptography
 
 
@@ -339,7 +340,7 @@ class Held:
     altered: set[Key]
 
 
-async def held_rows(conn: asyncpg.Connection, events: Sequence[FeedEvent]) -> Held:
+async def held_rows(conn: Conn, events: Sequence[FeedEvent]) -> Held:
     """What this node holds of the page's streams, from one version before the page's first
     (the head a new event chains onto), each row re-hashed on its predecessor's stored hash —
     for which the version before that is read too, as a witness only."""
@@ -465,7 +466,7 @@ class Pulled:
 
 
 async def store_page(
-    conn: asyncpg.Connection,
+    conn: Conn,
     downstream: Downstream,
     state: State,
     page: Page,
@@ -570,7 +571,7 @@ async def store_page(
     return Stored(len(verdict.accepted), verdict.skipped, len(verdict.quarantined))
 
 
-async def restart(conn: asyncpg.Connection, downstream: Downstream, page: Page, why: str) -> None:
+async def restart(conn: Conn, downstream: Downstream, page: Page, why: str) -> None:
     """Read the downstream again from the start of its feed (after a restore)."""
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(downstream.code))
@@ -589,7 +590,7 @@ async def restart(conn: asyncpg.Connection, downstream: Downstream, page: Page, 
 
 async def record_error(pool: asyncpg.Pool, downstream: Downstream, error: str) -> bool:
     """Note the last error; True when it is a new one (not the same as the last noted)."""
-    previous = await pool.fetchval(
+    previous: str | None = await pool.fetchval(
         "SELECT last_error FROM sync_downstreams WHERE code = $1", downstream.code
     )
     await pool.execute(

@@ -111,20 +111,15 @@ class World:
     own: dict[str, str]  # caller's unit → its own file
     account: str  # an account of BASE
     job: str = ""  # a background spot-check of DISTRICT's inspector
+    printed: str = ""  # the verification code of a form printed of BASE's approved file
     attachment: str = ""  # a scan attached to the approved file
     missing: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     @property
     def secrets(self) -> set[str]:
         """Identifiers of the target's things: none may appear in an outside caller's answer."""
-        return {
-            *self.files.values(),
-            self.spot_check,
-            self.reconciliation,
-            self.account,
-            self.job,
-            self.attachment,
-        }
+        things = {*self.files.values(), self.spot_check, self.reconciliation, self.account}
+        return things | {self.job, self.printed, self.attachment}
 
 
 @dataclass(frozen=True)
@@ -234,6 +229,21 @@ def _erase(w: World, there: bool) -> Call:
     )
 
 
+def _print_file(w: World, there: bool) -> Call:
+    file_id = w.files["approved"] if there else w.missing
+    return Call("GET", f"{API}/files/{file_id}/forms/file", names=(file_id,))
+
+
+def _print_unit(w: World, there: bool) -> Call:
+    unit = BASE if there else NOWHERE
+    return Call("GET", f"{API}/units/{unit}/forms/ledger?period=2026", names=(unit,))
+
+
+def _verify_print(w: World, there: bool) -> Call:
+    code = w.printed if there else "0000-0000-0000"  # a well-formed code no print has
+    return Call("POST", f"{API}/forms/verification", {"code": code}, names=(code,))
+
+
 def _attach(w: World, there: bool) -> Call:
     file_id = w.files["approved"] if there else w.missing
     return Call(
@@ -319,6 +329,9 @@ AIMED: dict[tuple[str, str], Aim] = {
     ("PATCH", USER): _account("PATCH", "", {"disabled": True}),
     ("POST", f"{USER}/password-reset"): _account("POST", "/password-reset", {}),
     ("GET", f"{USER}/events"): _account("GET", "/events"),
+    ("GET", f"{FILE}/forms/{{form}}"): _print_file,
+    ("GET", f"{API}/units/{{code}}/forms/{{form}}"): _print_unit,
+    ("POST", f"{API}/forms/verification"): _verify_print,
 }
 
 # Lists asked with no unit: the caller's own subtree. name → (operation, query, what it holds
@@ -540,6 +553,11 @@ async def world(api: Api, pool: asyncpg.Pool) -> World:
             break
         await asyncio.sleep(0.05)
     assert polled.json()["state"] == "done", polled.text
+    printed = await api.client.get(
+        f"{API}/files/{files['approved']}/forms/card",
+        headers=api.auth(DISTRICT, "approver", **{"X-Bangfu-Purpose": "isolation"}),
+    )
+    assert printed.status_code == 200, printed.text
     return World(
         files,
         checked.json()["id"],
@@ -547,6 +565,7 @@ async def world(api: Api, pool: asyncpg.Pool) -> World:
         own,
         account.json()["account"]["id"],
         job=job.json()["id"],
+        printed=printed.headers["X-Bangfu-Verification-Code"],
         attachment=attached.json()["id"],
     )
 

@@ -1,5 +1,5 @@
-"""Rate limits (failed authentications per address, tokens minted per admin, unmasked reads per
-user) and the security headers every response carries, over loopback HTTP.
+"""Rate limits (failed authentications per address, tokens minted per admin, unmasked reads and
+printed forms per user) and the security headers every response carries, over loopback HTTP.
 
 The limits are the defaults a deployment gets (adapters/settings.py): 30 failed authentications,
 10 tokens and 20 unmasked reads a minute. Client addresses are told apart by `X-Forwarded-For`,
@@ -25,6 +25,7 @@ import structlog
 import uvicorn
 
 from adapters.http.app import asgi
+from adapters.http.auth import Tokens
 from adapters.http.headers import API_POLICY
 from adapters.pg.units import PgUnitDirectory
 from adapters.runtime.limits import Limiter, Limits, RateLimited
@@ -608,11 +609,8 @@ def allows(sources: list[str], url: str) -> bool:
 
 
 class TestTheDocsPages:
-    @pytest.mark.parametrize(
-        "page", ["/schema", "/schema/swagger", "/schema/elements", "/schema/rapidoc"]
-    )
-    async def test_may_load_what_they_need_and_nothing_may_frame_them(self, api: Api, page: str):
-        response = await api.client.get(page)
+    async def test_may_load_what_they_need_and_nothing_may_frame_them(self, api: Api):
+        response = await api.client.get("/schema")
 
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/html")
@@ -628,6 +626,14 @@ class TestTheDocsPages:
             assert "'unsafe-inline'" in rules["script-src"]
         assert rules["default-src"] == ["'none'"]
         assert rules["frame-ancestors"] == ["'none'"]
+
+    @pytest.mark.parametrize("page", ["/schema/swagger", "/schema/elements", "/schema/rapidoc"])
+    async def test_that_would_load_their_scripts_from_a_cdn_are_not_served(
+        self, api: Api, page: str
+    ):
+        response = await api.client.get(page)
+
+        assert response.status_code == 404
 
     async def test_the_openapi_document_is_served_with_the_headers(self, api: Api):
         response = await api.client.get("/schema/openapi.json")
@@ -696,3 +702,36 @@ class TestConfiguredLimits:
 
         assert [a.status_code for a in answers] == [401, 401, 429]
         assert answers[2].headers["retry-after"] == "30"
+
+
+class TestPrintingLimit:
+    async def test_refuses_prints_past_its_own_limit_and_leaves_the_unmasking_allowance_alone(
+        self, clock: FakeClock, database_url: str, tmp_path: Path
+    ):
+        limit = Settings.from_env({"BANGFU_PRINTS_PER_MINUTE": "2"}).prints_per_minute
+        async with (
+            served(database_url, tmp_path, prints_per_minute=limit, unmasks_per_minute=1) as url,
+            httpx.AsyncClient(base_url=url, timeout=30) as client,
+        ):
+            api = Api(client, Tokens(SECRET))
+            file_id = await file_in(api, "approved")
+            wang = api.auth(DISTRICT, "approver", "approver-wang", **PURPOSE)
+            prints = [
+                await client.get(f"{API}/files/{file_id}/forms/file", headers=wang)
+                for _ in range(limit + 1)
+            ]
+            unmasked = [
+                await client.get(f"{API}/files/{file_id}?unmask=true", headers=wang)
+                for _ in range(2)
+            ]
+            trail = await client.get(
+                f"{API}/files/{file_id}/events", headers=api.auth(BASE, "clerk")
+            )
+
+        assert limit == 2
+        assert [p.status_code for p in prints] == [200, 200, 429]
+        assert_too_many(prints[2])
+        assert prints[2].headers["retry-after"] == "30"  # one more every 60/2 s
+        assert [e["type"] for e in trail.json()["events"]].count("access.file_printed") == 2
+        assert unmasked[0].status_code == 200, unmasked[0].text
+        assert_too_many(unmasked[1])

@@ -98,8 +98,8 @@ class TestTheOpenApiDocument:
             ("post", f"/api/v1/{name}")
             for name in ("reconciliations", "imports", "civil-affairs-matches")
         }
-        scans = {("post", "/api/v1/files/{file_id}/attachments")}  # the body is the scan itself
 
+        scans = ("post", "/api/v1/files/{file_id}/attachments")  # the scan's own bytes
         writes = {
             (method, path): op.get("requestBody", {}).get("content", {})
             for path, ops in document["paths"].items()
@@ -109,11 +109,12 @@ class TestTheOpenApiDocument:
         assert {
             route
             for route, content in writes.items()
-            if route not in uploads | scans and "application/json" not in content
+            if route not in uploads | {scans} and "application/json" not in content
         } == set()
         assert all("multipart/form-data" in writes[route] for route in uploads)
-        # 21 + token minting + erasure + the accounts' three (create, change, reset) + an
-        # attachment + a spot-check as a background job
+        assert set(writes[scans]) == {"image/jpeg", "image/png", "application/pdf"}
+        # 21 + token minting + erasure + accounts (create, change, password reset) + a scan
+        # + a spot-check as a background job
         assert len(writes) == 28
 
     async def test_carries_examples_for_the_key_fields_of_request_bodies(self, api: Api):

@@ -9,6 +9,7 @@ from domain.disclosure import Disclosure
 from domain.events import ALIASES, CREATES, EVENT_NAMES
 from domain.household import HouseholdFile
 from domain.policy import RegionalPolicy
+from domain.printing import FormPrint
 from domain.reconciliation import Reconciliation
 from domain.spotcheck import SpotCheck
 from domain.values import Status
@@ -34,6 +35,8 @@ PINNED = {
     "household.personal_data_erased": "HouseholdFile.PersonalDataErased",
     "household.attachment_added": "HouseholdFile.AttachmentAdded",
     "access.unmasked": "Disclosure.Recorded",
+    "access.form_printed": "FormPrint.Printed",
+    "access.file_printed": "FormPrint.FilePrinted",
     "policy.opened": "RegionalPolicy.Opened",
     "policy.parameters_set": "RegionalPolicy.ParametersSet",
     "spotcheck.started": "SpotCheck.Started",
@@ -50,6 +53,7 @@ PINNED = {
 AGGREGATES: list[type[Aggregate]] = [
     HouseholdFile,
     Disclosure,
+    FormPrint,
     RegionalPolicy,
     SpotCheck,
     Reconciliation,
@@ -102,6 +106,7 @@ class TestTheCreatedEvents:
         assert {
             HouseholdFile.Applied: HouseholdFile,
             Disclosure.Recorded: Disclosure,
+            FormPrint.Printed: FormPrint,
             RegionalPolicy.Opened: RegionalPolicy,
             SpotCheck.Started: SpotCheck,
             Reconciliation.Started: Reconciliation,

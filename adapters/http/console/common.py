@@ -33,6 +33,7 @@ from litestar.exceptions import HTTPException
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
+from litestar.types import ExceptionHandlersMap
 
 from adapters.http.problems import status_of
 from adapters.services.accounts import AccountService, Session
@@ -454,7 +455,7 @@ def on_error(request: Request[Any, Any, Any], error: DomainError) -> Template:
     return render(request, state, "refused.html", status=status, error=message(request, error))
 
 
-ERRORS: dict[type[Exception], Any] = {DomainError: on_error}
+ERRORS: ExceptionHandlersMap = {DomainError: on_error}
 
 
 def query_list(request: Request[Any, Any, Any], name: str) -> list[str]:

@@ -93,8 +93,8 @@ async def sign_in(request: Request[Any, Any, Any], state: State) -> Template | R
             user=user,
             error=message,
         )
-        if limited:
-            page.headers["Retry-After"] = str(error.retry_after)  # type: ignore[union-attr]
+        if isinstance(error, RateLimited):
+            page.headers["Retry-After"] = str(error.retry_after)
         return page
     target = f"{CONSOLE}/password" if session.account.must_change else f"{CONSOLE}/"
     return Redirect(

@@ -503,7 +503,7 @@ def read(action: Action, values: dict[str, list[str]], lang: str) -> Posted:
             continue
         _set(posted.body, f.path, value)
     if any(_MEMBER_PATH.match(f.path) for f in action.fields):
-        rows = []
+        rows: list[dict[str, Any]] = []
         for index in sorted(members):
             posted.renumbered[len(rows)] = index
             rows.append(members[index])
