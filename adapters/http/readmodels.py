@@ -272,7 +272,7 @@ async def _chunks(spool: IO[bytes], size: int = 1 << 20) -> AsyncIterator[bytes]
         spool.close()
 
 
-def _disposition(root: UnitCode, today: date) -> str:
+def ledger_disposition(root: UnitCode, today: date) -> str:
     ascii_name = f"ledger-{root.value}-{today.isoformat()}.xlsx"
     chinese = f"困难职工档案台账-{root.value}-{today.isoformat()}.xlsx"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(chinese)}"
@@ -292,6 +292,36 @@ def _stats_cursor(text: str | None) -> str | None:
         raise InvalidValue(
             "cursor", "not a cursor this listing returned", zh="分页游标无效"
         ) from None
+
+
+async def ledger_workbook(
+    rt: Runtime, root: UnitCode, where: reads.LedgerFilter, sort: LedgerSort
+) -> Stream:
+    """The ledger rows of `where` as an xlsx workbook, streamed (the API's `ledger.xlsx` and the
+    console's download alike)."""
+    # Written to a temporary file first (a province's workbook is tens of megabytes: not
+    # held in memory), then streamed out and removed.
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 — closed by the stream below
+    try:
+        await exports.write_ledger(
+            reads.ledger_rows(
+                rt.pool, where, sort=sort.value.lstrip("-"), descending=sort.value[0] == "-"
+            ),
+            spool,
+        )
+        size = spool.tell()
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    return Stream(
+        _chunks(spool),
+        media_type=exports.MEDIA_TYPE,
+        headers={
+            "Content-Disposition": ledger_disposition(root, rt.clock.today()),
+            "Content-Length": str(size),
+        },
+    )
 
 
 READ_PROBLEMS = frozenset({400, 401, 403, 404, 422, 429})
@@ -396,29 +426,7 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
             civil_affairs=civil_affairs,
             civil_affairs_to_act=civil_affairs_to_act,
         )
-        # Written to a temporary file first (a province's workbook is tens of megabytes: not
-        # held in memory), then streamed out and removed.
-        spool = tempfile.TemporaryFile()  # noqa: SIM115 — closed by the stream below
-        try:
-            await exports.write_ledger(
-                reads.ledger_rows(
-                    rt.pool, where, sort=sort.value.lstrip("-"), descending=sort.value[0] == "-"
-                ),
-                spool,
-            )
-            size = spool.tell()
-            spool.seek(0)
-        except BaseException:
-            spool.close()
-            raise
-        return Stream(
-            _chunks(spool),
-            media_type=exports.MEDIA_TYPE,
-            headers={
-                "Content-Disposition": _disposition(root, rt.clock.today()),
-                "Content-Length": str(size),
-            },
-        )
+        return await ledger_workbook(rt, root, where, sort)
 
     @get(
         f"{API}/stats",

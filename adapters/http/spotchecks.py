@@ -30,9 +30,11 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, PathParameter
 
 from adapters.http.schemas import ActorOut
+from adapters.pg.jobs import Job, PgJobs
 from adapters.pg.policies import PgPolicies
 from adapters.pg.rows import StoredEvent
 from adapters.runtime.bootstrap import Runtime
+from adapters.services import jobs
 from adapters.services.spotcheck import Request, load_spot_check, run_spot_check
 from adapters.sheets import spotcheck_report as report
 from domain.authorization import Act, authorise
@@ -277,6 +279,47 @@ class SpotCheckOut(msgspec.Struct, kw_only=True):
     xlsx: str
 
 
+class JobOut(msgspec.Struct, kw_only=True):
+    """A background job: `state` running, done or failed; `done` of `total` files checked; the
+    spot-check's report once done (`spot_check`), or why it failed (`error`)."""
+
+    id: UUID
+    kind: str
+    state: str
+    done: int
+    total: int
+    spot_check: str | None
+    error: str | None
+    started_at: datetime
+    updated_at: datetime
+
+
+def job_out(job: Job) -> JobOut:
+    return JobOut(
+        id=job.id,
+        kind=job.kind,
+        state=job.state,
+        done=job.done,
+        total=job.total,
+        spot_check=f"{API}/spot-checks/{job.result}" if job.result else None,
+        error=job.error,
+        started_at=job.started_at,
+        updated_at=job.updated_at,
+    )
+
+
+def check_request_of(body: SpotCheckIn, today: date) -> Request:
+    """The service's request from the API's body."""
+    return Request(
+        scope=body.unit,
+        as_of=body.as_of or today,
+        seed=body.seed,
+        sample=body.sample,
+        fraction=body.fraction,
+        strata=Strata(tuple(body.strata.statuses), tuple(body.strata.units), body.strata.level),
+    )
+
+
 class ParametersOut(msgspec.Struct, kw_only=True):
     effective_on: date
     poverty_line: Decimal
@@ -498,16 +541,7 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
             store=rt.store,
             codec=rt.codec,
             actor=actor,
-            request=Request(
-                scope=body.unit,
-                as_of=body.as_of or rt.clock.today(),
-                seed=body.seed,
-                sample=body.sample,
-                fraction=body.fraction,
-                strata=Strata(
-                    tuple(body.strata.statuses), tuple(body.strata.units), body.strata.level
-                ),
-            ),
+            request=check_request_of(body, rt.clock.today()),
         )
         names = await report.unit_names(rt.pool, report.units_of(check))
         return Response(
@@ -515,6 +549,43 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
             status_code=201,
             headers={"Location": f"{API}/spot-checks/{check.id}"},
         )
+
+    @post(
+        f"{API}/spot-check-jobs",
+        status_code=202,
+        responses=responses,
+        tags=["spot-checks"],
+        summary="抽查（后台）— start a spot-check as a background job, with progress",
+        description="The same request as `POST /spot-checks`, checked the same way before "
+        "anything runs (403, 404, 422 as there); the check then runs after the answer. Returns "
+        "the job (202, `Location: /jobs/{id}`): poll `GET /jobs/{id}` for `done` of `total` "
+        "files checked, and the report's address (`spot_check`) once `state` is `done`.",
+    )
+    async def start_spot_check_job(
+        data: JsonBody[SpotCheckIn],
+        actor: NamedDependency[Actor],
+        rt: NamedDependency[Runtime],
+    ) -> Response[JobOut]:
+        body: SpotCheckIn = data
+        job = await jobs.start_spot_check(
+            jobs=PgJobs(rt.pool),
+            store=rt.store,
+            codec=rt.codec,
+            actor=actor,
+            request=check_request_of(body, rt.clock.today()),
+        )
+        return Response(job_out(job), status_code=202, headers={"Location": f"{API}/jobs/{job.id}"})
+
+    @get(
+        f"{API}/jobs/{{job_id:uuid}}",
+        responses=reads,
+        tags=["spot-checks"],
+        summary="后台任务 — a background job's progress (the caller's own jobs only)",
+    )
+    async def read_job(
+        job_id: FromPath[UUID], actor: NamedDependency[Actor], rt: NamedDependency[Runtime]
+    ) -> JobOut:
+        return job_out(await jobs.read(PgJobs(rt.pool), actor, job_id))
 
     @get(
         f"{API}/spot-checks/{{name:str}}",
@@ -607,7 +678,14 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         out = policy_out(rt, code, events, await policies.book(), rt.clock.today())
         return Response(out, status_code=201, headers={"Location": f"{API}/policies/{code}"})
 
-    return [start_spot_check, read_spot_check, read_policy, set_policy]
+    return [
+        start_spot_check,
+        start_spot_check_job,
+        read_job,
+        read_spot_check,
+        read_policy,
+        set_policy,
+    ]
 
 
 def _check_id(text: str) -> UUID:

@@ -128,6 +128,9 @@ class LedgerFilter:
     name: str | None = None  # a substring of the head's name
     civil_affairs: tuple[str, ...] = ()  # any of these kinds matched by civil affairs
     civil_affairs_to_act: bool | None = None  # with (True) or without (False) findings to act on
+    open_only: bool = False  # only files still open (OPEN_STATUSES)
+    updated_before: datetime | None = None  # unchanged since (the console's 一年未更新)
+    never_assisted: bool = False  # no assistance recorded yet (the console's 未帮扶过)
 
     def where(self, params: list[Any]) -> str:
         """The SQL condition, appending its values to `params`."""
@@ -159,6 +162,12 @@ class LedgerFilter:
             # word for word the predicate of the partial index ledger_civil_affairs_to_act
             flagged = "cardinality(l.civil_affairs_to_act) > 0"
             conditions.append(flagged if self.civil_affairs_to_act else f"NOT {flagged}")
+        if self.open_only:
+            conditions.append(f"l.status = ANY({bind(OPEN_STATUSES)}::text[])")
+        if self.updated_before is not None:
+            conditions.append(f"l.updated_at < {bind(self.updated_before)}::timestamptz")
+        if self.never_assisted:
+            conditions.append("l.assistance_count = 0")
         return " AND ".join(conditions)
 
 
@@ -401,6 +410,78 @@ async def due(
         last = rows[limit - 1]
         following = Cursor(kind, last["due_key"], last["file_id"])
     return list(rows[:limit]), int(total), following
+
+
+# ------------------------------------------------------------------------------ the work list
+
+
+@dataclass(frozen=True)
+class WorkCounts:
+    """How many files wait in each of the console's work lists, and the oldest approval's day."""
+
+    counts: dict[str, int]
+    oldest_waiting: datetime | None
+
+
+def work_filters(root: str, kind: str, *, now: datetime) -> LedgerFilter | None:
+    """The ledger filter of a work list that is a plain ledger condition (None for the queue and
+    the due lists, which have their own order and day)."""
+    if kind == "civil_affairs":
+        return LedgerFilter(root=root, civil_affairs_to_act=True)
+    if kind == "unchanged":
+        return LedgerFilter(root=root, open_only=True, updated_before=now - timedelta(days=365))
+    if kind == "never_assisted":
+        return LedgerFilter(root=root, statuses=(Status.APPROVED.value,), never_assisted=True)
+    return None
+
+
+DUE_KINDS = ("visits", "rechecks", "follow_up")
+LEDGER_KINDS = ("civil_affairs", "unchanged", "never_assisted")
+
+
+async def work_counts(
+    pool: asyncpg.Pool,
+    root: str,
+    *,
+    now: datetime,
+    as_of: date,
+    visit_days: int = 90,
+    follow_up_months: int = 12,
+) -> WorkCounts:
+    """The size of every work list of the subtree, read in one snapshot."""
+    counts: dict[str, int] = {}
+    async with scoped(pool, root) as conn:
+        waiting = await conn.fetchrow(
+            f"SELECT count(*) AS n, min(l.updated_at) AS oldest FROM ledger l"
+            f" WHERE {subtree_sql('l.unit', '$1')} AND l.status = 'appraised'",
+            root,
+        )
+        if waiting is None:  # an aggregate always answers one row
+            raise RuntimeError("the approval count answered no row")
+        counts["approvals"] = int(waiting["n"])
+        oldest: datetime | None = waiting["oldest"]
+        for kind in DUE_KINDS:
+            spec = due_list(
+                kind, as_of=as_of, visit_days=visit_days, follow_up_months=follow_up_months
+            )
+            counts[kind] = int(
+                await conn.fetchval(
+                    f"SELECT count(*) FROM ledger l"
+                    f" WHERE {subtree_sql('l.unit', '$1')} AND {spec.condition}",
+                    root,
+                    *spec.bounds,
+                )
+            )
+        for kind in LEDGER_KINDS:
+            where = work_filters(root, kind, now=now)
+            if where is None:
+                raise ValueError(f"not a ledger work list: {kind}")
+            params: list[Any] = []
+            condition = where.where(params)
+            counts[kind] = int(
+                await conn.fetchval(f"SELECT count(*) FROM ledger l WHERE {condition}", *params)
+            )
+    return WorkCounts(counts, oldest)
 
 
 # ------------------------------------------------------------------------------ duplicates

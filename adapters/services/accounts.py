@@ -96,6 +96,10 @@ class Passwords:
         return await asyncio.to_thread(check)
 
 
+# How stale a session's recorded last use may be (and at most a tenth of the idle timeout).
+TOUCH_EVERY = timedelta(seconds=60)
+
+
 @dataclass(frozen=True)
 class Lockout:
     """Failed sign-ins allowed per account name and per client address (GCRA buckets)."""
@@ -449,7 +453,10 @@ class AccountService:
         ):
             await self.store.end_session(key, now)
             return None
-        await self.store.touch_session(key, now)
+        if now - row.last_seen_at >= min(TOUCH_EVERY, self.idle / 10):
+            # the last use, kept to the minute: a page view then writes (and waits for a
+            # commit to reach the disk) once a minute at most, not on every request
+            await self.store.touch_session(key, now)
         return Session(cookie, row.account, row.csrf)
 
     async def sign_out(self, session: Session, *, address: str = "") -> None:

@@ -21,6 +21,7 @@ and `test_every_route_outside_the_document_is_the_consoles` fails for any other 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import uuid
@@ -34,12 +35,16 @@ import httpx
 import pytest
 
 from adapters.http.app import create_app
+from adapters.pg.accounts import PgAccounts
 from adapters.pg.codec import EventCodec
 from adapters.pg.policies import PgPolicies, seed_demo_policies
 from adapters.pg.store import PostgresEventStore
+from adapters.pg.units import PgUnitDirectory
 from adapters.runtime.settings import Settings
+from adapters.services.accounts import AccountService
 from adapters.services.scans import scan
 from domain.units import UnitCode
+from domain.values import Role
 from tests.conftest import Api
 from tests.e2e.http_helpers import (
     API,
@@ -93,6 +98,7 @@ CIVIL_AFFAIRS_LIST = (
     "民政比对名单\n身份证号码,比对类型,日期\n130306197504040011,车辆,2026-09-01\n".encode("gb18030")
 )
 WIDE_DUE = "kind=visits&as_of=2030-01-01&visit_days=1"
+CONSOLE_PASSWORD = "晴天-Harbour-47"
 
 
 @dataclass
@@ -104,6 +110,7 @@ class World:
     reconciliation: str
     own: dict[str, str]  # caller's unit → its own file
     account: str  # an account of BASE
+    job: str = ""  # a background spot-check of DISTRICT's inspector
     printed: str = ""  # the verification code of a form printed of BASE's approved file
     attachment: str = ""  # a scan attached to the approved file
     missing: str = field(default_factory=lambda: str(uuid.uuid4()))
@@ -112,7 +119,7 @@ class World:
     def secrets(self) -> set[str]:
         """Identifiers of the target's things: none may appear in an outside caller's answer."""
         things = {*self.files.values(), self.spot_check, self.reconciliation, self.account}
-        return things | {self.printed, self.attachment}
+        return things | {self.job, self.printed, self.attachment}
 
 
 @dataclass(frozen=True)
@@ -194,10 +201,14 @@ def _new_unit(w: World, there: bool) -> Call:
     return Call("POST", f"{API}/units", {"code": code, "name": "新工会"}, names=(code, code[:6]))
 
 
-def _spot_check(w: World, there: bool) -> Call:
+def _spot_check(w: World, there: bool, path: str = "/spot-checks") -> Call:
     unit = DISTRICT if there else NOWHERE_DISTRICT
     body = {"unit": unit, "sample": 1, "seed": 1, "as_of": "2026-11-21"}
-    return Call("POST", f"{API}/spot-checks", body, names=(unit,))
+    return Call("POST", f"{API}{path}", body, names=(unit,))
+
+
+def _spot_check_job(w: World, there: bool) -> Call:
+    return _spot_check(w, there, "/spot-check-jobs")
 
 
 def _set_policy(w: World, there: bool) -> Call:
@@ -293,6 +304,8 @@ AIMED: dict[tuple[str, str], Aim] = {
     ("GET", f"{API}/due"): _unit_query("/due", WIDE_DUE),
     ("GET", f"{API}/duplicates"): _unit_query("/duplicates"),
     ("POST", f"{API}/spot-checks"): _spot_check,
+    ("POST", f"{API}/spot-check-jobs"): _spot_check_job,
+    ("GET", f"{API}/jobs/{{job_id}}"): _report("/jobs", "job"),
     ("GET", f"{API}/spot-checks/{{name}}"): _report("/spot-checks", "spot_check"),
     ("POST", f"{API}/policies/{{region}}"): _set_policy,
     ("POST", f"{API}/reconciliations"): _upload(
@@ -349,7 +362,130 @@ CONSOLE: dict[str, str] = {
     "/console/tokens/{token_id}/revoke": "revokes a token of the signed-in account only "
     "(another account's token is 'no such live token', as a missing one)",
     "/static/{file_path}": "the style sheet and Redoc's script: files of the repository, no data",
+    "/console/work/{kind}": "the caller's own subtree only (`CONSOLE_LISTED`)",
+    "/console/files/new": "an empty form for the caller's own unit",
+    "/console/ledger": "aimed (`CONSOLE_AIMED`); without a unit, the caller's own subtree",
+    "/console/ledger.xlsx": "aimed (`CONSOLE_AIMED`); without a unit, the caller's own subtree",
+    "/console/stats": "aimed (`CONSOLE_AIMED`); without a unit, the caller's own unit",
+    "/console/files/{file_id}": "aimed (`CONSOLE_AIMED`)",
+    "/console/files/{file_id}/{slug}": "aimed (`CONSOLE_AIMED`)",
+    "/console/files": "aimed (`CONSOLE_AIMED`): a new file of a unit outside the subtree",
+    "/console/spot-checks": "aimed (`CONSOLE_AIMED`): a spot-check of a unit outside the subtree",
+    "/console/spot-checks/{check_id}": "aimed (`CONSOLE_AIMED`)",
+    "/console/spot-checks/{check_id}/xlsx": "aimed (`CONSOLE_AIMED`)",
+    "/console/accounts": "aimed (`CONSOLE_AIMED`): the accounts of a unit, a new account there",
+    "/console/accounts/{account_id}/{change}": "aimed (`CONSOLE_AIMED`)",
+    "/console/jobs/{job_id}": "aimed (`CONSOLE_AIMED`)",
+    "/console/sync": "per downstream node: cursor and errors, no events (as GET /sync/status)",
+    "/console/paper": "three empty upload forms for the caller's own unit",
+    "/console/paper/{kind}": "aimed (`CONSOLE_AIMED`): an upload for a unit outside the subtree",
 }
+
+
+def _console_upload(w: World, there: bool) -> Call:
+    unit = DISTRICT if there else NOWHERE_DISTRICT
+    return Call(
+        "POST",
+        "/console/paper/civil-affairs",
+        form={"unit": unit},
+        upload=("list.csv", CIVIL_AFFAIRS_LIST),
+        names=(unit,),
+    )
+
+
+def _console_accounts(w: World, there: bool) -> Call:
+    unit = BASE if there else NOWHERE
+    return Call("GET", f"/console/accounts?unit={unit}", names=(unit,))
+
+
+def _console_change_account(w: World, there: bool) -> Call:
+    account = w.account if there else w.missing
+    return Call("POST", f"/console/accounts/{account}/disable", form={}, names=(account,))
+
+
+def _console_check(suffix: str = "") -> Aim:
+    def aim(w: World, there: bool) -> Call:
+        check_id = w.spot_check if there else w.missing
+        return Call("GET", f"/console/spot-checks/{check_id}{suffix}", names=(check_id,))
+
+    return aim
+
+
+def _console_start_check(w: World, there: bool) -> Call:
+    unit = DISTRICT if there else NOWHERE_DISTRICT
+    form = {"unit": unit, "sample": "2", "seed": "3", "as_of": "2026-11-21"}
+    return Call("POST", "/console/spot-checks", form=form, names=(unit,))
+
+
+def _console_file(suffix: str = "", method: str = "GET", **form: str) -> Aim:
+    def aim(w: World, there: bool) -> Call:
+        file_id = w.files["approved"] if there else w.missing
+        return Call(method, f"/console/files/{file_id}{suffix}", form=form, names=(file_id,))
+
+    return aim
+
+
+def _console_unit(path: str) -> Aim:
+    def aim(w: World, there: bool) -> Call:
+        unit = BASE if there else NOWHERE
+        return Call("GET", f"{path}?unit={unit}", names=(unit,))
+
+    return aim
+
+
+def _console_new_file(w: World, there: bool) -> Call:
+    unit = BASE if there else NOWHERE
+    form = {
+        "establishing_unit": unit,
+        "worker_kind": "urban",
+        "head.name": "李四",
+        "head.id_number": "130306197805060111",
+        "applied_on": "2026-01-05",
+        "authorisation_signed": "on",
+        "file_id": "00000000-0000-4000-8000-00000000000a",
+    }
+    return Call("POST", "/console/files", form=form, names=(unit,))
+
+
+# The console's pages aimed at the target (its file, its unit) by a signed-in account outside
+# its subtree: the same page as for the like that does not exist, and nothing written.
+CONSOLE_AIMED: dict[str, Aim] = {
+    "/console/files/{file_id}": _console_file(),
+    "/console/files/{file_id}/{slug}": _console_file(
+        "/visits", "POST", visited_on="2026-04-10", cadre="周五", content="走访", version="4"
+    ),
+    "/console/ledger": _console_unit("/console/ledger"),
+    "/console/ledger.xlsx": _console_unit("/console/ledger.xlsx"),
+    "/console/stats": _console_unit("/console/stats"),
+    "/console/files": _console_new_file,
+    "/console/spot-checks": _console_start_check,
+    "/console/spot-checks/{check_id}": _console_check(),
+    "/console/spot-checks/{check_id}/xlsx": _console_check("/xlsx"),
+    "/console/accounts": _console_accounts,
+    "/console/accounts/{account_id}/{change}": _console_change_account,
+    "/console/paper/{kind}": _console_upload,
+    "/console/jobs/{job_id}": lambda w, there: Call(
+        "GET", f"/console/jobs/{w.job if there else w.missing}", names=(w.job, w.missing)
+    ),
+}
+# The console's lists of the caller's own subtree: nothing of the target on them.
+CONSOLE_LISTED = (
+    "/console/",
+    "/console/ledger",
+    "/console/stats",
+    *(
+        f"/console/work/{kind}"
+        for kind in (
+            "approvals",
+            "visits",
+            "rechecks",
+            "follow_up",
+            "civil_affairs",
+            "unchanged",
+            "never_assisted",
+        )
+    ),
+)
 
 # Operations that hold no household data of any unit, and why.
 UNSCOPED: dict[tuple[str, str], str] = {
@@ -405,6 +541,18 @@ async def world(api: Api, pool: asyncpg.Pool) -> World:
         headers=api.auth(DISTRICT, "inspector"),
     )
     assert reconciled.status_code == 201, reconciled.text
+    job = await api.client.post(
+        f"{API}/spot-check-jobs",
+        json={"unit": DISTRICT, "sample": 2, "seed": 4, "as_of": "2026-11-21"},
+        headers=district_inspector,
+    )
+    assert job.status_code == 202, job.text
+    for _ in range(300):  # the job writes its spot-check: done before anything is counted
+        polled = await api.client.get(f"{API}/jobs/{job.json()['id']}", headers=district_inspector)
+        if polled.json()["state"] != "running":
+            break
+        await asyncio.sleep(0.05)
+    assert polled.json()["state"] == "done", polled.text
     printed = await api.client.get(
         f"{API}/files/{files['approved']}/forms/card",
         headers=api.auth(DISTRICT, "approver", **{"X-Bangfu-Purpose": "isolation"}),
@@ -416,8 +564,9 @@ async def world(api: Api, pool: asyncpg.Pool) -> World:
         reconciled.json()["id"],
         own,
         account.json()["account"]["id"],
-        printed.headers["X-Bangfu-Verification-Code"],
-        attached.json()["id"],
+        job=job.json()["id"],
+        printed=printed.headers["X-Bangfu-Verification-Code"],
+        attachment=attached.json()["id"],
     )
 
 
@@ -521,6 +670,85 @@ def test_every_route_outside_the_document_is_the_consoles(tmp_path: Path):
     }
 
     assert sorted(undocumented ^ set(CONSOLE)) == []
+
+
+def test_every_aimed_console_route_has_a_row():
+    aimed = {path for path, reason in CONSOLE.items() if reason.startswith("aimed")}
+
+    assert sorted(aimed ^ set(CONSOLE_AIMED)) == []
+
+
+HUMAN_CALLERS = {k: v for k, v in CALLERS.items() if v[1] != "sync"}
+
+
+async def _signed_in(api: Api, pool: asyncpg.Pool, tmp_path: Path, unit: str, role: str) -> None:
+    """The API's client signed in to the console as a new account of `unit` with `role`."""
+    user = f"console-{role}-{unit}"
+    service = AccountService.from_settings(
+        Settings(database_url="postgresql://unused", data_dir=tmp_path, log_json=True),
+        PgAccounts(pool),
+        PgUnitDirectory(pool),
+    )
+    await service.create(
+        None, user=user, unit=unit, role=Role(role), password=CONSOLE_PASSWORD, must_change=False
+    )
+    page = await api.client.get("/console/sign-in")
+    signed = await api.client.post(
+        "/console/sign-in",
+        data={"csrf": _csrf(page.text), "user": user, "password": CONSOLE_PASSWORD},
+    )
+    assert signed.status_code == 303, signed.text
+
+
+def _page_answer(response: httpx.Response, names: tuple[str, ...], caller_unit: str) -> Any:
+    """Status, media type and page, the caller's own unit (in its user name, on every page)
+    set apart before what the request aimed at is blanked (a caller's code may extend the
+    target's)."""
+    text = response.text.replace(caller_unit, "<caller's unit>")
+    for name in sorted(names, key=len, reverse=True):
+        text = text.replace(name, "<aimed at>")
+    return response.status_code, response.headers.get("content-type", ""), text
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, html
+    return found[1]
+
+
+async def test_every_console_page_aimed_outside_the_callers_subtree_answers_as_for_nothing(
+    api: Api, world: World, pool: asyncpg.Pool, tmp_path: Path
+):
+    wrong: dict[tuple[str, str], Any] = {}
+    for caller, (unit, role) in HUMAN_CALLERS.items():
+        api.client.cookies.clear()
+        await _signed_in(api, pool, tmp_path, unit, role)
+        home = await api.client.get("/console/")
+        csrf = _csrf(home.text)
+        for path, aim in CONSOLE_AIMED.items():
+            before = await count_events(pool)
+            answers = []
+            for there in (True, False):
+                call = aim(world, there)
+                form = {**(call.form or {}), "csrf": csrf} if call.method == "POST" else None
+                files = None
+                if call.upload is not None:
+                    files = {"file": (call.upload[0], call.upload[1], "text/csv")}
+                response = await api.client.request(call.method, call.url, data=form, files=files)
+                answers.append(_page_answer(response, call.names, unit))
+            written = await count_events(pool) - before
+            status = answers[0][0]
+            if answers[0] != answers[1] or status not in {403, 404, 422} or written:
+                wrong[caller, path] = {"target": answers[0][:2], "missing": answers[1][:2]}
+            if any(secret in str(answers[0][2]) for secret in world.secrets):
+                wrong[caller, f"{path} names the target"] = True
+        for path in CONSOLE_LISTED:
+            page = await api.client.get(path)
+            if page.status_code != 200 or any(secret in page.text for secret in world.secrets):
+                wrong[caller, path] = page.status_code
+
+    api.client.cookies.clear()
+    assert wrong == {}, "\n".join(f"{k}: {v}" for k, v in wrong.items())
 
 
 async def test_a_bearer_token_opens_no_console_page(api: Api, world: World):

@@ -114,7 +114,8 @@ class TestTheOpenApiDocument:
         assert all("multipart/form-data" in writes[route] for route in uploads)
         assert set(writes[scans]) == {"image/jpeg", "image/png", "application/pdf"}
         # 21 + token minting + erasure + accounts (create, change, password reset) + a scan
-        assert len(writes) == 27
+        # + a printed form's verification + a spot-check as a background job
+        assert len(writes) == 29
 
     async def test_carries_examples_for_the_key_fields_of_request_bodies(self, api: Api):
         schemas = (await openapi(api))["components"]["schemas"]

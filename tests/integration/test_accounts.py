@@ -21,6 +21,7 @@ from adapters.services.accounts import (
     PasswordChangeRequired,
     Passwords,
     SignInRefused,
+    digest,
 )
 from domain.accounts import AccountEvent
 from domain.errors import NotFound, NotPermitted
@@ -178,6 +179,25 @@ class TestSessions:
         for _ in range(5):
             clock.advance(500)
             assert await service.session(session.cookie) is not None
+
+    async def test_record_their_last_use_once_a_minute_at_most(
+        self, service: AccountService, clock: Clock
+    ):
+        await clerk(service)
+        session = await service.sign_in(user="clerk-li", password=PASSWORD, address=ADDRESS)
+        signed_in = await service.store.session(digest(session.cookie))
+        clock.advance(30)
+        await service.session(session.cookie)
+        soon = await service.store.session(digest(session.cookie))
+        clock.advance(40)
+        await service.session(session.cookie)
+        later = await service.store.session(digest(session.cookie))
+
+        assert signed_in is not None
+        assert soon is not None
+        assert later is not None
+        assert soon.last_seen_at == signed_in.last_seen_at  # within the minute: not written
+        assert later.last_seen_at == signed_in.last_seen_at + timedelta(seconds=70)
 
     async def test_end_at_the_absolute_lifetime_even_while_used(
         self, service: AccountService, clock: Clock
