@@ -35,6 +35,7 @@ from adapters.http.console.common import (
 )
 from adapters.http.problems import status_of
 from adapters.http.views import event_out, file_out
+from adapters.pg.policies import PgPolicies
 from adapters.runtime.bootstrap import Runtime
 from adapters.services import files as file_reads
 from adapters.services.accounts import Session
@@ -234,6 +235,7 @@ async def act_on_file(
         try:
             await usecases.act_on_file(
                 files=rt.files,
+                policies=PgPolicies(rt.store, rt.codec),
                 clock=rt.clock,
                 actor=actor,
                 file_id=file_id,
