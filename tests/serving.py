@@ -32,7 +32,8 @@ async def load_units(database_url: str) -> None:
 
 @asynccontextmanager
 async def served(settings: Settings) -> AsyncIterator[str]:
-    """The app of `settings` (with the demo union tree and parameters loaded) until the block ends: its URL."""
+    """The app of `settings` (the demo union tree and parameters loaded) until the block ends:
+    its URL."""
     assert settings.database_url is not None
     await load_units(settings.database_url)
     server = uvicorn.Server(
