@@ -15,20 +15,25 @@ from adapters.http.app import asgi
 from adapters.pg.units import PgUnitDirectory
 from adapters.runtime.settings import Settings
 from adapters.services import demo
+from tests.parameters import set_province_parameters
 
 
 async def load_units(database_url: str) -> None:
+    """The demo union tree and the province's regional parameters (tests/parameters.py), as the
+    `api` fixture gives its app: a served app that approves files judges them by the latter."""
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
     assert pool is not None
     try:
         await PgUnitDirectory(pool).load(demo.units())
+        await set_province_parameters(pool)
     finally:
         await pool.close()
 
 
 @asynccontextmanager
 async def served(settings: Settings) -> AsyncIterator[str]:
-    """The app of `settings` (with the demo union tree loaded) until the block ends: its URL."""
+    """The app of `settings` (the demo union tree and parameters loaded) until the block ends:
+    its URL."""
     assert settings.database_url is not None
     await load_units(settings.database_url)
     server = uvicorn.Server(

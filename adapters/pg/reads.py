@@ -421,6 +421,7 @@ class WorkCounts:
 
     counts: dict[str, int]
     oldest_waiting: datetime | None
+    category_changes: int = 0  # of the approvals waiting, re-check category changes to confirm
 
 
 def work_filters(root: str, kind: str, *, now: datetime) -> LedgerFilter | None:
@@ -435,7 +436,7 @@ def work_filters(root: str, kind: str, *, now: datetime) -> LedgerFilter | None:
     return None
 
 
-DUE_KINDS = ("visits", "rechecks", "follow_up")
+DUE_KINDS = ("visits", "rechecks", "follow_up", "exit")
 LEDGER_KINDS = ("civil_affairs", "unchanged", "never_assisted")
 
 
@@ -451,15 +452,20 @@ async def work_counts(
     """The size of every work list of the subtree, read in one snapshot."""
     counts: dict[str, int] = {}
     async with scoped(pool, root) as conn:
+        # the approval queue's files (`approval_queue`): appraised ones and re-check category
+        # changes to confirm
         waiting = await conn.fetchrow(
-            f"SELECT count(*) AS n, min(l.updated_at) AS oldest FROM ledger l"
-            f" WHERE {subtree_sql('l.unit', '$1')} AND l.status = 'appraised'",
+            f"SELECT count(*) AS n, min(l.updated_at) AS oldest,"
+            f" count(*) FILTER (WHERE l.category_pending IS NOT NULL) AS changes FROM ledger l"
+            f" WHERE {subtree_sql('l.unit', '$1')}"
+            f" AND (l.status = 'appraised' OR l.category_pending IS NOT NULL)",
             root,
         )
         if waiting is None:  # an aggregate always answers one row
             raise RuntimeError("the approval count answered no row")
         counts["approvals"] = int(waiting["n"])
         oldest: datetime | None = waiting["oldest"]
+        changes = int(waiting["changes"])
         for kind in DUE_KINDS:
             spec = due_list(
                 kind, as_of=as_of, visit_days=visit_days, follow_up_months=follow_up_months
@@ -481,7 +487,7 @@ async def work_counts(
             counts[kind] = int(
                 await conn.fetchval(f"SELECT count(*) FROM ledger l WHERE {condition}", *params)
             )
-    return WorkCounts(counts, oldest)
+    return WorkCounts(counts, oldest, changes)
 
 
 # ------------------------------------------------------------------------------ duplicates

@@ -152,7 +152,6 @@ def test_a_clerk_opens_a_file_and_records_the_investigation_and_appraisal(
             "f-investigators": "赵立新\n钱丽华",
             "f-annual-income": "9600",
             "f-rigid-expenses": "1200",
-            "f-poverty-line": "550",
             "f-primary-cause": "illness",
             "f-members-0-name": "王芳",
             "f-members-0-relation": "spouse",
@@ -201,7 +200,7 @@ def test_an_approver_approves_from_the_queue(
     open_action(browser, "approval")
     fill(
         browser,
-        {"f-approved-on": "2026-01-25", "f-file-level": "district", "f-poverty-line": "550"},
+        {"f-approved-on": "2026-01-25", "f-file-level": "district"},
     )
     submit(browser, "approval")
     wait(browser).until(seen.presence_of_element_located((By.ID, "done")))

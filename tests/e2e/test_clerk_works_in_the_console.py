@@ -442,3 +442,125 @@ async def test_the_console_follows_a_background_spot_check_to_its_report(desk: C
     assert job_page.startswith("/console/jobs/")
     assert done.status_code == 303
     assert re.search(r'id="files-checked">2<', report.text)
+
+
+async def test_the_home_page_counts_category_changes_with_approvals_and_lists_exits_due(
+    desk: Console,
+):
+    appraised = await file_in(desk.api, "appraised")
+    changed = await file_in(desk.api, "category_changed")
+    due = await file_in(desk.api, "due_to_exit")
+    await projected(desk.api)
+
+    async with desk.person("approver-wang", DISTRICT, "approver") as approver:
+        home = await approver.get("/console/")
+        queue = await approver.get("/console/work/approvals")
+    async with desk.person("clerk-li", BASE, "clerk") as clerk:
+        clerk_home = await clerk.get("/console/")
+        exits = await clerk.get("/console/work/exit")
+
+    approvals = re.search(r'id="work-approvals"><span class="count">(\d+)</span>', home.text)
+    assert approvals
+    assert approvals[1] == "2"  # the appraised file and the re-check's category change
+    assert "其中复核类别变更待确认 1 件" in home.text
+    assert set(_ids(queue.text)) == {appraised, changed}
+    assert "复核类别变更待确认" in queue.text
+    exit_due = re.search(
+        r'href="/console/work/exit" id="work-exit"><span class="count">(\d+)</span>',
+        clerk_home.text,
+    )
+    assert exit_due
+    assert exit_due[1] == "1"
+    assert exits.status_code == 200
+    assert _ids(exits.text) == [due]
+
+
+# the issue-13 commands as forms: (form, file's status, who, good input, event, a bad input
+# and the field it is refused beside)
+DECISION_FORMS = [
+    (
+        "category-confirmations",
+        "category_changed",
+        ("approver-wang", DISTRICT, "approver"),
+        {"confirmed_on": "2026-06-02", "opinion": "复核属实"},
+        "household.category_confirmed",
+        {"confirmed_on": ""},
+        "f-confirmed-on",
+    ),
+    (
+        "keep",
+        "due_to_exit",
+        ("approver-wang", DISTRICT, "approver"),
+        {"kept_on": "2026-03-02", "reason": "车辆为残疾人代步车"},
+        "household.kept_on_record",
+        {"reason": ""},
+        "f-reason",
+    ),
+    (
+        "finding-checks",
+        "approved",
+        ("clerk-li", BASE, "clerk"),
+        {
+            "checked_on": "2026-03-01",
+            "finding": "vehicle_not_declared",
+            "result": "unfounded",
+            "reason": "车辆登记人为同名他人",
+        },
+        "household.finding_checked",
+        {"finding": "matched"},  # not a finding to act on: the domain's refusal
+        "f-finding",
+    ),
+    (
+        "follow-ups",
+        "out_of_hardship",
+        ("clerk-li", BASE, "clerk"),
+        {"followed_up_on": "2026-10-01", "cadre": "周五", "result": "stable", "note": "就业稳定"},
+        "household.followed_up",
+        {"cadre": ""},
+        "f-cadre",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("slug", "status", "who", "good", "event", "bad", "bad_field"),
+    DECISION_FORMS,
+    ids=[row[0] for row in DECISION_FORMS],
+)
+async def test_the_decision_commands_are_forms_on_the_file_page(
+    desk: Console,
+    slug: str,
+    status: str,
+    who: tuple[str, str, str],
+    good: dict[str, str],
+    event: str,
+    bad: dict[str, str],
+    bad_field: str,
+):
+    file_id = await file_in(desk.api, status)
+    other = await file_in(desk.api, "applied")
+    before = await desk.events(file_id)
+
+    async with desk.person(*who) as person:
+        page = await person.get(f"/console/files/{file_id}")
+        elsewhere = await person.get(f"/console/files/{other}")
+        refused = await person.post(
+            f"/console/files/{file_id}/{slug}",
+            data={"csrf": csrf_of(page.text), **good, **bad},
+        )
+        written = await desk.events(file_id)
+        done = await person.post(
+            f"/console/files/{file_id}/{slug}", data={"csrf": csrf_of(page.text), **good}
+        )
+        after = await person.get(done.headers.get("location", "/"))
+
+    assert f'id="action-{slug}"' in page.text
+    if slug != "finding-checks":  # a finding may be checked on any file not deleted
+        assert f'id="action-{slug}"' not in elsewhere.text  # offered where the file waits for it
+    assert refused.status_code == 422, refused.text
+    errors = dict(re.findall(r'id="(f-[\w-]+)-error" role="alert">([^<]+)<', refused.text))
+    assert list(errors) == [bad_field]
+    assert written == before  # nothing written
+    assert done.status_code == 303, done.text
+    assert await desk.events(file_id) == [*before, event]
+    assert "已办理：" in after.text

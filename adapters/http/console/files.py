@@ -62,6 +62,10 @@ EVENTS_ZH = {
     "returned": "返困",
     "transferred": "移交",
     "personal_data_erased": "销毁个人信息",
+    "category_confirmed": "确认复核类别变化",
+    "kept_on_record": "保留（应予退出）",
+    "finding_checked": "民政比对核实",
+    "followed_up": "回头看",
     "disclosed": "查看未脱敏信息",
 }
 

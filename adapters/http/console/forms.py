@@ -6,13 +6,18 @@ the body's and the domain's (`DomainError.field`) — come back beside their fie
 
 Adding a command to the console is one `Action` in `ACTIONS`: its URL segment (as the API's
 route), its body, its step (`CommandKind`, for the statuses it may start from), the acts that
-allow it (`domain.authorization`) and its fields. Nothing else changes: the file page offers it
-where the file's status and the account's role allow, and the post route serves every entry.
+allow it (`domain.authorization`), its fields and, for a step that waits for something on the
+file (a category to confirm, an exit due), `when`. Nothing else changes: the file page offers
+it where the file's status and the account's role allow, and the post route serves every entry.
+
+No form asks for the poverty line: decisions are judged by the regional parameters in force
+(docs/rules.md), and the API's `poverty_line`, optional, only checks a caller's copy of it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -24,7 +29,11 @@ from adapters.http.schemas import (
     AppraisalIn,
     ApprovalIn,
     AssistanceIn,
+    CategoryConfirmationIn,
     ExitIn,
+    FindingCheckIn,
+    FollowUpIn,
+    KeepIn,
     PlanIn,
     RecheckIn,
     RejectionIn,
@@ -37,9 +46,16 @@ from adapters.http.schemas import (
 )
 from adapters.http.validation import body_errors
 from domain.authorization import Act, may
+from domain.civil_affairs import FINDINGS
 from domain.eligibility import EXCLUSION_LABELS_ZH
 from domain.errors import DomainError, field_zh
-from domain.household import ALLOWED_FROM, MAX_TEXT, CommandKind, HouseholdFile
+from domain.household import (
+    ALLOWED_FROM,
+    CHECKABLE_FINDINGS,
+    MAX_TEXT,
+    CommandKind,
+    HouseholdFile,
+)
 from domain.units import UnitCode
 from domain.values import (
     Actor,
@@ -50,6 +66,8 @@ from domain.values import (
     ExitKind,
     ExitReason,
     FileLevel,
+    FindingCheck,
+    FollowUpOutcome,
     Material,
     MemberStatus,
     Relation,
@@ -74,13 +92,14 @@ class Field:
     options: type[StrEnum] | None = None
     required: bool = False
     today: bool = False  # a date field that starts at today
+    listed: tuple[tuple[str, str], ...] = ()  # a choice's codes and labels, when not an enum
 
     @property
     def input_id(self) -> str:
         return "f-" + re.sub(r"[^A-Za-z0-9]+", "-", self.path).strip("-")
 
     def choices(self) -> list[tuple[str, str]]:
-        return [(m.value, label(m)) for m in self.options] if self.options else []
+        return [(m.value, label(m)) for m in self.options] if self.options else list(self.listed)
 
 
 @dataclass(frozen=True)
@@ -95,6 +114,7 @@ class Action:
     step: CommandKind | None
     acts: tuple[Act, ...]
     fields: tuple[Field, ...] = field(default_factory=tuple)
+    when: Callable[[HouseholdFile], bool] | None = None  # what the file must be waiting for
 
     def groups(self) -> list[tuple[str, list[Field]]]:
         """The fields in groups to draw: each member row and the exclusions in a box of their
@@ -121,8 +141,10 @@ class Action:
         if self.step is None:
             return False
         level = UnitCode(actor.unit).level
-        return household.status in ALLOWED_FROM[self.step] and any(
-            may(actor.role, level, act) for act in self.acts
+        return (
+            household.status in ALLOWED_FROM[self.step]
+            and (self.when is None or self.when(household))
+            and any(may(actor.role, level, act) for act in self.acts)
         )
 
 
@@ -194,7 +216,6 @@ ACTIONS: tuple[Action, ...] = (
             _f("annual_income", "money", "Household annual income", required=True),
             _f("rigid_expenses", "money", "Rigid expenses", required=True),
             _f("hardship_losses", "money", "Accidental losses"),
-            _f("poverty_line", "money", "Poverty line (monthly)", required=True),
             _f("primary_cause", "choice", "Primary cause", Cause, required=True),
             _f("secondary_causes", "choices", "Secondary causes", Cause),
             Field("accidental_event", "bool", "突发意外事件", "Accidental event"),
@@ -230,7 +251,6 @@ ACTIONS: tuple[Action, ...] = (
         (
             _f("approved_on", "date", "Approved on", required=True, today=True),
             _f("file_level", "choice", "File level", FileLevel, required=True),
-            _f("poverty_line", "money", "Poverty line (monthly)", required=True),
             _f("opinion", "textarea", "Opinion"),
         ),
     ),
@@ -328,10 +348,7 @@ ACTIONS: tuple[Action, ...] = (
         "Annual re-check",
         CommandKind.RECHECK,
         (Act.RECHECK,),
-        (
-            _f("rechecked_on", "date", "Re-checked on", required=True, today=True),
-            _f("poverty_line", "money", "Poverty line (monthly)", required=True),
-        ),
+        (_f("rechecked_on", "date", "Re-checked on", required=True, today=True),),
     ),
     Action(
         "exit",
@@ -347,6 +364,67 @@ ACTIONS: tuple[Action, ...] = (
             _f("explanation", "textarea", "Explanation", required=True),
             Field("evidence", "lines", "证明材料（每行一项）", "Evidence (one a line)"),
             _f("months_above_line", "int", "Months above the line"),
+        ),
+    ),
+    Action(
+        "category-confirmations",
+        CategoryConfirmationIn,
+        "确认复核类别变化",
+        "Confirm the re-check's category",
+        CommandKind.CONFIRM_CATEGORY,
+        (Act.CONFIRM_CATEGORY,),
+        (
+            _f("confirmed_on", "date", "Confirmed on", required=True, today=True),
+            _f("opinion", "textarea", "Opinion"),
+        ),
+        when=lambda household: household.category_pending is not None,
+    ),
+    Action(
+        "keep",
+        KeepIn,
+        "保留（应予退出的档案）",
+        "Keep (a file due to exit)",
+        CommandKind.KEEP,
+        (Act.KEEP,),
+        (
+            _f("kept_on", "date", "Kept on", required=True, today=True),
+            _f("reason", "textarea", "Reason", required=True),
+        ),
+        when=lambda household: household.exit_due is not None,
+    ),
+    Action(
+        "finding-checks",
+        FindingCheckIn,
+        "民政比对核实",
+        "Check a civil-affairs finding",
+        CommandKind.CHECK_FINDING,
+        (Act.CHECK_FINDING,),
+        (
+            _f("checked_on", "date", "Checked on", required=True, today=True),
+            _f(
+                "finding",
+                "choice",
+                "Finding",
+                required=True,
+                listed=tuple((code, FINDINGS[code][1]) for code in sorted(CHECKABLE_FINDINGS)),
+            ),
+            Field("result", "choice", "核实结果", "Result", FindingCheck, required=True),
+            _f("reason", "textarea", "What was done, or why unfounded", required=True),
+        ),
+    ),
+    Action(
+        "follow-ups",
+        FollowUpIn,
+        "回头看",
+        "Follow-up (回头看)",
+        CommandKind.FOLLOW_UP,
+        (Act.FOLLOW_UP,),
+        (
+            _f("followed_up_on", "date", "Followed up on", required=True, today=True),
+            _f("cadre", "text", "Visiting cadre", required=True),
+            Field("result", "choice", "回头看结果", "Result", FollowUpOutcome, required=True),
+            _f("note", "textarea", "Note"),
+            Field("cause", "choice", "返困原因（已返困时）", "Cause (if back in hardship)", Cause),
         ),
     ),
     Action(

@@ -54,7 +54,11 @@ LEDGER_FILTER = {
     "file_level": "file_level",
     "cause": "cause",
     "worker_kind": "worker_kind",
+    "regular_aid": "status",  # its keys are the statuses under regular aid (in force, relieved)
 }
+# The dimensions whose keys are statuses: their bars open the ledger of that status; the others
+# count files in force, so theirs open the approved files of that key.
+BY_STATUS = frozenset({"status", "regular_aid"})
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,7 @@ def chart(title: str, items: list[tuple[str, int, str, str]]) -> Chart:
 def stock_charts(figures: UnitFigures, english: bool) -> list[Chart]:
     charts = []
     for group in figures.stock:
-        extra = {} if group.dimension == "status" else {"status": Status.APPROVED.value}
+        extra = {} if group.dimension in BY_STATUS else {"status": Status.APPROVED.value}
         items = [
             (
                 f.key if english and f.key else f.label,

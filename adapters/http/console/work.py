@@ -1,9 +1,11 @@
 """The work list: what waits for the signed-in account, each list with its count on the home page
 and its own page of files.
 
-- `approvals` (approvers): files appraised and publicised, oldest first, with days waiting;
-- `visits`, `rechecks`, `follow_up` (clerks, approvers): approved files not visited for 90 days,
-  annual re-checks due, files out of hardship or relieved in the last 12 months (回头看);
+- `approvals` (approvers): files appraised and publicised and re-checks' category changes to
+  confirm (the approval queue holds both), oldest first, with days waiting;
+- `visits`, `rechecks`, `follow_up`, `exit` (clerks, approvers): approved files not visited for
+  90 days, annual re-checks due, files out of hardship or relieved in the last 12 months (回头看),
+  files due to exit (应予退出) until they exit or an approver keeps them;
 - `civil_affairs`, `unchanged`, `never_assisted` (every reader): files with civil-affairs
   findings to act on, open files unchanged for a year (一年未改的档案), approved files never
   assisted (未帮扶过档案).
@@ -51,6 +53,7 @@ WORK: tuple[WorkList, ...] = (
     WorkList("visits", "走访逾期", "Visits overdue", _BASE),
     WorkList("rechecks", "年度复核到期", "Re-checks due", _BASE),
     WorkList("follow_up", "回头看到期", "Follow-up (回头看) due", _BASE),
+    WorkList("exit", "应予退出", "Exit due", _BASE),
     WorkList("civil_affairs", "民政比对待处理", "Civil-affairs findings to act on", _READERS),
     WorkList("unchanged", "一年未更新的档案", "Open files unchanged for a year", _READERS),
     WorkList("never_assisted", "在档未帮扶过的档案", "Approved files never assisted", _READERS),
@@ -88,6 +91,13 @@ async def lines(request: Request[Any, Any, Any], state: State, session: Session)
         if work.kind == "approvals" and found.oldest_waiting is not None:
             days = (now - found.oldest_waiting).days
             note = f"oldest waiting {days} days" if english else f"最久已等待 {days} 天"
+            if found.category_changes:
+                changes = found.category_changes
+                note += (
+                    f"; {changes} re-check category changes to confirm"
+                    if english
+                    else f"，其中复核类别变更待确认 {changes} 件"
+                )
         shown.append(
             Line(
                 work.kind,
