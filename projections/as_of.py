@@ -40,6 +40,7 @@ UNCHANGING = frozenset(
         "household.finding_checked",
         "household.kept_on_record",
         "household.followed_up",  # back in hardship re-opens the file by its own Returned
+        "household.attachment_added",  # a scan proves a material: no compared field changes
     }
 )
 # The household events that do: every other one (pinned against `domain.events` by the tests).
