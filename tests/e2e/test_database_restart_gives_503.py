@@ -25,6 +25,7 @@ from domain.values import Role
 from tests.e2e.fault_helpers import Client, Served, own_postgres, token
 from tests.e2e.http_helpers import API, BASE, JSON, PROBLEM, application
 from tests.e2e.test_server_survives_kill_9 import household_events, wait_until_caught_up
+from tests.parameters import set_province_parameters
 
 DATABASE = "bangfu"
 DOWN = 4.0  # seconds PostgreSQL stays down
@@ -49,6 +50,7 @@ async def prepare(server_url: str) -> str:
     assert pool is not None
     try:
         await PgUnitDirectory(pool).load(demo.units())
+        await set_province_parameters(pool)  # commands are judged by the parameters in force
     finally:
         await pool.close()
     return url

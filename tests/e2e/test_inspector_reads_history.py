@@ -189,6 +189,7 @@ class TestTheTrail:
             "department": "union",
             "helper": "孙三",
             "note": "",
+            "emergency": None,  # regular aid (issue 13: emergency aid is recorded as such)
         }
         assert all("actor" not in e["fields"] for e in trail)
 

@@ -137,6 +137,11 @@ async def tally_of_the_log(pool: asyncpg.Pool) -> Tally:
         files=count["household.applied"],
         flows={
             "assistance": (count["household.assisted"], sum(map(sum, assisted.values()), none)),
+            # the same assistance again, split by the file's status (regular aid of 解困 files)
+            "assistance_by_status": (
+                count["household.assisted"],
+                sum(map(sum, assisted.values()), none),
+            ),
             "exit": (count["household.exited"], none),
             "return": (count["household.returned"], none),
             "new": (len(approved), none),

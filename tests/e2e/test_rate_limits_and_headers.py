@@ -47,6 +47,7 @@ from tests.e2e.http_helpers import (
     doer,
     file_in,
 )
+from tests.parameters import set_province_parameters
 
 PURPOSE = {"X-Bangfu-Purpose": "checking who received assistance"}
 
@@ -651,6 +652,7 @@ async def served(database_url: str, tmp_path: Path, **settings: Any) -> AsyncIte
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
     assert pool is not None
     await PgUnitDirectory(pool).load(demo.units())
+    await set_province_parameters(pool)  # commands are judged by the parameters in force
     await pool.close()
     server = uvicorn.Server(
         uvicorn.Config(asgi(config), host="127.0.0.1", port=0, log_level="warning", lifespan="on")

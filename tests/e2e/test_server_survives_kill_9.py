@@ -31,6 +31,7 @@ from tests.e2e.test_projection_runner_survives_kills import (
     tally_of_the_log,
     tally_of_the_tables,
 )
+from tests.parameters import set_province_parameters
 
 SEED = int(os.environ.get("BANGFU_FAULT_SEED") or 20_260_108)
 CLIENTS = 4
@@ -81,6 +82,7 @@ async def test_every_acknowledged_command_is_stored_once_through_repeated_kill_9
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
     assert pool is not None
     await PgUnitDirectory(pool).load(demo.units())
+    await set_province_parameters(pool)  # commands are judged by the parameters in force
     served = Served(database_url, tmp_path / "data", tmp_path / "serve.log")
     clients = [Client(served.base, f"c{n}") for n in range(CLIENTS)]
     stop = asyncio.Event()
@@ -101,6 +103,10 @@ async def test_every_acknowledged_command_is_stored_once_through_repeated_kill_9
         sent = [s for c in clients for s in c.sent]
         stored = await household_events(pool)
         report = await PostgresEventStore(pool).verify()
+        # the province's regional parameters (set before the load) are the only other stream
+        policy_events = await pool.fetchval(
+            "SELECT count(*) FROM events WHERE type LIKE 'policy.%'"
+        )
         counted, logged = await tally_of_the_tables(pool), await tally_of_the_log(pool)
         heads_behind = await pool.fetchval(
             "SELECT count(*) FROM (SELECT stream_id, max(version) AS head FROM events"
@@ -136,7 +142,7 @@ async def test_every_acknowledged_command_is_stored_once_through_repeated_kill_9
     assert cut, f"no kill cut a request in flight ({seed})"
     assert {f: sorted(a) for f, a in acknowledged.items()} == dict(stored), seed
     assert report.ok, report.broken
-    assert report.events == sum(map(len, stored.values()))
+    assert report.events == sum(map(len, stored.values())) + policy_events
     assert heads_behind == 0, seed
     assert counted.per_file == logged.per_file, seed
     assert counted.files == logged.files, seed

@@ -115,7 +115,8 @@ class TestTheOpenApiDocument:
         assert set(writes[scans]) == {"image/jpeg", "image/png", "application/pdf"}
         # 21 + token minting + erasure + accounts (create, change, password reset) + a scan
         # + a printed form's verification + a spot-check as a background job
-        assert len(writes) == 29
+        # + the decisions after approval: finding checks, follow-ups, category confirmations, keep
+        assert len(writes) == 33
 
     async def test_carries_examples_for_the_key_fields_of_request_bodies(self, api: Api):
         schemas = (await openapi(api))["components"]["schemas"]
