@@ -24,7 +24,6 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
 from uuid import UUID
 
 import asyncpg
@@ -34,7 +33,7 @@ from asyncpg.pool import PoolConnectionProxy
 from adapters.pg import logorder
 from adapters.pg.conn import Conn
 from adapters.pg.faults import backoff, is_unavailable
-from adapters.pg.integrity import BrokenLink, event_hash, first_broken
+from adapters.pg.integrity import BrokenLink, Chained, event_hash, first_broken
 from adapters.pg.rows import START, Cursor, NewEvent, StoredEvent, StreamHead
 from adapters.pii.keyring import KEYS_CHANNEL, Keyring
 from domain.errors import ConcurrencyError
@@ -136,30 +135,8 @@ EVENT_COLUMNS = (
 )
 
 
-class LogRow(Protocol):
-    """What `copy_events` writes of an event: a `NewEvent`, or an event a sync pull accepted
-    (`adapters.sync.feed.FeedEvent`)."""
-
-    @property
-    def stream_id(self) -> UUID: ...
-    @property
-    def version(self) -> int: ...
-    @property
-    def type(self) -> str: ...
-    @property
-    def payload(self) -> bytes: ...
-    @property
-    def recorded_at(self) -> datetime: ...
-    @property
-    def unit(self) -> str | None: ...
-    @property
-    def hash(self) -> bytes: ...
-    @property
-    def refers_to(self) -> UUID | None: ...
-
-
 async def copy_events(
-    conn: Conn, events: Sequence[LogRow], *, bounded: float = TRANSACTION_BOUND
+    conn: Conn, events: Sequence[Chained], *, bounded: float = TRANSACTION_BOUND
 ) -> None:
     """COPY new events into the log (the bulk path, and the rows a sync pull accepts).
 
