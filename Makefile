@@ -29,6 +29,11 @@ browser:  ## Chromium and chromedriver for the browser tests (apt, when root)
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
 	else echo "the browser tests need Chromium: run 'sudo apt-get install chromium chromium-driver'" \
 		"(or set BANGFU_SKIP_BROWSER=1 to skip them)"; fi
+	@# a Chinese font, or the journeys' screenshots show boxes where a clerk reads Chinese
+	@if [ "$$BANGFU_SKIP_BROWSER" != 1 ] && ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei; \
+		else echo "the console's screenshots need a Chinese font: run 'sudo apt-get install fonts-wqy-microhei'"; fi; fi
 
 run: install demo  ## embedded PostgreSQL + demo province and accounts (if empty) + console and API on 127.0.0.1:8000
 	$(BIN)/bangfu serve --host 127.0.0.1 --port 8000
