@@ -196,6 +196,8 @@ def _path_zh(field: str) -> str:
         if m.group(2) is not None:
             words.append(f"第{int(m.group(2)) + 1}项")
     return "".join(words)
+
+
 _MEMBER = re.compile(r"^members\[(\d+)\]\.?(.*)$")
 
 
@@ -206,7 +208,11 @@ def field_zh(field: str) -> str:
         return field
     member = _MEMBER.match(field)
     if member is not None:
-        rest = (FIELDS_ZH.get(member.group(2), "") or _path_zh(member.group(2))) if member.group(2) else ""
+        rest = (
+            (FIELDS_ZH.get(member.group(2), "") or _path_zh(member.group(2)))
+            if member.group(2)
+            else ""
+        )
         return f"第{int(member.group(1)) + 1}名成员{rest}"
     if field.startswith("head."):
         part = FIELDS_ZH.get(field.removeprefix("head."), "") or _path_zh(

@@ -1352,9 +1352,7 @@ class HouseholdFile(Aggregate):
         if not isinstance(measures, (tuple, list)):
             raise InvalidValue("measures", "a list of measures", zh="帮扶措施无效")
         detailed = check_measures(tuple(items), agreed_on=on, today=today)
-        lines = tuple(_text(m, "measures") for m in measures) or tuple(
-            m.content for m in detailed
-        )
+        lines = tuple(_text(m, "measures") for m in measures) or tuple(m.content for m in detailed)
         if not lines:
             raise InvalidValue(
                 "measures", "a plan has at least one measure", zh="帮扶计划至少包含一项措施"
@@ -1514,9 +1512,7 @@ class HouseholdFile(Aggregate):
         self._require(CommandKind.REVISE, actor, Act.REVISE)
         on = self._after_approval(effective_on, "effective_on", today)
         new_head = (
-            None
-            if head is None
-            else _check_head(head, today=today, worker_kind=self.worker_kind)
+            None if head is None else _check_head(head, today=today, worker_kind=self.worker_kind)
         )
         if new_head is not None and new_head.id_number != self.head.id_number:
             raise RuleViolated(

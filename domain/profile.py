@@ -281,9 +281,7 @@ def check_needs(needs: tuple[Need, ...], field: str = "needs") -> tuple[Need, ..
         if kind is None:
             raise InvalidValue(f"{where}.kind", "a need has a kind", zh="须填写困难类型")
         if kind in seen:
-            raise InvalidValue(
-                f"{where}.kind", "one row per kind", zh="同一困难类型只能填写一行"
-            )
+            raise InvalidValue(f"{where}.kind", "one row per kind", zh="同一困难类型只能填写一行")
         seen.add(kind)
         checked.append(
             Need(
@@ -322,9 +320,9 @@ class QuarterCosts:
 COST_LINES = ("insurance", "farming", "education", "medical", "housing", "living")
 
 
-def check_costs(costs: QuarterCosts | None, *, migrant: bool, field: str = "costs") -> (
-    QuarterCosts | None
-):
+def check_costs(
+    costs: QuarterCosts | None, *, migrant: bool, field: str = "costs"
+) -> QuarterCosts | None:
     if costs is None:
         return None
     if not isinstance(costs, QuarterCosts):

@@ -371,7 +371,8 @@ class Insurance(StrEnum):
 
 
 class NeedKind(StrEnum):
-    """The eight kinds of seed 001's 困难清单 (附件1) and of a plan's measures (附件3 分类帮扶措施)."""
+    """The eight kinds of seed 001's 困难清单 (附件1) and of a plan's measures (附件3's
+    分类帮扶措施)."""
 
     EMPLOYMENT = "employment"
     TRAINING = "training"
