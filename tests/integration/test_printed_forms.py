@@ -201,6 +201,14 @@ def expected_values(form: HouseholdForm, h: HouseholdFile, events: list[Any]) ->
             *(day(v.visited_on) for v in visits),
             *(v.cadre for v in visits),
         ]
+    if form is HouseholdForm.NEEDS:
+        needs = [n for e in events if isinstance(e, HouseholdFile.Visited) for n in e.needs]
+        return [
+            *head,
+            h.head.employer,
+            *("就业创业", "技能培训", "子女助学", "医保", "社保", "住房", "低保", "其它困难"),
+            *(v for n in needs for v in (n.problem, n.policies, n.suggestion)),
+        ]
     if form is HouseholdForm.AID:
         aid = [e for e in events if isinstance(e, HouseholdFile.Assisted)]
         return [
