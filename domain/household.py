@@ -1459,7 +1459,7 @@ class HouseholdFile(Aggregate):
             costs=lines,
             helper_opinion=_text(helper_opinion, "helper_opinion", required=False),
             head_opinion=_text(head_opinion, "head_opinion", required=False),
-            needs=check_needs(tuple(needs) if isinstance(needs, list) else needs),
+            needs=check_needs(needs),
         )
 
     @event(Visited)

@@ -471,6 +471,40 @@ class PersonOut(msgspec.Struct, kw_only=True):
     bank_card: str | None = None
     status: str | None = None
     annual_income: Decimal | None = None
+    # a member's seed 002 表三 columns (issue 14)
+    education: str | None = None
+    insurance: list[str] | None = None
+    skills: str | None = None
+    workplace: str | None = None
+
+
+class HousingOut(msgspec.Struct, kw_only=True):
+    kind: str | None
+    structure: str | None
+    area: Decimal | None
+    dilapidated: bool | None
+
+
+class ProfileOut(msgspec.Struct, kw_only=True):
+    """The head's 档案表 profile (issue 14) as codes; `lines` gives it in Chinese, as the
+    console shows it. Personal parts (户籍所在地, 残疾, 主要财产) are masked unless unmasked."""
+
+    political_status: str | None
+    marital_status: str | None
+    education: str | None
+    hukou_type: str | None
+    hukou_place: str
+    housing: HousingOut | None
+    home_housing: HousingOut | None
+    work_status: str | None
+    employer_nature: str | None
+    model_worker: str | None
+    disability: str
+    disability_grade: str
+    main_property: str
+    wishes: str
+    aid_types: list[str]
+    lines: list[list[str]]
 
 
 class MeansOut(msgspec.Struct, kw_only=True):
@@ -515,6 +549,7 @@ class FileOut(msgspec.Struct, kw_only=True):
     materials: list[str]
     modified_at: datetime
     masked: bool
+    profile: ProfileOut | None = None
 
 
 class ErasureOut(msgspec.Struct, kw_only=True):
