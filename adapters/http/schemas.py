@@ -723,6 +723,12 @@ class LedgerItem(msgspec.Struct, kw_only=True):
     exit_due_on: date | None = None
     category_pending: str | None = None
     category_pending_label: str | None = None
+    # the head's profile a clerk filters by (issue 14)
+    political_status: str | None = None
+    political_status_label: str | None = None
+    model_worker: str | None = None
+    model_worker_label: str | None = None
+    dilapidated: bool | None = None
 
 
 class LedgerPage(msgspec.Struct, kw_only=True):

@@ -14,6 +14,9 @@ import asyncpg
 import pytest
 
 from adapters.forms.household import day, yuan
+from adapters.pg import reads
+from adapters.pg.codec import EventCodec
+from adapters.pg.projector import rebuild
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
 from adapters.services import forms as printing
@@ -25,6 +28,8 @@ from domain.values import (
     AidType,
     Education,
     EmployerNature,
+    ExitKind,
+    ExitReason,
     HousingStructure,
     HousingType,
     HukouType,
@@ -47,10 +52,12 @@ from tests.builders import (
     PARAMETERS,
     TODAY,
     application,
+    approved_file,
     person_id,
     verification,
 )
 from tests.integration.test_printed_forms import INSPECTOR, KEY, runtime_of, text_of
+from tests.integration.test_projections import runner, snapshot
 
 CLERK = Actor("clerk-li", BASE, Role.CLERK)
 APPROVER = Actor("approver-wang", BASE[:6], Role.APPROVER)
@@ -386,3 +393,65 @@ async def test_personal_fields_are_stored_sealed(own: Any, pool: asyncpg.Pool) -
     assert b'"political_status":"party_member"' in payload
     assert replace(own.household.head) == own.household.head
     assert own.household.head.disability == "physical"
+
+
+class TestTheLedger:
+    async def test_filters_by_the_heads_profile_live_and_after_a_rebuild(
+        self, store: PostgresEventStore, files: PgFileRepository, pool: asyncpg.Pool
+    ) -> None:
+        profiled = full_file()
+        plain = approved_file()
+        await files.save(profiled)
+        await files.save(plain)
+        await runner(store).catch_up()
+        live = await snapshot(pool)
+
+        for projection in runner(store).projections:
+            await rebuild(store, EventCodec(keyring=store.keyring), projection)
+
+        assert await snapshot(pool) == live
+        for spec, found in (
+            ({"political_statuses": ("party_member",)}, {profiled.id}),
+            ({"model_workers": ("city", "national")}, {profiled.id}),
+            ({"disabilities": ("physical",)}, {profiled.id}),
+            ({"disabilities": ("vision",)}, set()),
+            ({"dilapidated": True}, {profiled.id}),  # the house at home is a 危房
+            ({}, {profiled.id, plain.id}),
+        ):
+            rows, _ = await reads.ledger_page(
+                pool,
+                reads.LedgerFilter(root="13", **spec),  # type: ignore[arg-type]
+                sort="applied_on",
+                descending=False,
+                after=None,
+                limit=10,
+            )
+            assert {r["file_id"] for r in rows} == found, spec
+
+    async def test_forgets_the_disability_once_personal_data_is_erased(
+        self, store: PostgresEventStore, files: PgFileRepository, pool: asyncpg.Pool
+    ) -> None:
+        household = full_file()
+        household.exit(
+            actor=CLERK,
+            exited_on=date(2026, 8, 1),
+            kind=ExitKind.CANCELLED,
+            reason=ExitReason.MOVED,
+            explanation="迁出本地",
+            evidence=("迁出证明",),
+            today=TODAY,
+        )
+        household.erase_personal_data(
+            actor=Actor("admin-zhao", BASE[:6], Role.ADMIN),
+            erased_on=date(2026, 9, 1),
+            reason="本人申请",
+            today=TODAY,
+        )
+        await files.save(household)
+
+        await runner(store).catch_up()
+
+        row = await pool.fetchrow(
+            "SELECT disability, political_status FROM ledger WHERE file_id = $1", household.id
+        )
+        assert (row["disability"], row["political_status"]) == (None, "party_member")
