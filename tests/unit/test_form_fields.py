@@ -396,3 +396,33 @@ def _appraisal(**overrides: Any) -> dict[str, Any]:
 
 def _approval_args(**overrides: Any) -> dict[str, Any]:
     return approval(actor=APPROVER, **overrides)
+
+
+class TestTheFileView:
+    def test_shows_the_profile_in_chinese_with_its_personal_parts_masked(self):
+        from adapters.http.views import file_out  # noqa: PLC0415 — the edge's view of the file
+
+        file = given(
+            *record(
+                head=head(
+                    political_status=PoliticalStatus.MASSES,
+                    hukou_place="青龙县",
+                    disability="physical",
+                    disability_grade="3",
+                    housing=Housing(HousingType.RENTED, dilapidated=True),
+                )
+            )
+        )
+
+        masked, clear = file_out(file), file_out(file, masked=False)
+
+        assert masked.profile is not None
+        assert clear.profile is not None
+        assert dict(map(tuple, masked.profile.lines)) == {
+            "政治面貌": "群众",
+            "户籍所在地": "***",
+            "住房情况": "租房，危房",
+            "残疾类别及等级": "***",
+        }
+        assert (masked.profile.disability, masked.profile.political_status) == ("***", "masses")
+        assert dict(map(tuple, clear.profile.lines))["残疾类别及等级"] == "肢体残疾 三级"
