@@ -184,6 +184,12 @@ def expected_values(form: HouseholdForm, h: HouseholdFile, events: list[Any]) ->
             yuan(h.poverty_line),
             h.helper,
             "家庭成员信息",
+            # the forms' own fields the demo records (issue 14)
+            label(h.head.political_status),
+            label(h.head.education),
+            h.head.wishes,
+            *(label(m.education) for m in h.members if m.education),
+            *(i.value for m in h.members for i in m.insurance),
         ]
     if form is HouseholdForm.PLAN:
         plans = [e for e in events if isinstance(e, HouseholdFile.PlanAgreed)]
@@ -192,6 +198,8 @@ def expected_values(form: HouseholdForm, h: HouseholdFile, events: list[Any]) ->
             *(m for p in plans for m in p.measures),
             *(p.goals for p in plans),
             *(p.helper for p in plans),
+            *(v for p in plans for i in p.items for v in (i.department, i.lead_leader)),
+            *(p.pairing.cadre_phone for p in plans if p.pairing),
         ]
     if form is HouseholdForm.VISITS:
         visits = [e for e in events if isinstance(e, HouseholdFile.Visited)]
@@ -200,6 +208,8 @@ def expected_values(form: HouseholdForm, h: HouseholdFile, events: list[Any]) ->
             *(v.content for v in visits),
             *(day(v.visited_on) for v in visits),
             *(v.cadre for v in visits),
+            *(v.helper_opinion for v in visits),
+            *(yuan(v.costs.living) for v in visits if v.costs),
         ]
     if form is HouseholdForm.NEEDS:
         needs = [n for e in events if isinstance(e, HouseholdFile.Visited) for n in e.needs]
