@@ -56,6 +56,9 @@ class _Indexed:
     def _entries(self) -> Iterator[tuple[str, object]]:
         raise NotImplementedError
 
+    def close(self) -> None:
+        """Let go of what the source holds open (a zip)."""
+
     def _index(self) -> dict[str, object]:
         if self._paths is None:
             self._paths = dict(self._entries())
