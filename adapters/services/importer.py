@@ -418,12 +418,12 @@ class Scan:
 
 
 def named_scans(group: Group) -> list[tuple[int, Material, str]]:
-    """The scans a household's rows name in 附件: `材料:文件名` separated by `;` (or `；`, a line
-    break), the material by its label or a word clerks write for it (授权书, 诊断证明 …)."""
+    """The scans a household's rows name in 附件: `材料:文件名` separated by `;` or `；`, the
+    material by its label or a word clerks write for it (授权书, 诊断证明 …)."""
     h = IMPORT_COLUMNS.header
     found: dict[tuple[Material, str], int] = {}
     for row, cells in group:
-        for written in re.split(r"[;；\n]", cells.get("attachments", "")):
+        for written in re.split(r"[;；]", cells.get("attachments", "")):
             entry = written.strip()
             if not entry:
                 continue

@@ -1,13 +1,14 @@
 """The scans an import sheet names (附件 column), from a folder or a zip beside it.
 
-A sheet names each scan by its path in the folder or zip (`扫描件/张一授权书.jpg`), or by its file
-name alone when exactly one file there has that name (a zip made from a folder puts the folder's
-name in front of every path). Nothing is extracted to disk: a zip's members are read in memory,
-each at most `limit` bytes however large its header says it is, so a zip bomb costs at most a
-limit's worth of memory before it is refused; a path that climbs out of the folder or zip (`../`,
-an absolute path, a drive) is never read, and neither is a symbolic link leading out of the
-folder. Every failure is a `ScanError` whose reason a clerk reads (reported under 附件 at the row
-that named the scan).
+A sheet names each scan by its path in the folder or zip (`扫描件/张一授权书.jpg`), or by the end
+of its path — its file name alone — when exactly one file there ends so (a zip made from a
+folder puts the folder's name in front of every path).
+
+Nothing is extracted to disk: a zip's members are read in memory, each at most `limit` bytes
+however large its header says it is, so a zip bomb costs at most a limit's worth of memory
+before it is refused; a path that climbs out of the folder or zip (`../`, an absolute path, a
+drive) is never read, and neither is a symbolic link leading out of the folder. Every failure is
+a `ScanError` whose reason a clerk reads (reported under 附件 at the row that named the scan).
 """
 
 from __future__ import annotations
@@ -71,19 +72,19 @@ class _Indexed:
         paths = self._index()
         if path in paths:
             return paths[path]
-        if "/" not in path:
-            same = [p for p in paths if p.rsplit("/", 1)[-1] == path]
-            if len(same) == 1:
-                return paths[same[0]]
-            if len(same) > 1:
-                raise ScanError(
-                    f"“{name}”有{len(same)}个同名文件，请写明路径：{'、'.join(same[:3])}"
-                )
+        # a zip made from a folder puts the folder's name in front of every path
+        same = [p for p in paths if p.endswith("/" + path)]
+        if len(same) == 1:
+            return paths[same[0]]
+        if len(same) > 1:
+            raise ScanError(f"“{name}”有{len(same)}个同名文件，请写明路径：{'、'.join(same[:3])}")
         raise ScanError(f"附件文件夹或压缩包中没有“{name}”")
 
 
 def _too_large(name: str, limit: int) -> ScanError:
-    return ScanError(f"“{name}”超过单个附件{limit // (1024 * 1024)}MB的上限")
+    mb = 1024 * 1024
+    size = f"{limit // mb}MB" if limit % mb == 0 else f"{limit}字节"
+    return ScanError(f"“{name}”超过单个附件{size}的上限")
 
 
 class FolderScans(_Indexed):
