@@ -1,5 +1,6 @@
 """A district imports its files with the scans its sheet names: over HTTP, the sheet and a zip of
-the scans (an upload far above the API's 1 MB); from the command line, the sheet and a folder."""
+the scans (an upload far above the API's 1 MB); from the command line, the sheet and a folder; in
+the console, the sheet and a zip."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from adapters.services.importer import file_id_for
 from adapters.services.scans import scan
 from domain.idnumber import make_id_number
 from tests.conftest import Api
+from tests.e2e.console_helpers import console, csrf_of
 from tests.e2e.test_district_imports_reconciles_and_matches_civil_affairs import _seed_policy
 
 HEADERS = [
@@ -183,3 +185,35 @@ async def test_from_the_command_line_with_a_folder_of_the_scans(
     assert "--attachments" in helped.stdout
     assert "同一个身份证号码" in helped.stdout or "same 身份证号码" in helped.stdout
     assert "材料:文件名" in helped.stdout
+
+
+async def test_in_the_console_with_a_zip_of_the_scans(
+    database_url: str, pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    await _seed_policy(database_url)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        for name, content in SCANS.items():
+            z.writestr(name, content)
+
+    async with (
+        console(database_url, pool, tmp_path) as desk,
+        desk.person("approver-wang", "130306", "approver") as approver,
+    ):
+        page = await approver.get("/console/paper")
+        done = await approver.post(
+            "/console/paper/import",
+            data={"csrf": csrf_of(page.text), "unit": "130306001"},
+            files={
+                "file": ("files.csv", sheet(), "text/csv"),
+                "attachments": ("scans.zip", archive.getvalue(), "application/zip"),
+            },
+        )
+
+    assert 'name="attachments"' in page.text
+    assert done.status_code == 201, done.text
+    assert "附件（扫描件）" in done.text
+    assert "未导入的行（1）" in done.text
+    assert "张二诊断.pdf" in done.text
+    kinds, scans = await stored(database_url, file_id_for("130306001", ONE))
+    assert (kinds.count("household.attachment_added"), scans) == (2, 2)
