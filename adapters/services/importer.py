@@ -477,8 +477,14 @@ def build_group(
     except (sheets.CellError, DomainError) as error:
         raise at(error) from None
     latest: tuple[date, int] | None = None
+    steps = sorted(_steps(group), key=lambda s: s[:3])
+    if steps and household.approved_on is None:
+        # recorded only on an approved file: said, not silently dropped
+        _, kind, row, _ = steps[0]
+        column = IMPORT_COLUMNS.header("visited_on" if kind else "assisted_on")
+        raise AtRow(row, sheets.CellError(column, "本户未填审批时间，不能记录帮扶或走访"))
     if household.approved_on is not None:
-        for on, _, row, step in sorted(_steps(group), key=lambda s: s[:3]):
+        for on, _, row, step in steps:
             try:
                 execute(household, step, actor=clerk, today=today)
             except (sheets.CellError, DomainError) as error:

@@ -162,6 +162,23 @@ class TestRowsOfOneHousehold:
 
         assert [[r for r, _ in g] for g in groups] == [[3, 5], [4], [6], [7]]
 
+    def test_adding_assistance_to_a_file_not_approved_are_refused_not_dropped(self) -> None:
+        first = row()
+        del first["approved_on"]
+        assisted = {
+            "assisted_on": "2023-04-10",
+            "assistance_kind": "医疗救助",
+            "department": "医保局",
+            "amount": "500",
+        }
+        group = ((3, first), (4, {"id_number": HEAD, **assisted}))
+
+        with pytest.raises(importer.AtRow) as refused:
+            importer.build_group(group, base=BASE, importer=APPROVER, book=book(), today=TODAY)
+
+        assert refused.value.row == 4
+        assert importer.refusal(4, refused.value.error).column == "帮扶时间"
+
     def test_name_their_scans_by_material_labels_and_synonyms(self) -> None:
         group = (
             (3, {"attachments": "授权书（声明书）:a.jpg；诊断证明：b.pdf"}),
