@@ -354,15 +354,15 @@ class AtRow(Exception):
 
 def grouped(rows: Sequence[tuple[int, dict[str, str]]], scope: str) -> list[Group]:
     """The sheet's rows by household — the same base-level union (基层工会代码, else `scope`) and
-    ID number, however it is written — in the order of each household's first row. A row whose
-    ID number cannot be read is a household of its own (refused when it is built)."""
+    ID number (as cleaned: full-width digits and a lower-case x read alike) — in the order of each
+    household's first row. A row without an ID number is a household of its own (refused when it
+    is built). The key is the text, not the parsed number: parsing every row here cost more than a
+    tenth of a large import (docs/benchmarks.md); a person written once as 15 and once as 18
+    digits builds to the same file id and is refused as a duplicate where the batch is saved."""
     found: dict[object, list[tuple[int, dict[str, str]]]] = {}
     for row, cells in rows:
-        key: object
-        try:
-            key = (cells.get("unit") or scope, sheets.id_number(cells.get("id_number", ""), ""))
-        except sheets.CellError:
-            key = row
+        number = cells.get("id_number", "").upper()
+        key: object = (cells.get("unit") or scope, number) if number else row
         found.setdefault(key, []).append((row, cells))
     return [tuple(g) for g in found.values()]
 
