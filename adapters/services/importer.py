@@ -4,8 +4,13 @@ original date — through the domain's own commands, so every rule applies as if
 been recorded on the day; `today` is the run date, and the poverty line is the one in force in
 the household's region on each original date (`domain.policy.PolicyBook`).
 
-Each row becomes one file or nothing: the file is built in memory and only a file whose every
-step passed is saved, so a refused row leaves no trace (reported with row, column and reason).
+Each household becomes one file or nothing: the file is built in memory and only a file whose
+every step passed is saved, so a refused household leaves no trace (reported with row, column
+and reason). A household is one row, or several with the same ID number, each adding one
+assistance, one visit and the scans it names (`grouped`, `build_group`; the README's import
+section shows the sheet's shape). A household whose rows name scans (附件) is stored apart, with
+the scans' contents in the same transaction (`Scans`, `attachments.store_new_with_scans`), once
+every scan was read from the folder or zip beside the sheet and judged as an upload is.
 Files are saved in batches through the repository's bulk path (`save_built` → COPY). Re-running the
 same import creates nothing twice: a file's id is derived from its unit and the normalised ID
 number (`file_id_for`), and a file that already exists is skipped — also when two imports of
@@ -999,9 +1004,16 @@ async def _import_with_scans(
         return
     assert scans is not None  # noqa: S101 — `_read_scans` refuses without
     events = len(household.pending_events)
-    if await attachments.store_new_with_scans(
-        files=scans.repository, contents=scans.contents, household=household, scans=contents
-    ):
+    try:
+        created = await attachments.store_new_with_scans(
+            files=scans.repository, contents=scans.contents, household=household, scans=contents
+        )
+    except DomainError as error:
+        # refused where it is stored (a save path that refuses a person another file holds):
+        # nothing of the household is stored, the import goes on
+        report.refused.append(refusal(group[0][0], error))
+        return
+    if created:
         report.created += 1
         report.events += events
         report.scans += len(found)
