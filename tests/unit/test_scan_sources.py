@@ -8,6 +8,7 @@ import zipfile
 
 import pytest
 
+from adapters.runtime.settings import Settings
 from adapters.sheets.scans import ScanError, ZipScans, safe_path
 
 
@@ -68,3 +69,8 @@ class TestAZipsScans:
     def test_of_a_file_that_is_no_zip_are_refused_as_unreadable(self) -> None:
         with pytest.raises(ScanError, match="附件压缩包无法读取"):
             ZipScans(io.BytesIO(b"not a zip"))
+
+
+def test_an_imports_body_limit_is_256_mb_unless_set() -> None:
+    assert Settings.from_env({}).import_max_bytes == 256 * 1024 * 1024
+    assert Settings.from_env({"BANGFU_IMPORT_MAX_BYTES": "1000"}).import_max_bytes == 1000
