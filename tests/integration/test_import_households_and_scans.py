@@ -463,3 +463,25 @@ class TestScansNamedByTheSheet:
         ((error),) = report.refused
         assert "路径不能跳出附件文件夹" in error.reason
         assert await nothing_stored_for(store, 101)
+
+    async def test_on_a_file_that_has_left_are_attached_before_its_exit_and_break_no_rule(
+        self, store: PostgresEventStore, files: PgFileRepository, tmp_path: Path
+    ) -> None:
+        await seed_policy(store)
+        out = {
+            "退出类别": "脱困",
+            "退出时间": "2024-06-30",
+            "退出证明材料": "工资收入证明",
+            "连续高于标准月数": 6,
+        }
+        data = sheet([full_row(101, 附件=SCANNED, **FIRST, **out), full_row(201, **FIRST, **out)])
+
+        report = await run(store, data, FolderScans(folder(tmp_path, GOOD)))
+
+        assert (report.created, report.scans, report.refused) == (2, 3, [])
+        household = await files.get(importer.file_id_for(BASE, person(101)))
+        assert (household.status, len(household.attachments)) == ("out_of_hardship", 3)
+        kinds = [e.type for e in await store.read_stream(household.id)]
+        assert kinds.index("household.attachment_added") < kinds.index("household.exited")
+        scanned, unscanned = await findings(store, 101), await findings(store, 201)
+        assert scanned == unscanned - {"R04s", "R15"}
