@@ -147,6 +147,17 @@ async def test_over_http_with_a_zip_of_the_scans(api: Api, database_url: str) ->
     assert await stored(database_url, file_id_for("130306001", TWO)) == ([], 0)
     listed = await api.client.get(f"/api/v1/files/{one}/attachments", headers=approver)
     assert listed.status_code == 200, listed.text
+    not_a_zip = await api.client.post(
+        "/api/v1/imports",
+        files={
+            "file": ("files.csv", sheet(), "text/csv"),
+            "attachments": ("scans.zip", b"not a zip", "application/zip"),
+        },
+        data={"unit": "130306001"},
+        headers={**approver, "Accept-Language": "zh-CN"},
+    )
+    assert not_a_zip.status_code == 422, not_a_zip.text
+    assert "附件压缩包无法读取" in not_a_zip.text
     schema = (await api.client.get("/schema/openapi.json")).json()
     described = schema["paths"]["/api/v1/imports"]["post"]["description"]
     assert "attachments" in described

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 
 from adapters.runtime.settings import Settings
-from adapters.sheets.scans import ScanError, ZipScans, safe_path
+from adapters.sheets.scans import ScanError, ZipScans, safe_path, scans_at
 
 
 @pytest.mark.parametrize(
@@ -74,3 +75,18 @@ class TestAZipsScans:
 def test_an_imports_body_limit_is_256_mb_unless_set() -> None:
     assert Settings.from_env({}).import_max_bytes == 256 * 1024 * 1024
     assert Settings.from_env({"BANGFU_IMPORT_MAX_BYTES": "1000"}).import_max_bytes == 1000
+
+
+class TestTheAttachmentsArgument:
+    def test_is_a_folder_or_a_zip_file(self, tmp_path: Path) -> None:
+        (tmp_path / "扫描件").mkdir()
+        (tmp_path / "扫描件" / "a.jpg").write_bytes(b"a")
+        with zipfile.ZipFile(tmp_path / "扫描件.zip", "w") as z:
+            z.writestr("a.jpg", b"z")
+
+        assert scans_at(tmp_path / "扫描件").read("a.jpg", 10) == b"a"
+        assert scans_at(tmp_path / "扫描件.zip").read("a.jpg", 10) == b"z"
+
+    def test_that_does_not_exist_is_refused(self, tmp_path: Path) -> None:
+        with pytest.raises(ScanError, match="附件文件夹或压缩包不存在"):
+            scans_at(tmp_path / "没有")
