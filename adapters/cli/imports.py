@@ -38,7 +38,7 @@ with the same 身份证号码: each adds its 帮扶时间/分类帮扶措施/分
 household is imported whole or not at all; a wrong row is reported with row, column and reason.
 
 家庭成员: 姓名/关系/身份证号码/状态[/年收入] separated by ；
-  王某/配偶/130306198002030028/在岗/24000；刘小明/儿子/130306200909010035/在校
+  王某/配偶/130306198002030028/在岗/24000；刘小明/儿子/130306200909010033/在校
 家庭年收入 is the household's total (the head's own is the total less the members' incomes), or
 give 户主年收入 (and 家庭年收入, if given, must be the sum).
 
