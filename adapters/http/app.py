@@ -661,7 +661,7 @@ def create_app(settings: Settings, *, node: NodeSettings | None = None) -> Lites
             rename_unit,
             *readmodels.routes(PROBLEMS),
             *spotchecks.routes(PROBLEMS),
-            *paper.routes(PROBLEMS),
+            *paper.routes(PROBLEMS, config),
             *forms.routes(PROBLEMS),
             *attachments.routes(PROBLEMS, config),
             *sync.routes(PROBLEMS, node),
