@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain.errors import InvalidValue, OutOfScope, RuleViolated
+from domain.errors import DomainError, InvalidValue, OutOfScope, RuleViolated
 from domain.household import HouseholdFile
 from domain.unit_records import (
     AssessmentItem,
@@ -82,7 +82,7 @@ def held(file: HouseholdFile, **overrides: Any) -> Meeting:
 def unchanged_by(book: UnitRecords, command: Any) -> Exception:
     """Run a refused command: it raises, and the records are as before."""
     before = (book.version, len(book.pending_events), book.meetings, book.assessments)
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(DomainError) as refused:
         command(book)
     assert (book.version, len(book.pending_events), book.meetings, book.assessments) == before
     return refused.value
@@ -146,7 +146,8 @@ class TestAMeeting:
         assert isinstance(elsewhere, RuleViolated)
         assert elsewhere.rule == "voted_file_of_the_union"
         assert isinstance(unknown, RuleViolated)
-        assert str(unknown) != "" and unknown.rule == elsewhere.rule
+        assert str(unknown) != ""
+        assert unknown.rule == elsewhere.rule
 
     def test_is_refused_above_a_base_union(self):
         book, file = records(DISTRICT), verified()
@@ -276,7 +277,8 @@ class TestAnAssessment:
         assert isinstance(recorded, UnitRecords.AssessmentRecorded)
         assert (recorded.period, recorded.items, recorded.responsible) == ("2026", ITEMS, "刘建国")
         found = book.assessment("2026")
-        assert found is not None and found.items == ITEMS
+        assert found is not None
+        assert found.items == ITEMS
 
     def test_a_later_one_for_the_period_is_in_force(self):
         book = records()
@@ -285,7 +287,8 @@ class TestAnAssessment:
         book.assess(actor=CLERK, period="2026", recorded_on=TODAY, items=ITEMS[:1], today=TODAY)
 
         found = book.assessment("2026")
-        assert found is not None and found.items == ITEMS[:1]
+        assert found is not None
+        assert found.items == ITEMS[:1]
         assert book.assessment("2025") is None
 
     @pytest.mark.parametrize(
