@@ -142,10 +142,18 @@ def section(
             )
             for i, h in enumerate(households, 1)
         )
+        held = sorted(
+            {
+                h.appraised.appraised_on
+                for h in households
+                if h.appraised is not None and h.appraised.meeting_id is not None
+            }
+        )
+        meetings = f"（{'、'.join(day(d) for d in held)}民主评议会议）" if held else ""
         blocks = (
             Paragraph(
-                f"经本单位民主评议，以下{len(rows)}户职工家庭拟建立困难职工档案，现予公示。"
-                "公示期间如有异议，请向本单位工会反映。"
+                f"经本单位民主评议{meetings}，以下{len(rows)}户职工家庭拟建立困难职工档案，"
+                "现予公示。公示期间如有异议，请向本单位工会反映。"
             ),
             Table(
                 (
@@ -231,20 +239,24 @@ def completion(h: Household, plan: HouseholdFile.PlanAgreed, end: date) -> str:
         last = out[-1]
         word = {ExitKind.OUT_OF_HARDSHIP: "已脱困", ExitKind.RELIEVED: "已解困"}
         return f"{word.get(last.kind, '已退出')}（{day(last.exited_on)}）"
-    if plan.deadline <= end:
-        return "期限已到，尚未脱困"
+    if plan.deadline < end:
+        return "期限已过，尚未脱困"
     return "进行中"
 
 
-def task_rows(households: Sequence[Household], end: date) -> list[tuple[str, ...]]:
-    """The rows of the 任务清单: one per measure of each file's plan in force by `end`."""
+def task_rows(
+    households: Sequence[Household], end: date, today: date | None = None
+) -> list[tuple[str, ...]]:
+    """The rows of the 任务清单: one per measure of each file's plan in force by `end`, its
+    completion as of the period's end (or `today`, in a period not over yet)."""
     rows: list[tuple[str, ...]] = []
+    as_of = end if today is None else min(end, today)
     for h in households:
         plan = plan_in_force(h, end)
         if plan is None:
             continue
         head = h.file.head
-        done = completion(h, plan, end)
+        done = completion(h, plan, as_of)
         for measure in plan.measures:
             rows.append(
                 (
@@ -318,14 +330,14 @@ def _minutes(
     )
 
 
-def _tasks(households: Sequence[Household], end: date) -> tuple[Block, ...]:
-    rows = task_rows(households, end)
+def _tasks(households: Sequence[Household], end: date, today: date | None) -> tuple[Block, ...]:
+    rows = task_rows(households, end, today)
     files = len({r[3] for r in rows})
     return (
         Table(
             TASK_HEADINGS,
             tuple(rows),
-            (4, 8, 4, 18, 12, 14, 16, 10, 18, 9, 9, 9, 9, 8, 11, 12),
+            (3, 7, 3, 20, 13, 13, 14, 8, 18, 7, 7, 7, 7, 7, 11, 10),
         ),
         Paragraph(f"合计：{files}户，{len(rows)}项帮扶措施"),
         Paragraph(
@@ -370,6 +382,7 @@ def sections(
     households: Sequence[Household],
     stamp: Stamp | None,
     records: Records = Records(),
+    today: date | None = None,
 ) -> list[Section]:
     """A unit's form for a period as the sections of a PDF: one per meeting for the minutes
     (each meeting starts a page), one for every other form."""
@@ -393,7 +406,7 @@ def sections(
         ]
     if form is UnitForm.TASKS:
         _, end = period_bounds(period)
-        return [Section(title, _tasks(households, end), stamp, subtitle, SOURCES[form])]
+        return [Section(title, _tasks(households, end, today), stamp, subtitle, SOURCES[form])]
     if form is UnitForm.ASSESSMENT:
         return [Section(title, _assessment(records.assessment), stamp, subtitle, SOURCES[form])]
     return [section(form, unit_name, period, households, stamp)]

@@ -263,7 +263,7 @@ async def print_unit(
     stamp = Stamp(token, shown(act.code))
     households = [h for h, _ in chosen]
     if sheet:
-        rows = unit_forms.task_rows(households, end)
+        rows = unit_forms.task_rows(households, end, rt.clock.today())
         content = task_sheet.workbook(
             unit_forms.TASK_HEADINGS,
             rows,
@@ -271,7 +271,9 @@ async def print_unit(
             code=f"核验码 {shown(act.code)}",
         )
     else:
-        sections = unit_forms.sections(form, name, period, households, stamp, records)
+        sections = unit_forms.sections(
+            form, name, period, households, stamp, records, rt.clock.today()
+        )
         content = render(sections, unit_forms.PAPER[form])
     await rt.files.record(act)
     log.info(
