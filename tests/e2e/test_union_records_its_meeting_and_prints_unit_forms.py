@@ -1,6 +1,7 @@
 """A base union records its 民主评议 meeting over HTTP, appraises a file citing it, records its
 考核表, and prints the minutes, the task list (as a workbook) and the 考核表 for a stated
-purpose; an appraisal citing a meeting that did not vote on the file is refused, writing nothing."""
+purpose; an appraisal citing a meeting that did not vote on the file, or one the union never
+recorded, is refused, writing nothing."""
 
 from __future__ import annotations
 
@@ -39,6 +40,19 @@ async def test_a_union_records_its_meeting_cites_it_and_prints_its_forms(api: Ap
         headers=clerk,
     )
     meeting_id = held.json()["meeting_id"]
+    other = await file_in(api, "verified", BASE)
+    before = await api.client.get(f"{API}/files/{other}", headers=clerk)
+    not_voted = await api.client.post(
+        f"{API}/files/{other}/appraisal",
+        json={**BODIES["appraisal"], "meeting_id": meeting_id},
+        headers=clerk,
+    )
+    nowhere = await api.client.post(
+        f"{API}/files/{other}/appraisal",
+        json={**BODIES["appraisal"], "meeting_id": str(uuid.uuid4())},
+        headers=clerk,
+    )
+    after = await api.client.get(f"{API}/files/{other}", headers=clerk)
     await run(api, candidate, "appraisal", BASE, meeting_id=meeting_id)
     listed = await api.client.get(
         f"{API}/units/{DISTRICT}/meetings?period=2026", headers=api.auth(DISTRICT, "approver")
@@ -67,6 +81,9 @@ async def test_a_union_records_its_meeting_cites_it_and_prints_its_forms(api: Ap
 
     assert held.status_code == 201, held.text
     assert held.json()["votes"][0]["passed"] is True
+    assert assert_problem(not_voted, 422)["rule"] == "file_voted_at_meeting"
+    assert assert_problem(nowhere, 422)["rule"] == "meeting_recorded"
+    assert after.headers["etag"] == before.headers["etag"]
     assert [m["meeting_id"] for m in listed.json()] == [meeting_id]
     assert assessed.status_code == 201, assessed.text
     types = [e["type"] for e in trail.json()["events"]]
@@ -83,30 +100,3 @@ async def test_a_union_records_its_meeting_cites_it_and_prints_its_forms(api: Ap
     assert tasks.headers["content-type"].startswith("application/vnd.openxmlformats")
     rows = list(load_workbook(io.BytesIO(tasks.content)).active.iter_rows(values_only=True))
     assert tasks.headers["X-Bangfu-Verification-Code"] in str(rows[0])
-
-
-async def test_an_appraisal_citing_a_meeting_that_did_not_vote_on_the_file_is_refused(api: Api):
-    clerk = api.auth(BASE, "clerk", "clerk-li", **JSON)
-    voted, other = await file_in(api, "verified", BASE), await file_in(api, "verified", BASE)
-    held = await api.client.post(
-        f"{API}/units/{BASE}/meetings",
-        json={**MEETING, "votes": [{"file_id": voted, "in_favour": 5}]},
-        headers=clerk,
-    )
-    before = await api.client.get(f"{API}/files/{other}", headers=clerk)
-
-    refused = await api.client.post(
-        f"{API}/files/{other}/appraisal",
-        json={**BODIES["appraisal"], "meeting_id": held.json()["meeting_id"]},
-        headers=clerk,
-    )
-    nowhere = await api.client.post(
-        f"{API}/files/{other}/appraisal",
-        json={**BODIES["appraisal"], "meeting_id": str(uuid.uuid4())},
-        headers=clerk,
-    )
-    after = await api.client.get(f"{API}/files/{other}", headers=clerk)
-
-    assert assert_problem(refused, 422)["rule"] == "file_voted_at_meeting"
-    assert assert_problem(nowhere, 422)["rule"] == "meeting_recorded"
-    assert after.headers["etag"] == before.headers["etag"]
