@@ -34,6 +34,7 @@ from uuid import UUID
 from domain.eligibility import Exclusions
 from domain.household import Head, HouseholdFile, Member
 from domain.policy import Parameters
+from domain.unit_records import Meeting
 from domain.values import (
     Actor,
     AssistanceKind,
@@ -106,6 +107,10 @@ class Appraise:
     objections_resolved: int = 0
     parameters: Parameters | None = None
     imported: bool = False
+    # the 民主评议 meeting cited (domain/unit_records.py), and that meeting as recorded: the use
+    # case looks it up in the file's union's records (`meeting_id` given, `meeting` not yet)
+    meeting_id: UUID | None = None
+    meeting: Meeting | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -373,6 +378,8 @@ def execute(
                 objections_resolved=command.objections_resolved,
                 parameters=command.parameters,
                 imported=command.imported,
+                meeting_id=command.meeting_id,
+                meeting=command.meeting,
                 today=today,
             )
         case Approve():

@@ -153,6 +153,13 @@ class AppraisalIn(_In, kw_only=True, forbid_unknown_fields=True):
     publicity_end: Day
     objections: Annotated[int, msgspec.Meta(ge=0)] = 0
     objections_resolved: Annotated[int, msgspec.Meta(ge=0)] = 0
+    meeting_id: Annotated[
+        UUID | None,
+        msgspec.Meta(
+            description="the 民主评议 meeting of the file's union that voted on it "
+            "(POST /units/{code}/meetings); held on `appraised_on`, listing and passing the file"
+        ),
+    ] = None
 
     def command(self) -> commands.Appraise:
         return commands.Appraise(
@@ -162,7 +169,52 @@ class AppraisalIn(_In, kw_only=True, forbid_unknown_fields=True):
             publicity_end=self.publicity_end,
             objections=self.objections,
             objections_resolved=self.objections_resolved,
+            meeting_id=self.meeting_id,
         )
+
+
+Count = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
+
+
+class VoteIn(_In, kw_only=True, forbid_unknown_fields=True):
+    """The votes on one file (表决结果): for, against, abstaining."""
+
+    file_id: UUID
+    in_favour: Count
+    against: Count = 0
+    abstaining: Count = 0
+
+
+class MeetingIn(_In, kw_only=True, forbid_unknown_fields=True):
+    """民主评议会议记录: a base union's appraisal meeting and its votes, one per file."""
+
+    held_on: Day
+    place: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    chair: Name
+    recorder: Name
+    attendees: Annotated[list[Name], msgspec.Meta(min_length=1, max_length=500)]
+    expected: Count
+    summary: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    votes: Annotated[list[VoteIn], msgspec.Meta(min_length=1, max_length=1000)]
+    meeting_id: UUID | None = None  # the client's id for the meeting (default: a new one)
+
+
+class AssessmentItemIn(_In, kw_only=True, forbid_unknown_fields=True):
+    goal: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    measures: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    completion: Text = ""
+
+
+class AssessmentIn(_In, kw_only=True, forbid_unknown_fields=True):
+    """解困脱困考核表: the unit's expected goals, measures and completion for a period."""
+
+    period: Annotated[str, msgspec.Meta(examples=["2026"], max_length=7)]
+    recorded_on: Day
+    items: Annotated[list[AssessmentItemIn], msgspec.Meta(min_length=1, max_length=50)]
+    opinion: Text = ""
+    responsible: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    liaison: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    reviewer_opinion: Text = ""
 
 
 class ApprovalIn(_In, kw_only=True, forbid_unknown_fields=True):
@@ -762,6 +814,37 @@ class StatsOut(msgspec.Struct, kw_only=True):
 # ------------------------------------------------------------------------------ examples
 
 EXAMPLES: dict[type[msgspec.Struct], dict[str, Any]] = {
+    MeetingIn: {
+        "held_on": "2026-03-12",
+        "place": "机械厂工会会议室",
+        "chair": "刘建国",
+        "recorder": "陈丽",
+        "attendees": ["刘建国", "陈丽", "王海燕", "孙志刚", "周春梅"],
+        "expected": 7,
+        "summary": "评议申请建档职工家庭困难情况，逐户无记名表决",
+        "votes": [
+            {
+                "file_id": "0f5e8f2a-3c1d-4b6e-9a7f-2d4c6b8e1a30",
+                "in_favour": 5,
+                "against": 0,
+                "abstaining": 0,
+            }
+        ],
+    },
+    AssessmentIn: {
+        "period": "2026",
+        "recorded_on": "2026-11-20",
+        "items": [
+            {
+                "goal": "帮助2户困难职工解困脱困",
+                "measures": "一户一策，落实医保和就业帮扶",
+                "completion": "已完成2户",
+            }
+        ],
+        "opinion": "目标完成",
+        "responsible": "刘建国",
+        "liaison": "陈丽",
+    },
     ApplicationIn: {
         "establishing_unit": "130306001",
         "worker_kind": "urban",

@@ -239,6 +239,38 @@ def _print_unit(w: World, there: bool) -> Call:
     return Call("GET", f"{API}/units/{unit}/forms/ledger?period=2026", names=(unit,))
 
 
+def _unit_records(method: str, suffix: str, body: Callable[[World], Any] | None = None) -> Aim:
+    """A union's own records (its meetings, its 考核表), at BASE or at the unregistered NOWHERE."""
+
+    def aim(w: World, there: bool) -> Call:
+        unit = BASE if there else NOWHERE
+        payload = body(w) if body is not None else None
+        return Call(method, f"{API}/units/{unit}/{suffix}", payload, names=(unit,))
+
+    return aim
+
+
+def _meeting(w: World) -> dict[str, Any]:
+    return {
+        "held_on": "2026-11-20",
+        "place": "会议室",
+        "chair": "刘建国",
+        "recorder": "陈丽",
+        "attendees": ["刘建国", "陈丽", "王海燕"],
+        "expected": 3,
+        "summary": "评议",
+        "votes": [{"file_id": w.files["verified"], "in_favour": 3}],
+    }
+
+
+def _assessment(w: World) -> dict[str, Any]:
+    return {
+        "period": "2026",
+        "recorded_on": "2026-11-20",
+        "items": [{"goal": "解困脱困两户", "measures": "一户一策"}],
+    }
+
+
 def _verify_print(w: World, there: bool) -> Call:
     code = w.printed if there else "0000-0000-0000"  # a well-formed code no print has
     return Call("POST", f"{API}/forms/verification", {"code": code}, names=(code,))
@@ -332,6 +364,14 @@ AIMED: dict[tuple[str, str], Aim] = {
     ("GET", f"{FILE}/forms/{{form}}"): _print_file,
     ("GET", f"{API}/units/{{code}}/forms/{{form}}"): _print_unit,
     ("POST", f"{API}/forms/verification"): _verify_print,
+    ("POST", f"{API}/units/{{code}}/meetings"): _unit_records("POST", "meetings", _meeting),
+    ("GET", f"{API}/units/{{code}}/meetings"): _unit_records("GET", "meetings"),
+    ("POST", f"{API}/units/{{code}}/assessments"): _unit_records(
+        "POST", "assessments", _assessment
+    ),
+    ("GET", f"{API}/units/{{code}}/assessments/{{period}}"): _unit_records(
+        "GET", "assessments/2026"
+    ),
 }
 
 # Lists asked with no unit: the caller's own subtree. name → (operation, query, what it holds

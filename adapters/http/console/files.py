@@ -36,6 +36,7 @@ from adapters.http.console.common import (
 from adapters.http.problems import status_of
 from adapters.http.views import event_out, file_out
 from adapters.pg.policies import PgPolicies
+from adapters.pg.unit_records import PgUnitRecords
 from adapters.runtime.bootstrap import Runtime
 from adapters.services import files as file_reads
 from adapters.services.accounts import Session
@@ -245,6 +246,7 @@ async def act_on_file(
                 file_id=file_id,
                 command=forms.build(action, posted).command(),
                 expected_version=expected,
+                meetings=PgUnitRecords(rt.store, rt.codec),
             )
         except DomainError as error:
             forms.refused(action, posted, error, lang)

@@ -239,6 +239,7 @@ ACTIONS: tuple[Action, ...] = (
             _f("publicity_end", "date", "Publicity until", required=True),
             _f("objections", "int", "Objections"),
             Field("objections_resolved", "int", "已处理异议", "Objections resolved"),
+            Field("meeting_id", "text", "民主评议会议编号", "Appraisal meeting (its id)"),
         ),
     ),
     Action(
