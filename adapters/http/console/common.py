@@ -25,7 +25,7 @@ Like `app.py`, no `from __future__ import annotations`: litestar resolves the ha
 import hmac
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import structlog
 from litestar import Request
@@ -433,7 +433,10 @@ def switched(request: Request[Any, Any, Any], lang: str, here: str | None = None
         return f"{here}?{urlencode({'lang': lang})}"
     if request.method != "GET":
         return "?" + urlencode({"lang": lang})
-    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    asked = parse_qsl(
+        request.scope.get("query_string", b"").decode("utf-8", "replace"), keep_blank_values=True
+    )
+    kept = [(k, v) for k, v in asked if k != "lang"]
     return "?" + urlencode([*kept, ("lang", lang)])
 
 

@@ -106,7 +106,10 @@ def _timeline(rt: Runtime, events: Any, english: bool) -> list[dict[str, Any]]:
         if actor is not None:
             role = actor.role if english else label(Role(actor.role))
         details = [
-            (k if english else (field_zh(k) or k), _shown(v))
+            (
+                k if english else (field_zh(k) or k),
+                mask_text(_shown(v)) if k == "name" else _shown(v),
+            )
             for k, v in event.fields.items()
             if v not in (None, "", [], {}) and k not in {"originator_id", "originator_version"}
         ]
@@ -355,6 +358,7 @@ def _side_error(request: Request[Any, Any, Any], form: str, error: DomainError) 
 
 @post(
     f"{CONSOLE}/files/{{file_id:uuid}}/unmasked",
+    status_code=200,
     include_in_schema=False,
     before_request=form_guard,
     exception_handlers=ERRORS,
@@ -392,6 +396,7 @@ async def unmasked_file(
 
 @post(
     f"{CONSOLE}/files/{{file_id:uuid}}/print",
+    status_code=200,
     include_in_schema=False,
     before_request=form_guard,
     exception_handlers=ERRORS,

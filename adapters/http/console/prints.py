@@ -86,6 +86,7 @@ async def forms_page(request: Request[Any, Any, Any], state: State) -> Template 
 
 @post(
     f"{CONSOLE}/forms/unit",
+    status_code=200,
     include_in_schema=False,
     before_request=form_guard,
     exception_handlers=ERRORS,
@@ -136,6 +137,7 @@ async def print_unit_form(
 
 @post(
     f"{CONSOLE}/forms/verification",
+    status_code=200,
     include_in_schema=False,
     before_request=form_guard,
     exception_handlers=ERRORS,

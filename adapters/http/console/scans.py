@@ -186,6 +186,7 @@ def routes(settings: Settings) -> list[Any]:
 
     @post(
         f"{CONSOLE}/files/{{file_id:uuid}}/attachments/{{attachment_id:uuid}}",
+        status_code=200,
         include_in_schema=False,
         before_request=form_guard,
         exception_handlers=ERRORS,
