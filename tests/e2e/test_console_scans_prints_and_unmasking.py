@@ -326,6 +326,7 @@ async def test_the_language_switch_keeps_the_pages_query(desk: Console):
 
     switch = re.search(r'href="([^"]+)" id="switch-language"', ledger.text)
     back = re.search(r'href="([^"]+)" id="switch-language"', english.text)
-    assert switch and back
+    assert switch
+    assert back
     assert unescape(switch[1]) == "?status=approved&sort=-applied_on&lang=en"
     assert unescape(back[1]) == "?status=approved&sort=-applied_on&lang=zh"
