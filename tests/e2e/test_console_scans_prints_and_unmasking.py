@@ -296,13 +296,20 @@ async def test_a_revision_changes_the_heads_phone_removes_a_member_and_adds_one(
             "members[1].status": "student",
         }
         missing_id = await clerk.post(f"/console/files/{file_id}/revisions", data=form)
+        wrong = daughter[:-1] + ("0" if daughter[-1] != "0" else "1")
+        bad_id = await clerk.post(
+            f"/console/files/{file_id}/revisions", data=form | {"members[1].id_number": wrong}
+        )
         revised = await clerk.post(
             f"/console/files/{file_id}/revisions",
             data=form | {"members[1].id_number": daughter},
         )
 
     assert missing_id.status_code == 422, missing_id.text
-    assert error_of(missing_id.text, "f-members-1-id-number")
+    assert error_of(missing_id.text, "f-members-1-id-number") == "必填"
+    assert bad_id.status_code == 422
+    # the domain counts the household's members, the spouse removed; the form names its row
+    assert error_of(bad_id.text, "f-members-1-id-number").startswith("第2名成员身份证号码：")
     assert 'placeholder="139****5678"' in page.text  # the current phone, masked
     assert revised.status_code == 303, revised.text
     after = await read_unmasked(desk, file_id)

@@ -738,4 +738,9 @@ def refused(action: Action, posted: Posted, error: DomainError, lang: str) -> No
     """A refusal of the domain beside the field it names (or above the form)."""
     text = error.message if lang == "en" else error.zh
     path = posted.form_path(error.field) if error.field else ""
+    member = _MEMBER_PATH.match(error.field or "")
+    if member is not None:  # the message counts the body's members; the form's rows differ
+        sent, row = int(member.group(1)), posted.renumbered.get(int(member.group(1)), 0)
+        text = text.replace(f"第{sent + 1}名成员", f"第{row + 1}名成员", 1)
+        text = text.replace(f"members[{sent}]", f"members[{row}]", 1)
     posted.errors[path if path in {f.path for f in action.fields} else ""] = text
