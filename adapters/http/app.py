@@ -671,7 +671,7 @@ def create_app(settings: Settings, *, node: NodeSettings | None = None) -> Lites
             *sync.routes(PROBLEMS, node),
             *token_routes.routes(PROBLEMS),
             *account_routes.routes(PROBLEMS),
-            *console.ROUTES,
+            *console.routes(config),
             live,
             ready,
             metrics,
