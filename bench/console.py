@@ -10,7 +10,7 @@ plus a loopback round trip) over a keep-alive connection, `rounds` × `per-round
 
 | console page                | the API's answer to the same question                          |
 |-----------------------------|----------------------------------------------------------------|
-| `GET /console/files/{id}`   | `GET /api/v1/files/{id}` + `GET /api/v1/files/{id}/events`     |
+| `GET /console/files/{id}`   | `GET /api/v1/files/{id}` + `…/events` + `…/attachments`        |
 | `GET /console/` (work list) | `GET /api/v1/queues/approvals` + `GET /api/v1/due` × 3 kinds   |
 | `GET /console/ledger`       | `GET /api/v1/ledger?limit=50`                                  |
 
@@ -175,6 +175,7 @@ async def main() -> None:
                 lambda i: [
                     get(f"/api/v1/files/{ids[i % len(ids)]}", token=token),
                     get(f"/api/v1/files/{ids[i % len(ids)]}/events", token=token),
+                    get(f"/api/v1/files/{ids[i % len(ids)]}/attachments", token=token),
                 ],
             ),
             "work list": (

@@ -58,6 +58,9 @@ class Act(StrEnum):
     KEEP = "keep"  # keep a file due to exit, with the reason
     PRINT = "print"  # print a form: a disclosure on paper (domain/printing.py)
     ATTACH = "attach"  # attach a scan of a proof material (附件)
+    # a union's own records (domain/unit_records.py)
+    RECORD_MEETING = "record_meeting"  # 民主评议会议记录
+    RECORD_ASSESSMENT = "record_assessment"  # 解困脱困考核表
     # the acts of a checking unit, recorded in its own streams
     SPOT_CHECK = "spot_check"
     READ_SPOT_CHECK = "read_spot_check"
@@ -161,6 +164,14 @@ AUTHORISATION: dict[Act, Rule] = {
     # their subtree's; each print is recorded like an unmasked read
     Act.PRINT: _file_act("打印档案表单", frozenset({Role.CLERK, Role.APPROVER, Role.INSPECTOR})),
     Act.ATTACH: _file_act("上传附件", _BASE_WORK),
+    # a base union records its own 民主评议 meetings (the aggregate refuses any other level), a
+    # unit its 考核表; scope first, as for files
+    Act.RECORD_MEETING: Rule(
+        "记录民主评议会议", _BASE_WORK, EVERY_LEVEL, Scope.SUBTREE, Order.SCOPE_FIRST
+    ),
+    Act.RECORD_ASSESSMENT: Rule(
+        "记录解困脱困考核表", _BASE_WORK, EVERY_LEVEL, Scope.SUBTREE, Order.SCOPE_FIRST
+    ),
     Act.SPOT_CHECK: Rule(
         "抽查",
         frozenset({Role.INSPECTOR, Role.APPROVER}),

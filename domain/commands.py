@@ -35,6 +35,7 @@ from domain.eligibility import Exclusions
 from domain.household import Head, HouseholdFile, Member
 from domain.policy import Parameters
 from domain.profile import Need, Pairing, PlanMeasure, QuarterCosts
+from domain.unit_records import Meeting
 from domain.values import (
     Actor,
     AssistanceKind,
@@ -110,6 +111,10 @@ class Appraise:
     parameters: Parameters | None = None
     imported: bool = False
     base_opinion: str = ""
+    # the 民主评议 meeting cited (domain/unit_records.py), and that meeting as recorded: the use
+    # case looks it up in the file's union's records (`meeting_id` given, `meeting` not yet)
+    meeting_id: UUID | None = None
+    meeting: Meeting | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -167,7 +172,7 @@ class AgreePlan:
     goals: str
     deadline: date
     signed_by_worker: bool
-    items: tuple[PlanMeasure, ...] = ()
+    tasks: tuple[PlanMeasure, ...] = ()
     helping_unit: str = ""
     pairing: Pairing | None = None
 
@@ -393,6 +398,8 @@ def execute(
                 parameters=command.parameters,
                 imported=command.imported,
                 base_opinion=command.base_opinion,
+                meeting_id=command.meeting_id,
+                meeting=command.meeting,
                 today=today,
             )
         case Approve():
@@ -439,7 +446,7 @@ def execute(
                 goals=command.goals,
                 deadline=command.deadline,
                 signed_by_worker=command.signed_by_worker,
-                items=command.items,
+                tasks=command.tasks,
                 helping_unit=command.helping_unit,
                 pairing=command.pairing,
                 today=today,

@@ -16,6 +16,7 @@ from domain.policy import RegionalPolicy
 from domain.printing import FormPrint
 from domain.reconciliation import Reconciliation
 from domain.spotcheck import SpotCheck
+from domain.unit_records import UnitRecords
 
 EVENT_NAMES: dict[str, type[Aggregate.Event]] = {
     "household.applied": HouseholdFile.Applied,
@@ -52,6 +53,10 @@ EVENT_NAMES: dict[str, type[Aggregate.Event]] = {
     "civil_affairs.started": CivilAffairsMatch.Started,
     "civil_affairs.matched": CivilAffairsMatch.Matched,
     "civil_affairs.completed": CivilAffairsMatch.Completed,
+    "unit.opened": UnitRecords.Opened,
+    "unit.meeting_held": UnitRecords.MeetingHeld,
+    "unit.file_voted": UnitRecords.FileVoted,
+    "unit.assessment_recorded": UnitRecords.AssessmentRecorded,
 }
 
 # Old stored names that still decode into today's classes: {"old.name": "current.name"}.
@@ -66,4 +71,5 @@ CREATES: dict[type[Aggregate.Event], type[Aggregate]] = {
     SpotCheck.Started: SpotCheck,
     Reconciliation.Started: Reconciliation,
     CivilAffairsMatch.Started: CivilAffairsMatch,
+    UnitRecords.Opened: UnitRecords,
 }

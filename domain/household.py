@@ -61,6 +61,7 @@ from domain.profile import (
 from domain.profile import (
     phone as check_phone,
 )
+from domain.unit_records import Meeting
 from domain.units import UnitCode
 from domain.values import (
     SCHEME_CATEGORIES,
@@ -419,6 +420,61 @@ def whole_months(start: date, end: date) -> int:
     return months - (1 if end.day < start.day else 0)
 
 
+def _check_meeting(
+    household: HouseholdFile,
+    meeting_id: UUID | None,
+    meeting: Meeting | None,
+    appraised_on: date,
+    minutes_on_file: bool | None,
+) -> None:
+    """The 民主评议 meeting an appraisal cites: the file's union's, on the appraisal's date,
+    listing the file and passing it (more than half of those present for)."""
+    if meeting is None or (meeting_id is not None and meeting.meeting_id != meeting_id):
+        raise RuleViolated(
+            "meeting_recorded",
+            f"meeting {meeting_id} is not recorded by union {household.establishing_unit}",
+            zh="所引用的民主评议会议未在本工会记录",
+            field="meeting_id",
+        )
+    if meeting.unit != household.establishing_unit:
+        raise RuleViolated(
+            "meeting_of_the_union",
+            f"the meeting was held by {meeting.unit}, not by the file's union"
+            f" {household.establishing_unit}",
+            zh="所引用的民主评议会议不是本档案建档工会召开的",
+            field="meeting_id",
+        )
+    vote = meeting.vote_of(household.id)
+    if vote is None:
+        raise RuleViolated(
+            "file_voted_at_meeting",
+            "the meeting did not vote on this file",
+            zh="该民主评议会议未评议本档案",
+            field="meeting_id",
+        )
+    if not vote.passed(meeting.present):
+        raise RuleViolated(
+            "appraisal_passed",
+            f"{vote.in_favour} of {meeting.present} present voted for: not more than half",
+            zh=f"民主评议同意票{vote.in_favour}票，未超过实到人数{meeting.present}人的半数",
+            field="meeting_id",
+        )
+    if appraised_on != meeting.held_on:
+        raise RuleViolated(
+            "appraised_on_meeting_day",
+            f"the appraisal date must be the meeting's, {meeting.held_on.isoformat()}",
+            zh=f"评议日期须为会议日期（{meeting.held_on.isoformat()}）",
+            field="appraised_on",
+        )
+    if minutes_on_file is False:
+        raise RuleViolated(
+            "appraisal_minutes",
+            "the cited meeting's record is the minutes: they cannot be missing",
+            zh="已引用民主评议会议，会议记录不能为无",
+            field="minutes_on_file",
+        )
+
+
 def _in_force(parameters: Parameters | None, region: str, on: date) -> Parameters:
     """The regional parameters handed in by the use case for the decision's date (DOMAIN.md:
     every decision is judged by the values in force for the file's region on its date)."""
@@ -500,6 +556,7 @@ class HouseholdFile(Aggregate):
         publicity_days: int | None = None  # the minimum in force, when the rule was checked
         parameters_effective_on: date | None = None
         base_opinion: str = ""  # 基层工会意见, dated by the appraisal
+        meeting_id: UUID | None = None  # the 民主评议 meeting cited (domain/unit_records.py)
 
     class Approved(Event):
         approved_on: date
@@ -544,7 +601,7 @@ class HouseholdFile(Aggregate):
         signed_by_worker: bool
         # the measures one by one (seed 001 附件3, seed 002 表七), the helping unit and the
         # pairing's contacts (absent on older events: `measures` only)
-        items: tuple[PlanMeasure, ...] = ()
+        tasks: tuple[PlanMeasure, ...] = ()
         helping_unit: str = ""
         pairing: Pairing | None = None
 
@@ -786,6 +843,7 @@ class HouseholdFile(Aggregate):
         self.verified_on: date | None = None
         self.appraised_on: date | None = None
         self.publicity_end: date | None = None
+        self.appraisal_meeting: UUID | None = None  # the 民主评议 meeting the appraisal cites
         self.open_objections = 0
         self.approved_on: date | None = None
         self.category: Category | None = None
@@ -982,6 +1040,8 @@ class HouseholdFile(Aggregate):
         parameters: Parameters | None = None,
         imported: bool = False,
         base_opinion: str = "",
+        meeting_id: UUID | None = None,
+        meeting: Meeting | None = None,
         today: date,
     ) -> None:
         """民主评议 and 公示: the unit's appraisal (minutes) and the public posting of the list,
@@ -990,8 +1050,16 @@ class HouseholdFile(Aggregate):
         `imported`: recorded from an existing file; minutes the record does not show are
         recorded as unknown (`None`; docs/rules.md, R07u) instead of being refused. The use case
         always hands the parameters in; an import records a sheet's publicity as it was, with
-        none, and the replay rule judges it (docs/rules.md, R08)."""
+        none, and the replay rule judges it (docs/rules.md, R08).
+
+        `meeting_id`: the 民主评议 meeting of the file's union that voted on it; the use case
+        hands in the `meeting` as recorded (domain/unit_records.py). It must be that union's,
+        held on the appraisal's date, list this file and have passed it; its record is then the
+        minutes on file."""
         self._require(CommandKind.APPRAISE, actor, Act.APPRAISE)
+        if meeting_id is not None or meeting is not None:
+            _check_meeting(self, meeting_id, meeting, appraised_on, minutes_on_file)
+            minutes_on_file = True
         assert self.verified_on is not None  # noqa: S101 — guaranteed by status VERIFIED
         on = business_date(
             appraised_on,
@@ -1057,6 +1125,7 @@ class HouseholdFile(Aggregate):
             publicity_days=None if in_force is None else in_force.publicity_days,
             parameters_effective_on=None if in_force is None else in_force.effective_on,
             base_opinion=_text(base_opinion, "base_opinion", required=False),
+            meeting_id=None if meeting is None else meeting.meeting_id,
         )
 
     @event(Appraised)
@@ -1073,8 +1142,10 @@ class HouseholdFile(Aggregate):
         publicity_days: int | None = None,
         parameters_effective_on: date | None = None,
         base_opinion: str = "",
+        meeting_id: UUID | None = None,
     ) -> None:
         self.status = Status.APPRAISED
+        self.appraisal_meeting = meeting_id
         self.appraised_on = appraised_on
         self.publicity_end = publicity_end
         self.open_objections = objections - objections_resolved
@@ -1330,14 +1401,14 @@ class HouseholdFile(Aggregate):
         goals: str,
         deadline: date,
         signed_by_worker: bool,
-        items: tuple[PlanMeasure, ...] = (),
+        tasks: tuple[PlanMeasure, ...] = (),
         helping_unit: str = "",
         pairing: Pairing | None = None,
         today: date,
     ) -> None:
         """帮扶计划: measures, goals and deadline with a named helper, signed by the worker.
 
-        `items`: the measures one by one with their kind, departments, leaders, contacts,
+        `tasks`: the measures one by one with their kind, departments, leaders, contacts,
         deadline and completion (seed 001 附件3); `measures` may then be left empty (it is their
         contents). A plan agreed again records the measures' completion (seed 002 表七)."""
         self._require(CommandKind.AGREE_PLAN, actor, Act.PLAN)
@@ -1351,7 +1422,7 @@ class HouseholdFile(Aggregate):
             )
         if not isinstance(measures, (tuple, list)):
             raise InvalidValue("measures", "a list of measures", zh="帮扶措施无效")
-        detailed = check_measures(tuple(items), agreed_on=on, today=today)
+        detailed = check_measures(tuple(tasks), agreed_on=on, today=today)
         lines = tuple(_text(m, "measures") for m in measures) or tuple(m.content for m in detailed)
         if not lines:
             raise InvalidValue(
@@ -1366,7 +1437,7 @@ class HouseholdFile(Aggregate):
         for m in detailed:
             if m.deadline is not None and m.deadline > deadline:
                 raise InvalidValue(
-                    "items",
+                    "tasks",
                     "a measure's deadline is within the plan's",
                     zh="措施的完成时限不能晚于方案的完成期限",
                 )
@@ -1378,7 +1449,7 @@ class HouseholdFile(Aggregate):
             goals=_text(goals, "goals"),
             deadline=deadline,
             signed_by_worker=True,
-            items=detailed,
+            tasks=detailed,
             helping_unit=_text(helping_unit, "helping_unit", required=False, limit=200),
             pairing=check_pairing(pairing),
         )
@@ -1394,7 +1465,7 @@ class HouseholdFile(Aggregate):
         goals: str,
         deadline: date,
         signed_by_worker: bool,
-        items: tuple[PlanMeasure, ...] = (),
+        tasks: tuple[PlanMeasure, ...] = (),
         helping_unit: str = "",
         pairing: Pairing | None = None,
     ) -> None:

@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.household import HouseholdFile
 from domain.policy import PolicyBook
+from domain.unit_records import Meeting
 
 Row_contra = TypeVar("Row_contra", contravariant=True)
 Forget_contra = TypeVar("Forget_contra", contravariant=True)
@@ -58,6 +59,14 @@ class Policies(Protocol):
 
     async def book(self) -> PolicyBook:
         """Every region's parameters as now recorded."""
+        ...
+
+
+class Meetings(Protocol):
+    """The 民主评议 meetings unions record (`domain.unit_records`), for an appraisal citing one."""
+
+    async def meeting(self, unit: str, meeting_id: UUID) -> Meeting | None:
+        """The meeting `meeting_id` of `unit`'s records (None if that union recorded none)."""
         ...
 
 

@@ -67,6 +67,9 @@ class UnitForm(StrEnum):
     """The forms of one unit and period: `GET /units/{code}/forms/{form}`."""
 
     PUBLICITY = "publicity"
+    MINUTES = "minutes"
+    TASKS = "tasks"
+    ASSESSMENT = "assessment"
     LEDGER = "ledger"
 
 

@@ -208,7 +208,7 @@ class PlanMeasure:
 
 
 def check_measures(
-    items: tuple[PlanMeasure, ...], *, agreed_on: date, today: date, field: str = "items"
+    items: tuple[PlanMeasure, ...], *, agreed_on: date, today: date, field: str = "tasks"
 ) -> tuple[PlanMeasure, ...]:
     if not isinstance(items, (tuple, list)):
         raise InvalidValue(field, "a list of measures", zh="帮扶措施无效")

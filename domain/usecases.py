@@ -13,11 +13,11 @@ from datetime import date
 from typing import Any, cast
 from uuid import UUID
 
-from domain.commands import Apply, LifecycleCommand, execute, parameters_on, receive
+from domain.commands import Apply, Appraise, LifecycleCommand, execute, parameters_on, receive
 from domain.errors import ConcurrencyError, NotFound
 from domain.household import HouseholdFile
 from domain.policy import Parameters, parameters_missing
-from domain.ports import Clock, FileRepository, Policies
+from domain.ports import Clock, FileRepository, Meetings, Policies
 from domain.values import Actor
 
 
@@ -67,6 +67,7 @@ async def act_on_file(
     command: LifecycleCommand,
     policies: Policies,
     expected_version: int | None = None,
+    meetings: Meetings | None = None,
 ) -> HouseholdFile:
     """Run one lifecycle command on a stored file and save its event.
 
@@ -78,6 +79,9 @@ async def act_on_file(
     if expected_version is not None and household.version != expected_version:
         raise ConcurrencyError(file_id, expected_version, household.version)
     command = await with_parameters(command, policies=policies, region=household.region)
+    if isinstance(command, Appraise) and command.meeting_id is not None and meetings is not None:
+        held = await meetings.meeting(household.establishing_unit, command.meeting_id)
+        command = dataclasses.replace(command, meeting=held)
     execute(household, command, actor=actor, today=clock.today())
     await files.save(household)
     return household

@@ -686,6 +686,24 @@ _SYNONYMS: tuple[tuple[StrEnum, tuple[str, ...]], ...] = (
     (Department.HOUSING, ("房管部门", "房管局", "住建局", "住房和城乡建设局")),
     (Department.UNION, ("工会部门", "总工会", "区总工会", "县总工会", "市总工会")),
     (Department.EMPLOYER, ("单位", "用人单位", "本单位", "工作单位")),
+    # what clerks call the proof materials in an import sheet's 附件 column (seed 003's list)
+    (Material.APPLICATION, ("申报表", "申请表", "困难职工申请表")),
+    (Material.AUTHORISATION, ("授权书", "声明书")),
+    (Material.ID_COPY, ("身份证", "身份证明")),
+    (Material.HUKOU_COPY, ("户口簿", "户口本", "户口")),
+    (Material.INCOME_PROOF, ("收入证明", "工资证明", "职工(家庭成员)工资收入证明")),
+    (Material.APPRAISAL_MINUTES, ("评议记录", "会议记录", "民主评议记录")),
+    (Material.PUBLICITY_LIST, ("公示", "公示名单", "名单公示")),
+    (Material.DIAGNOSIS, ("诊断证明", "诊断书", "病历")),
+    (Material.MEDICAL_BILLS, ("医疗票据", "医疗费用票据", "治疗费用复印件", "医药费发票")),
+    (Material.ENROLMENT_PROOF, ("学生证", "在校证明", "入学通知书")),
+    (Material.DISASTER_ASSESSMENT, ("受灾证明", "评损证明", "受灾评损")),
+    (Material.DIBAO_CERTIFICATE, ("低保证明", "低保证书")),
+    (Material.LABOUR_CONTRACT, ("合同", "劳动合同书")),
+    (Material.UNEMPLOYMENT_PROOF, ("失业证", "失业登记证", "下岗证")),
+    (Material.DISABILITY_CERTIFICATE, ("残疾人证",)),
+    (Material.EXIT_EVIDENCE, ("退出证明", "脱困证明")),
+    (Material.OTHER, ("其他", "其它")),
 )
 
 # Keyed by (class, value): StrEnum members of different classes with the same value compare and

@@ -3,6 +3,8 @@
     bangfu forms print --file ID --form file [--version N] --purpose "…" --out file.pdf
     bangfu forms print --unit 130306001 --form file --purpose "…" --out unit.pdf   (every file)
     bangfu forms print --unit 130306 --form publicity --period 2026-Q2 --purpose "…"
+    bangfu forms print --unit 130306001 --form minutes --period 2026 --purpose "…"   (also
+        tasks, assessment, ledger; `--out tasks.xlsx` prints the 任务清单 as a workbook)
     bangfu forms verify K7PD-3QX9-M2AB          (or --token TOKEN, as the QR code holds it)
 
 Printing runs as `--role` (default inspector) of `--as-unit` (default the unit printed, or the
@@ -38,7 +40,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     pr = actions.add_parser("print", help="print a household's or a unit's form as PDF")
     target = pr.add_mutually_exclusive_group(required=True)
     target.add_argument("--file", type=UUID, help="one household file")
-    target.add_argument("--unit", help="a unit: its form (publicity, ledger) or every file's")
+    target.add_argument(
+        "--unit",
+        help="a unit: its form (publicity, minutes, tasks, assessment, ledger) or every file's",
+    )
     pr.add_argument(
         "--form",
         required=True,
@@ -95,6 +100,7 @@ async def _print(rt: Runtime, args: argparse.Namespace) -> int:
         if not args.period:
             console.print("[red]error:[/red] a unit form needs --period")
             return 2
+        sheet = args.out is not None and args.out.suffix.lower() == ".xlsx"
         printed = await printing.print_unit(
             rt,
             key,
@@ -103,6 +109,7 @@ async def _print(rt: Runtime, args: argparse.Namespace) -> int:
             form=UnitForm(args.form),
             period=args.period,
             purpose=args.purpose,
+            sheet=sheet,
         )
         out = args.out or Path(f"{args.form}-{args.unit}-{args.period}.pdf")
         out.write_bytes(printed.pdf)

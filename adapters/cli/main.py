@@ -53,6 +53,7 @@ from adapters.cli import (
     keys,
     projections,
     reconcile,
+    records,
     serve,
     spotcheck,
     sync,
@@ -83,6 +84,8 @@ COMMANDS = {
     "keys": keys.run,
     "files": files.run,
     "forms": forms.run,
+    "meetings": records.run,
+    "assessments": records.run,
     "users": users.run,
 }
 
@@ -98,6 +101,7 @@ GROUPS = (
     keys,
     files,
     forms,
+    records,
     users,
     serve,
     projections,

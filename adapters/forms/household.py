@@ -621,7 +621,7 @@ def plan(h: Household) -> list[Block]:
 
 def _measures(p: HouseholdFile.PlanAgreed | None) -> Table:
     """The plan's measures with seed 001 附件3's columns (the lines alone on older plans)."""
-    items: Sequence[PlanMeasure] = p.items if p else ()
+    items: Sequence[PlanMeasure] = p.tasks if p else ()
     if p is not None and not items:
         return Table(
             ("序号", "帮扶措施"), tuple((str(i), m) for i, m in enumerate(p.measures, 1)), (8, 92)

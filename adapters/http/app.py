@@ -42,6 +42,7 @@ from adapters.http import (
     readmodels,
     spotchecks,
     sync,
+    unit_records,
 )
 from adapters.http import tokens as token_routes
 from adapters.http.auth import Authenticator, Tokens
@@ -83,6 +84,7 @@ from adapters.http.views import event_out, file_out
 from adapters.pg.faults import is_unavailable
 from adapters.pg.migrations import pending
 from adapters.pg.policies import PgPolicies
+from adapters.pg.unit_records import PgUnitRecords
 from adapters.pg.units import PgUnitDirectory, Unit
 from adapters.runtime.bootstrap import Runtime, background, runtime
 from adapters.runtime.limits import Limits, principal
@@ -267,6 +269,7 @@ def command_route(path: str, body: type[CommandBody], summary: str) -> HTTPRoute
                 command=data.command(),
                 policies=PgPolicies(rt.store, rt.codec),
                 expected_version=expected,
+                meetings=PgUnitRecords(rt.store, rt.codec),
             )
             return 200, file_out(household), etag(household.version)
 
@@ -661,13 +664,14 @@ def create_app(settings: Settings, *, node: NodeSettings | None = None) -> Lites
             rename_unit,
             *readmodels.routes(PROBLEMS),
             *spotchecks.routes(PROBLEMS),
-            *paper.routes(PROBLEMS),
+            *paper.routes(PROBLEMS, config),
             *forms.routes(PROBLEMS),
+            *unit_records.routes(PROBLEMS),
             *attachments.routes(PROBLEMS, config),
             *sync.routes(PROBLEMS, node),
             *token_routes.routes(PROBLEMS),
             *account_routes.routes(PROBLEMS),
-            *console.ROUTES,
+            *console.routes(config),
             live,
             ready,
             metrics,

@@ -9,7 +9,7 @@ printed file's trail under its own rate limit. Like `app.py`, no `from __future_
 annotations`: litestar resolves the handlers' parameter types when the routes are built.
 """
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -28,6 +28,7 @@ from domain.values import Actor
 API = "/api/v1"
 PURPOSE_HEADER = "X-Bangfu-Purpose"
 PDF = "application/pdf"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class FormCheckIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -162,8 +163,12 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         tags=["forms"],
         media_type=PDF,
         summary="打印单位表单 — a unit's form for a period as a PDF",
-        description="`publicity`: the files whose publicity began in the period; `ledger`: the "
-        "files approved by its end and open in it. `period`: `2026`, `2026-Q2` or `2026-05`. "
+        description="`publicity`: the files whose publicity began in the period; `minutes`: the "
+        "民主评议 meetings held in it (POST /units/{code}/meetings) with their votes; `tasks`: "
+        "each measure of the plan in force of every file open in it, with deadline and "
+        "completion (`format=xlsx` for a workbook); `assessment`: the unit's 考核表 recorded for "
+        "the period (POST /units/{code}/assessments); `ledger`: the files approved by its end "
+        "and open in it. `period`: `2026`, `2026-Q2` or `2026-05`. "
         f"`{PURPOSE_HEADER}` is required; one disclosure is recorded per file on the list.",
     )
     async def print_unit_form(
@@ -173,6 +178,9 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         request: Request[Any, Any, Any],
         actor: NamedDependency[Actor],
         rt: NamedDependency[Runtime],
+        format: Annotated[
+            Literal["pdf", "xlsx"], QueryParameter(description="xlsx: only for `tasks`")
+        ] = "pdf",
     ) -> Response[bytes]:
         state = request.app.state
         printed = await printing.print_unit(
@@ -184,7 +192,19 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
             period=period,
             purpose=_purpose(request),
             admit=lambda: state.limits.printing.check(principal(actor.user, actor.unit)),
+            sheet=format == "xlsx",
         )
+        if format == "xlsx":
+            name = f"{form.value}-{code}-{period}.xlsx"
+            return Response(
+                printed.pdf,
+                media_type=XLSX,
+                headers={
+                    "Content-Disposition": f'attachment; filename="{name}"',
+                    "X-Bangfu-Verification-Code": printed.code,
+                    "Cache-Control": "no-store",
+                },
+            )
         return _pdf(printed, f"{form.value}-{code}-{period}")
 
     @post(

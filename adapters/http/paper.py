@@ -2,7 +2,8 @@
 
     POST /api/v1/reconciliations            multipart: file (xlsx/csv), unit, as_of → 201 report
     GET  /api/v1/reconciliations/{id}       the report (JSON); `{id}.xlsx` as a workbook
-    POST /api/v1/imports                    multipart: file, unit → 201 with created/skipped/refused
+    POST /api/v1/imports                    multipart: file, unit[, attachments (zip)] → 201 with
+                                            created/skipped/refused
     POST /api/v1/civil-affairs-matches      multipart: file, unit → 201 with the matches
 
 `routes(problems)` builds the handlers with the API's problem responses, as
@@ -24,10 +25,14 @@ from litestar.exceptions import HTTPException
 from litestar.openapi import ResponseSpec
 from litestar.params import Body, PathParameter
 
+from adapters.pg.attachments import PgContentStore
 from adapters.pg.policies import PgPolicies
 from adapters.runtime.bootstrap import Runtime
+from adapters.runtime.settings import DEFAULT_IMPORT_MAX_BYTES, Settings
 from adapters.services import civil_affairs, importer, reconcile
-from domain.errors import NotFound
+from adapters.sheets.scans import ScanError, ZipScans
+from domain.attachments import AttachmentLimits
+from domain.errors import InvalidValue, NotFound
 from domain.values import Actor, iso_day
 
 API = "/api/v1"
@@ -41,6 +46,16 @@ class LedgerUpload:
     file: UploadFile
     unit: str
     as_of: str | None = None
+
+
+@dataclass
+class ImportUpload:
+    """A sheet of files to import, the unit (subtree) it is for, and optionally a zip holding the
+    scans its 附件 column names."""
+
+    file: UploadFile
+    unit: str
+    attachments: UploadFile | None = None
 
 
 @dataclass
@@ -69,8 +84,10 @@ def _run_id(text: str) -> UUID:
         raise NotFound(f"no reconciliation {text}", zh="核对记录不存在") from None
 
 
-def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
-    """The reconciliation, import and civil-affairs route handlers."""
+def routes(problems: dict[int, ResponseSpec], settings: Settings | None = None) -> list[Any]:
+    """The reconciliation, import and civil-affairs route handlers; the import's body limit
+    comes from `settings` (`BANGFU_IMPORT_MAX_BYTES`)."""
+    import_max = settings.import_max_bytes if settings is not None else DEFAULT_IMPORT_MAX_BYTES
     responses = {s: spec for s, spec in problems.items() if s in PAPER_PROBLEMS}
 
     @post(
@@ -140,30 +157,58 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         status_code=201,
         responses=responses,
         before_request=_multipart_guard,
+        request_max_body_size=import_max,
         tags=["imports"],
-        summary="批量导入 — import existing household files with their history",
+        summary="批量导入 — import existing household files with their history (and scans)",
         description="Upload the files (xlsx or csv) as `file` and the base-level union (or a "
         "subtree, with a 基层工会代码 column) as `unit`. An approver of the district (or above) "
-        "imports: each row becomes a file with its application, investigation, appraisal and "
-        "approval on their original dates, or nothing; refused rows come back with row, column "
-        "and reason. Re-sending the same sheet creates nothing twice.",
+        "imports: each household becomes a file with its application, investigation, appraisal "
+        "and approval on their original dates, or nothing; refused rows come back with row, "
+        "column and reason. A household with more than one assistance or visit takes more rows "
+        "with the same 身份证号码 (each adding one of each). Scans: a 附件 column "
+        "(`材料:文件名；…`, the material by its Chinese label) names files in a zip sent as "
+        "`attachments` (JPEG, PNG or PDF by their bytes, each within "
+        "`BANGFU_ATTACHMENT_MAX_BYTES`, a household's within "
+        "`BANGFU_HOUSEHOLD_ATTACHMENTS_MAX_BYTES`); a household and its scans are stored "
+        "together or not at all. The body (sheet and zip) may be up to "
+        f"{import_max // (1024 * 1024)} MB (`BANGFU_IMPORT_MAX_BYTES`), not the "
+        "API's 1 MB. Re-sending the same sheet creates nothing twice.",
     )
     async def import_files(
-        data: Annotated[SheetUpload, Multipart],
+        data: Annotated[ImportUpload, Multipart],
         actor: NamedDependency[Actor],
         rt: NamedDependency[Runtime],
     ) -> dict[str, Any]:
-        upload: SheetUpload = data
-        report = await importer.import_files(
-            files=rt.files,
-            codec=rt.codec,
-            book=await PgPolicies(rt.store, rt.codec).book(),
-            actor=actor,
-            unit=upload.unit,
-            data=await upload.file.read(),
-            name=upload.file.filename or "files",
-            today=rt.clock.today(),
-        )
+        upload: ImportUpload = data
+        source = None
+        if upload.attachments is not None:
+            try:
+                source = ZipScans(upload.attachments.file)
+            except ScanError as error:
+                raise InvalidValue("attachments", str(error), zh=str(error)) from None
+        try:
+            report = await importer.import_files(
+                files=rt.files,
+                codec=rt.codec,
+                book=await PgPolicies(rt.store, rt.codec).book(),
+                actor=actor,
+                unit=upload.unit,
+                data=await upload.file.read(),
+                name=upload.file.filename or "files",
+                today=rt.clock.today(),
+                scans=importer.Scans(
+                    repository=rt.files,
+                    contents=PgContentStore(rt.pool, rt.keyring),
+                    source=source,
+                    limits=AttachmentLimits(
+                        rt.settings.attachment_max_bytes,
+                        rt.settings.household_attachments_max_bytes,
+                    ),
+                ),
+            )
+        finally:
+            if source is not None:
+                source.close()
         return report.as_json()
 
     @post(

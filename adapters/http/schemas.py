@@ -159,6 +159,13 @@ class AppraisalIn(_In, kw_only=True, forbid_unknown_fields=True):
     objections: Annotated[int, msgspec.Meta(ge=0)] = 0
     objections_resolved: Annotated[int, msgspec.Meta(ge=0)] = 0
     base_opinion: Text = ""  # 基层工会意见
+    meeting_id: Annotated[
+        UUID | None,
+        msgspec.Meta(
+            description="the 民主评议 meeting of the file's union that voted on it "
+            "(POST /units/{code}/meetings); held on `appraised_on`, listing and passing the file"
+        ),
+    ] = None
 
     def command(self) -> commands.Appraise:
         return commands.Appraise(
@@ -169,7 +176,52 @@ class AppraisalIn(_In, kw_only=True, forbid_unknown_fields=True):
             objections=self.objections,
             objections_resolved=self.objections_resolved,
             base_opinion=self.base_opinion,
+            meeting_id=self.meeting_id,
         )
+
+
+Count = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
+
+
+class VoteIn(_In, kw_only=True, forbid_unknown_fields=True):
+    """The votes on one file (表决结果): for, against, abstaining."""
+
+    file_id: UUID
+    in_favour: Count
+    against: Count = 0
+    abstaining: Count = 0
+
+
+class MeetingIn(_In, kw_only=True, forbid_unknown_fields=True):
+    """民主评议会议记录: a base union's appraisal meeting and its votes, one per file."""
+
+    held_on: Day
+    place: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    chair: Name
+    recorder: Name
+    attendees: Annotated[list[Name], msgspec.Meta(min_length=1, max_length=500)]
+    expected: Count
+    summary: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    votes: Annotated[list[VoteIn], msgspec.Meta(min_length=1, max_length=1000)]
+    meeting_id: UUID | None = None  # the client's id for the meeting (default: a new one)
+
+
+class AssessmentItemIn(_In, kw_only=True, forbid_unknown_fields=True):
+    goal: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    measures: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    completion: Text = ""
+
+
+class AssessmentIn(_In, kw_only=True, forbid_unknown_fields=True):
+    """解困脱困考核表: the unit's expected goals, measures and completion for a period."""
+
+    period: Annotated[str, msgspec.Meta(examples=["2026"], max_length=7)]
+    recorded_on: Day
+    items: Annotated[list[AssessmentItemIn], msgspec.Meta(min_length=1, max_length=50)]
+    opinion: Text = ""
+    responsible: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    liaison: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    reviewer_opinion: Text = ""
 
 
 class ApprovalIn(_In, kw_only=True, forbid_unknown_fields=True):
@@ -242,7 +294,7 @@ class AssistanceIn(_In, kw_only=True, forbid_unknown_fields=True):
 
 
 class PlanIn(_In, kw_only=True, forbid_unknown_fields=True):
-    """帮扶计划 (解困脱困方案): the measures as lines, or one by one in `items` with their kind,
+    """帮扶计划 (解困脱困方案): the measures as lines, or one by one in `tasks` with their kind,
     departments, leaders, contacts, deadline and completion; the helping unit and the pairing's
     two contacts (结对帮扶, 两级联系人)."""
 
@@ -252,7 +304,7 @@ class PlanIn(_In, kw_only=True, forbid_unknown_fields=True):
     goals: Text
     deadline: date
     signed_by_worker: bool
-    items: Annotated[list[PlanMeasure], msgspec.Meta(max_length=50)] = []
+    tasks: Annotated[list[PlanMeasure], msgspec.Meta(max_length=50)] = []
     helping_unit: Annotated[str, msgspec.Meta(max_length=200)] = ""
     pairing: Pairing | None = None
 
@@ -264,7 +316,7 @@ class PlanIn(_In, kw_only=True, forbid_unknown_fields=True):
             goals=self.goals,
             deadline=self.deadline,
             signed_by_worker=self.signed_by_worker,
-            items=tuple(self.items),
+            tasks=tuple(self.tasks),
             helping_unit=self.helping_unit,
             pairing=self.pairing,
         )
@@ -840,6 +892,37 @@ class StatsOut(msgspec.Struct, kw_only=True):
 # ------------------------------------------------------------------------------ examples
 
 EXAMPLES: dict[type[msgspec.Struct], dict[str, Any]] = {
+    MeetingIn: {
+        "held_on": "2026-03-12",
+        "place": "机械厂工会会议室",
+        "chair": "刘建国",
+        "recorder": "陈丽",
+        "attendees": ["刘建国", "陈丽", "王海燕", "孙志刚", "周春梅"],
+        "expected": 7,
+        "summary": "评议申请建档职工家庭困难情况，逐户无记名表决",
+        "votes": [
+            {
+                "file_id": "0f5e8f2a-3c1d-4b6e-9a7f-2d4c6b8e1a30",
+                "in_favour": 5,
+                "against": 0,
+                "abstaining": 0,
+            }
+        ],
+    },
+    AssessmentIn: {
+        "period": "2026",
+        "recorded_on": "2026-11-20",
+        "items": [
+            {
+                "goal": "帮助2户困难职工解困脱困",
+                "measures": "一户一策，落实医保和就业帮扶",
+                "completion": "已完成2户",
+            }
+        ],
+        "opinion": "目标完成",
+        "responsible": "刘建国",
+        "liaison": "陈丽",
+    },
     ApplicationIn: {
         "establishing_unit": "130306001",
         "worker_kind": "urban",
@@ -937,7 +1020,7 @@ EXAMPLES: dict[type[msgspec.Struct], dict[str, Any]] = {
         "goals": "两年内实现稳定就业",
         "deadline": "2028-04-01",
         "signed_by_worker": True,
-        "items": [
+        "tasks": [
             {
                 "kind": "medical_insurance",
                 "content": "配偶大病医疗救助",

@@ -24,6 +24,7 @@ from domain.policy import RegionalPolicy
 from domain.printing import FormPrint
 from domain.reconciliation import Reconciliation
 from domain.spotcheck import SpotCheck
+from domain.unit_records import UnitRecords
 
 # Deletes what else this node keeps of a file's personal data, in the erasure's transaction, and
 # says how many rows went (e.g. `adapters.pg.idempotency.delete_file`).
@@ -95,6 +96,10 @@ def _placement(
                 current = event.from_unit
         units.reverse()
         return units, [None] * len(pending)
+    if isinstance(aggregate, UnitRecords):  # filed under the union; a vote refers to its file
+        return [aggregate.unit] * len(pending), [
+            event.file_id if isinstance(event, UnitRecords.FileVoted) else None for event in pending
+        ]
     if isinstance(aggregate, RegionalPolicy):  # filed under the admin's unit that set it
         return [_actor_unit(event) for event in pending], [None] * len(pending)
     return [None] * len(pending), [None] * len(pending)

@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+DEFAULT_IMPORT_MAX_BYTES = 256 * 1024 * 1024  # an import's sheet and the zip of its scans
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -40,6 +42,8 @@ class Settings:
     # and a household's total (docs/operations.md, "Attachments"); uploads have this body limit
     attachment_max_bytes: int = 20 * 1024 * 1024
     household_attachments_max_bytes: int = 200 * 1024 * 1024
+    # BANGFU_IMPORT_MAX_BYTES: the body of an import upload (the sheet and the zip of its scans)
+    import_max_bytes: int = DEFAULT_IMPORT_MAX_BYTES
     # BANGFU_HSTS_MAX_AGE: seconds; above 0, every response carries Strict-Transport-Security
     # (set it only when the service is reached over TLS, e.g. behind a TLS-terminating proxy)
     hsts_max_age: int = 0
@@ -83,6 +87,7 @@ class Settings:
             household_attachments_max_bytes=_count(
                 env, "BANGFU_HOUSEHOLD_ATTACHMENTS_MAX_BYTES", 200 * 1024 * 1024
             ),
+            import_max_bytes=_count(env, "BANGFU_IMPORT_MAX_BYTES", DEFAULT_IMPORT_MAX_BYTES),
             hsts_max_age=_count(env, "BANGFU_HSTS_MAX_AGE", 0, least=0),
             pii_keys=env.get("BANGFU_PII_KEYS") or None,
             session_idle_seconds=_seconds(env, "BANGFU_SESSION_IDLE", 1800.0, allow_zero=False),

@@ -35,6 +35,7 @@ from adapters.pg.attachments import (
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore, bound
 from domain.attachments import (
+    SNIFF_BYTES,
     Attachment,
     AttachmentLimits,
     MediaType,
@@ -47,7 +48,7 @@ from domain.attachments import (
     too_large,
     wrong_type,
 )
-from domain.errors import InvalidValue, NotFound
+from domain.errors import ConcurrencyError, InvalidValue, NotFound
 from domain.household import HouseholdFile
 from domain.ports import Clock
 from domain.values import Actor, Material
@@ -72,9 +73,9 @@ class Declared:
 GENERIC_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream"})
 
 
-def _check_structure(media: MediaType, file: io.RawIOBase) -> None:
+def _check_structure(media: MediaType, file: io.RawIOBase | io.BytesIO) -> None:
     """The content parses as what its first bytes say (run in a worker thread)."""
-    reader = io.BufferedReader(file, buffer_size=64 * 1024)
+    reader = file if isinstance(file, io.BytesIO) else io.BufferedReader(file, 64 * 1024)
     if media is MediaType.PDF:
         from pypdf import PdfReader  # noqa: PLC0415 — heavy, only for PDFs
         from pypdf.errors import PyPdfError  # noqa: PLC0415
@@ -266,6 +267,71 @@ async def attach_bytes(
         limits=limits,
         attachment_id=attachment_id,
     )
+
+
+async def judge_content(content: bytes, limits: AttachmentLimits) -> MediaType:
+    """What `attach` checks of a content, for one in hand before its file is stored (an
+    import's scans): not empty, within the per-file limit, a JPEG, PNG or PDF by its bytes that
+    parses as one. Raises the refusal `attach` would give."""
+    if not content:
+        raise InvalidValue("attachment_content", "no content", zh="内容为空")
+    if len(content) > limits.per_file:
+        raise too_large(limits.per_file)
+    media = sniff(content[:SNIFF_BYTES])
+    if media is None:
+        raise wrong_type(None, None)
+    await asyncio.to_thread(_check_structure, media, io.BytesIO(content))
+    return media
+
+
+async def store_new_with_scans(
+    *,
+    files: PgFileRepository,
+    contents: PgContentStore,
+    household: HouseholdFile,
+    scans: dict[UUID, bytes],
+) -> bool:
+    """Store a new file whose pending events record scans (`HouseholdFile.attach`, content
+    judged by `judge_content`) together with the scans' contents, in one transaction: the file
+    and every scan, or nothing — no content without its event, no event without its content.
+    False, storing nothing, when the file exists already (imported before, or meanwhile)."""
+    store = files.store
+    try:
+        async with store.pool.acquire() as conn, conn.transaction():
+            await bound(conn, store.transaction_bound)
+            # the events first: a new file's data key, which seals the content, is made here
+            await files.bound(conn).save(household)
+            for a in household.attachments:
+                content = scans[a.attachment_id]
+
+                async def body(content: bytes = content) -> AsyncIterator[bytes]:
+                    for start in range(0, len(content), contents.chunk_bytes):
+                        yield content[start : start + contents.chunk_bytes]
+
+                stored = await contents.write(
+                    conn,
+                    stream_id=household.id,
+                    attachment_id=a.attachment_id,
+                    body=body(),
+                    limit=len(content),
+                )
+                if (stored.size, stored.sha256) != (a.size, a.sha256):
+                    raise InvalidValue(
+                        "sha256",
+                        "the content changed after it was checked",
+                        zh="附件内容在检查后发生了变化",
+                    )
+    except ConcurrencyError:
+        return False
+    if files.cache is not None:
+        files.cache.drop(household.id)
+    log.info(
+        "attachment.imported",
+        file_id=str(household.id),
+        attachments=len(household.attachments),
+        size=sum(a.size for a in household.attachments),
+    )
+    return True
 
 
 def attachment_of(household: HouseholdFile, attachment_id: UUID) -> Attachment:

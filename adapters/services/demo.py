@@ -40,6 +40,7 @@ from uuid import UUID
 
 from adapters.pg.attachments import PgContentStore
 from adapters.pg.repository import PgFileRepository
+from adapters.pg.unit_records import PgUnitRecords
 from adapters.services import attachments
 from adapters.services.scans import scan
 from domain import usecases
@@ -70,6 +71,7 @@ from domain.idnumber import make_id_number
 from domain.policy import Parameters, PolicyBook, RegionalPolicy
 from domain.ports import Clock, FileRepository, Policies
 from domain.profile import Housing, Land, Need, Pairing, PlanMeasure, QuarterCosts
+from domain.unit_records import Vote
 from domain.values import (
     Actor,
     AidType,
@@ -300,7 +302,7 @@ def demo_measures(rng: random.Random, command: AgreePlan, unit: str) -> AgreePla
     )
     return replace(
         command,
-        items=items,
+        tasks=items,
         helping_unit=DISTRICTS[unit[:6]],
         pairing=Pairing(
             cadre_unit=DISTRICTS[unit[:6]],
@@ -936,6 +938,51 @@ def actor_for(role: Role, unit: str) -> Actor:
     return Actor(f"demo-{role.value}-{acting}", acting, role)
 
 
+MEETING_PEOPLE = ("刘建国", "陈丽", "王海燕", "孙志刚", "周春梅", "李红梅", "张立新", "赵秀英")
+MEETING_PLACES = ("工会会议室", "职工之家", "党员活动室")
+
+
+class DemoMeetings:
+    """The 民主评议 meeting before each appraisal of the demo: its base union records the meeting
+    that voted on the file (`domain.unit_records`), and the appraisal cites it. One meeting per
+    appraisal, a union's meetings one at a time (its records are one stream)."""
+
+    def __init__(self, records: PgUnitRecords, files: PgFileRepository) -> None:
+        self.records = records
+        self.files = files
+        self.locks: dict[str, asyncio.Lock] = {}
+        self.opened: set[str] = set()
+        self.written = 0  # events of the unions' records
+
+    async def cite(self, household: HouseholdFile, command: Appraise, clock: Clock) -> Appraise:
+        unit = household.establishing_unit
+        digest = hashlib.sha256(f"{household.id}:{household.version}".encode()).digest()
+        present = 5 + digest[0] % 3
+        attendees = MEETING_PEOPLE[:present]
+        against, abstaining = digest[1] % 2, digest[2] % 2
+        meeting_id = UUID(bytes=digest[:16], version=4)
+        async with self.locks.setdefault(unit, asyncio.Lock()):
+            fresh = unit not in self.opened and not await self.records.events(unit)
+            await self.records.record_meeting(
+                actor=actor_for(Role.CLERK, unit),
+                clock=clock,
+                files=self.files,
+                unit=unit,
+                meeting_id=meeting_id,
+                held_on=command.appraised_on,
+                place=MEETING_PLACES[digest[3] % len(MEETING_PLACES)],
+                chair=attendees[0],
+                recorder=attendees[1],
+                attendees=attendees,
+                expected=present + digest[4] % 3,
+                summary="听取入户调查情况汇报，对申请建档职工家庭困难情况逐户评议，无记名表决",
+                votes=[Vote(household.id, present - against - abstaining, against, abstaining)],
+            )
+            self.opened.add(unit)
+            self.written += 2 + int(fresh)  # the meeting, its vote and, first, the stream's opening
+        return replace(command, meeting_id=meeting_id)
+
+
 async def run_plan(
     plan: Plan,
     *,
@@ -943,10 +990,12 @@ async def run_plan(
     clock: Clock,
     contents: PgContentStore | None = None,
     policies: Policies | None = None,
+    meetings: DemoMeetings | None = None,
 ) -> int:
     """Execute a plan through the use cases, one command at a time, attaching its scans through
     the upload's use case when given a content store; returns events written. Decisions are
-    judged by `policies` (by default the demo's own, `DemoPolicies`)."""
+    judged by `policies` (by default the demo's own, `DemoPolicies`). With `meetings`, each
+    appraisal cites the 民主评议 meeting its union records just before it."""
     policies = policies if policies is not None else DemoPolicies()
     household = await usecases.open_file(
         files=files, clock=clock, actor=actor_for(Role.CLERK, plan.unit), command=plan.application
@@ -973,13 +1022,17 @@ async def run_plan(
 
     household = await attach(-1)
     for i, step in enumerate(plan.steps):
+        command = step.command
+        if meetings is not None and isinstance(command, Appraise):
+            command = await meetings.cite(household, command, clock)
         household = await usecases.act_on_file(
             files=files,
             clock=clock,
             actor=actor_for(step.role, household.establishing_unit),
             file_id=plan.file_id,
-            command=step.command,
+            command=command,
             policies=policies,
+            meetings=meetings.records if meetings is not None else None,
         )
         household = await attach(i)
     return household.version
@@ -1083,12 +1136,20 @@ async def build(
                 progress(len(batch))
         return written
     gate = asyncio.Semaphore(concurrency)
+    meetings = (
+        DemoMeetings(PgUnitRecords(files.store, files.codec), files)
+        if isinstance(files, PgFileRepository)
+        else None
+    )
 
     async def one(plan: Plan) -> int:
         async with gate:
-            events = await run_plan(plan, files=files, clock=clock, contents=contents)
+            events = await run_plan(
+                plan, files=files, clock=clock, contents=contents, meetings=meetings
+            )
         if progress:
             progress(1)
         return events
 
-    return sum(await asyncio.gather(*(one(p) for p in plans)))
+    files_written = sum(await asyncio.gather(*(one(p) for p in plans)))
+    return files_written + (meetings.written if meetings is not None else 0)

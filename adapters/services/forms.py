@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 import structlog
@@ -25,11 +25,14 @@ from adapters.forms.codes import FormKey, files_digest, read_token, verify_token
 from adapters.forms.pdf import Section, Stamp, render
 from adapters.pg import forms as form_reads
 from adapters.pg.repository import replay
+from adapters.pg.unit_records import PgUnitRecords
 from adapters.runtime.bootstrap import Runtime
+from adapters.sheets import tasks as task_sheet
 from domain.authorization import Act, authorise
 from domain.errors import InvalidValue, NotFound
 from domain.household import HouseholdFile
 from domain.printing import (
+    FORM_TITLES,
     Form,
     FormPrint,
     HouseholdForm,
@@ -41,6 +44,7 @@ from domain.printing import (
     print_id,
     shown,
 )
+from domain.unit_records import unit_records_id
 from domain.units import UnitCode
 from domain.values import Actor
 
@@ -53,7 +57,7 @@ def node_name(rt: Runtime) -> str:
 
 @dataclass(frozen=True)
 class Printed:
-    pdf: bytes
+    pdf: bytes  # the document: a PDF, or the workbook of a unit form printed as a sheet
     code: str  # as printed: XXXX-XXXX-XXXX
     files: int
     parts: tuple[tuple[str, bytes], ...] = ()  # a unit's files printed one PDF each
@@ -162,6 +166,34 @@ async def _unit_households(
             yield h, event_hash
 
 
+async def _records_of(
+    rt: Runtime, actor: Actor, unit: str, form: UnitForm, period: str, start: date, end: date
+) -> tuple[unit_forms.Records, list[tuple[UUID, str, int, str]], list[UUID]]:
+    """What a form of the unit's own records prints: the records, the record streams it rests on
+    (stream, unit, version, hash of its last event: recorded on the print, so the code tells
+    whether the records changed since) and the files it names (the meetings' votes)."""
+    records = PgUnitRecords(rt.store, rt.codec)
+    if form is UnitForm.ASSESSMENT:
+        found = await records.assessment(actor=actor, unit=unit, period=period)
+        stream = await records.events(unit)
+        rests = [(stream[-1].stream_id, unit, stream[-1].version, stream[-1].hash.hex())]
+        return unit_forms.Records(assessment=found), rests, []
+    streams = await records.of_subtree(unit)
+    meetings = sorted(
+        (m for r, _, _ in streams for m in r.meetings if start <= m.held_on <= end),
+        key=lambda m: (m.held_on, m.unit, str(m.meeting_id)),
+    )
+    held_by = {m.unit for m in meetings}
+    rests = [
+        (unit_records_id(r.unit), r.unit, version, digest.hex())
+        for r, digest, version in streams
+        if r.unit in held_by
+    ]
+    names = {code: await _unit_name(rt, code) for code in sorted(held_by)}
+    voted = list(dict.fromkeys(v.file_id for m in meetings for v in m.votes))
+    return unit_forms.Records(meetings=meetings, unit_names=names), rests, voted
+
+
 async def print_unit(
     rt: Runtime,
     key: FormKey,
@@ -172,24 +204,43 @@ async def print_unit(
     period: str,
     purpose: str,
     admit: Callable[[], None] = lambda: None,
+    sheet: bool = False,
 ) -> Printed:
-    """A unit's form for `period` (its files as now), recorded as one disclosure per file."""
+    """A unit's form for `period` (its files as now), recorded as one disclosure per file.
+
+    The minutes and the 考核表 come from the unions' own records (`domain.unit_records`): the
+    print also records the version of each record stream it rests on. `sheet`: the 任务清单 as
+    an xlsx workbook (`Printed.sheet`) instead of a PDF."""
     authorise_print(actor, UnitCode(unit))
     stated = checked_purpose(purpose)
     start, end = unit_forms.period_bounds(period)
+    if sheet and form is not UnitForm.TASKS:
+        raise InvalidValue("format", "only the task list is a workbook", zh="仅任务清单可导出表格")
     admit()
-    chosen: list[tuple[household_forms.Household, str]] = [
-        (h, digest)
-        async for h, digest in _unit_households(rt, unit)
-        if unit_forms.included(form, h, start, end)
-    ]
-    chosen.sort(
-        key=lambda pair: (
-            pair[0].file.establishing_unit,
-            pair[0].file.applied_on,
-            str(pair[0].file.id),
+    records = unit_forms.Records()
+    rests: list[tuple[UUID, str, int, str]] = []
+    chosen: list[tuple[household_forms.Household, str]]
+    if form in unit_forms.FROM_RECORDS:
+        records, rests, voted = await _records_of(rt, actor, unit, form, period, start, end)
+        root = UnitCode(unit)
+        chosen = [
+            (h, digest)
+            for h, digest in [await _household(rt, file_id, None) for file_id in voted]
+            if UnitCode(h.file.establishing_unit).is_within(root)
+        ]
+    else:
+        chosen = [
+            (h, digest)
+            async for h, digest in _unit_households(rt, unit)
+            if unit_forms.included(form, h, start, end)
+        ]
+        chosen.sort(
+            key=lambda pair: (
+                pair[0].file.establishing_unit,
+                pair[0].file.applied_on,
+                str(pair[0].file.id),
+            )
         )
-    )
     act = _record(
         rt, key, actor=actor, form=Form(form.value), unit=unit, period=period, purpose=stated
     )
@@ -200,20 +251,35 @@ async def print_unit(
             version=h.file.version,
             event_hash=event_hash,
         )
-    digest = files_digest([(h.file.id, h.file.version, e) for h, e in chosen])
+    for stream_id, stream_unit, version, event_hash in rests:
+        act.include(
+            file_id=stream_id, file_unit=stream_unit, version=version, event_hash=event_hash
+        )
+    digest = files_digest([(f, v, e) for f, _u, v, e in act.files])
     token = key.sign(
         {"c": act.code, "k": form.value, "n": act.node, "u": unit, "p": period, "d": digest}
     )
     name = await _unit_name(rt, unit)
-    section = unit_forms.section(
-        form, name, period, [h for h, _ in chosen], Stamp(token, shown(act.code))
-    )
-    pdf = render([section], unit_forms.PAPER[form])
+    stamp = Stamp(token, shown(act.code))
+    households = [h for h, _ in chosen]
+    if sheet:
+        rows = unit_forms.task_rows(households, end, rt.clock.today())
+        content = task_sheet.workbook(
+            unit_forms.TASK_HEADINGS,
+            rows,
+            title=f"{FORM_TITLES[form.value]} · {name} · 期间 {period}",
+            code=f"核验码 {shown(act.code)}",
+        )
+    else:
+        sections = unit_forms.sections(
+            form, name, period, households, stamp, records, rt.clock.today()
+        )
+        content = render(sections, unit_forms.PAPER[form])
     await rt.files.record(act)
     log.info(
         "form.printed", unit=unit, form=form.value, period=period, files=len(chosen), code=act.code
     )
-    return Printed(pdf, shown(act.code), len(chosen))
+    return Printed(content, shown(act.code), len(chosen))
 
 
 async def print_unit_files(

@@ -4,8 +4,13 @@ original date — through the domain's own commands, so every rule applies as if
 been recorded on the day; `today` is the run date, and the poverty line is the one in force in
 the household's region on each original date (`domain.policy.PolicyBook`).
 
-Each row becomes one file or nothing: the file is built in memory and only a file whose every
-step passed is saved, so a refused row leaves no trace (reported with row, column and reason).
+Each household becomes one file or nothing: the file is built in memory and only a file whose
+every step passed is saved, so a refused household leaves no trace (reported with row, column
+and reason). A household is one row, or several with the same ID number, each adding one
+assistance, one visit and the scans it names (`grouped`, `build_group`; the README's import
+section shows the sheet's shape). A household whose rows name scans (附件) is stored apart, with
+the scans' contents in the same transaction (`Scans`, `attachments.store_new_with_scans`), once
+every scan was read from the folder or zip beside the sheet and judged as an upload is.
 Files are saved in batches through the repository's bulk path (`save_built` → COPY). Re-running the
 same import creates nothing twice: a file's id is derived from its unit and the normalised ID
 number (`file_id_for`), and a file that already exists is skipped — also when two imports of
@@ -26,8 +31,10 @@ same transaction as the COPY of the events — so a key row exists exactly for t
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import multiprocessing
 import os
+import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -39,11 +46,15 @@ from uuid import UUID, uuid5
 import structlog
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from adapters.pg.attachments import PgContentStore
 from adapters.pg.codec import EventCodec
-from adapters.pg.repository import prepare_rows
+from adapters.pg.repository import PgFileRepository, prepare_rows
 from adapters.pg.rows import NewEvent
 from adapters.pii.sealing import KEY_BYTES
+from adapters.services import attachments
 from adapters.sheets import reading as sheets
+from adapters.sheets.scans import ScanError, ScanSource
+from domain.attachments import AttachmentLimits, MediaType
 from domain.authorization import Act, authorise
 from domain.commands import Apply, Appraise, Approve, Assist, Exit, Verify, Visit, execute, receive
 from domain.eligibility import EXCLUSION_LABELS_ZH, Exclusions
@@ -69,6 +80,7 @@ from domain.values import (
     HukouType,
     Level,
     MaritalStatus,
+    Material,
     MemberStatus,
     ModelWorker,
     PoliticalStatus,
@@ -130,7 +142,17 @@ IMPORT_COLUMNS = sheets.Columns(
         "verified_on": ("入户调查时间", "调查时间", "入户调查日期"),
         "investigators": ("调查人", "调查人员"),
         "members": ("家庭成员",),
+        # the household's total; the head's own, when the sheet keeps it apart, in 户主年收入
+        # (members' own incomes go in 家庭成员's fifth part: `_members`)
         "annual_income": ("家庭年收入", "家庭年总收入", "年收入(元)", "家庭年收入(元)"),
+        "head_income": (
+            "户主年收入",
+            "户主年收入(元)",
+            "本人年收入",
+            "本人年收入(元)",
+            "职工本人年收入",
+            "职工本人年收入(元)",
+        ),
         "rigid_expenses": ("刚性支出", "刚性支出(元)"),
         "causes": ("致困原因", "困难原因"),
         "appraised_on": ("评议时间", "民主评议时间", "评议日期"),
@@ -142,7 +164,8 @@ IMPORT_COLUMNS = sheets.Columns(
         # documents: 是/否 (blank or no column: not recorded — docs/rules.md R04u, R07u)
         "authorisation": ("授权书(声明书)", "授权书", "声明书"),
         "minutes": ("民主评议会议记录", "评议会议记录", "评议记录"),
-        # one assistance a row (seed 001 form 3: 分类帮扶措施, 分类型帮扶部门)
+        # one assistance a row (seed 001 form 3: 分类帮扶措施, 分类型帮扶部门); more rows with the
+        # same 身份证号码 add more to the same file (`grouped`)
         "assisted_on": ("帮扶时间", "帮扶日期"),
         "assistance_kind": ("分类帮扶措施", "帮扶措施", "帮扶类别", "帮扶类型"),
         "department": ("分类型帮扶部门", "帮扶部门", "牵头单位"),
@@ -162,6 +185,8 @@ IMPORT_COLUMNS = sheets.Columns(
         "months_above_line": ("连续高于标准月数", "高于标准月数"),
         "exclusions": ("排除情形", "不予建档情形", "存在情形"),
         **{f"exclusion:{name}": aliases for name, aliases in EXCLUSION_COLUMNS.items()},
+        # scans of the proof materials, in a folder or zip given with the sheet: 材料:文件名;…
+        "attachments": ("附件", "附件材料", "扫描件", "附件清单", "附件文件"),
     },
     required=("head_name", "id_number", "applied_on"),
 )
@@ -236,6 +261,7 @@ class ImportReport:
     events: int = 0
     refused: list[sheets.RowError] = field(default_factory=list)
     workers: int = 1  # processes that built the files
+    scans: int = 0  # scans stored with the files created
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -244,6 +270,7 @@ class ImportReport:
             "skipped": self.skipped,
             "events": self.events,
             "workers": self.workers,
+            "scans": self.scans,
             "refused": [
                 {"row": e.row, "column": e.column, "reason": e.reason} for e in self.refused
             ],
@@ -251,20 +278,51 @@ class ImportReport:
 
 
 def _members(value: str, column: str) -> tuple[Member, ...]:
-    """家庭成员: '王某/配偶/130306198002030021/无业；李某/子女/…/学生' (name/relation/ID/status)."""
+    """家庭成员: '王某/配偶/130306198002030021/无业/0；李某/子女/…/学生' — name/relation/ID/status,
+    and optionally the member's own annual income (12000, 1.2万, 12,000元; blank or absent: 0)."""
     found = []
     for part in (p.strip() for p in value.replace("；", ";").split(";")):
         if not part:
             continue
         bits = [b.strip() for b in part.split("/")]
-        if len(bits) != 4:
-            raise sheets.CellError(column, f"成员应为 姓名/关系/身份证号码/状态：{part}")
+        if len(bits) not in (4, 5):
+            raise sheets.CellError(column, f"成员应为 姓名/关系/身份证号码/状态[/年收入]：{part}")
         relation = sheets.enum_by_label(Relation, bits[1], column, required=True)
         status = sheets.enum_by_label(MemberStatus, bits[3], column, required=True)
-        assert relation is not None  # noqa: S101 — required above
-        assert status is not None  # noqa: S101 — required above
-        found.append(Member(bits[0], relation, sheets.id_number(bits[2], column), status))
+        income = sheets.amount(bits[4], column) if len(bits) == 5 else None
+        found.append(
+            Member(
+                bits[0],
+                relation,
+                sheets.id_number(bits[2], column),
+                status,
+                annual_income=income if income is not None else Decimal("0.00"),
+            )
+        )
     return tuple(found)
+
+
+def head_income(cells: Mapping[str, str], members: Sequence[Member]) -> Decimal:
+    """The head's own annual income, which `Verify` takes (the household's total adds every
+    member's, domain/household.py): 户主年收入 when the sheet keeps it apart (a 家庭年收入 beside it
+    must then be the sum), else 家庭年收入 less what the members earn — so a sheet without
+    members' incomes reads as before."""
+    h = IMPORT_COLUMNS.header
+    earned = sum((m.annual_income for m in members), Decimal("0.00"))
+    total = sheets.amount(cells.get("annual_income", ""), h("annual_income"))
+    own = sheets.amount(cells.get("head_income", ""), h("head_income"))
+    if own is None:
+        if total is None:
+            raise sheets.CellError(h("annual_income"), "不能为空（或填户主年收入）")
+        if total < earned:
+            raise sheets.CellError(h("annual_income"), f"{total}元少于家庭成员年收入之和{earned}元")
+        return total - earned
+    if total is not None and total != own + earned:
+        raise sheets.CellError(
+            h("annual_income"),
+            f"{total}元不等于户主年收入{own}元与家庭成员年收入{earned}元之和",
+        )
+    return own
 
 
 def exclusions_of(cells: Mapping[str, str]) -> Exclusions:
@@ -325,14 +383,216 @@ def build_file(
     today: date,
 ) -> HouseholdFile:
     """One row's file with its history, through the domain's commands (pure); raises
-    `sheets.CellError` or a `DomainError` naming what is wrong.
+    `sheets.CellError` or a `DomainError` naming what is wrong (`build_group` for a household
+    written over several rows, with its scans)."""
+    try:
+        return build_group(
+            ((0, dict(cells)),), base=base, importer=importer, book=book, today=today
+        )
+    except AtRow as refused:
+        raise refused.error from None
+
+
+Group = tuple[tuple[int, dict[str, str]], ...]  # a household's rows: (sheet row, {field: text})
+
+# What one row of a household records on its own: one assistance, one visit and the scans it
+# names. A household with more of them takes more rows with the same 身份证号码 (and base-level
+# union); its other columns are written once — on any of its rows — or repeated unchanged.
+PER_ROW = frozenset(
+    {
+        "assisted_on",
+        "assistance_kind",
+        "department",
+        "amount",
+        "helper",
+        "visited_on",
+        "visit_content",
+        "cadre",
+        "quarter_income",
+        "attachments",
+    }
+)
+
+
+class AtRow(Exception):
+    """Why a household's rows are refused, at the row the reason concerns."""
+
+    def __init__(self, row: int, error: sheets.CellError | DomainError) -> None:
+        super().__init__(row, error)
+        self.row = row
+        self.error = error
+
+
+def grouped(rows: Sequence[tuple[int, dict[str, str]]], scope: str) -> list[Group]:
+    """The sheet's rows by household — the same base-level union (基层工会代码, else `scope`) and
+    ID number (as cleaned: full-width digits and a lower-case x read alike) — in the order of each
+    household's first row. A row without an ID number is a household of its own (refused when it
+    is built). The key is the text, not the parsed number: parsing every row here cost more than a
+    tenth of a large import (docs/benchmarks.md); a person written once as 15 and once as 18
+    digits builds to the same file id and is refused as a duplicate where the batch is saved."""
+    found: dict[object, list[tuple[int, dict[str, str]]]] = {}
+    for row, cells in rows:
+        number = cells.get("id_number", "").upper()
+        key: object = (cells.get("unit") or scope, number) if number else row
+        found.setdefault(key, []).append((row, cells))
+    return [tuple(g) for g in found.values()]
+
+
+_FIELD_OF = {aliases[0]: name for name, aliases in IMPORT_COLUMNS.names.items()}
+
+
+def _merged(group: Group) -> tuple[dict[str, str], dict[str, int]]:
+    """The household's own columns over its rows, and the row each comes from: a column is
+    written once or repeated unchanged; a row that adds nothing (no assistance, visit or scan)
+    repeats another."""
+    h = IMPORT_COLUMNS.header
+    first = group[0][0]
+    cells = {k: v for k, v in group[0][1].items() if k not in PER_ROW}
+    origin = dict.fromkeys(cells, first)
+    for row, values in group[1:]:
+        if not any(values.get(f) for f in PER_ROW):
+            raise AtRow(
+                row,
+                sheets.CellError(
+                    h("id_number"),
+                    f"与第{first}行重复（同一户的续行应填帮扶、走访或附件）",
+                ),
+            )
+        for name, value in values.items():
+            if name in PER_ROW or not value or name == "id_number":
+                continue
+            if cells.get(name) and cells[name] != value:
+                raise AtRow(
+                    row,
+                    sheets.CellError(
+                        h(name),
+                        f"与同一户第{origin[name]}行的“{cells[name]}”不一致：{value}"
+                        "（同一户的各行只能增加帮扶、走访和附件）",
+                    ),
+                )
+            if not cells.get(name):
+                cells[name], origin[name] = value, row
+    return cells, origin
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """A scan a row names (附件: 材料:文件名), its content judged before the file is built."""
+
+    row: int
+    kind: Material
+    name: str  # as the sheet writes it: a path in the folder or zip
+    attachment_id: UUID
+    media_type: MediaType
+    size: int
+    sha256: str
+
+
+def named_scans(group: Group) -> list[tuple[int, Material, str]]:
+    """The scans a household's rows name in 附件: `材料:文件名` separated by `;` or `；`, the
+    material by its label or a word clerks write for it (授权书, 诊断证明 …)."""
+    h = IMPORT_COLUMNS.header
+    found: dict[tuple[Material, str], int] = {}
+    for row, cells in group:
+        for written in re.split(r"[;；]", cells.get("attachments", "")):
+            entry = written.strip()
+            if not entry:
+                continue
+            kind_text, colon, name = entry.replace("：", ":").partition(":")
+            if not colon or not name.strip():
+                raise AtRow(row, sheets.CellError(h("attachments"), f"应为 材料:文件名：{entry}"))
+            try:
+                kind = sheets.enum_by_label(
+                    Material, kind_text.strip(), h("attachments"), required=True
+                )
+            except sheets.CellError as error:
+                raise AtRow(row, error) from None
+            found.setdefault((kind, name.strip()), row)
+    return [(row, kind, name) for (kind, name), row in found.items()]
+
+
+def scan_id(file_id: UUID, kind: Material, name: str) -> UUID:
+    """The id an imported scan gets: the same file, material and name give the same id."""
+    return uuid5(file_id, f"scan:{kind.value}:{name}")
+
+
+def build_group(
+    group: Group,
+    *,
+    base: str,
+    importer: Actor,
+    book: PolicyBook,
+    today: date,
+    scans: Sequence[Scan] = (),
+    limits: AttachmentLimits = AttachmentLimits(),  # noqa: B008 — frozen
+) -> HouseholdFile:
+    """A household's file with its history from its rows (pure); raises `AtRow` naming the row,
+    column and reason.
 
     What the sheet shows is recorded and what it does not show is recorded as unknown, never
     assumed: a blank or missing 授权书 / 民主评议会议记录 is `None` (the spot-check reports
     it as not recorded, docs/rules.md R04u / R07u) and a blank 档案级别 is `None`; a 否 is
     refused like any broken rule. A 困难类别 must be the category the recorded means give
-    (its scheme, 2016 or 2019, is the one the label belongs to); assistance, a visit and an
-    exit are recorded when the row has them."""
+    (its scheme, 2016 or 2019, is the one the label belongs to). Every row's assistance and
+    visit are recorded (by date), then the `scans` (content already judged), then the exit."""
+    cells, origin = _merged(group)
+    first = group[0][0]
+    clerk = Actor(importer.user, base, Role.CLERK)
+
+    def at(error: sheets.CellError | DomainError) -> AtRow:
+        column = refusal(first, error).column
+        return AtRow(origin.get(_FIELD_OF.get(column, ""), first), error)
+
+    try:
+        household = _through_approval(cells, base=base, importer=importer, book=book, today=today)
+    except (sheets.CellError, DomainError) as error:
+        raise at(error) from None
+    latest: tuple[date, int] | None = None
+    steps = sorted(_steps(group), key=lambda s: s[:3])
+    if steps and household.approved_on is None:
+        # recorded only on an approved file: said, not silently dropped
+        _, kind, row, _ = steps[0]
+        column = IMPORT_COLUMNS.header("visited_on" if kind else "assisted_on")
+        raise AtRow(row, sheets.CellError(column, "本户未填审批时间，不能记录帮扶或走访"))
+    if household.approved_on is not None:
+        for on, _, row, step in steps:
+            try:
+                execute(household, step, actor=clerk, today=today)
+            except (sheets.CellError, DomainError) as error:
+                raise AtRow(row, error) from None
+            latest = max(latest or (on, row), (on, row))
+    for scan in scans:
+        try:
+            household.attach(
+                actor=clerk,
+                attachment_id=scan.attachment_id,
+                kind=scan.kind,
+                name=scan.name,
+                media_type=scan.media_type,
+                size=scan.size,
+                sha256=scan.sha256,
+                limits=limits,
+                today=today,
+            )
+        except DomainError as error:
+            raise AtRow(scan.row, error) from None
+    if household.approved_on is not None:
+        try:
+            _exit(household, cells, latest, importer=importer, clerk=clerk, book=book, today=today)
+        except (sheets.CellError, DomainError) as error:
+            raise at(error) from None
+    return household
+
+
+def _through_approval(
+    cells: Mapping[str, str],
+    *,
+    base: str,
+    importer: Actor,
+    book: PolicyBook,
+    today: date,
+) -> HouseholdFile:
+    """The file from its application as far as the sheet records it, approval at most."""
     h = IMPORT_COLUMNS.header
     number = sheets.id_number(cells["id_number"], h("id_number"))
     clerk = Actor(importer.user, base, Role.CLERK)
@@ -370,16 +630,14 @@ def build_file(
         sheets.enum_by_label(Cause, c, h("causes"), required=True)
         for c in sheets.split_list(cells.get("causes", ""))
     ] or [Cause.OTHER]
+    members = _members(cells.get("members", ""), h("members"))
     execute(
         household,
         Verify(
             verified_on=verified_on,
             investigators=tuple(sheets.split_list(cells.get("investigators", ""))),
-            members=_members(cells.get("members", ""), h("members")),
-            annual_income=sheets.amount(
-                cells.get("annual_income", ""), h("annual_income"), required=True
-            )
-            or Decimal(0),
+            members=members,
+            annual_income=head_income(cells, members),
             rigid_expenses=sheets.amount(cells.get("rigid_expenses", ""), h("rigid_expenses"))
             or Decimal(0),
             exclusions=exclusions_of(cells),
@@ -430,9 +688,6 @@ def build_file(
             h("category"),
             f"表中为{label(category)}，按家庭收入和当时的低保标准应为{label(household.category)}",
         )
-    _assistance_visit_and_exit(
-        household, cells, clerk=clerk, importer=importer, book=book, today=today
-    )
     return household
 
 
@@ -449,62 +704,77 @@ _ONLY_REASON = {
 }
 
 
-def _assistance_visit_and_exit(
+def _steps(group: Group) -> list[tuple[date, int, int, Assist | Visit]]:
+    """Each row's assistance and visit, as (date, 0 for assistance / 1 for a visit, row,
+    command); a cell that cannot be read raises `AtRow` at its row."""
+    h = IMPORT_COLUMNS.header
+    found: list[tuple[date, int, int, Assist | Visit]] = []
+    for row, cells in group:
+        try:
+            assisted_on = sheets.day(cells.get("assisted_on", ""), h("assisted_on"))
+            if assisted_on is not None:
+                assist = Assist(
+                    assisted_on=assisted_on,
+                    kind=sheets.enum_by_label(
+                        AssistanceKind,
+                        cells.get("assistance_kind", ""),
+                        h("assistance_kind"),
+                        required=True,
+                    ),
+                    amount=sheets.amount(cells.get("amount", ""), h("amount"), required=True),
+                    department=sheets.enum_by_label(
+                        Department, cells.get("department", ""), h("department"), required=True
+                    ),
+                    helper=cells.get("helper", ""),
+                )
+                found.append((assisted_on, 0, row, assist))
+            visited_on = sheets.day(cells.get("visited_on", ""), h("visited_on"))
+            if visited_on is not None:
+                visit = Visit(
+                    visited_on=visited_on,
+                    cadre=sheets.text(cells.get("cadre", ""), h("cadre"), required=True),
+                    content=sheets.text(
+                        cells.get("visit_content", ""), h("visit_content"), required=True
+                    ),
+                    quarter_income=sheets.amount(
+                        cells.get("quarter_income", ""), h("quarter_income")
+                    ),
+                )
+                found.append((visited_on, 1, row, visit))
+        except sheets.CellError as error:
+            raise AtRow(row, error) from None
+    return found
+
+
+# A reason the kind of exit leaves no choice about (seed 003: 标明脱困原因 — else it is required).
+_ONLY_REASON = {
+    kind: next(iter(reasons)) for kind, reasons in EXIT_REASONS.items() if len(reasons) == 1
+}
+
+
+def _exit(
     household: HouseholdFile,
     cells: Mapping[str, str],
+    latest: tuple[date, int] | None,
     *,
-    clerk: Actor,
     importer: Actor,
+    clerk: Actor,
     book: PolicyBook,
     today: date,
 ) -> None:
-    """The row's assistance, visit and exit, when it has them, in that order (an exit dated
-    before the assistance or visit it lists is refused)."""
+    """The exit, when the household's rows have one: after every assistance and visit they list
+    (`latest`: the last one's date and row), else refused."""
     h = IMPORT_COLUMNS.header
-    assisted_on = sheets.day(cells.get("assisted_on", ""), h("assisted_on"))
-    if assisted_on is not None:
-        kind = sheets.enum_by_label(
-            AssistanceKind, cells.get("assistance_kind", ""), h("assistance_kind"), required=True
-        )
-        department = sheets.enum_by_label(
-            Department, cells.get("department", ""), h("department"), required=True
-        )
-        execute(
-            household,
-            Assist(
-                assisted_on=assisted_on,
-                kind=kind,
-                amount=sheets.amount(cells.get("amount", ""), h("amount"), required=True),
-                department=department,
-                helper=cells.get("helper", ""),
-            ),
-            actor=clerk,
-            today=today,
-        )
-    visited_on = sheets.day(cells.get("visited_on", ""), h("visited_on"))
-    if visited_on is not None:
-        execute(
-            household,
-            Visit(
-                visited_on=visited_on,
-                cadre=sheets.text(cells.get("cadre", ""), h("cadre"), required=True),
-                content=sheets.text(
-                    cells.get("visit_content", ""), h("visit_content"), required=True
-                ),
-                quarter_income=sheets.amount(cells.get("quarter_income", ""), h("quarter_income")),
-            ),
-            actor=clerk,
-            today=today,
-        )
     exit_kind = sheets.enum_by_label(ExitKind, cells.get("exit_kind", ""), h("exit_kind"))
     if exit_kind is None:
         return
     exited_on = sheets.day(cells.get("exited_on", ""), h("exited_on"), required=True)
-    assert exited_on is not None  # noqa: S101 — required above
-    latest = max((d for d in (assisted_on, visited_on) if d is not None), default=None)
-    if latest is not None and exited_on < latest:
+    if latest is not None and exited_on < latest[0]:
         raise sheets.CellError(
-            h("exited_on"), f"退出时间{exited_on.isoformat()}早于本行的帮扶或走访时间"
+            h("exited_on"),
+            f"退出时间{exited_on.isoformat()}早于第{latest[1]}行的帮扶或走访时间"
+            if latest[1]
+            else f"退出时间{exited_on.isoformat()}早于本行的帮扶或走访时间",
         )
     reason = (
         sheets.enum_by_label(
@@ -600,29 +870,45 @@ class Job:
 
 
 def build_rows(
-    rows: Sequence[tuple[int, dict[str, str]]], job: Job, codec: EventCodec
+    groups: Sequence[Group], job: Job, codec: EventCodec
 ) -> list[Built | sheets.RowError]:
-    """Each row's file through the domain's commands, as stored rows, or why it was refused."""
-    scope = UnitCode(job.scope)
-    column = IMPORT_COLUMNS.header("unit")
+    """Each household's file through the domain's commands, as stored rows, or why it was
+    refused (at the row the reason concerns)."""
     out: list[Built | sheets.RowError] = []
-    for row, cells in rows:
+    for group in groups:
         try:
-            base = cells.get("unit") or scope.value
-            base_unit = UnitCode(base)
-            if base_unit.level is not Level.BASE or not base_unit.is_within(scope):
-                raise sheets.CellError(column, f"{base}不是{scope}下属的基层工会")  # noqa: TRY301 — reported like any refused cell
-            household = build_file(
-                cells, base=base, importer=job.importer, book=job.book, today=job.today
+            household = build_group(
+                group,
+                base=base_of(group, job.scope),
+                importer=job.importer,
+                book=job.book,
+                today=job.today,
             )
-        except (sheets.CellError, DomainError) as error:
-            out.append(refusal(row, error))
+        except AtRow as refused:
+            out.append(refusal(refused.row, refused.error))
             continue
         key = os.urandom(KEY_BYTES) if job.encrypt else None
         keys = {household.id: AESGCM(key)} if key is not None else None
         events, _, _ = prepare_rows(codec, (household,), keys)
-        out.append(Built(row, household.id, tuple(events), key))
+        out.append(Built(group[0][0], household.id, tuple(events), key))
     return out
+
+
+def base_of(group: Group, scope: str) -> str:
+    """The household's base-level union: its 基层工会代码, which must be a base-level union of
+    `scope`, else `scope` itself (`AtRow` otherwise)."""
+    row, cells = group[0]
+    base = cells.get("unit") or scope
+    try:
+        base_unit = UnitCode(base)
+    except DomainError as error:
+        raise AtRow(row, error) from None
+    if base_unit.level is not Level.BASE or not base_unit.is_within(UnitCode(scope)):
+        raise AtRow(
+            row,
+            sheets.CellError(IMPORT_COLUMNS.header("unit"), f"{base}不是{scope}下属的基层工会"),
+        )
+    return base
 
 
 _worker: tuple[Job, EventCodec] | None = None
@@ -633,7 +919,7 @@ def _start_worker(job: Job) -> None:
     _worker = (job, EventCodec())
 
 
-def _build_in_worker(rows: Sequence[tuple[int, dict[str, str]]]) -> list[Built | sheets.RowError]:
+def _build_in_worker(rows: Sequence[Group]) -> list[Built | sheets.RowError]:
     assert _worker is not None  # noqa: S101 — set by the pool's initializer
     return build_rows(rows, *_worker)
 
@@ -649,10 +935,10 @@ def worker_count(rows: int, workers: int | None) -> int:
 
 
 async def _built(
-    rows: Sequence[tuple[int, dict[str, str]]], job: Job, workers: int, codec: EventCodec
+    rows: Sequence[Group], job: Job, workers: int, codec: EventCodec
 ) -> AsyncIterator[list[Built | sheets.RowError]]:
-    """The outcomes of `rows` chunk by chunk, in order; with workers, a few chunks ahead are
-    always being built while the caller saves."""
+    """The outcomes of `rows` (households) chunk by chunk, in order; with workers, a few
+    chunks ahead are always being built while the caller saves."""
     chunks = [rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)]
     if workers <= 1:
         for chunk in chunks:
@@ -698,6 +984,110 @@ async def _save(files: BuiltFiles[NewEvent], batch: list[Built], report: ImportR
         return
 
 
+@dataclass(frozen=True)
+class Scans:
+    """Where an import's scans come from (`source`: a folder or zip; None when none was given)
+    and where they go. A household whose rows name scans is stored apart from the bulk path, in
+    one transaction with their contents (`attachments.store_new_with_scans`)."""
+
+    repository: PgFileRepository
+    contents: PgContentStore
+    source: ScanSource | None = None
+    limits: AttachmentLimits = AttachmentLimits()  # noqa: RUF009 — frozen
+
+
+def names_scans(group: Group) -> bool:
+    return any(cells.get("attachments") for _, cells in group)
+
+
+async def _read_scans(
+    group: Group, file_id: UUID, scans: Scans | None
+) -> tuple[list[Scan], dict[UUID, bytes]]:
+    """The scans the household's rows name, read and judged as an upload is (`AtRow` at the
+    row naming one that is missing, of a wrong type, too large, or out of the folder or zip)."""
+    h = IMPORT_COLUMNS.header
+    named = named_scans(group)
+    if scans is None or scans.source is None:
+        raise AtRow(
+            named[0][0],
+            sheets.CellError(h("attachments"), "表中列有附件，导入时须一并提供附件文件夹或压缩包"),
+        )
+    source, limits = scans.source, scans.limits
+    facts: list[Scan] = []
+    contents: dict[UUID, bytes] = {}
+    total = 0
+    for row, kind, name in named:
+        try:
+            content = await asyncio.to_thread(source.read, name, limits.per_file)
+            media = await attachments.judge_content(content, limits)
+        except ScanError as error:
+            raise AtRow(row, sheets.CellError(h("attachments"), str(error))) from None
+        except DomainError as error:
+            raise AtRow(row, sheets.CellError(h("attachments"), f"“{name}”{error.zh}")) from None
+        total += len(content)
+        if total > limits.per_household:
+            raise AtRow(
+                row,
+                sheets.CellError(
+                    h("attachments"),
+                    f"本户附件合计超过{limits.per_household // (1024 * 1024)}MB的上限",
+                ),
+            )
+        found = Scan(
+            row, kind, name, scan_id(file_id, kind, name), media, len(content),
+            hashlib.sha256(content).hexdigest(),
+        )  # fmt: skip
+        facts.append(found)
+        contents[found.attachment_id] = content
+    return facts, contents
+
+
+async def _import_with_scans(
+    group: Group, job: Job, scans: Scans | None, report: ImportReport
+) -> None:
+    """A household whose rows name scans: built, its scans read and judged, then stored with
+    them in one transaction — or refused, or skipped when it exists, with nothing stored."""
+    try:
+        base = base_of(group, job.scope)
+        # the rows first: a refused household's scans are never read
+        household = build_group(
+            group, base=base, importer=job.importer, book=job.book, today=job.today
+        )
+        if scans is not None and await scans.repository.existing([household.id]):
+            report.skipped += 1
+            return
+        found, contents = await _read_scans(group, household.id, scans)
+        household = build_group(
+            group,
+            base=base,
+            importer=job.importer,
+            book=job.book,
+            today=job.today,
+            scans=found,
+            limits=scans.limits if scans is not None else AttachmentLimits(),
+        )
+    except AtRow as refused:
+        report.refused.append(refusal(refused.row, refused.error))
+        return
+    assert scans is not None  # noqa: S101 — `_read_scans` refuses without
+    events = len(household.pending_events)
+    try:
+        created = await attachments.store_new_with_scans(
+            files=scans.repository, contents=scans.contents, household=household, scans=contents
+        )
+    except DomainError as error:
+        # refused where it is stored (a save path that refuses a person another file holds):
+        # nothing of the household is stored, the import goes on
+        report.refused.append(refusal(group[0][0], error))
+        return
+    if created:
+        report.created += 1
+        report.events += events
+        report.scans += len(found)
+    else:
+        report.skipped += 1
+
+
 async def import_files(
     *,
     files: BuiltFiles[NewEvent],
@@ -710,8 +1100,13 @@ async def import_files(
     today: date,
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
+    scans: Scans | None = None,
 ) -> ImportReport:
-    """Import every good row of the sheet as a file with its history; report the others.
+    """Import every good household of the sheet as a file with its history; report the others.
+
+    A household is one row, or several with the same 身份证号码 adding assistance, visits and
+    scans (`grouped`); it is imported whole or not at all. Households naming scans (附件) take
+    them from `scans.source` and are stored one by one with them, after the others.
 
     `actor` is the importing approver (district or above, holding `unit`): it is recorded as
     the approver, and as the clerk of the base-level union for the earlier steps. `workers`:
@@ -726,12 +1121,15 @@ async def import_files(
         raise InvalidValue("file", error.reason, zh=error.reason) from None
     except (ValueError, KeyError, OSError) as error:
         raise InvalidValue("file", f"unreadable: {error}", zh="无法读取该表格文件") from None
-    report = ImportReport(rows=len(table.rows), workers=worker_count(len(table.rows), workers))
+    groups = grouped(table.rows, scope.value)
+    with_scans = [g for g in groups if names_scans(g)]
+    plain = [g for g in groups if not names_scans(g)]
+    report = ImportReport(rows=len(table.rows), workers=worker_count(len(plain), workers))
     job = Job(scope.value, actor, book, today, encrypt=files.encrypts)
     seen: dict[UUID, int] = {}
     batch: list[Built] = []
     done = 0
-    async for outcomes in _built(table.rows, job, report.workers, codec):
+    async for outcomes in _built(plain, job, report.workers, codec):
         for outcome in outcomes:
             if isinstance(outcome, sheets.RowError):
                 report.refused.append(outcome)
@@ -751,9 +1149,15 @@ async def import_files(
             await _save(files, batch, report)
             batch = []
         if progress is not None:
-            progress(done, len(table.rows))
+            progress(done, len(groups))
     if batch:
         await _save(files, batch, report)
+    for group in with_scans:
+        await _import_with_scans(group, job, scans, report)
+        done += 1
+        if progress is not None:
+            progress(done, len(groups))
+    report.refused.sort(key=lambda e: e.row)
     log.info(
         "import.completed",
         unit=scope.value,

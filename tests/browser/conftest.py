@@ -66,6 +66,15 @@ def browser(chromium: tuple[str, str], tmp_path: Path) -> Iterator[webdriver.Chr
         "--window-size=1280,900",
     ):
         options.add_argument(argument)
+    # a printed form or a downloaded scan lands in the test's folder, where a journey reads it
+    options.add_experimental_option(
+        "prefs",
+        {
+            "download.default_directory": str(tmp_path / "downloads"),
+            "download.prompt_for_download": False,
+            "plugins.always_open_pdf_externally": True,
+        },
+    )
     service = Service(executable_path=driver)
     chrome = webdriver.Chrome(options=options, service=service)
     chrome.set_page_load_timeout(60)

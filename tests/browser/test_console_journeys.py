@@ -1,8 +1,10 @@
 """The console's journeys in a real headless Chromium, each ending in what the page shows and what
 the store holds: a clerk records the investigation and the appraisal; an approver approves from
-the queue; a clerk records a visit on a phone-sized window; an inspector runs a spot-check and
-opens its findings; a clerk of another unit opening the file's address gets the not-found page; a
-form posted with bad input comes back with the error beside the field and nothing written.
+the queue and prints the file's contact card for a purpose (the PDF the browser receives); a clerk
+records a visit on a phone-sized window and attaches a scan, which the file page lists; an
+inspector runs a spot-check and opens its findings; a clerk of another unit opening the file's
+address gets the not-found page; a form posted with bad input comes back with the error beside the
+field and nothing written.
 
 A screenshot of each journey's last page goes to `BANGFU_SCREENSHOTS` (default
 `.bangfu-screenshots/`, not committed)."""
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,7 @@ from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from adapters.http.auth import Tokens
+from adapters.services.scans import scan
 from domain.values import Role
 from tests.conftest import SECRET
 from tests.e2e.console_helpers import PASSWORD, make_account
@@ -133,6 +137,17 @@ def text(browser: webdriver.Chrome, element_id: str) -> str:
     return str(browser.find_element(By.ID, element_id).text)
 
 
+def downloaded(folder: Path, suffix: str) -> bytes:
+    """The content of the one file the browser saved into `folder`, once complete."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        done = list(folder.glob(f"*{suffix}")) if folder.exists() else []
+        if done:
+            return done[0].read_bytes()
+        time.sleep(0.1)
+    raise AssertionError(f"nothing saved in {folder}")
+
+
 def test_a_clerk_opens_a_file_and_records_the_investigation_and_appraisal(
     browser: webdriver.Chrome, app_url: str, app_database: str, tmp_path: Path
 ):
@@ -205,9 +220,14 @@ def test_an_approver_approves_from_the_queue(
     submit(browser, "approval")
     wait(browser).until(seen.presence_of_element_located((By.ID, "done")))
     shot(browser, "approver-approves")
+    status, category = text(browser, "status"), text(browser, "category")
+    fill(browser, {"print-form": "card", "print-purpose": "入户走访时交给职工"})
+    browser.find_element(By.ID, "submit-print").click()
+    pdf = downloaded(tmp_path / "downloads", ".pdf")
 
-    assert text(browser, "status") == "在档"
-    assert text(browser, "category")  # the approval judged the category
+    assert status == "在档"
+    assert category  # the approval judged the category
+    assert pdf.startswith(b"%PDF")
     assert events(app_database, file_id)[-1] == "household.approved"
 
 
@@ -232,13 +252,28 @@ def test_a_clerk_records_a_visit_on_a_phone(
     )
     submit(browser, "visits")
     wait(browser).until(seen.presence_of_element_located((By.ID, "done")))
-    shot(browser, "clerk-visit-phone")
+    last_visit = text(browser, "last-visit")
+    photo = tmp_path / "身份证.png"
+    photo.write_bytes(scan(1))
+    browser.find_element(By.CSS_SELECTOR, "#action-attach > summary").click()
+    wait(browser).until(seen.visibility_of_element_located((By.ID, "submit-attach")))
+    Select(browser.find_element(By.ID, "attach-kind")).select_by_value("id_copy")
+    browser.find_element(By.ID, "attach-file").send_keys(str(photo))
+    browser.find_element(By.ID, "submit-attach").click()
+    wait(browser).until(seen.presence_of_element_located((By.ID, "attachment-list")))
+    shot(browser, "clerk-visit-and-scan-phone")
     width = browser.execute_script("return document.documentElement.scrollWidth")
     viewport = browser.execute_script("return window.innerWidth")
+    listed = browser.find_element(By.CSS_SELECTOR, "#attachment-list tbody tr").text
 
-    assert text(browser, "last-visit") == "2026-04-10"
+    assert last_visit == "2026-04-10"
+    assert "身份证复印件" in listed
+    assert "身份证.png" in listed
     assert width <= viewport  # nothing wider than the phone's screen
-    assert events(app_database, file_id)[-1] == "household.visited"
+    assert events(app_database, file_id)[-2:] == [
+        "household.visited",
+        "household.attachment_added",
+    ]
 
 
 def test_an_inspector_runs_a_spot_check_and_opens_its_findings(

@@ -239,6 +239,38 @@ def _print_unit(w: World, there: bool) -> Call:
     return Call("GET", f"{API}/units/{unit}/forms/ledger?period=2026", names=(unit,))
 
 
+def _unit_records(method: str, suffix: str, body: Callable[[World], Any] | None = None) -> Aim:
+    """A union's own records (its meetings, its 考核表), at BASE or at the unregistered NOWHERE."""
+
+    def aim(w: World, there: bool) -> Call:
+        unit = BASE if there else NOWHERE
+        payload = body(w) if body is not None else None
+        return Call(method, f"{API}/units/{unit}/{suffix}", payload, names=(unit,))
+
+    return aim
+
+
+def _meeting(w: World) -> dict[str, Any]:
+    return {
+        "held_on": "2026-11-20",
+        "place": "会议室",
+        "chair": "刘建国",
+        "recorder": "陈丽",
+        "attendees": ["刘建国", "陈丽", "王海燕"],
+        "expected": 3,
+        "summary": "评议",
+        "votes": [{"file_id": w.files["verified"], "in_favour": 3}],
+    }
+
+
+def _assessment(w: World) -> dict[str, Any]:
+    return {
+        "period": "2026",
+        "recorded_on": "2026-11-20",
+        "items": [{"goal": "解困脱困两户", "measures": "一户一策"}],
+    }
+
+
 def _verify_print(w: World, there: bool) -> Call:
     code = w.printed if there else "0000-0000-0000"  # a well-formed code no print has
     return Call("POST", f"{API}/forms/verification", {"code": code}, names=(code,))
@@ -332,6 +364,14 @@ AIMED: dict[tuple[str, str], Aim] = {
     ("GET", f"{FILE}/forms/{{form}}"): _print_file,
     ("GET", f"{API}/units/{{code}}/forms/{{form}}"): _print_unit,
     ("POST", f"{API}/forms/verification"): _verify_print,
+    ("POST", f"{API}/units/{{code}}/meetings"): _unit_records("POST", "meetings", _meeting),
+    ("GET", f"{API}/units/{{code}}/meetings"): _unit_records("GET", "meetings"),
+    ("POST", f"{API}/units/{{code}}/assessments"): _unit_records(
+        "POST", "assessments", _assessment
+    ),
+    ("GET", f"{API}/units/{{code}}/assessments/{{period}}"): _unit_records(
+        "GET", "assessments/2026"
+    ),
 }
 
 # Lists asked with no unit: the caller's own subtree. name → (operation, query, what it holds
@@ -379,6 +419,13 @@ CONSOLE: dict[str, str] = {
     "/console/sync": "per downstream node: cursor and errors, no events (as GET /sync/status)",
     "/console/paper": "three empty upload forms for the caller's own unit",
     "/console/paper/{kind}": "aimed (`CONSOLE_AIMED`): an upload for a unit outside the subtree",
+    "/console/files/{file_id}/attachments": "aimed (`CONSOLE_AIMED`): a scan for a file outside",
+    "/console/files/{file_id}/attachments/{attachment_id}": "aimed (`CONSOLE_AIMED`)",
+    "/console/files/{file_id}/unmasked": "aimed (`CONSOLE_AIMED`)",
+    "/console/files/{file_id}/print": "aimed (`CONSOLE_AIMED`)",
+    "/console/forms": "two forms; the unit and period in the query only fill their fields",
+    "/console/forms/unit": "aimed (`CONSOLE_AIMED`): a unit's form of a unit outside the subtree",
+    "/console/forms/verification": "aimed (`CONSOLE_AIMED`): the code of a print outside",
 }
 
 
@@ -447,6 +494,39 @@ def _console_new_file(w: World, there: bool) -> Call:
     return Call("POST", "/console/files", form=form, names=(unit,))
 
 
+def _console_attach(w: World, there: bool) -> Call:
+    file_id = w.files["approved"] if there else w.missing
+    return Call(
+        "POST",
+        f"/console/files/{file_id}/attachments",
+        form={"kind": "id_copy"},
+        upload=("scan.png", scan(1)),
+        names=(file_id,),
+    )
+
+
+def _console_open_scan(w: World, there: bool) -> Call:
+    file_id = w.files["approved"] if there else w.missing
+    attachment_id = w.attachment if there else str(uuid.UUID(int=17))
+    return Call(
+        "POST",
+        f"/console/files/{file_id}/attachments/{attachment_id}",
+        form={"purpose": "核对身份证复印件", "as": "download"},
+        names=(file_id, attachment_id),
+    )
+
+
+def _console_unit_form(w: World, there: bool) -> Call:
+    unit = BASE if there else NOWHERE
+    form = {"unit": unit, "form": "ledger", "period": "2026", "purpose": "核对台账"}
+    return Call("POST", "/console/forms/unit", form=form, names=(unit,))
+
+
+def _console_verify(w: World, there: bool) -> Call:
+    code = w.printed if there else "0000-0000-0000"  # a well-formed code no print has
+    return Call("POST", "/console/forms/verification", form={"code": code}, names=(code,))
+
+
 # The console's pages aimed at the target (its file, its unit) by a signed-in account outside
 # its subtree: the same page as for the like that does not exist, and nothing written.
 CONSOLE_AIMED: dict[str, Aim] = {
@@ -464,6 +544,12 @@ CONSOLE_AIMED: dict[str, Aim] = {
     "/console/accounts": _console_accounts,
     "/console/accounts/{account_id}/{change}": _console_change_account,
     "/console/paper/{kind}": _console_upload,
+    "/console/files/{file_id}/attachments": _console_attach,
+    "/console/files/{file_id}/attachments/{attachment_id}": _console_open_scan,
+    "/console/files/{file_id}/unmasked": _console_file("/unmasked", "POST", purpose="核对"),
+    "/console/files/{file_id}/print": _console_file("/print", "POST", form="card", purpose="核对"),
+    "/console/forms/unit": _console_unit_form,
+    "/console/forms/verification": _console_verify,
     "/console/jobs/{job_id}": lambda w, there: Call(
         "GET", f"/console/jobs/{w.job if there else w.missing}", names=(w.job, w.missing)
     ),

@@ -65,7 +65,7 @@ def opened(built: importer.Built, payload: bytes) -> bytes:
 async def collect(rows: list[tuple[int, dict[str, str]]], workers: int) -> list[object]:
     job = importer.Job(BASE, APPROVER, book(), TODAY)
     found: list[importer.Built | sheets.RowError] = []
-    async for chunk in importer._built(rows, job, workers, EventCodec()):
+    async for chunk in importer._built(importer.grouped(rows, BASE), job, workers, EventCodec()):
         found += chunk
     return outcomes_of(found)
 

@@ -176,7 +176,7 @@ def full_file() -> HouseholdFile:
         goals="两年内实现稳定就业",
         deadline=date(2027, 12, 31),
         signed_by_worker=True,
-        items=(MEASURE,),
+        tasks=(MEASURE,),
         helping_unit="抚宁区建筑公司工会",
         pairing=PAIRING,
         today=TODAY,

@@ -12,6 +12,7 @@ from domain.policy import RegionalPolicy
 from domain.printing import FormPrint
 from domain.reconciliation import Reconciliation
 from domain.spotcheck import SpotCheck
+from domain.unit_records import UnitRecords
 from domain.values import Status
 
 from .given import history
@@ -52,6 +53,10 @@ PINNED = {
     "civil_affairs.started": "CivilAffairsMatch.Started",
     "civil_affairs.matched": "CivilAffairsMatch.Matched",
     "civil_affairs.completed": "CivilAffairsMatch.Completed",
+    "unit.opened": "UnitRecords.Opened",
+    "unit.meeting_held": "UnitRecords.MeetingHeld",
+    "unit.file_voted": "UnitRecords.FileVoted",
+    "unit.assessment_recorded": "UnitRecords.AssessmentRecorded",
 }
 
 AGGREGATES: list[type[Aggregate]] = [
@@ -62,6 +67,7 @@ AGGREGATES: list[type[Aggregate]] = [
     SpotCheck,
     Reconciliation,
     CivilAffairsMatch,
+    UnitRecords,
 ]
 
 # Defined by the library or as a base, never triggered: `Event` is the common base and `Created`
@@ -115,6 +121,7 @@ class TestTheCreatedEvents:
             SpotCheck.Started: SpotCheck,
             Reconciliation.Started: Reconciliation,
             CivilAffairsMatch.Started: CivilAffairsMatch,
+            UnitRecords.Opened: UnitRecords,
         } == CREATES
 
     def test_include_the_one_a_new_household_file_records(self):

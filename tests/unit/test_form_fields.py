@@ -80,7 +80,7 @@ def planning(**overrides: Any) -> Any:
         "goals": "一年内再就业",
         "deadline": date(2027, 4, 1),
         "signed_by_worker": True,
-        "items": (MEASURE,),
+        "tasks": (MEASURE,),
         "helping_unit": "抚宁区某机械厂工会",
         "pairing": PAIRING,
         "today": TODAY,
@@ -241,7 +241,7 @@ class TestAPlansMeasures:
             outcome,
             HouseholdFile.PlanAgreed,
             measures=("申请金秋助学金",),
-            items=(MEASURE,),
+            tasks=(MEASURE,),
             helping_unit="抚宁区某机械厂工会",
             pairing=PAIRING,
         )
@@ -252,25 +252,25 @@ class TestAPlansMeasures:
             **{**_fields(MEASURE), "completion": "已发放3000元", "completed_on": date(2026, 9, 1)}
         )
 
-        outcome = when(file, planning(items=(done,)))
+        outcome = when(file, planning(tasks=(done,)))
 
         event = then(outcome, HouseholdFile.PlanAgreed)
-        assert event.items[0].completion == "已发放3000元"  # type: ignore[attr-defined]
+        assert event.tasks[0].completion == "已发放3000元"  # type: ignore[attr-defined]
 
     @pytest.mark.parametrize(
         ("item", "field", "zh"),
         [
-            ({"kind": "dibao_plus"}, "items[0].kind", "帮扶措施类型无效"),
-            ({"deadline": date(2026, 4, 1)}, "items[0].deadline", "完成时限不能早于计划日期"),
-            ({"content": " "}, "items[0].content", "不能为空"),
-            ({"completed_on": date(2026, 9, 1)}, "items[0].completion", "须填写完成情况"),
+            ({"kind": "dibao_plus"}, "tasks[0].kind", "帮扶措施类型无效"),
+            ({"deadline": date(2026, 4, 1)}, "tasks[0].deadline", "完成时限不能早于计划日期"),
+            ({"content": " "}, "tasks[0].content", "不能为空"),
+            ({"completed_on": date(2026, 9, 1)}, "tasks[0].completion", "须填写完成情况"),
         ],
     )
     def test_refuse_a_measure_that_does_not_fit(self, item: dict[str, Any], field: str, zh: str):
         file = given(*history(Status.APPROVED))
         bad = PlanMeasure(**(_fields(MEASURE) | item))
 
-        outcome = when(file, planning(items=(bad,)))
+        outcome = when(file, planning(tasks=(bad,)))
 
         error = then_refused(outcome, InvalidValue, field=field)
         assert zh in error.zh

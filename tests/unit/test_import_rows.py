@@ -25,6 +25,7 @@ from domain.values import (
     ExitKind,
     ExitReason,
     FileLevel,
+    Material,
     MemberStatus,
     ModelWorker,
     PoliticalStatus,
@@ -109,6 +110,91 @@ class TestARowsMembers:
 
         assert (error.row, error.column) == (7, "家庭成员")
         assert error.reason == "无法识别：邻居（可填：配偶、子女、父母、兄弟姐妹、孙子女、其他）"
+
+
+class TestMembersIncomes:
+    def test_are_the_optional_fifth_part_and_the_head_earns_the_rest_of_the_total(self) -> None:
+        file = build(row(members=f"王某/配偶/{SPOUSE}/在岗/3,600元", annual_income="9600"))
+
+        verified = event(file, HouseholdFile.Verified)
+        assert [m.annual_income for m in verified.members] == [Decimal("3600.00")]
+        assert (verified.means.head_income, verified.means.annual_income) == (
+            Decimal("6000.00"),
+            Decimal("9600.00"),
+        )
+
+    def test_without_a_fifth_part_leave_the_total_to_the_head_as_before(self) -> None:
+        file = build(row())
+
+        verified = event(file, HouseholdFile.Verified)
+        assert verified.means.head_income == Decimal("9600.00")
+
+    def test_above_the_total_are_refused_under_the_total(self) -> None:
+        error = refused(row(members=f"王某/配偶/{SPOUSE}/在岗/1万", annual_income="9600"))
+
+        assert (error.column, error.reason) == (
+            "家庭年收入",
+            "9600.00元少于家庭成员年收入之和10000.00元",
+        )
+
+    def test_that_cannot_be_read_are_refused_under_the_members(self) -> None:
+        error = refused(row(members=f"王某/配偶/{SPOUSE}/在岗/很多"))
+
+        assert (error.column, error.reason) == ("家庭成员", "不是有效金额：很多")
+
+    def test_with_the_heads_own_column_need_no_total(self) -> None:
+        cells = row(members=f"王某/配偶/{SPOUSE}/在岗/3600", head_income="6000")
+        del cells["annual_income"]
+
+        verified = event(build(cells), HouseholdFile.Verified)
+
+        assert verified.means.annual_income == Decimal("9600.00")
+
+
+class TestRowsOfOneHousehold:
+    def test_are_grouped_by_union_and_id_number_however_it_is_written(self) -> None:
+        rows = [
+            (3, {"id_number": HEAD}),
+            (4, {"id_number": SPOUSE}),
+            (5, {"id_number": HEAD.lower().replace("x", "X")}),
+            (6, {"id_number": HEAD, "unit": "130306002"}),
+            (7, {"id_number": "not a number"}),
+        ]
+
+        groups = importer.grouped(rows, BASE)
+
+        assert [[r for r, _ in g] for g in groups] == [[3, 5], [4], [6], [7]]
+
+    def test_adding_assistance_to_a_file_not_approved_are_refused_not_dropped(self) -> None:
+        first = row()
+        del first["approved_on"]
+        assisted = {
+            "assisted_on": "2023-04-10",
+            "assistance_kind": "医疗救助",
+            "department": "医保局",
+            "amount": "500",
+        }
+        group = ((3, first), (4, {"id_number": HEAD, **assisted}))
+
+        with pytest.raises(importer.AtRow) as refused:
+            importer.build_group(group, base=BASE, importer=APPROVER, book=book(), today=TODAY)
+
+        assert refused.value.row == 4
+        assert importer.refusal(4, refused.value.error).column == "帮扶时间"
+
+    def test_name_their_scans_by_material_labels_and_synonyms(self) -> None:
+        group = (
+            (3, {"attachments": "授权书（声明书）:a.jpg；诊断证明：b.pdf"}),
+            (4, {"attachments": "户口本:c.png; 授权书:a.jpg"}),
+        )
+
+        named = importer.named_scans(group)
+
+        assert named == [
+            (3, Material.AUTHORISATION, "a.jpg"),
+            (3, Material.DIAGNOSIS, "b.pdf"),
+            (4, Material.HUKOU_COPY, "c.png"),
+        ]
 
 
 class TestARowWithoutDocumentColumns:

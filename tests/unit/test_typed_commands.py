@@ -41,7 +41,7 @@ LATER = date(2028, 1, 1)
 # Set only by the spreadsheet import: a record of an existing file, and the regional parameters
 # of the policy book; an HTTP body leaves them at their defaults.
 # `parameters`: the regional parameters in force, which the use case looks up for the command's date
-IMPORT_ONLY = {"imported", "parameters"}
+IMPORT_ONLY = {"imported", "parameters", "meeting"}  # meeting: the use case looks it up
 
 COMMAND_BODIES = [body for body in EXAMPLES if hasattr(body, "command")]
 LIFECYCLE_BODIES = [body for body in COMMAND_BODIES if body is not ApplicationIn]

@@ -25,6 +25,7 @@ Like `app.py`, no `from __future__ import annotations`: litestar resolves the ha
 import hmac
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import structlog
 from litestar import Request
@@ -91,6 +92,7 @@ TEXT: dict[str, dict[str, str]] = {
         "paper": "核对与导入",
         "result": "结果",
         "sheet": "表格（xlsx 或 csv）",
+        "scans_zip": "附件压缩包（zip，表中“附件”列所列的扫描件，可不填）",
         "accounts": "账户管理",
         "password_once": "新密码（只显示这一次，首次登录须修改）",
         "disabled": "已停用",
@@ -174,6 +176,37 @@ TEXT: dict[str, dict[str, str]] = {
         "stock": "档案现状",
         "flow": "期间变动",
         "children": "下级单位对比",
+        "attachments": "附件",
+        "material": "材料类别",
+        "file_name": "文件名",
+        "size": "大小",
+        "attached_on": "上传日期",
+        "upload_scan": "上传扫描件",
+        "scan": "扫描件（JPEG、PNG 或 PDF）",
+        "purpose": "用途",
+        "purpose_hint": "查看或打印个人信息须说明用途，将记入档案轨迹",
+        "preview": "预览",
+        "download_scan": "下载",
+        "print_forms": "打印表单",
+        "form": "表单",
+        "print": "打印",
+        "unmask": "查看未脱敏信息",
+        "unmasked_shown": "正在查看未脱敏个人信息（已记入档案轨迹），用途：",
+        "masked_note": "个人信息已脱敏",
+        "unit_forms": "单位表单",
+        "period_hint": "期间（2026、2026-Q2 或 2026-05）",
+        "verification": "核验纸质表单",
+        "code": "核验码",
+        "verify": "核验",
+        "matches": "与电子档案一致",
+        "differs": "与电子档案不一致",
+        "changed_since": "打印后有变动",
+        "unchanged_since": "打印后无变动",
+        "printed_by": "打印人",
+        "printed_on": "打印日期",
+        "printed_version": "打印时版本",
+        "current_version": "当前版本",
+        "changes": "打印后的变动",
     },
     "en": {
         "html_lang": "en",
@@ -217,6 +250,7 @@ TEXT: dict[str, dict[str, str]] = {
         "paper": "Paper and imports",
         "result": "Result",
         "sheet": "Sheet (xlsx or csv)",
+        "scans_zip": "Scans (a zip of the files the sheet's 附件 column names; optional)",
         "accounts": "Accounts",
         "password_once": "New password (shown this once; to be changed at first sign-in)",
         "disabled": "disabled",
@@ -300,6 +334,38 @@ TEXT: dict[str, dict[str, str]] = {
         "stock": "Files now",
         "flow": "Flows in",
         "children": "Children units side by side",
+        "attachments": "Attachments",
+        "material": "Material",
+        "file_name": "File name",
+        "size": "Size",
+        "attached_on": "Attached on",
+        "upload_scan": "Upload a scan",
+        "scan": "Scan (JPEG, PNG or PDF)",
+        "purpose": "Purpose",
+        "purpose_hint": "Reading or printing personal data needs a purpose; it is recorded "
+        "on the file's trail",
+        "preview": "Preview",
+        "download_scan": "Download",
+        "print_forms": "Print forms",
+        "form": "Form",
+        "print": "Print",
+        "unmask": "Show unmasked",
+        "unmasked_shown": "Showing unmasked personal data (recorded on the trail), purpose:",
+        "masked_note": "personal data masked",
+        "unit_forms": "Unit forms",
+        "period_hint": "Period (2026, 2026-Q2 or 2026-05)",
+        "verification": "Verify a printed form",
+        "code": "Verification code",
+        "verify": "Verify",
+        "matches": "Matches the electronic file",
+        "differs": "Does not match the electronic file",
+        "changed_since": "Changed since printing",
+        "unchanged_since": "Unchanged since printing",
+        "printed_by": "Printed by",
+        "printed_on": "Printed on",
+        "printed_version": "Printed version",
+        "current_version": "Current version",
+        "changes": "Changes since printing",
     },
 }
 
@@ -361,6 +427,21 @@ def ended_cookie(request: Request[Any, Any, Any], state: State) -> Cookie:
     )
 
 
+def switched(request: Request[Any, Any, Any], lang: str, here: str | None = None) -> str:
+    """The address of this page in `lang`: the same query (a ledger's filters, a file's version)
+    with `lang` set. A page answering a post has no address of its own to show again: `here`
+    names the page to switch to instead (the file page after a print or an unmasked read)."""
+    if here is not None:
+        return f"{here}?{urlencode({'lang': lang})}"
+    if request.method != "GET":
+        return "?" + urlencode({"lang": lang})
+    asked = parse_qsl(
+        request.scope.get("query_string", b"").decode("utf-8", "replace"), keep_blank_values=True
+    )
+    kept = [(k, v) for k, v in asked if k != "lang"]
+    return "?" + urlencode([*kept, ("lang", lang)])
+
+
 def render(
     request: Request[Any, Any, Any],
     state: State,
@@ -368,12 +449,19 @@ def render(
     *,
     status: int = 200,
     cookies: tuple[Cookie, ...] = (),
+    here: str | None = None,
     **context: Any,
 ) -> Template:
     lang = lang_of(request)
+    other = "zh" if lang == "en" else "en"
     return Template(
         template_name=name,
-        context={"t": TEXT[lang], "lang": lang, **context},
+        context={
+            "t": TEXT[lang],
+            "lang": lang,
+            "switch_href": switched(request, other, here),
+            **context,
+        },
         status_code=status,
         cookies=cookies_for(request, state, *cookies),
         media_type="text/html",

@@ -11,7 +11,9 @@ meanwhile is refused, not overwritten); refusals come back beside their fields, 
 Like `app.py`, no `from __future__ import annotations`: litestar resolves the handlers' types.
 """
 
+import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 from uuid import UUID
@@ -19,7 +21,7 @@ from uuid import UUID
 from litestar import Request, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Response, Template
 
 from adapters.http.console import forms
 from adapters.http.console.common import (
@@ -27,7 +29,9 @@ from adapters.http.console.common import (
     ERRORS,
     form_guard,
     lang_of,
+    message,
     read_fields,
+    read_form,
     refused_csrf,
     render,
     same,
@@ -36,14 +40,21 @@ from adapters.http.console.common import (
 from adapters.http.problems import status_of
 from adapters.http.views import event_out, file_out
 from adapters.pg.policies import PgPolicies
+from adapters.pg.unit_records import PgUnitRecords
 from adapters.runtime.bootstrap import Runtime
+from adapters.runtime.limits import principal
 from adapters.services import files as file_reads
+from adapters.services import forms as printing
 from adapters.services.accounts import Session
 from domain import usecases
-from domain.authorization import Act, authorise
+from domain.attachments import Attachment
+from domain.authorization import Act, authorise, may
 from domain.errors import COMMANDS_ZH, DomainError, InvalidValue, NotFound, RuleViolated, field_zh
 from domain.household import HouseholdFile
-from domain.values import Actor, Relation, Role, label
+from domain.printing import FORM_TITLES, HouseholdForm
+from domain.privacy import mask_card, mask_id, mask_phone
+from domain.units import UnitCode
+from domain.values import Actor, Material, Relation, Role, label
 
 # the events of a file's timeline, as a clerk calls them
 EVENTS_ZH = {
@@ -96,7 +107,10 @@ def _timeline(rt: Runtime, events: Any, english: bool) -> list[dict[str, Any]]:
         if actor is not None:
             role = actor.role if english else label(Role(actor.role))
         details = [
-            (k if english else (field_zh(k) or k), _shown(v))
+            (
+                k if english else (field_zh(k) or k),
+                mask_text(_shown(v)) if k == "name" else _shown(v),
+            )
             for k, v in event.fields.items()
             if v not in (None, "", [], {}) and k not in {"originator_id", "originator_version"}
         ]
@@ -137,7 +151,69 @@ def _as_of(request: Request[Any, Any, Any]) -> tuple[int | None, datetime | None
 
 
 def _offered(actor: Actor, household: HouseholdFile) -> list[forms.Action]:
-    return [a for a in forms.ACTIONS if a.offered(actor, household)]
+    return [forms.for_file(a, household) for a in forms.ACTIONS if a.offered(actor, household)]
+
+
+@dataclass(frozen=True)
+class Named:
+    """What the file page says was just done, for the acts that are not lifecycle forms."""
+
+    zh: str
+    en: str
+
+
+DONE = {"attachment": Named("上传附件", "Attach a scan")}
+
+_DIGITS = re.compile(r"[0-9]{6,}[0-9Xx]?")
+
+
+def mask_text(text: str) -> str:
+    """Free text (a scan's file name) as the masked views show it: a run of digits as long as an
+    ID number, a phone or a bank card number masked as those are (`domain.privacy`)."""
+
+    def masked(found: re.Match[str]) -> str:
+        run = found.group(0)
+        if len(run) in {15, 18}:
+            return mask_id(run)
+        if len(run) == 11:
+            return mask_phone(run)
+        return mask_card(run)
+
+    return _DIGITS.sub(masked, text)
+
+
+def _size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    return f"{max(1, round(size / 1024))} KB"
+
+
+def _attachment_row(a: Attachment, *, unmasked: bool, english: bool) -> dict[str, Any]:
+    return {
+        "id": str(a.attachment_id),
+        "kind": a.kind.value if english else label(a.kind),
+        "name": a.name if unmasked else mask_text(a.name),
+        "size": _size(a.size),
+        "on": a.added_on.isoformat(),
+        "media": a.media_type.value,
+    }
+
+
+def _may_attach(actor: Actor, household: HouseholdFile) -> bool:
+    try:
+        household.may_attach(actor=actor)
+    except DomainError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Side:
+    """A failed post of one of the file page's own forms (attach, open a scan, print, unmask):
+    the values it sent and its errors, by `form.field`."""
+
+    values: dict[str, str]
+    errors: dict[str, str]
 
 
 def _defaults(action: forms.Action, today: date) -> dict[str, list[str]]:
@@ -152,11 +228,15 @@ async def _file_page(
     *,
     status: int = 200,
     failed: tuple[forms.Action, forms.Posted] | None = None,
+    side: Side | None = None,
+    purpose: str | None = None,
 ) -> Template:
+    """The file page; `purpose`: shown unmasked, that read recorded with this purpose."""
     rt: Runtime = state.rt
     actor = session.actor
     current = await file_reads.readable(rt.files, actor, file_id)
-    version, when = _as_of(request) if failed is None else (None, None)
+    level = UnitCode(actor.unit).level
+    version, when = _as_of(request) if failed is None and side is None else (None, None)
     household = current
     if version is not None or when is not None:
         household = await file_reads.as_it_was(rt.files, file_id, version=version, as_of=when)
@@ -165,7 +245,7 @@ async def _file_page(
     actions = []
     if household is current:
         for action in _offered(actor, current):
-            posted = failed[1] if failed is not None and failed[0] is action else None
+            posted = failed[1] if failed is not None and failed[0].slug == action.slug else None
             actions.append(
                 forms.Shown(
                     action,
@@ -185,7 +265,19 @@ async def _file_page(
         status=status,
         session=session,
         csrf=session.csrf,
-        file=file_out(household, masked=True),
+        file=file_out(household, masked=purpose is None),
+        purpose=purpose,
+        may_unmask=may(actor.role, level, Act.UNMASK),
+        attachments=[
+            _attachment_row(a, unmasked=purpose is not None, english=english)
+            for a in household.attachments
+        ],
+        may_attach=household is current and _may_attach(actor, current),
+        materials=[(m.value, m.value if english else label(m)) for m in Material],
+        printable=[(f.value, f.value if english else FORM_TITLES[f.value]) for f in HouseholdForm]
+        if may(actor.role, level, Act.PRINT)
+        else [],
+        side=side or Side({}, {}),
         level_label=label(household.file_level) if household.file_level else "",
         relations={r.value: r.value if english else label(r) for r in Relation},
         current_version=current.version,
@@ -195,7 +287,9 @@ async def _file_page(
         unit_name=unit_name,
         timeline=_timeline(rt, events, english),
         actions=actions,
-        done=forms.DONE.get(request.query_params.get("done") or ""),
+        done=forms.DONE.get(request.query_params.get("done") or "")
+        or DONE.get(request.query_params.get("done") or ""),
+        here=f"{CONSOLE}/files/{file_id}" if request.method != "GET" else None,
     )
 
 
@@ -226,12 +320,13 @@ async def act_on_file(
         return refused_csrf(request, state)
     rt: Runtime = state.rt
     actor = session.actor
-    await file_reads.readable(rt.files, actor, file_id)  # outside the subtree: not found
+    current = await file_reads.readable(rt.files, actor, file_id)  # outside: not found
     action = forms.BY_SLUG.get(slug)
     if action is None:
         raise NotFound(f"no action {slug}", zh="没有这个操作")
+    action = forms.for_file(action, current)
     lang = lang_of(request)
-    posted = forms.read(action, values, lang)
+    posted = forms.read(action, values, lang, household=current)
     status = 422
     if not posted.errors:
         raw_version = (values.get("version") or [""])[0]
@@ -245,6 +340,7 @@ async def act_on_file(
                 file_id=file_id,
                 command=forms.build(action, posted).command(),
                 expected_version=expected,
+                meetings=PgUnitRecords(rt.store, rt.codec),
             )
         except DomainError as error:
             forms.refused(action, posted, error, lang)
@@ -253,6 +349,111 @@ async def act_on_file(
             return Redirect(f"{CONSOLE}/files/{file_id}?done={slug}", status_code=303)
     return await _file_page(
         request, state, session, file_id, status=status, failed=(action, posted)
+    )
+
+
+def _side_error(request: Request[Any, Any, Any], form: str, error: DomainError) -> Side:
+    """A refusal of a side form, beside its purpose (or above the form)."""
+    where = "purpose" if error.field == "purpose" else ""
+    return Side({}, {f"{form}.{where}": message(request, error)})
+
+
+@post(
+    f"{CONSOLE}/files/{{file_id:uuid}}/unmasked",
+    status_code=200,
+    include_in_schema=False,
+    before_request=form_guard,
+    exception_handlers=ERRORS,
+)
+async def unmasked_file(
+    file_id: FromPath[UUID], request: Request[Any, Any, Any], state: State
+) -> Template | Redirect:
+    """The file page with its personal data in clear, for a stated purpose: recorded on the
+    file's trail as the API's `unmask=true` read of the file is (`services.files.disclose`)."""
+    session = await signed_in(request, state)
+    if not isinstance(session, Session):
+        return session
+    values = await read_form(request)
+    if not same(values.get("csrf", ""), session.csrf):
+        return refused_csrf(request, state)
+    rt: Runtime = state.rt
+    actor = session.actor
+    current = await file_reads.readable(rt.files, actor, file_id)
+    purpose = values.get("purpose", "")
+    try:
+        act = await file_reads.disclose(
+            rt.files,
+            actor=actor,
+            household=current,
+            purpose=purpose,
+            view="file",
+            admit=lambda: state.limits.unmasking.check(principal(actor.user, actor.unit)),
+        )
+    except InvalidValue as error:
+        side = _side_error(request, "unmask", error)
+        side.values["unmask.purpose"] = purpose
+        return await _file_page(request, state, session, file_id, status=422, side=side)
+    return await _file_page(request, state, session, file_id, purpose=act.purpose)
+
+
+@post(
+    f"{CONSOLE}/files/{{file_id:uuid}}/print",
+    status_code=200,
+    include_in_schema=False,
+    before_request=form_guard,
+    exception_handlers=ERRORS,
+)
+async def print_file_form(
+    file_id: FromPath[UUID], request: Request[Any, Any, Any], state: State
+) -> Template | Redirect | Response[bytes]:
+    """One of the household's forms as a PDF (`services.forms.print_household`, as the API's
+    print): a purpose is required and the print is recorded on the file's trail."""
+    session = await signed_in(request, state)
+    if not isinstance(session, Session):
+        return session
+    values = await read_form(request)
+    if not same(values.get("csrf", ""), session.csrf):
+        return refused_csrf(request, state)
+    rt: Runtime = state.rt
+    actor = session.actor
+    await file_reads.readable(rt.files, actor, file_id)
+    raw_form, purpose = values.get("form", ""), values.get("purpose", "")
+    raw_version = values.get("version", "")
+    version = int(raw_version) if raw_version.isdigit() and len(raw_version) < 10 else None
+    kept = {"print.form": raw_form, "print.purpose": purpose}
+    english = lang_of(request) == "en"
+    if raw_form not in {f.value for f in HouseholdForm}:
+        error = "choose one of the list" if english else "请从列表中选择"
+        side = Side(kept, {"print.form": error})
+        return await _file_page(request, state, session, file_id, status=422, side=side)
+    try:
+        printed = await printing.print_household(
+            rt,
+            state.form_key,
+            actor=actor,
+            file_id=file_id,
+            form=HouseholdForm(raw_form),
+            version=version,
+            purpose=purpose,
+            admit=lambda: state.limits.printing.check(principal(actor.user, actor.unit)),
+        )
+    except InvalidValue as error:
+        side = _side_error(request, "print", error)
+        side.values.update(kept)
+        return await _file_page(request, state, session, file_id, status=422, side=side)
+    return pdf_response(printed, f"{raw_form}-{file_id}")
+
+
+def pdf_response(printed: printing.Printed, name: str) -> Response[bytes]:
+    """A printed form as the API hands it out (`adapters/http/forms.py`)."""
+    return Response(
+        printed.pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{name}.pdf"',
+            "X-Bangfu-Verification-Code": printed.code,
+            "Cache-Control": "no-store",
+        },
     )
 
 
@@ -358,4 +559,4 @@ async def new_file(request: Request[Any, Any, Any], state: State) -> Template | 
     return _new_page(request, state, session, status=status, posted=posted)
 
 
-ROUTES = [file_page, act_on_file, new_file_page, new_file]
+ROUTES = [file_page, unmasked_file, print_file_form, act_on_file, new_file_page, new_file]

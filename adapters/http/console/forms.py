@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -56,6 +56,7 @@ from domain.household import (
     CommandKind,
     HouseholdFile,
 )
+from domain.privacy import MASKS
 from domain.units import UnitCode
 from domain.values import (
     Actor,
@@ -115,6 +116,8 @@ class Action:
     acts: tuple[Act, ...]
     fields: tuple[Field, ...] = field(default_factory=tuple)
     when: Callable[[HouseholdFile], bool] | None = None  # what the file must be waiting for
+    head_title: str = ""  # the box of the head's fields, when they are one
+    hints: dict[str, str] = field(default_factory=dict)  # a field's placeholder: its value now
 
     def groups(self) -> list[tuple[str, list[Field]]]:
         """The fields in groups to draw: each member row and the exclusions in a box of their
@@ -127,6 +130,8 @@ class Action:
                 if member
                 else "排除条件（符合任一项不予建档）"
                 if f.path.startswith("exclusions.")
+                else self.head_title
+                if f.path.startswith("head.")
                 else ""
             )
             if title and found and found[-1][0] == title:
@@ -239,6 +244,7 @@ ACTIONS: tuple[Action, ...] = (
             _f("publicity_end", "date", "Publicity until", required=True),
             _f("objections", "int", "Objections"),
             Field("objections_resolved", "int", "已处理异议", "Objections resolved"),
+            Field("meeting_id", "text", "民主评议会议编号", "Appraisal meeting (its id)"),
         ),
     ),
     Action(
@@ -455,6 +461,125 @@ ACTIONS: tuple[Action, ...] = (
     ),
 )
 BY_SLUG = {a.slug: a for a in ACTIONS}
+
+# The revision's people: blank is unchanged. The head's fields replace the current ones given; a
+# member row of the file changes the fields given, or is removed; a blank row adds a member. The
+# file's values are never sent to the page: a field's placeholder shows its current value, masked
+# as the file page masks it; the merge with the current file is made on the server (`read`).
+REVISION_HEAD_TITLE = "户主信息（只填写要更改的项；身份证号码不能通过动态调整更改）"
+REVISION_HEAD = (
+    _f("head.name", "text", "Head's name"),
+    _f("head.phone", "text", "Phone"),
+    Field("head.ethnicity", "text", "民族", "Ethnicity"),
+    _f("head.employer", "text", "Employer"),
+    _f("head.address", "text", "Address"),
+    _f("head.health", "text", "Health"),
+    _f("head.bank_card", "text", "Bank card"),
+    Field("head.labour_relation_since", "date", "劳动关系起始日期", "Labour relation since"),
+)
+HEAD_KEPT = (
+    "name",
+    "id_number",
+    "phone",
+    "ethnicity",
+    "employer",
+    "address",
+    "health",
+    "bank_card",
+    "union_member",
+)
+NEW_MEMBER_ROWS = 2  # blank rows a revision offers for members joining the household
+
+
+def _revision_members(count: int) -> tuple[Field, ...]:
+    """The member rows of a revision: one for each of the file's `count` members (with a box to
+    remove it), then blank ones for new members."""
+    found: list[Field] = []
+    for i in range(count + NEW_MEMBER_ROWS):
+        found += [
+            Field(f"members[{i}].name", "text", "姓名", f"Member {i + 1} name"),
+            Field(f"members[{i}].relation", "choice", "与户主关系", "Relation", Relation),
+            Field(f"members[{i}].id_number", "text", "身份证号码", "ID number"),
+            Field(f"members[{i}].status", "choice", "状态", "Status", MemberStatus),
+            Field(f"members[{i}].annual_income", "money", "年收入（元）", "Annual income"),
+            Field(f"members[{i}].health", "text", "健康状况", "Health"),
+        ]
+        if i < count:
+            found.append(Field(f"members[{i}].remove", "bool", "删除该成员", "Remove this member"))
+    return tuple(found)
+
+
+def _hint(name: str, value: str) -> str:
+    return MASKS[name](value) if name in MASKS and value else value
+
+
+def for_file(action: Action, household: HouseholdFile) -> Action:
+    """The form of `action` for one file: the revision grows the head's fields and a row for each
+    of the file's members; every other action is the same for every file."""
+    if action.slug != "revisions":
+        return action
+    head = household.head
+    hints = {f"head.{name}": _hint(name, str(getattr(head, name) or "")) for name in HEAD_KEPT}
+    if head.labour_relation_since is not None:
+        hints["head.labour_relation_since"] = head.labour_relation_since.isoformat()
+    for i, m in enumerate(household.members):
+        hints |= {
+            f"members[{i}].name": m.name,
+            f"members[{i}].relation": label(m.relation),
+            f"members[{i}].id_number": _hint("id_number", m.id_number),
+            f"members[{i}].status": label(m.status),
+            f"members[{i}].annual_income": str(m.annual_income),
+            f"members[{i}].health": _hint("health", m.health),
+        }
+    return replace(
+        action,
+        fields=action.fields + REVISION_HEAD + _revision_members(len(household.members)),
+        head_title=REVISION_HEAD_TITLE,
+        hints=hints,
+    )
+
+
+def _revision_people(posted: Posted, household: HouseholdFile) -> None:
+    """The revision's body with the whole head and the whole member list, as the command takes
+    them: the fields given over the file's current ones; no member row given, no member change."""
+    given_head = posted.body.get("head")
+    if given_head:
+        head = household.head
+        whole: dict[str, Any] = {name: getattr(head, name) for name in HEAD_KEPT}
+        if head.labour_relation_since is not None:
+            whole["labour_relation_since"] = head.labour_relation_since.isoformat()
+        posted.body["head"] = whole | given_head
+    rows = posted.body.pop("members", [])
+    if not rows:
+        return
+    given = {posted.renumbered[i]: row for i, row in enumerate(rows)}
+    posted.renumbered = {}
+    members: list[dict[str, Any]] = []
+    for index in range(max(len(household.members), max(given) + 1)):
+        edits = dict(given.get(index, {}))
+        removed = edits.pop("remove", False)
+        if index < len(household.members):
+            if removed:
+                continue
+            m = household.members[index]
+            row: dict[str, Any] = {
+                "name": m.name,
+                "relation": m.relation.value,
+                "id_number": m.id_number,
+                "status": m.status.value,
+                "annual_income": str(m.annual_income),
+                "lives_together": m.lives_together,
+                "health": m.health,
+            } | edits
+        elif edits:
+            row = edits
+        else:
+            continue
+        posted.renumbered[len(members)] = index
+        members.append(row)
+    posted.body["members"] = members
+
+
 DONE = {**BY_SLUG, APPLICATION.slug: APPLICATION}  # what the file page says was just done
 
 
@@ -563,8 +688,14 @@ def _problem(field_: Field | None, code: str, lang: str) -> str:
     return en if english else zh
 
 
-def read(action: Action, values: dict[str, list[str]], lang: str) -> Posted:
-    """The body of `action` from a posted form, or the errors that keep it from being one."""
+def read(
+    action: Action,
+    values: dict[str, list[str]],
+    lang: str,
+    household: HouseholdFile | None = None,
+) -> Posted:
+    """The body of `action` from a posted form, or the errors that keep it from being one
+    (`household`: the file it acts on, whose people a revision's changes are merged with)."""
     posted = Posted(values)
     by_path = {f.path: f for f in action.fields}
     members: dict[int, dict[str, Any]] = {}
@@ -572,7 +703,7 @@ def read(action: Action, values: dict[str, list[str]], lang: str) -> Posted:
         given, value = _value(f, values.get(f.path, []))
         member = _MEMBER_PATH.match(f.path)
         if member is not None:
-            if given and value not in (None, "", []):
+            if given and value is not False and value not in (None, "", []):
                 members.setdefault(int(member.group(1)), {})[member.group(2).lstrip(".")] = value
             continue
         if not given:
@@ -586,6 +717,8 @@ def read(action: Action, values: dict[str, list[str]], lang: str) -> Posted:
             posted.renumbered[len(rows)] = index
             rows.append(members[index])
         posted.body["members"] = rows
+    if household is not None and action.slug == "revisions":
+        _revision_people(posted, household)
     if posted.errors:
         return posted
     for problem in body_errors(action.body, msgspec.json.encode(posted.body)):
@@ -606,4 +739,9 @@ def refused(action: Action, posted: Posted, error: DomainError, lang: str) -> No
     """A refusal of the domain beside the field it names (or above the form)."""
     text = error.message if lang == "en" else error.zh
     path = posted.form_path(error.field) if error.field else ""
+    member = _MEMBER_PATH.match(error.field or "")
+    if member is not None:  # the message counts the body's members; the form's rows differ
+        sent, row = int(member.group(1)), posted.renumbered.get(int(member.group(1)), 0)
+        text = text.replace(f"第{sent + 1}名成员", f"第{row + 1}名成员", 1)
+        text = text.replace(f"members[{sent}]", f"members[{row}]", 1)
     posted.errors[path if path in {f.path for f in action.fields} else ""] = text

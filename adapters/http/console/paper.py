@@ -30,10 +30,14 @@ from adapters.http.console.common import (
     signed_in,
 )
 from adapters.http.problems import status_of
+from adapters.pg.attachments import PgContentStore
 from adapters.pg.policies import PgPolicies
 from adapters.runtime.bootstrap import Runtime
+from adapters.runtime.settings import DEFAULT_IMPORT_MAX_BYTES
 from adapters.services import civil_affairs, importer, reconcile
 from adapters.services.accounts import Session
+from adapters.sheets.scans import ScanError, ZipScans
+from domain.attachments import AttachmentLimits
 from domain.errors import DomainError, InvalidValue, NotFound
 from domain.values import iso_day
 
@@ -67,6 +71,7 @@ SUMMARY_ZH = {
     "created": "新建档案",
     "skipped": "已存在（跳过）",
     "events": "写入事件",
+    "scans": "附件（扫描件）",
     "ledger_date": "台账日期",
     "scope": "范围",
 }
@@ -162,16 +167,37 @@ async def _run(kind: str, rt: Runtime, session: Session, form: Any) -> dict[str,
         )
         return reconcile.report_json(run)
     if kind == "import":
-        report = await importer.import_files(
-            files=rt.files,
-            codec=rt.codec,
-            book=await PgPolicies(rt.store, rt.codec).book(),
-            actor=actor,
-            unit=unit,
-            data=data,
-            name=upload.filename,
-            today=rt.clock.today(),
-        )
+        # the scans the sheet's 附件 column names, in a zip beside it (as `POST /api/v1/imports`)
+        scans = form.get("attachments")
+        source = None
+        if isinstance(scans, UploadFile) and scans.filename:
+            try:
+                source = ZipScans(scans.file)
+            except ScanError as error:
+                raise InvalidValue("attachments", str(error), zh=str(error)) from None
+        try:
+            report = await importer.import_files(
+                files=rt.files,
+                codec=rt.codec,
+                book=await PgPolicies(rt.store, rt.codec).book(),
+                actor=actor,
+                unit=unit,
+                data=data,
+                name=upload.filename,
+                today=rt.clock.today(),
+                scans=importer.Scans(
+                    repository=rt.files,
+                    contents=PgContentStore(rt.pool, rt.keyring),
+                    source=source,
+                    limits=AttachmentLimits(
+                        rt.settings.attachment_max_bytes,
+                        rt.settings.household_attachments_max_bytes,
+                    ),
+                ),
+            )
+        finally:
+            if source is not None:
+                source.close()
         return dict(report.as_json())
     found, errors = await civil_affairs.run_matching(
         store=rt.store,
@@ -189,6 +215,9 @@ async def _run(kind: str, rt: Runtime, session: Session, form: Any) -> dict[str,
     f"{CONSOLE}/paper/{{kind:str}}",
     include_in_schema=False,
     before_request=upload_guard,
+    # a sheet and the zip of its scans (routes are built at import time: the default of
+    # BANGFU_IMPORT_MAX_BYTES, where the API's route reads the setting)
+    request_max_body_size=DEFAULT_IMPORT_MAX_BYTES,
     exception_handlers=ERRORS,
 )
 async def upload_sheet(
