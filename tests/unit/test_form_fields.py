@@ -9,8 +9,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pytest
 
+from adapters.http.console import forms
+from adapters.http.schemas import RevisionIn
+from adapters.http.views import file_out
+from domain.commands import execute
 from domain.errors import InvalidValue
 from domain.household import HEAD_PERSONAL, HouseholdFile, erased_head
 from domain.privacy import ERASED
@@ -400,8 +405,6 @@ def _approval_args(**overrides: Any) -> dict[str, Any]:
 
 class TestTheFileView:
     def test_shows_the_profile_in_chinese_with_its_personal_parts_masked(self):
-        from adapters.http.views import file_out  # noqa: PLC0415 — the edge's view of the file
-
         file = given(
             *record(
                 head=head(
@@ -426,3 +429,34 @@ class TestTheFileView:
         }
         assert (masked.profile.disability, masked.profile.political_status) == ("***", "masses")
         assert dict(map(tuple, clear.profile.lines))["残疾类别及等级"] == "肢体残疾 三级"
+
+
+class TestTheConsolesRevision:
+    def test_keeps_the_heads_profile_and_the_members_columns_the_form_does_not_show(self):
+        profile = {
+            "political_status": PoliticalStatus.PARTY_MEMBER,
+            "housing": Housing(HousingType.RENTED, dilapidated=True),
+            "disability": "physical",
+            "disability_grade": "2",
+        }
+        member = spouse(education=Education.JUNIOR, insurance=(Insurance.B2,), skills="缝纫")
+        file = given(*record(verifying(members=(member,)), *_approval()[1:], head=head(**profile)))
+        action = forms.for_file(forms.BY_SLUG["revisions"], file)
+        fields = {
+            "effective_on": ["2026-06-01"],
+            "reason": ["户主换了手机号"],
+            "head.phone": ["13600001111"],
+            "members[0].annual_income": ["1200"],
+        }
+
+        posted = forms.read(action, fields, "zh", household=file)
+        execute(file, msgspec.convert(posted.body, RevisionIn).command(), actor=CLERK, today=TODAY)
+
+        assert posted.errors == {}
+        revised = file.head
+        assert (revised.phone, revised.political_status) == (
+            "13600001111",
+            profile["political_status"],
+        )
+        assert (revised.housing, revised.disability_grade) == (profile["housing"], "2")
+        assert (file.members[0].insurance, file.members[0].skills) == ((Insurance.B2,), "缝纫")
