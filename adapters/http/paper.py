@@ -75,6 +75,14 @@ async def _multipart_guard(request: Request[Any, Any, Any]) -> None:
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "multipart/form-data":
         raise HTTPException(status_code=415, detail="send the upload as multipart/form-data")
+    try:
+        # parsed here (the request keeps it for the handler's data): a field that is no file and
+        # no UTF-8 text (a zip sent without a file name) is the client's error, not a crash
+        await request.form()
+    except UnicodeDecodeError:
+        raise HTTPException(
+            status_code=400, detail="a form field without a file name is not UTF-8 text"
+        ) from None
 
 
 def _run_id(text: str) -> UUID:
