@@ -34,6 +34,7 @@ from uuid import UUID
 from domain.eligibility import Exclusions
 from domain.household import Head, HouseholdFile, Member
 from domain.policy import Parameters
+from domain.units import GEOGRAPHIC, Units
 from domain.values import (
     Actor,
     AssistanceKind,
@@ -338,13 +339,20 @@ def receive(command: Apply, *, actor: Actor, today: date) -> HouseholdFile:
 
 
 def execute(
-    household: HouseholdFile, command: LifecycleCommand, *, actor: Actor, today: date
+    household: HouseholdFile,
+    command: LifecycleCommand,
+    *,
+    actor: Actor,
+    today: date,
+    units: Units = GEOGRAPHIC,
 ) -> None:
-    """Run one lifecycle command on `household` (its new event is pending, not saved)."""
+    """Run one lifecycle command on `household` (its new event is pending, not saved); `units`
+    is the registry whose stored levels decide who may act (domain/units.py)."""
     match command:
         case Verify():
             household.verify(
                 actor=actor,
+                units=units,
                 verified_on=command.verified_on,
                 investigators=command.investigators,
                 members=command.members,
@@ -365,6 +373,7 @@ def execute(
         case Appraise():
             household.appraise(
                 actor=actor,
+                units=units,
                 appraised_on=command.appraised_on,
                 minutes_on_file=command.minutes_on_file,
                 publicity_start=command.publicity_start,
@@ -378,6 +387,7 @@ def execute(
         case Approve():
             household.approve(
                 actor=actor,
+                units=units,
                 approved_on=command.approved_on,
                 file_level=command.file_level,
                 poverty_line=command.poverty_line,
@@ -389,15 +399,24 @@ def execute(
             )
         case SendBack():
             household.send_back(
-                actor=actor, sent_back_on=command.sent_back_on, reason=command.reason, today=today
+                actor=actor,
+                units=units,
+                sent_back_on=command.sent_back_on,
+                reason=command.reason,
+                today=today,
             )
         case Reject():
             household.reject(
-                actor=actor, rejected_on=command.rejected_on, reason=command.reason, today=today
+                actor=actor,
+                units=units,
+                rejected_on=command.rejected_on,
+                reason=command.reason,
+                today=today,
             )
         case Assist():
             household.assist(
                 actor=actor,
+                units=units,
                 assisted_on=command.assisted_on,
                 kind=command.kind,
                 amount=command.amount,
@@ -410,6 +429,7 @@ def execute(
         case AgreePlan():
             household.agree_plan(
                 actor=actor,
+                units=units,
                 agreed_on=command.agreed_on,
                 helper=command.helper,
                 measures=command.measures,
@@ -421,6 +441,7 @@ def execute(
         case Visit():
             household.visit(
                 actor=actor,
+                units=units,
                 visited_on=command.visited_on,
                 cadre=command.cadre,
                 content=command.content,
@@ -432,6 +453,7 @@ def execute(
         case Revise():
             household.revise(
                 actor=actor,
+                units=units,
                 effective_on=command.effective_on,
                 reason=command.reason,
                 head=command.head,
@@ -449,6 +471,7 @@ def execute(
         case Recheck():
             household.recheck(
                 actor=actor,
+                units=units,
                 rechecked_on=command.rechecked_on,
                 poverty_line=command.poverty_line,
                 parameters=command.parameters,
@@ -457,6 +480,7 @@ def execute(
         case Exit():
             household.exit(
                 actor=actor,
+                units=units,
                 exited_on=command.exited_on,
                 kind=command.kind,
                 reason=command.reason,
@@ -471,6 +495,7 @@ def execute(
         case Return():
             household.return_(
                 actor=actor,
+                units=units,
                 returned_on=command.returned_on,
                 reason=command.reason,
                 cause=command.cause,
@@ -479,6 +504,7 @@ def execute(
         case Transfer():
             household.transfer(
                 actor=actor,
+                units=units,
                 transferred_on=command.transferred_on,
                 to_unit=command.to_unit,
                 reason=command.reason,
@@ -487,6 +513,7 @@ def execute(
         case CheckFinding():
             household.check_finding(
                 actor=actor,
+                units=units,
                 checked_on=command.checked_on,
                 finding=command.finding,
                 result=command.result,
@@ -496,6 +523,7 @@ def execute(
         case FollowUp():
             household.follow_up(
                 actor=actor,
+                units=units,
                 followed_up_on=command.followed_up_on,
                 cadre=command.cadre,
                 result=command.result,
@@ -506,11 +534,18 @@ def execute(
         case ConfirmCategory():
             household.confirm_category(
                 actor=actor,
+                units=units,
                 confirmed_on=command.confirmed_on,
                 opinion=command.opinion,
                 today=today,
             )
         case Keep():
-            household.keep(actor=actor, kept_on=command.kept_on, reason=command.reason, today=today)
+            household.keep(
+                actor=actor,
+                units=units,
+                kept_on=command.kept_on,
+                reason=command.reason,
+                today=today,
+            )
         case _:
             assert_never(command)

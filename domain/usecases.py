@@ -18,6 +18,7 @@ from domain.errors import ConcurrencyError, NotFound
 from domain.household import HouseholdFile
 from domain.policy import Parameters, parameters_missing
 from domain.ports import Clock, FileRepository, Policies
+from domain.units import GEOGRAPHIC, Units
 from domain.values import Actor
 
 
@@ -67,8 +68,10 @@ async def act_on_file(
     command: LifecycleCommand,
     policies: Policies,
     expected_version: int | None = None,
+    units: Units = GEOGRAPHIC,
 ) -> HouseholdFile:
-    """Run one lifecycle command on a stored file and save its event.
+    """Run one lifecycle command on a stored file and save its event; `units`, the registry of
+    stored levels, decides whether the actor's unit may decide (domain/units.py).
 
     `expected_version`, when given, must equal the stored version (an HTTP `If-Match`); otherwise
     `ConcurrencyError` is raised before anything is decided. A command judged by the regional
@@ -78,6 +81,6 @@ async def act_on_file(
     if expected_version is not None and household.version != expected_version:
         raise ConcurrencyError(file_id, expected_version, household.version)
     command = await with_parameters(command, policies=policies, region=household.region)
-    execute(household, command, actor=actor, today=clock.today())
+    execute(household, command, actor=actor, today=clock.today(), units=units)
     await files.save(household)
     return household

@@ -245,6 +245,7 @@ async def act_on_file(
                 file_id=file_id,
                 command=forms.build(action, posted).command(),
                 expected_version=expected,
+                units=await rt.units.registry(actor.unit),
             )
         except DomainError as error:
             forms.refused(action, posted, error, lang)
