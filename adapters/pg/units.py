@@ -10,6 +10,7 @@ from datetime import datetime
 
 import asyncpg
 
+from adapters.pg.conn import Conn
 from domain.errors import InvalidValue, NotFound, RuleViolated
 from domain.units import UnitCode, UnitEntry, Units, entry_for
 from domain.values import Level, UnitKind
@@ -53,11 +54,8 @@ class PgUnitDirectory:
         process: a unit's level never changes once stored, so what was loaded stays true)."""
         missing = [c for c in codes if c not in self.known.entries and _stored_only(c)]
         if not self.known.entries or missing:
-            rows = await self.pool.fetch("SELECT code, level, kind, approves FROM units")
-            self.known = Units.of(
-                UnitEntry(r["code"], Level(r["level"]), UnitKind(r["kind"]), r["approves"])
-                for r in rows
-            )
+            async with self.pool.acquire() as conn:
+                self.known = await load_registry(conn)
         return self.known
 
     async def exists(self, code: str) -> bool:
@@ -169,6 +167,14 @@ class PgUnitDirectory:
         )
         self.known = Units()  # read again on the next `registry`
         return int(status.split()[-1])
+
+
+async def load_registry(conn: Conn) -> Units:
+    """Every stored unit's level, kind and approval (`domain.units.Units`)."""
+    rows = await conn.fetch("SELECT code, level, kind, approves FROM units")
+    return Units.of(
+        UnitEntry(r["code"], Level(r["level"]), UnitKind(r["kind"]), r["approves"]) for r in rows
+    )
 
 
 def _parent(code: str) -> str | None:

@@ -23,6 +23,7 @@ import structlog
 
 from adapters.pg import idempotency
 from domain.ports import Clock, ErasableFiles, FileRepository
+from domain.units import UnitCode
 from domain.values import Actor, Role
 
 log = structlog.get_logger(__name__)
@@ -72,4 +73,5 @@ async def district_admin(
     """The admin an operator's erasure acts as (`bangfu files shred`): of `unit` if given, else
     of the file's district."""
     household = await files.get(file_id)
-    return Actor(user, unit or household.establishing_unit[:6], Role.ADMIN)
+    parent = UnitCode(household.establishing_unit).parent  # its district (or non-geographic union)
+    return Actor(user, unit or (parent or household.unit).value, Role.ADMIN)

@@ -43,7 +43,7 @@ from domain import usecases
 from domain.authorization import Act, authorise
 from domain.errors import COMMANDS_ZH, DomainError, InvalidValue, NotFound, RuleViolated, field_zh
 from domain.household import HouseholdFile
-from domain.values import Actor, Relation, Role, label
+from domain.values import Actor, Level, Relation, Role, label
 
 # the events of a file's timeline, as a clerk calls them
 EVENTS_ZH = {
@@ -136,8 +136,8 @@ def _as_of(request: Request[Any, Any, Any]) -> tuple[int | None, datetime | None
     return version, when
 
 
-def _offered(actor: Actor, household: HouseholdFile) -> list[forms.Action]:
-    return [a for a in forms.ACTIONS if a.offered(actor, household)]
+def _offered(actor: Actor, household: HouseholdFile, level: Level) -> list[forms.Action]:
+    return [a for a in forms.ACTIONS if a.offered(actor, household, level)]
 
 
 def _defaults(action: forms.Action, today: date) -> dict[str, list[str]]:
@@ -164,7 +164,8 @@ async def _file_page(
     today = rt.clock.today()
     actions = []
     if household is current:
-        for action in _offered(actor, current):
+        level = (await rt.units.registry(actor.unit)).acting_level(actor.unit)
+        for action in _offered(actor, current, level):
             posted = failed[1] if failed is not None and failed[0] is action else None
             actions.append(
                 forms.Shown(
