@@ -42,6 +42,7 @@ from adapters.pg.readmodels import LEDGER_COLUMNS
 from adapters.pg.units import subtree_sql
 from domain.errors import InvalidValue
 from domain.household import OPEN
+from domain.units import NATION
 from domain.values import Level, Status
 
 OPEN_STATUSES = sorted(s.value for s in OPEN)  # as the read models store them
@@ -545,8 +546,29 @@ class Figures:
     flow: list[FlowRow] = field(default_factory=list)
 
 
+_PROVINCES = [f"{n:02d}" for n in range(1, 100)]  # every two-digit code below the nation
+
+
 async def unit_figures(pool: asyncpg.Pool, unit: str, period: str) -> Figures:
-    """The stock counters of one unit and its flows in one period ("2026" or "2026-03")."""
+    """The stock counters of one unit and its flows in one period ("2026" or "2026-03"); the
+    nation's are the sums of its provinces' (projections/statistics.py counts a file up to its
+    province), read by the tables' primary keys."""
+    if unit == NATION:
+        async with scoped(pool, unit) as conn:
+            stock = await conn.fetch(
+                "SELECT dimension, key, sum(count)::bigint FROM stats_stock"
+                " WHERE unit = ANY($1::text[]) AND count <> 0 GROUP BY dimension, key"
+                " HAVING sum(count) <> 0 ORDER BY dimension, key",
+                _PROVINCES,
+            )
+            flow = await conn.fetch(
+                "SELECT metric, key, sum(count)::bigint, sum(amount) FROM stats_flow"
+                " WHERE unit = ANY($1::text[]) AND period = $2 GROUP BY metric, key"
+                " ORDER BY metric, key",
+                _PROVINCES,
+                period,
+            )
+        return Figures([tuple(r) for r in stock], [tuple(r) for r in flow])
     async with scoped(pool, unit) as conn:
         stock = await conn.fetch(
             "SELECT dimension, key, count FROM stats_stock WHERE unit = $1 AND count <> 0", unit

@@ -101,13 +101,6 @@ class PgUnitDirectory:
                         zh=f"上级单位{parent}不存在",
                         field="code",
                     )
-                if parent_level == Level.BASE.value:
-                    raise RuleViolated(
-                        "parent_not_base",
-                        f"no unit lies below the base-level union {parent}",
-                        zh=f"基层工会{parent}之下不能再设单位",
-                        field="code",
-                    )
             entry = entry_for(
                 code,
                 level=level,
