@@ -1,7 +1,8 @@
-"""A provincial industry union registered as approving (seed 003: "县级或县级以上工会（省有关产业工会）")
-approves the files of its base-level unions, over the API on a real PostgreSQL, and is refused
-outside its subtree; a system union not registered as approving decides nothing; the tree's
-refusals are in Chinese and write nothing (docs/decisions/0014-a-tree-that-reaches-the-nation.md).
+"""A provincial industry union registered as approving (seed 003: "县级或县级以上工会
+（省有关产业工会）") approves the files of its base-level unions, over the API on a real
+PostgreSQL, and is refused outside its subtree; a system union not registered as approving
+decides nothing; the tree's refusals are in Chinese and write nothing
+(docs/decisions/0014-a-tree-that-reaches-the-nation.md).
 """
 
 from __future__ import annotations
