@@ -422,7 +422,12 @@ async def erase_file(
     rt: NamedDependency[Runtime],
 ) -> ErasureOut:
     erased = await erase_personal_data(
-        files=rt.files, clock=rt.clock, actor=actor, file_id=file_id, reason=data.reason
+        files=rt.files,
+        clock=rt.clock,
+        actor=actor,
+        file_id=file_id,
+        reason=data.reason,
+        units=await rt.units.registry(actor.unit),
     )
     return ErasureOut(
         file_id=erased.file_id,

@@ -23,7 +23,7 @@ import structlog
 
 from adapters.pg import idempotency
 from domain.ports import Clock, ErasableFiles, FileRepository
-from domain.units import UnitCode
+from domain.units import GEOGRAPHIC, UnitCode, Units
 from domain.values import Actor, Role
 
 log = structlog.get_logger(__name__)
@@ -46,11 +46,15 @@ async def erase_personal_data(
     actor: Actor,
     file_id: UUID,
     reason: str,
+    units: Units = GEOGRAPHIC,
 ) -> Erasure:
-    """Record the erasure and destroy the file's data key, atomically."""
+    """Record the erasure and destroy the file's data key, atomically; `units` (the stored
+    levels) decides whether the admin's unit may."""
     household = await files.get(file_id)
     today = clock.today()
-    household.erase_personal_data(actor=actor, erased_on=today, reason=reason, today=today)
+    household.erase_personal_data(
+        actor=actor, erased_on=today, reason=reason, today=today, units=units
+    )
     # the responses kept for retried commands show the household (masked, but with names): they
     # go too — a retry after the erasure is judged afresh, and refused
     kept = await files.erase(household, forget=[idempotency.delete_file])
