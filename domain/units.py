@@ -210,6 +210,12 @@ def unit(value: str) -> UnitCode:
 
 
 @lru_cache(maxsize=65536)
+def regions_of(code: str) -> tuple[str, str, str]:
+    """`UnitCode(code).regions()`, remembered: the ledger asks it for every row it writes."""
+    return UnitCode(code).regions()
+
+
+@lru_cache(maxsize=65536)
 def path_of(code: str) -> tuple[str, ...]:
     """The codes from the province down to `code` itself: the units whose figures count a file
     of `code` (projections/statistics.py)."""

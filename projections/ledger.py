@@ -40,7 +40,7 @@ from uuid import UUID
 from domain.civil_affairs import ACT, ANSWER_FINDINGS, Record
 from domain.idnumber import IdNumber
 from domain.privacy import ERASED, mask_id, mask_phone, readable
-from domain.units import UnitCode
+from domain.units import regions_of
 from projections.base import Change
 
 # Under regular aid (常态化帮扶): files on record, and relieved (解困) ones, which keep being
@@ -100,7 +100,7 @@ class LedgerRow:
     def units(self) -> tuple[str, str, str, str]:
         """Province, city, district and base-level union codes (a base-level union of a
         provincial industry union lies in no city: its province stands for it, domain/units.py)."""
-        return (*UnitCode(self.unit).regions(), self.unit)
+        return (*regions_of(self.unit), self.unit)
 
 
 class LedgerStorage(Protocol):
