@@ -52,7 +52,7 @@ FOLLOW_UP_STATUSES = (Status.OUT_OF_HARDSHIP, Status.RELIEVED)  # 脱困 and 解
 _SHOWN = ", ".join(f"l.{c}" for c in LEDGER_COLUMNS if c != "id_hash")
 
 
-_UNIT_CODE = re.compile(r"[0-9]{2,12}")
+_UNIT_CODE = re.compile(r"[0-9]{2}[0-9CQX]{0,30}")  # digits and kind letters (domain/units.py)
 
 
 @asynccontextmanager
@@ -63,9 +63,10 @@ async def scoped(pool: asyncpg.Pool, root: str) -> AsyncIterator[Conn]:
     is not bound), with the scope set to `root`.
 
     One round trip opens it: BEGIN and both `SET LOCAL`s go in one simple-protocol message, the
-    unit code written into it as a literal (checked first to be digits only). Role and scope end
-    with the transaction, so the connection goes back to the pool as it came. All the queries of
-    one read see one snapshot (repeatable read): a queue's page and its total agree."""
+    unit code written into it as a literal (checked first to be digits and kind letters only).
+    Role and scope end with the transaction, so the connection goes back to the pool as it came.
+    All the queries of one read see one snapshot (repeatable read): a queue's page and its total
+    agree."""
     if not _UNIT_CODE.fullmatch(root):
         raise ValueError(f"not a unit code: {root!r}")
     async with pool.acquire() as conn:

@@ -15,6 +15,7 @@ from domain.errors import InvalidValue, RuleViolated
 from domain.values import Level
 from tests.conftest import Api
 from tests.e2e.http_helpers import API, BASE, BODIES, JSON, assert_problem, file_in
+from tests.e2e.read_model_helpers import projected
 
 INDUSTRY = "13C01"  # 河北省教育工会 (a provincial industry union), approving
 INDUSTRY_BASE = "13C01001"  # a school's union below it
@@ -71,6 +72,29 @@ class TestAnIndustryUnion:
             f"{API}/files/{file_id}/events", headers=api.auth(INDUSTRY, "approver")
         )
         assert trail.json()["events"][-1]["actor"]["unit"] == INDUSTRY
+
+    async def test_reads_its_own_files_in_the_ledger_and_statistics_and_no_others(self, api: Api):
+        await register(api)
+        mine = await file_in(api, "appraised", INDUSTRY_BASE)
+        await file_in(api, "appraised", BASE)
+        await approve(api, mine, INDUSTRY)
+        await projected(api)
+        headers = api.auth(INDUSTRY, "approver")
+
+        ledger = await api.client.get(f"{API}/ledger", headers=headers)
+        stats = await api.client.get(f"{API}/stats", params={"level": "base"}, headers=headers)
+        province = await api.client.get(
+            f"{API}/stats", params={"level": "district"}, headers=api.auth("13", "inspector")
+        )
+
+        assert [i["file_id"] for i in ledger.json()["items"]] == [mine]
+        assert stats.status_code == 200, stats.text
+        assert (stats.json()["figures"]["level"], stats.json()["figures"]["level_label"]) == (
+            "district",
+            "区县总工会",
+        )
+        assert [c["unit"] for c in stats.json()["children"]] == [INDUSTRY_BASE]
+        assert INDUSTRY in [c["unit"] for c in province.json()["children"]]
 
     async def test_is_refused_a_file_outside_its_subtree_as_if_it_did_not_exist(self, api: Api):
         await register(api)
