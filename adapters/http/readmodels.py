@@ -72,7 +72,7 @@ Unit = Annotated[
     str | None,
     QueryParameter(
         description="a unit code within the caller's subtree (default: the caller's unit)",
-        max_length=12,
+        max_length=30,
     ),
 ]
 Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="at most this many items")]
