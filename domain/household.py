@@ -42,7 +42,7 @@ from domain.idnumber import parse_id_number
 from domain.policy import Parameters, parameters_missing, thresholds_of
 from domain.privacy import ERASED
 from domain.unit_records import Meeting
-from domain.units import UnitCode
+from domain.units import GEOGRAPHIC, UnitCode, Units
 from domain.values import (
     SCHEME_CATEGORIES,
     Actor,
@@ -751,8 +751,10 @@ class HouseholdFile(Aggregate):
     def unit(self) -> UnitCode:
         return UnitCode(self.establishing_unit)
 
-    def _require(self, command: CommandKind, actor: Actor, act: Act) -> None:
-        authorise(actor, act, self.unit)
+    def _require(
+        self, command: CommandKind, actor: Actor, act: Act, units: Units = GEOGRAPHIC
+    ) -> None:
+        authorise(actor, act, self.unit, units=units)
         name = command.value.rstrip("_")
         if self.erased:
             raise WrongState(name, self.status.value, (), erased=True)
@@ -783,6 +785,7 @@ class HouseholdFile(Aggregate):
         self,
         *,
         actor: Actor,
+        units: Units = GEOGRAPHIC,
         verified_on: date,
         investigators: tuple[str, ...],
         members: tuple[Member, ...],
@@ -806,7 +809,7 @@ class HouseholdFile(Aggregate):
         (the use case looks them up); `poverty_line`, if sent, must be theirs. `cites`: the
         attachments of the file the investigation rests on.
         """
-        self._require(CommandKind.VERIFY, actor, Act.VERIFY)
+        self._require(CommandKind.VERIFY, actor, Act.VERIFY, units)
         on = business_date(
             verified_on,
             today=today,
@@ -904,6 +907,7 @@ class HouseholdFile(Aggregate):
         self,
         *,
         actor: Actor,
+        units: Units = GEOGRAPHIC,
         appraised_on: date,
         minutes_on_file: bool | None,
         publicity_start: date,
@@ -928,7 +932,7 @@ class HouseholdFile(Aggregate):
         hands in the `meeting` as recorded (domain/unit_records.py). It must be that union's,
         held on the appraisal's date, list this file and have passed it; its record is then the
         minutes on file."""
-        self._require(CommandKind.APPRAISE, actor, Act.APPRAISE)
+        self._require(CommandKind.APPRAISE, actor, Act.APPRAISE, units)
         if meeting_id is not None or meeting is not None:
             _check_meeting(self, meeting_id, meeting, appraised_on, minutes_on_file)
             minutes_on_file = True
@@ -1028,6 +1032,7 @@ class HouseholdFile(Aggregate):
         self,
         *,
         actor: Actor,
+        units: Units = GEOGRAPHIC,
         approved_on: date,
         file_level: FileLevel | None,
         poverty_line: Decimal | None = None,
@@ -1045,7 +1050,7 @@ class HouseholdFile(Aggregate):
         must be the line in force. `imported`: the approval is recorded from an existing file,
         whose file level may be unknown (`None`).
         """
-        self._require(CommandKind.APPROVE, actor, Act.APPROVE)
+        self._require(CommandKind.APPROVE, actor, Act.APPROVE, units)
         assert self.publicity_end is not None  # noqa: S101 — status APPRAISED
         assert self.means is not None  # noqa: S101 — status APPRAISED
         on = business_date(
@@ -1117,9 +1122,17 @@ class HouseholdFile(Aggregate):
         self.file_level = file_level
         self.poverty_line = poverty_line
 
-    def send_back(self, *, actor: Actor, sent_back_on: date, reason: str, today: date) -> None:
+    def send_back(
+        self,
+        *,
+        actor: Actor,
+        units: Units = GEOGRAPHIC,
+        sent_back_on: date,
+        reason: str,
+        today: date,
+    ) -> None:
         """退回: the reviewing union returns the file for rework; it is investigated again."""
-        self._require(CommandKind.SEND_BACK, actor, Act.SEND_BACK)
+        self._require(CommandKind.SEND_BACK, actor, Act.SEND_BACK, units)
         assert self.appraised_on is not None  # noqa: S101 — status APPRAISED
         on = business_date(
             sent_back_on,
@@ -1135,10 +1148,20 @@ class HouseholdFile(Aggregate):
         self.status = Status.SENT_BACK
         self.opened_on = sent_back_on
 
-    def reject(self, *, actor: Actor, rejected_on: date, reason: str, today: date) -> None:
+    def reject(
+        self,
+        *,
+        actor: Actor,
+        units: Units = GEOGRAPHIC,
+        rejected_on: date,
+        reason: str,
+        today: date,
+    ) -> None:
         """不予建档: screened out (by the base-level union before review, or at review)."""
         at_review = self.status is Status.APPRAISED
-        self._require(CommandKind.REJECT, actor, Act.REJECT_AT_REVIEW if at_review else Act.REJECT)
+        self._require(
+            CommandKind.REJECT, actor, Act.REJECT_AT_REVIEW if at_review else Act.REJECT, units
+        )
         latest, latest_name = self.opened_on, "申请日期"
         if self.status is Status.VERIFIED and self.verified_on is not None:
             latest, latest_name = self.verified_on, "入户调查日期"
@@ -1173,6 +1196,7 @@ class HouseholdFile(Aggregate):
         self,
         *,
         actor: Actor,
+        units: Units = GEOGRAPHIC,
         assisted_on: date,
         kind: AssistanceKind,
         amount: Decimal,
@@ -1186,7 +1210,7 @@ class HouseholdFile(Aggregate):
 
         A file due to exit takes no new regular aid until it exits or an approver keeps it;
         emergency aid (`emergency`, 临时救助) is still given, and recorded as such."""
-        self._require(CommandKind.ASSIST, actor, Act.ASSIST)
+        self._require(CommandKind.ASSIST, actor, Act.ASSIST, units)
         on = self._after_approval(assisted_on, "assisted_on", today)
         if not isinstance(kind, AssistanceKind) or not isinstance(department, Department):
             raise InvalidValue(
@@ -1235,6 +1259,7 @@ class HouseholdFile(Aggregate):
         self,
         *,
         actor: Actor,
+        units: Units = GEOGRAPHIC,
         agreed_on: date,
         helper: str,
         measures: tuple[str, ...],
@@ -1244,7 +1269,7 @@ class HouseholdFile(Aggregate):
         today: date,
     ) -> None:
         """帮扶计划: measures, goals and deadline with a named helper, signed by the worker."""
-        self._require(CommandKind.AGREE_PLAN, actor, Act.PLAN)
+        self._require(CommandKind.AGREE_PLAN, actor, Act.PLAN, units)
         on = self._after_approval(agreed_on, "agreed_on", today)
         if signed_by_worker is not True:
             raise RuleViolated(
@@ -1293,6 +1318,7 @@ class HouseholdFile(Aggregate):
         self,
         *,
         actor: Actor,
+        units: Units = GEOGRAPHIC,
         visited_on: date,
         cadre: str,
         content: str,
@@ -1305,7 +1331,7 @@ class HouseholdFile(Aggregate):
 
         With the region's parameters in force, the event records their visit period and the
         date the next visit is due by."""
-        self._require(CommandKind.VISIT, actor, Act.VISIT)
+        self._require(CommandKind.VISIT, actor, Act.VISIT, units)
         on = self._after_approval(visited_on, "visited_on", today)
         period = None if parameters is None else _in_force(parameters, self.region, on)
         period_days = None if period is None else period.visit_period_days
@@ -1342,6 +1368,7 @@ class HouseholdFile(Aggregate):
         self,
         *,
         actor: Actor,
+        units: Units = GEOGRAPHIC,
         effective_on: date,
         reason: str,
         head: Head | None = None,
@@ -1362,7 +1389,7 @@ class HouseholdFile(Aggregate):
         a car: the household's assets), the causes and the accidental flag. A newly found
         exclusion makes the file *exit due* (its status is unchanged): it takes no new regular
         aid until it exits or an approver keeps it (docs/rules.md)."""
-        self._require(CommandKind.REVISE, actor, Act.REVISE)
+        self._require(CommandKind.REVISE, actor, Act.REVISE, units)
         on = self._after_approval(effective_on, "effective_on", today)
         new_head = None if head is None else _check_head(head, today=today)
         if new_head is not None and new_head.id_number != self.head.id_number:
@@ -1489,6 +1516,7 @@ class HouseholdFile(Aggregate):
         self,
         *,
         actor: Actor,
+        units: Units = GEOGRAPHIC,
         rechecked_on: date,
         poverty_line: Decimal | None = None,
         parameters: Parameters | None = None,
@@ -1496,7 +1524,7 @@ class HouseholdFile(Aggregate):
     ) -> None:
         """年度复核: the recorded means judged again against the parameters in force for the
         region on `rechecked_on`; `poverty_line`, if sent, must be the line in force."""
-        self._require(CommandKind.RECHECK, actor, Act.RECHECK)
+        self._require(CommandKind.RECHECK, actor, Act.RECHECK, units)
         on = self._after_approval(rechecked_on, "rechecked_on", today)
         assert self.means is not None  # noqa: S101 — status APPROVED
         in_force = _in_force(parameters, self.region, on)
@@ -1567,6 +1595,7 @@ class HouseholdFile(Aggregate):
         self,
         *,
         actor: Actor,
+        units: Units = GEOGRAPHIC,
         exited_on: date,
         kind: ExitKind,
         reason: ExitReason,
@@ -1588,10 +1617,10 @@ class HouseholdFile(Aggregate):
         if not isinstance(kind, ExitKind) or not isinstance(reason, ExitReason):
             raise InvalidValue("kind", "unknown exit kind or reason", zh="退出类别或原因无效")
         if kind is ExitKind.DELETED:
-            self._require(CommandKind.DELETE, actor, Act.DELETE)
+            self._require(CommandKind.DELETE, actor, Act.DELETE, units)
             floor, floor_name = self.applied_on, "申请日期"
         else:
-            self._require(CommandKind.EXIT, actor, Act.EXIT)
+            self._require(CommandKind.EXIT, actor, Act.EXIT, units)
             if kind is ExitKind.RELIEVED and self.status is Status.RELIEVED:
                 raise WrongState("exit", self.status.value, (Status.APPROVED.value,))
             assert self.approved_on is not None  # noqa: S101 — approved or relieved
@@ -1725,10 +1754,17 @@ class HouseholdFile(Aggregate):
         return since, latest
 
     def return_(
-        self, *, actor: Actor, returned_on: date, reason: str, cause: Cause, today: date
+        self,
+        *,
+        actor: Actor,
+        units: Units = GEOGRAPHIC,
+        returned_on: date,
+        reason: str,
+        cause: Cause,
+        today: date,
     ) -> None:
         """返困: an exited household falls back into hardship; the file is investigated again."""
-        self._require(CommandKind.RETURN, actor, Act.RETURN)
+        self._require(CommandKind.RETURN, actor, Act.RETURN, units)
         assert self.exited_on is not None  # noqa: S101 — status is an exit
         if self.exit_reason in NO_RETURN:
             # A deleted file is out of the lifecycle already (ALLOWED_FROM); a household whose
@@ -1761,10 +1797,17 @@ class HouseholdFile(Aggregate):
         self.primary_cause = cause
 
     def transfer(
-        self, *, actor: Actor, transferred_on: date, to_unit: str, reason: str, today: date
+        self,
+        *,
+        actor: Actor,
+        units: Units = GEOGRAPHIC,
+        transferred_on: date,
+        to_unit: str,
+        reason: str,
+        today: date,
     ) -> None:
         """移交: the worker changed employer; the file moves to the new base-level union."""
-        self._require(CommandKind.TRANSFER, actor, Act.TRANSFER)
+        self._require(CommandKind.TRANSFER, actor, Act.TRANSFER, units)
         target = UnitCode(to_unit)
         if target.level is not Level.BASE:
             raise RuleViolated(
@@ -1802,11 +1845,17 @@ class HouseholdFile(Aggregate):
     # ------------------------------------------------------------------ re-checks with consequences
 
     def confirm_category(
-        self, *, actor: Actor, confirmed_on: date, opinion: str = "", today: date
+        self,
+        *,
+        actor: Actor,
+        units: Units = GEOGRAPHIC,
+        confirmed_on: date,
+        opinion: str = "",
+        today: date,
     ) -> None:
         """审核确认: an approver (district or above) confirms the category a clerk's re-check
         found; only then does it take effect (it waits on the approvals queue)."""
-        self._require(CommandKind.CONFIRM_CATEGORY, actor, Act.CONFIRM_CATEGORY)
+        self._require(CommandKind.CONFIRM_CATEGORY, actor, Act.CONFIRM_CATEGORY, units)
         if self.category_pending is None:
             raise RuleViolated(
                 "category_change_to_confirm",
@@ -1842,10 +1891,12 @@ class HouseholdFile(Aggregate):
         self.category = category
         self.category_pending = None
 
-    def keep(self, *, actor: Actor, kept_on: date, reason: str, today: date) -> None:
+    def keep(
+        self, *, actor: Actor, units: Units = GEOGRAPHIC, kept_on: date, reason: str, today: date
+    ) -> None:
         """保留: an approver (district or above) keeps a file that is due to exit, saying why;
         it takes regular aid again."""
-        self._require(CommandKind.KEEP, actor, Act.KEEP)
+        self._require(CommandKind.KEEP, actor, Act.KEEP, units)
         if self.exit_due is None:
             raise RuleViolated(
                 "exit_due_to_keep", "the file is not due to exit", zh="档案不在应予退出名单中"
@@ -1865,6 +1916,7 @@ class HouseholdFile(Aggregate):
         self,
         *,
         actor: Actor,
+        units: Units = GEOGRAPHIC,
         checked_on: date,
         finding: str,
         result: FindingCheck,
@@ -1874,7 +1926,7 @@ class HouseholdFile(Aggregate):
         """民政比对核实: record the check of a civil-affairs finding on the file — confirmed and
         acted on (say what was done: a revision, an exit), or unfounded (say why); it is then
         no longer outstanding."""
-        self._require(CommandKind.CHECK_FINDING, actor, Act.CHECK_FINDING)
+        self._require(CommandKind.CHECK_FINDING, actor, Act.CHECK_FINDING, units)
         if finding not in CHECKABLE_FINDINGS:
             raise InvalidValue(
                 "finding",
@@ -1909,6 +1961,7 @@ class HouseholdFile(Aggregate):
         self,
         *,
         actor: Actor,
+        units: Units = GEOGRAPHIC,
         followed_up_on: date,
         cadre: str,
         result: FollowUpOutcome,
@@ -1919,7 +1972,7 @@ class HouseholdFile(Aggregate):
         """回头看: a follow-up visit to a household out of hardship or relieved, with what it
         found. Back in hardship opens the return flow at once (返困, with its `cause`): the
         file is investigated again."""
-        self._require(CommandKind.FOLLOW_UP, actor, Act.FOLLOW_UP)
+        self._require(CommandKind.FOLLOW_UP, actor, Act.FOLLOW_UP, units)
         if not isinstance(result, FollowUpOutcome):
             raise InvalidValue("result", "stable, at risk or back in hardship", zh="回头看结果无效")
         assert self.exited_on is not None  # noqa: S101 — out of hardship or relieved
@@ -1962,13 +2015,13 @@ class HouseholdFile(Aggregate):
     # ------------------------------------------------------------------ erasure on request
 
     def erase_personal_data(
-        self, *, actor: Actor, erased_on: date, reason: str, today: date
+        self, *, actor: Actor, units: Units = GEOGRAPHIC, erased_on: date, reason: str, today: date
     ) -> None:
         """销毁个人信息: erase the household's personal data on request (crypto-shredding).
 
         Only a closed file (rejected, exited or deleted) is erased; nothing can be recorded on it
         afterwards. The reason is kept in the log: it must not itself carry personal data."""
-        self._require(CommandKind.ERASE_PERSONAL_DATA, actor, Act.ERASE)
+        self._require(CommandKind.ERASE_PERSONAL_DATA, actor, Act.ERASE, units)
         on = business_date(
             erased_on,
             today=today,
@@ -1997,6 +2050,7 @@ class HouseholdFile(Aggregate):
         self,
         *,
         actor: Actor,
+        units: Units = GEOGRAPHIC,
         attachment_id: UUID,
         kind: Material,
         name: str,
@@ -2009,7 +2063,7 @@ class HouseholdFile(Aggregate):
         """上传附件: record a proof material whose content was received and checked (its type by
         content, its size and hash as uploaded). Allowed while the file is open, relieved or
         under follow-up; the household's attachments together stay within `limits`."""
-        self._require(CommandKind.ATTACH, actor, Act.ATTACH)
+        self._require(CommandKind.ATTACH, actor, Act.ATTACH, units)
         if not isinstance(attachment_id, UUID) or any(
             a.attachment_id == attachment_id for a in self.attachments
         ):

@@ -35,7 +35,7 @@ from domain.household import (
 from domain.idnumber import parse_id_number
 from domain.policy import Parameters, PolicyBook
 from domain.privacy import readable
-from domain.units import UnitCode
+from domain.units import GEOGRAPHIC, UnitCode, Units
 from domain.values import (
     Category,
     Cause,
@@ -75,6 +75,7 @@ class Context:
     # other OPEN files that hold the same person (by keyed ID hash), from the people read model
     shared_people: dict[UUID, tuple[UUID, ...]] = field(default_factory=dict)
     plan_grace_days: int = 30
+    units: Units = GEOGRAPHIC  # stored levels: who approves (domain/units.py)
 
 
 @dataclass(frozen=True)
@@ -349,7 +350,7 @@ def approver_level(h: History, ctx: Context) -> list[Finding]:
         state = h.before[i]
         approver = UnitCode(e.actor.unit)
         within = state is not None and UnitCode(state.establishing_unit).is_within(approver)
-        if not approver.level.is_district_or_above() or not within:
+        if not ctx.units.approves(approver) or not within:
             found.append(rule.finding([e.originator_version]))
     return found
 

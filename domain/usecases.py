@@ -18,6 +18,7 @@ from domain.errors import ConcurrencyError, NotFound
 from domain.household import HouseholdFile
 from domain.policy import Parameters, parameters_missing
 from domain.ports import Clock, FileRepository, Meetings, Policies
+from domain.units import GEOGRAPHIC, Units
 from domain.values import Actor
 
 
@@ -68,8 +69,10 @@ async def act_on_file(
     policies: Policies,
     expected_version: int | None = None,
     meetings: Meetings | None = None,
+    units: Units = GEOGRAPHIC,
 ) -> HouseholdFile:
-    """Run one lifecycle command on a stored file and save its event.
+    """Run one lifecycle command on a stored file and save its event; `units`, the registry of
+    stored levels, decides whether the actor's unit may decide (domain/units.py).
 
     `expected_version`, when given, must equal the stored version (an HTTP `If-Match`); otherwise
     `ConcurrencyError` is raised before anything is decided. A command judged by the regional
@@ -82,6 +85,6 @@ async def act_on_file(
     if isinstance(command, Appraise) and command.meeting_id is not None and meetings is not None:
         held = await meetings.meeting(household.establishing_unit, command.meeting_id)
         command = dataclasses.replace(command, meeting=held)
-    execute(household, command, actor=actor, today=clock.today())
+    execute(household, command, actor=actor, today=clock.today(), units=units)
     await files.save(household)
     return household

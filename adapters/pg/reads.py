@@ -42,6 +42,7 @@ from adapters.pg.readmodels import LEDGER_COLUMNS
 from adapters.pg.units import subtree_sql
 from domain.errors import InvalidValue
 from domain.household import OPEN
+from domain.units import NATION
 from domain.values import Level, Status
 
 OPEN_STATUSES = sorted(s.value for s in OPEN)  # as the read models store them
@@ -51,7 +52,7 @@ FOLLOW_UP_STATUSES = (Status.OUT_OF_HARDSHIP, Status.RELIEVED)  # 脱困 and 解
 _SHOWN = ", ".join(f"l.{c}" for c in LEDGER_COLUMNS if c != "id_hash")
 
 
-_UNIT_CODE = re.compile(r"[0-9]{2,12}")
+_UNIT_CODE = re.compile(r"[0-9]{2}[0-9CQX]{0,30}")  # digits and kind letters (domain/units.py)
 
 
 @asynccontextmanager
@@ -62,9 +63,10 @@ async def scoped(pool: asyncpg.Pool, root: str) -> AsyncIterator[Conn]:
     is not bound), with the scope set to `root`.
 
     One round trip opens it: BEGIN and both `SET LOCAL`s go in one simple-protocol message, the
-    unit code written into it as a literal (checked first to be digits only). Role and scope end
-    with the transaction, so the connection goes back to the pool as it came. All the queries of
-    one read see one snapshot (repeatable read): a queue's page and its total agree."""
+    unit code written into it as a literal (checked first to be digits and kind letters only).
+    Role and scope end with the transaction, so the connection goes back to the pool as it came.
+    All the queries of one read see one snapshot (repeatable read): a queue's page and its total
+    agree."""
     if not _UNIT_CODE.fullmatch(root):
         raise ValueError(f"not a unit code: {root!r}")
     async with pool.acquire() as conn:
@@ -545,8 +547,29 @@ class Figures:
     flow: list[FlowRow] = field(default_factory=list)
 
 
+_PROVINCES = [f"{n:02d}" for n in range(1, 100)]  # every two-digit code below the nation
+
+
 async def unit_figures(pool: asyncpg.Pool, unit: str, period: str) -> Figures:
-    """The stock counters of one unit and its flows in one period ("2026" or "2026-03")."""
+    """The stock counters of one unit and its flows in one period ("2026" or "2026-03"); the
+    nation's are the sums of its provinces' (projections/statistics.py counts a file up to its
+    province), read by the tables' primary keys."""
+    if unit == NATION:
+        async with scoped(pool, unit) as conn:
+            stock = await conn.fetch(
+                "SELECT dimension, key, sum(count)::bigint FROM stats_stock"
+                " WHERE unit = ANY($1::text[]) AND count <> 0 GROUP BY dimension, key"
+                " HAVING sum(count) <> 0 ORDER BY dimension, key",
+                _PROVINCES,
+            )
+            flow = await conn.fetch(
+                "SELECT metric, key, sum(count)::bigint, sum(amount) FROM stats_flow"
+                " WHERE unit = ANY($1::text[]) AND period = $2 GROUP BY metric, key"
+                " ORDER BY metric, key",
+                _PROVINCES,
+                period,
+            )
+        return Figures([tuple(r) for r in stock], [tuple(r) for r in flow])
     async with scoped(pool, unit) as conn:
         stock = await conn.fetch(
             "SELECT dimension, key, count FROM stats_stock WHERE unit = $1 AND count <> 0", unit

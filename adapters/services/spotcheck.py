@@ -38,7 +38,7 @@ from adapters.pg.integrity import first_broken
 from adapters.pg.policies import PgPolicies
 from adapters.pg.repository import PgFileRepository, replay
 from adapters.pg.store import PostgresEventStore, StoredEvent
-from adapters.pg.units import subtree_sql
+from adapters.pg.units import load_registry, subtree_sql
 from domain.errors import NotFound
 from domain.household import OPEN
 from domain.rules import Context, Finding, History, check, history_of
@@ -253,6 +253,7 @@ async def run_spot_check(
             policies=await PgPolicies(store, codec).book(conn=conn),
             as_of=request.as_of,
             shared_people=await _shared_people(conn, spot.sample),
+            units=await load_registry(conn),
         )
         rows = {r["file_id"]: dict(r) for r in await conn.fetch(_ROWS, list(spot.sample))}
         done = 0
