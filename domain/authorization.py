@@ -58,6 +58,7 @@ class Act(StrEnum):
     KEEP = "keep"  # keep a file due to exit, with the reason
     PRINT = "print"  # print a form: a disclosure on paper (domain/printing.py)
     ATTACH = "attach"  # attach a scan of a proof material (附件)
+    CANCEL_DUPLICATE = "cancel_duplicate"  # 注销 a file as 重复建档, naming the file kept
     # the acts of a checking unit, recorded in its own streams
     SPOT_CHECK = "spot_check"
     READ_SPOT_CHECK = "read_spot_check"
@@ -157,6 +158,7 @@ AUTHORISATION: dict[Act, Rule] = {
     Act.FOLLOW_UP: _file_act("回头看", _BASE_WORK),
     Act.CONFIRM_CATEGORY: _file_act("确认困难类别变化", _APPROVER, DISTRICT_OR_ABOVE),
     Act.KEEP: _file_act("保留应退出档案", _APPROVER, DISTRICT_OR_ABOVE),
+    Act.CANCEL_DUPLICATE: _file_act("注销重复档案", _APPROVER, DISTRICT_OR_ABOVE),
     # a clerk (of a base-level union) prints its own union's files, approvers and inspectors
     # their subtree's; each print is recorded like an unmasked read
     Act.PRINT: _file_act("打印档案表单", frozenset({Role.CLERK, Role.APPROVER, Role.INSPECTOR})),
@@ -307,6 +309,7 @@ LIFECYCLE = frozenset(
         Act.FOLLOW_UP,
         Act.CONFIRM_CATEGORY,
         Act.KEEP,
+        Act.CANCEL_DUPLICATE,
     }
 )
 DISTRICT_ACTS = frozenset(a for a in LIFECYCLE if AUTHORISATION[a].levels == DISTRICT_OR_ABOVE)

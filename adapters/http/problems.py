@@ -26,6 +26,7 @@ from adapters.http.validation import body_errors
 from adapters.pg.faults import is_unavailable
 from adapters.runtime.limits import RateLimited
 from domain.attachments import ContentTooLarge
+from domain.onefile import AlreadyFiled
 from domain.errors import (
     ConcurrencyError,
     DomainError,
@@ -50,6 +51,7 @@ STATUS: list[tuple[type[DomainError], int]] = [
     (NotFound, 404),
     (ConcurrencyError, 409),
     (WrongState, 409),
+    (AlreadyFiled, 409),  # 一户一档: another open or relieved file holds the person
     (ContentTooLarge, 413),  # an attachment over its limit (adapters/http/attachments.py)
     (InvalidValue, 422),
     (NotEligible, 422),
