@@ -26,7 +26,6 @@ from adapters.http.validation import body_errors
 from adapters.pg.faults import is_unavailable
 from adapters.runtime.limits import RateLimited
 from domain.attachments import ContentTooLarge
-from domain.onefile import AlreadyFiled
 from domain.errors import (
     ConcurrencyError,
     DomainError,
@@ -38,6 +37,7 @@ from domain.errors import (
     RuleViolated,
     WrongState,
 )
+from domain.onefile import AlreadyFiled
 
 log = structlog.get_logger(__name__)
 

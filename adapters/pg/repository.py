@@ -21,7 +21,7 @@ from domain.civil_affairs import CivilAffairsMatch
 from domain.disclosure import Disclosure
 from domain.errors import NotFound
 from domain.household import HouseholdFile
-from domain.onefile import ClaimsRefused, Wanted, changes_claims, claims, wanted
+from domain.onefile import ClaimsRefused, Wanted, changes_claims, wanted
 from domain.policy import RegionalPolicy
 from domain.printing import FormPrint
 from domain.reconciliation import Reconciliation
@@ -339,17 +339,14 @@ class PgFileRepository:
         """Whom each file whose pending events change it holds now (none without a hasher)."""
         if self.hasher is None:
             return []
-        return [
-            wanted(f, _actor(f))
-            for f in files
-            if changes_claims(_pending(f.pending_events))
-        ]
+        return [wanted(f, _actor(f)) for f in files if changes_claims(_pending(f.pending_events))]
 
     async def _claim(self, wanted: Sequence[Wanted]) -> None:
         """Take the claims in the bound transaction, after the append (its first write)."""
         if not wanted:
             return
-        assert self.conn is not None and self.hasher is not None  # noqa: S101 — see `save`
+        if self.conn is None or self.hasher is None:  # `save` binds; `_wanted` needs a hasher
+            raise RuntimeError("claims are taken in a bound transaction, with a hasher")
         refused = await person_claims.settle(self.conn, self.hasher, wanted)
         if len(refused) == 1:
             raise refused[0]

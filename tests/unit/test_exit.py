@@ -104,7 +104,9 @@ class TestAnExit:
     def test_accepts_a_reason_that_fits_its_kind(self, kind, reason):
         file = given(*before_exit(kind))
         # 重复建档 is the district's act and names the file kept (tests/unit/test_one_file.py)
-        duplicate = {"actor": APPROVER, "kept_file_id": KEPT} if reason is ExitReason.DUPLICATE else {}
+        duplicate = (
+            {"actor": APPROVER, "kept_file_id": KEPT} if reason is ExitReason.DUPLICATE else {}
+        )
 
         outcome = when(file, exiting(kind, reason=reason, **duplicate))
 
