@@ -93,9 +93,9 @@ async def act_on_file(
     household = await files.get(file_id)
     if expected_version is not None and household.version != expected_version:
         raise ConcurrencyError(file_id, expected_version, household.version)
-    if isinstance(command, Exit) and command.kept_file_id is not None:
-        await _check_kept(files, actor, command.kept_file_id)
     command = await with_parameters(command, policies=policies, region=household.region)
     execute(household, command, actor=actor, today=clock.today())
+    if isinstance(command, Exit) and command.kept_file_id is not None:
+        await _check_kept(files, actor, command.kept_file_id)  # after the act's own refusals
     await files.save(household)
     return household
