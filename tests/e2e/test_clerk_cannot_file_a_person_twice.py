@@ -89,7 +89,9 @@ class TestASecondFileForOnePerson:
         person = person_id()
         await open_file(api, BASE, head=headed_by(person))
         other = await open_file(api, OTHER_BASE)
-        members = [{"name": "孙二", "relation": "sibling", "id_number": person, "status": "employed"}]
+        members = [
+            {"name": "孙二", "relation": "sibling", "id_number": person, "status": "employed"}
+        ]
 
         answered = await api.client.post(
             f"{API}/files/{other}/verification",
@@ -100,7 +102,8 @@ class TestASecondFileForOnePerson:
 
         body = assert_problem(answered, 409)
         assert body["errors"][0]["field"] == "members[0].id_number"
-        assert "其他单位" in body["detail"] and BASE not in answered.text
+        assert "其他单位" in body["detail"]
+        assert BASE not in answered.text
         assert (after.json()["status"], after.headers["etag"]) == ("applied", '"1"')
 
 

@@ -119,9 +119,7 @@ class TestOpeningAFile:
             await open_file(files=claiming, clock=CLOCK, actor=clerk(OTHER_BASE), command=second)
 
         assert refused.value.field == "head.id_number"
-        assert await pool.fetchval(
-            "SELECT count(*) FROM events WHERE unit = $1", OTHER_BASE
-        ) == 0
+        assert await pool.fetchval("SELECT count(*) FROM events WHERE unit = $1", OTHER_BASE) == 0
         assert await holder_of(pool, person) == first.id
 
     async def test_for_a_person_who_is_a_member_of_another_open_file_is_refused(
@@ -148,7 +146,8 @@ class TestOpeningAFile:
             await open_for(claiming, OTHER_DISTRICT_BASE, person)
 
         assert (refused.value.holder, refused.value.holder_unit) == (None, None)
-        assert BASE not in refused.value.zh and BASE not in refused.value.message
+        assert BASE not in refused.value.zh
+        assert BASE not in refused.value.message
 
 
 class TestTwoClerksOpeningFilesForOnePersonAtOnce:
@@ -312,7 +311,10 @@ class TestADuplicateStoredAsItCame:
             await act(claiming, household.id, duplicate_of(elsewhere.id), actor=district)
 
     async def test_filling_the_claims_from_the_log_keeps_the_first_file_and_records_the_rest(
-        self, store: PostgresEventStore, codec: EventCodec, files: PgFileRepository,
+        self,
+        store: PostgresEventStore,
+        codec: EventCodec,
+        files: PgFileRepository,
         pool: asyncpg.Pool,
     ):
         person = person_id()
@@ -349,7 +351,8 @@ class TestAnImport:
         report = await run_import(claiming, store, sheet(rows))
 
         assert [(e.row, e.column) for e in report.refused] == [(6, "身份证号码")]
-        assert str(holder.id) in report.refused[0].reason and OTHER_BASE in report.refused[0].reason
+        assert str(holder.id) in report.refused[0].reason
+        assert OTHER_BASE in report.refused[0].reason
         assert report.created == 3
         assert await holder_of(pool, taken) == holder.id
 
@@ -422,4 +425,3 @@ def duplicate_of(kept: UUID) -> Exit:
         evidence=("核查记录",),
         kept_file_id=kept,
     )
-
