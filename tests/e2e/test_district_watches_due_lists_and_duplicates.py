@@ -240,7 +240,7 @@ class TestDuplicates:
         closed = await plant_duplicate(files, "130306002", member_id=person)
         rejected = await api.client.post(
             f"{API}/files/{closed}/rejection",
-            json={"rejected_on": "2026-01-12", "reason": "不符合条件"},
+            json={"rejected_on": "2026-03-12", "reason": "不符合条件"},  # after its investigation
             headers=doer(api, "rejection", "130306002"),
         )
         await projected(api)
