@@ -16,11 +16,11 @@ from adapters.pg.codec import EventCodec
 from adapters.pg.policies import PgPolicies
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
-from adapters.services import importer
+from adapters.services import demo, importer
 from domain.commands import Apply, Exit, Return, Revise, Verify
 from domain.errors import OutOfScope
 from domain.household import Head, HouseholdFile, Member
-from domain.onefile import AlreadyFiled
+from domain.onefile import AlreadyFiled, claims
 from domain.privacy import keyed_hash
 from domain.usecases import act_on_file, open_file
 from domain.values import Actor, Cause, ExitKind, ExitReason, MemberStatus, Relation, Role
@@ -425,3 +425,19 @@ def duplicate_of(kept: UUID) -> Exit:
         evidence=("核查记录",),
         kept_file_id=kept,
     )
+
+
+class TestTheDemoProvince:
+    """The demo plants no duplicate (adapters/services/demo.py `PLANTED_FINDINGS`): it builds
+    through a repository that keeps claims, on both of its paths."""
+
+    @pytest.mark.parametrize("bulk", [False, True])
+    async def test_builds_with_each_person_held_by_one_file(
+        self, claiming: PgFileRepository, pool: asyncpg.Pool, bulk: bool
+    ):
+        await demo.build(files=claiming, clock=CLOCK, count=60, seed=11, bulk=bulk)
+
+        households = await claiming.every_file()
+        held = {c.id_number for h in households for c in claims(h)}
+        assert await pool.fetchval("SELECT count(*) FROM person_claims") == len(held) > 60
+        assert await pool.fetchval("SELECT count(*) FROM person_claim_duplicates") == 0
