@@ -71,11 +71,12 @@ class Wanted:
     unit: str  # the file's unit now
     actor: Actor
     claims: tuple[Claim, ...]
+    new: bool = False  # its first event is among those being stored: it held nobody before
 
 
-def wanted(household: HouseholdFile, actor: Actor) -> Wanted:
-    """Whom `household` holds now, asked by `actor`."""
-    return Wanted(household.id, household.establishing_unit, actor, claims(household))
+def wanted(household: HouseholdFile, actor: Actor, *, new: bool = False) -> Wanted:
+    """Whom `household` holds now, asked by `actor` (`new`: a file being created)."""
+    return Wanted(household.id, household.establishing_unit, actor, claims(household), new)
 
 
 def claims(household: HouseholdFile) -> tuple[Claim, ...]:

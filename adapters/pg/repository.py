@@ -339,7 +339,12 @@ class PgFileRepository:
         """Whom each file whose pending events change it holds now (none without a hasher)."""
         if self.hasher is None:
             return []
-        return [wanted(f, _actor(f)) for f in files if changes_claims(_pending(f.pending_events))]
+        found = []
+        for f in files:
+            pending = _pending(f.pending_events)
+            if changes_claims(pending):
+                found.append(wanted(f, _actor(f), new=pending[0].originator_version == 1))
+        return found
 
     async def _claim(self, wanted: Sequence[Wanted]) -> None:
         """Take the claims in the bound transaction, after the append (its first write)."""

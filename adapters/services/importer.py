@@ -650,7 +650,8 @@ def _holding(batch: Sequence[Built], actor: Actor | None) -> list[Wanted]:
     """The claims the batch's files take on their people, asked by the importing `actor`."""
     if actor is None:
         return []
-    return [Wanted(b.file_id, b.events[0].unit or actor.unit, actor, b.holds) for b in batch]
+    unit = actor.unit
+    return [Wanted(b.file_id, b.events[0].unit or unit, actor, b.holds, new=True) for b in batch]
 
 
 def _claimed_in_sheet(outcome: Built, people: dict[str, int]) -> sheets.RowError | None:
