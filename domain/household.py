@@ -1553,7 +1553,9 @@ class HouseholdFile(Aggregate):
                 zh="退出原因与退出类别不符",
                 field="reason",
             )
-        if duplicate and (kept_file_id is None or kept_file_id == self.id):
+        # an exit recorded from an existing file (an import) keeps what the record gives: a
+        # sheet names no kept file
+        if duplicate and ((kept_file_id is None and not imported) or kept_file_id == self.id):
             raise RuleViolated(
                 "duplicate_names_kept_file",
                 "a file cancelled or deleted as a duplicate names the other file, the one kept"

@@ -466,7 +466,10 @@ def _assistance_visit_and_exit(
             # bear it out (docs/rules.md)
             imported=True,
         ),
-        actor=importer if exit_kind is ExitKind.DELETED else clerk,
+        # deletion and 重复建档 are the district's acts (the importing approver's)
+        actor=importer
+        if exit_kind is ExitKind.DELETED or reason is ExitReason.DUPLICATE
+        else clerk,
         today=today,
     )
 

@@ -369,15 +369,38 @@ class TestAnImport:
         assert "第4行" in report.refused[0].reason
         assert report.created == 2
 
+    async def test_records_a_file_cancelled_as_duplicate_holding_nobody(
+        self, claiming: PgFileRepository, store: PostgresEventStore, pool: asyncpg.Pool
+    ):
+        await seed_policy(store)
+        rows, _ = import_rows(1, 0.0, seed=33)
+        exit_columns = {
+            "退出类别": ["注销"],
+            "退出时间": ["2026-06-30"],
+            "退出原因": ["重复"],
+            "退出证明材料": ["核查记录"],
+        }
 
-def sheet(rows: list[list[object]], members: list[str] | None = None) -> bytes:
+        report = await run_import(claiming, store, sheet(rows, extra=exit_columns))
+
+        assert (report.created, report.refused) == (1, [])
+        assert await holder_of(pool, str(rows[0][1])) is None
+        assert await open_for(claiming, OTHER_BASE, str(rows[0][1]))
+
+
+def sheet(
+    rows: list[list[object]],
+    members: list[str] | None = None,
+    extra: dict[str, list[str]] | None = None,
+) -> bytes:
+    extra = extra or {}
     book = Workbook(write_only=True)
     page = book.create_sheet("档案")
     page.append(["抚宁区困难职工档案（导入）"])
     page.append(["填报单位：130306001"])
-    page.append([*IMPORT_HEADERS, "家庭成员"])
+    page.append([*IMPORT_HEADERS, "家庭成员", *extra])
     for i, row in enumerate(rows):
-        page.append([*row, members[i] if members else ""])
+        page.append([*row, members[i] if members else "", *(v[i] for v in extra.values())])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -258,6 +258,13 @@ class TestCancellingADuplicate:
 
         then_refused(outcome, RuleViolated, rule="duplicate_names_kept_file", field="kept_file_id")
 
+    def test_recorded_from_an_imported_file_needs_no_file_kept(self):
+        file = given(*history(Status.APPROVED))
+
+        outcome = when(file, cancelling_as_duplicate(kept_file_id=None, imported=True))
+
+        then(outcome, HouseholdFile.Exited, reason=ExitReason.DUPLICATE, kept_file_id=None)
+
     def test_is_refused_keeping_the_file_itself(self):
         file = given(*history(Status.APPROVED))
 
