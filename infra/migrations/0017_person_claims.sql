@@ -34,3 +34,14 @@ CREATE TABLE IF NOT EXISTS person_claims_filled (
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON person_claims, person_claim_duplicates TO bangfu_app;
 GRANT SELECT, INSERT ON person_claims_filled TO bangfu_app;
+
+-- The duplicates list counts the files that hold their people under 一户一档: open and, now,
+-- relieved ones (adapters/pg/readmodels.py); counted again as the ledger projection keeps it.
+TRUNCATE ledger_duplicates;
+INSERT INTO ledger_duplicates (id_hash, files)
+SELECT p.id_hash, count(DISTINCT p.file_id)
+FROM ledger_people p JOIN ledger l ON l.file_id = p.file_id
+WHERE l.status IN ('applied', 'verified', 'appraised', 'approved', 'sent_back', 'returned',
+                   'relieved')
+GROUP BY p.id_hash
+HAVING count(DISTINCT p.file_id) > 1;

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import pytest
@@ -233,6 +234,18 @@ class TestDuplicates:
         assert {f["file_id"] for f in whole["files"]} == {here, there}
         assert whole["other_files"] == 0
         assert elsewhere == []
+
+    async def test_find_a_person_in_a_relieved_file_and_an_open_one(
+        self, api: Api, files: PgFileRepository, households: dict[str, str]
+    ):
+        relieved = await files.get(UUID(households["F"]))  # 解困: still holds its people
+        person = relieved.head.id_number
+        planted = await plant_duplicate(files, "130306002", member_id=person)
+        await projected(api)
+
+        found = await duplicates(api, DISTRICT, "approver")
+
+        assert [{f["file_id"] for f in d["files"]} for d in found] == [{households["F"], planted}]
 
     async def test_ignore_a_file_that_is_closed(self, api: Api, files: PgFileRepository):
         person = person_id()
