@@ -63,6 +63,7 @@ class Act(StrEnum):
     # a union's own records (domain/unit_records.py)
     RECORD_MEETING = "record_meeting"  # 民主评议会议记录
     RECORD_ASSESSMENT = "record_assessment"  # 解困脱困考核表
+    CANCEL_DUPLICATE = "cancel_duplicate"  # 注销 a file as 重复建档, naming the file kept
     # the acts of a checking unit, recorded in its own streams
     SPOT_CHECK = "spot_check"
     READ_SPOT_CHECK = "read_spot_check"
@@ -162,6 +163,7 @@ AUTHORISATION: dict[Act, Rule] = {
     Act.FOLLOW_UP: _file_act("回头看", _BASE_WORK),
     Act.CONFIRM_CATEGORY: _file_act("确认困难类别变化", _APPROVER, DISTRICT_OR_ABOVE),
     Act.KEEP: _file_act("保留应退出档案", _APPROVER, DISTRICT_OR_ABOVE),
+    Act.CANCEL_DUPLICATE: _file_act("注销重复档案", _APPROVER, DISTRICT_OR_ABOVE),
     # a clerk (of a base-level union) prints its own union's files, approvers and inspectors
     # their subtree's; each print is recorded like an unmasked read
     Act.PRINT: _file_act("打印档案表单", frozenset({Role.CLERK, Role.APPROVER, Role.INSPECTOR})),
@@ -320,6 +322,7 @@ LIFECYCLE = frozenset(
         Act.FOLLOW_UP,
         Act.CONFIRM_CATEGORY,
         Act.KEEP,
+        Act.CANCEL_DUPLICATE,
     }
 )
 DISTRICT_ACTS = frozenset(a for a in LIFECYCLE if AUTHORISATION[a].levels == DISTRICT_OR_ABOVE)

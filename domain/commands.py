@@ -220,6 +220,7 @@ class Exit:
     parameters: Parameters | None = None
     imported: bool = False
     cites: tuple[UUID, ...] = ()
+    kept_file_id: UUID | None = None  # 重复建档: the file kept for the same person
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -497,6 +498,7 @@ def execute(
                 parameters=command.parameters,
                 imported=command.imported,
                 cites=command.cites,
+                kept_file_id=command.kept_file_id,
                 today=today,
             )
         case Return():

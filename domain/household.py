@@ -166,6 +166,7 @@ class CommandKind(StrEnum):
     CONFIRM_CATEGORY = "confirm_category"
     KEEP = "keep"
     ATTACH = "attach"
+    CANCEL_DUPLICATE = "cancel_duplicate"
 
 
 # The lifecycle (DOMAIN.md): the statuses each command may start from.
@@ -199,6 +200,9 @@ ALLOWED_FROM: dict[CommandKind, frozenset[Status]] = {
     CommandKind.KEEP: UNDER_REGULAR_AID,
     # proof is attached while the file is open, relieved (解困) or under follow-up (approved)
     CommandKind.ATTACH: OPEN | {Status.RELIEVED},
+    # 一户一档: a file found to hold a person another file holds is cancelled as 重复建档 at any
+    # stage while it holds them (open or relieved)
+    CommandKind.CANCEL_DUPLICATE: OPEN | {Status.RELIEVED},
 }
 # The civil-affairs findings a clerk must act on (`domain.civil_affairs.FINDINGS` marks them
 # `act`): their check is recorded on the file (`check_finding`).
@@ -546,6 +550,8 @@ class HouseholdFile(Aggregate):
         above_line_since: date | None = None
         adjusted_per_capita: Decimal | None = None
         cites: tuple[UUID, ...] = ()  # as Verified's
+        # 重复建档: the file kept for the same person (absent on older events)
+        kept_file_id: UUID | None = None
 
     class Returned(Event):
         returned_on: date
@@ -1605,9 +1611,15 @@ class HouseholdFile(Aggregate):
         parameters: Parameters | None = None,
         imported: bool = False,
         cites: tuple[UUID, ...] = (),
+        kept_file_id: UUID | None = None,
         today: date,
     ) -> None:
         """脱困 / 解困 / 注销 / 删除: leave the file, always with kind, reason and evidence.
+
+        注销 as 重复建档 (reason `duplicate`, 一户一档) names the file kept for the same person
+        (`kept_file_id`) and is an approver's act of a district or above, at any stage of an
+        open or relieved file (docs/rules.md, `one_file_per_person`); the use case checks that
+        the kept file is one the approver may see and that it is open or relieved.
 
         脱困 is judged by the region's parameters in force on `exited_on` (`parameters`): it
         rests on recorded means above their line for their months. `imported`: an exit recorded
@@ -1616,7 +1628,11 @@ class HouseholdFile(Aggregate):
         attachments that prove it."""
         if not isinstance(kind, ExitKind) or not isinstance(reason, ExitReason):
             raise InvalidValue("kind", "unknown exit kind or reason", zh="退出类别或原因无效")
-        if kind is ExitKind.DELETED:
+        duplicate = reason is ExitReason.DUPLICATE
+        if kind is ExitKind.CANCELLED and duplicate:
+            self._require(CommandKind.CANCEL_DUPLICATE, actor, Act.CANCEL_DUPLICATE, units)
+            floor, floor_name = self.applied_on, "申请日期"
+        elif kind is ExitKind.DELETED:
             self._require(CommandKind.DELETE, actor, Act.DELETE, units)
             floor, floor_name = self.applied_on, "申请日期"
         else:
@@ -1636,6 +1652,20 @@ class HouseholdFile(Aggregate):
                 f"reason '{reason}' does not fit exit '{kind}'",
                 zh="退出原因与退出类别不符",
                 field="reason",
+            )
+        # an exit recorded from an existing file (an import) keeps what the record gives: a
+        # sheet names no kept file
+        if duplicate and ((kept_file_id is None and not imported) or kept_file_id == self.id):
+            raise RuleViolated(
+                "duplicate_names_kept_file",
+                "a file cancelled or deleted as a duplicate names the other file, the one kept"
+                " (kept_file_id)",
+                zh="以重复建档注销或删除档案，须注明保留的另一份档案",
+                field="kept_file_id",
+            )
+        if not duplicate and kept_file_id is not None:
+            raise InvalidValue(
+                "kept_file_id", "only named for a duplicate (重复建档)", zh="仅重复建档时填写"
             )
         proofs = tuple(_text(e, "evidence", limit=MAX_NAME * 4) for e in evidence)
         if not proofs:
@@ -1694,6 +1724,7 @@ class HouseholdFile(Aggregate):
             above_line_since=since,
             adjusted_per_capita=per_capita,
             cites=self._cited(cites),
+            kept_file_id=kept_file_id,
         )
 
     @event(Exited)
@@ -1713,6 +1744,7 @@ class HouseholdFile(Aggregate):
         above_line_since: date | None = None,
         adjusted_per_capita: Decimal | None = None,
         cites: tuple[UUID, ...] = (),
+        kept_file_id: UUID | None = None,
     ) -> None:
         self.status = EXIT_STATUS[kind]
         self.exit_kind = kind

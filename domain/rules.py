@@ -28,6 +28,7 @@ from domain.errors import DomainError, RuleViolated
 from domain.household import (
     EXIT_REASONS,
     EXITED,
+    OPEN,
     UNDER_REGULAR_AID,
     HouseholdFile,
     whole_months,
@@ -177,14 +178,8 @@ def ids_valid(h: History, ctx: Context) -> list[Finding]:
 def one_open_file_per_person(h: History, ctx: Context) -> list[Finding]:
     rule = RULES_BY_ID["R02"]
     others = ctx.shared_people.get(h.file_id, ())
-    if not others or h.final.status not in (
-        Status.APPLIED,
-        Status.VERIFIED,
-        Status.APPRAISED,
-        Status.APPROVED,
-        Status.SENT_BACK,
-        Status.RETURNED,
-    ):
+    # the files that hold their people under 一户一档: open ones and relieved ones
+    if not others or h.final.status not in (*OPEN, Status.RELIEVED):
         return []
     listed = ", ".join(str(o) for o in others)
     return [

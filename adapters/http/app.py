@@ -145,7 +145,9 @@ PROBLEMS = {
         401: "no valid bearer token",
         403: "the role or level may not do this: `rule` names the rule",
         404: "no such file or unit in the caller's subtree",
-        409: "the file's state does not allow this step, or the file changed meanwhile",
+        409: "the file's state does not allow this step, or the file changed meanwhile, or"
+        " (一户一档, `already_filed`) a person in it heads or is a member of another open or"
+        " relieved file",
         412: "`If-Match` does not match the file's version: `current_version` says what it is",
         413: "the body is larger than allowed",
         415: "the body is not `application/json`",

@@ -577,10 +577,11 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         f"{API}/duplicates",
         responses=responses,
         tags=["read models"],
-        summary="重复建档 — people in more than one open file",
+        summary="重复建档 — people in more than one open or relieved file",
         description="People (a head or a member, matched by the keyed hash of the ID number) "
-        "in more than one open file across all units, where at least one of the files is in "
-        "the subtree. Files outside the subtree are not shown, only counted (`other_files`).",
+        "in more than one open or relieved file across all units, where at least one of the "
+        "files is in the subtree: what came in past 一户一档 (pulled files, data stored before "
+        "the rule). Files outside the subtree are not shown, only counted (`other_files`).",
     )
     async def duplicates(
         actor: NamedDependency[Actor],

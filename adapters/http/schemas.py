@@ -374,6 +374,13 @@ class ExitIn(_In, kw_only=True, forbid_unknown_fields=True):
             description="ids of attachments of this file the step rests on (附件编号)",
         ),
     ] = []
+    kept_file_id: Annotated[
+        UUID | None,
+        msgspec.Meta(
+            description="重复建档 (reason `duplicate`): the file kept for the same person"
+            " (保留的档案编号)"
+        ),
+    ] = None
 
     def command(self) -> commands.Exit:
         return commands.Exit(
@@ -384,6 +391,7 @@ class ExitIn(_In, kw_only=True, forbid_unknown_fields=True):
             evidence=tuple(self.evidence),
             months_above_line=self.months_above_line,
             cites=tuple(self.cites),
+            kept_file_id=self.kept_file_id,
         )
 
 

@@ -46,6 +46,8 @@ from domain.units import NATION
 from domain.values import Level, Status
 
 OPEN_STATUSES = sorted(s.value for s in OPEN)  # as the read models store them
+# the files that hold their people under 一户一档 (docs/rules.md): the duplicates list's
+HOLDING_STATUSES = sorted(s.value for s in OPEN | {Status.RELIEVED})
 FOLLOW_UP_STATUSES = (Status.OUT_OF_HARDSHIP, Status.RELIEVED)  # 脱困 and 解困: the 回头看 review
 
 # Every ledger column a reader may see: never the keyed hash of the ID number.
@@ -497,7 +499,8 @@ async def work_counts(
 
 @dataclass
 class Duplicate:
-    """One person in several open files: the files the caller may see, and how many others."""
+    """One person in several open or relieved files: the files the caller may see, and how many
+    others."""
 
     id_masked: str | None
     files: list[asyncpg.Record] = field(default_factory=list)
@@ -505,12 +508,13 @@ class Duplicate:
 
 
 async def duplicates(pool: asyncpg.Pool, root: str) -> list[Duplicate]:
-    """People (by keyed ID hash, head or member) in more than one open file across ALL units,
-    at least one of them in the subtree; files outside it are only counted.
+    """People (by keyed ID hash, head or member) in more than one open or relieved file across
+    ALL units, at least one of them in the subtree; files outside it are only counted.
 
-    The ledger projection keeps `ledger_duplicates`, every person in more than one open file
-    with the number of those files (migration 0014): the list starts from its few rows, and
-    row-level security shows the reader only those with a person in a file of the subtree."""
+    The ledger projection keeps `ledger_duplicates`, every person in more than one open or
+    relieved file with the number of those files (migrations 0014, 0017): the list starts from
+    its few rows, and row-level security shows the reader only those with a person in a file of
+    the subtree."""
     async with scoped(pool, root) as conn:
         rows = await conn.fetch(
             "SELECT p.id_hash, p.role, l.file_id, l.unit, u.name AS unit_name, l.status,"
@@ -520,7 +524,7 @@ async def duplicates(pool: asyncpg.Pool, root: str) -> list[Duplicate]:
             f" WHERE l.status = ANY($2::text[]) AND {subtree_sql('l.unit', '$1')}"
             " ORDER BY p.id_hash, l.applied_on, l.file_id",
             root,
-            OPEN_STATUSES,
+            HOLDING_STATUSES,
         )
     people: dict[bytes, list[asyncpg.Record]] = defaultdict(list)
     for row in rows:

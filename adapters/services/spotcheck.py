@@ -59,7 +59,7 @@ from domain.spotcheck import (
     replayed_fields,
 )
 from domain.units import UnitCode
-from domain.values import Actor
+from domain.values import Actor, Status
 
 log = structlog.get_logger(__name__)
 
@@ -67,7 +67,8 @@ LEDGER = "ledger"  # the consumer whose position the frame is read at
 ATTACHED = "household.attachment_added"  # stored names (domain/events.py)
 ERASED = "household.personal_data_erased"
 READ_BATCH = 500  # sampled files whose events are read per query
-OPEN_STATUSES = sorted(s.value for s in OPEN)  # as the ledger stores them
+# the files that hold their people under 一户一档 (open and relieved), as the ledger stores them
+OPEN_STATUSES = sorted(s.value for s in OPEN | {Status.RELIEVED})
 
 _FRAME = (
     "SELECT file_id, unit, status, version FROM ledger"  # noqa: S608 — constants only
@@ -78,7 +79,7 @@ _ROWS = (
     "SELECT file_id, status, unit, category, file_level, assistance_count, assistance_total,"
     " approved_on, exited_on, version FROM ledger WHERE file_id = ANY($1::uuid[])"
 )
-# Other OPEN files holding a person (keyed hash of the ID number) of each sampled file.
+# Other open or relieved files holding a person (keyed hash of the ID number) of each sampled file.
 _SHARED = """
 SELECT DISTINCT mine.file_id, theirs.file_id AS other
 FROM ledger_people mine

@@ -49,6 +49,7 @@ class TestTheDecisionsTable:
             Act.DELETE,
             Act.CONFIRM_CATEGORY,
             Act.KEEP,
+            Act.CANCEL_DUPLICATE,
         } == DISTRICT_ACTS
 
 
@@ -158,6 +159,7 @@ EXPECTED: dict[Act, tuple[set[Role], frozenset[Level]]] = {
     Act.FOLLOW_UP: FILE_WORK,
     Act.CONFIRM_CATEGORY: DECIDING,
     Act.KEEP: DECIDING,
+    Act.CANCEL_DUPLICATE: DECIDING,
     Act.PRINT: ({CLERK, APPROVER, INSPECTOR}, ANY_LEVEL),
     Act.ATTACH: FILE_WORK,
     Act.RECORD_MEETING: FILE_WORK,

@@ -475,3 +475,32 @@ class TestTheApproversLevelIsTheRegistrys:
         units = Units.of([UnitEntry("130306X01", Level.DISTRICT, UnitKind.SYSTEM, approves)])
 
         assert ("R09" in findings(self.approved_by_a_system_union(), units=units)) is found
+
+
+class TestOneFilePerPersonOnReplay:
+    """R02 (一户一档): a person in another file is found while the file holds its people — open
+    or relieved (docs/rules.md, `one_file_per_person`), not once it is closed."""
+
+    def test_finds_a_relieved_file_whose_person_another_file_holds(self):
+        clean = clean_events()
+        relieved = appended(
+            clean,
+            (
+                HouseholdFile.Exited,
+                exit_fields(
+                    kind=ExitKind.RELIEVED, reason=ExitReason.SAFETY_NET, months_above_line=None
+                ),
+            ),
+        )
+
+        found = findings(relieved, shared_people={clean[0].originator_id: (UUID(int=7),)})
+
+        assert "R02" in found
+
+    def test_leaves_out_a_file_out_of_hardship(self):
+        clean = clean_events()
+        closed = appended(clean, (HouseholdFile.Exited, exit_fields()))
+
+        found = findings(closed, shared_people={clean[0].originator_id: (UUID(int=7),)})
+
+        assert "R02" not in found

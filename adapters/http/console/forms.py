@@ -370,6 +370,8 @@ ACTIONS: tuple[Action, ...] = (
             _f("explanation", "textarea", "Explanation", required=True),
             Field("evidence", "lines", "证明材料（每行一项）", "Evidence (one a line)"),
             _f("months_above_line", "int", "Months above the line"),
+            # 重复建档 (一户一档): the district names the file kept
+            _f("kept_file_id", "text", "File kept (a duplicate)"),
         ),
     ),
     Action(
