@@ -6,7 +6,8 @@ civil-affairs list, reading and setting regional parameters, reading and managin
 minting tokens, reading the sync feed and its status. Its `Rule` states:
 
 - `roles`: the roles that may perform it;
-- `levels`: the levels of the acting unit that may (a decision needs a district union or above);
+- `levels`: the levels of the acting unit that may (a decision needs a district union or above,
+  or a non-geographic union registered as approving: the level is the registry's, `Units`);
 - `scope`: whether the target unit must lie in the acting unit's subtree (`SUBTREE`: if not, the
   target does not exist for the actor — 404 at the edge) or the act is not about a unit (`NONE`);
 - `first`: which question comes first. For files and the records of a checking unit the scope
@@ -16,8 +17,9 @@ minting tokens, reading the sync feed and its status. Its `Rule` states:
 - the words of each refusal, in English and Chinese.
 
 Every caller — the aggregates, the services, the HTTP and CLI edges — asks `authorise(actor,
-act, target)`; `may(role, level, act)` answers the role and level questions alone (for tests and
-documents). docs/authorisation.md shows the table in both languages.
+act, target, units=...)` (`units`: the registry the composition root loaded; without it, a
+level is what the code implies); `may(role, level, act)` answers the role and level questions
+alone (for tests and documents). docs/authorisation.md shows the table in both languages.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from domain.errors import NotPermitted, OutOfScope
-from domain.units import UnitCode
+from domain.units import GEOGRAPHIC, UnitCode, Units
 from domain.values import Actor, Level, Role, label
 
 
@@ -61,6 +63,7 @@ class Act(StrEnum):
     # a union's own records (domain/unit_records.py)
     RECORD_MEETING = "record_meeting"  # 民主评议会议记录
     RECORD_ASSESSMENT = "record_assessment"  # 解困脱困考核表
+    CANCEL_DUPLICATE = "cancel_duplicate"  # 注销 a file as 重复建档, naming the file kept
     # the acts of a checking unit, recorded in its own streams
     SPOT_CHECK = "spot_check"
     READ_SPOT_CHECK = "read_spot_check"
@@ -123,7 +126,7 @@ class Rule:
 
 EVERY_ROLE = frozenset(Role)
 EVERY_LEVEL = frozenset(Level)
-DISTRICT_OR_ABOVE = frozenset({Level.PROVINCE, Level.CITY, Level.DISTRICT})
+DISTRICT_OR_ABOVE = frozenset({Level.NATION, Level.PROVINCE, Level.CITY, Level.DISTRICT})
 
 
 def _file_act(zh: str, roles: frozenset[Role], levels: frozenset[Level] = EVERY_LEVEL) -> Rule:
@@ -160,6 +163,7 @@ AUTHORISATION: dict[Act, Rule] = {
     Act.FOLLOW_UP: _file_act("回头看", _BASE_WORK),
     Act.CONFIRM_CATEGORY: _file_act("确认困难类别变化", _APPROVER, DISTRICT_OR_ABOVE),
     Act.KEEP: _file_act("保留应退出档案", _APPROVER, DISTRICT_OR_ABOVE),
+    Act.CANCEL_DUPLICATE: _file_act("注销重复档案", _APPROVER, DISTRICT_OR_ABOVE),
     # a clerk (of a base-level union) prints its own union's files, approvers and inspectors
     # their subtree's; each print is recorded like an unmasked read
     Act.PRINT: _file_act("打印档案表单", frozenset({Role.CLERK, Role.APPROVER, Role.INSPECTOR})),
@@ -318,6 +322,7 @@ LIFECYCLE = frozenset(
         Act.FOLLOW_UP,
         Act.CONFIRM_CATEGORY,
         Act.KEEP,
+        Act.CANCEL_DUPLICATE,
     }
 )
 DISTRICT_ACTS = frozenset(a for a in LIFECYCLE if AUTHORISATION[a].levels == DISTRICT_OR_ABOVE)
@@ -329,13 +334,17 @@ def may(role: Role, level: Level, act: Act) -> bool:
     return role in rule.roles and level in rule.levels
 
 
-def authorise(actor: Actor, act: Act, target: UnitCode | str | None = None) -> None:
+def authorise(
+    actor: Actor, act: Act, target: UnitCode | str | None = None, *, units: Units = GEOGRAPHIC
+) -> None:
     """Raise `NotPermitted` or `OutOfScope` unless `actor` may perform `act` on `target`.
 
     `target` is the unit the act is about — a file's unit, the root of a checked subtree, the
     unit holding a region, the unit a token is for — as a `UnitCode` or its text (parsed where
     the rule's order reaches the scope: an invalid code is `InvalidValue` then, not before a
-    role refusal); `None` for an act not about a unit.
+    role refusal); `None` for an act not about a unit. The acting unit's level is the one
+    `units` stores (its acting level: a non-geographic union that does not approve acts as a
+    base-level union), asked only when the rule does not admit every level.
     """
     rule = AUTHORISATION[act]
     acting = UnitCode(actor.unit)
@@ -344,11 +353,10 @@ def authorise(actor: Actor, act: Act, target: UnitCode | str | None = None) -> N
         "role_zh": label(actor.role),
         "act_zh": rule.zh,
         "acting": acting,
-        "level": acting.level,
         "act": _words(act),
     }
     if rule.first is Order.ROLE_FIRST:
-        _role_and_level(rule, actor, acting, fill)
+        _role_and_level(rule, actor, acting, fill, units)
     if rule.scope is Scope.SUBTREE:
         if target is None:
             raise TypeError(f"the act {act.value} is about a unit: name the target")
@@ -359,15 +367,21 @@ def authorise(actor: Actor, act: Act, target: UnitCode | str | None = None) -> N
                 words.en.format(**fill, target=unit), zh=words.zh.format(**fill, target=unit)
             )
     if rule.first is Order.SCOPE_FIRST:
-        _role_and_level(rule, actor, acting, fill)
+        _role_and_level(rule, actor, acting, fill, units)
 
 
-def _role_and_level(rule: Rule, actor: Actor, acting: UnitCode, fill: dict[str, object]) -> None:
+def _role_and_level(
+    rule: Rule, actor: Actor, acting: UnitCode, fill: dict[str, object], units: Units
+) -> None:
     if actor.role not in rule.roles:
         raise NotPermitted(
             "role", rule.role_refused.en.format(**fill), zh=rule.role_refused.zh.format(**fill)
         )
-    if acting.level not in rule.levels:
+    if rule.levels == EVERY_LEVEL:
+        return
+    level = units.acting_level(acting)
+    fill["level"] = level
+    if level not in rule.levels:
         words = rule.level_refused
         raise NotPermitted("district_or_above", words.en.format(**fill), zh=words.zh.format(**fill))
 

@@ -36,6 +36,7 @@ from domain.household import Head, HouseholdFile, Member
 from domain.policy import Parameters
 from domain.profile import Need, Pairing, PlanMeasure, QuarterCosts
 from domain.unit_records import Meeting
+from domain.units import GEOGRAPHIC, Units
 from domain.values import (
     Actor,
     AssistanceKind,
@@ -236,6 +237,7 @@ class Exit:
     parameters: Parameters | None = None
     imported: bool = False
     cites: tuple[UUID, ...] = ()
+    kept_file_id: UUID | None = None  # 重复建档: the file kept for the same person
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -362,13 +364,20 @@ def receive(command: Apply, *, actor: Actor, today: date) -> HouseholdFile:
 
 
 def execute(
-    household: HouseholdFile, command: LifecycleCommand, *, actor: Actor, today: date
+    household: HouseholdFile,
+    command: LifecycleCommand,
+    *,
+    actor: Actor,
+    today: date,
+    units: Units = GEOGRAPHIC,
 ) -> None:
-    """Run one lifecycle command on `household` (its new event is pending, not saved)."""
+    """Run one lifecycle command on `household` (its new event is pending, not saved); `units`
+    is the registry whose stored levels decide who may act (domain/units.py)."""
     match command:
         case Verify():
             household.verify(
                 actor=actor,
+                units=units,
                 verified_on=command.verified_on,
                 investigators=command.investigators,
                 members=command.members,
@@ -389,6 +398,7 @@ def execute(
         case Appraise():
             household.appraise(
                 actor=actor,
+                units=units,
                 appraised_on=command.appraised_on,
                 minutes_on_file=command.minutes_on_file,
                 publicity_start=command.publicity_start,
@@ -405,6 +415,7 @@ def execute(
         case Approve():
             household.approve(
                 actor=actor,
+                units=units,
                 approved_on=command.approved_on,
                 file_level=command.file_level,
                 poverty_line=command.poverty_line,
@@ -419,15 +430,24 @@ def execute(
             )
         case SendBack():
             household.send_back(
-                actor=actor, sent_back_on=command.sent_back_on, reason=command.reason, today=today
+                actor=actor,
+                units=units,
+                sent_back_on=command.sent_back_on,
+                reason=command.reason,
+                today=today,
             )
         case Reject():
             household.reject(
-                actor=actor, rejected_on=command.rejected_on, reason=command.reason, today=today
+                actor=actor,
+                units=units,
+                rejected_on=command.rejected_on,
+                reason=command.reason,
+                today=today,
             )
         case Assist():
             household.assist(
                 actor=actor,
+                units=units,
                 assisted_on=command.assisted_on,
                 kind=command.kind,
                 amount=command.amount,
@@ -440,6 +460,7 @@ def execute(
         case AgreePlan():
             household.agree_plan(
                 actor=actor,
+                units=units,
                 agreed_on=command.agreed_on,
                 helper=command.helper,
                 measures=command.measures,
@@ -454,6 +475,7 @@ def execute(
         case Visit():
             household.visit(
                 actor=actor,
+                units=units,
                 visited_on=command.visited_on,
                 cadre=command.cadre,
                 content=command.content,
@@ -472,6 +494,7 @@ def execute(
         case Revise():
             household.revise(
                 actor=actor,
+                units=units,
                 effective_on=command.effective_on,
                 reason=command.reason,
                 head=command.head,
@@ -489,6 +512,7 @@ def execute(
         case Recheck():
             household.recheck(
                 actor=actor,
+                units=units,
                 rechecked_on=command.rechecked_on,
                 poverty_line=command.poverty_line,
                 parameters=command.parameters,
@@ -497,6 +521,7 @@ def execute(
         case Exit():
             household.exit(
                 actor=actor,
+                units=units,
                 exited_on=command.exited_on,
                 kind=command.kind,
                 reason=command.reason,
@@ -506,11 +531,13 @@ def execute(
                 parameters=command.parameters,
                 imported=command.imported,
                 cites=command.cites,
+                kept_file_id=command.kept_file_id,
                 today=today,
             )
         case Return():
             household.return_(
                 actor=actor,
+                units=units,
                 returned_on=command.returned_on,
                 reason=command.reason,
                 cause=command.cause,
@@ -519,6 +546,7 @@ def execute(
         case Transfer():
             household.transfer(
                 actor=actor,
+                units=units,
                 transferred_on=command.transferred_on,
                 to_unit=command.to_unit,
                 reason=command.reason,
@@ -527,6 +555,7 @@ def execute(
         case CheckFinding():
             household.check_finding(
                 actor=actor,
+                units=units,
                 checked_on=command.checked_on,
                 finding=command.finding,
                 result=command.result,
@@ -536,6 +565,7 @@ def execute(
         case FollowUp():
             household.follow_up(
                 actor=actor,
+                units=units,
                 followed_up_on=command.followed_up_on,
                 cadre=command.cadre,
                 result=command.result,
@@ -546,11 +576,18 @@ def execute(
         case ConfirmCategory():
             household.confirm_category(
                 actor=actor,
+                units=units,
                 confirmed_on=command.confirmed_on,
                 opinion=command.opinion,
                 today=today,
             )
         case Keep():
-            household.keep(actor=actor, kept_on=command.kept_on, reason=command.reason, today=today)
+            household.keep(
+                actor=actor,
+                units=units,
+                kept_on=command.kept_on,
+                reason=command.reason,
+                today=today,
+            )
         case _:
             assert_never(command)

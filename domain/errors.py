@@ -37,6 +37,7 @@ FIELDS_ZH: dict[str, str] = {
     "health": "健康状况",
     "relation": "与户主关系",
     "status": "状态",
+    "kept_file_id": "保留的档案编号",
     "annual_income": "年收入",
     "rigid_expenses": "刚性支出",
     "hardship_losses": "意外损失",

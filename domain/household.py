@@ -62,7 +62,7 @@ from domain.profile import (
     phone as check_phone,
 )
 from domain.unit_records import Meeting
-from domain.units import UnitCode
+from domain.units import GEOGRAPHIC, UnitCode, Units
 from domain.values import (
     SCHEME_CATEGORIES,
     Actor,
@@ -218,6 +218,7 @@ class CommandKind(StrEnum):
     CONFIRM_CATEGORY = "confirm_category"
     KEEP = "keep"
     ATTACH = "attach"
+    CANCEL_DUPLICATE = "cancel_duplicate"
 
 
 # The lifecycle (DOMAIN.md): the statuses each command may start from.
@@ -251,6 +252,9 @@ ALLOWED_FROM: dict[CommandKind, frozenset[Status]] = {
     CommandKind.KEEP: UNDER_REGULAR_AID,
     # proof is attached while the file is open, relieved (解困) or under follow-up (approved)
     CommandKind.ATTACH: OPEN | {Status.RELIEVED},
+    # 一户一档: a file found to hold a person another file holds is cancelled as 重复建档 at any
+    # stage while it holds them (open or relieved)
+    CommandKind.CANCEL_DUPLICATE: OPEN | {Status.RELIEVED},
 }
 # The civil-affairs findings a clerk must act on (`domain.civil_affairs.FINDINGS` marks them
 # `act`): their check is recorded on the file (`check_finding`).
@@ -667,6 +671,8 @@ class HouseholdFile(Aggregate):
         above_line_since: date | None = None
         adjusted_per_capita: Decimal | None = None
         cites: tuple[UUID, ...] = ()  # as Verified's
+        # 重复建档: the file kept for the same person (absent on older events)
+        kept_file_id: UUID | None = None
 
     class Returned(Event):
         returned_on: date
@@ -878,8 +884,10 @@ class HouseholdFile(Aggregate):
     def unit(self) -> UnitCode:
         return UnitCode(self.establishing_unit)
 
-    def _require(self, command: CommandKind, actor: Actor, act: Act) -> None:
-        authorise(actor, act, self.unit)
+    def _require(
+        self, command: CommandKind, actor: Actor, act: Act, units: Units = GEOGRAPHIC
+    ) -> None:
+        authorise(actor, act, self.unit, units=units)
         name = command.value.rstrip("_")
         if self.erased:
             raise WrongState(name, self.status.value, (), erased=True)
@@ -910,6 +918,7 @@ class HouseholdFile(Aggregate):
         self,
         *,
         actor: Actor,
+        units: Units = GEOGRAPHIC,
         verified_on: date,
         investigators: tuple[str, ...],
         members: tuple[Member, ...],
@@ -933,7 +942,7 @@ class HouseholdFile(Aggregate):
         (the use case looks them up); `poverty_line`, if sent, must be theirs. `cites`: the
         attachments of the file the investigation rests on.
         """
-        self._require(CommandKind.VERIFY, actor, Act.VERIFY)
+        self._require(CommandKind.VERIFY, actor, Act.VERIFY, units)
         on = business_date(
             verified_on,
             today=today,
@@ -1031,6 +1040,7 @@ class HouseholdFile(Aggregate):
         self,
         *,
         actor: Actor,
+        units: Units = GEOGRAPHIC,
         appraised_on: date,
         minutes_on_file: bool | None,
         publicity_start: date,
@@ -1056,7 +1066,7 @@ class HouseholdFile(Aggregate):
         hands in the `meeting` as recorded (domain/unit_records.py). It must be that union's,
         held on the appraisal's date, list this file and have passed it; its record is then the
         minutes on file."""
-        self._require(CommandKind.APPRAISE, actor, Act.APPRAISE)
+        self._require(CommandKind.APPRAISE, actor, Act.APPRAISE, units)
         if meeting_id is not None or meeting is not None:
             _check_meeting(self, meeting_id, meeting, appraised_on, minutes_on_file)
             minutes_on_file = True
@@ -1158,6 +1168,7 @@ class HouseholdFile(Aggregate):
         self,
         *,
         actor: Actor,
+        units: Units = GEOGRAPHIC,
         approved_on: date,
         file_level: FileLevel | None,
         poverty_line: Decimal | None = None,
@@ -1178,7 +1189,7 @@ class HouseholdFile(Aggregate):
         must be the line in force. `imported`: the approval is recorded from an existing file,
         whose file level may be unknown (`None`).
         """
-        self._require(CommandKind.APPROVE, actor, Act.APPROVE)
+        self._require(CommandKind.APPROVE, actor, Act.APPROVE, units)
         assert self.publicity_end is not None  # noqa: S101 — status APPRAISED
         assert self.means is not None  # noqa: S101 — status APPRAISED
         on = business_date(
@@ -1277,9 +1288,17 @@ class HouseholdFile(Aggregate):
         self.file_level = file_level
         self.poverty_line = poverty_line
 
-    def send_back(self, *, actor: Actor, sent_back_on: date, reason: str, today: date) -> None:
+    def send_back(
+        self,
+        *,
+        actor: Actor,
+        units: Units = GEOGRAPHIC,
+        sent_back_on: date,
+        reason: str,
+        today: date,
+    ) -> None:
         """退回: the reviewing union returns the file for rework; it is investigated again."""
-        self._require(CommandKind.SEND_BACK, actor, Act.SEND_BACK)
+        self._require(CommandKind.SEND_BACK, actor, Act.SEND_BACK, units)
         assert self.appraised_on is not None  # noqa: S101 — status APPRAISED
         on = business_date(
             sent_back_on,
@@ -1295,10 +1314,20 @@ class HouseholdFile(Aggregate):
         self.status = Status.SENT_BACK
         self.opened_on = sent_back_on
 
-    def reject(self, *, actor: Actor, rejected_on: date, reason: str, today: date) -> None:
+    def reject(
+        self,
+        *,
+        actor: Actor,
+        units: Units = GEOGRAPHIC,
+        rejected_on: date,
+        reason: str,
+        today: date,
+    ) -> None:
         """不予建档: screened out (by the base-level union before review, or at review)."""
         at_review = self.status is Status.APPRAISED
-        self._require(CommandKind.REJECT, actor, Act.REJECT_AT_REVIEW if at_review else Act.REJECT)
+        self._require(
+            CommandKind.REJECT, actor, Act.REJECT_AT_REVIEW if at_review else Act.REJECT, units
+        )
         latest, latest_name = self.opened_on, "申请日期"
         if self.status is Status.VERIFIED and self.verified_on is not None:
             latest, latest_name = self.verified_on, "入户调查日期"
@@ -1333,6 +1362,7 @@ class HouseholdFile(Aggregate):
         self,
         *,
         actor: Actor,
+        units: Units = GEOGRAPHIC,
         assisted_on: date,
         kind: AssistanceKind,
         amount: Decimal,
@@ -1346,7 +1376,7 @@ class HouseholdFile(Aggregate):
 
         A file due to exit takes no new regular aid until it exits or an approver keeps it;
         emergency aid (`emergency`, 临时救助) is still given, and recorded as such."""
-        self._require(CommandKind.ASSIST, actor, Act.ASSIST)
+        self._require(CommandKind.ASSIST, actor, Act.ASSIST, units)
         on = self._after_approval(assisted_on, "assisted_on", today)
         if not isinstance(kind, AssistanceKind) or not isinstance(department, Department):
             raise InvalidValue(
@@ -1395,6 +1425,7 @@ class HouseholdFile(Aggregate):
         self,
         *,
         actor: Actor,
+        units: Units = GEOGRAPHIC,
         agreed_on: date,
         helper: str,
         measures: tuple[str, ...] = (),
@@ -1411,7 +1442,7 @@ class HouseholdFile(Aggregate):
         `tasks`: the measures one by one with their kind, departments, leaders, contacts,
         deadline and completion (seed 001 附件3); `measures` may then be left empty (it is their
         contents). A plan agreed again records the measures' completion (seed 002 表七)."""
-        self._require(CommandKind.AGREE_PLAN, actor, Act.PLAN)
+        self._require(CommandKind.AGREE_PLAN, actor, Act.PLAN, units)
         on = self._after_approval(agreed_on, "agreed_on", today)
         if signed_by_worker is not True:
             raise RuleViolated(
@@ -1476,6 +1507,7 @@ class HouseholdFile(Aggregate):
         self,
         *,
         actor: Actor,
+        units: Units = GEOGRAPHIC,
         visited_on: date,
         cadre: str,
         content: str,
@@ -1499,7 +1531,7 @@ class HouseholdFile(Aggregate):
 
         With the region's parameters in force, the event records their visit period and the
         date the next visit is due by."""
-        self._require(CommandKind.VISIT, actor, Act.VISIT)
+        self._require(CommandKind.VISIT, actor, Act.VISIT, units)
         on = self._after_approval(visited_on, "visited_on", today)
         period = None if parameters is None else _in_force(parameters, self.region, on)
         period_days = None if period is None else period.visit_period_days
@@ -1560,6 +1592,7 @@ class HouseholdFile(Aggregate):
         self,
         *,
         actor: Actor,
+        units: Units = GEOGRAPHIC,
         effective_on: date,
         reason: str,
         head: Head | None = None,
@@ -1580,7 +1613,7 @@ class HouseholdFile(Aggregate):
         a car: the household's assets), the causes and the accidental flag. A newly found
         exclusion makes the file *exit due* (its status is unchanged): it takes no new regular
         aid until it exits or an approver keeps it (docs/rules.md)."""
-        self._require(CommandKind.REVISE, actor, Act.REVISE)
+        self._require(CommandKind.REVISE, actor, Act.REVISE, units)
         on = self._after_approval(effective_on, "effective_on", today)
         new_head = (
             None if head is None else _check_head(head, today=today, worker_kind=self.worker_kind)
@@ -1709,6 +1742,7 @@ class HouseholdFile(Aggregate):
         self,
         *,
         actor: Actor,
+        units: Units = GEOGRAPHIC,
         rechecked_on: date,
         poverty_line: Decimal | None = None,
         parameters: Parameters | None = None,
@@ -1716,7 +1750,7 @@ class HouseholdFile(Aggregate):
     ) -> None:
         """年度复核: the recorded means judged again against the parameters in force for the
         region on `rechecked_on`; `poverty_line`, if sent, must be the line in force."""
-        self._require(CommandKind.RECHECK, actor, Act.RECHECK)
+        self._require(CommandKind.RECHECK, actor, Act.RECHECK, units)
         on = self._after_approval(rechecked_on, "rechecked_on", today)
         assert self.means is not None  # noqa: S101 — status APPROVED
         in_force = _in_force(parameters, self.region, on)
@@ -1787,6 +1821,7 @@ class HouseholdFile(Aggregate):
         self,
         *,
         actor: Actor,
+        units: Units = GEOGRAPHIC,
         exited_on: date,
         kind: ExitKind,
         reason: ExitReason,
@@ -1796,9 +1831,15 @@ class HouseholdFile(Aggregate):
         parameters: Parameters | None = None,
         imported: bool = False,
         cites: tuple[UUID, ...] = (),
+        kept_file_id: UUID | None = None,
         today: date,
     ) -> None:
         """脱困 / 解困 / 注销 / 删除: leave the file, always with kind, reason and evidence.
+
+        注销 as 重复建档 (reason `duplicate`, 一户一档) names the file kept for the same person
+        (`kept_file_id`) and is an approver's act of a district or above, at any stage of an
+        open or relieved file (docs/rules.md, `one_file_per_person`); the use case checks that
+        the kept file is one the approver may see and that it is open or relieved.
 
         脱困 is judged by the region's parameters in force on `exited_on` (`parameters`): it
         rests on recorded means above their line for their months. `imported`: an exit recorded
@@ -1807,11 +1848,15 @@ class HouseholdFile(Aggregate):
         attachments that prove it."""
         if not isinstance(kind, ExitKind) or not isinstance(reason, ExitReason):
             raise InvalidValue("kind", "unknown exit kind or reason", zh="退出类别或原因无效")
-        if kind is ExitKind.DELETED:
-            self._require(CommandKind.DELETE, actor, Act.DELETE)
+        duplicate = reason is ExitReason.DUPLICATE
+        if kind is ExitKind.CANCELLED and duplicate:
+            self._require(CommandKind.CANCEL_DUPLICATE, actor, Act.CANCEL_DUPLICATE, units)
+            floor, floor_name = self.applied_on, "申请日期"
+        elif kind is ExitKind.DELETED:
+            self._require(CommandKind.DELETE, actor, Act.DELETE, units)
             floor, floor_name = self.applied_on, "申请日期"
         else:
-            self._require(CommandKind.EXIT, actor, Act.EXIT)
+            self._require(CommandKind.EXIT, actor, Act.EXIT, units)
             if kind is ExitKind.RELIEVED and self.status is Status.RELIEVED:
                 raise WrongState("exit", self.status.value, (Status.APPROVED.value,))
             assert self.approved_on is not None  # noqa: S101 — approved or relieved
@@ -1827,6 +1872,20 @@ class HouseholdFile(Aggregate):
                 f"reason '{reason}' does not fit exit '{kind}'",
                 zh="退出原因与退出类别不符",
                 field="reason",
+            )
+        # an exit recorded from an existing file (an import) keeps what the record gives: a
+        # sheet names no kept file
+        if duplicate and ((kept_file_id is None and not imported) or kept_file_id == self.id):
+            raise RuleViolated(
+                "duplicate_names_kept_file",
+                "a file cancelled or deleted as a duplicate names the other file, the one kept"
+                " (kept_file_id)",
+                zh="以重复建档注销或删除档案，须注明保留的另一份档案",
+                field="kept_file_id",
+            )
+        if not duplicate and kept_file_id is not None:
+            raise InvalidValue(
+                "kept_file_id", "only named for a duplicate (重复建档)", zh="仅重复建档时填写"
             )
         proofs = tuple(_text(e, "evidence", limit=MAX_NAME * 4) for e in evidence)
         if not proofs:
@@ -1885,6 +1944,7 @@ class HouseholdFile(Aggregate):
             above_line_since=since,
             adjusted_per_capita=per_capita,
             cites=self._cited(cites),
+            kept_file_id=kept_file_id,
         )
 
     @event(Exited)
@@ -1904,6 +1964,7 @@ class HouseholdFile(Aggregate):
         above_line_since: date | None = None,
         adjusted_per_capita: Decimal | None = None,
         cites: tuple[UUID, ...] = (),
+        kept_file_id: UUID | None = None,
     ) -> None:
         self.status = EXIT_STATUS[kind]
         self.exit_kind = kind
@@ -1945,10 +2006,17 @@ class HouseholdFile(Aggregate):
         return since, latest
 
     def return_(
-        self, *, actor: Actor, returned_on: date, reason: str, cause: Cause, today: date
+        self,
+        *,
+        actor: Actor,
+        units: Units = GEOGRAPHIC,
+        returned_on: date,
+        reason: str,
+        cause: Cause,
+        today: date,
     ) -> None:
         """返困: an exited household falls back into hardship; the file is investigated again."""
-        self._require(CommandKind.RETURN, actor, Act.RETURN)
+        self._require(CommandKind.RETURN, actor, Act.RETURN, units)
         assert self.exited_on is not None  # noqa: S101 — status is an exit
         if self.exit_reason in NO_RETURN:
             # A deleted file is out of the lifecycle already (ALLOWED_FROM); a household whose
@@ -1981,10 +2049,17 @@ class HouseholdFile(Aggregate):
         self.primary_cause = cause
 
     def transfer(
-        self, *, actor: Actor, transferred_on: date, to_unit: str, reason: str, today: date
+        self,
+        *,
+        actor: Actor,
+        units: Units = GEOGRAPHIC,
+        transferred_on: date,
+        to_unit: str,
+        reason: str,
+        today: date,
     ) -> None:
         """移交: the worker changed employer; the file moves to the new base-level union."""
-        self._require(CommandKind.TRANSFER, actor, Act.TRANSFER)
+        self._require(CommandKind.TRANSFER, actor, Act.TRANSFER, units)
         target = UnitCode(to_unit)
         if target.level is not Level.BASE:
             raise RuleViolated(
@@ -2022,11 +2097,17 @@ class HouseholdFile(Aggregate):
     # ------------------------------------------------------------------ re-checks with consequences
 
     def confirm_category(
-        self, *, actor: Actor, confirmed_on: date, opinion: str = "", today: date
+        self,
+        *,
+        actor: Actor,
+        units: Units = GEOGRAPHIC,
+        confirmed_on: date,
+        opinion: str = "",
+        today: date,
     ) -> None:
         """审核确认: an approver (district or above) confirms the category a clerk's re-check
         found; only then does it take effect (it waits on the approvals queue)."""
-        self._require(CommandKind.CONFIRM_CATEGORY, actor, Act.CONFIRM_CATEGORY)
+        self._require(CommandKind.CONFIRM_CATEGORY, actor, Act.CONFIRM_CATEGORY, units)
         if self.category_pending is None:
             raise RuleViolated(
                 "category_change_to_confirm",
@@ -2062,10 +2143,12 @@ class HouseholdFile(Aggregate):
         self.category = category
         self.category_pending = None
 
-    def keep(self, *, actor: Actor, kept_on: date, reason: str, today: date) -> None:
+    def keep(
+        self, *, actor: Actor, units: Units = GEOGRAPHIC, kept_on: date, reason: str, today: date
+    ) -> None:
         """保留: an approver (district or above) keeps a file that is due to exit, saying why;
         it takes regular aid again."""
-        self._require(CommandKind.KEEP, actor, Act.KEEP)
+        self._require(CommandKind.KEEP, actor, Act.KEEP, units)
         if self.exit_due is None:
             raise RuleViolated(
                 "exit_due_to_keep", "the file is not due to exit", zh="档案不在应予退出名单中"
@@ -2085,6 +2168,7 @@ class HouseholdFile(Aggregate):
         self,
         *,
         actor: Actor,
+        units: Units = GEOGRAPHIC,
         checked_on: date,
         finding: str,
         result: FindingCheck,
@@ -2094,7 +2178,7 @@ class HouseholdFile(Aggregate):
         """民政比对核实: record the check of a civil-affairs finding on the file — confirmed and
         acted on (say what was done: a revision, an exit), or unfounded (say why); it is then
         no longer outstanding."""
-        self._require(CommandKind.CHECK_FINDING, actor, Act.CHECK_FINDING)
+        self._require(CommandKind.CHECK_FINDING, actor, Act.CHECK_FINDING, units)
         if finding not in CHECKABLE_FINDINGS:
             raise InvalidValue(
                 "finding",
@@ -2129,6 +2213,7 @@ class HouseholdFile(Aggregate):
         self,
         *,
         actor: Actor,
+        units: Units = GEOGRAPHIC,
         followed_up_on: date,
         cadre: str,
         result: FollowUpOutcome,
@@ -2139,7 +2224,7 @@ class HouseholdFile(Aggregate):
         """回头看: a follow-up visit to a household out of hardship or relieved, with what it
         found. Back in hardship opens the return flow at once (返困, with its `cause`): the
         file is investigated again."""
-        self._require(CommandKind.FOLLOW_UP, actor, Act.FOLLOW_UP)
+        self._require(CommandKind.FOLLOW_UP, actor, Act.FOLLOW_UP, units)
         if not isinstance(result, FollowUpOutcome):
             raise InvalidValue("result", "stable, at risk or back in hardship", zh="回头看结果无效")
         assert self.exited_on is not None  # noqa: S101 — out of hardship or relieved
@@ -2182,13 +2267,13 @@ class HouseholdFile(Aggregate):
     # ------------------------------------------------------------------ erasure on request
 
     def erase_personal_data(
-        self, *, actor: Actor, erased_on: date, reason: str, today: date
+        self, *, actor: Actor, units: Units = GEOGRAPHIC, erased_on: date, reason: str, today: date
     ) -> None:
         """销毁个人信息: erase the household's personal data on request (crypto-shredding).
 
         Only a closed file (rejected, exited or deleted) is erased; nothing can be recorded on it
         afterwards. The reason is kept in the log: it must not itself carry personal data."""
-        self._require(CommandKind.ERASE_PERSONAL_DATA, actor, Act.ERASE)
+        self._require(CommandKind.ERASE_PERSONAL_DATA, actor, Act.ERASE, units)
         on = business_date(
             erased_on,
             today=today,
@@ -2217,6 +2302,7 @@ class HouseholdFile(Aggregate):
         self,
         *,
         actor: Actor,
+        units: Units = GEOGRAPHIC,
         attachment_id: UUID,
         kind: Material,
         name: str,
@@ -2229,7 +2315,7 @@ class HouseholdFile(Aggregate):
         """上传附件: record a proof material whose content was received and checked (its type by
         content, its size and hash as uploaded). Allowed while the file is open, relieved or
         under follow-up; the household's attachments together stay within `limits`."""
-        self._require(CommandKind.ATTACH, actor, Act.ATTACH)
+        self._require(CommandKind.ATTACH, actor, Act.ATTACH, units)
         if not isinstance(attachment_id, UUID) or any(
             a.attachment_id == attachment_id for a in self.attachments
         ):

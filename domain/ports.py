@@ -16,6 +16,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.household import HouseholdFile
+from domain.onefile import Wanted
 from domain.policy import PolicyBook
 from domain.unit_records import Meeting
 
@@ -43,9 +44,12 @@ class FileRepository(Protocol):
         ...
 
     async def save(self, *files: HouseholdFile) -> None:
-        """Append the files' pending events in one transaction, each at its expected version.
+        """Append the files' pending events in one transaction, each at its expected version,
+        with the claims of 一户一档 they change (`domain.onefile`).
 
-        Raises `domain.errors.ConcurrencyError` (and writes nothing) when any stream moved on.
+        Raises `domain.errors.ConcurrencyError` (and writes nothing) when any stream moved on,
+        `domain.onefile.AlreadyFiled` (and writes nothing) when another open or relieved file
+        holds one of a file's people.
         """
         ...
 
@@ -92,10 +96,17 @@ class BuiltFiles(Protocol[Row_contra]):
         """Those of the files that are stored already."""
         ...
 
-    async def save_built(self, events: Sequence[Row_contra], keys: Mapping[UUID, bytes]) -> None:
-        """Store the files' rows and data keys, all or nothing.
+    async def save_built(
+        self,
+        events: Sequence[Row_contra],
+        keys: Mapping[UUID, bytes],
+        holding: Sequence[Wanted] = (),
+    ) -> None:
+        """Store the files' rows and data keys, and take the claims of the people they hold
+        (一户一档), all or nothing.
 
-        Raises `domain.errors.ConcurrencyError` (and writes nothing) when any of them exists.
+        Raises `domain.errors.ConcurrencyError` (and writes nothing) when any of them exists,
+        `domain.onefile.AlreadyFiled` or `ClaimsRefused` when another file holds a person.
         """
         ...
 

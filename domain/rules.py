@@ -28,6 +28,7 @@ from domain.errors import DomainError, RuleViolated
 from domain.household import (
     EXIT_REASONS,
     EXITED,
+    OPEN,
     UNDER_REGULAR_AID,
     HouseholdFile,
     whole_months,
@@ -35,7 +36,7 @@ from domain.household import (
 from domain.idnumber import parse_id_number
 from domain.policy import Parameters, PolicyBook
 from domain.privacy import readable
-from domain.units import UnitCode
+from domain.units import GEOGRAPHIC, UnitCode, Units
 from domain.values import (
     Category,
     Cause,
@@ -75,6 +76,7 @@ class Context:
     # other OPEN files that hold the same person (by keyed ID hash), from the people read model
     shared_people: dict[UUID, tuple[UUID, ...]] = field(default_factory=dict)
     plan_grace_days: int = 30
+    units: Units = GEOGRAPHIC  # stored levels: who approves (domain/units.py)
 
 
 @dataclass(frozen=True)
@@ -176,14 +178,8 @@ def ids_valid(h: History, ctx: Context) -> list[Finding]:
 def one_open_file_per_person(h: History, ctx: Context) -> list[Finding]:
     rule = RULES_BY_ID["R02"]
     others = ctx.shared_people.get(h.file_id, ())
-    if not others or h.final.status not in (
-        Status.APPLIED,
-        Status.VERIFIED,
-        Status.APPRAISED,
-        Status.APPROVED,
-        Status.SENT_BACK,
-        Status.RETURNED,
-    ):
+    # the files that hold their people under 一户一档: open ones and relieved ones
+    if not others or h.final.status not in (*OPEN, Status.RELIEVED):
         return []
     listed = ", ".join(str(o) for o in others)
     return [
@@ -349,7 +345,7 @@ def approver_level(h: History, ctx: Context) -> list[Finding]:
         state = h.before[i]
         approver = UnitCode(e.actor.unit)
         within = state is not None and UnitCode(state.establishing_unit).is_within(approver)
-        if not approver.level.is_district_or_above() or not within:
+        if not ctx.units.approves(approver) or not within:
             found.append(rule.finding([e.originator_version]))
     return found
 

@@ -13,11 +13,22 @@ from datetime import date
 from typing import Any, cast
 from uuid import UUID
 
-from domain.commands import Apply, Appraise, LifecycleCommand, execute, parameters_on, receive
-from domain.errors import ConcurrencyError, NotFound
+from domain.authorization import Act, authorise
+from domain.commands import (
+    Apply,
+    Appraise,
+    Exit,
+    LifecycleCommand,
+    execute,
+    parameters_on,
+    receive,
+)
+from domain.errors import ConcurrencyError, NotFound, RuleViolated
 from domain.household import HouseholdFile
+from domain.onefile import CLAIMING
 from domain.policy import Parameters, parameters_missing
 from domain.ports import Clock, FileRepository, Meetings, Policies
+from domain.units import GEOGRAPHIC, Units
 from domain.values import Actor
 
 
@@ -58,6 +69,22 @@ async def with_parameters(
     return changed
 
 
+async def _check_kept(
+    files: FileRepository, actor: Actor, kept_file_id: UUID, units: Units
+) -> None:
+    """重复建档: the file kept must be one the actor may see (else it does not exist for them),
+    and still hold its people (open or relieved)."""
+    kept = await files.get(kept_file_id)
+    authorise(actor, Act.READ, kept.unit, units=units)
+    if kept.status not in CLAIMING:
+        raise RuleViolated(
+            "duplicate_names_kept_file",
+            f"the file kept ({kept_file_id}) is {kept.status}: it must be open or relieved",
+            zh="保留的档案须为在档或已解困的档案",
+            field="kept_file_id",
+        )
+
+
 async def act_on_file(
     *,
     files: FileRepository,
@@ -68,8 +95,10 @@ async def act_on_file(
     policies: Policies,
     expected_version: int | None = None,
     meetings: Meetings | None = None,
+    units: Units = GEOGRAPHIC,
 ) -> HouseholdFile:
-    """Run one lifecycle command on a stored file and save its event.
+    """Run one lifecycle command on a stored file and save its event; `units`, the registry of
+    stored levels, decides whether the actor's unit may decide (domain/units.py).
 
     `expected_version`, when given, must equal the stored version (an HTTP `If-Match`); otherwise
     `ConcurrencyError` is raised before anything is decided. A command judged by the regional
@@ -82,6 +111,8 @@ async def act_on_file(
     if isinstance(command, Appraise) and command.meeting_id is not None and meetings is not None:
         held = await meetings.meeting(household.establishing_unit, command.meeting_id)
         command = dataclasses.replace(command, meeting=held)
-    execute(household, command, actor=actor, today=clock.today())
+    execute(household, command, actor=actor, today=clock.today(), units=units)
+    if isinstance(command, Exit) and command.kept_file_id is not None:
+        await _check_kept(files, actor, command.kept_file_id, units)  # after the act's own refusals
     await files.save(household)
     return household

@@ -19,8 +19,13 @@ FileId = NewType("FileId", UUID)
 
 
 class Level(StrEnum):
-    """The four levels of the union tree (省总工会 / 市总工会 / 区县总工会 / 基层工会)."""
+    """The levels of the union tree (全国总工会 / 省总工会 / 市总工会 / 区县总工会 / 基层工会).
 
+    A unit's level is stored with it (`domain.units.Units`): a region's and a base-level union's
+    agree with their codes; a non-geographic union's (产业、系统、企业工会) is what it was
+    registered at (docs/decisions/0014-a-tree-that-reaches-the-nation.md)."""
+
+    NATION = "nation"
     PROVINCE = "province"
     CITY = "city"
     DISTRICT = "district"
@@ -28,14 +33,26 @@ class Level(StrEnum):
 
     @property
     def rank(self) -> int:
-        """0 for a province, 3 for a base-level union: higher levels have smaller ranks."""
+        """-1 for the nation, 0 for a province, 3 for a base-level union: higher levels have
+        smaller ranks."""
         return _LEVEL_RANK[self]
 
     def is_district_or_above(self) -> bool:
         return self.rank <= _LEVEL_RANK[Level.DISTRICT]
 
 
-_LEVEL_RANK = {Level.PROVINCE: 0, Level.CITY: 1, Level.DISTRICT: 2, Level.BASE: 3}
+_LEVEL_RANK = {Level.NATION: -1, Level.PROVINCE: 0, Level.CITY: 1, Level.DISTRICT: 2, Level.BASE: 3}
+
+
+class UnitKind(StrEnum):
+    """What a unit of the tree is: the union of a region, a non-geographic union, or a base-level
+    union. A non-geographic union's code names its kind by a letter (`domain.units`)."""
+
+    REGIONAL = "regional"  # 地方总工会: the nation, a province, a city, a district
+    INDUSTRY = "industry"  # 产业工会
+    SYSTEM = "system"  # 系统工会
+    ENTERPRISE = "enterprise"  # 企业工会 (with base-level unions below it)
+    BASE = "base"  # 基层工会
 
 
 class Role(StrEnum):
@@ -389,10 +406,16 @@ class NeedKind(StrEnum):
 # what a spreadsheet may say (with the synonyms of `SYNONYMS_ZH`). `tests/unit/test_values.py`
 # checks that every value of every enumeration has one.
 _LABELS: tuple[tuple[StrEnum, str], ...] = (
+    (Level.NATION, "全国总工会"),
     (Level.PROVINCE, "省总工会"),
     (Level.CITY, "市总工会"),
     (Level.DISTRICT, "区县总工会"),
     (Level.BASE, "基层工会"),
+    (UnitKind.REGIONAL, "地方总工会"),
+    (UnitKind.INDUSTRY, "产业工会"),
+    (UnitKind.SYSTEM, "系统工会"),
+    (UnitKind.ENTERPRISE, "企业工会"),
+    (UnitKind.BASE, "基层工会"),
     (Role.CLERK, "基层工会经办人"),
     (Role.APPROVER, "审核人员"),
     (Role.INSPECTOR, "抽查人员"),

@@ -40,6 +40,7 @@ from uuid import UUID
 from domain.civil_affairs import ACT, ANSWER_FINDINGS, Record
 from domain.idnumber import IdNumber
 from domain.privacy import ERASED, mask_id, mask_phone, readable
+from domain.units import regions_of
 from domain.values import DisabilityKind
 from projections.base import Change
 
@@ -111,8 +112,9 @@ class LedgerRow:
 
     @property
     def units(self) -> tuple[str, str, str, str]:
-        """Province, city, district and base-level union codes."""
-        return self.unit[:2], self.unit[:4], self.unit[:6], self.unit
+        """Province, city, district and base-level union codes (a base-level union of a
+        provincial industry union lies in no city: its province stands for it, domain/units.py)."""
+        return (*regions_of(self.unit), self.unit)
 
 
 class LedgerStorage(Protocol):

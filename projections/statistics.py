@@ -5,8 +5,10 @@ in each category, primary cause, file level and worker kind. Flows per month ("2
 year ("2026"): new files (first approval), exits by kind, returns, and assistance (count and
 amount) by the household's category at the time.
 
-Every counter is kept for the base-level union and for each of its three ancestors, so reading a
-unit's figures is one indexed look-up, and a unit's figures equal the sum of its children's.
+Every counter is kept for the base-level union and for each of its ancestors (three for a union
+below a district; more below a non-geographic union, domain/units.py), so reading a unit's figures
+is one indexed look-up, and a unit's figures equal the sum of its children's. The nation's are the
+sum of its provinces' (adapters/pg/reads.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 from uuid import UUID
 
+from domain.units import path_of
 from projections.base import Change
 
 # The statuses whose files receive regular aid: on record, and relieved (解困, seeds 001, 004).
@@ -69,8 +72,10 @@ class FileFacts:
         return counted
 
 
-def levels(unit: str) -> tuple[str, str, str, str]:
-    return unit[:2], unit[:4], unit[:6], unit
+def levels(unit: str) -> tuple[str, ...]:
+    """The units counting a file of `unit`: every unit from the province down to it (a
+    non-geographic union's base-level unions count for it and for the regions above it)."""
+    return path_of(unit)
 
 
 class StatisticsStorage(Protocol):

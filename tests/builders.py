@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from itertools import count
 from typing import Any
@@ -58,7 +58,10 @@ class FixedClock:
 
 
 def person_id(born: date = date(1978, 5, 6), region: str = "130306") -> str:
-    return make_id_number(region, born, next(_sequence) % 1000).value
+    """A new person's ID number each call (一户一档 refuses a second open file for one person):
+    past 1,000 sequence numbers, the birth day moves on."""
+    n = next(_sequence)
+    return make_id_number(region, born + timedelta(days=n // 1000), n % 1000).value
 
 
 def application(unit: str = BASE, **overrides: Any) -> dict[str, Any]:

@@ -41,7 +41,12 @@ async def run(rt: Runtime, args: argparse.Namespace) -> int:
             rt.files, args.file_id, user=args.user or f"cli-{getpass.getuser()}", unit=args.unit
         )
         erased = await erase_personal_data(
-            files=rt.files, clock=rt.clock, actor=actor, file_id=args.file_id, reason=args.reason
+            files=rt.files,
+            clock=rt.clock,
+            actor=actor,
+            file_id=args.file_id,
+            reason=args.reason,
+            units=await rt.units.registry(actor.unit),
         )
     except DomainError as error:
         console.print(f"[red]refused:[/red] {error.zh} ({error.message})")

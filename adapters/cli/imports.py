@@ -80,10 +80,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def approver_of(unit: str) -> str:
-    """The unit an import's approvals are recorded under: the district holding `unit`."""
+    """The unit an import's approvals are recorded under: the district holding `unit` (below a
+    provincial or city non-geographic union, the union holding a base-level `unit`)."""
     code = UnitCode(unit)
     district = code.at(Level.DISTRICT)
-    return district.value if district is not None else code.value
+    if district is not None:
+        return district.value
+    parent = code.parent
+    return parent.value if code.implied_level is Level.BASE and parent is not None else code.value
 
 
 @refusal_exits_2

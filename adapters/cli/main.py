@@ -23,6 +23,8 @@
     bangfu files shred FILE_ID --reason TEXT                    erase a file's personal data
     bangfu users create | list | role | disable | enable | reset-password | events
                                                                 accounts of this node
+    bangfu units create CODE NAME [--level L] [--approves]      register a unit (13C01: 产业工会)
+    bangfu units list [--root CODE]                             the units of a subtree
 
 Each command group is one module of `adapters.cli`, named after the command's first word (`keys`,
 `files`, `import` → `imports`, `spot-check` → `spotcheck`; `verify`, `summary` and `migrate` in
@@ -58,6 +60,7 @@ from adapters.cli import (
     spotcheck,
     sync,
     token,
+    units,
     users,
 )
 from adapters.runtime.bootstrap import runtime
@@ -87,6 +90,7 @@ COMMANDS = {
     "meetings": records.run,
     "assessments": records.run,
     "users": users.run,
+    "units": units.run,
 }
 
 # In the order `bangfu --help` lists them.
@@ -103,6 +107,7 @@ GROUPS = (
     forms,
     records,
     users,
+    units,
     serve,
     projections,
     export,

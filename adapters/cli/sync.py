@@ -72,7 +72,12 @@ async def _pull(rt: Runtime, args: argparse.Namespace) -> int:
     if args.from_start:
         await rt.pool.execute("UPDATE sync_downstreams SET cursor = '' WHERE code = $1", code)
     puller = Puller(
-        rt.pool, downstream, limit=args.limit, on_stored=rt.wakeups.poke, keyring=rt.keyring
+        rt.pool,
+        downstream,
+        limit=args.limit,
+        on_stored=rt.wakeups.poke,
+        keyring=rt.keyring,
+        claims=rt.files.claim_streams,
     )
     try:
         if args.follow:

@@ -100,7 +100,7 @@ from domain import usecases
 from domain.authorization import Act, authorise
 from domain.errors import InvalidValue, RuleViolated
 from domain.units import UnitCode
-from domain.values import Actor, Level, label
+from domain.values import Actor, Level, UnitKind, label
 
 log = structlog.get_logger("bangfu.http")
 
@@ -145,7 +145,9 @@ PROBLEMS = {
         401: "no valid bearer token",
         403: "the role or level may not do this: `rule` names the rule",
         404: "no such file or unit in the caller's subtree",
-        409: "the file's state does not allow this step, or the file changed meanwhile",
+        409: "the file's state does not allow this step, or the file changed meanwhile, or"
+        " (一户一档, `already_filed`) a person in it heads or is a member of another open or"
+        " relieved file",
         412: "`If-Match` does not match the file's version: `current_version` says what it is",
         413: "the body is larger than allowed",
         415: "the body is not `application/json`",
@@ -270,6 +272,7 @@ def command_route(path: str, body: type[CommandBody], summary: str) -> HTTPRoute
                 policies=PgPolicies(rt.store, rt.codec),
                 expected_version=expected,
                 meetings=PgUnitRecords(rt.store, rt.codec),
+                units=await rt.units.registry(actor.unit),
             )
             return 200, file_out(household), etag(household.version)
 
@@ -424,7 +427,12 @@ async def erase_file(
     rt: NamedDependency[Runtime],
 ) -> ErasureOut:
     erased = await erase_personal_data(
-        files=rt.files, clock=rt.clock, actor=actor, file_id=file_id, reason=data.reason
+        files=rt.files,
+        clock=rt.clock,
+        actor=actor,
+        file_id=file_id,
+        reason=data.reason,
+        units=await rt.units.registry(actor.unit),
     )
     return ErasureOut(
         file_id=erased.file_id,
@@ -438,7 +446,16 @@ async def erase_file(
 
 
 def _unit_out(unit: Unit) -> UnitOut:
-    return UnitOut(unit.code, unit.name, unit.parent, unit.level, label(Level(unit.level)))
+    return UnitOut(
+        unit.code,
+        unit.name,
+        unit.parent,
+        unit.level,
+        label(Level(unit.level)),
+        unit.kind,
+        label(UnitKind(unit.kind)),
+        unit.approves,
+    )
 
 
 @get(
@@ -476,7 +493,9 @@ async def create_unit(
     data: Documented[UnitIn], actor: NamedDependency[Actor], units: NamedDependency[PgUnitDirectory]
 ) -> UnitOut:
     authorise(actor, Act.MANAGE_UNITS, data.code)
-    return _unit_out(await units.create(data.code, data.name))
+    return _unit_out(
+        await units.create(data.code, data.name, level=data.level, approves=data.approves)
+    )
 
 
 @patch(

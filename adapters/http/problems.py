@@ -37,6 +37,7 @@ from domain.errors import (
     RuleViolated,
     WrongState,
 )
+from domain.onefile import AlreadyFiled
 
 log = structlog.get_logger(__name__)
 
@@ -50,6 +51,7 @@ STATUS: list[tuple[type[DomainError], int]] = [
     (NotFound, 404),
     (ConcurrencyError, 409),
     (WrongState, 409),
+    (AlreadyFiled, 409),  # 一户一档: another open or relieved file holds the person
     (ContentTooLarge, 413),  # an attachment over its limit (adapters/http/attachments.py)
     (InvalidValue, 422),
     (NotEligible, 422),

@@ -76,7 +76,7 @@ Unit = Annotated[
     str | None,
     QueryParameter(
         description="a unit code within the caller's subtree (default: the caller's unit)",
-        max_length=12,
+        max_length=30,
     ),
 ]
 Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="at most this many items")]
@@ -241,8 +241,8 @@ def _order(kind: Any, key: str) -> tuple[int, str]:
     return (codes.index(key) if key in codes else len(codes), key)
 
 
-def unit_figures(code: str, name: str | None, figures: reads.Figures) -> UnitFigures:
-    unit = UnitCode(code)
+def unit_figures(code: str, name: str | None, figures: reads.Figures, level: Level) -> UnitFigures:
+    """A unit's figures with its stored `level` (domain/units.py `Units`)."""
     stock = []
     for dimension, title, kind in DIMENSIONS:
         rows = sorted(
@@ -281,8 +281,8 @@ def unit_figures(code: str, name: str | None, figures: reads.Figures) -> UnitFig
     return UnitFigures(
         unit=code,
         name=name,
-        level=unit.level.value,
-        level_label=label(unit.level),
+        level=level.value,
+        level_label=label(level),
         stock=stock,
         flow=flow,
     )
@@ -491,11 +491,12 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         cursor: Cursor = None,
     ) -> StatsOut:
         root = await scope(actor, unit, units)
-        if level is not None and level.rank <= root.level.rank:
+        root_level = (await units.registry(root.value)).level(root)  # stored, domain/units.py
+        if level is not None and level.rank <= root_level.rank:
             raise InvalidValue(
                 "level",
-                f"level must be below the unit's ({root.level.value})",
-                zh=f"统计层级须低于该单位的层级（{label(root.level)}）",
+                f"level must be below the unit's ({root_level.value})",
+                zh=f"统计层级须低于该单位的层级（{label(root_level)}）",
             )
         period = period or str(rt.clock.today().year)
         children: dict[str, reads.Figures] = {}
@@ -511,10 +512,13 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
                 root.value,
                 names.get(root.value),
                 await reads.unit_figures(rt.pool, root.value, period),
+                root_level,
             ),
             level=level.value if level else None,
             level_label=label(level) if level else None,
-            children=[unit_figures(c, names.get(c), f) for c, f in children.items()],
+            children=[
+                unit_figures(c, names.get(c), f, level or root_level) for c, f in children.items()
+            ],
             next=_encode_stats_cursor(following),
         )
 
@@ -611,10 +615,11 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         f"{API}/duplicates",
         responses=responses,
         tags=["read models"],
-        summary="重复建档 — people in more than one open file",
+        summary="重复建档 — people in more than one open or relieved file",
         description="People (a head or a member, matched by the keyed hash of the ID number) "
-        "in more than one open file across all units, where at least one of the files is in "
-        "the subtree. Files outside the subtree are not shown, only counted (`other_files`).",
+        "in more than one open or relieved file across all units, where at least one of the "
+        "files is in the subtree: what came in past 一户一档 (pulled files, data stored before "
+        "the rule). Files outside the subtree are not shown, only counted (`other_files`).",
     )
     async def duplicates(
         actor: NamedDependency[Actor],

@@ -37,6 +37,7 @@ from domain.values import (
     FileLevel,
     FindingCheck,
     FollowUpOutcome,
+    Level,
     Material,
     Role,
     WorkerKind,
@@ -410,6 +411,13 @@ class ExitIn(_In, kw_only=True, forbid_unknown_fields=True):
             description="ids of attachments of this file the step rests on (附件编号)",
         ),
     ] = []
+    kept_file_id: Annotated[
+        UUID | None,
+        msgspec.Meta(
+            description="重复建档 (reason `duplicate`): the file kept for the same person"
+            " (保留的档案编号)"
+        ),
+    ] = None
 
     def command(self) -> commands.Exit:
         return commands.Exit(
@@ -420,6 +428,7 @@ class ExitIn(_In, kw_only=True, forbid_unknown_fields=True):
             evidence=tuple(self.evidence),
             months_above_line=self.months_above_line,
             cites=tuple(self.cites),
+            kept_file_id=self.kept_file_id,
         )
 
 
@@ -642,13 +651,22 @@ class UnitOut(msgspec.Struct):
     parent: str | None
     level: str
     level_label: str
+    kind: str = "regional"  # domain.values.UnitKind
+    kind_label: str = "地方总工会"
+    approves: bool = False  # approves its subtree's files (区县级及以上, or registered so)
 
 
 class UnitIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A unit below a registered parent. A non-geographic union (产业 C, 系统 X, 企业 Q: "13C01")
+    states the level it acts at (default district) and whether it approves its subtree's files;
+    a region's and a base-level union's follow from the code."""
+
     code: Annotated[str, msgspec.Meta(examples=["130306011"])]
     name: Annotated[
         str, msgspec.Meta(min_length=1, max_length=100, examples=["抚宁区某某公司工会"])
     ]
+    level: Level | None = None
+    approves: bool | None = None
 
 
 class RenameIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -60,7 +60,7 @@ class StrataIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         ),
     ] = []
     units: Annotated[
-        list[Annotated[str, msgspec.Meta(pattern=r"^\d{2,12}$")]],
+        list[Annotated[str, msgspec.Meta(pattern=r"^\d{2}[0-9CQX]{0,28}$")]],
         msgspec.Meta(
             description="only files of these units' subtrees, one stratum each (the whole scope"
             " when empty)",
@@ -82,7 +82,7 @@ class SpotCheckIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     unit: Annotated[
         str,
         msgspec.Meta(
-            pattern=r"^\d{2,12}$",
+            pattern=r"^\d{2}[0-9CQX]{0,28}$",
             description="the scope: a unit within the caller's subtree",
             examples=["1303"],
         ),

@@ -15,6 +15,7 @@ import asyncpg
 
 from adapters.pg.conn import Conn
 from domain.household import OPEN
+from domain.values import Status
 from projections.ledger import LedgerRow
 from projections.statistics import FileFacts, FlowKey, StockKey
 
@@ -61,8 +62,9 @@ LEDGER_COLUMNS = (
     "dilapidated",
     "disability",
 )
-OPEN_STATUSES = sorted(s.value for s in OPEN)
-_OPEN = frozenset(OPEN_STATUSES)
+# a person in two files that hold their people under 一户一档 — open or relieved — is a duplicate
+HOLDING_STATUSES = sorted(s.value for s in OPEN | {Status.RELIEVED})
+_HOLDING = frozenset(HOLDING_STATUSES)
 
 FACT_COLUMNS = (
     "file_id",
@@ -251,7 +253,8 @@ class LiveLedger:
             await self._count_duplicates(sorted(hashes))
 
     async def _count_duplicates(self, hashes: list[bytes]) -> None:
-        """Count again, for these people, the open files they are in; keep those in several."""
+        """Count again, for these people, the open or relieved files they are in; keep those in
+        several."""
         await self.conn.execute(
             f"DELETE FROM {self.t.duplicates} WHERE id_hash = ANY($1::bytea[])", hashes
         )
@@ -262,7 +265,7 @@ class LiveLedger:
             " WHERE p.id_hash = ANY($1::bytea[]) AND l.status = ANY($2::text[])"
             " GROUP BY p.id_hash HAVING count(DISTINCT p.file_id) > 1",
             hashes,
-            OPEN_STATUSES,
+            HOLDING_STATUSES,
         )
 
 
@@ -359,7 +362,7 @@ class MemoryLedger:
         )
         files: dict[bytes, set[UUID]] = defaultdict(set)
         for r in self.rows.values():
-            if r.status in _OPEN:
+            if r.status in _HOLDING:
                 for h, _ in r.people:
                     files[h].add(r.file_id)
         await conn.copy_records_to_table(

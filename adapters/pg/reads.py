@@ -42,16 +42,19 @@ from adapters.pg.readmodels import LEDGER_COLUMNS
 from adapters.pg.units import subtree_sql
 from domain.errors import InvalidValue
 from domain.household import OPEN
+from domain.units import NATION
 from domain.values import Level, Status
 
 OPEN_STATUSES = sorted(s.value for s in OPEN)  # as the read models store them
+# the files that hold their people under 一户一档 (docs/rules.md): the duplicates list's
+HOLDING_STATUSES = sorted(s.value for s in OPEN | {Status.RELIEVED})
 FOLLOW_UP_STATUSES = (Status.OUT_OF_HARDSHIP, Status.RELIEVED)  # 脱困 and 解困: the 回头看 review
 
 # Every ledger column a reader may see: never the keyed hash of the ID number.
 _SHOWN = ", ".join(f"l.{c}" for c in LEDGER_COLUMNS if c != "id_hash")
 
 
-_UNIT_CODE = re.compile(r"[0-9]{2,12}")
+_UNIT_CODE = re.compile(r"[0-9]{2}[0-9CQX]{0,30}")  # digits and kind letters (domain/units.py)
 
 
 @asynccontextmanager
@@ -62,9 +65,10 @@ async def scoped(pool: asyncpg.Pool, root: str) -> AsyncIterator[Conn]:
     is not bound), with the scope set to `root`.
 
     One round trip opens it: BEGIN and both `SET LOCAL`s go in one simple-protocol message, the
-    unit code written into it as a literal (checked first to be digits only). Role and scope end
-    with the transaction, so the connection goes back to the pool as it came. All the queries of
-    one read see one snapshot (repeatable read): a queue's page and its total agree."""
+    unit code written into it as a literal (checked first to be digits and kind letters only).
+    Role and scope end with the transaction, so the connection goes back to the pool as it came.
+    All the queries of one read see one snapshot (repeatable read): a queue's page and its total
+    agree."""
     if not _UNIT_CODE.fullmatch(root):
         raise ValueError(f"not a unit code: {root!r}")
     async with pool.acquire() as conn:
@@ -505,7 +509,8 @@ async def work_counts(
 
 @dataclass
 class Duplicate:
-    """One person in several open files: the files the caller may see, and how many others."""
+    """One person in several open or relieved files: the files the caller may see, and how many
+    others."""
 
     id_masked: str | None
     files: list[asyncpg.Record] = field(default_factory=list)
@@ -513,12 +518,13 @@ class Duplicate:
 
 
 async def duplicates(pool: asyncpg.Pool, root: str) -> list[Duplicate]:
-    """People (by keyed ID hash, head or member) in more than one open file across ALL units,
-    at least one of them in the subtree; files outside it are only counted.
+    """People (by keyed ID hash, head or member) in more than one open or relieved file across
+    ALL units, at least one of them in the subtree; files outside it are only counted.
 
-    The ledger projection keeps `ledger_duplicates`, every person in more than one open file
-    with the number of those files (migration 0014): the list starts from its few rows, and
-    row-level security shows the reader only those with a person in a file of the subtree."""
+    The ledger projection keeps `ledger_duplicates`, every person in more than one open or
+    relieved file with the number of those files (migrations 0014, 0017): the list starts from
+    its few rows, and row-level security shows the reader only those with a person in a file of
+    the subtree."""
     async with scoped(pool, root) as conn:
         rows = await conn.fetch(
             "SELECT p.id_hash, p.role, l.file_id, l.unit, u.name AS unit_name, l.status,"
@@ -528,7 +534,7 @@ async def duplicates(pool: asyncpg.Pool, root: str) -> list[Duplicate]:
             f" WHERE l.status = ANY($2::text[]) AND {subtree_sql('l.unit', '$1')}"
             " ORDER BY p.id_hash, l.applied_on, l.file_id",
             root,
-            OPEN_STATUSES,
+            HOLDING_STATUSES,
         )
     people: dict[bytes, list[asyncpg.Record]] = defaultdict(list)
     for row in rows:
@@ -555,8 +561,29 @@ class Figures:
     flow: list[FlowRow] = field(default_factory=list)
 
 
+_PROVINCES = [f"{n:02d}" for n in range(1, 100)]  # every two-digit code below the nation
+
+
 async def unit_figures(pool: asyncpg.Pool, unit: str, period: str) -> Figures:
-    """The stock counters of one unit and its flows in one period ("2026" or "2026-03")."""
+    """The stock counters of one unit and its flows in one period ("2026" or "2026-03"); the
+    nation's are the sums of its provinces' (projections/statistics.py counts a file up to its
+    province), read by the tables' primary keys."""
+    if unit == NATION:
+        async with scoped(pool, unit) as conn:
+            stock = await conn.fetch(
+                "SELECT dimension, key, sum(count)::bigint FROM stats_stock"
+                " WHERE unit = ANY($1::text[]) AND count <> 0 GROUP BY dimension, key"
+                " HAVING sum(count) <> 0 ORDER BY dimension, key",
+                _PROVINCES,
+            )
+            flow = await conn.fetch(
+                "SELECT metric, key, sum(count)::bigint, sum(amount) FROM stats_flow"
+                " WHERE unit = ANY($1::text[]) AND period = $2 GROUP BY metric, key"
+                " ORDER BY metric, key",
+                _PROVINCES,
+                period,
+            )
+        return Figures([tuple(r) for r in stock], [tuple(r) for r in flow])
     async with scoped(pool, unit) as conn:
         stock = await conn.fetch(
             "SELECT dimension, key, count FROM stats_stock WHERE unit = $1 AND count <> 0", unit

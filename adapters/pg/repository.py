@@ -11,6 +11,7 @@ from uuid import UUID
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.domain import Aggregate
 
+from adapters.pg import claims as person_claims
 from adapters.pg.codec import EventCodec
 from adapters.pg.conn import Conn
 from adapters.pg.integrity import GENESIS
@@ -20,11 +21,13 @@ from domain.civil_affairs import CivilAffairsMatch
 from domain.disclosure import Disclosure
 from domain.errors import NotFound
 from domain.household import HouseholdFile
+from domain.onefile import ClaimsRefused, Wanted, changes_claims, wanted
 from domain.policy import RegionalPolicy
 from domain.printing import FormPrint
 from domain.reconciliation import Reconciliation
 from domain.spotcheck import SpotCheck
 from domain.unit_records import UnitRecords
+from domain.values import Actor, Role
 
 # Deletes what else this node keeps of a file's personal data, in the erasure's transaction, and
 # says how many rows went (e.g. `adapters.pg.idempotency.delete_file`).
@@ -103,6 +106,12 @@ def _placement(
     if isinstance(aggregate, RegionalPolicy):  # filed under the admin's unit that set it
         return [_actor_unit(event) for event in pending], [None] * len(pending)
     return [None] * len(pending), [None] * len(pending)
+
+
+def _actor(household: HouseholdFile) -> Actor:
+    """Who asked for the file's pending events (every household event names its actor)."""
+    last = household.pending_events[-1]
+    return cast(HouseholdFile.Event, last).actor
 
 
 def _actor_unit(event: Aggregate.Event) -> str:
@@ -217,6 +226,12 @@ class PgFileRepository:
 
     Bound to a connection (`bound(conn)`), every read and append joins that connection's
     transaction — how an HTTP request stores its events and its idempotency record atomically.
+
+    With `hasher` (the keyed hash of ID numbers; the composition root always gives it), every
+    save whose events change whom a file holds takes or releases the claims of 一户一档 in the
+    transaction of its append (`adapters.pg.claims`), and raises `domain.onefile.AlreadyFiled`
+    — storing nothing — when a person is held by another open or relieved file. Without one
+    (tools and tests of other things), claims are not kept.
     """
 
     def __init__(
@@ -225,14 +240,16 @@ class PgFileRepository:
         codec: EventCodec,
         conn: Conn | None = None,
         cache: FileCache | None = None,
+        hasher: person_claims.Hasher | None = None,
     ) -> None:
         self.store = store
         self.codec = codec
         self.conn = conn
         self.cache = cache
+        self.hasher = hasher
 
     def bound(self, conn: Conn) -> PgFileRepository:
-        return PgFileRepository(self.store, self.codec, conn, self.cache)
+        return PgFileRepository(self.store, self.codec, conn, self.cache, self.hasher)
 
     async def get(
         self, file_id: UUID, *, version: int | None = None, as_of: datetime | None = None
@@ -293,20 +310,101 @@ class PgFileRepository:
             setattr(aggregate, _CHAIN_HEAD, head)
 
     async def save(self, *files: HouseholdFile) -> None:
-        rows, heads, new_heads = await self.prepare(files)
-        await self.store.append(rows, heads, conn=self.conn)
-        for household, head in new_heads:
-            setattr(household, _CHAIN_HEAD, head)
+        wanted = self._wanted(files)
+        if wanted and self.conn is None:
+            # the claims need a transaction of their own with the append (not the merged path)
+            async with self.store.pool.acquire() as conn, conn.transaction():
+                await self.bound(conn).save(*files)
+        else:
+            rows, heads, new_heads = await self.prepare(files)
+            await self.store.append(rows, heads, conn=self.conn)
+            await self._claim(wanted)
+            for household, head in new_heads:
+                setattr(household, _CHAIN_HEAD, head)
         # Not cached when bound to a caller's transaction: it may still roll back.
         if self.cache is not None and self.conn is None:
-            for household, _ in new_heads:
+            for household in files:
                 self.cache.put(household)
 
     async def save_many(self, files: Sequence[HouseholdFile]) -> None:
+        wanted = self._wanted(files)
+        if wanted and self.conn is None:
+            async with self.store.pool.acquire() as conn, conn.transaction():
+                await self.bound(conn).save_many(files)
+            return
         rows, heads, new_heads = await self.prepare(files)
         await self.store.append_bulk(rows, heads, conn=self.conn)
+        await self._claim(wanted)
         for household, head in new_heads:
             setattr(household, _CHAIN_HEAD, head)
+
+    # -------------------------------------------------------------- 一户一档
+
+    def _wanted(self, files: Sequence[HouseholdFile]) -> list[Wanted]:
+        """Whom each file whose pending events change it holds now (none without a hasher)."""
+        if self.hasher is None:
+            return []
+        found = []
+        for f in files:
+            pending = _pending(f.pending_events)
+            if changes_claims(pending):
+                found.append(wanted(f, _actor(f), new=pending[0].originator_version == 1))
+        return found
+
+    async def _claim(self, wanted: Sequence[Wanted]) -> None:
+        """Take the claims in the bound transaction, after the append (its first write)."""
+        if not wanted:
+            return
+        if self.conn is None or self.hasher is None:  # `save` binds; `_wanted` needs a hasher
+            raise RuntimeError("claims are taken in a bound transaction, with a hasher")
+        refused = await person_claims.settle(self.conn, self.hasher, wanted)
+        if len(refused) == 1:
+            raise refused[0]
+        if refused:
+            raise ClaimsRefused(tuple(refused))
+
+    async def claim_streams(
+        self, conn: Conn, stream_ids: Sequence[UUID], *, tolerate: bool = True
+    ) -> None:
+        """Settle the claims of stored files from their events, in `conn`'s transaction: for
+        events stored as they are (a sync pull), where a duplicate is recorded, not refused."""
+        if self.hasher is None or not stream_ids:
+            return
+        found: list[Wanted] = []
+        for stream_id in stream_ids:
+            household = replay(self.codec, await self.store.read_stream(stream_id, conn=conn))
+            if isinstance(household, HouseholdFile):
+                # nobody here asked for these events: the node's sync account stands in
+                actor = Actor(user="sync", unit=household.establishing_unit, role=Role.SYNC)
+                found.append(wanted(household, actor))
+        await person_claims.settle(conn, self.hasher, found, tolerate=tolerate)
+
+    async def fill_claims(self) -> tuple[int, int] | None:
+        """Fill the claims of 一户一档 from the log, once (the first start after migration 0017,
+        which cannot: the ID numbers are encrypted and the hash key is not in the database).
+        The earliest file of a person keeps the claim; each later one is recorded as its
+        duplicate (docs/rules.md). Returns (files, duplicates), or None when done before."""
+        if self.hasher is None:
+            return None
+        async with self.store.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('bangfu.person_claims'))")
+            if await conn.fetchval("SELECT EXISTS (SELECT FROM person_claims_filled)"):
+                return None
+            households = sorted(await self.every_file(), key=lambda h: (h.created_on, str(h.id)))
+            found = [
+                wanted(h, Actor(user="system", unit=h.establishing_unit, role=Role.SYNC))
+                for h in households
+            ]
+            found = [w for w in found if w.claims]
+            await person_claims.settle(conn, self.hasher, found, tolerate=True)
+            duplicates = int(await conn.fetchval("SELECT count(*) FROM person_claim_duplicates"))
+            await conn.execute(
+                "INSERT INTO person_claims_filled (filled_at, files, duplicates)"
+                " VALUES (now(), $1, $2)",
+                len(found),
+                duplicates,
+            )
+        return len(found), duplicates
 
     # -------------------------------------------------------------- files built elsewhere
 
@@ -319,18 +417,27 @@ class PgFileRepository:
         """Those of the files that are stored already."""
         return await self.store.started(file_ids, conn=self.conn)
 
-    async def save_built(self, events: Sequence[NewEvent], keys: Mapping[UUID, bytes]) -> None:
+    async def save_built(
+        self,
+        events: Sequence[NewEvent],
+        keys: Mapping[UUID, bytes],
+        holding: Sequence[Wanted] = (),
+    ) -> None:
         """The bulk path for new files built elsewhere (the importer's worker processes): their
-        hash-chained rows (`prepare_rows`) in one COPY and their data keys — wrapped here under
-        the key-encryption key — in the same transaction; all or nothing. Raises
-        `ConcurrencyError` (storing nothing) when any of the files exists meanwhile."""
+        hash-chained rows (`prepare_rows`) in one COPY, their data keys — wrapped here under
+        the key-encryption key — and the claims of 一户一档 of the people they hold (`holding`)
+        in the same transaction; all or nothing. Raises `ConcurrencyError` when any of the
+        files exists meanwhile, `AlreadyFiled` (one) or `ClaimsRefused` (several; each names
+        its file) when a person is held by another file — storing nothing."""
+        if self.conn is None:
+            async with self.store.pool.acquire() as conn, conn.transaction():
+                await self.bound(conn).save_built(events, keys, holding)
+            return
         keyring = self.store.keyring
         if keys and keyring is not None:
-            async with self.store.pool.acquire() as conn, conn.transaction():
-                await keyring.adopt(conn, keys)
-                await self.store.append_bulk(events, conn=conn)
-        else:
-            await self.store.append_bulk(events, conn=self.conn)
+            await keyring.adopt(self.conn, keys)
+        await self.store.append_bulk(events, conn=self.conn)
+        await self._claim(holding if self.hasher is not None else ())
 
     # -------------------------------------------------------------- erasure
 

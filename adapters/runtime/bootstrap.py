@@ -25,6 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import structlog
 
 from adapters.pg.accounts import PgAccounts
 from adapters.pg.codec import EventCodec
@@ -47,6 +48,7 @@ from projections.ledger import Ledger
 from projections.statistics import Statistics
 
 CHINA = ZoneInfo("Asia/Shanghai")
+log = structlog.get_logger(__name__)
 
 
 class SystemClock:
@@ -185,6 +187,26 @@ def read_models(hasher: Callable[[str], bytes]) -> list[Projection]:
     return [Ledger(hasher), Statistics()]
 
 
+async def _fill_claims(files: PgFileRepository) -> None:
+    """The claims of 一户一档 of the files stored before they were kept (once; see
+    `PgFileRepository.fill_claims`), with the duplicates found reported."""
+    try:
+        filled = await files.fill_claims()
+    except Exception:  # a log that does not replay must not keep the node from starting
+        # nothing is marked: the next start tries again; `bangfu verify` finds a broken chain
+        log.exception("claims.fill_failed")
+        return
+    if filled is not None:
+        log.info("claims.filled", files=filled[0], duplicates=filled[1])
+        if filled[1]:
+            log.warning(
+                "claims.duplicates_found",
+                duplicates=filled[1],
+                detail="people held by more than one open file: GET /api/v1/duplicates lists"
+                " them; cancel one of each as 重复建档 naming the file kept",
+            )
+
+
 @asynccontextmanager
 async def runtime(
     settings: Settings, *, node: NodeSettings | None = None, listen: bool = False
@@ -224,12 +246,15 @@ async def runtime(
 
         runner = ProjectionRunner(store, codec, read_models(hasher), wakeups=wakeups)
         units = PgUnitDirectory(pool)
+        files = PgFileRepository(store, codec, cache=FileCache(), hasher=hasher)
+        if not replica:
+            await _fill_claims(files)
         try:
             yield Runtime(
                 settings,
                 pool,
                 store,
-                PgFileRepository(store, codec, cache=FileCache()),
+                files,
                 codec,
                 SystemClock(),
                 wakeups,

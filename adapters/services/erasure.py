@@ -23,6 +23,7 @@ import structlog
 
 from adapters.pg import idempotency
 from domain.ports import Clock, ErasableFiles, FileRepository
+from domain.units import GEOGRAPHIC, UnitCode, Units
 from domain.values import Actor, Role
 
 log = structlog.get_logger(__name__)
@@ -45,11 +46,15 @@ async def erase_personal_data(
     actor: Actor,
     file_id: UUID,
     reason: str,
+    units: Units = GEOGRAPHIC,
 ) -> Erasure:
-    """Record the erasure and destroy the file's data key, atomically."""
+    """Record the erasure and destroy the file's data key, atomically; `units` (the stored
+    levels) decides whether the admin's unit may."""
     household = await files.get(file_id)
     today = clock.today()
-    household.erase_personal_data(actor=actor, erased_on=today, reason=reason, today=today)
+    household.erase_personal_data(
+        actor=actor, erased_on=today, reason=reason, today=today, units=units
+    )
     # the responses kept for retried commands show the household (masked, but with names): they
     # go too — a retry after the erasure is judged afresh, and refused
     kept = await files.erase(household, forget=[idempotency.delete_file])
@@ -72,4 +77,5 @@ async def district_admin(
     """The admin an operator's erasure acts as (`bangfu files shred`): of `unit` if given, else
     of the file's district."""
     household = await files.get(file_id)
-    return Actor(user, unit or household.establishing_unit[:6], Role.ADMIN)
+    parent = UnitCode(household.establishing_unit).parent  # its district (or non-geographic union)
+    return Actor(user, unit or (parent or household.unit).value, Role.ADMIN)

@@ -60,6 +60,7 @@ from domain.commands import Apply, Appraise, Approve, Assist, Exit, Verify, Visi
 from domain.eligibility import EXCLUSION_LABELS_ZH, Exclusions
 from domain.errors import ConcurrencyError, DomainError, InvalidValue, NotEligible
 from domain.household import EXIT_REASONS, Head, HouseholdFile, Member
+from domain.onefile import ROLE_ZH, AlreadyFiled, Claim, ClaimsRefused, Wanted, claims
 from domain.policy import PolicyBook
 from domain.ports import BuiltFiles
 from domain.profile import Housing
@@ -802,7 +803,10 @@ def _exit(
             # bear it out (docs/rules.md)
             imported=True,
         ),
-        actor=importer if exit_kind is ExitKind.DELETED else clerk,
+        # deletion and 重复建档 are the district's acts (the importing approver's)
+        actor=importer
+        if exit_kind is ExitKind.DELETED or reason is ExitReason.DUPLICATE
+        else clerk,
         today=today,
     )
 
@@ -836,6 +840,7 @@ class Built:
     file_id: UUID
     events: tuple[NewEvent, ...]
     key: bytes | None = None
+    holds: tuple[Claim, ...] = ()  # the people the file holds (一户一档, `_claim`)
 
     def __reduce__(self) -> tuple[Callable[..., Built], tuple[object, ...]]:
         # Sent from a worker as plain values: pickling the dataclasses and UUIDs field by field
@@ -845,6 +850,7 @@ class Built:
             self.file_id.bytes,
             [(e.version, e.type, e.payload, e.recorded_at, e.unit, e.hash) for e in self.events],
             self.key,
+            [(c.id_number, c.role, c.field) for c in self.holds],
         )
 
 
@@ -853,9 +859,11 @@ def _unpack_built(
     file_id: bytes,
     events: list[tuple[int, str, bytes, datetime, str | None, bytes]],
     key: bytes | None = None,
+    holds: list[tuple[str, str, str]] | None = None,
 ) -> Built:
     stream = UUID(bytes=file_id)
-    return Built(row, stream, tuple(NewEvent(stream, *e) for e in events), key)
+    people = tuple(Claim(*c) for c in holds or ())
+    return Built(row, stream, tuple(NewEvent(stream, *e) for e in events), key, people)
 
 
 @dataclass(frozen=True)
@@ -889,8 +897,9 @@ def build_rows(
             continue
         key = os.urandom(KEY_BYTES) if job.encrypt else None
         keys = {household.id: AESGCM(key)} if key is not None else None
+        held = claims(household)
         events, _, _ = prepare_rows(codec, (household,), keys)
-        out.append(Built(group[0][0], household.id, tuple(events), key))
+        out.append(Built(group[0][0], household.id, tuple(events), key, held))
     return out
 
 
@@ -964,15 +973,21 @@ async def _built(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-async def _save(files: BuiltFiles[NewEvent], batch: list[Built], report: ImportReport) -> None:
+async def _save(
+    files: BuiltFiles[NewEvent],
+    batch: list[Built],
+    report: ImportReport,
+    actor: Actor | None = None,
+) -> None:
     """Store the batch's files that do not exist yet, in one COPY; if a concurrent import
     stored some of them meanwhile, look again and store the rest."""
     for attempt in range(SAVE_RETRIES + 1):
         present = await files.existing([b.file_id for b in batch])
         fresh = [b for b in batch if b.file_id not in present]
         keys = {b.file_id: b.key for b in fresh if b.key is not None}
+        holding = _holding(fresh, actor)
         try:
-            await files.save_built([e for b in fresh for e in b.events], keys)
+            await files.save_built([e for b in fresh for e in b.events], keys, holding)
         except ConcurrencyError:
             if attempt == SAVE_RETRIES:
                 raise
@@ -1088,6 +1103,52 @@ async def _import_with_scans(
         report.skipped += 1
 
 
+# ------------------------------------------------------------------------------ 一户一档
+
+
+def _holding(batch: Sequence[Built], actor: Actor | None) -> list[Wanted]:
+    """The claims the batch's files take on their people, asked by the importing `actor`."""
+    if actor is None:
+        return []
+    unit = actor.unit
+    return [Wanted(b.file_id, b.events[0].unit or unit, actor, b.holds, new=True) for b in batch]
+
+
+def _claimed_in_sheet(outcome: Built, people: dict[str, int]) -> sheets.RowError | None:
+    """The row's refusal when one of its people is held by an earlier row's file; else its
+    people are noted as held by this row."""
+    for claim in outcome.holds:
+        earlier = people.get(claim.id_number)
+        if earlier is not None:
+            column = "members" if claim.field.startswith("members") else "id_number"
+            return sheets.RowError(
+                outcome.row,
+                IMPORT_COLUMNS.header(column),
+                f"一户一档：该{ROLE_ZH[claim.role]}已在第{earlier}行的档案中，不能重复建档",
+            )
+    people.update(dict.fromkeys((c.id_number for c in outcome.holds), outcome.row))
+    return None
+
+
+async def _claim(
+    files: BuiltFiles[NewEvent], batch: list[Built], report: ImportReport, actor: Actor
+) -> None:
+    """`_save` the batch, taking the claims of its people with the COPY; a row whose person
+    another file of the node holds is refused under its column (the refusal names that file
+    and its unit when the importer may see them) and the rest saved again, nothing of the
+    refused rows written."""
+    while batch:
+        try:
+            await _save(files, batch, report, actor)
+        except AlreadyFiled as refused:
+            each = refused.refusals if isinstance(refused, ClaimsRefused) else (refused,)
+            rows = {b.file_id: b.row for b in batch}
+            report.refused += [refusal(rows[r.file_id], r) for r in each]
+            batch = [b for b in batch if b.file_id not in {r.file_id for r in each}]
+            continue
+        return
+
+
 async def import_files(
     *,
     files: BuiltFiles[NewEvent],
@@ -1127,6 +1188,7 @@ async def import_files(
     report = ImportReport(rows=len(table.rows), workers=worker_count(len(plain), workers))
     job = Job(scope.value, actor, book, today, encrypt=files.encrypts)
     seen: dict[UUID, int] = {}
+    people: dict[str, int] = {}  # ID number → the row whose file holds the person (一户一档)
     batch: list[Built] = []
     done = 0
     async for outcomes in _built(plain, job, report.workers, codec):
@@ -1141,17 +1203,19 @@ async def import_files(
                         f"与第{seen[outcome.file_id]}行重复",
                     )
                 )
+            elif (held := _claimed_in_sheet(outcome, people)) is not None:
+                report.refused.append(held)
             else:
                 seen[outcome.file_id] = outcome.row
                 batch.append(outcome)
         done += len(outcomes)
         if len(batch) >= SAVE_BATCH:
-            await _save(files, batch, report)
+            await _claim(files, batch, report, actor)
             batch = []
         if progress is not None:
             progress(done, len(groups))
     if batch:
-        await _save(files, batch, report)
+        await _claim(files, batch, report, actor)
     for group in with_scans:
         await _import_with_scans(group, job, scans, report)
         done += 1

@@ -38,7 +38,7 @@ from adapters.pg.integrity import first_broken
 from adapters.pg.policies import PgPolicies
 from adapters.pg.repository import PgFileRepository, replay
 from adapters.pg.store import PostgresEventStore, StoredEvent
-from adapters.pg.units import subtree_sql
+from adapters.pg.units import load_registry, subtree_sql
 from domain.errors import NotFound
 from domain.household import OPEN
 from domain.rules import Context, Finding, History, check, history_of
@@ -59,7 +59,7 @@ from domain.spotcheck import (
     replayed_fields,
 )
 from domain.units import UnitCode
-from domain.values import Actor
+from domain.values import Actor, Status
 
 log = structlog.get_logger(__name__)
 
@@ -67,7 +67,8 @@ LEDGER = "ledger"  # the consumer whose position the frame is read at
 ATTACHED = "household.attachment_added"  # stored names (domain/events.py)
 ERASED = "household.personal_data_erased"
 READ_BATCH = 500  # sampled files whose events are read per query
-OPEN_STATUSES = sorted(s.value for s in OPEN)  # as the ledger stores them
+# the files that hold their people under 一户一档 (open and relieved), as the ledger stores them
+OPEN_STATUSES = sorted(s.value for s in OPEN | {Status.RELIEVED})
 
 _FRAME = (
     "SELECT file_id, unit, status, version FROM ledger"  # noqa: S608 — constants only
@@ -78,7 +79,7 @@ _ROWS = (
     "SELECT file_id, status, unit, category, file_level, assistance_count, assistance_total,"
     " approved_on, exited_on, version FROM ledger WHERE file_id = ANY($1::uuid[])"
 )
-# Other OPEN files holding a person (keyed hash of the ID number) of each sampled file.
+# Other open or relieved files holding a person (keyed hash of the ID number) of each sampled file.
 _SHARED = """
 SELECT DISTINCT mine.file_id, theirs.file_id AS other
 FROM ledger_people mine
@@ -253,6 +254,7 @@ async def run_spot_check(
             policies=await PgPolicies(store, codec).book(conn=conn),
             as_of=request.as_of,
             shared_people=await _shared_people(conn, spot.sample),
+            units=await load_registry(conn),
         )
         rows = {r["file_id"]: dict(r) for r in await conn.fetch(_ROWS, list(spot.sample))}
         done = 0

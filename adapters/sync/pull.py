@@ -59,7 +59,7 @@ import contextlib
 import hashlib
 import random
 import tempfile
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import IO, Any
@@ -80,9 +80,14 @@ from adapters.pii.sealing import ERASURE_TYPE, KeyProblem, unwrap_from_transport
 from adapters.sync.feed import MSGPACK, FeedEvent, Page, decode_page
 from adapters.sync.node import Downstream
 from domain.errors import InvalidValue
+from domain.onefile import CHANGING_NAMES
 from domain.units import UnitCode
 
 log = structlog.get_logger(__name__)
+
+# Settles 一户一档 for the stored files named, in the caller's transaction, recording a duplicate
+# instead of refusing (`adapters.pg.repository.PgFileRepository.claim_streams`).
+ClaimStreams = Callable[[Conn, Sequence[UUID]], Awaitable[None]]
 
 FEED = "/api/v1/sync/feed"
 COUNT = "/api/v1/sync/feed/count"
@@ -475,6 +480,7 @@ async def store_page(
     keyring: Keyring | None = None,
     keys: dict[UUID, bytes | None] | None = None,
     contents: Mapping[Key, Fetched] | None = None,
+    claims: ClaimStreams | None = None,
 ) -> Stored:
     """Write one checked page, its data keys, the content of its attachments (`contents`, read
     beforehand) and its cursor in one transaction (see the module docstring)."""
@@ -527,6 +533,11 @@ async def store_page(
         if keyring is not None:
             erased = {e.stream_id: None for e in verdict.accepted if e.type == ERASURE_TYPE}
             destroyed = await keyring.receive(conn, {**(keys or {}), **erased})
+        if claims is not None:
+            # 一户一档 for the pulled files, once their keys are here: a person another file
+            # holds is recorded as a duplicate, never a reason to refuse the page
+            changed = {e.stream_id for e in verdict.accepted if e.type in CHANGING_NAMES}
+            await claims(conn, sorted(changed))
         for q in verdict.quarantined:
             e = q.event
             new = await conn.fetchval(
@@ -621,10 +632,12 @@ class Puller:
         on_stored: Callable[[], None] | None = None,
         timeout: float = 30.0,
         keyring: Keyring | None = None,
+        claims: ClaimStreams | None = None,
     ) -> None:
         self.pool = pool
         self.downstream = downstream
         self.keyring = keyring
+        self.claims = claims
         self.limit = limit
         self.on_stored = on_stored
         self.client = client or httpx.AsyncClient(timeout=timeout)
@@ -828,6 +841,7 @@ class Puller:
                     keyring=self.keyring,
                     keys=keys,
                     contents=contents,
+                    claims=self.claims,
                 )
         finally:
             for fetched in contents.values():

@@ -40,6 +40,7 @@ def start(rt: Runtime, stop: asyncio.Event, node: NodeSettings) -> Running:
             limit=settings.page,
             on_stored=rt.wakeups.poke,
             keyring=rt.keyring,
+            claims=rt.files.claim_streams,
         )
         for downstream in settings.downstreams
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -12,6 +13,9 @@ import openpyxl
 
 from adapters.pg.repository import PgFileRepository
 from adapters.services import demo
+from domain.household import HouseholdFile, Member
+from domain.values import Actor, MemberStatus, Relation, Role
+from tests import builders
 from tests.builders import FixedClock
 from tests.conftest import Api
 from tests.e2e.http_helpers import API, BASE, STEPS_TO, open_file, run, verification
@@ -107,3 +111,24 @@ async def household_in(api: Api, status: str, unit: str = BASE) -> str:
         fresh = {"members": verification()["members"]} if command == "verification" else {}
         await run(api, file_id, command, unit, **fresh, **overrides)
     return file_id
+
+
+async def plant_duplicate(
+    files: PgFileRepository, unit: str, *, head_id: str | None = None, member_id: str | None = None
+) -> str:
+    """An open file of `unit` headed by `head_id` (or a new person), with `member_id` as a member
+    if given, stored as a sync pull stores another node's events — past 一户一档, which the API
+    enforces (a repository without the hash key keeps no claims): how a person comes to be in
+    two open files on one node, for the duplicates list to find."""
+    clerk = Actor("clerk-planted", unit, Role.CLERK)
+    fields = builders.application(unit)
+    if head_id is not None:
+        fields["head"] = replace(fields["head"], id_number=head_id)
+    household = HouseholdFile.receive_application(actor=clerk, today=builders.TODAY, **fields)
+    if member_id is not None:
+        member = Member("孙二", Relation.SIBLING, member_id, MemberStatus.EMPLOYED)
+        household.verify(
+            actor=clerk, today=builders.TODAY, **builders.verification(members=(member,))
+        )
+    await files.save(household)
+    return str(household.id)

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import pytest
@@ -19,7 +20,7 @@ from domain.values import Actor, ExitKind, ExitReason, Role
 from tests.builders import PARAMETERS, TODAY, approved_file, person_id
 from tests.conftest import Api
 from tests.e2e.http_helpers import API, BASE, DISTRICT, PROVINCE, application, doer, run
-from tests.e2e.read_model_helpers import ID_MASKED, household_in, projected
+from tests.e2e.read_model_helpers import ID_MASKED, household_in, plant_duplicate, projected
 
 pytestmark = pytest.mark.slow
 
@@ -200,10 +201,16 @@ async def duplicates(api: Api, unit: str, role: str) -> list[dict[str, Any]]:
 
 
 class TestDuplicates:
-    async def test_find_a_person_in_open_files_of_two_districts(self, api: Api):
+    # 一户一档 refuses a second open file for a person (tests/e2e/test_one_file_per_person.py):
+    # the second file of each person below comes as a pull stores it (`plant_duplicate`)
+    async def test_find_a_person_in_open_files_of_two_districts(
+        self, api: Api, files: PgFileRepository
+    ):
         person = person_id()
         here = await open_with(api, BASE, person)
-        there = await open_with(api, "130302001", person_id(region="130302"), member_id=person)
+        there = await plant_duplicate(
+            files, "130302001", head_id=person_id(region="130302"), member_id=person
+        )
         await household_in(api, "approved")  # someone filed once
         await projected(api)
 
@@ -228,13 +235,25 @@ class TestDuplicates:
         assert whole["other_files"] == 0
         assert elsewhere == []
 
-    async def test_ignore_a_file_that_is_closed(self, api: Api):
+    async def test_find_a_person_in_a_relieved_file_and_an_open_one(
+        self, api: Api, files: PgFileRepository, households: dict[str, str]
+    ):
+        relieved = await files.get(UUID(households["F"]))  # 解困: still holds its people
+        person = relieved.head.id_number
+        planted = await plant_duplicate(files, "130306002", member_id=person)
+        await projected(api)
+
+        found = await duplicates(api, DISTRICT, "approver")
+
+        assert [{f["file_id"] for f in d["files"]} for d in found] == [{households["F"], planted}]
+
+    async def test_ignore_a_file_that_is_closed(self, api: Api, files: PgFileRepository):
         person = person_id()
         await open_with(api, BASE, person)
-        closed = await open_with(api, "130306002", person_id(), member_id=person)
+        closed = await plant_duplicate(files, "130306002", member_id=person)
         rejected = await api.client.post(
             f"{API}/files/{closed}/rejection",
-            json={"rejected_on": "2026-01-12", "reason": "不符合条件"},
+            json={"rejected_on": "2026-03-12", "reason": "不符合条件"},  # after its investigation
             headers=doer(api, "rejection", "130306002"),
         )
         await projected(api)
@@ -242,10 +261,12 @@ class TestDuplicates:
         assert rejected.status_code == 200, rejected.text
         assert await duplicates(api, DISTRICT, "approver") == []
 
-    async def test_do_not_reveal_files_outside_the_subtree(self, api: Api):
+    async def test_do_not_reveal_files_outside_the_subtree(self, api: Api, files: PgFileRepository):
         person = person_id()
         await open_with(api, BASE, person)
-        hidden = await open_with(api, "130302001", person_id(region="130302"), member_id=person)
+        hidden = await plant_duplicate(
+            files, "130302001", head_id=person_id(region="130302"), member_id=person
+        )
         await projected(api)
 
         answered = await api.client.get(f"{API}/duplicates", headers=api.auth(DISTRICT, "approver"))

@@ -39,6 +39,7 @@ from tests.builders import FixedClock
 from tests.tampering import tamper
 
 DISTRICT = "130306"
+NATION = "00"
 BASE = "130306001"
 PREFIX_SIBLING = "1303060011"  # a base-level union whose code starts with BASE's
 READ_MODELS = ("ledger", "ledger_people", "stats_facts", "stats_stock", "stats_flow")
@@ -375,6 +376,41 @@ class TestRowLevelSecurity:
 
         assert disagreements == {}
         assert len(roots) > 10
+
+    async def test_the_nation_sees_every_unit(
+        self, province: int, service: asyncpg.Pool, pool: asyncpg.Pool
+    ):
+        async with reads.scoped(service, NATION) as conn:
+            seen = await visible_units(conn, "ledger")
+
+        assert (
+            seen
+            == await visible_units(pool, "ledger")
+            == await units_within(pool, "ledger", NATION)
+        )
+
+    async def test_a_non_geographic_union_sees_only_its_own_subtree(
+        self, province: int, service: asyncpg.Pool, pool: asyncpg.Pool
+    ):
+        for unit in ("13C01001", "13C010011", "13C01Q01001", "13C02001"):
+            await copy_ledger_row(pool, BASE, unit)
+        expected = {
+            "13C01": {"13C01001", "13C010011", "13C01Q01001"},
+            "13C01Q01": {"13C01Q01001"},
+            "13C01001": {"13C01001"},  # a base-level union: itself, not "13C010011"
+            "13C010011": {"13C010011"},
+            "13C02": {"13C02001"},
+        }
+
+        seen, selected = {}, {}
+        for root in [*expected, "13"]:
+            async with reads.scoped(service, root) as conn:
+                seen[root] = await visible_units(conn, "ledger")
+            selected[root] = await units_within(pool, "ledger", root)
+
+        assert {root: seen[root] for root in expected} == expected
+        assert seen == selected
+        assert set().union(*expected.values()) <= seen["13"]
 
     async def test_the_scope_ends_with_the_read_even_when_it_fails(
         self, province: int, database_url: str

@@ -49,6 +49,7 @@ class TestTheDecisionsTable:
             Act.DELETE,
             Act.CONFIRM_CATEGORY,
             Act.KEEP,
+            Act.CANCEL_DUPLICATE,
         } == DISTRICT_ACTS
 
 
@@ -131,7 +132,7 @@ CLERK, APPROVER, INSPECTOR, ADMIN, SYNC = (
     Role.SYNC,
 )
 ANY_LEVEL = frozenset(Level)
-DISTRICT_UP = frozenset({Level.PROVINCE, Level.CITY, Level.DISTRICT})
+DISTRICT_UP = frozenset({Level.NATION, Level.PROVINCE, Level.CITY, Level.DISTRICT})
 FILE_WORK = ({CLERK, APPROVER}, ANY_LEVEL)
 DECIDING = ({APPROVER}, DISTRICT_UP)
 EXPECTED: dict[Act, tuple[set[Role], frozenset[Level]]] = {
@@ -158,6 +159,7 @@ EXPECTED: dict[Act, tuple[set[Role], frozenset[Level]]] = {
     Act.FOLLOW_UP: FILE_WORK,
     Act.CONFIRM_CATEGORY: DECIDING,
     Act.KEEP: DECIDING,
+    Act.CANCEL_DUPLICATE: DECIDING,
     Act.PRINT: ({CLERK, APPROVER, INSPECTOR}, ANY_LEVEL),
     Act.ATTACH: FILE_WORK,
     Act.RECORD_MEETING: FILE_WORK,
@@ -180,6 +182,7 @@ ROLE_FIRST = {Act.SET_POLICY, Act.MANAGE_UNITS, Act.MINT_TOKEN, Act.MANAGE_ACCOU
 NOT_ABOUT_A_UNIT = {Act.READ_POLICY, Act.READ_SYNC_FEED, Act.READ_SYNC_STATUS}
 # An acting unit at each level, and a base-level union in its subtree (the target).
 UNIT_AT = {
+    Level.NATION: "00",
     Level.PROVINCE: "13",
     Level.CITY: "1303",
     Level.DISTRICT: "130306",

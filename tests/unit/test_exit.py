@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from uuid import UUID
 
 import pytest
 
@@ -13,6 +14,7 @@ from domain.values import ExitKind, ExitReason, Material, Status
 
 from .given import (
     APPROVED_ON,
+    APPROVER,
     BASE_APPROVER,
     CLERK,
     OTHER_CLERK,
@@ -49,6 +51,7 @@ FITTING: dict[ExitKind, set[ExitReason]] = {
     },
     ExitKind.DELETED: {ExitReason.ERRONEOUS_RECORD, ExitReason.DUPLICATE},
 }
+KEPT = UUID("00000000-0000-4000-8000-00000000000b")
 LEAVING = [ExitKind.OUT_OF_HARDSHIP, ExitKind.RELIEVED, ExitKind.CANCELLED]
 MISFITS = [(k, r) for k in LEAVING for r in ExitReason if r not in FITTING[k]]
 FITS = [(k, r) for k in LEAVING for r in sorted(FITTING[k])]
@@ -100,8 +103,12 @@ class TestAnExit:
     @pytest.mark.parametrize(("kind", "reason"), FITS)
     def test_accepts_a_reason_that_fits_its_kind(self, kind, reason):
         file = given(*before_exit(kind))
+        # 重复建档 is the district's act and names the file kept (tests/unit/test_one_file.py)
+        duplicate = (
+            {"actor": APPROVER, "kept_file_id": KEPT} if reason is ExitReason.DUPLICATE else {}
+        )
 
-        outcome = when(file, exiting(kind, reason=reason))
+        outcome = when(file, exiting(kind, reason=reason, **duplicate))
 
         then(outcome, HouseholdFile.Exited, kind=kind, reason=reason)
 

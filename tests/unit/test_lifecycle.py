@@ -81,6 +81,7 @@ LIFECYCLE: dict[str, set[Status]] = {
     "confirm_category": {S.APPROVED, S.RELIEVED},
     "keep": {S.APPROVED, S.RELIEVED},
     "attach": OPEN | {S.RELIEVED},  # proof, while open, relieved or under follow-up
+    "cancel_duplicate": OPEN | {S.RELIEVED},  # 重复建档: while the file holds its people
 }
 # Allowed from these statuses only once a re-check found a category or the file is due to exit:
 # tests/unit/test_rechecks_with_consequences.py takes them from there.
@@ -155,6 +156,15 @@ VALID: dict[str, Command] = {
     "follow_up": lambda f: f.follow_up(
         followed_up_on=TODAY, cadre="孙三", result=FollowUpOutcome.STABLE, **ANY_DAY
     ),
+    "cancel_duplicate": lambda f: f.exit(
+        exited_on=TODAY,
+        kind=ExitKind.CANCELLED,
+        reason=ExitReason.DUPLICATE,
+        explanation="与另一档案重复",
+        evidence=("核查记录",),
+        kept_file_id=UUID(int=2),
+        **ANY_DAY,
+    ),
     "attach": lambda f: f.attach(
         attachment_id=UUID(int=1),
         kind=Material.ID_COPY,
@@ -186,6 +196,7 @@ RECORDS: dict[str, type[HouseholdFile.Event]] = {
     "confirm_category": HouseholdFile.CategoryConfirmed,
     "keep": HouseholdFile.KeptOnRecord,
     "attach": HouseholdFile.AttachmentAdded,
+    "cancel_duplicate": HouseholdFile.Exited,
 }
 
 REFUSED = [(c, s) for c, allowed in LIFECYCLE.items() for s in Status if s not in allowed]

@@ -22,6 +22,7 @@ from domain.household import Head, HouseholdFile, Member
 from domain.idnumber import make_id_number
 from domain.policy import Parameters, PolicyBook, RegionalPolicy
 from domain.rules import RULES, Context, check, history_of
+from domain.units import UnitEntry, Units
 from domain.values import (
     Actor,
     AssistanceKind,
@@ -31,10 +32,12 @@ from domain.values import (
     ExitKind,
     ExitReason,
     FileLevel,
+    Level,
     Material,
     MemberStatus,
     Relation,
     Role,
+    UnitKind,
     WorkerKind,
 )
 
@@ -456,3 +459,48 @@ class TestAnExitFromHardshipOnReplay:
         )
 
         assert findings(events) == ["R22"]
+
+
+class TestTheApproversLevelIsTheRegistrys:
+    """R09 asks the stored levels (domain/units.py): a system union registered as approving
+    approves its subtree's files; one that is not, does not (docs/decisions/0014-*.md)."""
+
+    @staticmethod
+    def approved_by_a_system_union() -> list[Any]:
+        events = changed(clean_events(), HouseholdFile.Applied, establishing_unit="130306X01001")
+        return changed(events, HouseholdFile.Approved, actor=Actor("x", "130306X01", Role.APPROVER))
+
+    @pytest.mark.parametrize(("approves", "found"), [(True, False), (False, True)])
+    def test_an_approval_by_a_non_geographic_union(self, approves: bool, found: bool):
+        units = Units.of([UnitEntry("130306X01", Level.DISTRICT, UnitKind.SYSTEM, approves)])
+
+        assert ("R09" in findings(self.approved_by_a_system_union(), units=units)) is found
+
+
+class TestOneFilePerPersonOnReplay:
+    """R02 (一户一档): a person in another file is found while the file holds its people — open
+    or relieved (docs/rules.md, `one_file_per_person`), not once it is closed."""
+
+    def test_finds_a_relieved_file_whose_person_another_file_holds(self):
+        clean = clean_events()
+        relieved = appended(
+            clean,
+            (
+                HouseholdFile.Exited,
+                exit_fields(
+                    kind=ExitKind.RELIEVED, reason=ExitReason.SAFETY_NET, months_above_line=None
+                ),
+            ),
+        )
+
+        found = findings(relieved, shared_people={clean[0].originator_id: (UUID(int=7),)})
+
+        assert "R02" in found
+
+    def test_leaves_out_a_file_out_of_hardship(self):
+        clean = clean_events()
+        closed = appended(clean, (HouseholdFile.Exited, exit_fields()))
+
+        found = findings(closed, shared_people={clean[0].originator_id: (UUID(int=7),)})
+
+        assert "R02" not in found

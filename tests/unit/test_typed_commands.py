@@ -21,6 +21,7 @@ from adapters.http.schemas import EXAMPLES, ApplicationIn
 from domain import commands
 from domain.commands import Apply, LifecycleCommand, execute, receive
 from domain.household import ALLOWED_FROM, CommandKind, HouseholdFile
+from domain.units import GEOGRAPHIC
 from domain.values import Status
 
 from .given import (
@@ -171,6 +172,7 @@ class TestEveryCommand:
         assert hasattr(HouseholdFile, method)
         assert arguments == {
             "actor": CLERK,
+            "units": GEOGRAPHIC,
             "today": LATER,
             **{name: getattr(command, name) for name in field_names(command_type)},
         }
@@ -215,7 +217,7 @@ def parameters(method: Any) -> dict[str, Any]:
     return {
         name: REQUIRED if p.default is inspect.Parameter.empty else p.default
         for name, p in inspect.signature(method).parameters.items()
-        if name not in {"self", "actor", "today"}
+        if name not in {"self", "actor", "today", "units"}
     }
 
 

@@ -55,7 +55,7 @@ async def _accounts_page(
 ) -> Template:
     service: AccountService = state.accounts
     unit = request.query_params.get("unit") or None
-    if unit is not None and (not unit.isdigit() or len(unit) > 12):
+    if unit is not None and (not unit.isalnum() or len(unit) > 24):
         raise InvalidValue("unit", "a unit code", zh="单位代码无效")
     accounts = await service.list(session.actor, unit)
     english = lang_of(request) == "en"

@@ -105,7 +105,7 @@ async def start_spot_check(request: Request[Any, Any, Any], state: State) -> Tem
     rt: Runtime = state.rt
     try:
         unit = (values.get("unit") or [""])[0].strip()
-        if not (unit.isdigit() and 2 <= len(unit) <= 12):
+        if not (unit.isalnum() and 2 <= len(unit) <= 24):
             raise InvalidValue("unit", "a unit code", zh="请填写单位代码")
         raw_day = (values.get("as_of") or [""])[0].strip()
         try:

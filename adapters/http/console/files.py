@@ -54,7 +54,7 @@ from domain.household import HouseholdFile
 from domain.printing import FORM_TITLES, HouseholdForm
 from domain.privacy import mask_card, mask_id, mask_phone
 from domain.units import UnitCode
-from domain.values import Actor, Material, Relation, Role, label
+from domain.values import Actor, Level, Material, Relation, Role, label
 
 # the events of a file's timeline, as a clerk calls them
 EVENTS_ZH = {
@@ -150,8 +150,10 @@ def _as_of(request: Request[Any, Any, Any]) -> tuple[int | None, datetime | None
     return version, when
 
 
-def _offered(actor: Actor, household: HouseholdFile) -> list[forms.Action]:
-    return [forms.for_file(a, household) for a in forms.ACTIONS if a.offered(actor, household)]
+def _offered(actor: Actor, household: HouseholdFile, level: Level) -> list[forms.Action]:
+    return [
+        forms.for_file(a, household) for a in forms.ACTIONS if a.offered(actor, household, level)
+    ]
 
 
 @dataclass(frozen=True)
@@ -244,7 +246,8 @@ async def _file_page(
     today = rt.clock.today()
     actions = []
     if household is current:
-        for action in _offered(actor, current):
+        level = (await rt.units.registry(actor.unit)).acting_level(actor.unit)
+        for action in _offered(actor, current, level):
             posted = failed[1] if failed is not None and failed[0].slug == action.slug else None
             actions.append(
                 forms.Shown(
@@ -341,6 +344,7 @@ async def act_on_file(
                 command=forms.build(action, posted).command(),
                 expected_version=expected,
                 meetings=PgUnitRecords(rt.store, rt.codec),
+                units=await rt.units.registry(actor.unit),
             )
         except DomainError as error:
             forms.refused(action, posted, error, lang)

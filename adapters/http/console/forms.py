@@ -57,7 +57,6 @@ from domain.household import (
     HouseholdFile,
 )
 from domain.privacy import MASKS
-from domain.units import UnitCode
 from domain.values import (
     Actor,
     AssistanceKind,
@@ -69,6 +68,7 @@ from domain.values import (
     FileLevel,
     FindingCheck,
     FollowUpOutcome,
+    Level,
     Material,
     MemberStatus,
     Relation,
@@ -140,12 +140,12 @@ class Action:
                 found.append((title, [f]))
         return found
 
-    def offered(self, actor: Actor, household: HouseholdFile) -> bool:
+    def offered(self, actor: Actor, household: HouseholdFile, level: Level) -> bool:
         """Whether the file page shows this form: the file's status allows the step and the
-        account's role and level allow one of its acts (the domain still decides)."""
+        account's role and acting `level` (the registry's, domain/units.py) allow one of its
+        acts (the domain still decides)."""
         if self.step is None:
             return False
-        level = UnitCode(actor.unit).level
         return (
             household.status in ALLOWED_FROM[self.step]
             and (self.when is None or self.when(household))
@@ -370,6 +370,8 @@ ACTIONS: tuple[Action, ...] = (
             _f("explanation", "textarea", "Explanation", required=True),
             Field("evidence", "lines", "证明材料（每行一项）", "Evidence (one a line)"),
             _f("months_above_line", "int", "Months above the line"),
+            # 重复建档 (一户一档): the district names the file kept
+            _f("kept_file_id", "text", "File kept (a duplicate)"),
         ),
     ),
     Action(

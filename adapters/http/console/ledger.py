@@ -60,7 +60,7 @@ def _sort(request: Request[Any, Any, Any]) -> LedgerSort:
 
 async def _where(request: Request[Any, Any, Any], state: State, session: Session) -> Any:
     unit = request.query_params.get("unit") or None
-    if unit is not None and (not unit.isdigit() or len(unit) > 12):
+    if unit is not None and (not unit.isalnum() or len(unit) > 24):
         raise InvalidValue("unit", "a unit code", zh="单位代码无效")
     root = await scope(session.actor, unit, state.units)
     to_act = request.query_params.get("civil_affairs_to_act")

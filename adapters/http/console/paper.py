@@ -149,7 +149,7 @@ async def _run(kind: str, rt: Runtime, session: Session, form: Any) -> dict[str,
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise InvalidValue("file", "choose a file", zh="请选择要上传的表格")
     unit = str(form.get("unit") or "").strip()
-    if not (unit.isdigit() and 2 <= len(unit) <= 12):
+    if not (unit.isalnum() and 2 <= len(unit) <= 24):
         raise InvalidValue("unit", "a unit code", zh="请填写单位代码")
     data = await upload.read()
     actor = session.actor

@@ -197,7 +197,7 @@ async def stats_page(request: Request[Any, Any, Any], state: State) -> Template 
         return session
     rt: Runtime = state.rt
     unit = request.query_params.get("unit") or None
-    if unit is not None and (not unit.isdigit() or len(unit) > 12):
+    if unit is not None and (not unit.isalnum() or len(unit) > 24):
         raise InvalidValue("unit", "a unit code", zh="单位代码无效")
     root = await scope(session.actor, unit, state.units)
     period = request.query_params.get("period") or str(rt.clock.today().year)
@@ -205,18 +205,22 @@ async def stats_page(request: Request[Any, Any, Any], state: State) -> Template 
         raise InvalidValue(
             "period", "a year or a month", zh="统计期间应为年份（2026）或月份（2026-03）"
         )
-    below = [lv for lv in Level if lv.rank > root.level.rank]
+    root_level = (await state.units.registry(root.value)).level(root)
+    below = [lv for lv in Level if lv.rank > root_level.rank]
     raw_level = request.query_params.get("level") or (below[0].value if below else "")
     level = Level(raw_level) if raw_level in {lv.value for lv in below} else None
     names = await reads.unit_names(rt.pool, [root.value])
     figures = unit_figures(
-        root.value, names.get(root.value), await reads.unit_figures(rt.pool, root.value, period)
+        root.value,
+        names.get(root.value),
+        await reads.unit_figures(rt.pool, root.value, period),
+        root_level,
     )
     children: list[UnitFigures] = []
     if level is not None:
         found, _ = await reads.children_figures(rt.pool, root.value, level, period)
         child_names = await reads.unit_names(rt.pool, list(found))
-        children = [unit_figures(c, child_names.get(c), f) for c, f in found.items()]
+        children = [unit_figures(c, child_names.get(c), f, level) for c, f in found.items()]
     english = lang_of(request) == "en"
     rows, legend, rows_height = children_chart(children, english)
     return render(
