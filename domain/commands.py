@@ -34,6 +34,7 @@ from uuid import UUID
 from domain.eligibility import Exclusions
 from domain.household import Head, HouseholdFile, Member
 from domain.policy import Parameters
+from domain.profile import Need, Pairing, PlanMeasure, QuarterCosts
 from domain.unit_records import Meeting
 from domain.units import GEOGRAPHIC, Units
 from domain.values import (
@@ -70,6 +71,8 @@ class Apply:
     region: str | None = None
     scheme: CategoryScheme = CategoryScheme.V2019
     imported: bool = False
+    filed_by: str = ""
+    entered_by: str = ""
 
 
 # ------------------------------------------------------------------------------ the lifecycle
@@ -108,6 +111,7 @@ class Appraise:
     objections_resolved: int = 0
     parameters: Parameters | None = None
     imported: bool = False
+    base_opinion: str = ""
     # the 民主评议 meeting cited (domain/unit_records.py), and that meeting as recorded: the use
     # case looks it up in the file's union's records (`meeting_id` given, `meeting` not yet)
     meeting_id: UUID | None = None
@@ -125,6 +129,9 @@ class Approve:
     opinion: str = ""
     imported: bool = False
     cites: tuple[UUID, ...] = ()
+    reviewed_by: str = ""
+    system_opinion: str = ""
+    system_opinion_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -162,10 +169,13 @@ class AgreePlan:
 
     agreed_on: date
     helper: str
-    measures: tuple[str, ...]
+    measures: tuple[str, ...] = ()
     goals: str
     deadline: date
     signed_by_worker: bool
+    tasks: tuple[PlanMeasure, ...] = ()
+    helping_unit: str = ""
+    pairing: Pairing | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -178,6 +188,13 @@ class Visit:
     quarter_income: Decimal | None = None
     quarter_costs: Decimal | None = None
     parameters: Parameters | None = None
+    cadre_unit: str = ""
+    cadre_post: str = ""
+    cadre_phone: str = ""
+    costs: QuarterCosts | None = None
+    helper_opinion: str = ""
+    head_opinion: str = ""
+    needs: tuple[Need, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -340,6 +357,8 @@ def receive(command: Apply, *, actor: Actor, today: date) -> HouseholdFile:
         region=command.region,
         scheme=command.scheme,
         imported=command.imported,
+        filed_by=command.filed_by,
+        entered_by=command.entered_by,
         today=today,
     )
 
@@ -388,6 +407,7 @@ def execute(
                 objections_resolved=command.objections_resolved,
                 parameters=command.parameters,
                 imported=command.imported,
+                base_opinion=command.base_opinion,
                 meeting_id=command.meeting_id,
                 meeting=command.meeting,
                 today=today,
@@ -403,6 +423,9 @@ def execute(
                 opinion=command.opinion,
                 imported=command.imported,
                 cites=command.cites,
+                reviewed_by=command.reviewed_by,
+                system_opinion=command.system_opinion,
+                system_opinion_on=command.system_opinion_on,
                 today=today,
             )
         case SendBack():
@@ -444,6 +467,9 @@ def execute(
                 goals=command.goals,
                 deadline=command.deadline,
                 signed_by_worker=command.signed_by_worker,
+                tasks=command.tasks,
+                helping_unit=command.helping_unit,
+                pairing=command.pairing,
                 today=today,
             )
         case Visit():
@@ -456,6 +482,13 @@ def execute(
                 quarter_income=command.quarter_income,
                 quarter_costs=command.quarter_costs,
                 parameters=command.parameters,
+                cadre_unit=command.cadre_unit,
+                cadre_post=command.cadre_post,
+                cadre_phone=command.cadre_phone,
+                costs=command.costs,
+                helper_opinion=command.helper_opinion,
+                head_opinion=command.head_opinion,
+                needs=command.needs,
                 today=today,
             )
         case Revise():

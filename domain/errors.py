@@ -137,7 +137,84 @@ FIELDS_ZH: dict[str, str] = {
     "material_kind": "材料类别",
     "attachment_id": "附件编号",
     "attachments": "附件",
+    # the paper forms' fields (domain/profile.py; issue 14)
+    "political_status": "政治面貌",
+    "marital_status": "婚姻状况",
+    "hukou_type": "户口性质",
+    "hukou_place": "户籍所在地",
+    "housing": "住房情况",
+    "home_housing": "祖居地住房",
+    "structure": "结构",
+    "area": "面积",
+    "dilapidated": "是否危房",
+    "work_status": "就业状况",
+    "employer_nature": "单位性质",
+    "model_worker": "劳模称号",
+    "disability": "残疾类别",
+    "disability_grade": "残疾等级",
+    "education": "文化程度",
+    "wishes": "主要意愿",
+    "aid_types": "帮扶类型",
+    "land": "土地",
+    "paddy": "水田",
+    "dry": "旱地",
+    "economic_forest": "经济林",
+    "timber_forest": "用材林",
+    "aquaculture": "养殖水面",
+    "main_property": "主要财产",
+    "insurance": "五险一金",
+    "skills": "特长",
+    "workplace": "单位（学校）",
+    "tasks": "帮扶任务",
+    "lead_unit": "牵头单位",
+    "lead_leader": "牵头单位责任领导",
+    "union_leader": "建档工会领导",
+    "pairing_contact": "结对帮扶联系人",
+    "union_contact": "工会联系人",
+    "union_contact_phone": "工会联系人电话",
+    "completion": "完成情况",
+    "completed_on": "完成日期",
+    "helping_unit": "帮扶单位",
+    "pairing": "结对帮扶",
+    "cadre_unit": "单位",
+    "cadre_post": "职务",
+    "cadre_phone": "联系电话",
+    "needs": "困难清单",
+    "problem": "存在问题及困难",
+    "policies": "已享受政策",
+    "suggestion": "帮扶建议",
+    "costs": "季度支出",
+    "farming": "农业生产经营成本",
+    "medical": "医疗成本",
+    "living": "生活及其他成本",
+    "helper_opinion": "帮扶责任人意见",
+    "head_opinion": "户主意见",
+    "filed_by": "建档人",
+    "entered_by": "录入人",
+    "reviewed_by": "审核人",
+    "base_opinion": "基层工会意见",
+    "system_opinion": "系统工会意见",
+    "system_opinion_on": "系统工会意见日期",
 }
+_PART = re.compile(r"^([a-z_]+)(?:\[(\d+)\])?$")
+
+
+def _path_zh(field: str) -> str:
+    """A nested path (`items[0].deadline`, `head.housing.area`) part by part, or ''."""
+    words: list[str] = []
+    for part in field.split("."):
+        m = _PART.match(part)
+        if m is None or m.group(1) not in FIELDS_ZH:
+            return ""
+        if m.group(1) == "head":
+            words.append("户主")
+            continue
+        words.append(FIELDS_ZH[m.group(1)])
+        if m.group(2) is not None:
+            words.append(f"第{int(m.group(2)) + 1}项")
+    return "".join(words)
+
+
 _MEMBER = re.compile(r"^members\[(\d+)\]\.?(.*)$")
 
 
@@ -148,12 +225,18 @@ def field_zh(field: str) -> str:
         return field
     member = _MEMBER.match(field)
     if member is not None:
-        rest = FIELDS_ZH.get(member.group(2), "") if member.group(2) else ""
+        rest = (
+            (FIELDS_ZH.get(member.group(2), "") or _path_zh(member.group(2)))
+            if member.group(2)
+            else ""
+        )
         return f"第{int(member.group(1)) + 1}名成员{rest}"
     if field.startswith("head."):
-        part = FIELDS_ZH.get(field.removeprefix("head."), "")
+        part = FIELDS_ZH.get(field.removeprefix("head."), "") or _path_zh(
+            field.removeprefix("head.")
+        )
         return f"户主{part}" if part else ""
-    return FIELDS_ZH.get(field, "")
+    return FIELDS_ZH.get(field, "") or _path_zh(field)
 
 
 class InvalidValue(DomainError):

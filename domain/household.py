@@ -41,28 +41,57 @@ from domain.errors import InvalidValue, RuleViolated, WrongState
 from domain.idnumber import parse_id_number
 from domain.policy import Parameters, parameters_missing, thresholds_of
 from domain.privacy import ERASED
+from domain.profile import (
+    Housing,
+    Land,
+    Need,
+    Pairing,
+    PlanMeasure,
+    QuarterCosts,
+    check_costs,
+    check_disability,
+    check_housing,
+    check_land,
+    check_measures,
+    check_needs,
+    check_pairing,
+    code,
+    codes,
+)
+from domain.profile import (
+    phone as check_phone,
+)
 from domain.unit_records import Meeting
 from domain.units import GEOGRAPHIC, UnitCode, Units
 from domain.values import (
     SCHEME_CATEGORIES,
     Actor,
+    AidType,
     AssistanceKind,
     Category,
     CategoryScheme,
     Cause,
     Department,
+    Education,
+    EmployerNature,
     ExitKind,
     ExitReason,
     FileLevel,
     FindingCheck,
     FollowUpOutcome,
+    HukouType,
+    Insurance,
     Level,
+    MaritalStatus,
     Material,
     MemberStatus,
+    ModelWorker,
+    PoliticalStatus,
     RecheckResult,
     Relation,
     Status,
     WorkerKind,
+    WorkStatus,
     business_date,
     money,
 )
@@ -85,6 +114,24 @@ class Head:
     bank_card: str = ""
     union_member: bool = True
     labour_relation_since: date | None = None  # start of the labour relation (migrants: ≥ 1 year)
+    # the 档案表's profile (issue 14; domain/profile.py), each optional: None or "" is not recorded
+    political_status: PoliticalStatus | None = None
+    marital_status: MaritalStatus | None = None
+    education: Education | None = None
+    hukou_type: HukouType | None = None
+    hukou_place: str = ""  # 户籍所在地 (祖居地): personal, sealed
+    housing: Housing | None = None  # where the household lives (a migrant: where they work)
+    home_housing: Housing | None = None  # a migrant worker's housing at home (祖居地住房)
+    land: Land | None = None  # a migrant worker's land at home
+    work_status: WorkStatus | None = None
+    employer_nature: EmployerNature | None = None
+    model_worker: ModelWorker | None = None
+    disability: str = ""  # a `DisabilityKind` code: health data, sealed
+    disability_grade: str = ""  # a `DisabilityGrade` code: sealed
+    main_property: str = ""  # 主要财产 (each worth over 500 yuan): sealed
+    # the household's, recorded with its head: 主要意愿 and the 帮扶类型 ticked (seed 002 表一)
+    wishes: str = ""
+    aid_types: tuple[AidType, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +145,11 @@ class Member:
     annual_income: Decimal = Decimal("0.00")
     lives_together: bool = True
     health: str = ""
+    # seed 002 表三 (issue 14): 文化程度, 五险一金 codes, 特长, 单位（学校）
+    education: Education | None = None
+    insurance: tuple[Insurance, ...] = ()
+    skills: str = ""
+    workplace: str = ""
 
 
 EXIT_REASONS: dict[ExitKind, frozenset[ExitReason]] = {
@@ -226,6 +278,10 @@ def erased_head(head: Head) -> Head:
         address=_erased(head.address),
         health=_erased(head.health),
         bank_card=_erased(head.bank_card),
+        hukou_place=_erased(head.hukou_place),
+        disability=_erased(head.disability),
+        disability_grade=_erased(head.disability_grade),
+        main_property=_erased(head.main_property),
     )
 
 
@@ -241,7 +297,18 @@ def erased_member(member: Member) -> Member:
 
 # The personal fields of a head and of a member: stored encrypted, erased on request
 # (docs/decisions/0010-personal-data-encryption.md). Kept beside the classes they name.
-HEAD_PERSONAL = ("name", "id_number", "phone", "address", "health", "bank_card")
+HEAD_PERSONAL = (
+    "name",
+    "id_number",
+    "phone",
+    "address",
+    "health",
+    "bank_card",
+    "hukou_place",
+    "disability",
+    "disability_grade",
+    "main_property",
+)
 MEMBER_PERSONAL = ("name", "id_number", "health")
 
 
@@ -266,7 +333,15 @@ def _text(value: str, field: str, *, required: bool = True, limit: int = MAX_TEX
     return value
 
 
-def _check_head(head: Head, *, today: date) -> Head:
+def _check_head(head: Head, *, today: date, worker_kind: WorkerKind) -> Head:
+    disability, grade = check_disability(head.disability, head.disability_grade, "head")
+    migrant = worker_kind is WorkerKind.MIGRANT
+    if not migrant and (head.land is not None or head.home_housing is not None):
+        raise InvalidValue(
+            "head.land" if head.land is not None else "head.home_housing",
+            "land and housing at home are recorded for migrant workers only",
+            zh="土地及祖居地住房仅限农民工填写",
+        )
     return replace(
         head,
         name=_text(head.name, "head.name", limit=MAX_NAME),
@@ -275,6 +350,26 @@ def _check_head(head: Head, *, today: date) -> Head:
         employer=_text(head.employer, "head.employer", required=False),
         address=_text(head.address, "head.address", required=False),
         bank_card=_text(head.bank_card, "head.bank_card", required=False, limit=32),
+        political_status=code(
+            head.political_status, PoliticalStatus, "head.political_status", "政治面貌"
+        ),
+        marital_status=code(head.marital_status, MaritalStatus, "head.marital_status", "婚姻状况"),
+        education=code(head.education, Education, "head.education", "文化程度"),
+        hukou_type=code(head.hukou_type, HukouType, "head.hukou_type", "户口性质"),
+        hukou_place=_text(head.hukou_place, "head.hukou_place", required=False, limit=200),
+        housing=check_housing(head.housing, "head.housing"),
+        home_housing=check_housing(head.home_housing, "head.home_housing"),
+        land=check_land(head.land, "head.land"),
+        work_status=code(head.work_status, WorkStatus, "head.work_status", "就业状况"),
+        employer_nature=code(
+            head.employer_nature, EmployerNature, "head.employer_nature", "单位性质"
+        ),
+        model_worker=code(head.model_worker, ModelWorker, "head.model_worker", "劳模称号"),
+        disability=disability,
+        disability_grade=grade,
+        main_property=_text(head.main_property, "head.main_property", required=False),
+        wishes=_text(head.wishes, "head.wishes", required=False),
+        aid_types=codes(head.aid_types, AidType, "head.aid_types", "帮扶类型"),
     )
 
 
@@ -302,6 +397,10 @@ def _check_members(members: tuple[Member, ...], head: Head, *, today: date) -> t
                 name=_text(m.name, f"{where}.name", limit=MAX_NAME),
                 id_number=number,
                 annual_income=money(m.annual_income, f"{where}.annual_income"),
+                education=code(m.education, Education, f"{where}.education", "文化程度"),
+                insurance=codes(m.insurance, Insurance, f"{where}.insurance", "五险一金代码"),
+                skills=_text(m.skills, f"{where}.skills", required=False, limit=200),
+                workplace=_text(m.workplace, f"{where}.workplace", required=False, limit=200),
             )
         )
     return tuple(checked)
@@ -427,6 +526,9 @@ class HouseholdFile(Aggregate):
         authorisation_signed: bool | None  # None: not recorded (imported; docs/rules.md R04u)
         statement: str
         materials: tuple[Material, ...]
+        # sign-offs on the 档案表 (absent on older events: the form falls back to the actor)
+        filed_by: str = ""  # 建档人
+        entered_by: str = ""  # 录入人
 
     class Verified(Event):
         verified_on: date
@@ -457,6 +559,7 @@ class HouseholdFile(Aggregate):
         objections_resolved: int
         publicity_days: int | None = None  # the minimum in force, when the rule was checked
         parameters_effective_on: date | None = None
+        base_opinion: str = ""  # 基层工会意见, dated by the appraisal
         meeting_id: UUID | None = None  # the 民主评议 meeting cited (domain/unit_records.py)
 
     class Approved(Event):
@@ -472,6 +575,9 @@ class HouseholdFile(Aggregate):
         parameters_effective_on: date | None = None
         accidental_loss_ratio: Decimal | None = None
         cites: tuple[UUID, ...] = ()  # as Verified's
+        reviewed_by: str = ""  # 审核人 (absent: the approving actor)
+        system_opinion: str = ""  # 系统工会意见 and its date
+        system_opinion_on: date | None = None
 
     class SentBack(Event):
         sent_back_on: date
@@ -497,6 +603,11 @@ class HouseholdFile(Aggregate):
         goals: str
         deadline: date
         signed_by_worker: bool
+        # the measures one by one (seed 001 附件3, seed 002 表七), the helping unit and the
+        # pairing's contacts (absent on older events: `measures` only)
+        tasks: tuple[PlanMeasure, ...] = ()
+        helping_unit: str = ""
+        pairing: Pairing | None = None
 
     class Visited(Event):
         visited_on: date
@@ -506,6 +617,16 @@ class HouseholdFile(Aggregate):
         quarter_costs: Decimal | None
         visit_period_days: int | None = None  # the period in force: the next visit is due by
         next_visit_due: date | None = None
+        # seed 001 附件2 and seed 002 表五 (absent on older events): the cadre's unit, post and
+        # phone, the quarter's six cost lines (`quarter_costs` is their total), both opinions,
+        # and the 困难清单和帮扶建议 the visit drew up (seed 001 附件1)
+        cadre_unit: str = ""
+        cadre_post: str = ""
+        cadre_phone: str = ""
+        costs: QuarterCosts | None = None
+        helper_opinion: str = ""
+        head_opinion: str = ""
+        needs: tuple[Need, ...] = ()
 
     class Revised(Event):
         effective_on: date
@@ -635,6 +756,8 @@ class HouseholdFile(Aggregate):
         region: str | None = None,
         scheme: CategoryScheme = CategoryScheme.V2019,
         imported: bool = False,
+        filed_by: str = "",
+        entered_by: str = "",
         today: date,
     ) -> HouseholdFile:
         """申请: a written application with the signed authorisation opens a file.
@@ -675,7 +798,7 @@ class HouseholdFile(Aggregate):
             region=region,
             scheme=scheme,
             worker_kind=worker_kind,
-            head=_check_head(head, today=today),
+            head=_check_head(head, today=today, worker_kind=worker_kind),
             applied_on=business_date(applied_on, today=today, field="applied_on"),
             authorisation_signed=authorisation_signed,
             statement=_text(statement, "statement", required=False),
@@ -686,6 +809,8 @@ class HouseholdFile(Aggregate):
                     else (Material.APPLICATION, *materials)
                 )
             ),
+            filed_by=_text(filed_by, "filed_by", required=False, limit=MAX_NAME),
+            entered_by=_text(entered_by, "entered_by", required=False, limit=MAX_NAME),
         )
 
     @event(Applied)
@@ -702,6 +827,8 @@ class HouseholdFile(Aggregate):
         authorisation_signed: bool | None,
         statement: str,
         materials: tuple[Material, ...],
+        filed_by: str = "",
+        entered_by: str = "",
     ) -> None:
         self.status = Status.APPLIED
         self.establishing_unit = establishing_unit
@@ -922,6 +1049,7 @@ class HouseholdFile(Aggregate):
         objections_resolved: int = 0,
         parameters: Parameters | None = None,
         imported: bool = False,
+        base_opinion: str = "",
         meeting_id: UUID | None = None,
         meeting: Meeting | None = None,
         today: date,
@@ -1006,6 +1134,7 @@ class HouseholdFile(Aggregate):
             objections_resolved=objections_resolved,
             publicity_days=None if in_force is None else in_force.publicity_days,
             parameters_effective_on=None if in_force is None else in_force.effective_on,
+            base_opinion=_text(base_opinion, "base_opinion", required=False),
             meeting_id=None if meeting is None else meeting.meeting_id,
         )
 
@@ -1022,6 +1151,7 @@ class HouseholdFile(Aggregate):
         objections_resolved: int,
         publicity_days: int | None = None,
         parameters_effective_on: date | None = None,
+        base_opinion: str = "",
         meeting_id: UUID | None = None,
     ) -> None:
         self.status = Status.APPRAISED
@@ -1046,6 +1176,9 @@ class HouseholdFile(Aggregate):
         opinion: str = "",
         imported: bool = False,
         cites: tuple[UUID, ...] = (),
+        reviewed_by: str = "",
+        system_opinion: str = "",
+        system_opinion_on: date | None = None,
         today: date,
     ) -> None:
         """审核认定: a district (county) union or above approves, fixing category and file level.
@@ -1075,6 +1208,27 @@ class HouseholdFile(Aggregate):
                 zh=f"公示期间有{self.open_objections}条异议尚未处理",
             )
         self._check_migrant(on)
+        system_on = None
+        if system_opinion_on is not None:
+            assert self.appraised_on is not None  # noqa: S101 — status APPRAISED
+            system_on = business_date(
+                system_opinion_on,
+                today=today,
+                field="system_opinion_on",
+                not_before=self.appraised_on,
+                not_before_field="评议日期",
+            )
+            if system_on > on:
+                raise InvalidValue(
+                    "system_opinion_on",
+                    "the system union's opinion comes before the approval",
+                    zh="不能晚于审批日期",
+                )
+        system_text = _text(system_opinion, "system_opinion", required=False)
+        if system_text and system_on is None:
+            raise InvalidValue(
+                "system_opinion_on", "an opinion is dated", zh="填写系统工会意见须注明日期"
+            )
         in_force = _in_force(parameters, self.region, on)
         line = _line_in_force(poverty_line, in_force, self.region, on)
         category = judge(
@@ -1099,6 +1253,9 @@ class HouseholdFile(Aggregate):
             parameters_effective_on=in_force.effective_on,
             accidental_loss_ratio=in_force.accidental_loss_ratio,
             cites=self._cited(cites),
+            reviewed_by=_text(reviewed_by, "reviewed_by", required=False, limit=MAX_NAME),
+            system_opinion=system_text,
+            system_opinion_on=system_on,
         )
 
     @event(Approved)
@@ -1118,6 +1275,9 @@ class HouseholdFile(Aggregate):
         parameters_effective_on: date | None = None,
         accidental_loss_ratio: Decimal | None = None,
         cites: tuple[UUID, ...] = (),
+        reviewed_by: str = "",
+        system_opinion: str = "",
+        system_opinion_on: date | None = None,
     ) -> None:
         self.status = Status.APPROVED
         self.approved_on = approved_on
@@ -1268,13 +1428,20 @@ class HouseholdFile(Aggregate):
         units: Units = GEOGRAPHIC,
         agreed_on: date,
         helper: str,
-        measures: tuple[str, ...],
+        measures: tuple[str, ...] = (),
         goals: str,
         deadline: date,
         signed_by_worker: bool,
+        tasks: tuple[PlanMeasure, ...] = (),
+        helping_unit: str = "",
+        pairing: Pairing | None = None,
         today: date,
     ) -> None:
-        """帮扶计划: measures, goals and deadline with a named helper, signed by the worker."""
+        """帮扶计划: measures, goals and deadline with a named helper, signed by the worker.
+
+        `tasks`: the measures one by one with their kind, departments, leaders, contacts,
+        deadline and completion (seed 001 附件3); `measures` may then be left empty (it is their
+        contents). A plan agreed again records the measures' completion (seed 002 表七)."""
         self._require(CommandKind.AGREE_PLAN, actor, Act.PLAN, units)
         on = self._after_approval(agreed_on, "agreed_on", today)
         if signed_by_worker is not True:
@@ -1284,8 +1451,11 @@ class HouseholdFile(Aggregate):
                 zh="帮扶计划须经职工本人签字",
                 field="signed_by_worker",
             )
-        items = tuple(_text(m, "measures") for m in measures)
-        if not items:
+        if not isinstance(measures, (tuple, list)):
+            raise InvalidValue("measures", "a list of measures", zh="帮扶措施无效")
+        detailed = check_measures(tuple(tasks), agreed_on=on, today=today)
+        lines = tuple(_text(m, "measures") for m in measures) or tuple(m.content for m in detailed)
+        if not lines:
             raise InvalidValue(
                 "measures", "a plan has at least one measure", zh="帮扶计划至少包含一项措施"
             )
@@ -1295,14 +1465,24 @@ class HouseholdFile(Aggregate):
                 "the deadline is on or after the agreement",
                 zh="完成期限不能早于计划日期",
             )
+        for m in detailed:
+            if m.deadline is not None and m.deadline > deadline:
+                raise InvalidValue(
+                    "tasks",
+                    "a measure's deadline is within the plan's",
+                    zh="措施的完成时限不能晚于方案的完成期限",
+                )
         self._plan_agreed(
             actor=actor,
             agreed_on=on,
             helper=_text(helper, "helper", limit=MAX_NAME),
-            measures=items,
+            measures=lines,
             goals=_text(goals, "goals"),
             deadline=deadline,
             signed_by_worker=True,
+            tasks=detailed,
+            helping_unit=_text(helping_unit, "helping_unit", required=False, limit=200),
+            pairing=check_pairing(pairing),
         )
 
     @event(PlanAgreed)
@@ -1316,6 +1496,9 @@ class HouseholdFile(Aggregate):
         goals: str,
         deadline: date,
         signed_by_worker: bool,
+        tasks: tuple[PlanMeasure, ...] = (),
+        helping_unit: str = "",
+        pairing: Pairing | None = None,
     ) -> None:
         self.helper = helper
         self.plan_agreed_on = agreed_on
@@ -1331,9 +1514,20 @@ class HouseholdFile(Aggregate):
         quarter_income: Decimal | None = None,
         quarter_costs: Decimal | None = None,
         parameters: Parameters | None = None,
+        cadre_unit: str = "",
+        cadre_post: str = "",
+        cadre_phone: str = "",
+        costs: QuarterCosts | None = None,
+        helper_opinion: str = "",
+        head_opinion: str = "",
+        needs: tuple[Need, ...] = (),
         today: date,
     ) -> None:
         """走访: a visit to the household, with the quarter's income and costs where collected.
+
+        `costs`: the quarter's six cost lines (seed 002 表五; 农业生产经营 for migrant workers
+        only); `quarter_costs` is then their total (if sent, it must be). `needs`: the
+        困难清单和帮扶建议 the visit drew up, one row per kind (seed 001 附件1).
 
         With the region's parameters in force, the event records their visit period and the
         date the next visit is due by."""
@@ -1341,6 +1535,16 @@ class HouseholdFile(Aggregate):
         on = self._after_approval(visited_on, "visited_on", today)
         period = None if parameters is None else _in_force(parameters, self.region, on)
         period_days = None if period is None else period.visit_period_days
+        lines = check_costs(costs, migrant=self.worker_kind is WorkerKind.MIGRANT)
+        total = None if quarter_costs is None else money(quarter_costs, "quarter_costs")
+        if lines is not None:
+            if total is not None and total != lines.total():
+                raise InvalidValue(
+                    "quarter_costs",
+                    f"the cost lines add up to {lines.total()}, not {total}",
+                    zh=f"各项支出合计为{lines.total()}元，与填写的{total}元不符",
+                )
+            total = lines.total()
         self._visited(
             actor=actor,
             visited_on=on,
@@ -1349,9 +1553,16 @@ class HouseholdFile(Aggregate):
             quarter_income=None
             if quarter_income is None
             else money(quarter_income, "quarter_income"),
-            quarter_costs=None if quarter_costs is None else money(quarter_costs, "quarter_costs"),
+            quarter_costs=total,
             visit_period_days=period_days,
             next_visit_due=None if period_days is None else on + timedelta(days=period_days),
+            cadre_unit=_text(cadre_unit, "cadre_unit", required=False, limit=200),
+            cadre_post=_text(cadre_post, "cadre_post", required=False, limit=MAX_NAME),
+            cadre_phone=check_phone(cadre_phone, "cadre_phone"),
+            costs=lines,
+            helper_opinion=_text(helper_opinion, "helper_opinion", required=False),
+            head_opinion=_text(head_opinion, "head_opinion", required=False),
+            needs=check_needs(needs),
         )
 
     @event(Visited)
@@ -1366,6 +1577,13 @@ class HouseholdFile(Aggregate):
         quarter_costs: Decimal | None,
         visit_period_days: int | None = None,
         next_visit_due: date | None = None,
+        cadre_unit: str = "",
+        cadre_post: str = "",
+        cadre_phone: str = "",
+        costs: QuarterCosts | None = None,
+        helper_opinion: str = "",
+        head_opinion: str = "",
+        needs: tuple[Need, ...] = (),
     ) -> None:
         if self.last_visited_on is None or visited_on > self.last_visited_on:
             self.last_visited_on = visited_on
@@ -1397,7 +1615,9 @@ class HouseholdFile(Aggregate):
         aid until it exits or an approver keeps it (docs/rules.md)."""
         self._require(CommandKind.REVISE, actor, Act.REVISE, units)
         on = self._after_approval(effective_on, "effective_on", today)
-        new_head = None if head is None else _check_head(head, today=today)
+        new_head = (
+            None if head is None else _check_head(head, today=today, worker_kind=self.worker_kind)
+        )
         if new_head is not None and new_head.id_number != self.head.id_number:
             raise RuleViolated(
                 "head_identity",

@@ -57,6 +57,7 @@ class HouseholdForm(StrEnum):
     APPLICATION = "application"
     FILE = "file"
     PLAN = "plan"
+    NEEDS = "needs"
     VISITS = "visits"
     AID = "aid"
     CARD = "card"

@@ -58,7 +58,17 @@ def mask_health(value: str) -> str:
     return "***"
 
 
-MASKS = {"id_number": mask_id, "phone": mask_phone, "bank_card": mask_card, "health": mask_health}
+MASKS = {
+    "id_number": mask_id,
+    "phone": mask_phone,
+    "bank_card": mask_card,
+    "health": mask_health,
+    # the head's disability (sensitive, as health), 户籍所在地 and 主要财产 (issue 14)
+    "disability": mask_health,
+    "disability_grade": mask_health,
+    "hukou_place": mask_health,
+    "main_property": mask_health,
+}
 
 
 def mask_tree(value: Any) -> Any:

@@ -235,6 +235,172 @@ class FollowUpOutcome(StrEnum):
     BACK_IN_HARDSHIP = "back_in_hardship"  # 已返困
 
 
+# ------------------------------------------------------------------ the 档案表's personal profile
+# (the national 档案表 fields, DOMAIN.md "What a file holds"; seed 002 表一–表三; seed 001 附件1)
+
+
+class PoliticalStatus(StrEnum):
+    """政治面貌."""
+
+    PARTY_MEMBER = "party_member"
+    PROBATIONARY_MEMBER = "probationary_member"
+    LEAGUE_MEMBER = "league_member"
+    DEMOCRATIC_PARTY = "democratic_party"
+    MASSES = "masses"
+
+
+class MaritalStatus(StrEnum):
+    """婚姻状况."""
+
+    SINGLE = "single"
+    MARRIED = "married"
+    DIVORCED = "divorced"
+    WIDOWED = "widowed"
+
+
+class HukouType(StrEnum):
+    """户口性质."""
+
+    URBAN = "urban"
+    RURAL = "rural"
+    RESIDENT = "resident"
+
+
+class HousingType(StrEnum):
+    """住房类型 (seed 002 表一/表二's notes: 自建房、自购商品房、廉租房、经济适用房、租房)."""
+
+    SELF_BUILT = "self_built"
+    BOUGHT = "bought"
+    LOW_RENT = "low_rent"
+    AFFORDABLE = "affordable"
+    RENTED = "rented"
+    PUBLIC_RENTAL = "public_rental"
+    DORMITORY = "dormitory"
+    NONE = "none"
+    OTHER = "other"
+
+
+class HousingStructure(StrEnum):
+    """住房结构."""
+
+    STEEL_CONCRETE = "steel_concrete"
+    BRICK_CONCRETE = "brick_concrete"
+    BRICK_WOOD = "brick_wood"
+    EARTH_WOOD = "earth_wood"
+    OTHER = "other"
+
+
+class WorkStatus(StrEnum):
+    """就业状况."""
+
+    EMPLOYED = "employed"
+    LAID_OFF = "laid_off"
+    UNEMPLOYED = "unemployed"
+    FLEXIBLE = "flexible"
+    SICK_LEAVE = "sick_leave"
+    RETIRED = "retired"
+    OTHER = "other"
+
+
+class EmployerNature(StrEnum):
+    """单位性质."""
+
+    STATE_OWNED = "state_owned"
+    COLLECTIVE = "collective"
+    PRIVATE = "private"
+    FOREIGN = "foreign"
+    JOINT_STOCK = "joint_stock"
+    PUBLIC_INSTITUTION = "public_institution"
+    GOVERNMENT = "government"
+    SELF_EMPLOYED = "self_employed"
+    OTHER = "other"
+
+
+class ModelWorker(StrEnum):
+    """劳模称号: the highest the worker holds (none: 无)."""
+
+    NONE = "none"
+    NATIONAL = "national"
+    PROVINCIAL = "provincial"
+    CITY = "city"
+    DISTRICT = "district"
+
+
+class DisabilityKind(StrEnum):
+    """残疾类别 (the 残疾证's seven kinds). Personal (health): stored sealed as its code."""
+
+    VISION = "vision"
+    HEARING = "hearing"
+    SPEECH = "speech"
+    PHYSICAL = "physical"
+    INTELLECTUAL = "intellectual"
+    MENTAL = "mental"
+    MULTIPLE = "multiple"
+
+
+class DisabilityGrade(StrEnum):
+    """残疾等级 (一级 the most severe)."""
+
+    FIRST = "1"
+    SECOND = "2"
+    THIRD = "3"
+    FOURTH = "4"
+
+
+class Education(StrEnum):
+    """文化程度."""
+
+    NONE = "none"
+    PRESCHOOL = "preschool"
+    PRIMARY = "primary"
+    JUNIOR = "junior"
+    SENIOR = "senior"
+    VOCATIONAL = "vocational"
+    COLLEGE = "college"
+    BACHELOR = "bachelor"
+    POSTGRADUATE = "postgraduate"
+
+
+class AidType(StrEnum):
+    """帮扶类型, ticked on seed 002 表一/表二 (在所属类型上打“√”)."""
+
+    PRODUCTION = "production"
+    TRAINING = "training"
+    SCHOOLING = "schooling"
+    MEDICAL = "medical"
+    SAFETY_NET = "safety_net"
+
+
+class Insurance(StrEnum):
+    """五险一金缴纳情况, by seed 002 表三's codes (A1–A3 pension, B1–B3 medical, C work injury,
+    D unemployment, E maternity, F housing fund)."""
+
+    A1 = "A1"
+    A2 = "A2"
+    A3 = "A3"
+    B1 = "B1"
+    B2 = "B2"
+    B3 = "B3"
+    C = "C"
+    D = "D"
+    E = "E"
+    F = "F"
+
+
+class NeedKind(StrEnum):
+    """The eight kinds of seed 001's 困难清单 (附件1) and of a plan's measures (附件3's
+    分类帮扶措施)."""
+
+    EMPLOYMENT = "employment"
+    TRAINING = "training"
+    SCHOOLING = "schooling"
+    MEDICAL_INSURANCE = "medical_insurance"
+    SOCIAL_INSURANCE = "social_insurance"
+    HOUSING = "housing"
+    DIBAO = "dibao"
+    OTHER = "other"
+
+
 # The Chinese label of every enumeration value, as the source forms and notices word it (seeds
 # 000–004, DOMAIN.md glossary): what a clerk reads on screen, in sheets and in messages, and
 # what a spreadsheet may say (with the synonyms of `SYNONYMS_ZH`). `tests/unit/test_values.py`
@@ -366,6 +532,99 @@ _LABELS: tuple[tuple[StrEnum, str], ...] = (
     (RecheckResult.STILL_ELIGIBLE, "仍符合条件"),
     (RecheckResult.CATEGORY_CHANGED, "困难类别变化"),
     (RecheckResult.EXIT_DUE, "应予退出"),
+    (PoliticalStatus.PARTY_MEMBER, "中共党员"),
+    (PoliticalStatus.PROBATIONARY_MEMBER, "中共预备党员"),
+    (PoliticalStatus.LEAGUE_MEMBER, "共青团员"),
+    (PoliticalStatus.DEMOCRATIC_PARTY, "民主党派"),
+    (PoliticalStatus.MASSES, "群众"),
+    (MaritalStatus.SINGLE, "未婚"),
+    (MaritalStatus.MARRIED, "已婚"),
+    (MaritalStatus.DIVORCED, "离异"),
+    (MaritalStatus.WIDOWED, "丧偶"),
+    (HukouType.URBAN, "城镇户口"),
+    (HukouType.RURAL, "农业户口"),
+    (HukouType.RESIDENT, "居民户口"),
+    (HousingType.SELF_BUILT, "自建房"),
+    (HousingType.BOUGHT, "自购商品房"),
+    (HousingType.LOW_RENT, "廉租房"),
+    (HousingType.AFFORDABLE, "经济适用房"),
+    (HousingType.RENTED, "租房"),
+    (HousingType.PUBLIC_RENTAL, "公共租赁住房"),
+    (HousingType.DORMITORY, "单位宿舍"),
+    (HousingType.NONE, "无房"),
+    (HousingType.OTHER, "其他住房"),
+    (HousingStructure.STEEL_CONCRETE, "钢混结构"),
+    (HousingStructure.BRICK_CONCRETE, "砖混结构"),
+    (HousingStructure.BRICK_WOOD, "砖木结构"),
+    (HousingStructure.EARTH_WOOD, "土木结构"),
+    (HousingStructure.OTHER, "其他结构"),
+    (WorkStatus.EMPLOYED, "在岗"),
+    (WorkStatus.LAID_OFF, "下岗"),
+    (WorkStatus.UNEMPLOYED, "失业"),
+    (WorkStatus.FLEXIBLE, "灵活就业"),
+    (WorkStatus.SICK_LEAVE, "病休"),
+    (WorkStatus.RETIRED, "退休"),
+    (WorkStatus.OTHER, "其他"),
+    (EmployerNature.STATE_OWNED, "国有企业"),
+    (EmployerNature.COLLECTIVE, "集体企业"),
+    (EmployerNature.PRIVATE, "私营企业"),
+    (EmployerNature.FOREIGN, "外资企业"),
+    (EmployerNature.JOINT_STOCK, "股份制企业"),
+    (EmployerNature.PUBLIC_INSTITUTION, "事业单位"),
+    (EmployerNature.GOVERNMENT, "机关"),
+    (EmployerNature.SELF_EMPLOYED, "个体工商户"),
+    (EmployerNature.OTHER, "其他"),
+    (ModelWorker.NONE, "无"),
+    (ModelWorker.NATIONAL, "全国劳动模范"),
+    (ModelWorker.PROVINCIAL, "省部级劳动模范"),
+    (ModelWorker.CITY, "地市级劳动模范"),
+    (ModelWorker.DISTRICT, "区县级劳动模范"),
+    (DisabilityKind.VISION, "视力残疾"),
+    (DisabilityKind.HEARING, "听力残疾"),
+    (DisabilityKind.SPEECH, "言语残疾"),
+    (DisabilityKind.PHYSICAL, "肢体残疾"),
+    (DisabilityKind.INTELLECTUAL, "智力残疾"),
+    (DisabilityKind.MENTAL, "精神残疾"),
+    (DisabilityKind.MULTIPLE, "多重残疾"),
+    (DisabilityGrade.FIRST, "一级"),
+    (DisabilityGrade.SECOND, "二级"),
+    (DisabilityGrade.THIRD, "三级"),
+    (DisabilityGrade.FOURTH, "四级"),
+    (Education.NONE, "未上学"),
+    (Education.PRESCHOOL, "学龄前"),
+    (Education.PRIMARY, "小学"),
+    (Education.JUNIOR, "初中"),
+    (Education.SENIOR, "高中"),
+    (Education.VOCATIONAL, "中专"),
+    (Education.COLLEGE, "大专"),
+    (Education.BACHELOR, "本科"),
+    (Education.POSTGRADUATE, "研究生"),
+    # 帮扶类型 (seed 002 表一/表二)
+    (AidType.PRODUCTION, "发展生产"),
+    (AidType.TRAINING, "教育培训"),
+    (AidType.SCHOOLING, "助学帮扶"),
+    (AidType.MEDICAL, "医疗救助"),
+    (AidType.SAFETY_NET, "保障兜底"),
+    # 五险一金 (seed 002 表三, 填表说明 2)
+    (Insurance.A1, "A1城镇职工养老保险"),
+    (Insurance.A2, "A2城镇职工灵活再就业养老保险"),
+    (Insurance.A3, "A3农村养老保险"),
+    (Insurance.B1, "B1城镇职工医疗保险"),
+    (Insurance.B2, "B2城镇居民医疗保险"),
+    (Insurance.B3, "B3新型农村合作医疗保险"),
+    (Insurance.C, "C工伤保险"),
+    (Insurance.D, "D失业保险"),
+    (Insurance.E, "E生育保险"),
+    (Insurance.F, "F住房公积金"),
+    # 困难类型 (seed 001 附件1) and 分类帮扶措施 (附件3)
+    (NeedKind.EMPLOYMENT, "就业创业"),
+    (NeedKind.TRAINING, "技能培训"),
+    (NeedKind.SCHOOLING, "子女助学"),
+    (NeedKind.MEDICAL_INSURANCE, "医保"),
+    (NeedKind.SOCIAL_INSURANCE, "社保"),
+    (NeedKind.HOUSING, "住房"),
+    (NeedKind.DIBAO, "低保"),
+    (NeedKind.OTHER, "其它"),
 )
 
 # What clerks write for the same value besides its label (spreadsheets, paper ledgers): accepted

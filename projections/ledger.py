@@ -41,6 +41,7 @@ from domain.civil_affairs import ACT, ANSWER_FINDINGS, Record
 from domain.idnumber import IdNumber
 from domain.privacy import ERASED, mask_id, mask_phone, readable
 from domain.units import regions_of
+from domain.values import DisabilityKind
 from projections.base import Change
 
 # Under regular aid (常态化帮扶): files on record, and relieved (解困) ones, which keep being
@@ -90,6 +91,19 @@ class LedgerRow:
     exit_due: str | None = None  # why the file is due to exit (a found exclusion, a re-check)
     exit_due_on: date | None = None  # since when
     category_pending: str | None = None  # found by a re-check, waiting for an approver
+    # the head's profile a clerk filters by (issue 14)
+    political_status: str | None = None
+    model_worker: str | None = None
+    dilapidated: bool | None = None  # the housing, or a migrant's at home, is a 危房
+    disability: str | None = None  # its kind (a code); None once erased
+
+    def take_profile(self, head: Any) -> None:
+        """The filtered parts of the head's profile (an application's or a revision's head)."""
+        self.political_status = _code(head.political_status)
+        self.model_worker = _code(head.model_worker)
+        marks = [h.dilapidated for h in (head.housing, head.home_housing) if h is not None]
+        self.dilapidated = True if True in marks else False if False in marks else None
+        self.disability = head.disability if head.disability in DISABILITIES else None
 
     @property
     def regular_aid(self) -> bool:
@@ -107,6 +121,13 @@ class LedgerStorage(Protocol):
     async def load(self, ids: set[UUID]) -> dict[UUID, LedgerRow]: ...
 
     async def save(self, rows: list[LedgerRow], people_changed: set[UUID]) -> None: ...
+
+
+DISABILITIES = frozenset(k.value for k in DisabilityKind)
+
+
+def _code(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def head_sex(id_number: str) -> str | None:
@@ -215,7 +236,7 @@ class Ledger:
         kind = change.type[len("household.") :]
         if kind == "applied":
             people_changed.add(change.stream_id)
-            return LedgerRow(
+            new = LedgerRow(
                 file_id=change.stream_id,
                 unit=f.establishing_unit,
                 region=f.region,
@@ -233,6 +254,8 @@ class Ledger:
                 address=f.head.address,
                 people=frozenset(self._people([f.head.id_number], "head")),
             )
+            new.take_profile(f.head)
+            return new
         if row is None:
             return None  # a stream whose first event this ledger never saw
         row.version = change.version
@@ -292,6 +315,7 @@ class Ledger:
                 row.phone_masked = mask_phone(f.head.phone) if f.head.phone else ""
                 row.employer = f.head.employer
                 row.address = f.head.address
+                row.take_profile(f.head)
             if f.members is not None:
                 head = {p for p in row.people if p[1] == "head"}
                 row.people = frozenset(
@@ -323,6 +347,7 @@ class Ledger:
             row.head_sex = None
             row.phone_masked = ERASED if row.phone_masked else ""
             row.address = ERASED if row.address else ""
+            row.disability = None  # sealed: a rebuild reads the marker, which is no kind
             row.people = frozenset()
             people_changed.add(row.file_id)
         return row

@@ -29,7 +29,7 @@ from adapters.forms.pdf import value as val
 from domain.household import HouseholdFile
 from domain.printing import FORM_TITLES, UnitForm
 from domain.unit_records import Assessment, Meeting
-from domain.values import ExitKind
+from domain.values import ExitKind, label
 
 SOURCES = {
     UnitForm.PUBLICITY: "依据：河北省总工会困难职工建档模板5（困难职工名单公示）",
@@ -233,7 +233,7 @@ class Records:
 def completion(h: Household, plan: HouseholdFile.PlanAgreed, end: date) -> str:
     """How far a plan's measures were completed by `end`, as the file's events tell it:
     the household out of hardship (脱困/解困), the deadline passed without it, or under way.
-    (A completion recorded per measure is a field of the plan not yet recorded: issue 14.)"""
+    (A completion recorded per measure, `PlanMeasure.completion`, is shown instead.)"""
     out = [e for e in h.of(HouseholdFile.Exited) if e.exited_on <= end]
     if out:
         last = out[-1]
@@ -257,23 +257,44 @@ def task_rows(
             continue
         head = h.file.head
         done = completion(h, plan, as_of)
-        for measure in plan.measures:
+        person = (
+            head.name,
+            h.sex(head.id_number),
+            head.id_number,
+            head.phone,
+            head.employer,
+            head.address,
+            h.cause(),
+        )
+        if plan.tasks:  # the measures one by one, with their columns (domain/profile.py)
+            for task in plan.tasks:
+                finished = " ".join(x for x in (day(task.completed_on), task.completion) if x)
+                rows.append(
+                    (
+                        str(len(rows) + 1),
+                        *person,
+                        f"{label(task.kind)}：{task.content}",
+                        task.department,
+                        " ".join(x for x in (task.lead_unit, task.lead_leader) if x),
+                        task.union_leader,
+                        task.pairing_contact or plan.helper,
+                        task.union_contact,
+                        day(task.deadline or plan.deadline),
+                        finished or done,
+                    )
+                )
+            continue
+        for measure in plan.measures:  # a plan recorded as lines only: those columns blank
             rows.append(
                 (
                     str(len(rows) + 1),
-                    head.name,
-                    h.sex(head.id_number),
-                    head.id_number,
-                    head.phone,
-                    head.employer,
-                    head.address,
-                    h.cause(),
+                    *person,
                     measure,
-                    "",  # 分类型帮扶部门: per measure, not recorded yet
-                    "",  # 牵头单位责任领导: not recorded yet
-                    "",  # 建档工会领导: not recorded yet
+                    "",
+                    "",
+                    "",
                     plan.helper,
-                    "",  # 工会联系人: not recorded yet
+                    "",
                     day(plan.deadline),
                     done,
                 )

@@ -14,6 +14,7 @@ handlers' parameter types when the routes are built.
 import asyncio
 import io
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -75,6 +76,28 @@ async def _multipart_guard(request: Request[Any, Any, Any]) -> None:
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "multipart/form-data":
         raise HTTPException(status_code=415, detail="send the upload as multipart/form-data")
+    try:
+        # parsed here (the request keeps it for the handler's data): a field that is no file and
+        # no UTF-8 text (a zip sent without a file name) is the client's error, not a crash
+        await request.form()
+    except UnicodeDecodeError as error:
+        await _close_parsed_files(error.__traceback__)
+        raise HTTPException(
+            status_code=400, detail="a form field without a file name is not UTF-8 text"
+        ) from None
+
+
+async def _close_parsed_files(trace: TracebackType | None) -> None:
+    """Close the files the multipart parser had spooled before it failed on a text field (it
+    closes them only on its own errors: litestar/_multipart.py keeps them in `fields`)."""
+    while trace is not None:
+        for value in trace.tb_frame.f_locals.values():
+            items = value.values() if isinstance(value, dict) else [value]
+            for item in items:
+                for part in item if isinstance(item, list) else [item]:
+                    if isinstance(part, UploadFile):
+                        await part.close()
+        trace = trace.tb_next
 
 
 def _run_id(text: str) -> UUID:

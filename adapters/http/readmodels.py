@@ -13,6 +13,7 @@ import asyncio
 import base64
 import tempfile
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import IO, Annotated, Any
 from urllib.parse import quote
@@ -55,9 +56,12 @@ from domain.values import (
     Actor,
     Category,
     Cause,
+    DisabilityKind,
     ExitKind,
     FileLevel,
     Level,
+    ModelWorker,
+    PoliticalStatus,
     Sex,
     Status,
     WorkerKind,
@@ -154,7 +158,23 @@ def _ledger_fields(row: Any) -> dict[str, Any]:
         "exit_due_on": row["exit_due_on"],
         "category_pending": row["category_pending"],
         "category_pending_label": labelled(Category, row["category_pending"]),
+        "political_status": row["political_status"],
+        "political_status_label": labelled(PoliticalStatus, row["political_status"]),
+        "model_worker": row["model_worker"],
+        "model_worker_label": labelled(ModelWorker, row["model_worker"]),
+        "dilapidated": row["dilapidated"],
     }
+
+
+@dataclass(frozen=True)
+class ProfileFilter:
+    """The ledger's filters on the head's profile (issue 14): political status, model-worker
+    title, disability kind (each any of the given), and whether the household lives in a 危房."""
+
+    political_status: Sequence[PoliticalStatus] | None = None
+    model_worker: Sequence[ModelWorker] | None = None
+    disability: Sequence[DisabilityKind] | None = None
+    dilapidated: bool | None = None
 
 
 def _values(values: Sequence[Any] | None) -> tuple[str, ...]:
@@ -172,7 +192,9 @@ def ledger_filter(
     q: str | None = None,
     civil_affairs: Sequence[Record] | None = None,
     civil_affairs_to_act: bool | None = None,
+    profile: ProfileFilter | None = None,
 ) -> reads.LedgerFilter:
+    p = profile or ProfileFilter()
     return reads.LedgerFilter(
         root=root.value,
         statuses=_values(status),
@@ -183,6 +205,10 @@ def ledger_filter(
         name=q.strip() or None if q else None,
         civil_affairs=_values(civil_affairs),
         civil_affairs_to_act=civil_affairs_to_act,
+        political_statuses=_values(p.political_status),
+        model_workers=_values(p.model_worker),
+        disabilities=_values(p.disability),
+        dilapidated=p.dilapidated,
     )
 
 
@@ -343,7 +369,9 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         "head's name. `civil_affairs` keeps the files that civil-affairs matching (民政比对) found "
         "in any of the given records (`dibao`, `property`, `vehicle`, `business`, `death`); "
         "`civil_affairs_to_act=true` keeps the files with a finding a clerk must still act on "
-        "(`false`, those without). `sort` is one of the listed keys, `-` in front for "
+        "(`false`, those without). `political_status`, `model_worker` and `disability` (its "
+        "kind) filter by the head's profile, `dilapidated=true` keeps households in a 危房. "
+        "`sort` is one of the listed keys, `-` in front for "
         "descending. Pages are "
         "keyset-paginated: pass the `next` of a page as `cursor` (with the same filters and "
         "sort) until it is null. ID numbers and phones are masked.",
@@ -361,6 +389,10 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         q: Annotated[str | None, QueryParameter(max_length=64)] = None,
         civil_affairs: FromQuery[list[Record] | None] = None,
         civil_affairs_to_act: FromQuery[bool | None] = None,
+        political_status: FromQuery[list[PoliticalStatus] | None] = None,
+        model_worker: FromQuery[list[ModelWorker] | None] = None,
+        disability: FromQuery[list[DisabilityKind] | None] = None,
+        dilapidated: FromQuery[bool | None] = None,
         sort: FromQuery[LedgerSort] = LedgerSort.APPLIED_ON,
         cursor: Cursor = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
@@ -376,6 +408,7 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
             q=q,
             civil_affairs=civil_affairs,
             civil_affairs_to_act=civil_affairs_to_act,
+            profile=ProfileFilter(political_status, model_worker, disability, dilapidated),
         )
         name, descending = sort.value.lstrip("-"), sort.value.startswith("-")
         after = reads.Cursor.decode(cursor, name) if cursor else None
@@ -412,6 +445,10 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         q: Annotated[str | None, QueryParameter(max_length=64)] = None,
         civil_affairs: FromQuery[list[Record] | None] = None,
         civil_affairs_to_act: FromQuery[bool | None] = None,
+        political_status: FromQuery[list[PoliticalStatus] | None] = None,
+        model_worker: FromQuery[list[ModelWorker] | None] = None,
+        disability: FromQuery[list[DisabilityKind] | None] = None,
+        dilapidated: FromQuery[bool | None] = None,
         sort: FromQuery[LedgerSort] = LedgerSort.APPLIED_ON,
     ) -> Stream:
         root = await scope(actor, unit, units)
@@ -425,6 +462,7 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
             q=q,
             civil_affairs=civil_affairs,
             civil_affairs_to_act=civil_affairs_to_act,
+            profile=ProfileFilter(political_status, model_worker, disability, dilapidated),
         )
         return await ledger_workbook(rt, root, where, sort)
 

@@ -25,6 +25,7 @@ from adapters.http.validation import MONEY_PATTERN
 from domain import commands
 from domain.eligibility import Exclusions
 from domain.household import Head, Member
+from domain.profile import Housing, Land, Need, Pairing, PlanMeasure, QuarterCosts
 from domain.values import (
     AssistanceKind,
     Category,
@@ -85,6 +86,8 @@ class ApplicationIn(_In, kw_only=True, forbid_unknown_fields=True):
     region: Annotated[str, msgspec.Meta(pattern=r"^\d{6}$")] | None = None
     scheme: CategoryScheme = CategoryScheme.V2019
     file_id: UUID | None = None
+    filed_by: Annotated[str, msgspec.Meta(max_length=64)] = ""  # 建档人
+    entered_by: Annotated[str, msgspec.Meta(max_length=64)] = ""  # 录入人
 
     def command(self) -> commands.Apply:
         return commands.Apply(
@@ -98,6 +101,8 @@ class ApplicationIn(_In, kw_only=True, forbid_unknown_fields=True):
             materials=tuple(self.materials),
             region=self.region,
             scheme=self.scheme,
+            filed_by=self.filed_by,
+            entered_by=self.entered_by,
         )
 
 
@@ -154,6 +159,7 @@ class AppraisalIn(_In, kw_only=True, forbid_unknown_fields=True):
     publicity_end: Day
     objections: Annotated[int, msgspec.Meta(ge=0)] = 0
     objections_resolved: Annotated[int, msgspec.Meta(ge=0)] = 0
+    base_opinion: Text = ""  # 基层工会意见
     meeting_id: Annotated[
         UUID | None,
         msgspec.Meta(
@@ -170,6 +176,7 @@ class AppraisalIn(_In, kw_only=True, forbid_unknown_fields=True):
             publicity_end=self.publicity_end,
             objections=self.objections,
             objections_resolved=self.objections_resolved,
+            base_opinion=self.base_opinion,
             meeting_id=self.meeting_id,
         )
 
@@ -232,6 +239,9 @@ class ApprovalIn(_In, kw_only=True, forbid_unknown_fields=True):
             description="ids of attachments of this file the step rests on (附件编号)",
         ),
     ] = []
+    reviewed_by: Annotated[str, msgspec.Meta(max_length=64)] = ""  # 审核人
+    system_opinion: Text = ""  # 系统工会意见, dated
+    system_opinion_on: Day | None = None
 
     def command(self) -> commands.Approve:
         return commands.Approve(
@@ -240,6 +250,9 @@ class ApprovalIn(_In, kw_only=True, forbid_unknown_fields=True):
             poverty_line=self.poverty_line,
             opinion=self.opinion,
             cites=tuple(self.cites),
+            reviewed_by=self.reviewed_by,
+            system_opinion=self.system_opinion,
+            system_opinion_on=self.system_opinion_on,
         )
 
 
@@ -282,12 +295,19 @@ class AssistanceIn(_In, kw_only=True, forbid_unknown_fields=True):
 
 
 class PlanIn(_In, kw_only=True, forbid_unknown_fields=True):
+    """帮扶计划 (解困脱困方案): the measures as lines, or one by one in `tasks` with their kind,
+    departments, leaders, contacts, deadline and completion; the helping unit and the pairing's
+    two contacts (结对帮扶, 两级联系人)."""
+
     agreed_on: Day
     helper: Name
-    measures: list[Text]
+    measures: list[Text] = []
     goals: Text
     deadline: date
     signed_by_worker: bool
+    tasks: Annotated[list[PlanMeasure], msgspec.Meta(max_length=50)] = []
+    helping_unit: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    pairing: Pairing | None = None
 
     def command(self) -> commands.AgreePlan:
         return commands.AgreePlan(
@@ -297,6 +317,9 @@ class PlanIn(_In, kw_only=True, forbid_unknown_fields=True):
             goals=self.goals,
             deadline=self.deadline,
             signed_by_worker=self.signed_by_worker,
+            tasks=tuple(self.tasks),
+            helping_unit=self.helping_unit,
+            pairing=self.pairing,
         )
 
 
@@ -305,7 +328,14 @@ class VisitIn(_In, kw_only=True, forbid_unknown_fields=True):
     cadre: Name
     content: Text
     quarter_income: Money | None = None
-    quarter_costs: Money | None = None
+    quarter_costs: Money | None = None  # with `costs`: their total (or left out)
+    cadre_unit: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    cadre_post: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    cadre_phone: Annotated[str, msgspec.Meta(max_length=32)] = ""
+    costs: QuarterCosts | None = None
+    helper_opinion: Text = ""
+    head_opinion: Text = ""
+    needs: Annotated[list[Need], msgspec.Meta(max_length=8)] = []
 
     def command(self) -> commands.Visit:
         return commands.Visit(
@@ -314,6 +344,13 @@ class VisitIn(_In, kw_only=True, forbid_unknown_fields=True):
             content=self.content,
             quarter_income=self.quarter_income,
             quarter_costs=self.quarter_costs,
+            cadre_unit=self.cadre_unit,
+            cadre_post=self.cadre_post,
+            cadre_phone=self.cadre_phone,
+            costs=self.costs,
+            helper_opinion=self.helper_opinion,
+            head_opinion=self.head_opinion,
+            needs=tuple(self.needs),
         )
 
 
@@ -495,6 +532,40 @@ class PersonOut(msgspec.Struct, kw_only=True):
     bank_card: str | None = None
     status: str | None = None
     annual_income: Decimal | None = None
+    # a member's seed 002 表三 columns (issue 14)
+    education: str | None = None
+    insurance: list[str] | None = None
+    skills: str | None = None
+    workplace: str | None = None
+
+
+class HousingOut(msgspec.Struct, kw_only=True):
+    kind: str | None
+    structure: str | None
+    area: Decimal | None
+    dilapidated: bool | None
+
+
+class ProfileOut(msgspec.Struct, kw_only=True):
+    """The head's 档案表 profile (issue 14) as codes; `lines` gives it in Chinese, as the
+    console shows it. Personal parts (户籍所在地, 残疾, 主要财产) are masked unless unmasked."""
+
+    political_status: str | None
+    marital_status: str | None
+    education: str | None
+    hukou_type: str | None
+    hukou_place: str
+    housing: HousingOut | None
+    home_housing: HousingOut | None
+    work_status: str | None
+    employer_nature: str | None
+    model_worker: str | None
+    disability: str
+    disability_grade: str
+    main_property: str
+    wishes: str
+    aid_types: list[str]
+    lines: list[list[str]]
 
 
 class MeansOut(msgspec.Struct, kw_only=True):
@@ -539,6 +610,7 @@ class FileOut(msgspec.Struct, kw_only=True):
     materials: list[str]
     modified_at: datetime
     masked: bool
+    profile: ProfileOut | None = None
 
 
 class ErasureOut(msgspec.Struct, kw_only=True):
@@ -721,6 +793,12 @@ class LedgerItem(msgspec.Struct, kw_only=True):
     exit_due_on: date | None = None
     category_pending: str | None = None
     category_pending_label: str | None = None
+    # the head's profile a clerk filters by (issue 14)
+    political_status: str | None = None
+    political_status_label: str | None = None
+    model_worker: str | None = None
+    model_worker_label: str | None = None
+    dilapidated: bool | None = None
 
 
 class LedgerPage(msgspec.Struct, kw_only=True):
@@ -873,11 +951,30 @@ EXAMPLES: dict[type[msgspec.Struct], dict[str, Any]] = {
             "employer": "抚宁区机械厂",
             "address": "抚宁区建设路12号",
             "bank_card": "6222021234567890123",
+            "political_status": "masses",
+            "marital_status": "married",
+            "education": "senior",
+            "hukou_type": "urban",
+            "hukou_place": "河北省秦皇岛市抚宁区",
+            "housing": {
+                "kind": "bought",
+                "structure": "brick_concrete",
+                "area": "56.00",
+                "dilapidated": False,
+            },
+            "work_status": "employed",
+            "employer_nature": "state_owned",
+            "model_worker": "none",
+            "main_property": "电动自行车一辆",
+            "wishes": "妻子病情稳定，本人稳定就业",
+            "aid_types": ["medical", "training"],
         },
         "applied_on": "2026-03-02",
         "authorisation_signed": True,
         "statement": "妻子患病，家庭收入低，申请建档",
         "materials": ["id_copy", "hukou_copy", "income_proof"],
+        "filed_by": "李秀英",
+        "entered_by": "李秀英",
     },
     VerificationIn: {
         "verified_on": "2026-03-09",
@@ -890,6 +987,10 @@ EXAMPLES: dict[type[msgspec.Struct], dict[str, Any]] = {
                 "status": "unemployed",
                 "annual_income": "0",
                 "health": "大病",
+                "education": "junior",
+                "insurance": ["A1", "B1"],
+                "skills": "缝纫",
+                "workplace": "无",
             }
         ],
         "annual_income": "9600",
@@ -908,12 +1009,16 @@ EXAMPLES: dict[type[msgspec.Struct], dict[str, Any]] = {
         "publicity_end": "2026-03-20",
         "objections": 0,
         "objections_resolved": 0,
+        "base_opinion": "经民主评议，同意上报",
     },
     ApprovalIn: {
         "approved_on": "2026-03-25",
         "file_level": "district",
         "poverty_line": "550",
         "opinion": "经审核符合困难职工建档条件，同意建档",
+        "reviewed_by": "王建国",
+        "system_opinion": "情况属实，同意",
+        "system_opinion_on": "2026-03-23",
     },
     SendBackIn: {"sent_back_on": "2026-03-24", "reason": "收入证明材料不全，请补充后重新上报"},
     RejectionIn: {"rejected_on": "2026-03-24", "reason": "家庭人均收入超过认定标准"},
@@ -933,6 +1038,27 @@ EXAMPLES: dict[type[msgspec.Struct], dict[str, Any]] = {
         "goals": "两年内实现稳定就业",
         "deadline": "2028-04-01",
         "signed_by_worker": True,
+        "tasks": [
+            {
+                "kind": "medical_insurance",
+                "content": "配偶大病医疗救助",
+                "department": "区医保局",
+                "lead_unit": "抚宁区总工会",
+                "lead_leader": "刘副主席",
+                "union_leader": "陈主席",
+                "pairing_contact": "孙志刚",
+                "union_contact": "李秀英",
+                "deadline": "2026-12-31",
+            }
+        ],
+        "helping_unit": "抚宁区机械厂工会",
+        "pairing": {
+            "cadre_unit": "抚宁区总工会",
+            "cadre_post": "科员",
+            "cadre_phone": "0335-6012345",
+            "union_contact": "李秀英",
+            "union_contact_phone": "0335-6019876",
+        },
     },
     VisitIn: {
         "visited_on": "2026-07-01",
@@ -940,6 +1066,26 @@ EXAMPLES: dict[type[msgspec.Struct], dict[str, Any]] = {
         "content": "季度走访，了解家庭收支",
         "quarter_income": "3600.00",
         "quarter_costs": "2800.00",
+        "cadre_unit": "抚宁区总工会",
+        "cadre_post": "科员",
+        "cadre_phone": "0335-6012345",
+        "costs": {
+            "insurance": "600.00",
+            "education": "400.00",
+            "medical": "900.00",
+            "housing": "300.00",
+            "living": "600.00",
+        },
+        "helper_opinion": "继续落实医疗救助",
+        "head_opinion": "感谢帮扶",
+        "needs": [
+            {
+                "kind": "medical_insurance",
+                "problem": "配偶大病自付费用高",
+                "policies": "已参加城镇职工医疗保险",
+                "suggestion": "申请大病医疗救助",
+            }
+        ],
     },
     RevisionIn: {
         "effective_on": "2026-08-01",
@@ -989,7 +1135,17 @@ EXAMPLES: dict[type[msgspec.Struct], dict[str, Any]] = {
 
 # The domain's value types that request bodies carry; like the bodies, they take no unknown field
 # (adapters/http/validation.py refuses one).
-REQUEST_VALUE_TYPES = (Head, Member, Exclusions)
+REQUEST_VALUE_TYPES = (
+    Head,
+    Member,
+    Exclusions,
+    Housing,
+    Land,
+    Pairing,
+    PlanMeasure,
+    Need,
+    QuarterCosts,
+)
 
 
 class ClosedStructs(StructSchemaPlugin):

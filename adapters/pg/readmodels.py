@@ -57,6 +57,10 @@ LEDGER_COLUMNS = (
     "exit_due",
     "exit_due_on",
     "category_pending",
+    "political_status",
+    "model_worker",
+    "dilapidated",
+    "disability",
 )
 # a person in two files that hold their people under 一户一档 — open or relieved — is a duplicate
 HOLDING_STATUSES = sorted(s.value for s in OPEN | {Status.RELIEVED})
@@ -143,6 +147,10 @@ def ledger_record(row: LedgerRow) -> tuple[object, ...]:
         row.exit_due,
         row.exit_due_on,
         row.category_pending,
+        row.political_status,
+        row.model_worker,
+        row.dilapidated,
+        row.disability,
     )
 
 
@@ -183,6 +191,10 @@ def _row(record: asyncpg.Record, people: frozenset[tuple[bytes, str]]) -> Ledger
         exit_due=record["exit_due"],
         exit_due_on=record["exit_due_on"],
         category_pending=record["category_pending"],
+        political_status=record["political_status"],
+        model_worker=record["model_worker"],
+        dilapidated=record["dilapidated"],
+        disability=record["disability"],
     )
 
 

@@ -135,6 +135,11 @@ class LedgerFilter:
     open_only: bool = False  # only files still open (OPEN_STATUSES)
     updated_before: datetime | None = None  # unchanged since (the console's 一年未更新)
     never_assisted: bool = False  # no assistance recorded yet (the console's 未帮扶过)
+    # the head's profile (issue 14)
+    political_statuses: tuple[str, ...] = ()
+    model_workers: tuple[str, ...] = ()
+    disabilities: tuple[str, ...] = ()
+    dilapidated: bool | None = None  # lives in a 危房 (True) or not (False)
 
     def where(self, params: list[Any]) -> str:
         """The SQL condition, appending its values to `params`."""
@@ -149,6 +154,9 @@ class LedgerFilter:
             ("category", self.categories),
             ("file_level", self.file_levels),
             ("worker_kind", self.worker_kinds),
+            ("political_status", self.political_statuses),
+            ("model_worker", self.model_workers),
+            ("disability", self.disabilities),
         ):
             if values:
                 conditions.append(f"l.{column} = ANY({bind(list(values))}::text[])")
@@ -172,6 +180,8 @@ class LedgerFilter:
             conditions.append(f"l.updated_at < {bind(self.updated_before)}::timestamptz")
         if self.never_assisted:
             conditions.append("l.assistance_count = 0")
+        if self.dilapidated is not None:
+            conditions.append("l.dilapidated" if self.dilapidated else "l.dilapidated IS FALSE")
         return " AND ".join(conditions)
 
 

@@ -70,21 +70,36 @@ from domain.household import Head, HouseholdFile, Member, whole_months
 from domain.idnumber import make_id_number
 from domain.policy import Parameters, PolicyBook, RegionalPolicy
 from domain.ports import Clock, FileRepository, Policies
+from domain.profile import Housing, Land, Need, Pairing, PlanMeasure, QuarterCosts
 from domain.unit_records import Vote
 from domain.values import (
     Actor,
+    AidType,
     AssistanceKind,
     Cause,
     Department,
+    DisabilityGrade,
+    DisabilityKind,
+    Education,
+    EmployerNature,
     ExitKind,
     ExitReason,
     FileLevel,
+    HousingStructure,
+    HousingType,
+    HukouType,
+    Insurance,
+    MaritalStatus,
     Material,
     MemberStatus,
+    ModelWorker,
+    NeedKind,
+    PoliticalStatus,
     Relation,
     Role,
     Sex,
     WorkerKind,
+    WorkStatus,
 )
 
 PROVINCE = ("13", "河北省总工会")
@@ -197,6 +212,132 @@ class Step:
     role: Role
 
 
+PROFILE_SALT = 0x1414  # the forms' own fields are drawn from a generator of the file's own
+
+
+def _first_visit(plan: Plan) -> int:
+    return next((i for i, s in enumerate(plan.steps) if isinstance(s.command, Visit)), -1)
+
+
+def demo_profile(rng: random.Random, plan: Plan, migrant: bool) -> Head:
+    """The head's 档案表 profile (domain/profile.py)."""
+    head = plan.application.head
+    disabled = head.health == "残疾"
+    return replace(
+        head,
+        political_status=rng.choice(
+            (PoliticalStatus.MASSES,) * 6 + (PoliticalStatus.PARTY_MEMBER,) * 2
+        ),
+        marital_status=rng.choice((MaritalStatus.MARRIED,) * 5 + tuple(MaritalStatus)),
+        education=rng.choice(
+            (Education.PRIMARY, Education.JUNIOR, Education.JUNIOR, Education.SENIOR)
+        ),
+        hukou_type=HukouType.RURAL if migrant else HukouType.URBAN,
+        hukou_place=head.address[:3] + rng.choice(STREETS) if not migrant else "本省农村",
+        housing=Housing(
+            rng.choice((HousingType.RENTED, HousingType.BOUGHT, HousingType.LOW_RENT)),
+            HousingStructure.BRICK_CONCRETE,
+            Decimal(rng.randrange(18, 90)),
+            dilapidated=rng.random() < 0.05,
+        ),
+        home_housing=Housing(
+            HousingType.SELF_BUILT,
+            rng.choice((HousingStructure.BRICK_WOOD, HousingStructure.EARTH_WOOD)),
+            Decimal(rng.randrange(40, 150)),
+            dilapidated=rng.random() < 0.2,
+        )
+        if migrant
+        else None,
+        land=Land(paddy=Decimal(rng.randrange(0, 4)), dry=Decimal(rng.randrange(0, 6)))
+        if migrant
+        else None,
+        work_status=rng.choice((WorkStatus.EMPLOYED,) * 3 + (WorkStatus.FLEXIBLE,)),
+        employer_nature=rng.choice(
+            (EmployerNature.PRIVATE, EmployerNature.STATE_OWNED, EmployerNature.COLLECTIVE)
+        ),
+        model_worker=ModelWorker.CITY if rng.random() < 0.02 else ModelWorker.NONE,
+        disability=DisabilityKind.PHYSICAL.value if disabled else "",
+        disability_grade=rng.choice(tuple(DisabilityGrade)).value if disabled else "",
+        wishes=rng.choice(("稳定就业，增加收入", "子女顺利完成学业", "家人病情好转")),
+        aid_types=tuple(rng.sample(tuple(AidType), 2)),
+    )
+
+
+def demo_columns(rng: random.Random, member: Member) -> Member:
+    """A member's 表三 columns."""
+    if member.status in (MemberStatus.STUDENT, MemberStatus.PRESCHOOL):
+        return replace(
+            member,
+            education=Education.PRESCHOOL
+            if member.status is MemberStatus.PRESCHOOL
+            else Education.PRIMARY,
+            insurance=(Insurance.B2,),
+            workplace="" if member.status is MemberStatus.PRESCHOOL else "本区实验小学",
+        )
+    return replace(
+        member,
+        education=rng.choice((Education.PRIMARY, Education.JUNIOR, Education.SENIOR)),
+        insurance=(Insurance.A1, Insurance.B1) if rng.random() < 0.5 else (Insurance.B2,),
+        skills=rng.choice(("", "缝纫", "烹饪", "驾驶")),
+    )
+
+
+def demo_measures(rng: random.Random, command: AgreePlan, unit: str) -> AgreePlan:
+    """The plan's measures one by one (seed 001 附件3) and the pairing's contacts."""
+    kinds = (NeedKind.DIBAO, NeedKind.EMPLOYMENT)
+    deadline = min(command.agreed_on + timedelta(days=365), command.deadline)
+    items = tuple(
+        PlanMeasure(
+            kind=kind,
+            content=content,
+            department="区民政局" if kind is NeedKind.DIBAO else "区人社局",
+            lead_unit="区总工会",
+            lead_leader="区总工会副主席",
+            union_leader="基层工会主席",
+            pairing_contact=command.helper,
+            union_contact="基层工会干事",
+            deadline=deadline,
+        )
+        for kind, content in zip(kinds, command.measures, strict=False)
+    )
+    return replace(
+        command,
+        tasks=items,
+        helping_unit=DISTRICTS[unit[:6]],
+        pairing=Pairing(
+            cadre_unit=DISTRICTS[unit[:6]],
+            cadre_post="干部",
+            cadre_phone=f"0335-60{rng.randrange(10**5):05d}",
+            union_contact="基层工会干事",
+            union_contact_phone=f"0335-61{rng.randrange(10**5):05d}",
+        ),
+    )
+
+
+def demo_visit(rng: random.Random, command: Visit, migrant: bool, *, first: bool) -> Visit:
+    """The visit's cost lines adding up to its quarter's costs, the opinions, and on the first
+    visit the 困难清单 (seed 001 附件1)."""
+    total = command.quarter_costs or Decimal(0)
+    tenth = (total / 10).quantize(Decimal("1"))
+    lines = {"insurance": tenth * 2, "education": tenth, "medical": tenth * 2, "housing": tenth}
+    if migrant:
+        lines["farming"] = tenth
+    lines["living"] = total - sum(lines.values(), Decimal(0))
+    return replace(
+        command,
+        quarter_costs=None,
+        costs=QuarterCosts(**lines),
+        helper_opinion="继续跟踪帮扶",
+        head_opinion="感谢工会关心",
+        needs=(
+            Need(NeedKind.EMPLOYMENT, "家庭收入不稳定", "已享受困难职工生活救助", "推荐就业岗位"),
+            Need(NeedKind.MEDICAL_INSURANCE, "医疗费用负担重", "已参加职工医保", "申请医疗救助"),
+        )
+        if first
+        else (),
+    )
+
+
 SCAN_VARIANTS = 24  # distinct generated pages per media type (the content is cached)
 PAPER_ONLY = 0.05  # the share of older files whose materials were never scanned
 
@@ -277,7 +418,26 @@ class Planner:
     # ----------------------------------------------------------------- one household
 
     def plan(self) -> Plan:
-        return self._scanned(self._plan())
+        return self._profiled(self._scanned(self._plan()))
+
+    def _profiled(self, plan: Plan) -> Plan:
+        """The forms' own fields (issue 14: the head's profile, members' 表三 columns, the plan's
+        measures and contacts, the visits' cost lines and 困难清单), drawn from a generator of the
+        file's own (the rest of the province is the same with or without them)."""
+        rng = random.Random(plan.file_id.int ^ PROFILE_SALT)
+        migrant = plan.application.worker_kind is WorkerKind.MIGRANT
+        plan.application = replace(plan.application, head=demo_profile(rng, plan, migrant))
+        for i, step in enumerate(plan.steps):
+            command = step.command
+            if isinstance(command, Verify):
+                members = tuple(demo_columns(rng, m) for m in command.members)
+                command = replace(command, members=members)
+            elif isinstance(command, AgreePlan):
+                command = demo_measures(rng, command, plan.unit)
+            elif isinstance(command, Visit):
+                command = demo_visit(rng, command, migrant, first=i == _first_visit(plan))
+            plan.steps[i] = Step(command, step.role)
+        return plan
 
     def _scanned(self, plan: Plan) -> Plan:
         """The plan's scans, drawn from a generator of the file's own (the rest of the province

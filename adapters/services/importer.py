@@ -40,6 +40,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID, uuid5
 
 import structlog
@@ -62,6 +63,7 @@ from domain.household import EXIT_REASONS, Head, HouseholdFile, Member
 from domain.onefile import ROLE_ZH, AlreadyFiled, Claim, ClaimsRefused, Wanted, claims
 from domain.policy import PolicyBook
 from domain.ports import BuiltFiles
+from domain.profile import Housing
 from domain.units import UnitCode
 from domain.values import (
     SCHEME_CATEGORIES,
@@ -71,15 +73,22 @@ from domain.values import (
     CategoryScheme,
     Cause,
     Department,
+    Education,
+    EmployerNature,
     ExitKind,
     ExitReason,
     FileLevel,
+    HukouType,
     Level,
+    MaritalStatus,
     Material,
     MemberStatus,
+    ModelWorker,
+    PoliticalStatus,
     Relation,
     Role,
     WorkerKind,
+    WorkStatus,
     label,
 )
 
@@ -116,6 +125,18 @@ IMPORT_COLUMNS = sheets.Columns(
         "phone": ("联系电话", "电话", "手机号码"),
         "employer": ("工作单位", "单位"),
         "address": ("家庭地址", "家庭住址", "住址"),
+        # the head's 档案表 profile (issue 14), each optional
+        "political_status": ("政治面貌",),
+        "marital_status": ("婚姻状况",),
+        "education": ("文化程度", "学历"),
+        "hukou_type": ("户口性质", "户籍性质"),
+        "hukou_place": ("户籍所在地", "户籍地", "祖居地"),
+        "work_status": ("就业状况", "就业情况"),
+        "employer_nature": ("单位性质", "企业性质"),
+        "model_worker": ("劳模称号", "劳模"),
+        "dilapidated": ("是否危房", "危房"),
+        "wishes": ("主要意愿", "困难职工主要意愿"),
+        "main_property": ("主要财产",),
         "unit": ("基层工会代码", "工会代码", "建档工会代码"),
         "worker_kind": ("职工类别", "职工类型"),
         "applied_on": ("申请时间", "申请日期", "建档时间", "建档日期"),
@@ -209,6 +230,22 @@ _FIELD_COLUMNS = {
     "evidence": "exit_evidence",
     "explanation": "exit_explanation",
     "months_above_line": "months_above_line",
+    **{
+        f"head.{name}": name
+        for name in (
+            "political_status",
+            "marital_status",
+            "education",
+            "hukou_type",
+            "hukou_place",
+            "work_status",
+            "employer_nature",
+            "model_worker",
+            "wishes",
+            "main_property",
+        )
+    },
+    "head.housing.dilapidated": "dilapidated",
 }
 
 
@@ -307,6 +344,35 @@ def exclusions_of(cells: Mapping[str, str]) -> Exclusions:
         if answer is not None:
             answers[name] = answers.get(name, False) or answer
     return Exclusions(**answers)
+
+
+def _profile(cells: Mapping[str, str]) -> dict[str, Any]:
+    """The head's profile as a row gives it (blank: not recorded)."""
+    h = IMPORT_COLUMNS.header
+    dilapidated = sheets.yes_no(cells.get("dilapidated", ""), h("dilapidated"))
+    return {
+        "political_status": sheets.enum_by_label(
+            PoliticalStatus, cells.get("political_status", ""), h("political_status")
+        ),
+        "marital_status": sheets.enum_by_label(
+            MaritalStatus, cells.get("marital_status", ""), h("marital_status")
+        ),
+        "education": sheets.enum_by_label(Education, cells.get("education", ""), h("education")),
+        "hukou_type": sheets.enum_by_label(HukouType, cells.get("hukou_type", ""), h("hukou_type")),
+        "hukou_place": cells.get("hukou_place", ""),
+        "work_status": sheets.enum_by_label(
+            WorkStatus, cells.get("work_status", ""), h("work_status")
+        ),
+        "employer_nature": sheets.enum_by_label(
+            EmployerNature, cells.get("employer_nature", ""), h("employer_nature")
+        ),
+        "model_worker": sheets.enum_by_label(
+            ModelWorker, cells.get("model_worker", ""), h("model_worker")
+        ),
+        "housing": None if dilapidated is None else Housing(dilapidated=dilapidated),
+        "wishes": cells.get("wishes", ""),
+        "main_property": cells.get("main_property", ""),
+    }
 
 
 def build_file(
@@ -546,6 +612,7 @@ def _through_approval(
                 phone=cells.get("phone", ""),
                 employer=cells.get("employer", ""),
                 address=cells.get("address", ""),
+                **_profile(cells),
             ),
             applied_on=applied_on,
             authorisation_signed=sheets.yes_no(cells.get("authorisation", ""), h("authorisation")),

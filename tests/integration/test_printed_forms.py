@@ -185,6 +185,12 @@ def expected_values(form: HouseholdForm, h: HouseholdFile, events: list[Any]) ->
             yuan(h.poverty_line),
             h.helper,
             "家庭成员信息",
+            # the forms' own fields the demo records (issue 14)
+            label(h.head.political_status),
+            label(h.head.education),
+            h.head.wishes,
+            *(label(m.education) for m in h.members if m.education),
+            *(i.value for m in h.members for i in m.insurance),
         ]
     if form is HouseholdForm.PLAN:
         plans = [e for e in events if isinstance(e, HouseholdFile.PlanAgreed)]
@@ -193,6 +199,8 @@ def expected_values(form: HouseholdForm, h: HouseholdFile, events: list[Any]) ->
             *(m for p in plans for m in p.measures),
             *(p.goals for p in plans),
             *(p.helper for p in plans),
+            *(v for p in plans for i in p.tasks for v in (i.department, i.lead_leader)),
+            *(p.pairing.cadre_phone for p in plans if p.pairing),
         ]
     if form is HouseholdForm.VISITS:
         visits = [e for e in events if isinstance(e, HouseholdFile.Visited)]
@@ -201,6 +209,16 @@ def expected_values(form: HouseholdForm, h: HouseholdFile, events: list[Any]) ->
             *(v.content for v in visits),
             *(day(v.visited_on) for v in visits),
             *(v.cadre for v in visits),
+            *(v.helper_opinion for v in visits),
+            *(yuan(v.costs.living) for v in visits if v.costs),
+        ]
+    if form is HouseholdForm.NEEDS:
+        needs = [n for e in events if isinstance(e, HouseholdFile.Visited) for n in e.needs]
+        return [
+            *head,
+            h.head.employer,
+            *("就业创业", "技能培训", "子女助学", "医保", "社保", "住房", "低保", "其它困难"),
+            *(v for n in needs for v in (n.problem, n.policies, n.suggestion)),
         ]
     if form is HouseholdForm.AID:
         aid = [e for e in events if isinstance(e, HouseholdFile.Assisted)]

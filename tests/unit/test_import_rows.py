@@ -21,11 +21,14 @@ from domain.values import (
     Category,
     CategoryScheme,
     Department,
+    Education,
     ExitKind,
     ExitReason,
     FileLevel,
     Material,
     MemberStatus,
+    ModelWorker,
+    PoliticalStatus,
     Relation,
     Role,
     Status,
@@ -310,3 +313,35 @@ class TestARowsAssistanceVisitAndExit:
 
         assert error.column == "分类帮扶措施"
         assert "就业创业" in error.reason
+
+
+class TestARowWithTheHeadsProfile:
+    def test_records_it_read_from_the_labels_clerks_write(self) -> None:
+        file = build(
+            row(
+                political_status="中共党员",
+                education="初中",
+                model_worker="地市级劳动模范",
+                dilapidated="是",
+                wishes="稳定就业",
+                hukou_place="青龙县",
+            )
+        )
+
+        head = event(file, HouseholdFile.Applied).head
+        assert (head.political_status, head.education, head.model_worker) == (
+            PoliticalStatus.PARTY_MEMBER,
+            Education.JUNIOR,
+            ModelWorker.CITY,
+        )
+        assert (head.housing.dilapidated, head.wishes, head.hukou_place) == (
+            True,
+            "稳定就业",
+            "青龙县",
+        )
+
+    def test_with_an_unknown_label_report_the_column_and_the_labels_accepted(self) -> None:
+        error = refused(row(political_status="党员干部"))
+
+        assert (error.row, error.column) == (7, "政治面貌")
+        assert "中共党员" in error.reason

@@ -541,16 +541,21 @@ def for_file(action: Action, household: HouseholdFile) -> Action:
     )
 
 
+def _recorded(person: object) -> dict[str, Any]:
+    """A head's or member's recorded fields as a body sends them (a field not recorded, None,
+    left out: the body's default)."""
+    fields: dict[str, Any] = msgspec.to_builtins(person)
+    return {k: v for k, v in fields.items() if v is not None}
+
+
 def _revision_people(posted: Posted, household: HouseholdFile) -> None:
     """The revision's body with the whole head and the whole member list, as the command takes
     them: the fields given over the file's current ones; no member row given, no member change."""
     given_head = posted.body.get("head")
     if given_head:
-        head = household.head
-        whole: dict[str, Any] = {name: getattr(head, name) for name in HEAD_KEPT}
-        if head.labour_relation_since is not None:
-            whole["labour_relation_since"] = head.labour_relation_since.isoformat()
-        posted.body["head"] = whole | given_head
+        # every field of the current head, the 档案表's profile included (issue 14): a field
+        # the form does not show is kept, not dropped
+        posted.body["head"] = _recorded(household.head) | given_head
     rows = posted.body.pop("members", [])
     if not rows:
         return
@@ -563,16 +568,8 @@ def _revision_people(posted: Posted, household: HouseholdFile) -> None:
         if index < len(household.members):
             if removed:
                 continue
-            m = household.members[index]
-            row: dict[str, Any] = {
-                "name": m.name,
-                "relation": m.relation.value,
-                "id_number": m.id_number,
-                "status": m.status.value,
-                "annual_income": str(m.annual_income),
-                "lives_together": m.lives_together,
-                "health": m.health,
-            } | edits
+            # every field of the member, 表三's columns included (issue 14)
+            row: dict[str, Any] = _recorded(household.members[index]) | edits
         elif edits:
             row = edits
         else:
