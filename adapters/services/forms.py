@@ -10,6 +10,7 @@ came after it (docs/decisions/0012-paper-forms.md).
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -141,7 +142,9 @@ async def print_household(
             "h": event_hash,
         }
     )
-    pdf = render(
+    # drawn in a worker thread: the event loop goes on serving while fpdf2 lays out the pages
+    pdf = await asyncio.to_thread(
+        render,
         [household_forms.section(form, h, Stamp(token, shown(act.code)))],
         household_forms.paper(form),
     )
@@ -208,7 +211,7 @@ async def print_unit(
     section = unit_forms.section(
         form, name, period, [h for h, _ in chosen], Stamp(token, shown(act.code))
     )
-    pdf = render([section], unit_forms.PAPER[form])
+    pdf = await asyncio.to_thread(render, [section], unit_forms.PAPER[form])
     await rt.files.record(act)
     log.info(
         "form.printed", unit=unit, form=form.value, period=period, files=len(chosen), code=act.code
