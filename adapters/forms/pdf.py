@@ -260,12 +260,14 @@ def draw(sheet: _Sheet, section: Section, missing: Sequence[str] = ()) -> None:
     if section.source and not small:
         sheet.set_font("noto", size=7)
         sheet.cell(0, 4, section.source, align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    # the note under the title (not on the card: a line more would push it onto a second card;
+    # the box and the log's warning still flag the character there)
     lacking = sorted({c for t in section.texts() for c in t} & set(missing)) if missing else []
-    if lacking:
-        sheet.set_font("noto", size=6 if small else 8)
+    if lacking and not small:
+        sheet.set_font("noto", size=8)
         sheet.multi_cell(
             0,
-            3 if small else 4,
+            4,
             _MISSING.format("、".join(f"U+{ord(c):04X}" for c in lacking)),
             new_x=XPos.LMARGIN,
             new_y=YPos.NEXT,
