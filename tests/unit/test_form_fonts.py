@@ -15,7 +15,7 @@ from fontTools.ttLib import TTFont  # type: ignore[import-untyped]  # fontTools 
 from pypdf import PdfReader
 
 from adapters.forms import fonts
-from adapters.forms.pdf import Grid, Section, Stamp, label, render, value
+from adapters.forms.pdf import Grid, Paper, Section, Stamp, label, render, value
 
 STAMP = Stamp("t" * 120, "K7PD-3QX9-M2AB")
 
@@ -48,14 +48,15 @@ def test_a_name_with_a_character_of_extension_a_is_printed_and_extractable() -> 
     assert "字库缺字" not in text_of(pdf)
 
 
-def test_a_rare_character_outside_gbk_that_the_font_draws_is_printed() -> None:
-    name = "李𪚥"  # U+2A6A5, CJK Extension B
-    drawn = ord("𪚥") in fonts.common_characters()
+def test_a_character_of_extension_b_that_the_font_draws_is_embedded_not_boxed() -> None:
+    name = "吉𠮷"  # U+20BB7, CJK Extension B, one of those Noto draws
 
+    face = fonts.face(name)
     pdf = render([form_of(name)])
 
+    assert face.missing == ()
     assert name in text_of(pdf)
-    assert ("字库缺字" in text_of(pdf)) is not drawn
+    assert "字库缺字" not in text_of(pdf)
 
 
 def test_a_character_no_font_has_prints_as_a_box_and_the_form_names_it() -> None:
@@ -106,3 +107,12 @@ def test_poppler_reads_the_embedded_font_without_complaint(tmp_path: Path) -> No
     assert text.stderr == b""
     assert "刘德华" in text.stdout.decode()
     assert "王㐂" in text.stdout.decode()
+
+
+def test_a_card_with_a_character_no_font_has_stays_one_card_with_the_box() -> None:
+    pdf = render([form_of("张𠀀")], Paper.CARD)
+
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 1
+    assert "张𠀀" in text_of(pdf)
+    assert "字库缺字" not in text_of(pdf)  # no room for the note: the box and the log flag it
