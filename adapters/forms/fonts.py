@@ -1,94 +1,147 @@
-"""The font the forms are printed in: Noto Sans CJK SC, brought by the `manimgx-fonts-cjk`
-package (SIL Open Font License 1.1; docs/decisions/0012-paper-forms.md).
+"""The font the forms are printed in, and the small font each document embeds (decision 0013).
 
-The package ships one 33 MB variable-font collection. Subsetting it for every document costs
-1–3 s, so a node prepares once a face of the characters forms nearly always hold — ASCII, the
-CJK and full-width punctuation, the symbols and the 6,763 hanzi of GB 2312 — and keeps it in a
-cache folder (`BANGFU_FONT_CACHE`, default `~/.cache/bangfu/fonts`); preparing takes about
-20 s on first use. A text holding a character outside that face (a rare character of a name)
-is printed with the whole collection as the fallback: slower, never missing what Noto has.
+The project brings its font itself: `fontdata/BangfuFormsSansSC.ttf` is Noto Sans CJK SC 2.004
+(SIL Open Font License 1.1, `fontdata/OFL.txt`) cut to the characters a Chinese form can hold —
+every character of GB 18030's two-byte set (GBK, all of GB 2312 included), CJK Extension A, the
+compatibility ideographs, the Extension B and later characters Noto draws, punctuation, symbols,
+Latin, kana — at the Regular weight, with TrueType outlines (`infra/fonts/build.py` made it).
+
+It is parsed once per process (`master`); each document then gets its own font holding only the
+characters it prints (`face`), built in milliseconds by copying those glyphs' bytes, so what
+fpdf2 subsets and embeds per document is a few hundred glyphs, never the whole font.
+
+A character the font lacks is never printed blank: its code maps to a box (the font's
+`.notdef` outline, a visible rectangle) whose text is still the character itself, so the
+paper shows where a hand-written correction goes and a copy of the text still finds the
+name; `Face.missing` names such characters so the form can say so (`adapters.forms.pdf`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
+import copy
+import io
 import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
-from importlib import metadata, resources
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
-PACKAGE = "manimgx_fonts_cjk"
-COLLECTION = "NotoSansCJK-VF.otf.ttc"
-SC_FACE = 2  # the collection's faces: JP, KR, SC, TC, HK
+from fontTools.fontBuilder import FontBuilder  # type: ignore[import-untyped]  # fontTools ships no type information
+from fontTools.ttLib import TTFont, newTable  # type: ignore[import-untyped]  # fontTools ships no type information
+
+FAMILY = "BangfuFormsSansSC"
+FILE = f"{FAMILY}.ttf"
+LICENCE = "OFL.txt"
+NOTICE = (
+    "Copyright 2014-2021 Adobe (http://www.adobe.com/), with Reserved Font Name 'Source'. "
+    "Noto Sans CJK SC 2.004, subset for bangfu's forms."
+)
+OFL = "This Font Software is licensed under the SIL Open Font License, Version 1.1."
+OFL_URL = "https://openfontlicense.org"
+
+
+def face_file() -> Path:
+    """The committed font."""
+    return Path(str(resources.files("adapters.forms").joinpath("fontdata", FILE)))
+
+
+@dataclass(frozen=True, slots=True)
+class Face:
+    """One document's font: the glyphs of the characters it prints, as a TrueType file."""
+
+    data: bytes
+    missing: tuple[str, ...]  # characters the font lacks, printed as a box
+
+
+def _printed(code: int) -> bool:
+    return code >= 0x20 and not 0x7F <= code < 0xA0
+
+
+class _Master:
+    """The committed font, parsed once: its character map, metrics and each glyph's bytes."""
+
+    def __init__(self, path: Path) -> None:
+        # read whole (11 MB): the tables are decoded on demand from memory, no file kept open
+        font = TTFont(
+            io.BytesIO(path.read_bytes()), lazy=True, recalcBBoxes=False, recalcTimestamp=False
+        )
+        self.cmap: dict[int, str] = font.getBestCmap()
+        self.glyphs: dict[str, Any] = font["glyf"].glyphs  # undecoded: each glyph's bytes
+        self.metrics: dict[str, tuple[int, int]] = font["hmtx"].metrics
+        self.tables = {tag: font[tag] for tag in ("head", "hhea", "maxp", "OS/2", "post")}
+        self.units_per_em: int = font["head"].unitsPerEm
+        self.lock = threading.Lock()
+
+    def face(self, characters: Iterable[str]) -> Face:
+        codes = sorted({ord(c) for c in characters if _printed(ord(c))})
+        order = [".notdef"]
+        cmap: dict[int, str] = {}
+        missing: list[str] = []
+        for code in codes:
+            name = self.cmap.get(code)
+            if name is None:
+                missing.append(chr(code))
+                name = f"missing.u{code:X}"
+            cmap[code] = name
+            order.append(name)
+        order = list(dict.fromkeys(order))  # characters sharing a glyph list it once
+        glyphs = {n: self.glyphs[".notdef" if n.startswith("missing.") else n] for n in order}
+        metrics = {n: self.metrics[".notdef" if n.startswith("missing.") else n] for n in order}
+        with self.lock:  # the tables are shared; compiling one sets fields in it
+            font = TTFont(recalcBBoxes=False, recalcTimestamp=False)
+            font.setGlyphOrder(order)
+            for tag, table in self.tables.items():
+                font[tag] = copy.copy(table)
+            font["post"].formatType = 3.0
+            font["maxp"].numGlyphs = len(order)
+            builder = FontBuilder(font=font)
+            builder.setupCharacterMap(cmap)
+            builder.setupNameTable(
+                {
+                    "copyright": NOTICE,
+                    "familyName": FAMILY,
+                    "styleName": "Regular",
+                    "uniqueFontIdentifier": f"{FAMILY}-Regular;document subset",
+                    "fullName": f"{FAMILY} Regular",
+                    "psName": f"{FAMILY}-Regular",
+                    "licenseDescription": OFL,
+                    "licenseInfoURL": OFL_URL,
+                },
+                windows=True,
+                mac=False,
+            )
+            hmtx = font["hmtx"] = newTable("hmtx")
+            hmtx.metrics = metrics
+            font["loca"] = newTable("loca")
+            glyf = font["glyf"] = newTable("glyf")
+            glyf.glyphOrder = order
+            glyf.glyphs = glyphs
+            out = io.BytesIO()
+            font.save(out)
+        return Face(out.getvalue(), tuple(missing))
+
+
 _lock = threading.Lock()
 
 
-def collection() -> Path:
-    """The whole Noto Sans CJK collection the package ships."""
-    return Path(str(resources.files(PACKAGE).joinpath(COLLECTION)))
-
-
-def _gb2312() -> set[int]:
-    chars: set[int] = set()
-    for high in range(0xA1, 0xF8):
-        for low in range(0xA1, 0xFF):
-            try:
-                chars.add(ord(bytes((high, low)).decode("gb2312")))
-            except UnicodeDecodeError:
-                continue
-    return chars
-
-
 @cache
-def common_characters() -> frozenset[int]:
-    """The characters of the prepared face."""
-    chars = set(range(0x20, 0x7F)) | set(range(0x3000, 0x3040)) | set(range(0xFF00, 0xFF60))
-    chars |= {0xB7, 0xD7, 0x2014, 0x2018, 0x2019, 0x201C, 0x201D, 0x2026, 0x2116, 0x221A}
-    chars |= {0x2103, 0x25A1, 0x2610, 0x2611, 0x2612, 0x33A1, 0x2460, 0x2461, 0x2462}
-    return frozenset(chars | _gb2312())
+def _master() -> _Master:
+    return _Master(face_file())
 
 
-def cache_folder() -> Path:
-    configured = os.environ.get("BANGFU_FONT_CACHE")
-    if configured:
-        return Path(configured)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bangfu" / "fonts"
-
-
-def _prepared_name() -> str:
-    version = metadata.version("manimgx-fonts-cjk")
-    digest = hashlib.sha256(",".join(map(str, sorted(common_characters()))).encode()).hexdigest()
-    return f"noto-sans-sc-common-{version}-{digest[:12]}.otf"
-
-
-@cache
-def prepared() -> Path:
-    """The prepared face (built on first use, then read from the cache folder)."""
-    path = cache_folder() / _prepared_name()
+def master() -> _Master:
+    """The committed font, parsed on first use and kept for the process."""
     with _lock:
-        if path.exists():
-            return path
-        from fontTools import subset  # type: ignore[import-untyped]  # fontTools ships no type information  # noqa: PLC0415 — only the first use pays the import
-        from fontTools.ttLib import TTFont  # type: ignore[import-untyped]  # fontTools ships no type information  # noqa: PLC0415
-
-        font = TTFont(collection(), fontNumber=SC_FACE, lazy=True)
-        options = subset.Options()
-        options.layout_features = []
-        options.name_IDs = ["*"]
-        options.notdef_outline = True
-        options.drop_tables += ["GSUB", "GPOS", "BASE", "vhea", "vmtx", "VORG", "STAT"]
-        subsetter = subset.Subsetter(options)
-        subsetter.populate(unicodes=common_characters())
-        subsetter.subset(font)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        font.save(temporary)
-        temporary.replace(path)
-        return path
+        return _master()
 
 
-def needs_fallback(texts: list[str]) -> bool:
-    """True when some character of `texts` is outside the prepared face."""
-    common = common_characters()
-    return any(ord(c) not in common for text in texts for c in text if c not in "\n\t")
+def face(characters: Iterable[str]) -> Face:
+    """A font of exactly `characters` (boxes for those the font lacks), for one document."""
+    return master().face(characters)
+
+
+def common_characters() -> frozenset[int]:
+    """Every character the font draws."""
+    return frozenset(master().cmap)

@@ -10,16 +10,22 @@ can check a form's content without reading a PDF, and the PDF's text against the
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
+from typing import cast
 
 import segno
+import structlog
 from fpdf import FPDF
 from fpdf.enums import Align, TableBordersLayout, XPos, YPos
-from fpdf.fonts import FontFace
+from fpdf.fonts import FontFace, TTFFont
 
 from adapters.forms import fonts
+
+log = structlog.get_logger(__name__)
 
 
 class Paper(StrEnum):
@@ -117,6 +123,14 @@ class Section:
                 yield from block.labels
 
 
+_CODE = "核验码 {}"
+_PAGE = "第 {} 页 · 扫码或输入核验码核对纸质档案与电子档案是否一致"
+_DATE_LINE = "                                        年    月    日"
+_MISSING = "注：字库缺字 {}，以方框代印，请手写补正。"
+# what the layout prints besides the sections' own texts (page numbers, codes, the note above)
+_FIXED = "".join((_CODE, _PAGE, _DATE_LINE, _MISSING, "：、U+", *map(chr, range(0x20, 0x7F))))
+
+
 @dataclass
 class _Sheet(FPDF):
     """fpdf2's document with the stamp of the current section in every page's footer."""
@@ -151,7 +165,7 @@ class _Sheet(FPDF):
         self.cell(
             x - self.l_margin - 2,
             3 if small else 4.5,
-            f"核验码 {self.stamp.code}",
+            _CODE.format(self.stamp.code),
             align=Align.L,
             new_x=XPos.LMARGIN,
             new_y=YPos.NEXT,
@@ -160,7 +174,7 @@ class _Sheet(FPDF):
             self.cell(
                 x - self.l_margin - 2,
                 4.5,
-                f"第 {self.section_page} 页 · 扫码或输入核验码核对纸质档案与电子档案是否一致",
+                _PAGE.format(self.section_page),
                 align=Align.L,
             )
 
@@ -181,20 +195,41 @@ class _Sheet(FPDF):
             self._qr_modules = len(matrix)
         module = size / self._qr_modules
         self.set_fill_color(0, 0, 0)
-        for row, col, length in runs:
-            self.rect(x + col * module, y + row * module, length * module, module, style="F")
+        # one filled path of every run, written as it is (a rect call per run costs more than
+        # the rest of the footer)
+        k, top = self.k, self.h
+        self._out(
+            " ".join(
+                f"{(x + col * module) * k:.2f} {(top - y - row * module) * k:.2f}"
+                f" {length * module * k:.2f} {-module * k:.2f} re"
+                for row, col, length in runs
+            )
+            + " f"
+        )
 
 
 def render(sections: Sequence[Section], paper: Paper = Paper.A4) -> bytes:
-    """The sections as one PDF, each beginning on a new page."""
+    """The sections as one PDF, each beginning on a new page.
+
+    The document embeds a font of exactly the characters it prints (`fonts.face`); a character
+    the font lacks prints as a box, with a note on its form naming its code (and a warning in
+    the log), never as a blank."""
     sheet = _Sheet(paper=paper)
-    sheet.add_font("noto", fname=str(fonts.prepared()))
-    texts = [t for s in sections for t in s.texts()]
-    if fonts.needs_fallback(texts):
-        sheet.add_font("notofull", fname=str(fonts.collection()), collection_font_number=2)
-        sheet.set_fallback_fonts(["notofull"], exact_match=False)
+    face = fonts.face(_FIXED + "".join(t for s in sections for t in s.texts()))
+    # fpdf2's own font object over the document's face, read from memory (add_font wants a path)
+    font = TTFFont(sheet, cast(Path, io.BytesIO(face.data)), "noto", "")
+    # the face's glyphs carry their bounds: fpdf2's subset of it can copy their bytes as they
+    # are instead of decoding and re-encoding every outline (most of a document's time)
+    font.ttfont.recalcBBoxes = False
+    sheet.fonts["noto"] = font
+    if face.missing:
+        log.warning(
+            "form.characters_missing",
+            characters=[f"U+{ord(c):04X}" for c in face.missing],
+            sections=len(sections),
+        )
     for section in sections:
-        draw(sheet, section)
+        draw(sheet, section, face.missing)
     return bytes(sheet.output())
 
 
@@ -203,7 +238,7 @@ def render_many(sections: Iterable[Section], paper: Paper = Paper.A4) -> bytes:
     return render(list(sections), paper)
 
 
-def draw(sheet: _Sheet, section: Section) -> None:
+def draw(sheet: _Sheet, section: Section, missing: Sequence[str] = ()) -> None:
     small = sheet.paper is Paper.CARD
     sheet.stamp = section.stamp
     sheet.section_page = 0
@@ -225,6 +260,18 @@ def draw(sheet: _Sheet, section: Section) -> None:
     if section.source and not small:
         sheet.set_font("noto", size=7)
         sheet.cell(0, 4, section.source, align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    # the note under the title (not on the card: a line more would push it onto a second card;
+    # the box and the log's warning still flag the character there)
+    lacking = sorted({c for t in section.texts() for c in t} & set(missing)) if missing else []
+    if lacking and not small:
+        sheet.set_font("noto", size=8)
+        sheet.multi_cell(
+            0,
+            4,
+            _MISSING.format("、".join(f"U+{ord(c):04X}" for c in lacking)),
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
     sheet.ln(1 if small else 2)
     base = 5.5 if small else 9.5
     for block in section.blocks:
@@ -244,7 +291,7 @@ def draw(sheet: _Sheet, section: Section) -> None:
                 sheet.cell(
                     0,
                     8,
-                    "                                        年    月    日",
+                    _DATE_LINE,
                     new_x=XPos.LMARGIN,
                     new_y=YPos.NEXT,
                 )

@@ -10,6 +10,7 @@ came after it (docs/decisions/0012-paper-forms.md).
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -145,7 +146,9 @@ async def print_household(
             "h": event_hash,
         }
     )
-    pdf = render(
+    # drawn in a worker thread: the event loop goes on serving while fpdf2 lays out the pages
+    pdf = await asyncio.to_thread(
+        render,
         [household_forms.section(form, h, Stamp(token, shown(act.code)))],
         household_forms.paper(form),
     )
@@ -274,7 +277,7 @@ async def print_unit(
         sections = unit_forms.sections(
             form, name, period, households, stamp, records, rt.clock.today()
         )
-        content = render(sections, unit_forms.PAPER[form])
+        content = await asyncio.to_thread(render, sections, unit_forms.PAPER[form])
     await rt.files.record(act)
     log.info(
         "form.printed", unit=unit, form=form.value, period=period, files=len(chosen), code=act.code
