@@ -371,10 +371,10 @@ COSTS = (
         "Farming (migrants only)",
         group=COSTS_TITLE,
     ),
-    Field("costs.education", "money", "教育支出", "Education", group=COSTS_TITLE),
-    Field("costs.medical", "money", "医疗支出", "Medical", group=COSTS_TITLE),
+    Field("costs.education", "money", "教育成本", "Education", group=COSTS_TITLE),
+    Field("costs.medical", "money", "医疗成本", "Medical", group=COSTS_TITLE),
     Field("costs.housing", "money", "住房支出", "Housing", group=COSTS_TITLE),
-    Field("costs.living", "money", "生活及其他支出", "Living and other", group=COSTS_TITLE),
+    Field("costs.living", "money", "生活及其他成本", "Living and other", group=COSTS_TITLE),
 )
 PAIRING_TITLE = "结对帮扶（两级联系人）"
 PAIRING = (
