@@ -6,13 +6,15 @@ shows an enumeration's Chinese label, not its code."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from adapters.http.console import forms
 from adapters.http.console.files import _shown
 from domain.errors import InvalidValue
 from domain.household import Head
 from domain.profile import Housing
 from domain.values import HousingType, PoliticalStatus, Status, WorkerKind
-from tests.unit.given import HEAD_ID, PATHS, given, history, record
+from tests.unit.given import HEAD_ID, PATHS, given, head, record
 
 APPLICATION = {
     "establishing_unit": ["130306001"],
@@ -172,8 +174,10 @@ def test_a_revision_shows_the_profile_as_labels_and_merges_a_housing_field_by_fi
 
 
 def test_a_migrant_workers_revision_offers_the_migrant_group():
-    household = given(*history(Status.APPROVED))
-    object.__setattr__(household, "worker_kind", WorkerKind.MIGRANT)
+    migrant = head(labour_relation_since=date(2020, 1, 1))
+    household = given(
+        *record(*PATHS[Status.APPROVED], worker_kind=WorkerKind.MIGRANT, head=migrant)
+    )
 
     action = forms.for_file(forms.BY_SLUG["revisions"], household)
 
@@ -182,11 +186,11 @@ def test_a_migrant_workers_revision_offers_the_migrant_group():
 
 
 def test_the_timeline_shows_codes_as_their_chinese_labels():
-    head = {"political_status": "party_member", "housing": {"kind": "rented", "area": "45"}}
+    applied = {"political_status": "party_member", "housing": {"kind": "rented", "area": "45"}}
     tasks = [{"kind": "medical_insurance", "department": "medical_insurance"}]
 
-    assert "政治面貌：中共党员" in _shown(head, "head", "applied")
-    assert "住房情况：类别：租房；面积：45" in _shown(head, "head", "applied")
+    assert "政治面貌：中共党员" in _shown(applied, "head", "applied")
+    assert "住房情况：类别：租房；面积：45" in _shown(applied, "head", "applied")
     # a task's department is free text; an assistance's is one of `Department`
     assert _shown(tasks, "tasks", "plan_agreed") == "类别：医保；帮扶部门：medical_insurance"
     assert _shown("medical_insurance", "department", "assisted") == "医保"
