@@ -15,6 +15,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -54,7 +55,40 @@ from domain.household import HouseholdFile
 from domain.printing import FORM_TITLES, HouseholdForm
 from domain.privacy import mask_card, mask_id, mask_phone
 from domain.units import UnitCode
-from domain.values import Actor, Level, Material, Relation, Role, label
+from domain.values import (
+    Actor,
+    AidType,
+    AssistanceKind,
+    Category,
+    CategoryScheme,
+    Cause,
+    Department,
+    DisabilityGrade,
+    DisabilityKind,
+    Education,
+    EmployerNature,
+    ExitKind,
+    ExitReason,
+    FileLevel,
+    FindingCheck,
+    FollowUpOutcome,
+    HousingStructure,
+    HousingType,
+    HukouType,
+    Insurance,
+    Level,
+    MaritalStatus,
+    Material,
+    MemberStatus,
+    ModelWorker,
+    NeedKind,
+    PoliticalStatus,
+    Relation,
+    Role,
+    WorkerKind,
+    WorkStatus,
+    label,
+)
 
 # the events of a file's timeline, as a clerk calls them
 EVENTS_ZH = {
@@ -86,15 +120,67 @@ def _event_label(kind: str, english: bool) -> str:
     return name.replace("_", " ") if english else EVENTS_ZH.get(name, COMMANDS_ZH.get(name, name))
 
 
-def _shown(value: Any) -> str:
+# The enumeration an event's field holds a code of, shown by its Chinese label: by the field's
+# name, or by the name and where it stands (the event, or the record or list it is in) where a
+# name means different things (`kind` of a task, a housing, an assistance; a task's
+# `department` is free text, an assistance's one of `Department`).
+CODES_OF: dict[str, type[StrEnum]] = {
+    "political_status": PoliticalStatus,
+    "marital_status": MaritalStatus,
+    "education": Education,
+    "hukou_type": HukouType,
+    "work_status": WorkStatus,
+    "employer_nature": EmployerNature,
+    "model_worker": ModelWorker,
+    "disability": DisabilityKind,
+    "disability_grade": DisabilityGrade,
+    "aid_types": AidType,
+    "insurance": Insurance,
+    "structure": HousingStructure,
+    "relation": Relation,
+    "worker_kind": WorkerKind,
+    "file_level": FileLevel,
+    "primary_cause": Cause,
+    "secondary_causes": Cause,
+    "cause": Cause,
+    "materials": Material,
+    "scheme": CategoryScheme,
+    "category": Category,
+}
+CODES_IN: dict[tuple[str, str], type[StrEnum]] = {
+    ("tasks", "kind"): NeedKind,
+    ("needs", "kind"): NeedKind,
+    ("housing", "kind"): HousingType,
+    ("home_housing", "kind"): HousingType,
+    ("assisted", "kind"): AssistanceKind,
+    ("assisted", "department"): Department,
+    ("exited", "kind"): ExitKind,
+    ("exited", "reason"): ExitReason,
+    ("members", "status"): MemberStatus,
+    ("finding_checked", "result"): FindingCheck,
+    ("followed_up", "result"): FollowUpOutcome,
+}
+
+
+def _shown(value: Any, name: str = "", within: str = "", english: bool = False) -> str:
+    """An event's field as the timeline shows it: records and lists spelled out, an
+    enumeration's code as its Chinese label (`name`: the field's, `within`: the event's or the
+    record's it is in)."""
     if isinstance(value, dict):
-        return "；".join(f"{field_zh(k) or k}：{_shown(v)}" for k, v in value.items() if v)
+        return "；".join(
+            f"{k if english else field_zh(k) or k}：{_shown(v, k, name or within, english)}"
+            for k, v in value.items()
+            if v
+        )
     if isinstance(value, list):
-        return "、".join(_shown(v) for v in value)
+        return "、".join(_shown(v, name, within, english) for v in value)
     if value is True:
-        return "是"
+        return "yes" if english else "是"
     if value is False:
-        return "否"
+        return "no" if english else "否"
+    codes = CODES_IN.get((within, name)) or CODES_OF.get(name)
+    if not english and codes is not None and value in {m.value for m in codes}:
+        return label(codes(value))
     return str(value)
 
 
@@ -106,10 +192,11 @@ def _timeline(rt: Runtime, events: Any, english: bool) -> list[dict[str, Any]]:
         role = ""
         if actor is not None:
             role = actor.role if english else label(Role(actor.role))
+        within = event.type.rpartition(".")[2]
         details = [
             (
                 k if english else (field_zh(k) or k),
-                mask_text(_shown(v)) if k == "name" else _shown(v),
+                mask_text(_shown(v)) if k == "name" else _shown(v, k, within, english),
             )
             for k, v in event.fields.items()
             if v not in (None, "", [], {}) and k not in {"originator_id", "originator_version"}
