@@ -116,7 +116,8 @@ class TestTheOpenApiDocument:
         # 21 + token minting + erasure + accounts (create, change, password reset) + a scan
         # + a printed form's verification + a spot-check as a background job
         # + the decisions after approval: finding checks, follow-ups, category confirmations, keep
-        assert len(writes) == 33
+        # + a union's own records: its 民主评议 meetings and its 考核表
+        assert len(writes) == 35
 
     async def test_carries_examples_for_the_key_fields_of_request_bodies(self, api: Api):
         schemas = (await openapi(api))["components"]["schemas"]
