@@ -65,10 +65,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 # a size: the events its log holds at least, or (the province of issue 18) the files
-SIZES = {"quick": 40_000, "1m": 1_000_000, "3m": 3_000_000, "10m": 10_000_000}
+SIZES = {"quick": 20_000, "1m": 1_000_000, "3m": 3_000_000, "10m": 10_000_000}
 FILES = {"3m": 200_000}  # "3m" is the 200,000-file province: about 3.5 million events
+DATA = os.environ.get("BANGFU_GROWTH_DATA", "/work/growthdata")
 FILES_PER_CHUNK = 10_000
-QUICK_CHUNK = 1_000
+QUICK_CHUNK = 600
 EVENTS_PER_FILE = 17.5  # the demo's lifecycle mix, measured on its logs
 SECRET = "growth-bench-secret-" + "g" * 40
 
@@ -588,7 +589,19 @@ class Timing:
         }  # fmt: skip
 
 
-async def http_round(conn: Connection, requests: list[bytes], timing: Timing) -> None:
+async def once(port: int, req: bytes) -> tuple[int, bytes]:
+    """One request on a connection of its own."""
+    conn = await Connection.open(port)
+    try:
+        return await conn.send(req)
+    finally:
+        conn.close()
+
+
+async def http_round(port: int, requests: list[bytes], timing: Timing) -> None:
+    """The requests one after another on one new keep-alive connection (the server closes an
+    idle one after a few seconds)."""
+    conn = await Connection.open(port)
     latencies = []
     for req in requests:
         started = time.perf_counter()
@@ -599,6 +612,7 @@ async def http_round(conn: Connection, requests: list[bytes], timing: Timing) ->
             if timing.errors == 1:
                 print(f"    {status}: {body[:300]!r}", flush=True)
         timing.body = len(body)
+    conn.close()
     timing.add(latencies)
 
 
@@ -639,14 +653,14 @@ async def measure(cache: Cache, size: str, args: argparse.Namespace) -> dict[str
                            ttl=timedelta(hours=6))
         for level, unit in levels.items()
     }  # fmt: skip
-    result: dict[str, object] = {"size": size, "events": events, "files": files,
+    result: dict[str, object] = {
+        "relations": await relation_sizes(pool),"size": size, "events": events, "files": files,
                                  "levels": levels, "reads": {}}  # fmt: skip
     reads_out: dict[str, object] = result["reads"]  # type: ignore[assignment]
 
     served = Served(cache, size)
     try:
         await served.ready()
-        conn = await Connection.open(served.port)
         cases = [c for c in read_cases(levels, today) if not args.only or args.only in c.name]
         for case in cases:
             rec = Recorder(pool)
@@ -655,15 +669,15 @@ async def measure(cache: Cache, size: str, args: argparse.Namespace) -> dict[str
             await case.capture(rec, root)
             statements = rec.statements
             req = request("GET", case.path, token[case.level])
-            await http_round(conn, [req] * 3, Timing())  # warm
+            await http_round(served.port, [req] * 3, Timing())  # warm
             web, raw = Timing(), Timing()
-            reps = max(10, n // 10) if case.name == "ledger.xlsx" else n
+            reps = n
             for r in range(rounds):
                 if r % 2:
                     await raw_round(pool, root, statements, reps, raw)
-                    await http_round(conn, [req] * reps, web)
+                    await http_round(served.port, [req] * reps, web)
                 else:
-                    await http_round(conn, [req] * reps, web)
+                    await http_round(served.port, [req] * reps, web)
                     await raw_round(pool, root, statements, reps, raw)
             key = f"{case.level} · {case.name}"
             reads_out[key] = {"http": web.as_dict(), "raw": raw.as_dict(), "requests": reps}
@@ -676,10 +690,7 @@ async def measure(cache: Cache, size: str, args: argparse.Namespace) -> dict[str
                 flush=True,
             )
         if not args.only:
-            result.update(
-                await writes_and_heavy(cache, size, served, conn, pool, token, levels, args)
-            )
-        conn.close()
+            result.update(await writes_and_heavy(cache, size, served, pool, token, levels, args))
     finally:
         served.stop()
     if not args.only and not args.no_heavy:
@@ -689,8 +700,21 @@ async def measure(cache: Cache, size: str, args: argparse.Namespace) -> dict[str
     return result
 
 
+async def relation_sizes(pool: asyncpg.Pool) -> dict[str, int]:
+    """Bytes on disk of each table with its indexes and TOAST (the largest 20), and the whole
+    database."""
+    rows = await pool.fetch(
+        "SELECT c.relname, pg_total_relation_size(c.oid) AS bytes FROM pg_class c"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE c.relkind = 'r' AND n.nspname = 'public' ORDER BY bytes DESC LIMIT 20"
+    )
+    sizes = {str(r["relname"]): int(r["bytes"]) for r in rows}
+    sizes["(database)"] = int(await pool.fetchval("SELECT pg_database_size(current_database())"))
+    return sizes
+
+
 async def writes_and_heavy(  # noqa: PLR0915
-    cache: Cache, size: str, served: Served, conn: Connection, pool: asyncpg.Pool,
+    cache: Cache, size: str, served: Served, pool: asyncpg.Pool,
     token: dict[str, str], levels: dict[str, str], args: argparse.Namespace,
 ) -> dict[str, object]:  # fmt: skip
     import random  # noqa: PLC0415
@@ -743,9 +767,9 @@ async def writes_and_heavy(  # noqa: PLR0915
 
         if r % 2:
             await raw_append()
-            await http_round(conn, appends, web)
+            await http_round(served.port, appends, web)
         else:
-            await http_round(conn, appends, web)
+            await http_round(served.port, appends, web)
             await raw_append()
     await pool.execute("DROP TABLE growth_raw_append")
     out["append"] = {"http": web.as_dict(), "raw": raw.as_dict(), "requests": n}
@@ -771,9 +795,9 @@ async def writes_and_heavy(  # noqa: PLR0915
 
         if r % 2:
             await raw_file()
-            await http_round(conn, reads, web)
+            await http_round(served.port, reads, web)
         else:
-            await http_round(conn, reads, web)
+            await http_round(served.port, reads, web)
             await raw_file()
     out["file read"] = {"http": web.as_dict(), "raw": raw.as_dict(), "requests": n}
     print(f"[{size}] file read (GET /files/id)  p50 {web.as_dict()['p50']:.1f}"
@@ -786,7 +810,9 @@ async def writes_and_heavy(  # noqa: PLR0915
         for _ in range(args.heavy_rounds):
             before = served.reset_peak()
             started = time.perf_counter()
-            status, data = await conn.send(request("GET", "/api/v1/ledger.xlsx", token[level]))
+            status, data = await once(
+                served.port, request("GET", "/api/v1/ledger.xlsx", token[level])
+            )
             seconds = time.perf_counter() - started
             runs.append({"seconds": seconds, "bytes": len(data), "status": status,
                          "peak_growth": served.peak() - before})  # fmt: skip
@@ -812,8 +838,8 @@ async def writes_and_heavy(  # noqa: PLR0915
     runs = []
     for _ in range(args.heavy_rounds):
         started = time.perf_counter()
-        status, data = await conn.send(
-            request("POST", "/api/v1/spot-checks", token["province"], spot_body)
+        status, data = await once(
+            served.port, request("POST", "/api/v1/spot-checks", token["province"], spot_body)
         )
         runs.append(time.perf_counter() - started)
         if status != 201:
@@ -1105,7 +1131,13 @@ def report(cache: Cache, sizes: list[str]) -> None:
 
 
 async def main(args: argparse.Namespace) -> int:
-    cache = Cache(Path(args.data))
+    import shutil  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
+    scratch = None
+    if args.quick and args.data is None:  # a smoke run builds its small log afresh, then drops it
+        scratch = tempfile.mkdtemp(prefix="bfgrowth-")
+    cache = Cache(Path(scratch or args.data or DATA))
     cache.start()
     try:
         sizes = ["quick"] if args.quick else args.sizes.split(",")
@@ -1123,6 +1155,8 @@ async def main(args: argparse.Namespace) -> int:
             report(cache, sizes)
     finally:
         cache.stop()
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 
@@ -1130,7 +1164,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1m,3m,10m", help="of " + ", ".join(SIZES))
     parser.add_argument("--reuse", action="store_true", help="take cached sizes as they are")
-    parser.add_argument("--data", default=os.environ.get("BANGFU_GROWTH_DATA", "/work/growthdata"))
+    parser.add_argument("--data", default=None, help=f"the cache folder (default {DATA})")
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--quick", action="store_true")
