@@ -628,7 +628,7 @@ async def raw_round(
     timing.add(latencies)
 
 
-async def measure(cache: Cache, size: str, args: argparse.Namespace) -> dict[str, object]:
+async def measure(cache: Cache, size: str, args: argparse.Namespace) -> dict[str, object]:  # noqa: PLR0915 — one linear run
     from datetime import timedelta  # noqa: PLC0415
 
     from adapters.http.auth import Tokens  # noqa: PLC0415
@@ -658,10 +658,15 @@ async def measure(cache: Cache, size: str, args: argparse.Namespace) -> dict[str
                                  "levels": levels, "reads": {}}  # fmt: skip
     reads_out: dict[str, object] = result["reads"]  # type: ignore[assignment]
 
+    if args.only == "rebuild":  # the rebuild and its raw baseline alone
+        result.update(await rebuild_and_raw(cache, size, args))
+        await pool.close()
+        (cache.folder / f"results-{size}-rebuild.json").write_text(json.dumps(result, default=str))
+        return result
     served = Served(cache, size)
     try:
         await served.ready()
-        cases = [c for c in read_cases(levels, today) if not args.only or args.only in c.name]
+        cases = [c for c in read_cases(levels, today) if wanted(c, args.only)]
         for case in cases:
             rec = Recorder(pool)
             root = levels[case.level]
@@ -696,7 +701,8 @@ async def measure(cache: Cache, size: str, args: argparse.Namespace) -> dict[str
     if not args.only and not args.no_heavy:
         result.update(await rebuild_and_raw(cache, size, args))
     await pool.close()
-    (cache.folder / f"results-{size}.json").write_text(json.dumps(result, indent=2, default=str))
+    name = f"results-{size}.json" if not args.only else f"results-{size}-only.json"
+    (cache.folder / name).write_text(json.dumps(result, indent=2, default=str))
     return result
 
 
@@ -959,10 +965,11 @@ def plan_summary(plan: dict[str, object]) -> dict[str, object]:
         nonlocal read
         kind = str(node.get("Node Type"))
         loops = int(node.get("Actual Loops", 1))  # type: ignore[call-overload]
-        if "Scan" in kind:
+        if "Scan" in kind and kind != "Bitmap Index Scan":  # its rows are its heap scan's
             read += (
                 int(node.get("Actual Rows", 0)) + int(node.get("Rows Removed by Filter", 0))
             ) * loops  # type: ignore[call-overload]
+        if "Scan" in kind:
             if "Index Name" in node:
                 indexes.append(f"{kind.replace(' Scan', '')}:{node['Index Name']}")
             elif kind == "Seq Scan":
@@ -980,7 +987,12 @@ def plan_summary(plan: dict[str, object]) -> dict[str, object]:
     }  # fmt: skip
 
 
-async def explain(cache: Cache, size: str, folder: Path) -> None:
+def wanted(case: Case, only: str) -> bool:
+    """Whether `--only` (comma-separated parts of names, `level · name`) keeps the case."""
+    return not only or any(p in f"{case.level} · {case.name}" for p in only.split(","))
+
+
+async def explain(cache: Cache, size: str, folder: Path, only: str = "") -> None:
     """EXPLAIN (ANALYZE, BUFFERS) of every statement of every read case: the plans in
     `folder/<size>.txt`, a summary table printed and in `folder/<size>-summary.md`."""
     pool = await asyncpg.create_pool(cache.db_url(size), min_size=1, max_size=2)
@@ -1002,6 +1014,8 @@ async def explain(cache: Cache, size: str, folder: Path) -> None:
         ],
     )
     for case in read_cases(levels, datetime.now(UTC).date()):
+        if not wanted(case, only):
+            continue
         rec = Recorder(pool)
         root = levels[case.level]
         await case.capture(rec, root)
@@ -1148,7 +1162,7 @@ async def main(args: argparse.Namespace) -> int:
             if args.build_only:
                 continue
             if args.explain:
-                await explain(cache, size, Path(args.explain_to))
+                await explain(cache, size, Path(args.explain_to), args.only)
                 continue
             await measure(cache, size, args)
         if not args.build_only and not args.explain:
