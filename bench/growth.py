@@ -159,7 +159,14 @@ async def events_in(url: str) -> tuple[int, int]:
     return events, files
 
 
-async def build(cache: Cache, size: str, *, reuse: bool) -> dict[str, object]:  # noqa: PLR0915
+def late(stop_at: str | None) -> bool:
+    """Whether the UTC time of day `HH:MM` has passed (never, without one)."""
+    return stop_at is not None and datetime.now(UTC).strftime("%H:%M") >= stop_at
+
+
+async def build(  # noqa: PLR0915 — one linear build
+    cache: Cache, size: str, *, reuse: bool, stop_at: str | None = None, defer: bool = False
+) -> dict[str, object]:
     """The size's database, built or extended until it holds its events; its manifest entry."""
     target = SIZES[size]
     manifest = cache.manifest()
@@ -202,14 +209,15 @@ async def build(cache: Cache, size: str, *, reuse: bool) -> dict[str, object]:  
         await admin.close()
     assert entry is not None  # noqa: S101
     chunk = QUICK_CHUNK if size == "quick" else FILES_PER_CHUNK
-    events = int(entry["events"])  # type: ignore[call-overload]
-    count = int(entry["files"])  # type: ignore[call-overload]
-    while (count < FILES[size]) if size in FILES else (events < target):
+    # counted afresh: a build stopped in a chunk keeps the batches it committed
+    events, count = await events_in(cache.db_url(size))
+    entry = {**entry, "events": events, "files": count}
+    while ((count < FILES[size]) if size in FILES else (events < target)) and not late(stop_at):
         wanted = (
             FILES[size] - count if size in FILES else int((target - events) / EVENTS_PER_FILE) + 1
         )
         files = min(chunk, max(100, wanted))
-        seed = 7000 + int(entry["chunks"])  # type: ignore[call-overload]
+        seed = 100_000 + count  # a new seed for every chunk, even after a stopped one
         started = time.perf_counter()
         bangfu(cache, size, "demo", "--files", str(files), "--bulk", "--seed", str(seed))
         seconds = time.perf_counter() - started
@@ -228,9 +236,23 @@ async def build(cache: Cache, size: str, *, reuse: bool) -> dict[str, object]:  
             f" ({added / seconds:,.0f} events/s); {events:,} events, {count:,} files",
             flush=True,
         )
+    if late(stop_at):
+        print(f"[{size}] stopped at {count:,} files, {events:,} events (--stop-at {stop_at})")
+        entry["stopped"] = stop_at
+    if defer:  # the measurement's timed rebuild makes the read models
+        entry = {**entry, "read_models": False, "complete": True}
+        conn = await asyncpg.connect(cache.db_url(size))
+        try:
+            await conn.execute("ANALYZE events")
+            entry["bytes"] = int(await conn.fetchval("SELECT pg_database_size(current_database())"))
+        finally:
+            await conn.close()
+        cache.record(size, entry)
+        return entry
     started = time.perf_counter()
     bangfu(cache, size, "projections", "rebuild")
     entry = {**entry, "read_models_seconds": time.perf_counter() - started, "complete": True}
+    entry["read_models"] = True
     conn = await asyncpg.connect(cache.db_url(size))
     try:
         await conn.execute("VACUUM ANALYZE")
@@ -628,7 +650,9 @@ async def raw_round(
     timing.add(latencies)
 
 
-async def measure(cache: Cache, size: str, args: argparse.Namespace) -> dict[str, object]:  # noqa: PLR0915 — one linear run
+async def measure(  # noqa: PLR0915 — one linear run
+    cache: Cache, size: str, args: argparse.Namespace, *, read_models: bool = True
+) -> dict[str, object]:
     from datetime import timedelta  # noqa: PLC0415
 
     from adapters.http.auth import Tokens  # noqa: PLC0415
@@ -636,6 +660,10 @@ async def measure(cache: Cache, size: str, args: argparse.Namespace) -> dict[str
 
     url = cache.db_url(size)
     rounds, n = args.rounds, args.requests
+    made: dict[str, object] = {}
+    if not read_models:  # a deferred build: the timed rebuild makes them, before anything else
+        made = await rebuild_and_raw(cache, size, args)
+        cache.record(size, {**cache.manifest()[size], "read_models": True})
     pool = await asyncpg.create_pool(url, min_size=2, max_size=4)
     base = await pool.fetchval(
         "SELECT unit FROM ledger WHERE unit LIKE '130306%' AND length(unit) = 9"
@@ -658,6 +686,7 @@ async def measure(cache: Cache, size: str, args: argparse.Namespace) -> dict[str
                                  "levels": levels, "reads": {}}  # fmt: skip
     reads_out: dict[str, object] = result["reads"]  # type: ignore[assignment]
 
+    result.update(made)
     if args.only == "rebuild":  # the rebuild and its raw baseline alone
         result.update(await rebuild_and_raw(cache, size, args))
         await pool.close()
@@ -686,6 +715,8 @@ async def measure(cache: Cache, size: str, args: argparse.Namespace) -> dict[str
                     await raw_round(pool, root, statements, reps, raw)
             key = f"{case.level} · {case.name}"
             reads_out[key] = {"http": web.as_dict(), "raw": raw.as_dict(), "requests": reps}
+            partial = cache.folder / f"results-{size}-partial.json"
+            partial.write_text(json.dumps(result, default=str))
             print(
                 f"[{size}] {key:<48} p50 {statistics.median(web.p50s):7.1f} p99"
                 f" {statistics.median(web.p99s):7.1f} ms | raw p50"
@@ -698,7 +729,7 @@ async def measure(cache: Cache, size: str, args: argparse.Namespace) -> dict[str
             result.update(await writes_and_heavy(cache, size, served, pool, token, levels, args))
     finally:
         served.stop()
-    if not args.only and not args.no_heavy:
+    if not args.only and not args.no_heavy and not made:
         result.update(await rebuild_and_raw(cache, size, args))
     await pool.close()
     name = f"results-{size}.json" if not args.only else f"results-{size}-only.json"
@@ -1158,13 +1189,19 @@ async def main(args: argparse.Namespace) -> int:
         if args.quick:  # a smoke run: every measurement, few requests
             args.rounds, args.requests, args.sync_seconds = 1, 20, 3.0
         for size in sizes:
-            await build(cache, size, reuse=args.reuse or args.quick)
+            entry = await build(
+                cache,
+                size,
+                reuse=args.reuse or args.quick,
+                stop_at=args.stop_at,
+                defer=args.defer_read_models,
+            )
             if args.build_only:
                 continue
             if args.explain:
                 await explain(cache, size, Path(args.explain_to), args.only)
                 continue
-            await measure(cache, size, args)
+            await measure(cache, size, args, read_models=bool(entry.get("read_models", True)))
         if not args.build_only and not args.explain:
             report(cache, sizes)
     finally:
@@ -1180,6 +1217,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--reuse", action="store_true", help="take cached sizes as they are")
     parser.add_argument("--data", default=None, help=f"the cache folder (default {DATA})")
     parser.add_argument("--build-only", action="store_true")
+    parser.add_argument("--stop-at", help="UTC HH:MM: add no chunk after it, keep what is built")
+    parser.add_argument(
+        "--defer-read-models",
+        action="store_true",
+        help="leave the read models to the measurement's timed rebuild",
+    )
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rounds", type=int, default=3)
