@@ -854,7 +854,7 @@ async def writes_and_heavy(  # noqa: PLR0915
             )
             seconds = time.perf_counter() - started
             runs.append({"seconds": seconds, "bytes": len(data), "status": status,
-                         "peak_growth": served.peak() - before})  # fmt: skip
+                         "peak_growth": served.peak() - before, "rss_before": before})  # fmt: skip
         # raw: every row of the same statement through a cursor
         started = time.perf_counter()
         async with pool.acquire() as c, c.transaction():
@@ -966,9 +966,13 @@ async def rebuild_and_raw(cache: Cache, size: str, args: argparse.Namespace) -> 
             raws.append(read / (time.perf_counter() - started))
 
         def rebuild() -> None:
+            import resource  # noqa: PLC0415
+
             started = time.perf_counter()
             bangfu(cache, size, "projections", "rebuild", nice=0)
             rebuilds.append(events / (time.perf_counter() - started))
+            # the largest child waited for so far: the rebuild process, the largest of them
+            out["rebuild_max_rss"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
 
         if r % 2:
             rebuild()
