@@ -1,39 +1,45 @@
 """How read, write, export, rebuild and sync costs grow with the log (issue 18).
 
     .venv/bin/python bench/growth.py --sizes 1m,3m --reuse      # the cached logs, measured
-    .venv/bin/python bench/growth.py --sizes 1m --build-only    # build (or extend) the cache only
+    .venv/bin/python bench/growth.py --sizes 3m --build-only --reuse [--stop-at HH:MM]
+                                     [--defer-read-models]      # build (or extend) one log
     .venv/bin/python bench/growth.py --explain --sizes 3m       # EXPLAIN (ANALYZE, BUFFERS) plans
-    .venv/bin/python bench/growth.py --quick                    # smoke run, a 3,000-file log
+    .venv/bin/python bench/growth.py --sizes 1m,3m --report     # the table again, from the cache
+    .venv/bin/python bench/growth.py --quick                    # smoke run, 8,000 events, ~30 s
 
-The logs are built by `bangfu demo --files N --bulk` (the demo's lifecycle mix, through the
-domain's commands and the store's bulk path), one chunk of files after another, each chunk with
-its own seed, until the log holds the size's events; a larger size starts as a copy
-(`CREATE DATABASE … TEMPLATE`) of the largest smaller one and adds chunks. The read models are
-then rebuilt (`bangfu projections rebuild`). Everything is cached in one PostgreSQL cluster
-(pgserver) under `--data` (default /work/growthdata, outside the repository; the personal-data
-keys of the logs live beside it): `--reuse` takes a built size as it is; without it a size is
-rebuilt from nothing. A build runs under `nice -n 15`.
+Sizes: `1m` (≥ 1,000,000 events), `3m` (the 200,000-file province: about 3.5 million events),
+`10m` (≥ 10,000,000). The logs are built by `bangfu demo --files N --bulk` (the demo's lifecycle
+mix, through the domain's commands and the store's bulk path), under `nice -n 15`, one chunk of
+files after another, each with its own seed, until the size is reached; a larger size starts as
+a copy (`CREATE DATABASE … TEMPLATE`) of the largest smaller one. The read models are then
+rebuilt (`bangfu projections rebuild`), or, with `--defer-read-models`, by the measurement's
+timed rebuild. Everything is cached in one PostgreSQL cluster (pgserver) under `--data` (default
+/work/growthdata, outside the repository; the personal-data keys beside it): `--reuse` takes a
+built size as it is and resumes a stopped build; without it a size is rebuilt from nothing.
+`--quick` builds its log in a scratch folder and removes it.
 
 At each size, against a real `bangfu serve` process over loopback, medians of `--rounds` rounds
-of `--requests` sequential requests each (at least 100):
+of `--requests` sequential requests each (at least 100 for a real run):
 
-  append          `POST /files/{id}/assistance`, the full write path, beside a raw INSERT
-  file read       `GET /files/{id}`, beside a raw read of the stream
-  every read      the ledger (each filter and sort, `q`), stats with children at base level, due
+  every read      the ledger (each sort and filter, `q`), stats (children at base level), due
                   lists of each kind, the approval queue, duplicates, and the xlsx of a base unit,
                   at province (13), district (130306) and base level — each beside the same
-                  statements (captured from `adapters.pg.reads`) run by raw asyncpg
+                  statements (captured from `adapters.pg.reads`) run by raw asyncpg in the same
+                  scoped transaction
+  append          `POST /files/{id}/assistance`, the full write path, beside a raw INSERT
+  file read       `GET /files/{id}`, beside a raw read of the stream
   xlsx            the whole-province and a district workbook: seconds and the server's peak
                   memory growth (VmHWM of the serve process, reset before each)
-  spot-check      `run_spot_check` of 1,000 files, beside a raw read of their streams
-  rebuild         `rebuild_all` of every read model, beside raw `read_log` + decode
-  sync            a full pull (`Puller.catch_up`) of the log into an empty database
+  spot-check      `POST /spot-checks` of 1,000 files, beside a raw read of 1,000 streams
+  sync            a `Puller` from an empty database for `--sync-seconds` (a full pull of these
+                  logs, attachments and all, takes far longer than a run can)
+  rebuild         `bangfu projections rebuild` (its peak RSS too), beside raw `read_log` + decode
 
 It prints each cost at each size and how it grows from the smallest size to the largest.
 Targets (printed, not asserted): every read p99 ≤ 50 ms at 200,000 files at every level;
 per-request latency at the largest size ≤ 1.25× the smallest; whole-province xlsx ≤ 15 s with
 the server's memory growth ≤ 200 MB; rebuild at the largest size ≥ 0.8× its rate at the
-smallest and ≥ 0.2× raw read + decode.
+smallest and ≥ 0.2× raw read + decode. Results: docs/benchmarks.md, "Growth".
 """
 
 from __future__ import annotations
