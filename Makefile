@@ -65,7 +65,7 @@ fuzz: install  ## the API fuzzed from its OpenAPI document (6,000 cases) and its
 	BANGFU_FUZZ_CASES=6000 BANGFU_FUZZ_RANDOM=1 BANGFU_STATEFUL_EXAMPLES=150 BANGFU_STATEFUL_STEPS=60 \
 		$(BIN)/pytest -q tests/e2e/test_api_fuzzing.py tests/e2e/test_api_state_machine.py
 
-BENCHES := append api rebuild spotcheck import reconcile sync encryption claims
+BENCHES := append api rebuild spotcheck import reconcile sync encryption claims growth
 
 bench: install  ## every benchmark's quick mode, one after another (full runs: see docs/benchmarks.md)
 	@for b in $(BENCHES); do \

@@ -169,7 +169,12 @@ class LedgerFilter:
         if self.name:
             conditions.append(f"strpos(l.head_name, {bind(self.name)}) > 0")
         if self.civil_affairs:
-            conditions.append(f"l.civil_affairs && {bind(list(self.civil_affairs))}::text[]")
+            # the first term is the predicate of the partial index ledger_civil_affairs
+            # (migration 0021), which `&&` alone cannot use under row-level security
+            conditions.append(
+                "cardinality(l.civil_affairs) > 0"
+                f" AND l.civil_affairs && {bind(list(self.civil_affairs))}::text[]"
+            )
         if self.civil_affairs_to_act is not None:
             # word for word the predicate of the partial index ledger_civil_affairs_to_act
             flagged = "cardinality(l.civil_affairs_to_act) > 0"
