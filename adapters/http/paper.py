@@ -26,14 +26,10 @@ from litestar.exceptions import HTTPException
 from litestar.openapi import ResponseSpec
 from litestar.params import Body, PathParameter
 
-from adapters.pg.attachments import PgContentStore
-from adapters.pg.policies import PgPolicies
 from adapters.runtime.bootstrap import Runtime
 from adapters.runtime.settings import DEFAULT_IMPORT_MAX_BYTES, Settings
 from adapters.services import civil_affairs, importer, reconcile
-from adapters.sheets.scans import ScanError, ZipScans
-from domain.attachments import AttachmentLimits
-from domain.errors import InvalidValue, NotFound
+from domain.errors import NotFound
 from domain.values import Actor, iso_day
 
 API = "/api/v1"
@@ -203,35 +199,14 @@ def routes(problems: dict[int, ResponseSpec], settings: Settings | None = None) 
         rt: NamedDependency[Runtime],
     ) -> dict[str, Any]:
         upload: ImportUpload = data
-        source = None
-        if upload.attachments is not None:
-            try:
-                source = ZipScans(upload.attachments.file)
-            except ScanError as error:
-                raise InvalidValue("attachments", str(error), zh=str(error)) from None
-        try:
-            report = await importer.import_files(
-                files=rt.files,
-                codec=rt.codec,
-                book=await PgPolicies(rt.store, rt.codec).book(),
-                actor=actor,
-                unit=upload.unit,
-                data=await upload.file.read(),
-                name=upload.file.filename or "files",
-                today=rt.clock.today(),
-                scans=importer.Scans(
-                    repository=rt.files,
-                    contents=PgContentStore(rt.pool, rt.keyring),
-                    source=source,
-                    limits=AttachmentLimits(
-                        rt.settings.attachment_max_bytes,
-                        rt.settings.household_attachments_max_bytes,
-                    ),
-                ),
-            )
-        finally:
-            if source is not None:
-                source.close()
+        report = await importer.import_upload(
+            rt,
+            actor=actor,
+            unit=upload.unit,
+            data=await upload.file.read(),
+            name=upload.file.filename or "files",
+            zipped_scans=upload.attachments.file if upload.attachments is not None else None,
+        )
         return report.as_json()
 
     @post(

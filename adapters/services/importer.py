@@ -40,7 +40,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
 import structlog
@@ -48,12 +48,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from adapters.pg.attachments import PgContentStore
 from adapters.pg.codec import EventCodec
+from adapters.pg.policies import PgPolicies
 from adapters.pg.repository import PgFileRepository, prepare_rows
 from adapters.pg.rows import NewEvent
 from adapters.pii.sealing import KEY_BYTES
 from adapters.services import attachments
 from adapters.sheets import reading as sheets
-from adapters.sheets.scans import ScanError, ScanSource
+from adapters.sheets.scans import ScanError, ScanSource, ZipScans
 from domain.attachments import AttachmentLimits, MediaType
 from domain.authorization import Act, authorise
 from domain.commands import Apply, Appraise, Approve, Assist, Exit, Verify, Visit, execute, receive
@@ -91,6 +92,9 @@ from domain.values import (
     WorkStatus,
     label,
 )
+
+if TYPE_CHECKING:  # `import_upload` takes the composition root's runtime
+    from adapters.runtime.bootstrap import Runtime
 
 log = structlog.get_logger(__name__)
 NAMESPACE = UUID("0f8e4c1a-3b52-5d6e-9a7b-62616e677566")  # fixed: imported file ids are derived
@@ -1232,3 +1236,46 @@ async def import_files(
         workers=report.workers,
     )
     return report
+
+
+async def import_upload(
+    rt: Runtime,
+    *,
+    actor: Actor,
+    unit: str,
+    data: bytes,
+    name: str,
+    zipped_scans: IO[bytes] | None,
+) -> ImportReport:
+    """An uploaded sheet and, beside it, the zip of the scans its 附件 column names — the one
+    path of `POST /api/v1/imports` and the console's upload: a zip that cannot be read is
+    `InvalidValue` before anything is stored, and the zip is closed whatever happens."""
+    source = None
+    if zipped_scans is not None:
+        try:
+            source = ZipScans(zipped_scans)
+        except ScanError as error:
+            raise InvalidValue("attachments", str(error), zh=str(error)) from None
+    try:
+        return await import_files(
+            files=rt.files,
+            codec=rt.codec,
+            book=await PgPolicies(rt.store, rt.codec).book(),
+            actor=actor,
+            unit=unit,
+            data=data,
+            name=name,
+            today=rt.clock.today(),
+            scans=Scans(
+                repository=rt.files,
+                contents=PgContentStore(rt.pool, rt.keyring),
+                source=source,
+                limits=AttachmentLimits(
+                    rt.settings.attachment_max_bytes,
+                    rt.settings.household_attachments_max_bytes,
+                ),
+            ),
+        )
+    finally:
+        if source is not None:
+            source.close()

@@ -30,14 +30,10 @@ from adapters.http.console.common import (
     signed_in,
 )
 from adapters.http.problems import status_of
-from adapters.pg.attachments import PgContentStore
-from adapters.pg.policies import PgPolicies
 from adapters.runtime.bootstrap import Runtime
 from adapters.runtime.settings import DEFAULT_IMPORT_MAX_BYTES
 from adapters.services import civil_affairs, importer, reconcile
 from adapters.services.accounts import Session
-from adapters.sheets.scans import ScanError, ZipScans
-from domain.attachments import AttachmentLimits
 from domain.errors import DomainError, InvalidValue, NotFound
 from domain.values import iso_day
 
@@ -169,35 +165,14 @@ async def _run(kind: str, rt: Runtime, session: Session, form: Any) -> dict[str,
     if kind == "import":
         # the scans the sheet's 附件 column names, in a zip beside it (as `POST /api/v1/imports`)
         scans = form.get("attachments")
-        source = None
-        if isinstance(scans, UploadFile) and scans.filename:
-            try:
-                source = ZipScans(scans.file)
-            except ScanError as error:
-                raise InvalidValue("attachments", str(error), zh=str(error)) from None
-        try:
-            report = await importer.import_files(
-                files=rt.files,
-                codec=rt.codec,
-                book=await PgPolicies(rt.store, rt.codec).book(),
-                actor=actor,
-                unit=unit,
-                data=data,
-                name=upload.filename,
-                today=rt.clock.today(),
-                scans=importer.Scans(
-                    repository=rt.files,
-                    contents=PgContentStore(rt.pool, rt.keyring),
-                    source=source,
-                    limits=AttachmentLimits(
-                        rt.settings.attachment_max_bytes,
-                        rt.settings.household_attachments_max_bytes,
-                    ),
-                ),
-            )
-        finally:
-            if source is not None:
-                source.close()
+        report = await importer.import_upload(
+            rt,
+            actor=actor,
+            unit=unit,
+            data=data,
+            name=upload.filename,
+            zipped_scans=scans.file if isinstance(scans, UploadFile) and scans.filename else None,
+        )
         return dict(report.as_json())
     found, errors = await civil_affairs.run_matching(
         store=rt.store,
