@@ -96,6 +96,34 @@ def attachment_out(a: Attachment) -> AttachmentOut:
     )
 
 
+async def download(rt: Runtime, file_id: UUID, attachment: Attachment) -> Stream:
+    """A scan's bytes as the API and the console send them (the caller has checked scope and
+    recorded the disclosure): streamed chunk by chunk with its length, name and SHA-256; a chunk
+    that fails its seal ends the body short of its length (logged by the service)."""
+    first, rest = await service.read_first(contents_of(rt), file_id, attachment)
+
+    async def content() -> AsyncIterator[bytes]:
+        yield first
+        try:
+            async for data in rest:
+                yield data
+        except ContentProblem:
+            return  # logged by the service; the response ends short of Content-Length
+
+    return Stream(
+        content(),
+        media_type=attachment.media_type.value,
+        headers={
+            "Content-Length": str(attachment.size),
+            "Content-Disposition": "attachment; filename*=UTF-8''" + quote(attachment.name),
+            "Repr-Digest": "sha-256=:"
+            + base64.b64encode(bytes.fromhex(attachment.sha256)).decode("ascii")
+            + ":",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 def contents_of(rt: Runtime) -> PgContentStore:
     return PgContentStore(rt.pool, rt.keyring)
 
@@ -285,28 +313,7 @@ def routes(problems: dict[int, ResponseSpec], settings: Settings) -> list[Any]:
         household = await _readable(rt, actor, file_id)
         attachment = service.attachment_of(household, attachment_id)
         await _disclose(request, rt, actor, household)
-        first, rest = await service.read_first(contents_of(rt), file_id, attachment)
-
-        async def content() -> AsyncIterator[bytes]:
-            yield first
-            try:
-                async for data in rest:
-                    yield data
-            except ContentProblem:
-                return  # logged by the service; the response ends short of Content-Length
-
-        return Stream(
-            content(),
-            media_type=attachment.media_type.value,
-            headers={
-                "Content-Length": str(attachment.size),
-                "Content-Disposition": "attachment; filename*=UTF-8''" + quote(attachment.name),
-                "Repr-Digest": "sha-256=:"
-                + base64.b64encode(bytes.fromhex(attachment.sha256)).decode("ascii")
-                + ":",
-                "Cache-Control": "no-store",
-            },
-        )
+        return await download(rt, file_id, attachment)
 
     @get(
         f"{API}/files/{{file_id:uuid}}/attachments/{{attachment_id:uuid}}/preview",

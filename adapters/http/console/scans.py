@@ -16,7 +16,6 @@ Like `app.py`, no `from __future__ import annotations`: litestar resolves the ha
 
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import quote
 from uuid import UUID
 
 from litestar import Request, Response, post
@@ -24,7 +23,7 @@ from litestar.datastructures import State, UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 
-from adapters.http.attachments import contents_of, limits_of
+from adapters.http.attachments import contents_of, download, limits_of
 from adapters.http.console.common import (
     CONSOLE,
     ERRORS,
@@ -39,7 +38,6 @@ from adapters.http.console.common import (
 from adapters.http.console.files import Side, _file_page
 from adapters.http.console.paper import upload_guard
 from adapters.http.problems import status_of
-from adapters.pg.attachments import ContentProblem
 from adapters.runtime.bootstrap import Runtime
 from adapters.runtime.limits import principal
 from adapters.runtime.settings import Settings
@@ -148,25 +146,7 @@ async def _open(
             media_type="image/jpeg",
             headers={"Cache-Control": "no-store", "Content-Disposition": "inline"},
         )
-    first, rest = await service.read_first(contents, file_id, attachment)
-
-    async def content() -> AsyncIterator[bytes]:
-        yield first
-        try:
-            async for data in rest:
-                yield data
-        except ContentProblem:
-            return  # logged by the service; the response ends short of Content-Length
-
-    return Stream(
-        content(),
-        media_type=attachment.media_type.value,
-        headers={
-            "Content-Length": str(attachment.size),
-            "Content-Disposition": "attachment; filename*=UTF-8''" + quote(attachment.name),
-            "Cache-Control": "no-store",
-        },
-    )
+    return await download(rt, file_id, attachment)
 
 
 def routes(settings: Settings) -> list[Any]:
