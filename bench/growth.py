@@ -486,7 +486,12 @@ class Case:
 def read_cases(levels: dict[str, str], today: date) -> list[Case]:
     from urllib.parse import quote  # noqa: PLC0415
 
-    from adapters.http.readmodels import ledger_filter  # noqa: PLC0415
+    from adapters.http.readmodels import (  # noqa: PLC0415
+        DUE_PAGE,
+        QUEUE_PAGE,
+        STATS_PAGE,
+        ledger_filter,
+    )
     from adapters.pg import reads  # noqa: PLC0415
     from domain.civil_affairs import Record  # noqa: PLC0415
     from domain.units import UnitCode  # noqa: PLC0415
@@ -536,7 +541,7 @@ def read_cases(levels: dict[str, str], today: date) -> list[Case]:
                     Level.BASE,
                     period,
                     after=None,
-                    limit=200,  # type: ignore[arg-type]
+                    limit=STATS_PAGE,  # type: ignore[arg-type]  # the API's default page
                 )
             await reads.unit_names(rec, [root, *children])  # type: ignore[arg-type]
             return await reads.unit_figures(rec, root, period)  # type: ignore[arg-type]
@@ -552,14 +557,14 @@ def read_cases(levels: dict[str, str], today: date) -> list[Case]:
                 as_of=today,
                 visit_days=90,
                 follow_up_months=12,
-                limit=500,
+                limit=DUE_PAGE,  # the API's default page
                 after=None,
             )  # type: ignore[arg-type]
 
         return run
 
     async def queue(rec: Recorder, root: str) -> object:
-        return await reads.approval_queue(rec, root, limit=200, after=None)  # type: ignore[arg-type]
+        return await reads.approval_queue(rec, root, limit=QUEUE_PAGE, after=None)  # type: ignore[arg-type]
 
     async def duplicates(rec: Recorder, root: str) -> object:
         return await reads.duplicates(rec, root)  # type: ignore[arg-type]

@@ -80,6 +80,11 @@ Unit = Annotated[
     ),
 ]
 Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="at most this many items")]
+# Default pages: a body that does not grow with the province (issue 18, docs/benchmarks.md
+# "Growth"); `limit` still takes up to 1,000 and `next` reaches the rest.
+DUE_PAGE = 50
+QUEUE_PAGE = 50
+STATS_PAGE = 20
 Cursor = Annotated[
     str | None,
     QueryParameter(
@@ -476,7 +481,7 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         "the current year — new files, exits by kind, returns, and assistance by category "
         "(count and amount). With `level` (below the unit's), the same figures for every unit "
         "at that level in the subtree: `unit=13&level=city` gives each city's, `limit` units "
-        "a page in code order (pass `next` as `cursor` for the next page).",
+        "(default 20) a page in code order (pass `next` as `cursor` for the next page).",
     )
     async def read_stats(
         actor: NamedDependency[Actor],
@@ -487,7 +492,7 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         period: Annotated[str | None, QueryParameter(pattern=PERIOD)] = None,
         limit: Annotated[
             int, QueryParameter(ge=1, le=1000, description="with `level`: children per page")
-        ] = 200,
+        ] = STATS_PAGE,
         cursor: Cursor = None,
     ) -> StatsOut:
         root = await scope(actor, unit, units)
@@ -530,15 +535,15 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         description="Files appraised and publicised (status `appraised`), and files whose "
         "clerk's re-check found another category (`category_pending`, confirmed with "
         "`POST /files/{id}/category-confirmations`), in the subtree, the longest waiting "
-        "first: the district's approval queue. In pages of `limit`, `total` counting them "
-        "all: pass a page's `next` as `cursor` for the next, until it is null.",
+        "first: the district's approval queue. In pages of `limit` (default 50), `total` "
+        "counting them all: pass a page's `next` as `cursor` for the next, until it is null.",
     )
     async def approval_queue(
         actor: NamedDependency[Actor],
         rt: NamedDependency[Runtime],
         units: NamedDependency[PgUnitDirectory],
         unit: Unit = None,
-        limit: Limit = 200,
+        limit: Limit = QUEUE_PAGE,
         cursor: Cursor = None,
     ) -> QueueOut:
         root = await scope(actor, unit, units)
@@ -566,8 +571,8 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         "files due to exit (a newly found exclusion, a re-check above the standard) that have "
         "not exited nor been kept by an approver; they take no new regular aid. `as_of` "
         "defaults to today. Each item carries `due_on`, the day it fell (or falls) due. In "
-        "pages of `limit`, `total` counting them all: pass a page's `next` as `cursor` (with "
-        "the same parameters) for the next, until it is null.",
+        "pages of `limit` (default 50), `total` counting them all: pass a page's `next` as "
+        "`cursor` (with the same parameters) for the next, until it is null.",
     )
     async def due_list(
         actor: NamedDependency[Actor],
@@ -578,7 +583,7 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         as_of: FromQuery[date | None] = None,
         visit_days: Annotated[int, QueryParameter(ge=1, le=3650)] = 90,
         follow_up_months: Annotated[int, QueryParameter(ge=1, le=120)] = 12,
-        limit: Limit = 500,
+        limit: Limit = DUE_PAGE,
         cursor: Cursor = None,
     ) -> DueOut:
         root = await scope(actor, unit, units)

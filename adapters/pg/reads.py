@@ -42,8 +42,8 @@ from adapters.pg.readmodels import LEDGER_COLUMNS
 from adapters.pg.units import subtree_sql
 from domain.errors import InvalidValue
 from domain.household import OPEN
-from domain.units import NATION
-from domain.values import Level, Status
+from domain.units import NATION, UnitCode
+from domain.values import Level, Status, UnitKind
 
 OPEN_STATUSES = sorted(s.value for s in OPEN)  # as the read models store them
 # the files that hold their people under 一户一档 (docs/rules.md): the duplicates list's
@@ -148,7 +148,17 @@ class LedgerFilter:
             params.append(value)
             return f"${len(params)}"
 
-        conditions = [subtree_sql("l.unit", bind(self.root))]
+        # A base-level union's subtree is itself (`bangfu_subtree_end`, migration 0020): said
+        # as an equality, the planner takes its files first (the unit's index) whatever the
+        # filter, and the statement is not the one a province's page runs, so the two never share
+        # a cached plan — a base union's `q=王` page had walked the province's sort index, 200,000
+        # rows for 45 (docs/benchmarks.md "Growth", docs/explain/).
+        one_unit = UnitCode(self.root).kind is UnitKind.BASE
+        conditions = [
+            f"l.unit = {bind(self.root)}::text"
+            if one_unit
+            else subtree_sql("l.unit", bind(self.root))
+        ]
         for column, values in (
             ("status", self.statuses),
             ("category", self.categories),

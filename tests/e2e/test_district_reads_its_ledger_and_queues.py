@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import asyncpg
 import pytest
 
+from adapters.http.readmodels import DUE_PAGE, STATS_PAGE
 from adapters.pg.codec import EventCodec
 from adapters.pg.projector import rebuild
 from adapters.pg.repository import PgFileRepository
@@ -306,6 +308,39 @@ class TestTheApprovalQueue:
         assert approved not in got
         assert body["total"] == len(expected)
         assert {i["status_label"] for i in body["items"]} == {"已评议公示"}
+
+
+class TestTheDefaultPages:
+    """A list read without `limit` is one page whose body does not grow with the province
+    (issue 18): its default page, then `next` to the rest, the same items as one long page."""
+
+    @pytest.mark.parametrize(
+        ("path", "page", "key"),
+        [
+            ("/due?kind=visits&visit_days=1", DUE_PAGE, "file_id"),
+            ("/due?kind=follow_up&follow_up_months=120", DUE_PAGE, "file_id"),
+            ("/stats?level=base", STATS_PAGE, "unit"),
+        ],
+    )
+    async def test_hold_a_page_and_a_cursor_to_the_rest(
+        self, province: Api, path: str, page: int, key: str
+    ):
+        inspector = province.auth(PROVINCE, "inspector")
+        whole = (await province.client.get(f"{API}{path}&limit=1000", headers=inspector)).json()
+        items = whole.get("items", whole.get("children"))
+        assert len(items) > page  # the province holds more than a page
+
+        first = await province.client.get(f"{API}{path}", headers=inspector)
+        walked = first.json()
+        pages = [walked.get("items", walked.get("children"))]
+        while walked["next"] is not None:
+            following = f"{API}{path}&cursor={quote(walked['next'])}"
+            walked = (await province.client.get(following, headers=inspector)).json()
+            pages.append(walked.get("items", walked.get("children")))
+
+        assert first.status_code == 200, first.text
+        assert [len(p) for p in pages[:-1]] == [page] * (len(pages) - 1)
+        assert [i[key] for p in pages for i in p] == [i[key] for i in items]
 
 
 class TestTheExport:
