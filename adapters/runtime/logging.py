@@ -13,6 +13,9 @@ def configure(*, json: bool | None = None, level: int = logging.INFO) -> None:
     # pgserver logs every pg_ctl call and wait at INFO through the standard library: noise for
     # whoever runs `make run`; its warnings and errors still show.
     logging.getLogger("pgserver").setLevel(logging.WARNING)
+    # fontTools reports each table it prunes while the forms' fonts are cut to a document's
+    # characters (adapters/forms/fonts.py): two dozen INFO lines a printed form
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
         if as_json

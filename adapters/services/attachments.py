@@ -142,8 +142,10 @@ async def attach(
     declared: Declared = Declared(),
     limits: AttachmentLimits = AttachmentLimits(),  # noqa: B008 — frozen
     attachment_id: UUID | None = None,
+    announce: bool = True,
 ) -> tuple[HouseholdFile, Attachment]:
-    """上传附件: store the content and record it on the file, atomically."""
+    """上传附件: store the content and record it on the file, atomically; `announce`: log it
+    (not for generated demo data, whose hundreds of scans would drown the service's log)."""
     kind = check_kind(kind)
     name = check_name(name)
     claimed = (
@@ -224,7 +226,7 @@ async def attach(
         files.cache.drop(file_id)
     attachment = household.attachment(new_id)
     assert attachment is not None  # noqa: S101 — just recorded
-    log.info(
+    (log.info if announce else log.debug)(
         "attachment.added",
         file_id=str(file_id),
         attachment_id=str(new_id),
@@ -247,6 +249,7 @@ async def attach_bytes(
     content: bytes,
     limits: AttachmentLimits = AttachmentLimits(),  # noqa: B008 — frozen
     attachment_id: UUID | None = None,
+    announce: bool = True,
 ) -> tuple[HouseholdFile, Attachment]:
     """`attach` for content already in hand (imports, demo data): small files only."""
 
@@ -266,6 +269,7 @@ async def attach_bytes(
         declared=Declared(size=len(content), sha256=hashlib.sha256(content).hexdigest()),
         limits=limits,
         attachment_id=attachment_id,
+        announce=announce,
     )
 
 

@@ -1017,6 +1017,7 @@ async def run_plan(
                 name=s.name,
                 content=s.content(),
                 attachment_id=s.attachment_id,
+                announce=False,
             )
         return attached
 

@@ -102,6 +102,7 @@ def test_make_run_prints_the_console_and_demo_accounts_and_ctrl_c_stops_it_clean
             check=False,
         )
         assert built.returncode == 0, built.stdout + built.stderr
+        assert "attachment.added" not in built.stderr  # the demo's generated scans, unannounced
         kept = data_dir / "demo_accounts.json"
         accounts = json.loads(kept.read_text(encoding="utf-8"))
         port = _free_port()
