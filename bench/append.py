@@ -49,7 +49,7 @@ import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -186,6 +186,12 @@ def server() -> Iterator[Server]:
 # ---------------------------------------------------------------------------- bangfu domain data
 
 
+def person(born: date, serial: int) -> str:
+    """The `serial`th person born from `born` on: one ID number each (一户一档 refuses a second
+    open file holding a person), the birth day moving on every 1,000 sequence numbers."""
+    return make_id_number("130306", born + timedelta(days=serial // 1000), serial % 1000).value
+
+
 def new_file(serial: int) -> HouseholdFile:
     """A household file taken from application to approval (four pending events)."""
     household = HouseholdFile.receive_application(
@@ -194,7 +200,7 @@ def new_file(serial: int) -> HouseholdFile:
         worker_kind=WorkerKind.URBAN,
         head=Head(
             name="张建国",
-            id_number=make_id_number("130306", date(1975, 3, 1), serial % 1000).value,
+            id_number=person(date(1975, 3, 1), serial),
             phone="13800138000",
             employer="秦皇岛市某机械厂",
             address="抚宁区城关镇建设路12号",
@@ -212,7 +218,7 @@ def new_file(serial: int) -> HouseholdFile:
             Member(
                 name="张小明",
                 relation=Relation.CHILD,
-                id_number=make_id_number("130306", date(2010, 5, 2), serial % 1000).value,
+                id_number=person(date(2010, 5, 2), serial),
                 status=MemberStatus.STUDENT,
             ),
         ),
