@@ -8,6 +8,7 @@ Runs uvicorn on `adapters.http.app:served`; the API documentation is at /schema.
 from __future__ import annotations
 
 import argparse
+import signal
 from datetime import timedelta
 
 from adapters.cli import users as cli_users
@@ -51,6 +52,12 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         token = tokens.mint(user=user, unit=unit, role=role, ttl=timedelta(hours=12))
         print(f"{title} ({unit}, {role.value}):\n  Authorization: Bearer {token}")
     print("按 Ctrl-C 停止 (Ctrl-C stops)", flush=True)
+    # A stop by SIGTERM (`kill`, a service manager) ends like Ctrl-C: uvicorn shuts down
+    # gracefully on either, then raises the signal again with the handler found before it
+    # started — for SIGTERM the default one, which would end the process there, before the
+    # embedded PostgreSQL is released below and left running. As Ctrl-C's, it becomes a
+    # KeyboardInterrupt, which `uvicorn.run` takes as the end of serving.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     uvicorn.run(
         "adapters.http.app:served",
         factory=True,

@@ -88,7 +88,10 @@ def _read_until(fd: int, marker: str, seconds: float) -> str:
     return ANSI.sub("", text)
 
 
-def test_make_run_prints_the_console_and_demo_accounts_and_ctrl_c_stops_it_cleanly():
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_make_run_prints_the_console_and_demo_accounts_and_a_stop_ends_it_cleanly(
+    stop: signal.Signals,
+):
     with tempfile.TemporaryDirectory(prefix="bfr-") as folder:
         data_dir = Path(folder)
         env = {k: v for k, v in os.environ.items() if not k.startswith("BANGFU_")}
@@ -123,7 +126,7 @@ def test_make_run_prints_the_console_and_demo_accounts_and_ctrl_c_stops_it_clean
                     break
                 except httpx.TransportError:
                     time.sleep(0.3)
-            server.send_signal(signal.SIGINT)
+            server.send_signal(stop)
             ended = _read_until(controller, "PostgreSQL", 60)
             status = server.wait(timeout=60)
         finally:
