@@ -72,6 +72,14 @@ RETURNING person_hash, file_id
 """
 
 
+async def held(conn: Conn, hashes: Sequence[bytes]) -> list[bytes]:
+    """Which of these keyed hashes a file holds."""
+    rows = await conn.fetch(
+        "SELECT person_hash FROM person_claims WHERE person_hash = ANY($1::bytea[])", hashes
+    )
+    return [r["person_hash"] for r in rows]
+
+
 async def settle(
     conn: Conn, hasher: Hasher, files: Sequence[Wanted], *, tolerate: bool = False
 ) -> list[AlreadyFiled]:

@@ -351,6 +351,15 @@ class PgFileRepository:
                 found.append(wanted(f, _actor(f), new=pending[0].originator_version == 1))
         return found
 
+    async def held(self, id_numbers: Sequence[str]) -> set[str]:
+        """Which of these ID numbers a file on this node holds (none without a hasher)."""
+        if self.hasher is None or not id_numbers:
+            return set()
+        by_hash = {self.hasher(n): n for n in id_numbers}
+        async with self.store.pool.acquire() as conn:
+            rows = await person_claims.held(conn, list(by_hash))
+        return {by_hash[bytes(h)] for h in rows}
+
     async def _claim(self, wanted: Sequence[Wanted]) -> None:
         """Take the claims in the bound transaction, after the append (its first write)."""
         if not wanted:

@@ -377,6 +377,7 @@ class Plan:
     application: Apply
     steps: list[Step] = field(default_factory=list)
     scans: list[Scan] = field(default_factory=list)
+    people: list[str] = field(default_factory=list)  # every ID number the plan files
 
     def scans_after(self, step: int) -> list[Scan]:
         return [s for s in self.scans if s.after == step]
@@ -389,6 +390,7 @@ class Planner:
         self.rng = random.Random(seed)
         self.today = today
         self.ids: set[str] = set()
+        self.drawn: list[str] = []  # the ID numbers drawn for the plan being made
         self.bases = base_units()
 
     # ----------------------------------------------------------------- people
@@ -406,6 +408,7 @@ class Planner:
             number = make_id_number(region, born, sequence).value
             if number not in self.ids:
                 self.ids.add(number)
+                self.drawn.append(number)
                 return number
 
     def _born(self, first: int, last: int) -> date:
@@ -418,7 +421,10 @@ class Planner:
     # ----------------------------------------------------------------- one household
 
     def plan(self) -> Plan:
-        return self._profiled(self._scanned(self._plan()))
+        self.drawn = []
+        plan = self._profiled(self._scanned(self._plan()))
+        plan.people = self.drawn
+        return plan
 
     def _profiled(self, plan: Plan) -> Plan:
         """The forms' own fields (issue 14: the head's profile, members' 表三 columns, the plan's
@@ -1076,6 +1082,14 @@ def build_in_memory(plan: Plan, *, today: date, scans: bool = False) -> Househol
     return household
 
 
+async def unfiled(files: PgFileRepository, planner: Planner, plans: list[Plan]) -> list[Plan]:
+    """一户一档 on a node that already holds files (a demo added to a demo, `bench/growth.py`'s
+    chunks): a plan naming a person the node holds is drawn again, until none does."""
+    while held := await files.held([n for p in plans for n in p.people]):
+        plans = [planner.plan() if held.intersection(p.people) else p for p in plans]
+    return plans
+
+
 async def _store_batch(
     files: FileRepository,
     contents: PgContentStore | None,
@@ -1118,6 +1132,8 @@ async def build(
     files' generated scans are attached (stored in it)."""
     planner = Planner(today=clock.today(), seed=seed)
     plans = [planner.plan() for _ in range(count)]
+    if isinstance(files, PgFileRepository):
+        plans = await unfiled(files, planner, plans)
     written = 0
     scans = contents is not None
     if bulk:

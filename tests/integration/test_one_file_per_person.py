@@ -464,3 +464,20 @@ class TestTheDemoProvince:
         held = {c.id_number for h in households for c in claims(h)}
         assert await pool.fetchval("SELECT count(*) FROM person_claims") == len(held) > 60
         assert await pool.fetchval("SELECT count(*) FROM person_claim_duplicates") == 0
+
+    async def test_a_demo_added_to_a_node_draws_again_whom_the_node_holds(
+        self, claiming: PgFileRepository
+    ):
+        await demo.build(files=claiming, clock=CLOCK, count=30, seed=11)
+        first = {c.id_number for h in await claiming.every_file() for c in claims(h)}
+        same_people = demo.Planner(today=CLOCK.today(), seed=11)
+        plans = [same_people.plan() for _ in range(30)]
+
+        drawn = await demo.unfiled(claiming, demo.Planner(today=CLOCK.today(), seed=12), plans)
+
+        people = [n for p in drawn for n in p.people]
+        assert len(drawn) == 30
+        assert people
+        assert not first.intersection(people)
+        assert await claiming.held(people) == set()
+        assert await claiming.held(sorted(first)) == first
