@@ -89,6 +89,7 @@ class Tables:
     stock: str = "stats_stock"
     flow: str = "stats_flow"
     duplicates: str = "ledger_duplicates"
+    counts: str = "ledger_counts"  # filled from the ledger table, not by the projection
 
     @classmethod
     def shadow(cls, suffix: str) -> Tables:
@@ -102,6 +103,7 @@ class Tables:
                     "stats_stock",
                     "stats_flow",
                     "ledger_duplicates",
+                    "ledger_counts",
                 )
             )
         )
