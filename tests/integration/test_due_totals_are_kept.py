@@ -13,9 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
-import pytest
 
 from adapters.pg import reads
+from adapters.pg.migrations import available
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
 from adapters.pg.units import PgUnitDirectory, subtree_sql
@@ -256,6 +256,21 @@ class TestTheTotals:
         assert await kept_counts(pool) != rebuilt
         assert await kept_counts(pool) == await counts_from_scratch(pool)
         assert await disagreements(pool) == {}
+
+
+class TestTheMigration:
+    async def test_fills_the_counts_from_the_ledger_as_it_stands(
+        self, store: PostgresEventStore, files: PgFileRepository, pool: asyncpg.Pool
+    ):
+        await a_history(store, files)
+        kept = await kept_counts(pool)
+        await pool.execute("TRUNCATE ledger_counts")
+        counts = next(m for m in available() if m.name == "ledger_counts")
+
+        await pool.execute(counts.sql)
+
+        assert await kept_counts(pool) == kept
+        assert kept
 
 
 class TestAReader:
