@@ -18,9 +18,11 @@ For each data folder (its embedded PostgreSQL), in the reader's scoped transacti
             branch's rebuild with `counts` left out of its group — the log gives the same rows,
             so the counts stay right) and with it, alternating, `--rebuilds` times each; the
             median seconds; and the counts' GROUP BY alone.
-  writes    the projection's write of 2,000 approved files' ledger rows (`LiveLedger.save`, one
-            statement a row, as a batch of the runner writes them), with the counts' triggers
-            and with them disabled, in transactions rolled back; median of `--rounds`.
+  writes    the projection's write of 1,000 approved files' ledger rows (a batch of the runner)
+            each moved in the visits list: before (one statement a row, as up to migration
+            0021, no counts), a statement a row with the counts' triggers, after (one statement
+            for the batch, `LiveLedger.save`, with the triggers), and that with the triggers
+            disabled; in transactions rolled back; median of `--rounds`.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.pg import projector, reads
-from adapters.pg.readmodels import LiveLedger
+from adapters.pg.readmodels import LEDGER_COLUMNS, LiveLedger, ledger_record
 from adapters.pg.units import subtree_sql
 from adapters.runtime.bootstrap import runtime
 from adapters.runtime.settings import Settings
@@ -123,35 +125,59 @@ async def rebuilds(rt: Any, times: int) -> dict[str, float]:
     return result
 
 
+async def one_statement_a_row(conn: Any, rows: list[Any]) -> None:
+    """The ledger's write before this branch (`LiveLedger.save` up to migration 0021): one
+    INSERT … ON CONFLICT a row, by `executemany`."""
+    columns = ", ".join(LEDGER_COLUMNS)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in LEDGER_COLUMNS[1:])
+    values = ", ".join(f"${i}" for i in range(1, len(LEDGER_COLUMNS) + 1))
+    await conn.executemany(
+        f"INSERT INTO ledger ({columns}) VALUES ({values})"
+        f" ON CONFLICT (file_id) DO UPDATE SET {updates}",
+        [ledger_record(r) for r in rows],
+    )
+
+
+WRITES = {
+    "before: a statement a row, no counts": (one_statement_a_row, False),
+    "a statement a row, with the counts' triggers": (one_statement_a_row, True),
+    "after: one statement a batch, with the triggers": (None, True),
+    "one statement a batch, triggers disabled": (None, False),
+}
+
+
 async def writes(rt: Any, rounds: int) -> dict[str, float]:
     ids = [
         r["file_id"]
         for r in await rt.pool.fetch(
-            "SELECT file_id FROM ledger WHERE status = 'approved' ORDER BY file_id LIMIT 2000"
+            "SELECT file_id FROM ledger WHERE status = 'approved' ORDER BY file_id LIMIT 1000"
         )
     ]
-    seconds: dict[str, list[float]] = {"with triggers": [], "triggers disabled": []}
+    seconds: dict[str, list[float]] = {name: [] for name in WRITES}
     for _ in range(rounds):
-        for name in seconds:
+        for name, (write, triggers) in WRITES.items():
             async with rt.pool.acquire() as conn:
                 tx = conn.transaction()
                 await tx.start()
                 try:
-                    if name == "triggers disabled":
+                    if not triggers:
                         await conn.execute("ALTER TABLE ledger DISABLE TRIGGER USER")
                     live = LiveLedger(conn)
                     rows = list((await live.load(set(ids))).values())
                     for row in rows:  # moved in a list: a visit
                         row.last_visited_on = AS_OF
                     started = time.perf_counter()
-                    await live.save(rows, set())
+                    if write is None:
+                        await live.save(rows, set())
+                    else:
+                        await write(conn, rows)
                     seconds[name].append(time.perf_counter() - started)
                 finally:
                     await tx.rollback()
     return {name: statistics.median(s) for name, s in seconds.items()}
 
 
-async def measure(folder: Path, rounds: int, times: int) -> dict[str, Any]:
+async def measure(folder: Path, rounds: int, times: int, parts: set[str]) -> dict[str, Any]:
     settings = Settings(database_url=None, data_dir=folder.resolve(), log_json=True)
     async with runtime(settings) as rt:
         files = await rt.pool.fetchval("SELECT count(*) FROM ledger")
@@ -167,16 +193,20 @@ async def measure(folder: Path, rounds: int, times: int) -> dict[str, Any]:
             "events": events,
             "count_rows": counts,
             "base": base,
-            "totals": await totals(rt, base, rounds),
-            "writes": await writes(rt, rounds),
-            "rebuild": await rebuilds(rt, times),
+            "totals": await totals(rt, base, rounds) if "totals" in parts else [],
+            "writes": await writes(rt, rounds) if "writes" in parts else {},
+            "rebuild": await rebuilds(rt, times) if "rebuild" in parts else {},
         }
 
 
 def report(results: list[dict[str, Any]]) -> None:
-    print("| root | list | " + " | ".join(f"{r['files']:,} files: total, old ms (buf) → new ms (buf)" for r in results) + " |")
+    print(
+        "| root | list | "
+        + " | ".join(f"{r['files']:,} files: total, old ms (buf) → new ms (buf)" for r in results)
+        + " |"
+    )
     print("|---|---|" + "---:|" * len(results))
-    for i, row in enumerate(results[0]["totals"]):
+    for i, row in enumerate(results[0]["totals"] if all(r["totals"] for r in results) else []):
         cells = []
         for r in results:
             t = r["totals"][i]
@@ -191,7 +221,7 @@ def report(results: list[dict[str, Any]]) -> None:
             f"\n{r['files']:,} files, {r['events']:,} events, {r['count_rows']:,} count rows"
             f" (base {r['base']}): rebuild "
             + ", ".join(f"{k} {v:.2f} s" for k, v in r["rebuild"].items())
-            + "; 2,000 rows written "
+            + "; 1,000 rows written: "
             + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in r["writes"].items())
         )
 
@@ -201,8 +231,10 @@ def main() -> int:
     parser.add_argument("folders", nargs="+", type=Path)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--rebuilds", type=int, default=3)
+    parser.add_argument("--parts", default="totals,writes,rebuild")
     args = parser.parse_args()
-    results = [asyncio.run(measure(f, args.rounds, args.rebuilds)) for f in args.folders]
+    parts = set(args.parts.split(","))
+    results = [asyncio.run(measure(f, args.rounds, args.rebuilds, parts)) for f in args.folders]
     report(results)
     return 0
 

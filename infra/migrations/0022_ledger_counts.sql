@@ -26,23 +26,23 @@ CREATE TABLE IF NOT EXISTS ledger_counts (
     PRIMARY KEY (scope, kind, day)
 );
 
--- The lists a ledger row is in, with the day of each list's key, under every scope that holds
--- it. Word for word the conditions of adapters/pg/reads.py `due_list` and `approval_queue` (a
--- row whose key is NULL is in no list: the lists compare the key with a bound, and NULL never
--- compares true); tests/integration/test_due_totals_are_kept.py proves the totals equal
--- the old `count(*)` for every kind and root. The queue's kinds have no day: a fixed one.
+-- The lists a ledger row is in, with the day of each list's key. Word for word the conditions
+-- of adapters/pg/reads.py `due_list` and `approval_queue` (a row whose key is NULL is in no
+-- list: the lists compare the key with a bound, and NULL never compares true);
+-- tests/integration/test_due_totals_are_kept.py proves the totals equal the old `count(*)` for
+-- every kind and root. The queue's kinds have no day: a fixed one.
 --   visits     approved, key COALESCE(last_visited_on, approved_on)  (total: day < bound)
 --   rechecks   approved, key next_recheck_due                        (day <= as_of)
 --   follow_up  out_of_hardship or relieved, key exited_on            (day BETWEEN two ends)
 --   exit       approved or relieved with exit_due, key exit_due_on   (day <= as_of)
 --   approvals  appraised, or a re-check's category to confirm        (every day)
 --   category_changes  of those, the re-checks' categories to confirm (every day)
-CREATE OR REPLACE FUNCTION bangfu_ledger_count_keys(
-    unit text, status text, last_visited_on date, approved_on date, next_recheck_due date,
+CREATE OR REPLACE FUNCTION bangfu_ledger_count_days(
+    status text, last_visited_on date, approved_on date, next_recheck_due date,
     exited_on date, exit_due text, exit_due_on date, category_pending text
-) RETURNS TABLE (scope text, kind text, day date)
+) RETURNS TABLE (kind text, day date)
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT s.scope, k.kind, k.day
+    SELECT k.kind, k.day
     FROM (VALUES
         ('visits', CASE WHEN status = 'approved'
                         THEN COALESCE(last_visited_on, approved_on) END),
@@ -55,21 +55,29 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         ('category_changes', CASE WHEN category_pending IS NOT NULL
                                   THEN DATE '2000-01-01' END)
     ) AS k (kind, day)
-    CROSS JOIN LATERAL (
-        SELECT '00' UNION SELECT left(unit, i) FROM generate_series(2, length(unit)) AS i
-    ) AS s (scope)
     WHERE k.day IS NOT NULL
-      AND unit ~>=~ s.scope AND unit ~<~ bangfu_subtree_end(s.scope)
+$$;
+
+-- The scopes that count a unit's files: every prefix of its code that is a subtree holding it,
+-- by the very condition of `subtree_sql` and the policies, and the nation.
+CREATE OR REPLACE FUNCTION bangfu_unit_scopes(unit text) RETURNS SETOF text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT DISTINCT s.scope
+    FROM (SELECT '00' UNION ALL SELECT left(unit, i) FROM generate_series(2, length(unit)) AS i)
+         AS s (scope)
+    WHERE unit ~>=~ s.scope AND unit ~<~ bangfu_subtree_end(s.scope)
 $$;
 
 -- Kept right by whoever writes the ledger: statement-level triggers with transition tables
 -- (one per INSERT, UPDATE, DELETE — a trigger with transition tables fires for one event only)
--- add +1 for each new row's keys and −1 for each old row's, grouped, so a statement touching
--- many rows writes each count once. A row whose lists did not change nets to zero and writes
--- nothing (most updates: an assistance, a visit's notes). Counts reaching zero are deleted:
--- the visits' days move forward as files are visited, and kept zeros would pile up.
+-- add +1 for each new row's (unit, list, day) and −1 for each old row's, netted by unit first
+-- (a row whose lists did not change — most updates: an assistance, a visit's notes — nets to
+-- zero and writes nothing), then spread over the unit's scopes and written once per count.
+-- Counts reaching zero are deleted: the visits' days move forward as files are visited, and
+-- kept zeros would pile up. The projection writes a batch in one statement
+-- (adapters/pg/readmodels.py `LiveLedger.save`), so this runs once a batch.
 --
--- Counts are taken in key order, so two writers lock them in the same order and cannot
+-- Counts are written in key order, so two writers lock them in the same order and cannot
 -- deadlock on them; there is one writer anyway — the ledger projection, under its advisory
 -- lock (adapters/pg/projector.py `step`), and a rebuild swaps its tables in under that lock.
 --
@@ -78,61 +86,85 @@ $$;
 -- (adapters/pg/projector.py `_swap_in`); the swap gives the new ledger these triggers.
 CREATE OR REPLACE FUNCTION bangfu_ledger_counts_follow() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    changed record;
 BEGIN
-    IF TG_OP = 'INSERT' THEN
+    IF TG_OP = 'INSERT' THEN  -- counts only grow
         INSERT INTO ledger_counts AS c (scope, kind, day, n)
-        SELECT k.scope, k.kind, k.day, count(*)
-        FROM new_rows r,
-             bangfu_ledger_count_keys(r.unit, r.status, r.last_visited_on, r.approved_on,
-                                      r.next_recheck_due, r.exited_on, r.exit_due,
-                                      r.exit_due_on, r.category_pending) AS k
+        SELECT s.scope, m.kind, m.day, sum(m.n)
+        FROM (SELECT r.unit, d.kind, d.day, count(*) AS n
+              FROM new_rows r,
+                   bangfu_ledger_count_days(r.status, r.last_visited_on, r.approved_on,
+                                            r.next_recheck_due, r.exited_on, r.exit_due,
+                                            r.exit_due_on, r.category_pending) AS d
+              GROUP BY 1, 2, 3) AS m,
+             bangfu_unit_scopes(m.unit) AS s (scope)
         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
         ON CONFLICT (scope, kind, day) DO UPDATE SET n = c.n + EXCLUDED.n;
         RETURN NULL;
     END IF;
+    -- An update or a delete: each count it moves, once; those brought to zero are deleted one
+    -- by one by their key (a few a statement; a join of the counts with the transition table
+    -- was planned as a scan of every count).
     IF TG_OP = 'UPDATE' THEN
-        INSERT INTO ledger_counts AS c (scope, kind, day, n)
-        SELECT k.scope, k.kind, k.day, sum(r.delta)
-        FROM (SELECT o.*, -1 AS delta FROM old_rows o
-              UNION ALL SELECT w.*, 1 AS delta FROM new_rows w) AS r,
-             bangfu_ledger_count_keys(r.unit, r.status, r.last_visited_on, r.approved_on,
-                                      r.next_recheck_due, r.exited_on, r.exit_due,
-                                      r.exit_due_on, r.category_pending) AS k
-        GROUP BY 1, 2, 3 HAVING sum(r.delta) <> 0 ORDER BY 1, 2, 3
-        ON CONFLICT (scope, kind, day) DO UPDATE SET n = c.n + EXCLUDED.n;
+        FOR changed IN
+            INSERT INTO ledger_counts AS c (scope, kind, day, n)
+            SELECT s.scope, m.kind, m.day, sum(m.n)
+            FROM (SELECT r.unit, d.kind, d.day, sum(r.delta) AS n
+                  FROM (SELECT o.*, -1 AS delta FROM old_rows o
+                        UNION ALL SELECT w.*, 1 AS delta FROM new_rows w) AS r,
+                       bangfu_ledger_count_days(r.status, r.last_visited_on, r.approved_on,
+                                                r.next_recheck_due, r.exited_on, r.exit_due,
+                                                r.exit_due_on, r.category_pending) AS d
+                  GROUP BY 1, 2, 3 HAVING sum(r.delta) <> 0) AS m,
+                 bangfu_unit_scopes(m.unit) AS s (scope)
+            GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+            ON CONFLICT (scope, kind, day) DO UPDATE SET n = c.n + EXCLUDED.n
+            RETURNING c.scope, c.kind, c.day, c.n
+        LOOP
+            IF changed.n = 0 THEN
+                DELETE FROM ledger_counts
+                WHERE scope = changed.scope AND kind = changed.kind AND day = changed.day;
+            END IF;
+        END LOOP;
     ELSE  -- DELETE
-        INSERT INTO ledger_counts AS c (scope, kind, day, n)
-        SELECT k.scope, k.kind, k.day, -count(*)
-        FROM old_rows r,
-             bangfu_ledger_count_keys(r.unit, r.status, r.last_visited_on, r.approved_on,
-                                      r.next_recheck_due, r.exited_on, r.exit_due,
-                                      r.exit_due_on, r.category_pending) AS k
-        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-        ON CONFLICT (scope, kind, day) DO UPDATE SET n = c.n + EXCLUDED.n;
+        FOR changed IN
+            INSERT INTO ledger_counts AS c (scope, kind, day, n)
+            SELECT s.scope, m.kind, m.day, sum(m.n)
+            FROM (SELECT r.unit, d.kind, d.day, sum(r.delta) AS n
+                  FROM (SELECT o.*, -1 AS delta FROM old_rows o) AS r,
+                       bangfu_ledger_count_days(r.status, r.last_visited_on, r.approved_on,
+                                                r.next_recheck_due, r.exited_on, r.exit_due,
+                                                r.exit_due_on, r.category_pending) AS d
+                  GROUP BY 1, 2, 3 HAVING sum(r.delta) <> 0) AS m,
+                 bangfu_unit_scopes(m.unit) AS s (scope)
+            GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+            ON CONFLICT (scope, kind, day) DO UPDATE SET n = c.n + EXCLUDED.n
+            RETURNING c.scope, c.kind, c.day, c.n
+        LOOP
+            IF changed.n = 0 THEN
+                DELETE FROM ledger_counts
+                WHERE scope = changed.scope AND kind = changed.kind AND day = changed.day;
+            END IF;
+        END LOOP;
     END IF;
-    -- only an old row's keys can have reached zero
-    DELETE FROM ledger_counts c
-    USING (SELECT DISTINCT k.scope, k.kind, k.day
-           FROM old_rows r,
-                bangfu_ledger_count_keys(r.unit, r.status, r.last_visited_on, r.approved_on,
-                                         r.next_recheck_due, r.exited_on, r.exit_due,
-                                         r.exit_due_on, r.category_pending) AS k) AS z
-    WHERE c.scope = z.scope AND c.kind = z.kind AND c.day = z.day AND c.n = 0;
     RETURN NULL;
 END
 $$;
 
 -- The counts of a whole ledger table, into an empty counts table (the names are a rebuild's
--- shadow tables, or the live ones here).
+-- shadow tables, or the live ones here): by unit first, then spread over each unit's scopes.
 CREATE OR REPLACE FUNCTION bangfu_ledger_counts_fill(ledger_table regclass, counts_table regclass)
 RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     EXECUTE format(
         'INSERT INTO %s (scope, kind, day, n)'
-        ' SELECT k.scope, k.kind, k.day, count(*) FROM %s r,'
-        ' bangfu_ledger_count_keys(r.unit, r.status, r.last_visited_on, r.approved_on,'
-        ' r.next_recheck_due, r.exited_on, r.exit_due, r.exit_due_on, r.category_pending) k'
+        ' SELECT s.scope, m.kind, m.day, sum(m.n)'
+        ' FROM (SELECT r.unit, d.kind, d.day, count(*) AS n FROM %s r,'
+        ' bangfu_ledger_count_days(r.status, r.last_visited_on, r.approved_on,'
+        ' r.next_recheck_due, r.exited_on, r.exit_due, r.exit_due_on, r.category_pending) d'
+        ' GROUP BY 1, 2, 3) m, bangfu_unit_scopes(m.unit) s (scope)'
         ' GROUP BY 1, 2, 3',
         counts_table, ledger_table);
 END
