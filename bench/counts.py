@@ -178,7 +178,7 @@ async def writes(rt: Any, rounds: int) -> dict[str, float]:
 
 
 async def measure(folder: Path, rounds: int, times: int, parts: set[str]) -> dict[str, Any]:
-    settings = Settings(database_url=None, data_dir=folder.resolve(), log_json=True)
+    settings = Settings(database_url=None, data_dir=folder, log_json=True)
     async with runtime(settings) as rt:
         files = await rt.pool.fetchval("SELECT count(*) FROM ledger")
         events = await rt.pool.fetchval("SELECT count(*) FROM events")
@@ -228,7 +228,7 @@ def report(results: list[dict[str, Any]]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folders", nargs="+", type=Path)
+    parser.add_argument("folders", nargs="+", type=lambda f: Path(f).resolve())
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--rebuilds", type=int, default=3)
     parser.add_argument("--parts", default="totals,writes,rebuild")
