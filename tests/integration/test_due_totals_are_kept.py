@@ -8,7 +8,7 @@ every list; and a reader sees only the counts of its own subtree."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -108,6 +108,37 @@ async def disagreements(pool: asyncpg.Pool) -> dict[tuple[Any, ...], tuple[int, 
                     _, total, _ = await reads.due(pool, root, kind, limit=1, **when)
                     if total != old[root]:
                         wrong[(root, kind, as_of, visit_days, months)] = (total, old[root])
+    return wrong
+
+
+async def work_list_disagreements(pool: asyncpg.Pool) -> dict[str, Any]:
+    """The console's work-list counts (`reads.work_counts`) against the old `count(*)`s."""
+    wrong: dict[str, Any] = {}
+    as_of = date(2026, 12, 1)
+    when = {"as_of": as_of, "visit_days": 90, "follow_up_months": 12}  # work_counts' defaults
+    for root in ROOTS:
+        work = await reads.work_counts(pool, root, now=datetime.now(UTC), as_of=as_of)
+        waiting = await pool.fetchrow(
+            "SELECT count(*) FILTER (WHERE l.category_pending IS NOT NULL) AS changes,"
+            f" min(l.updated_at) AS oldest FROM ledger l WHERE {subtree_sql('l.unit', '$1')}"
+            f" AND {QUEUE}",
+            root,
+        )
+        expected = {
+            "counts": {
+                kind: (await counted_the_old_way(pool, kind, **when))[root]
+                for kind in (*DUE_KINDS, "approvals")
+            },
+            "changes": waiting["changes"],
+            "oldest": waiting["oldest"],
+        }
+        found = {
+            "counts": {k: work.counts[k] for k in expected["counts"]},
+            "changes": work.category_changes,
+            "oldest": work.oldest_waiting,
+        }
+        if found != expected:
+            wrong[root] = (found, expected)
     return wrong
 
 
@@ -212,6 +243,7 @@ class TestTheTotals:
         wrong = await disagreements(pool)
 
         assert wrong == {}
+        assert await work_list_disagreements(pool) == {}
         kept = await kept_counts(pool)
         assert kept == await counts_from_scratch(pool)
         assert {r[1] for r in kept if r[0] == "13"} == EVERY_KIND  # every list was filled
