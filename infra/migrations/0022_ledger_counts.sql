@@ -89,16 +89,21 @@ LANGUAGE plpgsql AS $$
 DECLARE
     changed record;
 BEGIN
+    -- (a transition table is known only to the triggers that declare it: one statement each)
     IF TG_OP = 'INSERT' THEN  -- counts only grow
+        WITH m AS (
+            SELECT r.unit, d.kind, d.day, count(*) AS n
+            FROM (SELECT * FROM new_rows) AS r,
+                 bangfu_ledger_count_days(r.status, r.last_visited_on, r.approved_on,
+                                          r.next_recheck_due, r.exited_on, r.exit_due,
+                                          r.exit_due_on, r.category_pending) AS d
+            GROUP BY 1, 2, 3
+        ), u AS (  -- each unit's scopes, once
+            SELECT x.unit, s.scope
+            FROM (SELECT DISTINCT unit FROM m) AS x, bangfu_unit_scopes(x.unit) AS s (scope)
+        )
         INSERT INTO ledger_counts AS c (scope, kind, day, n)
-        SELECT s.scope, m.kind, m.day, sum(m.n)
-        FROM (SELECT r.unit, d.kind, d.day, count(*) AS n
-              FROM new_rows r,
-                   bangfu_ledger_count_days(r.status, r.last_visited_on, r.approved_on,
-                                            r.next_recheck_due, r.exited_on, r.exit_due,
-                                            r.exit_due_on, r.category_pending) AS d
-              GROUP BY 1, 2, 3) AS m,
-             bangfu_unit_scopes(m.unit) AS s (scope)
+        SELECT u.scope, m.kind, m.day, sum(m.n) FROM m JOIN u ON u.unit = m.unit
         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
         ON CONFLICT (scope, kind, day) DO UPDATE SET n = c.n + EXCLUDED.n;
         RETURN NULL;
@@ -108,16 +113,20 @@ BEGIN
     -- was planned as a scan of every count).
     IF TG_OP = 'UPDATE' THEN
         FOR changed IN
+            WITH m AS (
+                SELECT r.unit, d.kind, d.day, sum(r.delta) AS n
+                FROM (SELECT o.*, -1 AS delta FROM old_rows o
+                      UNION ALL SELECT w.*, 1 FROM new_rows w) AS r,
+                     bangfu_ledger_count_days(r.status, r.last_visited_on, r.approved_on,
+                                              r.next_recheck_due, r.exited_on, r.exit_due,
+                                              r.exit_due_on, r.category_pending) AS d
+                GROUP BY 1, 2, 3 HAVING sum(r.delta) <> 0
+            ), u AS (  -- each unit's scopes, once
+                SELECT x.unit, s.scope
+                FROM (SELECT DISTINCT unit FROM m) AS x, bangfu_unit_scopes(x.unit) AS s (scope)
+            )
             INSERT INTO ledger_counts AS c (scope, kind, day, n)
-            SELECT s.scope, m.kind, m.day, sum(m.n)
-            FROM (SELECT r.unit, d.kind, d.day, sum(r.delta) AS n
-                  FROM (SELECT o.*, -1 AS delta FROM old_rows o
-                        UNION ALL SELECT w.*, 1 AS delta FROM new_rows w) AS r,
-                       bangfu_ledger_count_days(r.status, r.last_visited_on, r.approved_on,
-                                                r.next_recheck_due, r.exited_on, r.exit_due,
-                                                r.exit_due_on, r.category_pending) AS d
-                  GROUP BY 1, 2, 3 HAVING sum(r.delta) <> 0) AS m,
-                 bangfu_unit_scopes(m.unit) AS s (scope)
+            SELECT u.scope, m.kind, m.day, sum(m.n) FROM m JOIN u ON u.unit = m.unit
             GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
             ON CONFLICT (scope, kind, day) DO UPDATE SET n = c.n + EXCLUDED.n
             RETURNING c.scope, c.kind, c.day, c.n
@@ -129,15 +138,19 @@ BEGIN
         END LOOP;
     ELSE  -- DELETE
         FOR changed IN
+            WITH m AS (
+                SELECT r.unit, d.kind, d.day, -count(*) AS n
+                FROM (SELECT * FROM old_rows) AS r,
+                     bangfu_ledger_count_days(r.status, r.last_visited_on, r.approved_on,
+                                              r.next_recheck_due, r.exited_on, r.exit_due,
+                                              r.exit_due_on, r.category_pending) AS d
+                GROUP BY 1, 2, 3
+            ), u AS (  -- each unit's scopes, once
+                SELECT x.unit, s.scope
+                FROM (SELECT DISTINCT unit FROM m) AS x, bangfu_unit_scopes(x.unit) AS s (scope)
+            )
             INSERT INTO ledger_counts AS c (scope, kind, day, n)
-            SELECT s.scope, m.kind, m.day, sum(m.n)
-            FROM (SELECT r.unit, d.kind, d.day, sum(r.delta) AS n
-                  FROM (SELECT o.*, -1 AS delta FROM old_rows o) AS r,
-                       bangfu_ledger_count_days(r.status, r.last_visited_on, r.approved_on,
-                                                r.next_recheck_due, r.exited_on, r.exit_due,
-                                                r.exit_due_on, r.category_pending) AS d
-                  GROUP BY 1, 2, 3 HAVING sum(r.delta) <> 0) AS m,
-                 bangfu_unit_scopes(m.unit) AS s (scope)
+            SELECT u.scope, m.kind, m.day, sum(m.n) FROM m JOIN u ON u.unit = m.unit
             GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
             ON CONFLICT (scope, kind, day) DO UPDATE SET n = c.n + EXCLUDED.n
             RETURNING c.scope, c.kind, c.day, c.n
@@ -153,18 +166,21 @@ END
 $$;
 
 -- The counts of a whole ledger table, into an empty counts table (the names are a rebuild's
--- shadow tables, or the live ones here): by unit first, then spread over each unit's scopes.
+-- shadow tables, or the live ones here): by unit first, then spread over each unit's scopes
+-- (worked out once a unit: 1.34 s at 20,000 files when worked out once a count).
 CREATE OR REPLACE FUNCTION bangfu_ledger_counts_fill(ledger_table regclass, counts_table regclass)
 RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     EXECUTE format(
-        'INSERT INTO %s (scope, kind, day, n)'
-        ' SELECT s.scope, m.kind, m.day, sum(m.n)'
-        ' FROM (SELECT r.unit, d.kind, d.day, count(*) AS n FROM %s r,'
+        'WITH m AS (SELECT r.unit, d.kind, d.day, count(*) AS n FROM %2$s r,'
         ' bangfu_ledger_count_days(r.status, r.last_visited_on, r.approved_on,'
         ' r.next_recheck_due, r.exited_on, r.exit_due, r.exit_due_on, r.category_pending) d'
-        ' GROUP BY 1, 2, 3) m, bangfu_unit_scopes(m.unit) s (scope)'
+        ' GROUP BY 1, 2, 3),'
+        ' u AS (SELECT x.unit, s.scope FROM (SELECT DISTINCT unit FROM m) x,'
+        ' bangfu_unit_scopes(x.unit) s (scope))'
+        ' INSERT INTO %1$s (scope, kind, day, n)'
+        ' SELECT u.scope, m.kind, m.day, sum(m.n) FROM m JOIN u ON u.unit = m.unit'
         ' GROUP BY 1, 2, 3',
         counts_table, ledger_table);
 END
