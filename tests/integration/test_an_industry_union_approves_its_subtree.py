@@ -130,7 +130,25 @@ class TestASystemUnionNotApproving:
 
         body = assert_problem(response, 403)
         assert body["rule"] == "district_or_above"
-        assert "须由区县级及以上工会办理" in body["detail"]
+        assert body["detail"] == (
+            "审批、退回、审核不予建档、删除和销毁个人信息须由区县级及以上工会"
+            "或登记为审批单位的产业、系统工会办理"
+        )
+
+    async def test_is_refused_in_english_naming_who_may_approve(self, api: Api):
+        await register(api)
+        file_id = await file_in(api, "appraised", SYSTEM_BASE)
+
+        response = await api.client.post(
+            f"{API}/files/{file_id}/approval",
+            json=BODIES["approval"],
+            headers=api.auth(SYSTEM, "approver", **JSON, **{"accept-language": "en"}),
+        )
+
+        assert assert_problem(response, 403)["detail"] == (
+            "only a district (county) union or above, or an industry or system union registered"
+            f" as approving, may approve; {SYSTEM} is a non-approving system union"
+        )
 
     async def test_its_district_approves_the_file(self, api: Api):
         await register(api)
