@@ -316,5 +316,11 @@ class Units:
     def approves(self, code: UnitCode | str) -> bool:
         return self.entry(code).approves
 
+    def stored_only(self) -> Units:
+        """The entries the codes do not imply (the non-geographic unions'): the same answers
+        for every code, in a value small enough to send to another process (the importer's
+        workers) — a region's or base-level union's stored entry is the one its code implies."""
+        return Units({c: e for c, e in self.entries.items() if UnitCode(c).implied_level is None})
+
 
 GEOGRAPHIC = Units()  # nothing registered: every level as its code implies it

@@ -3,6 +3,8 @@ subtree of", and the levels the registry stores."""
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -277,6 +279,15 @@ class TestTheStoredLevel:
             entry_for(code, level=level, parent=parent)
 
         assert zh in refused.value.zh
+
+    def test_sent_to_another_process_keeps_only_what_the_codes_do_not_say(self):
+        stored = Units.of([*REGISTRY.entries.values(), entry_for("1303", parent=Level.PROVINCE)])
+
+        sent = pickle.loads(pickle.dumps(stored.stored_only()))  # noqa: S301 — our own bytes
+
+        assert sorted(sent.entries) == ["130306X01", "13C01"]
+        for code in ("13C01", "130306X01", "1303", "130306001", "00"):
+            assert sent.entry(code) == stored.entry(code)
 
     def test_of_a_non_geographic_union_defaults_to_a_district_that_does_not_approve(self):
         assert entry_for("13C01", parent=Level.PROVINCE) == UnitEntry(
