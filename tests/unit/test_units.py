@@ -244,6 +244,61 @@ class TestANonGeographicUnion:
         assert zh in refused.value.zh
 
 
+class TestANationalNonGeographicUnion:
+    """全国产业工会 and the like: "00C01" below the nation (decision 14)."""
+
+    @pytest.mark.parametrize(
+        ("code", "kind", "parent"),
+        [
+            ("00C01", UnitKind.INDUSTRY, NATION),
+            ("00X02", UnitKind.SYSTEM, NATION),
+            ("00C01Q01", UnitKind.ENTERPRISE, "00C01"),
+            ("00C01001", UnitKind.BASE, "00C01"),
+        ],
+    )
+    def test_is_a_path_below_the_nation_with_its_kind_in_the_code(self, code, kind, parent):
+        assert (U(code).kind, U(code).parent) == (kind, U(parent))
+
+    def test_lies_within_the_nation_and_no_province(self):
+        assert U("00C01001").is_within(U(NATION))
+        assert not U("00C01001").is_within(U("13"))
+        assert path_of("00C01001") == (NATION, "00C01", "00C01001")
+
+    def test_holds_its_subtree_and_nothing_of_the_provinces_or_its_siblings(self):
+        assert U("00C01Q01001").is_within(U("00C01"))
+        assert not U("00C02001").is_within(U("00C01"))
+        assert not FUNING_BASE.is_within(U("00C01"))
+        assert not U("13C01001").is_within(U("00C01"))
+
+    def test_takes_the_nations_region(self):
+        assert (U("00C01001").region, U("00C01001").regions()) == ("000000", ("00", "00", "00"))
+
+    def test_stands_beside_the_provinces_by_default(self):
+        assert entry_for("00C01", parent=Level.NATION, approves=True) == UnitEntry(
+            "00C01", Level.PROVINCE, UnitKind.INDUSTRY, approves=True
+        )
+
+    def test_at_the_nations_own_level_is_refused_in_chinese(self):
+        with pytest.raises(InvalidValue) as refused:
+            entry_for("00C01", level=Level.NATION, parent=Level.NATION)
+
+        assert "层级应为省、市或区县级" in refused.value.zh
+
+    @pytest.mark.parametrize(
+        ("code", "zh"),
+        [
+            ("00001", "9至12位（基层工会）"),  # a base-level union lies below a union, not the nation
+            ("0000C01", "行政区划代码"),
+            ("00C00", "非地域工会编号应从01起"),
+        ],
+    )
+    def test_with_a_bad_code_is_refused_in_chinese(self, code, zh):
+        with pytest.raises(InvalidValue) as refused:
+            U(code)
+
+        assert zh in refused.value.zh
+
+
 class TestTheStoredLevel:
     def test_of_a_registered_non_geographic_union_is_the_registrys(self):
         assert REGISTRY.level("13C01") is Level.DISTRICT
