@@ -7,15 +7,23 @@ decides nothing; the tree's refusals are in Chinese and write nothing
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 import pytest
 
+from adapters.pg.codec import EventCodec
+from adapters.pg.policies import PgPolicies
+from adapters.pg.store import PostgresEventStore
 from adapters.pg.units import PgUnitDirectory
 from domain.errors import InvalidValue, RuleViolated
-from domain.values import Level
+from domain.policy import Parameters
+from domain.units import NATION
+from domain.values import Actor, Level, Role
 from tests.conftest import Api
 from tests.e2e.http_helpers import API, BASE, BODIES, JSON, assert_problem, file_in
 from tests.e2e.read_model_helpers import projected
+from tests.parameters import EFFECTIVE_ON, LINE
 
 INDUSTRY = "13C01"  # 河北省教育工会 (a provincial industry union), approving
 INDUSTRY_BASE = "13C01001"  # a school's union below it
@@ -222,3 +230,84 @@ class TestRegistering:
 
         assert known.level("1303X01") is Level.CITY
         assert known.approves("1303X01")
+
+
+NATIONAL = "00C01"  # a national industry union (全国产业工会), approving
+NATIONAL_BASE = "00C01001"
+
+
+async def register_national(api: Api, pool: asyncpg.Pool) -> None:
+    """The nation, its industry union and a base-level union below it, with the nation's
+    parameters ("000000": the nearest region above "00C01001", docs/rules.md)."""
+    await PgUnitDirectory(pool).load({NATION: "中华全国总工会"})
+    await PgPolicies(PostgresEventStore(pool), EventCodec()).set_parameters(
+        actor=Actor("admin", NATION, Role.ADMIN),
+        region="000000",
+        parameters=Parameters(EFFECTIVE_ON, LINE),
+        reason="测试数据：全国参数",
+    )
+    admin = api.auth(NATION, "admin", **JSON)
+    for body in (
+        {"code": NATIONAL, "name": "中国教育工会", "approves": True},
+        {"code": NATIONAL_BASE, "name": "某部属高校工会"},
+    ):
+        response = await api.client.post(f"{API}/units", json=body, headers=admin)
+        assert response.status_code == 201, response.text
+
+
+class TestANationalIndustryUnion:
+    async def test_stands_beside_the_provinces_below_the_nation(self, api: Api, pool: asyncpg.Pool):
+        await register_national(api, pool)
+
+        response = await api.client.get(
+            f"{API}/units", params={"root": NATIONAL}, headers=api.auth(NATION, "inspector")
+        )
+
+        assert [(u["code"], u["parent"], u["level"], u["approves"]) for u in response.json()] == [
+            (NATIONAL, NATION, "province", True),
+            (NATIONAL_BASE, NATIONAL, "base", False),
+        ]
+
+    async def test_approves_its_own_files_and_reads_only_them(self, api: Api, pool: asyncpg.Pool):
+        await register_national(api, pool)
+        theirs = await file_in(api, "appraised", BASE)
+        mine = await file_in(api, "appraised", NATIONAL_BASE)
+
+        approved = await approve(api, mine, NATIONAL)
+        refused = await approve(api, theirs, NATIONAL)
+        await projected(api)
+        ledger = await api.client.get(f"{API}/ledger", headers=api.auth(NATIONAL, "approver"))
+
+        assert approved.status_code == 200, approved.text
+        assert_problem(refused, 404)
+        assert [i["file_id"] for i in ledger.json()["items"]] == [mine]
+
+    async def test_is_seen_by_the_nation_and_not_by_a_province(self, api: Api, pool: asyncpg.Pool):
+        await register_national(api, pool)
+        provincial = await file_in(api, "approved", BASE)
+        national = await file_in(api, "approved", NATIONAL_BASE)
+        await projected(api)
+
+        def ledger(unit: str) -> Any:
+            return api.client.get(f"{API}/ledger", headers=api.auth(unit, "inspector"))
+
+        def approved(unit: str) -> Any:
+            return api.client.get(f"{API}/stats", headers=api.auth(unit, "inspector"))
+
+        nation, province = await ledger(NATION), await ledger("13")
+        counted = {u: (await approved(u)).json()["figures"] for u in (NATION, "13", NATIONAL)}
+
+        assert {i["file_id"] for i in nation.json()["items"]} == {provincial, national}
+        assert [i["file_id"] for i in province.json()["items"]] == [provincial]
+        on_record = {u: approved_count(f) for u, f in counted.items()}
+        assert on_record == {NATION: 2, "13": 1, NATIONAL: 1}
+
+
+def approved_count(figures: dict[str, Any]) -> int:
+    return sum(
+        f["count"]
+        for g in figures["stock"]
+        if g["dimension"] == "status"
+        for f in g["figures"]
+        if f["key"] == "approved"
+    )

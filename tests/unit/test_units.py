@@ -287,7 +287,7 @@ class TestANationalNonGeographicUnion:
     @pytest.mark.parametrize(
         ("code", "zh"),
         [
-            ("00001", "9至12位（基层工会）"),  # a base-level union lies below a union, not the nation
+            ("00001", "9至12位（基层工会）"),  # a base-level union lies below a union
             ("0000C01", "行政区划代码"),
             ("00C00", "非地域工会编号应从01起"),
         ],
