@@ -61,5 +61,7 @@ async def test_the_operator_of_the_national_node_registers_a_national_industry_u
 
     assert union.returncode == 0, union.stdout + union.stderr
     assert "已登记 00C01 中国教育工会（产业工会，省总工会，审批其辖区档案）" in union.stdout
-    row = await pool.fetchrow("SELECT parent, level, kind, approves FROM units WHERE code = '00C01'")
+    row = await pool.fetchrow(
+        "SELECT parent, level, kind, approves FROM units WHERE code = '00C01'"
+    )
     assert tuple(row) == ("00", "province", "industry", True)

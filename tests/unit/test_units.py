@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.errors import InvalidValue, NotFound, NotPermitted, OutOfScope
+from domain.errors import InvalidValue, NotFound, NotPermitted, OutOfScope, RuleViolated
 from domain.household import HouseholdFile
 from domain.units import NATION, UnitCode, UnitEntry, Units, entry_for, path_of
 from domain.values import Actor, Level, Role, Status, UnitKind
@@ -400,3 +400,18 @@ class TestWhoApproves:
         outcome = story.when(file, story.approving(actor=approver))
 
         story.then(outcome, HouseholdFile.Approved, actor=approver)
+
+
+class TestAFileOpenedAboveABaseLevelUnion:
+    @pytest.mark.parametrize("unit", ["13C01", "00C01", "130306"])
+    def test_is_refused_in_chinese_whatever_the_kind_of_union(self, unit):
+        clerk = Actor("clerk", unit, Role.CLERK)
+
+        outcome = story.when(
+            None,
+            lambda _: HouseholdFile.receive_application(
+                **story.application(establishing_unit=unit, actor=clerk)
+            ),
+        )
+
+        story.then_refused(outcome, RuleViolated, rule="establishing_unit_is_base")
