@@ -20,6 +20,7 @@ from domain.errors import InvalidValue, RuleViolated
 from domain.policy import Parameters
 from domain.units import NATION
 from domain.values import Actor, Level, Role
+from tests.builders import person_id
 from tests.conftest import Api
 from tests.e2e.http_helpers import API, BASE, BODIES, JSON, assert_problem, file_in
 from tests.e2e.read_model_helpers import projected
@@ -103,6 +104,25 @@ class TestAnIndustryUnion:
         )
         assert [c["unit"] for c in stats.json()["children"]] == [INDUSTRY_BASE]
         assert INDUSTRY in [c["unit"] for c in province.json()["children"]]
+
+    async def test_imports_a_sheet_of_its_base_level_unions_files_over_the_api(self, api: Api):
+        await register(api)
+        sheet = (
+            "户主姓名,身份证号码,申请时间,入户调查时间,调查人,家庭年收入,刚性支出,致困原因,"
+            "评议时间,公示开始,公示结束,审批时间,基层工会代码\n"
+            f"张一,{person_id()},2023-03-02,2023-03-09,赵一、钱二,9600,1200,因病,"
+            f"2023-03-12,2023-03-13,2023-03-20,2023-03-25,{INDUSTRY_BASE}\n"
+        ).encode("gb18030")
+
+        response = await api.client.post(
+            f"{API}/imports",
+            files={"file": ("files.csv", sheet, "text/csv")},
+            data={"unit": INDUSTRY},
+            headers=api.auth(INDUSTRY, "approver"),
+        )
+
+        assert response.status_code == 201, response.text
+        assert (response.json()["created"], response.json()["refused"]) == (1, [])
 
     async def test_is_refused_a_file_outside_its_subtree_as_if_it_did_not_exist(self, api: Api):
         await register(api)
