@@ -585,26 +585,30 @@ class Figures:
     flow: list[FlowRow] = field(default_factory=list)
 
 
-_PROVINCES = [f"{n:02d}" for n in range(1, 100)]  # every two-digit code below the nation
+# The rows the nation's figures sum: every province's (a two-digit code), and the nation's own,
+# which counts only the files of national non-geographic unions ("00C01…": `path_of` reaches
+# "00" for them alone, never for a province's file)
+_NATIONS_ROWS = [NATION, *(f"{n:02d}" for n in range(1, 100))]
 
 
 async def unit_figures(pool: asyncpg.Pool, unit: str, period: str) -> Figures:
     """The stock counters of one unit and its flows in one period ("2026" or "2026-03"); the
-    nation's are the sums of its provinces' (projections/statistics.py counts a file up to its
-    province), read by the tables' primary keys."""
+    nation's are the sums of its provinces' and of its own row (projections/statistics.py counts
+    a file up to its province, or up to the nation for a national non-geographic union's file),
+    read by the tables' primary keys."""
     if unit == NATION:
         async with scoped(pool, unit) as conn:
             stock = await conn.fetch(
                 "SELECT dimension, key, sum(count)::bigint FROM stats_stock"
                 " WHERE unit = ANY($1::text[]) AND count <> 0 GROUP BY dimension, key"
                 " HAVING sum(count) <> 0 ORDER BY dimension, key",
-                _PROVINCES,
+                _NATIONS_ROWS,
             )
             flow = await conn.fetch(
                 "SELECT metric, key, sum(count)::bigint, sum(amount) FROM stats_flow"
                 " WHERE unit = ANY($1::text[]) AND period = $2 GROUP BY metric, key"
                 " ORDER BY metric, key",
-                _PROVINCES,
+                _NATIONS_ROWS,
                 period,
             )
         return Figures([tuple(r) for r in stock], [tuple(r) for r in flow])
