@@ -31,7 +31,19 @@ INDUSTRY = "13C01"  # a provincial industry union that approves
 INDUSTRY_BASE = "13C01001"
 BASE = "130306001"
 PREFIX_SIBLING = "1303060011"  # a base-level union whose code starts with BASE's
-ROOTS = ("00", "13", "1303", "130306", BASE, PREFIX_SIBLING, INDUSTRY, INDUSTRY_BASE)
+NATIONAL_BASE = "00C01001"  # a base-level union below a national industry union, 00C01
+ROOTS = (
+    "00",
+    "13",
+    "1303",
+    "130306",
+    BASE,
+    PREFIX_SIBLING,
+    INDUSTRY,
+    INDUSTRY_BASE,
+    "00C01",
+    NATIONAL_BASE,
+)
 DUE_KINDS = ("visits", "rechecks", "follow_up", "exit")
 QUEUE = "(l.status = 'appraised' OR l.category_pending IS NOT NULL)"
 SAMPLED = 8  # key days per list whose boundaries are tried (each with the day before and after)
@@ -220,8 +232,9 @@ async def a_history(
     if not by_hand:
         return
     # rows written by hand, not by the projection: the triggers count whoever writes — of a
-    # base-level union, of one whose code extends its code, and of the industry union's
-    for unit in (BASE, PREFIX_SIBLING, INDUSTRY_BASE):
+    # base-level union, of one whose code extends its code, of the industry union's and of a
+    # national industry union's
+    for unit in (BASE, PREFIX_SIBLING, INDUSTRY_BASE, NATIONAL_BASE):
         async with store.pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 "CREATE TEMP TABLE copied ON COMMIT DROP AS SELECT * FROM ledger"
@@ -249,6 +262,7 @@ class TestTheTotals:
         assert {r[1] for r in kept if r[0] == "13"} == EVERY_KIND  # every list was filled
         assert {r[1] for r in kept if r[0] == INDUSTRY_BASE} == EVERY_KIND
         assert {r[1] for r in kept if r[0] == PREFIX_SIBLING} >= {"visits", "follow_up"}
+        assert {r[1] for r in kept if r[0] == "00C01"} >= {"visits", "follow_up"}
         assert sum(r[3] for r in kept if r[0] == BASE) < sum(r[3] for r in kept if r[0] == "130306")
 
     async def test_follow_rows_moved_in_and_out_of_the_lists_and_deleted(
@@ -312,7 +326,7 @@ class TestAReader:
         await a_history(store, files)
         seen, within, wider = {}, {}, {}
 
-        for root in ("130306", BASE, PREFIX_SIBLING, INDUSTRY):
+        for root in ("130306", BASE, PREFIX_SIBLING, INDUSTRY, "00C01"):
             async with reads.scoped(pool, root) as conn:
                 rows = await conn.fetch("SELECT DISTINCT scope FROM ledger_counts")
                 seen[root] = {r["scope"] for r in rows}
