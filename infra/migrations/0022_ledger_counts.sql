@@ -1,5 +1,5 @@
 -- The totals beside the due lists and the approval queue as a read of a few rows (issue 18,
--- docs/benchmarks.md "Growth", docs/operations.md "Read models"). Until now each total was
+-- docs/benchmarks.md "Growth", docs/operations.md "The work lists' totals"). Until now each total was
 -- `SELECT count(*) FROM ledger l WHERE <subtree> AND <the list's condition>`
 -- (adapters/pg/reads.py `due`, `approval_queue`, `work_counts`): an index-only scan of every
 -- entry of the list in the subtree — at 200,000 files 148 ms for a province's due visits and
@@ -17,7 +17,8 @@
 -- any root works without the units registry (a non-geographic union registered later, "13C01",
 -- a base-level union "130306001" whose code is a prefix of a sibling's "1303060011": the sibling's
 -- files are not counted under it, as its subtree is only itself). Prefixes that are no unit
--- ("130", "1303060") cost a few rows each and are never read.
+-- ("130", "1303060") cost rows like a unit's and are never read. A later migration that changes
+-- `bangfu_subtree_end` must fill the counts again (`bangfu_ledger_counts_fill`, below).
 CREATE TABLE IF NOT EXISTS ledger_counts (
     scope  text    NOT NULL,
     kind   text    NOT NULL,
