@@ -89,6 +89,7 @@ class Tables:
     stock: str = "stats_stock"
     flow: str = "stats_flow"
     duplicates: str = "ledger_duplicates"
+    counts: str = "ledger_counts"  # filled from the ledger table, not by the projection
 
     @classmethod
     def shadow(cls, suffix: str) -> Tables:
@@ -102,6 +103,7 @@ class Tables:
                     "stats_stock",
                     "stats_flow",
                     "ledger_duplicates",
+                    "ledger_counts",
                 )
             )
         )
@@ -218,13 +220,22 @@ class LiveLedger:
 
     async def save(self, rows: list[LedgerRow], people_changed: set[UUID]) -> None:
         if rows:
+            # The batch in ONE statement — COPY into a staging table, then one upsert — so the
+            # statement triggers that keep the lists' counts (migration 0022) run once a batch:
+            # a statement a row paid them row by row (2 ms each, ten times the row's write).
             columns = ", ".join(LEDGER_COLUMNS)
             updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in LEDGER_COLUMNS[1:])
-            await self.conn.executemany(
-                f"INSERT INTO {self.t.ledger} ({columns}) VALUES "
-                f"({', '.join(f'${i}' for i in range(1, len(LEDGER_COLUMNS) + 1))})"
-                f" ON CONFLICT (file_id) DO UPDATE SET {updates}",
-                [ledger_record(r) for r in rows],
+            await self.conn.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS ledger_batch (LIKE {self.t.ledger})"
+                " ON COMMIT DROP"
+            )
+            await self.conn.execute("TRUNCATE ledger_batch")
+            await self.conn.copy_records_to_table(
+                "ledger_batch", columns=LEDGER_COLUMNS, records=[ledger_record(r) for r in rows]
+            )
+            await self.conn.execute(
+                f"INSERT INTO {self.t.ledger} ({columns}) SELECT {columns} FROM ledger_batch"
+                f" ORDER BY file_id ON CONFLICT (file_id) DO UPDATE SET {updates}"
             )
         changed = [r for r in rows if r.file_id in people_changed]
         # The people whose count of open files may have moved: everyone in a saved file (its

@@ -335,7 +335,7 @@ async def approval_queue(
             *params,
             limit + 1,
         )
-        total = await conn.fetchval(f"SELECT count(*) FROM ledger l WHERE {where}", root)
+        total = await counted(conn, root, "approvals")
     following = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -360,6 +360,7 @@ class Due:
     bounds: tuple[date, ...]
     key: str  # the list's order: this, then the file id (a partial index of migration 0014)
     due_on: str
+    days: str  # the condition on the key alone, over `ledger_counts.day` (`counted`)
 
 
 def due_list(kind: str, *, as_of: date, visit_days: int, follow_up_months: int) -> Due:
@@ -373,6 +374,7 @@ def due_list(kind: str, *, as_of: date, visit_days: int, follow_up_months: int) 
             (as_of - timedelta(days=visit_days),),
             last,
             f"{last} + {int(visit_days)}",
+            "c.day < $2::date",
         )
     if kind == "rechecks":
         return Due(
@@ -380,6 +382,7 @@ def due_list(kind: str, *, as_of: date, visit_days: int, follow_up_months: int) 
             (as_of,),
             "l.next_recheck_due",
             "l.next_recheck_due",
+            "c.day <= $2::date",
         )
     if kind == "follow_up":
         # out of hardship or relieved within the last months (both ends included): each is due
@@ -390,6 +393,7 @@ def due_list(kind: str, *, as_of: date, visit_days: int, follow_up_months: int) 
             (months_before(as_of, follow_up_months), as_of),
             "l.exited_on",
             f"(l.exited_on + {int(follow_up_months)} * interval '1 month')::date",
+            "c.day BETWEEN $2::date AND $3::date",
         )
     if kind == "exit":
         # approved or relieved files due to exit (a newly found exclusion, a re-check above the
@@ -400,6 +404,7 @@ def due_list(kind: str, *, as_of: date, visit_days: int, follow_up_months: int) 
             (as_of,),
             "l.exit_due_on",  # (the partial index `ledger_exit_due` of migration 0015)
             "l.exit_due_on",
+            "c.day <= $2::date",
         )
     raise InvalidValue("kind", f"no due list {kind!r}", zh="到期清单类别无效")
 
@@ -431,14 +436,29 @@ async def due(
             *params,
             limit + 1,
         )
-        total = await conn.fetchval(
-            f"SELECT count(*) FROM ledger l WHERE {where}", root, *spec.bounds
-        )
+        total = await counted(conn, root, kind, spec.days, *spec.bounds)
     following = None
     if len(rows) > limit:
         last = rows[limit - 1]
         following = Cursor(kind, last["due_key"], last["file_id"])
     return list(rows[:limit]), int(total), following
+
+
+async def counted(conn: Conn, root: str, kind: str, days: str = "", *bounds: date) -> int:
+    """How many files of the subtree of `root` are in the list `kind` (with `days`, a condition
+    on the list's key binding `bounds` from `$2` on): a sum of the maintained counts of
+    migration 0022 — at most one row per day of the range, however many files the subtree holds
+    — where a `count(*)` read every entry of the list. Exact: kept in the transaction of every
+    ledger write."""
+    condition = f" AND {days}" if days else ""
+    total = await conn.fetchval(
+        "SELECT coalesce(sum(c.n), 0) FROM ledger_counts c"
+        f" WHERE c.scope = $1 AND c.kind = ${len(bounds) + 2}{condition}",
+        root,
+        *bounds,
+        kind,
+    )
+    return int(total)
 
 
 # ------------------------------------------------------------------------------ the work list
@@ -482,31 +502,20 @@ async def work_counts(
     counts: dict[str, int] = {}
     async with scoped(pool, root) as conn:
         # the approval queue's files (`approval_queue`): appraised ones and re-check category
-        # changes to confirm
-        waiting = await conn.fetchrow(
-            f"SELECT count(*) AS n, min(l.updated_at) AS oldest,"
-            f" count(*) FILTER (WHERE l.category_pending IS NOT NULL) AS changes FROM ledger l"
-            f" WHERE {subtree_sql('l.unit', '$1')}"
-            f" AND (l.status = 'appraised' OR l.category_pending IS NOT NULL)",
+        # changes to confirm; the oldest is the first of the queue's page (its index's order)
+        counts["approvals"] = await counted(conn, root, "approvals")
+        changes = await counted(conn, root, "category_changes")
+        oldest: datetime | None = await conn.fetchval(
+            f"SELECT l.updated_at FROM ledger l WHERE {subtree_sql('l.unit', '$1')}"
+            " AND (l.status = 'appraised' OR l.category_pending IS NOT NULL)"
+            " ORDER BY l.updated_at, l.file_id LIMIT 1",
             root,
         )
-        if waiting is None:  # an aggregate always answers one row
-            raise RuntimeError("the approval count answered no row")
-        counts["approvals"] = int(waiting["n"])
-        oldest: datetime | None = waiting["oldest"]
-        changes = int(waiting["changes"])
         for kind in DUE_KINDS:
             spec = due_list(
                 kind, as_of=as_of, visit_days=visit_days, follow_up_months=follow_up_months
             )
-            counts[kind] = int(
-                await conn.fetchval(
-                    f"SELECT count(*) FROM ledger l"
-                    f" WHERE {subtree_sql('l.unit', '$1')} AND {spec.condition}",
-                    root,
-                    *spec.bounds,
-                )
-            )
+            counts[kind] = await counted(conn, root, kind, spec.days, *spec.bounds)
         for kind in LEDGER_KINDS:
             where = work_filters(root, kind, now=now)
             if where is None:

@@ -42,7 +42,14 @@ DISTRICT = "130306"
 NATION = "00"
 BASE = "130306001"
 PREFIX_SIBLING = "1303060011"  # a base-level union whose code starts with BASE's
-READ_MODELS = ("ledger", "ledger_people", "stats_facts", "stats_stock", "stats_flow")
+READ_MODELS = (
+    "ledger",
+    "ledger_people",
+    "stats_facts",
+    "stats_stock",
+    "stats_flow",
+    "ledger_counts",
+)
 WITH_UNIT = ("ledger", "stats_facts", "stats_stock", "stats_flow")
 CHANGES = {
     "UPDATE": "UPDATE events SET type = type",
