@@ -153,12 +153,21 @@ class LedgerFilter:
         # filter, and the statement is not the one a province's page runs, so the two never share
         # a cached plan — a base union's `q=王` page had walked the province's sort index, 200,000
         # rows for 45 (docs/benchmarks.md "Growth", docs/explain/).
-        one_unit = UnitCode(self.root).kind is UnitKind.BASE
-        conditions = [
-            f"l.unit = {bind(self.root)}::text"
-            if one_unit
-            else subtree_sql("l.unit", bind(self.root))
-        ]
+        #
+        # A district (a region of six digits) likewise by its stored district (projections/
+        # ledger.py `units`: every file under the district and no other): an equality of a
+        # column the planner may take as an index condition under row-level security, so its
+        # pages read the district's own files in the sort's order (`ledger_district_by_…`,
+        # and a base union `ledger_unit_by_…`, migration 0026) instead of walking the
+        # province's sort index for the district's share of it.
+        code = UnitCode(self.root)
+        if code.kind is UnitKind.BASE:
+            scope = f"l.unit = {bind(self.root)}::text"
+        elif code.implied_level is Level.DISTRICT:
+            scope = f"l.district = {bind(self.root)}::text"
+        else:
+            scope = subtree_sql("l.unit", bind(self.root))
+        conditions = [scope]
         for column, values in (
             ("status", self.statuses),
             ("category", self.categories),
