@@ -9,8 +9,8 @@ surname (王), a rare character of the demo's names (𠀀), a full name (the com
 the district), and the base-level filters of issue 18. Each read runs as `adapters.pg.reads`
 runs it — its statements captured through `bench/growth.py`'s recording pool, then run by raw
 asyncpg in the same scoped read-only transaction (reader role, row-level security) `--runs`
-times: p50 and p99 in ms; and once under `EXPLAIN (ANALYZE, BUFFERS)`: the rows its scans read,
-which do not depend on the machine's load. The last columns: how each grew from the first
+times: p50 and p99 in ms; and once under `EXPLAIN (ANALYZE, BUFFERS)`: the ledger rows its scans
+read, which do not depend on the machine's load. The last columns: how each grew from the first
 province to the last. Results: docs/benchmarks.md, "Growth".
 """
 
@@ -28,6 +28,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -55,6 +56,15 @@ def cases(full_name: str) -> list[tuple[str, dict[str, object]]]:
         found.append((f"q={label}", {"q": q}))
         found.append((f"q={label}&sort=-updated_at", {"q": q, "sort": "-updated_at"}))
     return found
+
+
+def ledger_rows(node: dict[str, Any]) -> int:
+    """The ledger rows a plan's scans read: returned and removed by filter, times loops (the
+    rows of the units beside them are the units', not the files')."""
+    own = 0
+    if node.get("Relation Name") == "ledger" and node["Node Type"] != "Bitmap Index Scan":
+        own = (node["Actual Rows"] + node.get("Rows Removed by Filter", 0)) * node["Actual Loops"]
+    return int(own) + sum(ledger_rows(child) for child in node.get("Plans", []))
 
 
 def capture(params: dict[str, object]) -> Callable[[Recorder, str], Awaitable[object]]:
@@ -122,12 +132,15 @@ async def measure(folder: Path, runs: int, plans: list[str]) -> tuple[int, dict[
                 conn, root, rec.statements, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "
             )
         data = js[0][0][0]
-        summary = plan_summary((json.loads(data) if isinstance(data, str) else data)[0])
+        tree = (json.loads(data) if isinstance(data, str) else data)[0]
+        summary = {**plan_summary(tree), "rows_read": ledger_rows(tree["Plan"])}
         key = f"{level} · {name.replace(full_name, 'NAME')}"
         results[key] = {
             "p50": pct(times, 0.5), "p99": pct(times, 0.99), **summary,
         }  # fmt: skip
-        plans.append(f"## {files:,} files · {key}\n\n{rec.statements[0][0]}\n")
+        query = next(sql for sql, _ in rec.statements if not sql.startswith("SET "))
+        settings = "".join(f"{sql};\n" for sql, _ in rec.statements if sql.startswith("SET "))
+        plans.append(f"## {files:,} files · {key}\n\n{settings}{query}\n")
         plans.append("\n".join(r[0] for r in text[0]) + "\n")
     await pool.close()
     return files, results

@@ -103,16 +103,25 @@ class TestADistrictsAndABaseUnionsPages:
         assert checked > 200
 
 
-async def plan(pool: asyncpg.Pool, where: reads.LedgerFilter, sort: str, desc: bool) -> str:
-    """The index the page's statement reads, in a generic plan (as a prepared statement is run
-    after five executions) as the reader under row-level security, no sort allowed."""
+async def plan(
+    pool: asyncpg.Pool,
+    where: reads.LedgerFilter,
+    sort: str,
+    desc: bool,
+    after: reads.Cursor | None = None,
+) -> str:
+    """The ledger index the page's statement reads, in a generic plan (as a prepared statement
+    is run after five executions), in the transaction `ledger_page` opens (reader role,
+    row-level security, its planner settings)."""
     statements: list[tuple[str, tuple[Any, ...]]] = []
+    opening: list[str] = []
 
     class Recording:
         def __init__(self, conn: asyncpg.Connection) -> None:
             self.conn = conn
 
         async def execute(self, sql: str, *args: Any) -> Any:
+            opening.append(sql)
             return await self.conn.execute(sql, *args)
 
         async def fetch(self, sql: str, *args: Any) -> Any:
@@ -132,28 +141,27 @@ async def plan(pool: asyncpg.Pool, where: reads.LedgerFilter, sort: str, desc: b
 
             return Acquired()
 
-    await reads.ledger_page(Pool(), where, sort=sort, descending=desc)  # type: ignore[arg-type]
+    await reads.ledger_page(Pool(), where, sort=sort, descending=desc, after=after)  # type: ignore[arg-type]
     (sql, args) = statements[0]
-    async with reads.scoped(pool, where.root) as conn:
+    async with pool.acquire() as conn:
+        await conn.execute(opening[0])  # BEGIN, the role, the scope, the settings
         await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        await conn.execute("SET LOCAL enable_sort = off")
         found = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args)
+        await conn.execute("ROLLBACK")
     indexes: list[str] = []
 
     def walk(node: dict[str, Any]) -> None:
-        if "Index Name" in node:
-            indexes.append(node["Index Name"])
+        if str(node.get("Index Name", "")).startswith("ledger"):
+            indexes.append(f"{node['Index Name']}: {node.get('Index Cond', '')}")
         for child in node.get("Plans", []):
             walk(child)
 
     walk((json.loads(found) if isinstance(found, str) else found)[0]["Plan"])
-    return ",".join(sorted({i for i in indexes if i.startswith("ledger")}))
+    return ",".join(sorted(set(indexes)))
 
 
 class TestThePagesReadTheirOwnIndexes:
-    async def test_a_district_walks_its_own_entries_of_the_sorts_index(
-        self, ledger: asyncpg.Pool
-    ):
+    async def test_a_district_walks_its_own_entries_of_the_sorts_index(self, ledger: asyncpg.Pool):
         await ledger.execute("ANALYZE ledger")
 
         for sort in reads.SORTS:
@@ -163,7 +171,7 @@ class TestThePagesReadTheirOwnIndexes:
 
                     used = await plan(ledger, where, sort, desc)
 
-                    assert used == f"ledger_district_by_{sort}", (sort, desc, fields)
+                    assert used.startswith(f"ledger_district_by_{sort}: "), (sort, desc, fields)
 
     async def test_a_base_union_walks_its_own_entries_of_the_sorts_index(
         self, ledger: asyncpg.Pool
@@ -177,4 +185,14 @@ class TestThePagesReadTheirOwnIndexes:
 
                     used = await plan(ledger, where, sort, desc)
 
-                    assert used == f"ledger_unit_by_{sort}", (sort, desc, fields)
+                    assert used.startswith(f"ledger_unit_by_{sort}: "), (sort, desc, fields)
+
+    async def test_a_later_page_starts_its_walk_at_the_cursor(self, ledger: asyncpg.Pool):
+        await ledger.execute("ANALYZE ledger")
+        _, after = await reads.ledger_page(ledger, reads.LedgerFilter(DISTRICT), limit=3)
+        assert after is not None
+
+        used = await plan(ledger, reads.LedgerFilter(DISTRICT), "applied_on", False, after)
+
+        assert used.startswith("ledger_district_by_applied_on: ")
+        assert "ROW(district, applied_on, file_id) > ROW(" in used

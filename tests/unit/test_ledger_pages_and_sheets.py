@@ -92,8 +92,8 @@ class TestALedgerFilter:
 
         sql = LedgerFilter(root="130306", name="王").where(params)
 
-        assert params == ["130306", "王"]
-        assert sql.startswith("l.district = $1::text AND ")
+        assert params == [["130306"], "王"]
+        assert sql.startswith("l.district = ANY($1::text[]) AND ")
         assert "bangfu_subtree_end" not in sql
 
     @pytest.mark.parametrize("root", ["130306001", "13C01001", "130306Q01002"])
@@ -102,8 +102,8 @@ class TestALedgerFilter:
 
         sql = LedgerFilter(root=root, name="王").where(params)
 
-        assert params == [root, "王"]
-        assert sql.startswith("l.unit = $1::text AND ")
+        assert params == [[root], "王"]
+        assert sql.startswith("l.unit = ANY($1::text[]) AND ")
         assert "bangfu_subtree_end" not in sql
 
     @pytest.mark.parametrize("root", ["13", "1303", "13C01", "130306Q01", "1303C01"])
