@@ -27,6 +27,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -68,15 +69,26 @@ def ledger_rows(node: dict[str, Any]) -> int:
 
 
 def capture(params: dict[str, object]) -> Callable[[Recorder, str], Awaitable[object]]:
-    from adapters.http.readmodels import ledger_filter  # noqa: PLC0415
+    from adapters.http.readmodels import STATS_PAGE, ledger_filter  # noqa: PLC0415
     from adapters.pg import reads  # noqa: PLC0415
     from domain.units import UnitCode  # noqa: PLC0415
-    from domain.values import Category, FileLevel, Status, WorkerKind  # noqa: PLC0415
+    from domain.values import Category, FileLevel, Level, Status, WorkerKind  # noqa: PLC0415
 
     enums = {"status": Status, "category": Category, "file_level": FileLevel,
              "worker_kind": WorkerKind}  # fmt: skip
 
     async def run(rec: Recorder, root: str) -> object:
+        if params.get("stats"):  # `GET /stats?unit=…&level=base`, the API's default page
+            period = str(datetime.now(UTC).year)
+            children, _ = await reads.children_figures(
+                rec,  # type: ignore[arg-type]
+                root,
+                Level.BASE,
+                period,
+                limit=STATS_PAGE,
+            )
+            await reads.unit_names(rec, [root, *children])  # type: ignore[arg-type]
+            return await reads.unit_figures(rec, root, period)  # type: ignore[arg-type]
         sort = str(params.get("sort", "applied_on"))
         filters = {
             k: ([enums[k](x) for x in v] if isinstance(v, list) else v)
@@ -115,6 +127,7 @@ async def measure(folder: Path, runs: int, plans: list[str]) -> tuple[int, dict[
     levels = {"province": "13", "district": "130306", "base": base}
     todo = [(level, name, params) for level in levels for name, params in cases(full_name)]
     todo += [("base", name, params) for name, params in BASE_FILTERS.items()]
+    todo += [(level, "stats level=base", {"stats": True}) for level in ("province", "district")]
     results: dict[str, dict] = {}
     for level, name, params in todo:
         rec = Recorder(pool)
