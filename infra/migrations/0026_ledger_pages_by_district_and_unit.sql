@@ -5,14 +5,14 @@
 -- the province × the surname's share), a base union's pages read every file of the union off
 -- `ledger_unit` and sorted them (1,988 rows, growing with the union).
 --
--- The conditions (adapters/pg/reads.py `LedgerFilter.where`): a district (a region of six
--- digits) is `l.district = $n` — the ledger's stored district (projections/ledger.py `units`),
--- every file under it and no other — and a base union `l.unit = $n`. Equalities of a column:
--- leakproof, so the planner may take them as index conditions under row-level security,
--- where a range on the unit followed by the sort is no order at all. Each sort of `SORTS` with
--- the file id as its tie-break, as in migration 0014. A page reads 51 rows when its filters
--- match; with a filter it reads 51 / the filter's share of the district or union, whatever the
--- number of files.
+-- The conditions (adapters/pg/reads.py `LedgerFilter.where`, docs/decisions/0020): a district
+-- (a region of six digits) is `l.district = ANY($n)` — the ledger's stored district
+-- (projections/ledger.py `units`), every file under it and no other — and a base union
+-- `l.unit = ANY($n)`: leakproof, so the planner may take them as index conditions under
+-- row-level security. The page orders by (that column, the sort, file id), which only these
+-- indexes give, and may not sort (`enable_sort` off in its transaction). Each sort of `SORTS`
+-- with the file id as its tie-break, as in migration 0014. A page reads 51 rows, or with a
+-- filter 51 / the filter's share of the district or union, whatever the number of files.
 CREATE INDEX IF NOT EXISTS ledger_district_by_applied_on ON ledger (district, applied_on, file_id);
 CREATE INDEX IF NOT EXISTS ledger_district_by_approved_on
     ON ledger (district, (COALESCE(approved_on, DATE '9999-12-31')), file_id);
