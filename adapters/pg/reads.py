@@ -58,7 +58,9 @@ _UNIT_CODE = re.compile(r"[0-9]{2}[0-9CQX]{0,30}")  # digits and kind letters (d
 
 
 @asynccontextmanager
-async def scoped(pool: asyncpg.Pool, root: str) -> AsyncIterator[Conn]:
+async def scoped(
+    pool: asyncpg.Pool, root: str, *, in_index_order: bool = False
+) -> AsyncIterator[Conn]:
     """A connection in a read-only transaction that sees, of the read models, only the subtree of
     `root` — whatever its queries' own conditions say (row-level security, migration 0009): it
     acts as the reader role, which the policies bind (the service's own role owns the tables and
@@ -68,7 +70,10 @@ async def scoped(pool: asyncpg.Pool, root: str) -> AsyncIterator[Conn]:
     unit code written into it as a literal (checked first to be digits and kind letters only).
     Role and scope end with the transaction, so the connection goes back to the pool as it came.
     All the queries of one read see one snapshot (repeatable read): a queue's page and its total
-    agree."""
+    agree.
+
+    `in_index_order`: the planner may not sort (`enable_sort` off for the transaction), so a
+    page is read off an index that gives its order — see `LedgerFilter.in_index_order`."""
     if not _UNIT_CODE.fullmatch(root):
         raise ValueError(f"not a unit code: {root!r}")
     async with pool.acquire() as conn:
@@ -76,6 +81,7 @@ async def scoped(pool: asyncpg.Pool, root: str) -> AsyncIterator[Conn]:
             await conn.execute(
                 f"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;"
                 f" SET LOCAL ROLE {READER_ROLE}; SET LOCAL {SCOPE} = '{root}'"
+                + ("; SET LOCAL enable_sort = off" if in_index_order else "")
             )
             yield conn
         except BaseException:
@@ -141,6 +147,33 @@ class LedgerFilter:
     disabilities: tuple[str, ...] = ()
     dilapidated: bool | None = None  # lives in a 危房 (True) or not (False)
 
+    @property
+    def leading(self) -> str | None:
+        """The column a page's index leads with (migration 0023): a base union's own code, a
+        district's stored district; None for any other unit (the province-wide sort indexes
+        of migration 0014)."""
+        code = UnitCode(self.root)
+        if code.kind is UnitKind.BASE:
+            return "l.unit"
+        return "l.district" if code.implied_level is Level.DISTRICT else None
+
+    @property
+    def in_index_order(self) -> bool:
+        """Whether a page is read off its district's or base union's index of the sort
+        (`leading`, migration 0023), the planner forbidden to sort. It would sort: the policy's
+        range on the unit, whose ends it cannot know when it plans, makes it guess a district
+        holds a few hundred files, so it read every file of the district (or the union) and
+        sorted them — 5,648 rows for a district's `q=王` page at 60,000 files, growing with
+        the district (docs/benchmarks.md, "Growth"). The index's walk reads 51 rows, or 51 /
+        the filters' share of the district, whatever its number of files. Not with a
+        civil-affairs filter: its partial index holds only the files it may match (migration
+        0021), and those are few."""
+        return (
+            self.leading is not None
+            and not self.civil_affairs
+            and self.civil_affairs_to_act is None
+        )
+
     def where(self, params: list[Any]) -> str:
         """The SQL condition, appending its values to `params`."""
 
@@ -153,10 +186,22 @@ class LedgerFilter:
         # filter, and the statement is not the one a province's page runs, so the two never share
         # a cached plan — a base union's `q=王` page had walked the province's sort index, 200,000
         # rows for 45 (docs/benchmarks.md "Growth", docs/explain/).
-        one_unit = UnitCode(self.root).kind is UnitKind.BASE
+        #
+        # A district (a region of six digits) likewise by its stored district (projections/
+        # ledger.py `units`: every file under the district and no other): equalities of a
+        # column, leakproof, which the planner may take as index conditions under row-level
+        # security, so the pages read the district's own files in the sort's order
+        # (`ledger_district_by_…`, and a base union `ledger_unit_by_…`, migration 0023)
+        # instead of walking the province's sort index for the district's share of it.
+        #
+        # `= ANY` of one code, not `=`: an equality with a value makes the planner drop the
+        # column from the order wanted (it is constant), and the province's sort index then
+        # gives that order as well — it took `ledger_by_updated_at` for a district, 27,410 rows
+        # for 51. Ordered by (column, sort, file id), only the district's or union's index does.
+        leading = self.leading
         conditions = [
-            f"l.unit = {bind(self.root)}::text"
-            if one_unit
+            f"{leading} = ANY({bind([self.root])}::text[])"
+            if leading
             else subtree_sql("l.unit", bind(self.root))
         ]
         for column, values in (
@@ -251,9 +296,10 @@ def _sort_value(record: asyncpg.Record, sort: str) -> Any:
     return record[sort]
 
 
-def _order(sort: str, descending: bool) -> str:
+def _order(sort: str, descending: bool, leading: str | None = None) -> str:
     direction = "DESC" if descending else "ASC"
-    return f"{SORTS[sort].expression} {direction}, l.file_id {direction}"
+    first = f"{leading} {direction}, " if leading else ""
+    return f"{first}{SORTS[sort].expression} {direction}, l.file_id {direction}"
 
 
 async def ledger_page(
@@ -269,6 +315,10 @@ async def ledger_page(
     key = SORTS[sort]
     params: list[Any] = []
     condition = where.where(params)
+    # a district's or base union's page: its index's order, the cursor's row from its first
+    # column, so that the cursor is where the walk starts (one code: the rows' order is the
+    # same as without it)
+    leading = where.leading if where.in_index_order else None
     if after is not None:
         # a date goes as text: asyncpg sends `date.max` (the never-approved rows' sentinel,
         # 9999-12-31) as 'infinity', which sorts after the sentinel and would end the walk
@@ -276,15 +326,22 @@ async def ledger_page(
         cast = f"::text::{key.sql_type}" if isinstance(after.value, date) else f"::{key.sql_type}"
         params += [value, after.file_id]
         compare = "<" if descending else ">"
-        condition += (
-            f" AND ({key.expression}, l.file_id) {compare}"
-            f" (${len(params) - 1}{cast}, ${len(params)}::uuid)"
-        )
+        if leading:
+            params.append(where.root)
+            condition += (
+                f" AND ({leading}, {key.expression}, l.file_id) {compare}"
+                f" (${len(params)}::text, ${len(params) - 2}{cast}, ${len(params) - 1}::uuid)"
+            )
+        else:
+            condition += (
+                f" AND ({key.expression}, l.file_id) {compare}"
+                f" (${len(params) - 1}{cast}, ${len(params)}::uuid)"
+            )
     params.append(limit + 1)
-    async with scoped(pool, where.root) as conn:
+    order = _order(sort, descending, leading)
+    async with scoped(pool, where.root, in_index_order=leading is not None) as conn:
         rows = await conn.fetch(
-            f"{_SELECT} WHERE {condition} ORDER BY {_order(sort, descending)} LIMIT ${len(params)}",
-            *params,
+            f"{_SELECT} WHERE {condition} ORDER BY {order} LIMIT ${len(params)}", *params
         )
     if len(rows) <= limit:
         return list(rows), None
