@@ -90,6 +90,7 @@ class Tables:
     flow: str = "stats_flow"
     duplicates: str = "ledger_duplicates"
     counts: str = "ledger_counts"  # filled from the ledger table, not by the projection
+    name_chars: str = "ledger_name_chars"  # likewise (migration 0025)
 
     @classmethod
     def shadow(cls, suffix: str) -> Tables:
@@ -104,6 +105,7 @@ class Tables:
                     "stats_flow",
                     "ledger_duplicates",
                     "ledger_counts",
+                    "ledger_name_chars",
                 )
             )
         )

@@ -302,6 +302,35 @@ def _order(sort: str, descending: bool, leading: str | None = None) -> str:
     return f"{first}{SORTS[sort].expression} {direction}, l.file_id {direction}"
 
 
+# A name search's candidates (migration 0025, docs/decisions/0021): a page reads the files whose
+# name holds the rarest character of `q` in the subtree when there are at most this many, and
+# walks its sort's index otherwise — a character that common finds a page's matches within
+# 51 × subtree / NAME_CANDIDATES rows of the walk.
+NAME_CANDIDATES = 2000
+_NAME_PROBES = 8  # characters of `q` counted, at most (any one's files hold every match)
+
+
+async def rarest_character(conn: Conn, where: LedgerFilter) -> str | None:
+    """The character of `where.name` the fewest files of the subtree have in their head's
+    name, if they are at most `NAME_CANDIDATES`; None when every character is commoner. Each
+    character's files are counted only up to the bound: `NAME_CANDIDATES + 1` index entries of
+    `ledger_name_chars` at most, whatever the subtree."""
+    characters = list(dict.fromkeys(where.name or ""))[:_NAME_PROBES]
+    rows = await conn.fetch(
+        "SELECT x.ch, (SELECT count(*) FROM (SELECT FROM ledger_name_chars c"
+        f" WHERE c.ch = x.ch AND {subtree_sql('c.unit', '$2')} LIMIT $3) s) AS n"
+        " FROM unnest($1::text[]) AS x (ch)",
+        characters,
+        where.root,
+        NAME_CANDIDATES + 1,
+    )
+    if not rows:
+        return None
+    counted = {r["ch"]: r["n"] for r in rows}
+    rarest = min(characters, key=lambda ch: counted[ch])
+    return rarest if counted[rarest] <= NAME_CANDIDATES else None
+
+
 async def ledger_page(
     pool: asyncpg.Pool,
     where: LedgerFilter,
@@ -310,8 +339,11 @@ async def ledger_page(
     descending: bool = False,
     after: Cursor | None = None,
     limit: int = 50,
+    by_characters: bool = True,
 ) -> tuple[list[asyncpg.Record], Cursor | None]:
-    """One page of ledger rows and the cursor of the next page (None on the last)."""
+    """One page of ledger rows and the cursor of the next page (None on the last).
+    `by_characters=False`: a name search walks the sort's index whatever its characters (the
+    old path, which tests and bench/ledger_growth.py compare with)."""
     key = SORTS[sort]
     params: list[Any] = []
     condition = where.where(params)
@@ -338,10 +370,32 @@ async def ledger_page(
                 f" (${len(params) - 1}{cast}, ${len(params)}::uuid)"
             )
     params.append(limit + 1)
+    limit_at = len(params)
     order = _order(sort, descending, leading)
     async with scoped(pool, where.root, in_index_order=leading is not None) as conn:
+        rare = await rarest_character(conn, where) if where.name and by_characters else None
+        if rare is None:
+            select = _SELECT
+        else:
+            # the files whose name holds the rarest character of `q` in the subtree — at most
+            # NAME_CANDIDATES — each read by its primary key (a lateral subquery the planner
+            # may not flatten: it took the policy's range on the unit for a few rows and read
+            # a base union whole), then the condition, unchanged, and the sort: the same rows
+            # in the same order (migration 0025, docs/decisions/0021)
+            if leading is not None:
+                await conn.execute("SET LOCAL enable_sort = on")
+            params += [rare, where.root]
+            select = (
+                f"SELECT {_SHOWN}, l.unit_name FROM ledger_name_chars c CROSS JOIN LATERAL"
+                " (SELECT l.*, u.name AS unit_name FROM ledger l"
+                " LEFT JOIN units u ON u.code = l.unit WHERE l.file_id = c.file_id OFFSET 0) l"
+            )
+            condition = (
+                f"c.ch = ${len(params) - 1}::text"
+                f" AND {subtree_sql('c.unit', f'${len(params)}')} AND {condition}"
+            )
         rows = await conn.fetch(
-            f"{_SELECT} WHERE {condition} ORDER BY {order} LIMIT ${len(params)}", *params
+            f"{select} WHERE {condition} ORDER BY {order} LIMIT ${limit_at}", *params
         )
     if len(rows) <= limit:
         return list(rows), None
