@@ -308,27 +308,45 @@ def _order(sort: str, descending: bool, leading: str | None = None) -> str:
 # 51 × subtree / NAME_CANDIDATES rows of the walk.
 NAME_CANDIDATES = 2000
 _NAME_PROBES = 8  # characters of `q` counted, at most (any one's files hold every match)
+# What a candidate costs in rows of the walk: a lookup by the primary key and a share of the
+# sort, ≈ 14 µs, against ≈ 2 µs a row of an index's walk (bench/ledger_growth.py, 60,000 files)
+CANDIDATE_PRICE = 7
 
 
 async def rarest_character(conn: Conn, where: LedgerFilter) -> str | None:
     """The character of `where.name` the fewest files of the subtree have in their head's
-    name, if they are at most `NAME_CANDIDATES`; None when every character is commoner. Each
-    character's files are counted only up to the bound: `NAME_CANDIDATES + 1` index entries of
-    `ledger_name_chars` at most, whatever the subtree."""
+    name, if reading those files is the cheaper page; None when the walk of the sort's index
+    is. Each character's files are counted only up to `NAME_CANDIDATES + 1` index entries of
+    `ledger_name_chars`, whatever the subtree.
+
+    A `q` of one character matches exactly the files that hold it, c of the subtree's S: the
+    walk reads ≈ 51 × S / c rows for its page, the candidates c — read them when
+    c × CANDIDATE_PRICE ≤ 51 × S / c (S from the statistics' stock by status: a few rows).
+    A `q` of several characters matches at most the rarest one's c, often far fewer (a full
+    name): the walk reads 51 × S / matches, unknown and up to the whole subtree, so the
+    candidates are read whenever c ≤ NAME_CANDIDATES."""
     characters = list(dict.fromkeys(where.name or ""))[:_NAME_PROBES]
+    if not characters:
+        return None
     rows = await conn.fetch(
         "SELECT x.ch, (SELECT count(*) FROM (SELECT FROM ledger_name_chars c"
-        f" WHERE c.ch = x.ch AND {subtree_sql('c.unit', '$2')} LIMIT $3) s) AS n"
+        f" WHERE c.ch = x.ch AND {subtree_sql('c.unit', '$2')} LIMIT $3) s) AS n,"
+        " (SELECT coalesce(sum(t.count), 0) FROM stats_stock t"
+        "  WHERE t.unit = ANY($4::text[]) AND t.dimension = 'status') AS files"
         " FROM unnest($1::text[]) AS x (ch)",
         characters,
         where.root,
         NAME_CANDIDATES + 1,
+        _NATIONS_ROWS if where.root == NATION else [where.root],
     )
-    if not rows:
-        return None
     counted = {r["ch"]: r["n"] for r in rows}
     rarest = min(characters, key=lambda ch: counted[ch])
-    return rarest if counted[rarest] <= NAME_CANDIDATES else None
+    found = counted[rarest]
+    if found > NAME_CANDIDATES:
+        return None
+    if len(where.name or "") == 1 and found * found * CANDIDATE_PRICE > 51 * rows[0]["files"]:
+        return None
+    return rarest
 
 
 async def ledger_page(
