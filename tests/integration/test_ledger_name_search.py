@@ -127,6 +127,19 @@ class TestANameSearch:
         assert used.startswith("ledger_district_by_applied_on")
         assert "ledger_name_chars_by_unit" in nobody  # nobody's: its none are read
 
+    async def test_of_one_character_walks_where_its_files_cost_more_than_the_walk(
+        self, ledger: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+    ):
+        monkeypatch.setattr(reads, "CANDIDATE_PRICE", 10**9)  # a candidate dearer than any walk
+
+        one = await page_plan(ledger, reads.LedgerFilter(DISTRICT, name="𠀀"))
+        several = await page_plan(ledger, reads.LedgerFilter(DISTRICT, name="张𠀀"))
+        repeated = await page_plan(ledger, reads.LedgerFilter(DISTRICT, name="𠀀𠀀"))
+
+        assert "ledger_name_chars" not in one
+        assert "ledger_name_chars_by_unit" in several  # its matches may be far fewer
+        assert "ledger_name_chars_by_unit" in repeated
+
     async def test_of_a_rare_character_reads_its_candidates_by_the_new_index(
         self, ledger: asyncpg.Pool
     ):
