@@ -139,6 +139,7 @@ async def plant(rt: Any, people: int) -> int:
     from domain.household import HouseholdFile  # noqa: PLC0415
     from domain.values import Actor, Role  # noqa: PLC0415
 
+    await rt.projections.catch_up()  # a demo stores its log only: its read models come here
     held = await rt.pool.fetchval("SELECT count(DISTINCT id_hash) FROM ledger_duplicate_files")
     if held >= people:
         return int(held)

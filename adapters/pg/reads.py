@@ -594,9 +594,13 @@ async def duplicates(
             " SELECT p.applied_on AS first_on, p.file_id AS first_file, p.rank,"
             " d.id_hash, d.role, d.files AS open_files, l.file_id, l.unit, u.name AS unit_name,"
             " l.status, l.head_name, l.id_masked, l.applied_on"
-            " FROM page p JOIN ledger_duplicate_files d ON d.id_hash = p.id_hash"
-            f" JOIN ledger l ON l.file_id = d.file_id LEFT JOIN units u ON u.code = l.unit"
-            f" WHERE {subtree}"
+            # each person's rows by the primary key: a lateral subquery that `OFFSET 0` keeps
+            # from being flattened into a join, so it runs once per person of the page — never
+            # a scan of the subtree's rows per person, whatever the table's statistics say
+            " FROM page p CROSS JOIN LATERAL (SELECT d.id_hash, d.role, d.files, d.file_id,"
+            f" d.applied_on FROM ledger_duplicate_files d WHERE d.id_hash = p.id_hash"
+            f" AND {subtree} OFFSET 0) d"
+            " JOIN ledger l ON l.file_id = d.file_id LEFT JOIN units u ON u.code = l.unit"
             " ORDER BY p.applied_on, p.file_id, p.rank, d.applied_on, d.file_id",
             *params,
         )
