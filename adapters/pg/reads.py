@@ -547,6 +547,8 @@ class PersonKey:
     @classmethod
     def parse(cls, text: str) -> PersonKey:
         day, rank = text.split("#")
+        if not rank.isdigit() or not 0 < int(rank) < 2**31:  # a forged one: not for the database
+            raise ValueError(f"not a rank: {rank!r}")
         return cls(date.fromisoformat(day), int(rank))
 
 

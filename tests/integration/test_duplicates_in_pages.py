@@ -207,6 +207,11 @@ class TestThePages:
             reads.Cursor.decode(
                 reads.Cursor("approvals", TODAY, UUID(int=1)).encode(), "duplicates"
             )
+        for forged in ("2026-01-05#99999999999999999999", "2026-01-05#-1", "2026-01-05", "x#1"):
+            with pytest.raises(InvalidValue):
+                reads.Cursor.decode(
+                    reads.Cursor("duplicates", forged, UUID(int=1)).encode(), "duplicates"
+                )
 
 
 class TestRowLevelSecurity:
