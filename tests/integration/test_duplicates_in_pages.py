@@ -250,7 +250,7 @@ class TestTheTable:
         await rebuild_all(store)
         rebuilt = [tuple(r) for r in await pool.fetch(TABLE)]
         await pool.execute("TRUNCATE ledger_duplicate_files")
-        await pool.execute(next(m for m in available() if m.version == 23).sql)
+        await pool.execute(next(m for m in available() if m.version == 24).sql)
         migrated = [tuple(r) for r in await pool.fetch(TABLE)]
 
         assert live == rebuilt == migrated
