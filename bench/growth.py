@@ -493,6 +493,7 @@ def read_cases(levels: dict[str, str], today: date) -> list[Case]:
 
     from adapters.http.readmodels import (  # noqa: PLC0415
         DUE_PAGE,
+        DUPLICATES_PAGE,
         QUEUE_PAGE,
         STATS_PAGE,
         ledger_filter,
@@ -572,7 +573,7 @@ def read_cases(levels: dict[str, str], today: date) -> list[Case]:
         return await reads.approval_queue(rec, root, limit=QUEUE_PAGE, after=None)  # type: ignore[arg-type]
 
     async def duplicates(rec: Recorder, root: str) -> object:
-        return await reads.duplicates(rec, root)  # type: ignore[arg-type]
+        return await reads.duplicates(rec, root, limit=DUPLICATES_PAGE, after=None)  # type: ignore[arg-type]
 
     cases = []
     for level in levels:

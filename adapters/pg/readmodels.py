@@ -66,6 +66,9 @@ LEDGER_COLUMNS = (
 HOLDING_STATUSES = sorted(s.value for s in OPEN | {Status.RELIEVED})
 _HOLDING = frozenset(HOLDING_STATUSES)
 
+# a row per (person, file) of every person in several such files (migration 0024)
+DUPLICATE_COLUMNS = ("id_hash", "file_id", "unit", "role", "applied_on", "files")
+
 FACT_COLUMNS = (
     "file_id",
     "unit",
@@ -88,7 +91,7 @@ class Tables:
     facts: str = "stats_facts"
     stock: str = "stats_stock"
     flow: str = "stats_flow"
-    duplicates: str = "ledger_duplicates"
+    duplicates: str = "ledger_duplicate_files"
     counts: str = "ledger_counts"  # filled from the ledger table, not by the projection
     name_chars: str = "ledger_name_chars"  # likewise (migration 0025)
 
@@ -103,7 +106,7 @@ class Tables:
                     "stats_facts",
                     "stats_stock",
                     "stats_flow",
-                    "ledger_duplicates",
+                    "ledger_duplicate_files",
                     "ledger_counts",
                     "ledger_name_chars",
                 )
@@ -266,17 +269,20 @@ class LiveLedger:
             await self._count_duplicates(sorted(hashes))
 
     async def _count_duplicates(self, hashes: list[bytes]) -> None:
-        """Count again, for these people, the open or relieved files they are in; keep those in
-        several."""
+        """Count again, for these people, the open or relieved files they are in; keep a row per
+        file of those in several (migration 0024)."""
         await self.conn.execute(
             f"DELETE FROM {self.t.duplicates} WHERE id_hash = ANY($1::bytea[])", hashes
         )
         await self.conn.execute(
-            f"INSERT INTO {self.t.duplicates} (id_hash, files)"
-            f" SELECT p.id_hash, count(DISTINCT p.file_id) FROM {self.t.people} p"
-            f" JOIN {self.t.ledger} l ON l.file_id = p.file_id"
-            " WHERE p.id_hash = ANY($1::bytea[]) AND l.status = ANY($2::text[])"
-            " GROUP BY p.id_hash HAVING count(DISTINCT p.file_id) > 1",
+            f"WITH held AS (SELECT p.id_hash, p.file_id, p.role, l.unit, l.applied_on"
+            f" FROM {self.t.people} p JOIN {self.t.ledger} l ON l.file_id = p.file_id"
+            " WHERE p.id_hash = ANY($1::bytea[]) AND l.status = ANY($2::text[])),"
+            " counted AS (SELECT id_hash, count(DISTINCT file_id)::integer AS files FROM held"
+            " GROUP BY id_hash HAVING count(DISTINCT file_id) > 1)"
+            f" INSERT INTO {self.t.duplicates} ({', '.join(DUPLICATE_COLUMNS)})"
+            " SELECT h.id_hash, h.file_id, h.unit, h.role, h.applied_on, c.files"
+            " FROM held h JOIN counted c ON c.id_hash = h.id_hash",
             hashes,
             HOLDING_STATUSES,
         )
@@ -373,16 +379,25 @@ class MemoryLedger:
             columns=("file_id", "id_hash", "role"),
             records=[(r.file_id, h, role) for r in self.rows.values() for h, role in r.people],
         )
-        files: dict[bytes, set[UUID]] = defaultdict(set)
-        for r in self.rows.values():
-            if r.status in _HOLDING:
-                for h, _ in r.people:
-                    files[h].add(r.file_id)
         await conn.copy_records_to_table(
-            tables.duplicates,
-            columns=("id_hash", "files"),
-            records=[(h, len(ids)) for h, ids in files.items() if len(ids) > 1],
+            tables.duplicates, columns=DUPLICATE_COLUMNS, records=duplicate_records(self.rows)
         )
+
+
+def duplicate_records(rows: dict[UUID, LedgerRow]) -> list[tuple[object, ...]]:
+    """The rows of `ledger_duplicate_files` (migration 0024): one per file of each person in more
+    than one open or relieved file, with how many."""
+    held: dict[bytes, list[tuple[LedgerRow, str]]] = defaultdict(list)
+    for r in rows.values():
+        if r.status in _HOLDING:
+            for h, role in r.people:
+                held[h].append((r, role))
+    return [
+        (h, r.file_id, r.unit, role, r.applied_on, len(files))
+        for h, files in held.items()
+        if len(files) > 1
+        for r, role in files
+    ]
 
 
 class MemoryStatistics:

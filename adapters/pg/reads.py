@@ -25,7 +25,6 @@ import binascii
 import contextlib
 import json
 import re
-from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -670,35 +669,99 @@ class Duplicate:
     others: int = 0
 
 
-async def duplicates(pool: asyncpg.Pool, root: str) -> list[Duplicate]:
-    """People (by keyed ID hash, head or member) in more than one open or relieved file across
-    ALL units, at least one of them in the subtree; files outside it are only counted.
+@dataclass(frozen=True)
+class PersonKey:
+    """Where a person stands in the duplicates list, after the file of its cursor: the first
+    file the reader sees of it gives the order (its application day and id); `rank` tells apart
+    the people whose first file is the same one (heads and members of one household), in an
+    order the reader never sees (the keyed hash's)."""
 
-    The ledger projection keeps `ledger_duplicates`, every person in more than one open or
-    relieved file with the number of those files (migrations 0014, 0017): the list starts from
-    its few rows, and row-level security shows the reader only those with a person in a file of
-    the subtree."""
+    applied_on: date
+    rank: int
+
+    def __str__(self) -> str:
+        return f"{self.applied_on.isoformat()}#{self.rank}"
+
+    @classmethod
+    def parse(cls, text: str) -> PersonKey:
+        day, rank = text.split("#")
+        if not rank.isdigit() or not 0 < int(rank) < 2**31:  # a forged one: not for the database
+            raise ValueError(f"not a rank: {rank!r}")
+        return cls(date.fromisoformat(day), int(rank))
+
+
+KEYS["duplicates"] = PersonKey.parse
+
+# Each person of the subtree's duplicate rows at the first of its files the reader sees, ranked
+# among the people of that same file: the list's order, a cursor's place in it.
+_FIRSTS = (
+    "SELECT f.id_hash, f.applied_on, f.file_id, row_number() OVER"
+    " (PARTITION BY f.applied_on, f.file_id ORDER BY f.id_hash) AS rank"
+    " FROM (SELECT DISTINCT ON (d.id_hash) d.id_hash, d.applied_on, d.file_id"
+    " FROM ledger_duplicate_files d WHERE {subtree}"
+    " ORDER BY d.id_hash, d.applied_on, d.file_id) f"
+)
+
+
+async def duplicates(
+    pool: asyncpg.Pool, root: str, *, limit: int = 50, after: Cursor | None = None
+) -> tuple[list[Duplicate], int, Cursor | None]:
+    """People (by keyed ID hash, head or member) in more than one open or relieved file across
+    ALL units, at least one of them in the subtree; files outside it are only counted. One page
+    of `limit` people, how many there are in all, and the cursor of the next page (None on the
+    last).
+
+    The ledger projection keeps `ledger_duplicate_files` (migration 0024), a row per file of
+    every person in several, with the file's unit and how many files the person is in: both
+    statements read only the subtree's rows of it (by the unit's index; the row-level security
+    compares the same column), so their cost is the subtree's duplicates and the page, not the
+    province's files. People come in the order of the first file of theirs the reader sees
+    (application day, file id), and a page holds whole people: a person's files are never split
+    across pages."""
+    subtree = subtree_sql("d.unit", "$1")
+    params: list[Any] = [root]
+    page = ""
+    if after is not None:
+        key: PersonKey = after.value
+        params += [key.applied_on, after.file_id, key.rank]
+        page = " WHERE (f.applied_on, f.file_id, f.rank) > ($2::date, $3::uuid, $4::bigint)"
+    params.append(limit + 1)
     async with scoped(pool, root) as conn:
         rows = await conn.fetch(
-            "SELECT p.id_hash, p.role, l.file_id, l.unit, u.name AS unit_name, l.status,"
-            " l.head_name, l.id_masked, l.applied_on, d.files AS open_files"
-            " FROM ledger_duplicates d JOIN ledger_people p ON p.id_hash = d.id_hash"
-            " JOIN ledger l ON l.file_id = p.file_id LEFT JOIN units u ON u.code = l.unit"
-            f" WHERE l.status = ANY($2::text[]) AND {subtree_sql('l.unit', '$1')}"
-            " ORDER BY p.id_hash, l.applied_on, l.file_id",
-            root,
-            HOLDING_STATUSES,
+            f"WITH firsts AS ({_FIRSTS.format(subtree=subtree)}),"
+            f" page AS (SELECT * FROM firsts f{page}"
+            f" ORDER BY f.applied_on, f.file_id, f.rank LIMIT ${len(params)})"
+            " SELECT p.applied_on AS first_on, p.file_id AS first_file, p.rank,"
+            " d.id_hash, d.role, d.files AS open_files, l.file_id, l.unit, u.name AS unit_name,"
+            " l.status, l.head_name, l.id_masked, l.applied_on"
+            # each person's rows by the primary key: a lateral subquery that `OFFSET 0` keeps
+            # from being flattened into a join, so it runs once per person of the page — never
+            # a scan of the subtree's rows per person, whatever the table's statistics say
+            " FROM page p CROSS JOIN LATERAL (SELECT d.id_hash, d.role, d.files, d.file_id,"
+            f" d.applied_on FROM ledger_duplicate_files d WHERE d.id_hash = p.id_hash"
+            f" AND {subtree} OFFSET 0) d"
+            " JOIN ledger l ON l.file_id = d.file_id LEFT JOIN units u ON u.code = l.unit"
+            " ORDER BY p.applied_on, p.file_id, p.rank, d.applied_on, d.file_id",
+            *params,
         )
-    people: dict[bytes, list[asyncpg.Record]] = defaultdict(list)
+        total = await conn.fetchval(
+            f"SELECT count(DISTINCT d.id_hash) FROM ledger_duplicate_files d WHERE {subtree}", root
+        )
+    people: dict[bytes, list[asyncpg.Record]] = {}
     for row in rows:
-        people[bytes(row["id_hash"])].append(row)
+        people.setdefault(bytes(row["id_hash"]), []).append(row)
     found = []
-    for visible in people.values():
+    for visible in list(people.values())[:limit]:
         heads = [f["id_masked"] for f in visible if f["role"] == "head"]
         others = visible[0]["open_files"] - len(visible)
         found.append(Duplicate(heads[0] if heads else None, visible, others))
-    found.sort(key=lambda d: (d.files[0]["applied_on"], d.files[0]["file_id"]))
-    return found
+    following = None
+    if len(people) > limit:
+        last = found[-1].files[0]
+        following = Cursor(
+            "duplicates", PersonKey(last["first_on"], last["rank"]), last["first_file"]
+        )
+    return found, int(total), following
 
 
 # ------------------------------------------------------------------------------ statistics

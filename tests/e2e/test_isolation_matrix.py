@@ -415,6 +415,7 @@ CONSOLE: dict[str, str] = {
     "(another account's token is 'no such live token', as a missing one)",
     "/static/{file_path}": "the style sheet and Redoc's script: files of the repository, no data",
     "/console/work/{kind}": "the caller's own subtree only (`CONSOLE_LISTED`)",
+    "/console/duplicates": "the caller's own subtree only (`CONSOLE_LISTED`)",
     "/console/files/new": "an empty form for the caller's own unit",
     "/console/ledger": "aimed (`CONSOLE_AIMED`); without a unit, the caller's own subtree",
     "/console/ledger.xlsx": "aimed (`CONSOLE_AIMED`); without a unit, the caller's own subtree",
@@ -571,6 +572,7 @@ CONSOLE_LISTED = (
     "/console/",
     "/console/ledger",
     "/console/stats",
+    "/console/duplicates",
     *(
         f"/console/work/{kind}"
         for kind in (

@@ -29,6 +29,7 @@ TABLES = {
     "stats_flow": "SELECT * FROM stats_flow ORDER BY unit, period, metric, key",
     "ledger_counts": "SELECT * FROM ledger_counts ORDER BY scope, kind, day",
     "ledger_name_chars": "SELECT * FROM ledger_name_chars ORDER BY ch, unit, file_id",
+    "ledger_duplicate_files": "SELECT * FROM ledger_duplicate_files ORDER BY id_hash, file_id",
 }
 
 

@@ -153,6 +153,13 @@ TEXT: dict[str, dict[str, str]] = {
         "assistance": "帮扶（次/元）",
         "first_page": "第一页",
         "next_page": "下一页",
+        "duplicates": "重复建档",
+        "duplicates_hint": (
+            "同一人（户主或家庭成员）在多份在档或已解困档案中：同步上报或一户一档规则之前"
+            "录入的数据。辖区外的档案只计数。"
+        ),
+        "person": "身份证号码",
+        "other_files": "辖区外档案",
         "done": "已办理",
         "as_of_shown": "正在查看历史版本",
         "current": "当前版本",
@@ -311,6 +318,14 @@ TEXT: dict[str, dict[str, str]] = {
         "assistance": "Assistance (times/yuan)",
         "first_page": "First page",
         "next_page": "Next page",
+        "duplicates": "Filed twice",
+        "duplicates_hint": (
+            "People (heads or members) in more than one open or relieved file: pulled from "
+            "other nodes or stored before one file per household. Files outside your subtree "
+            "are only counted."
+        ),
+        "person": "ID number",
+        "other_files": "Files outside",
         "done": "Done",
         "as_of_shown": "Showing the file at version",
         "current": "current",
