@@ -85,7 +85,18 @@ CREATE TRIGGER ledger_name_chars_updated AFTER UPDATE ON ledger
 CREATE TRIGGER ledger_name_chars_deleted AFTER DELETE ON ledger
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION bangfu_ledger_name_chars_follow();
--- TRUNCATE fires no row triggers: whatever empties the ledger empties this table with it.
+-- And a TRUNCATE of the ledger (migrations 0006 and 0015 empty it for the runner to apply the
+-- log again) empties the characters with it.
+CREATE OR REPLACE FUNCTION bangfu_ledger_name_chars_truncate() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    TRUNCATE ledger_name_chars;
+    RETURN NULL;
+END
+$$;
+DROP TRIGGER IF EXISTS ledger_name_chars_truncated ON ledger;
+CREATE TRIGGER ledger_name_chars_truncated AFTER TRUNCATE ON ledger
+    FOR EACH STATEMENT EXECUTE FUNCTION bangfu_ledger_name_chars_truncate();
 
 -- Filled from the ledger as it stands (the cached benchmark databases are migrated, not
 -- rebuilt), in this migration's transaction: no ledger write comes between.
@@ -97,6 +108,7 @@ SELECT bangfu_ledger_name_chars_fill('ledger', 'ledger_name_chars');
 -- characters of the files of its subtree only.
 ALTER TABLE ledger_name_chars OWNER TO bangfu_app;
 ALTER FUNCTION bangfu_ledger_name_chars_follow() OWNER TO bangfu_app;
+ALTER FUNCTION bangfu_ledger_name_chars_truncate() OWNER TO bangfu_app;
 ALTER FUNCTION bangfu_ledger_name_chars_fill(regclass, regclass) OWNER TO bangfu_app;
 ALTER TABLE ledger_name_chars ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ledger_name_chars NO FORCE ROW LEVEL SECURITY;
