@@ -312,21 +312,23 @@ _NAME_PROBES = 8  # characters of `q` counted, at most (any one's files hold eve
 CANDIDATE_PRICE = 7
 
 
-async def rarest_character(conn: Conn, where: LedgerFilter) -> str | None:
+async def rarest_characters(conn: Conn, where: LedgerFilter) -> tuple[str, ...]:
     """The character of `where.name` the fewest files of the subtree have in their head's
-    name, if reading those files is the cheaper page; None when the walk of the sort's index
-    is. Each character's files are counted only up to `NAME_CANDIDATES + 1` index entries of
+    name — and the next rarest, when it too is held by at most `NAME_CANDIDATES` — if reading
+    the files that hold them is the cheaper page; () when the walk of the sort's index is. Each
+    character's files are counted only up to `NAME_CANDIDATES + 1` index entries of
     `ledger_name_chars`, whatever the subtree.
 
     A `q` of one character matches exactly the files that hold it, c of the subtree's S: the
     walk reads ≈ 51 × S / c rows for its page, the candidates c — read them when
     c × CANDIDATE_PRICE ≤ 51 × S / c (S from the statistics' stock by status: a few rows).
-    A `q` of several characters matches at most the rarest one's c, often far fewer (a full
-    name): the walk reads 51 × S / matches, unknown and up to the whole subtree, so the
-    candidates are read whenever c ≤ NAME_CANDIDATES."""
+    A `q` of several characters matches at most the files holding its two rarest, often far
+    fewer (a full name): the walk reads 51 × S / matches, unknown and up to the whole subtree,
+    so the candidates are read whenever c ≤ NAME_CANDIDATES — those holding both, so that only
+    they are looked up in the ledger."""
     characters = list(dict.fromkeys(where.name or ""))[:_NAME_PROBES]
     if not characters:
-        return None
+        return ()
     rows = await conn.fetch(
         "SELECT x.ch, (SELECT count(*) FROM (SELECT FROM ledger_name_chars c"
         f" WHERE c.ch = x.ch AND {subtree_sql('c.unit', '$2')} LIMIT $3) s) AS n,"
@@ -339,13 +341,13 @@ async def rarest_character(conn: Conn, where: LedgerFilter) -> str | None:
         _NATIONS_ROWS if where.root == NATION else [where.root],
     )
     counted = {r["ch"]: r["n"] for r in rows}
-    rarest = min(characters, key=lambda ch: counted[ch])
-    found = counted[rarest]
+    rarest = sorted(characters, key=lambda ch: counted[ch])
+    found = counted[rarest[0]]
     if found > NAME_CANDIDATES:
-        return None
+        return ()
     if len(where.name or "") == 1 and found * found * CANDIDATE_PRICE > 51 * rows[0]["files"]:
-        return None
-    return rarest
+        return ()
+    return tuple(ch for ch in rarest[:2] if counted[ch] <= NAME_CANDIDATES)
 
 
 async def ledger_page(
@@ -390,26 +392,30 @@ async def ledger_page(
     limit_at = len(params)
     order = _order(sort, descending, leading)
     async with scoped(pool, where.root, in_index_order=leading is not None) as conn:
-        rare = await rarest_character(conn, where) if where.name and by_characters else None
-        if rare is None:
+        rare = await rarest_characters(conn, where) if where.name and by_characters else ()
+        if not rare:
             select = _SELECT
         else:
-            # the files whose name holds the rarest character of `q` in the subtree — at most
+            # the files whose name holds the rarest characters of `q` in the subtree — at most
             # NAME_CANDIDATES — each read by its primary key (a lateral subquery the planner
             # may not flatten: it took the policy's range on the unit for a few rows and read
             # a base union whole), then the condition, unchanged, and the sort: the same rows
             # in the same order (migration 0025, docs/decisions/0021)
             if leading is not None:
                 await conn.execute("SET LOCAL enable_sort = on")
-            params += [rare, where.root]
+            params.append(where.root)
+            scope = subtree_sql("c.unit", f"${len(params)}")
+            holding = []
+            for ch in rare:
+                params.append(ch)
+                holding.append(
+                    f"SELECT c.file_id FROM ledger_name_chars c"
+                    f" WHERE c.ch = ${len(params)}::text AND {scope}"
+                )
             select = (
-                f"SELECT {_SHOWN}, l.unit_name FROM ledger_name_chars c CROSS JOIN LATERAL"
-                " (SELECT l.*, u.name AS unit_name FROM ledger l"
-                " LEFT JOIN units u ON u.code = l.unit WHERE l.file_id = c.file_id OFFSET 0) l"
-            )
-            condition = (
-                f"c.ch = ${len(params) - 1}::text"
-                f" AND {subtree_sql('c.unit', f'${len(params)}')} AND {condition}"
+                f"SELECT {_SHOWN}, l.unit_name FROM ({' INTERSECT '.join(holding)}) k"
+                " CROSS JOIN LATERAL (SELECT l.*, u.name AS unit_name FROM ledger l"
+                " LEFT JOIN units u ON u.code = l.unit WHERE l.file_id = k.file_id OFFSET 0) l"
             )
         rows = await conn.fetch(
             f"{select} WHERE {condition} ORDER BY {order} LIMIT ${limit_at}", *params

@@ -1,5 +1,5 @@
 """The ledger's name search reads the files whose name holds the query's rarest character
-(migration 0025, `ledger_name_chars`; adapters/pg/reads.py `rarest_character`, docs/decisions/
+(migration 0025, `ledger_name_chars`; adapters/pg/reads.py `rarest_characters`, docs/decisions/
 0021): the same rows in the same order as the walk of the sort's index it replaces — at the
 province, a district, a base union and a non-geographic union, for a rare character, a common
 one, a full name, a name nobody has and a member's name (not searched) — every match once
