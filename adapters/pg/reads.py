@@ -412,10 +412,12 @@ async def ledger_page(
                     f"SELECT c.file_id FROM ledger_name_chars c"
                     f" WHERE c.ch = ${len(params)}::text AND {scope}"
                 )
+            # (the unit's name for the matches only: joined beside each lookup, the planner
+            # hashed the units table once a candidate)
             select = (
-                f"SELECT {_SHOWN}, l.unit_name FROM ({' INTERSECT '.join(holding)}) k"
-                " CROSS JOIN LATERAL (SELECT l.*, u.name AS unit_name FROM ledger l"
-                " LEFT JOIN units u ON u.code = l.unit WHERE l.file_id = k.file_id OFFSET 0) l"
+                f"SELECT {_SHOWN}, (SELECT u.name FROM units u WHERE u.code = l.unit) AS unit_name"
+                f" FROM ({' INTERSECT '.join(holding)}) k CROSS JOIN LATERAL"
+                " (SELECT * FROM ledger l WHERE l.file_id = k.file_id OFFSET 0) l"
             )
         rows = await conn.fetch(
             f"{select} WHERE {condition} ORDER BY {order} LIMIT ${limit_at}", *params

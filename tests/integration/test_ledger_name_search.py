@@ -99,6 +99,16 @@ class TestANameSearch:
         assert not await every_page(ledger, reads.LedgerFilter("13", name="𪚥"), "applied_on",
                                     False, new=True)  # fmt: skip
 
+    async def test_shows_every_column_the_walk_shows(self, ledger: asyncpg.Pool):
+        for root in ("13", DISTRICT, BASE):
+            where = reads.LedgerFilter(root, name="张𠀀")
+
+            new, _ = await reads.ledger_page(ledger, where)
+            walked, _ = await reads.ledger_page(ledger, where, by_characters=False)
+
+            assert [dict(r) for r in new] == [dict(r) for r in walked]
+            assert any(r["unit_name"] for r in new)  # (a test unit may have no name)
+
     async def test_with_other_filters_reads_the_same_rows(self, ledger: asyncpg.Pool):
         for root in ("13", DISTRICT, BASE):
             for fields in ({"statuses": ("appraised",)}, {"categories": ("deep",)}):
