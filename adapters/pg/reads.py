@@ -308,7 +308,8 @@ def _order(sort: str, descending: bool, leading: str | None = None) -> str:
 NAME_CANDIDATES = 2000
 _NAME_PROBES = 8  # characters of `q` counted, at most (any one's files hold every match)
 # What a candidate costs in rows of the walk: a lookup by the primary key and a share of the
-# sort, ≈ 14 µs, against ≈ 2 µs a row of an index's walk (bench/ledger_growth.py, 60,000 files)
+# sort, 7–14 µs, against 1.5–2 µs a row of an index's walk (bench/ledger_growth.py, 60,000
+# files, a noisy machine: on the side of the walk)
 CANDIDATE_PRICE = 7
 
 
