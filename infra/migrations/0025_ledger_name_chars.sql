@@ -98,6 +98,20 @@ DROP TRIGGER IF EXISTS ledger_name_chars_truncated ON ledger;
 CREATE TRIGGER ledger_name_chars_truncated AFTER TRUNCATE ON ledger
     FOR EACH STATEMENT EXECUTE FUNCTION bangfu_ledger_name_chars_truncate();
 
+-- The same for the lists' counts (migration 0022), which a TRUNCATE of the ledger left in place
+-- to be counted a second time as the runner applied the log again (tests/integration/
+-- test_civil_affairs_ledger.py runs migration 0006 again).
+CREATE OR REPLACE FUNCTION bangfu_ledger_counts_truncate() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    TRUNCATE ledger_counts;
+    RETURN NULL;
+END
+$$;
+DROP TRIGGER IF EXISTS ledger_counts_truncated ON ledger;
+CREATE TRIGGER ledger_counts_truncated AFTER TRUNCATE ON ledger
+    FOR EACH STATEMENT EXECUTE FUNCTION bangfu_ledger_counts_truncate();
+
 -- Filled from the ledger as it stands (the cached benchmark databases are migrated, not
 -- rebuilt), in this migration's transaction: no ledger write comes between.
 LOCK TABLE ledger IN SHARE MODE;
@@ -109,6 +123,7 @@ SELECT bangfu_ledger_name_chars_fill('ledger', 'ledger_name_chars');
 ALTER TABLE ledger_name_chars OWNER TO bangfu_app;
 ALTER FUNCTION bangfu_ledger_name_chars_follow() OWNER TO bangfu_app;
 ALTER FUNCTION bangfu_ledger_name_chars_truncate() OWNER TO bangfu_app;
+ALTER FUNCTION bangfu_ledger_counts_truncate() OWNER TO bangfu_app;
 ALTER FUNCTION bangfu_ledger_name_chars_fill(regclass, regclass) OWNER TO bangfu_app;
 ALTER TABLE ledger_name_chars ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ledger_name_chars NO FORCE ROW LEVEL SECURITY;
