@@ -6,12 +6,15 @@ Each argument is a `BANGFU_DATA_DIR` built by `bangfu demo --files N --bulk` (it
 PostgreSQL is started if it is not running). For the province (13), the district (130306) and
 the district's largest base union: the ledger page (limit 50) in every sort, with `q=` a common
 surname (王), a rare character of the demo's names (𠀀), a full name (the commonest full name of
-the district), and the base-level filters of issue 18. Each read runs as `adapters.pg.reads`
+the district), a character no name holds (龘) — each by the old walk of the sort's index
+("(walk)", `ledger_page(by_characters=False)`) and by the name's characters (migration 0025)
+— and the base-level filters of issue 18. Each read runs as `adapters.pg.reads`
 runs it — its statements captured through `bench/growth.py`'s recording pool, then run by raw
 asyncpg in the same scoped read-only transaction (reader role, row-level security) `--runs`
 times: p50 and p99 in ms; and once under `EXPLAIN (ANALYZE, BUFFERS)`: the ledger rows its scans
-read, which do not depend on the machine's load. The last columns: how each grew from the first
-province to the last. Results: docs/benchmarks.md, "Growth".
+read (and the `ledger_name_chars` entries), which do not depend on the machine's load. The
+last columns: how each grew from the first province to the last. Results: docs/benchmarks.md,
+"Growth".
 """
 
 from __future__ import annotations
@@ -53,17 +56,28 @@ BASE_FILTERS = {
 
 def cases(full_name: str) -> list[tuple[str, dict[str, object]]]:
     found: list[tuple[str, dict[str, object]]] = [(f"sort={s}", {"sort": s}) for s in SORTS]
-    for label, q in (("王", "王"), ("rare 𠀀", "𠀀"), (f"full {full_name}", full_name)):
-        found.append((f"q={label}", {"q": q}))
-        found.append((f"q={label}&sort=-updated_at", {"q": q, "sort": "-updated_at"}))
+    for label, q in (
+        ("王", "王"),
+        ("rare 𠀀", "𠀀"),
+        (f"full {full_name}", full_name),
+        ("absent 龘", "龘"),
+    ):
+        for extra, sort in (("", {}), ("&sort=-updated_at", {"sort": "-updated_at"})):
+            # the old path (the walk of the sort's index whatever `q`), then the new one
+            found.append((f"q={label}{extra} (walk)", {"q": q, **sort, "walk": True}))
+            found.append((f"q={label}{extra}", {"q": q, **sort}))
     return found
 
 
 def ledger_rows(node: dict[str, Any]) -> int:
     """The ledger rows a plan's scans read: returned and removed by filter, times loops (the
-    rows of the units beside them are the units', not the files')."""
+    rows of the units beside them are the units', not the files'), and the entries of
+    `ledger_name_chars` a name search's probe and candidates read (migration 0025)."""
     own = 0
-    if node.get("Relation Name") == "ledger" and node["Node Type"] != "Bitmap Index Scan":
+    if (
+        node.get("Relation Name") in ("ledger", "ledger_name_chars")
+        and node["Node Type"] != "Bitmap Index Scan"
+    ):
         own = (node["Actual Rows"] + node.get("Rows Removed by Filter", 0)) * node["Actual Loops"]
     return int(own) + sum(ledger_rows(child) for child in node.get("Plans", []))
 
@@ -92,7 +106,7 @@ def capture(params: dict[str, object]) -> Callable[[Recorder, str], Awaitable[ob
         sort = str(params.get("sort", "applied_on"))
         filters = {
             k: ([enums[k](x) for x in v] if isinstance(v, list) else v)
-            for k, v in params.items() if k != "sort"
+            for k, v in params.items() if k not in ("sort", "walk")
         }  # fmt: skip
         where = ledger_filter(UnitCode(root), **filters)  # type: ignore[arg-type]
         return await reads.ledger_page(
@@ -101,6 +115,7 @@ def capture(params: dict[str, object]) -> Callable[[Recorder, str], Awaitable[ob
             sort=sort.lstrip("-"),
             descending=sort.startswith("-"),
             limit=50,
+            by_characters=not params.get("walk"),
         )
 
     return run
@@ -144,17 +159,22 @@ async def measure(folder: Path, runs: int, plans: list[str]) -> tuple[int, dict[
             js = await scoped_run(
                 conn, root, rec.statements, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "
             )
-        data = js[0][0][0]
-        tree = (json.loads(data) if isinstance(data, str) else data)[0]
-        summary = {**plan_summary(tree), "rows_read": ledger_rows(tree["Plan"])}
+        trees = [
+            (json.loads(data) if isinstance(data, str) else data)[0]
+            for data in (out[0][0] for out in js)
+        ]
+        summary = {  # the page's plan, and the rows of every statement (a probe's, the page's)
+            **plan_summary(trees[-1]),
+            "rows_read": sum(ledger_rows(tree["Plan"]) for tree in trees),
+        }
         key = f"{level} · {name.replace(full_name, 'NAME')}"
         results[key] = {
             "p50": pct(times, 0.5), "p99": pct(times, 0.99), **summary,
         }  # fmt: skip
-        query = next(sql for sql, _ in rec.statements if not sql.startswith("SET "))
+        queries = "".join(f"{sql};\n" for sql, _ in rec.statements if not sql.startswith("SET "))
         settings = "".join(f"{sql};\n" for sql, _ in rec.statements if sql.startswith("SET "))
-        plans.append(f"## {files:,} files · {key}\n\n{settings}{query}\n")
-        plans.append("\n".join(r[0] for r in text[0]) + "\n")
+        plans.append(f"## {files:,} files · {key}\n\n{settings}{queries}")
+        plans += ["\n".join(r[0] for r in out) + "\n" for out in text]
     await pool.close()
     return files, results
 

@@ -47,14 +47,15 @@ from projections.statistics import Statistics
 log = structlog.get_logger(__name__)
 
 GROUPS = {
-    "ledger": ("ledger", "people", "duplicates", "counts"),
+    "ledger": ("ledger", "people", "duplicates", "counts", "name_chars"),
     "statistics": ("facts", "stock", "flow"),
 }
 # Tables no projection writes: filled from their group's other shadow tables just before the
 # swap, under the projection's lock (`_swap_in`). The ledger's counts (migration 0022) are kept
 # by triggers on the live ledger; a rebuild's shadow ledger has none (COPY does not pay them
-# row by row) and its counts are taken in one GROUP BY once it is complete.
-DERIVED = {"counts"}
+# row by row) and its counts are taken in one GROUP BY once it is complete; its names'
+# characters (migration 0025) likewise in one INSERT … SELECT.
+DERIVED = {"counts", "name_chars"}
 
 
 def lock_key(name: str) -> int:
@@ -372,6 +373,15 @@ async def _swap_in(
             )
             await _index_shadow(conn, shadow.counts, live.counts)
             await conn.execute(f"ANALYZE {shadow.counts}")
+        if "name_chars" in group:  # and the characters of its names (migration 0025)
+            await conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            await conn.execute(
+                "SELECT bangfu_ledger_name_chars_fill($1::regclass, $2::regclass)",
+                shadow.ledger,
+                shadow.name_chars,
+            )
+            await _index_shadow(conn, shadow.name_chars, live.name_chars)
+            await conn.execute(f"ANALYZE {shadow.name_chars}")
         for attr in group:
             await _swap(conn, getattr(shadow, attr), getattr(live, attr))
         await store.save_position(conn, projection.name, max(cursor, position))

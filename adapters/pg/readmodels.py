@@ -93,6 +93,7 @@ class Tables:
     flow: str = "stats_flow"
     duplicates: str = "ledger_duplicate_files"
     counts: str = "ledger_counts"  # filled from the ledger table, not by the projection
+    name_chars: str = "ledger_name_chars"  # likewise (migration 0025)
 
     @classmethod
     def shadow(cls, suffix: str) -> Tables:
@@ -107,6 +108,7 @@ class Tables:
                     "stats_flow",
                     "ledger_duplicate_files",
                     "ledger_counts",
+                    "ledger_name_chars",
                 )
             )
         )

@@ -301,6 +301,56 @@ def _order(sort: str, descending: bool, leading: str | None = None) -> str:
     return f"{first}{SORTS[sort].expression} {direction}, l.file_id {direction}"
 
 
+# A name search's candidates (migration 0025, docs/decisions/0021): a page reads the files whose
+# name holds the rarest character of `q` in the subtree when there are at most this many, and
+# walks its sort's index otherwise — a character that common finds a page's matches within
+# 51 × subtree / NAME_CANDIDATES rows of the walk.
+NAME_CANDIDATES = 2000
+_NAME_PROBES = 8  # characters of `q` counted, at most (any one's files hold every match)
+# What a candidate costs in rows of the walk: a lookup by the primary key and a share of the
+# sort, 7–14 µs, against 1.5–2 µs a row of an index's walk (bench/ledger_growth.py, 60,000
+# files, a noisy machine: on the side of the walk)
+CANDIDATE_PRICE = 7
+
+
+async def rarest_characters(conn: Conn, where: LedgerFilter) -> tuple[str, ...]:
+    """The character of `where.name` the fewest files of the subtree have in their head's
+    name — and the next rarest, when it too is held by at most `NAME_CANDIDATES` — if reading
+    the files that hold them is the cheaper page; () when the walk of the sort's index is. Each
+    character's files are counted only up to `NAME_CANDIDATES + 1` index entries of
+    `ledger_name_chars`, whatever the subtree.
+
+    A `q` of one character matches exactly the files that hold it, c of the subtree's S: the
+    walk reads ≈ 51 × S / c rows for its page, the candidates c — read them when
+    c × CANDIDATE_PRICE ≤ 51 × S / c (S from the statistics' stock by status: a few rows).
+    A `q` of several characters matches at most the files holding its two rarest, often far
+    fewer (a full name): the walk reads 51 × S / matches, unknown and up to the whole subtree,
+    so the candidates are read whenever c ≤ NAME_CANDIDATES — those holding both, so that only
+    they are looked up in the ledger."""
+    characters = list(dict.fromkeys(where.name or ""))[:_NAME_PROBES]
+    if not characters:
+        return ()
+    rows = await conn.fetch(
+        "SELECT x.ch, (SELECT count(*) FROM (SELECT FROM ledger_name_chars c"
+        f" WHERE c.ch = x.ch AND {subtree_sql('c.unit', '$2')} LIMIT $3) s) AS n,"
+        " (SELECT coalesce(sum(t.count), 0) FROM stats_stock t"
+        "  WHERE t.unit = ANY($4::text[]) AND t.dimension = 'status') AS files"
+        " FROM unnest($1::text[]) AS x (ch)",
+        characters,
+        where.root,
+        NAME_CANDIDATES + 1,
+        _NATIONS_ROWS if where.root == NATION else [where.root],
+    )
+    counted = {r["ch"]: r["n"] for r in rows}
+    rarest = sorted(characters, key=lambda ch: counted[ch])
+    found = counted[rarest[0]]
+    if found > NAME_CANDIDATES:
+        return ()
+    if len(where.name or "") == 1 and found * found * CANDIDATE_PRICE > 51 * rows[0]["files"]:
+        return ()
+    return tuple(ch for ch in rarest[:2] if counted[ch] <= NAME_CANDIDATES)
+
+
 async def ledger_page(
     pool: asyncpg.Pool,
     where: LedgerFilter,
@@ -309,8 +359,11 @@ async def ledger_page(
     descending: bool = False,
     after: Cursor | None = None,
     limit: int = 50,
+    by_characters: bool = True,
 ) -> tuple[list[asyncpg.Record], Cursor | None]:
-    """One page of ledger rows and the cursor of the next page (None on the last)."""
+    """One page of ledger rows and the cursor of the next page (None on the last).
+    `by_characters=False`: a name search walks the sort's index whatever its characters (the
+    old path, which tests and bench/ledger_growth.py compare with)."""
     key = SORTS[sort]
     params: list[Any] = []
     condition = where.where(params)
@@ -337,10 +390,38 @@ async def ledger_page(
                 f" (${len(params) - 1}{cast}, ${len(params)}::uuid)"
             )
     params.append(limit + 1)
+    limit_at = len(params)
     order = _order(sort, descending, leading)
     async with scoped(pool, where.root, in_index_order=leading is not None) as conn:
+        rare = await rarest_characters(conn, where) if where.name and by_characters else ()
+        if not rare:
+            select = _SELECT
+        else:
+            # the files whose name holds the rarest characters of `q` in the subtree — at most
+            # NAME_CANDIDATES — each read by its primary key (a lateral subquery the planner
+            # may not flatten: it took the policy's range on the unit for a few rows and read
+            # a base union whole), then the condition, unchanged, and the sort: the same rows
+            # in the same order (migration 0025, docs/decisions/0021)
+            if leading is not None:
+                await conn.execute("SET LOCAL enable_sort = on")
+            params.append(where.root)
+            scope = subtree_sql("c.unit", f"${len(params)}")
+            holding = []
+            for ch in rare:
+                params.append(ch)
+                holding.append(
+                    f"SELECT c.file_id FROM ledger_name_chars c"
+                    f" WHERE c.ch = ${len(params)}::text AND {scope}"
+                )
+            # (the unit's name for the matches only: joined beside each lookup, the planner
+            # hashed the units table once a candidate)
+            select = (
+                f"SELECT {_SHOWN}, (SELECT u.name FROM units u WHERE u.code = l.unit) AS unit_name"
+                f" FROM ({' INTERSECT '.join(holding)}) k CROSS JOIN LATERAL"
+                " (SELECT * FROM ledger l WHERE l.file_id = k.file_id OFFSET 0) l"
+            )
         rows = await conn.fetch(
-            f"{_SELECT} WHERE {condition} ORDER BY {order} LIMIT ${len(params)}", *params
+            f"{select} WHERE {condition} ORDER BY {order} LIMIT ${limit_at}", *params
         )
     if len(rows) <= limit:
         return list(rows), None

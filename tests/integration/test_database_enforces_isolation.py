@@ -49,8 +49,9 @@ READ_MODELS = (
     "stats_stock",
     "stats_flow",
     "ledger_counts",
+    "ledger_name_chars",
 )
-WITH_UNIT = ("ledger", "stats_facts", "stats_stock", "stats_flow")
+WITH_UNIT = ("ledger", "stats_facts", "stats_stock", "stats_flow", "ledger_name_chars")
 CHANGES = {
     "UPDATE": "UPDATE events SET type = type",
     "DELETE": "DELETE FROM events",

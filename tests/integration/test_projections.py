@@ -28,6 +28,7 @@ TABLES = {
     "stats_stock": "SELECT * FROM stats_stock WHERE count <> 0 ORDER BY unit, dimension, key",
     "stats_flow": "SELECT * FROM stats_flow ORDER BY unit, period, metric, key",
     "ledger_counts": "SELECT * FROM ledger_counts ORDER BY scope, kind, day",
+    "ledger_name_chars": "SELECT * FROM ledger_name_chars ORDER BY ch, unit, file_id",
     "ledger_duplicate_files": "SELECT * FROM ledger_duplicate_files ORDER BY id_hash, file_id",
 }
 

@@ -1,0 +1,294 @@
+"""The ledger's name search reads the files whose name holds the query's rarest character
+(migration 0025, `ledger_name_chars`; adapters/pg/reads.py `rarest_characters`, docs/decisions/
+0021): the same rows in the same order as the walk of the sort's index it replaces — at the
+province, a district, a base union and a non-geographic union, for a rare character, a common
+one, a full name, a name nobody has and a member's name (not searched) — every match once
+through the cursors, off the new table's index; and the table stays right after a revision of
+the head's name, an erasure, rows written by hand and a rebuild."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import asyncpg
+import pytest
+
+from adapters.pg import reads
+from adapters.pg.migrations import available
+from adapters.pg.repository import PgFileRepository
+from adapters.pg.store import PostgresEventStore
+from adapters.pg.units import PgUnitDirectory
+from adapters.services.erasure import erase_personal_data
+from domain.household import HouseholdFile
+from domain.values import Actor, Level, Role
+from tests.builders import TODAY, FixedClock, approved_file
+from tests.integration.test_projections import rebuild_all, runner
+from tests.integration.test_reads_in_pages import appraised, province
+
+DISTRICT, BASE, INDUSTRY, INDUSTRY_BASE = "130306", "130306001", "13C01", "13C01001"
+ROOTS = ("13", DISTRICT, BASE, "1303060011", INDUSTRY)
+# a rare character (every test file's head, 张𠀀), a common surname of the demo, a full name,
+# characters nobody's name holds, a member's name (the builders' spouse, 王𪚥: members are not
+# searched), two characters apart
+NAMES = ("𠀀", "王", "张𠀀", "龘", "王𪚥", "𠀀张", "张")
+
+
+async def every_page(
+    pool: asyncpg.Pool, where: reads.LedgerFilter, sort: str, descending: bool, *, new: bool
+) -> list[Any]:
+    seen: list[Any] = []
+    after = None
+    while True:
+        rows, after = await reads.ledger_page(
+            pool, where, sort=sort, descending=descending, after=after, limit=4,
+            by_characters=new,
+        )  # fmt: skip
+        seen += [r["file_id"] for r in rows]
+        if after is None:
+            return seen
+
+
+async def kept(pool: asyncpg.Pool) -> list[tuple[Any, ...]]:
+    return [tuple(r) for r in await pool.fetch("SELECT * FROM ledger_name_chars ORDER BY 1, 3, 2")]
+
+
+async def from_scratch(pool: asyncpg.Pool) -> list[tuple[Any, ...]]:
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("CREATE TEMP TABLE scratch (LIKE ledger_name_chars) ON COMMIT DROP")
+        await conn.execute("SELECT bangfu_ledger_name_chars_fill('ledger', 'scratch')")
+        return [tuple(r) for r in await conn.fetch("SELECT * FROM scratch ORDER BY 1, 3, 2")]
+
+
+@pytest.fixture
+async def ledger(store: PostgresEventStore, files: PgFileRepository) -> asyncpg.Pool:
+    """A demo province, test files (张𠀀) in a district's base unions and a non-geographic
+    union's."""
+    await province(store, files, count=40)
+    directory = PgUnitDirectory(store.pool)
+    await directory.create(INDUSTRY, "河北省教育工会", level=Level.DISTRICT, approves=True)
+    await directory.create(INDUSTRY_BASE, "某中学工会")
+    await files.save(*(appraised(u) for u in (BASE, "1303060011", "130302001", BASE)))
+    await files.save(*(appraised(INDUSTRY_BASE) for _ in range(3)))
+    await runner(store).catch_up()
+    return store.pool
+
+
+class TestANameSearch:
+    async def test_reads_the_walks_rows_in_its_order_each_once_through_the_cursors(
+        self, ledger: asyncpg.Pool
+    ):
+        checked = 0
+        for root in ROOTS:
+            for name in NAMES:
+                where = reads.LedgerFilter(root, name=name)
+                for sort in reads.SORTS:
+                    for descending in (False, True):
+                        walked = await every_page(ledger, where, sort, descending, new=False)
+
+                        paged = await every_page(ledger, where, sort, descending, new=True)
+
+                        assert paged == walked, (root, name, sort, descending)
+                        assert len(set(paged)) == len(paged)
+                        checked += len(paged)
+        assert checked > 500
+        every = await every_page(ledger, reads.LedgerFilter("13", name="𠀀"), "applied_on",
+                                 False, new=True)  # fmt: skip
+        assert len(every) > 4  # pages of 4: the cursors were walked
+        assert not await every_page(ledger, reads.LedgerFilter("13", name="𪚥"), "applied_on",
+                                    False, new=True)  # fmt: skip
+
+    async def test_shows_every_column_the_walk_shows(self, ledger: asyncpg.Pool):
+        for root in ("13", DISTRICT, BASE):
+            where = reads.LedgerFilter(root, name="张𠀀")
+
+            new, _ = await reads.ledger_page(ledger, where)
+            walked, _ = await reads.ledger_page(ledger, where, by_characters=False)
+
+            assert [dict(r) for r in new] == [dict(r) for r in walked]
+            assert any(r["unit_name"] for r in new)  # (a test unit may have no name)
+
+    async def test_with_other_filters_reads_the_same_rows(self, ledger: asyncpg.Pool):
+        for root in ("13", DISTRICT, BASE):
+            for fields in ({"statuses": ("appraised",)}, {"categories": ("deep",)}):
+                where = reads.LedgerFilter(root, name="𠀀", **fields)
+
+                paged = await every_page(ledger, where, "head_name", True, new=True)
+
+                assert paged == await every_page(ledger, where, "head_name", True, new=False)
+
+    async def test_of_a_common_character_walks_the_sorts_index(
+        self, ledger: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+    ):
+        monkeypatch.setattr(reads, "NAME_CANDIDATES", 0)  # every character that is found
+
+        used = await page_plan(ledger, reads.LedgerFilter(DISTRICT, name="𠀀"))
+        nobody = await page_plan(ledger, reads.LedgerFilter(DISTRICT, name="龘"))
+        for root in ROOTS:
+            paged = await every_page(
+                ledger, reads.LedgerFilter(root, name="张𠀀"), "updated_at", True, new=True
+            )
+            assert paged == await every_page(
+                ledger, reads.LedgerFilter(root, name="张𠀀"), "updated_at", True, new=False
+            )
+
+        assert "ledger_name_chars" not in used
+        assert used.startswith("ledger_district_by_applied_on")
+        assert "ledger_name_chars_by_unit" in nobody  # nobody's: its none are read
+
+    async def test_of_one_character_walks_where_its_files_cost_more_than_the_walk(
+        self, ledger: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+    ):
+        monkeypatch.setattr(reads, "CANDIDATE_PRICE", 10**9)  # a candidate dearer than any walk
+
+        one = await page_plan(ledger, reads.LedgerFilter(DISTRICT, name="𠀀"))
+        several = await page_plan(ledger, reads.LedgerFilter(DISTRICT, name="张𠀀"))
+        repeated = await page_plan(ledger, reads.LedgerFilter(DISTRICT, name="𠀀𠀀"))
+
+        assert "ledger_name_chars" not in one
+        assert "ledger_name_chars_by_unit" in several  # its matches may be far fewer
+        assert "ledger_name_chars_by_unit" in repeated
+
+    async def test_of_a_rare_character_reads_its_candidates_by_the_new_index(
+        self, ledger: asyncpg.Pool
+    ):
+        await ledger.execute("ANALYZE ledger; ANALYZE ledger_name_chars")
+
+        for root in ("13", DISTRICT, BASE, INDUSTRY):
+            for sort in ("applied_on", "updated_at", "head_name"):
+                used = await page_plan(ledger, reads.LedgerFilter(root, name="张𠀀"), sort)
+
+                assert "ledger_name_chars_by_unit" in used, (root, sort)
+                assert "ledger_pkey" in used, (root, sort)
+
+
+async def page_plan(pool: asyncpg.Pool, where: reads.LedgerFilter, sort: str = "applied_on") -> str:
+    """The indexes the page's statement reads, in a generic plan, in the transaction
+    `ledger_page` opened (reader role, row-level security, its planner settings) — sequential
+    scans off: the test's tables are a few pages, where a scan is cheapest; what is proved is
+    that the page's conditions are index conditions under row-level security (bench/
+    ledger_growth.py shows the plans of 20,000 and 60,000 files)."""
+    statements: list[tuple[str, tuple[Any, ...]]] = []
+    settings: list[str] = []
+
+    class Recording:
+        def __init__(self, conn: asyncpg.Connection) -> None:
+            self.conn = conn
+
+        async def execute(self, sql: str, *args: Any) -> Any:
+            settings.append(sql)
+            return await self.conn.execute(sql, *args)
+
+        async def fetch(self, sql: str, *args: Any) -> Any:
+            statements.append((sql, args))
+            return await self.conn.fetch(sql, *args)
+
+    class Pool:
+        def acquire(self) -> Any:
+            outer = pool.acquire()
+
+            class Acquired:
+                async def __aenter__(self) -> Recording:
+                    return Recording(await outer.__aenter__())
+
+                async def __aexit__(self, *exc: Any) -> None:
+                    await outer.__aexit__(*exc)
+
+            return Acquired()
+
+    await reads.ledger_page(Pool(), where, sort=sort)  # type: ignore[arg-type]
+    sql, args = statements[-1]
+    async with pool.acquire() as conn:
+        for setting in settings[:-1]:  # BEGIN…, and a SET; not the COMMIT
+            await conn.execute(setting)
+        await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        await conn.execute("SET LOCAL enable_seqscan = off")
+        found = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args)
+        await conn.execute("ROLLBACK")
+    indexes: list[str] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        if "Index Name" in node:
+            indexes.append(str(node["Index Name"]))
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk((json.loads(found) if isinstance(found, str) else found)[0]["Plan"])
+    return ",".join(indexes)
+
+
+class TestTheCharactersTable:
+    async def test_follows_a_revised_name_an_erasure_and_rows_written_by_hand(
+        self, ledger: asyncpg.Pool, files: PgFileRepository, store: PostgresEventStore
+    ):
+        household = approved_file(DISTRICT + "002")
+        await files.save(household)
+        await runner(store).catch_up()
+        clerk = Actor("clerk", DISTRICT + "002", Role.CLERK)
+        stored: HouseholdFile = await files.get(household.id)
+        stored.revise(
+            actor=clerk, effective_on=TODAY, reason="更正户主姓名", today=TODAY,
+            head=dataclasses.replace(stored.head, name="欧阳龘"),
+        )  # fmt: skip
+        await files.save(stored)
+        await runner(store).catch_up()
+        renamed = await every_page(ledger, reads.LedgerFilter("13", name="龘"), "applied_on",
+                                   False, new=True)  # fmt: skip
+        erased = await ledger.fetchval(
+            "SELECT file_id FROM ledger WHERE status IN ('out_of_hardship', 'cancelled')"
+            " ORDER BY file_id LIMIT 1"
+        )
+        named = await ledger.fetchval("SELECT head_name FROM ledger WHERE file_id = $1", erased)
+        await erase_personal_data(
+            files=files, clock=FixedClock(), actor=Actor("admin", "13", Role.ADMIN),
+            file_id=erased, reason="本人申请",
+        )  # fmt: skip
+        await runner(store).catch_up()
+        await ledger.execute("UPDATE ledger SET unit = '1303060011' WHERE file_id = $1",
+                             household.id)  # fmt: skip
+        await ledger.execute("DELETE FROM ledger WHERE unit = '130302001'")
+
+        assert renamed == [household.id]
+        assert await kept(ledger) == await from_scratch(ledger)
+        assert not await ledger.fetch(
+            "SELECT 1 FROM ledger_name_chars WHERE file_id = $1 AND ch = '𠀀'", household.id
+        )  # the old name's characters went
+        names = await ledger.fetchval("SELECT head_name FROM ledger WHERE file_id = $1", erased)
+        assert names != named  # the erasure took the name
+        assert {r["ch"] for r in await ledger.fetch(
+            "SELECT ch FROM ledger_name_chars WHERE file_id = $1", erased
+        )} == set(names)  # fmt: skip
+        assert (
+            await ledger.fetchval(
+                "SELECT unit FROM ledger_name_chars WHERE file_id = $1 LIMIT 1", household.id
+            )
+            == "1303060011"
+        )
+
+    async def test_is_rebuilt_with_the_ledger_and_kept_after(
+        self, ledger: asyncpg.Pool, store: PostgresEventStore, files: PgFileRepository
+    ):
+        before = await kept(ledger)
+        await ledger.execute("DELETE FROM ledger_name_chars WHERE ch = '王'")  # to be rebuilt
+
+        await rebuild_all(store)
+        rebuilt = await kept(ledger)
+        await files.save(approved_file(BASE))
+        await runner(store).catch_up()  # the rebuilt ledger keeps its characters: the triggers
+
+        assert rebuilt == before
+        assert await kept(ledger) != rebuilt
+        assert await kept(ledger) == await from_scratch(ledger)
+
+    async def test_is_filled_by_its_migration_from_the_ledger_as_it_stands(
+        self, ledger: asyncpg.Pool
+    ):
+        before = await kept(ledger)
+        await ledger.execute("TRUNCATE ledger_name_chars")
+        migration = next(m for m in available() if m.name == "ledger_name_chars")
+
+        await ledger.execute(migration.sql)
+
+        assert await kept(ledger) == before
+        assert before
