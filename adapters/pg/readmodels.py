@@ -1,5 +1,5 @@
 """Storage for the read models: live (rows loaded and written per batch, inside the runner's
-transaction) and in memory (a rebuild keeps everything in memory and COPYs it out at the end).
+transaction) and in memory (a rebuild holds one batch of files at a time and COPYs each out).
 
 Table names are parameters so that a rebuild can fill shadow tables and swap them in.
 """
@@ -64,7 +64,6 @@ LEDGER_COLUMNS = (
 )
 # a person in two files that hold their people under 一户一档 — open or relieved — is a duplicate
 HOLDING_STATUSES = sorted(s.value for s in OPEN | {Status.RELIEVED})
-_HOLDING = frozenset(HOLDING_STATUSES)
 
 FACT_COLUMNS = (
     "file_id",
@@ -337,10 +336,23 @@ class LiveStatistics:
 
 
 class MemoryLedger:
-    """All ledger rows in memory during a rebuild; `flush` COPYs them into the given tables."""
+    """One batch of files' ledger rows in memory during a rebuild (adapters/pg/projector.py).
+
+    `flush` COPYs the batch's rows and people into the shadow tables and forgets them; `derive`,
+    once every batch is written, fills what is counted across files — the duplicates — by SQL
+    over the written shadow tables. A table derived from the ledger (counts by a GROUP BY, say)
+    is one more statement in `derive`."""
 
     def __init__(self) -> None:
         self.rows: dict[UUID, LedgerRow] = {}
+
+    @staticmethod
+    def staging(tables: Tables) -> tuple[str, ...]:
+        """The work tables of a rebuild into `tables`, besides the shadow tables: none."""
+        return ()
+
+    async def prepare(self, conn: Conn, tables: Tables) -> None:
+        """Create the work tables (none)."""
 
     async def load(self, ids: set[UUID]) -> dict[UUID, LedgerRow]:
         return {i: self.rows[i] for i in ids if i in self.rows}
@@ -360,23 +372,44 @@ class MemoryLedger:
             columns=("file_id", "id_hash", "role"),
             records=[(r.file_id, h, role) for r in self.rows.values() for h, role in r.people],
         )
-        files: dict[bytes, set[UUID]] = defaultdict(set)
-        for r in self.rows.values():
-            if r.status in _HOLDING:
-                for h, _ in r.people:
-                    files[h].add(r.file_id)
-        await conn.copy_records_to_table(
-            tables.duplicates,
-            columns=("id_hash", "files"),
-            records=[(h, len(ids)) for h, ids in files.items() if len(ids) > 1],
+        self.rows = {}
+
+    async def derive(self, conn: Conn, tables: Tables) -> None:
+        """Every batch written: the people in more than one open or relieved file (the same
+        count as `LiveLedger._count_duplicates`, over everyone)."""
+        await conn.execute(
+            f"INSERT INTO {tables.duplicates} (id_hash, files)"
+            f" SELECT p.id_hash, count(DISTINCT p.file_id) FROM {tables.people} p"
+            f" JOIN {tables.ledger} l ON l.file_id = p.file_id"
+            " WHERE l.status = ANY($1::text[])"
+            " GROUP BY p.id_hash HAVING count(DISTINCT p.file_id) > 1",
+            HOLDING_STATUSES,
         )
 
 
 class MemoryStatistics:
+    """One batch of files' statistics in memory during a rebuild (adapters/pg/projector.py).
+
+    A file's facts are its own: `flush` COPYs the batch's into the shadow table. The stock and
+    the flows add up over files of every batch: `flush` COPYs the batch's sums into work tables
+    (`staging`), and `derive` adds them up by a GROUP BY into the shadow tables."""
+
     def __init__(self) -> None:
         self.facts: dict[UUID, FileFacts] = {}
         self.stock: dict[StockKey, int] = defaultdict(int)
         self.flows: dict[FlowKey, list[int | Decimal]] = {}  # [count, amount]
+
+    @staticmethod
+    def staging(tables: Tables) -> tuple[str, ...]:
+        """The work tables of a rebuild into `tables`: each batch's stock and flows."""
+        return f"{tables.stock}_parts", f"{tables.flow}_parts"
+
+    async def prepare(self, conn: Conn, tables: Tables) -> None:
+        """Create the work tables: the shadow tables' columns, no keys (a key is on several
+        batches' rows), not logged (a failed rebuild drops them)."""
+        for table, parts in zip((tables.stock, tables.flow), self.staging(tables), strict=True):
+            await conn.execute(f"DROP TABLE IF EXISTS {parts}")
+            await conn.execute(f"CREATE UNLOGGED TABLE {parts} (LIKE {table})")
 
     async def load(self, ids: set[UUID]) -> dict[UUID, FileFacts]:
         return {i: self.facts[i] for i in ids if i in self.facts}
@@ -397,6 +430,7 @@ class MemoryStatistics:
             entry[1] = Decimal(entry[1]) + amount
 
     async def flush(self, conn: Conn, tables: Tables) -> None:
+        stock_parts, flow_parts = self.staging(tables)
         await conn.copy_records_to_table(
             tables.facts,
             columns=FACT_COLUMNS,
@@ -416,12 +450,30 @@ class MemoryStatistics:
             ],
         )
         await conn.copy_records_to_table(
-            tables.stock,
+            stock_parts,
             columns=("unit", "dimension", "key", "count"),
             records=[(*k, v) for k, v in self.stock.items() if v],
         )
         await conn.copy_records_to_table(
-            tables.flow,
+            flow_parts,
             columns=("unit", "period", "metric", "key", "count", "amount"),
             records=[(*k, v[0], v[1]) for k, v in self.flows.items()],
         )
+        self.facts, self.stock, self.flows = {}, defaultdict(int), {}
+
+    async def derive(self, conn: Conn, tables: Tables) -> None:
+        """Every batch written: the stock and the flows, summed over the batches (a stock that
+        adds up to nothing is no row, as the live tables keep it)."""
+        stock_parts, flow_parts = self.staging(tables)
+        await conn.execute(
+            f"INSERT INTO {tables.stock} (unit, dimension, key, count)"
+            f" SELECT unit, dimension, key, sum(count) FROM {stock_parts}"
+            " GROUP BY unit, dimension, key HAVING sum(count) <> 0"
+        )
+        await conn.execute(
+            f"INSERT INTO {tables.flow} (unit, period, metric, key, count, amount)"
+            f" SELECT unit, period, metric, key, sum(count), sum(amount) FROM {flow_parts}"
+            " GROUP BY unit, period, metric, key"
+        )
+        for parts in (stock_parts, flow_parts):
+            await conn.execute(f"DROP TABLE {parts}")

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
@@ -218,6 +218,37 @@ _READ_STREAM_WITH_KEY = (
 
 
 _EVERY_STREAM = f"SELECT {_COLUMNS} FROM events ORDER BY stream_id, version"  # noqa: S608 — constants only
+
+# A rebuild reads the log one batch of files at a time (adapters/pg/projector.py). A batch is a
+# range of stream ids, walked in the primary key's order: from $1 on, `count` ($2) streams.
+NO_STREAM = UUID(int=0)  # below every stream id: where the first batch starts
+_NEXT_BATCH = (
+    "SELECT stream_id FROM events WHERE version = 1 AND stream_id >= $1"
+    " ORDER BY stream_id OFFSET $2 LIMIT 1"
+)
+
+
+def _of_files(bounded: bool) -> str:
+    """The events that belong to the files whose ids lie from $1 on (below $4 when `bounded`) —
+    each file's own stream, and the events of other streams that refer to one of them (a
+    civil-affairs match names its file in `refers_to`) — up to the cursor ($2, $3), in the
+    log's commit-safe order. Each event belongs to the file it refers to, else to its stream: so
+    the batches, which partition the ids, read every event once. The first condition is what the
+    primary key and the `refers_to` index answer (a bitmap of both); the second keeps an event
+    referring elsewhere out of its stream's batch."""
+
+    def within(column: str) -> str:
+        return f"{column} >= $1" + (f" AND {column} < $4" if bounded else "")
+
+    return (
+        f"SELECT {_COLUMNS} FROM events"  # noqa: S608 — constants only
+        f" WHERE ({within('stream_id')} OR {within('refers_to')})"
+        f" AND {within('coalesce(refers_to, stream_id)')}"
+        f" AND {logorder.up_to('$2', '$3')} {logorder.IN_ORDER}"
+    )
+
+
+_OF_FILES = {bounded: _of_files(bounded) for bounded in (False, True)}
 
 
 def _stored(row: asyncpg.Record) -> StoredEvent:
@@ -512,10 +543,39 @@ class PostgresEventStore:
         await self._load_keys(rows, conn)
         return rows
 
-    async def head(self) -> Cursor:
-        """The cursor of the last event a reader could read now (START for an empty log)."""
-        row = await self.pool.fetchrow(logorder.HEAD)
+    async def head(self, *, conn: Conn | None = None) -> Cursor:
+        """The cursor of the last event a reader could read now (START for an empty log).
+
+        Every event up to it belongs to a finished transaction (`logorder.READABLE`): the events
+        up to the head never change, however long a reader takes to read them."""
+        row = await (conn if conn is not None else self.pool).fetchrow(logorder.HEAD)
         return START if row is None else Cursor(row[0], row[1])
+
+    # ---------------------------------------------------------------- reading by files
+
+    async def next_batch(self, start: UUID, count: int, *, conn: Conn) -> UUID | None:
+        """Where the batch of files after the `count` streams from `start` on begins (None:
+        there are no more than `count`)."""
+        found: UUID | None = await conn.fetchval(_NEXT_BATCH, start, count)
+        return found
+
+    async def read_files_records(
+        self, start: UUID, end: UUID | None, up_to: Cursor, chunk: int, *, conn: Conn
+    ) -> AsyncGenerator[list[asyncpg.Record], None]:
+        """The events of the files from `start` (inclusive) to `end` (exclusive; None: to the
+        last), up to the cursor `up_to`, in commit-safe order, as raw rows (columns as in
+        `read_log`) in chunks of `chunk`, their streams' data keys loaded.
+
+        Read through one cursor in a read-only transaction on `conn`: close the iterator
+        (`contextlib.aclosing`) before using `conn` for anything else."""
+        arguments: list[object] = [start, str(up_to.xid), up_to.position]
+        if end is not None:
+            arguments.append(end)
+        async with conn.transaction(readonly=True):
+            cursor = await conn.cursor(_OF_FILES[end is not None], *arguments)
+            while rows := await cursor.fetch(chunk):
+                await self._load_keys(rows, conn)
+                yield list(rows)
 
     async def count_after(self, after: Cursor) -> int:
         """How many readable events lie after `after` (a consumer's lag in events)."""
