@@ -91,7 +91,11 @@ async def measure(folder: Path, rounds: int, code: Path) -> dict[str, float]:
         keyring = Keyring(pool, load_pii_keys(None, folder))
         store, codec = PostgresEventStore(pool, keyring=keyring), EventCodec(keyring=keyring)
         events = int(await pool.fetchval("SELECT count(*) FROM events"))
-        files = int(await pool.fetchval("SELECT count(*) FROM ledger"))
+        files = int(
+            await pool.fetchval(
+                "SELECT count(*) FROM events WHERE version = 1 AND type = 'household.applied'"
+            )
+        )
         raws, rates, peaks = [], [], []
         for r in range(rounds):
             order = ("raw", "rebuild") if r % 2 == 0 else ("rebuild", "raw")

@@ -27,7 +27,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
 
 import structlog
 
@@ -42,7 +41,7 @@ from adapters.pg.readmodels import (
     MemoryStatistics,
     Tables,
 )
-from adapters.pg.store import NO_STREAM, Cursor, PostgresEventStore, StoredEvent, Wakeups
+from adapters.pg.store import Cursor, PostgresEventStore, StoredEvent, Wakeups
 from projections.base import Change, Projection
 from projections.ledger import Ledger
 from projections.statistics import Statistics
@@ -319,12 +318,11 @@ async def _fill(
     duplicates) is summed by SQL once every batch is written (`derive`). The head is fixed when
     the rebuild starts: every event up to it is final, so all batches read the same log."""
     head = await store.head(conn=conn)
-    start: UUID | None = NO_STREAM
+    starts = await store.batch_starts(files, conn=conn)
     read = 0
     decode = codec.decode_fields
     wanted: dict[str, tuple[bool, ...]] = {}  # per event type: which projections want it
-    while start is not None:
-        end = await store.next_batch(start, files, conn=conn)
+    for start, end in zip(starts, [*starts[1:], None], strict=True):
         # A batch's state lives until the batch is written, and the cyclic collector would
         # walk all of it again at every full collection. Frozen after each chunk, it leaves the
         # collector's view (each chunk's garbage is still collected); unfrozen once written.
@@ -358,7 +356,6 @@ async def _fill(
         finally:
             gc.unfreeze()
         log.debug("projections.batch_rebuilt", start=str(start), events=read)
-        start = end
     return head, read
 
 
