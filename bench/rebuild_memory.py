@@ -5,6 +5,7 @@ rate of reading and decoding the same log in the same run.
     BANGFU_DATA_DIR=/tmp/rb-40k .venv/bin/bangfu demo --files 40000 --bulk
     .venv/bin/python bench/rebuild_memory.py /tmp/rb-5k /tmp/rb-40k --rounds 3
     .venv/bin/python bench/rebuild_memory.py /tmp/rb-5k --code ../main   # another tree's rebuild
+    .venv/bin/python bench/rebuild_memory.py /tmp/rb-5k /tmp/rb-40k --files 2500   # its batches
 
 For each folder (its embedded PostgreSQL joined, its keys read), `--rounds` times, alternating
 which goes first:
@@ -12,7 +13,8 @@ which goes first:
   raw       `PostgresEventStore.read_log` in batches of 10,000 + `EventCodec.decode_fields` of
             every event, with no data key unwrapped at the start (as bench/growth.py's baseline);
   rebuild   `bangfu projections rebuild` (every read model) in its own process: events/s over
-            the process's whole run, and its peak resident memory (the child's `ru_maxrss`).
+            the process's whole run, and its peak resident memory (its VmHWM, read every 0.1 s
+            until it exits; the last 0.1 s of a run may be missed).
 
 It prints medians per folder, the rebuild's share of raw, its peak RSS and that per file, and
 how the peak grows from the smallest folder to the largest: bounded memory is a flat peak.
@@ -29,6 +31,7 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 
 import argparse
 import asyncio
+import contextlib
 import statistics
 import subprocess
 import time
@@ -45,25 +48,38 @@ from adapters.runtime.secrets import load_pii_keys
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def rebuild(folder: Path, code: Path) -> tuple[float, int]:
+def rebuild(folder: Path, code: Path, files: int | None) -> tuple[float, int]:
     """`bangfu projections rebuild` (of the tree `code`) on the folder: seconds and peak RSS in
     bytes."""
     env = {**os.environ, "BANGFU_DATA_DIR": str(folder), "BANGFU_LOG_JSON": "1"}
     env.pop("BANGFU_DATABASE_URL", None)
     started = time.perf_counter()
     child = subprocess.Popen(
-        [sys.executable, "-m", "adapters.cli", "projections", "rebuild"],
+        [
+            sys.executable,
+            "-m",
+            "adapters.cli",
+            "projections",
+            "rebuild",
+            *(() if files is None else ("--files", str(files))),
+        ],
         cwd=code,  # `-m` imports from the working directory first: that tree's code
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    _, status, usage = os.wait4(child.pid, 0)
+    # The process's own high-water mark (VmHWM only grows), read until it exits: `ru_maxrss`
+    # of wait4 would also count its descendants (pgserver's helpers), which are not the rebuild.
+    peak = 0
+    while child.poll() is None:
+        with contextlib.suppress(OSError, IndexError):  # gone, or a zombie
+            status = Path(f"/proc/{child.pid}/status").read_text()
+            peak = max(peak, int(status.split("VmHWM:")[1].split()[0]) * 1024)
+        time.sleep(0.1)
     seconds = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode:
         raise RuntimeError(f"rebuild failed with {child.returncode}")
-    return seconds, usage.ru_maxrss * 1024
+    return seconds, peak
 
 
 async def raw(store: PostgresEventStore, codec: EventCodec, keyring: Keyring) -> tuple[int, float]:
@@ -79,7 +95,7 @@ async def raw(store: PostgresEventStore, codec: EventCodec, keyring: Keyring) ->
     return read, time.perf_counter() - started
 
 
-async def measure(folder: Path, rounds: int, code: Path) -> dict[str, float]:
+async def measure(folder: Path, rounds: int, code: Path, files: int | None) -> dict[str, float]:
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     from pgserver.postgres_server import get_server  # noqa: PLC0415
 
@@ -104,7 +120,7 @@ async def measure(folder: Path, rounds: int, code: Path) -> dict[str, float]:
                     read, seconds = await raw(store, codec, keyring)
                     raws.append(read / seconds)
                 else:
-                    seconds, peak = rebuild(folder, code)
+                    seconds, peak = rebuild(folder, code, files)
                     rates.append(events / seconds)
                     peaks.append(peak)
             print(
@@ -131,8 +147,11 @@ def main() -> None:
     parser.add_argument(
         "--code", type=Path, default=ROOT, help="the tree whose rebuild runs (before/after)"
     )
+    parser.add_argument(
+        "--files", type=int, default=None, help="the rebuild's files per batch (its default)"
+    )
     args = parser.parse_args()
-    results = [asyncio.run(measure(f, args.rounds, args.code)) for f in args.folders]
+    results = [asyncio.run(measure(f, args.rounds, args.code, args.files)) for f in args.folders]
     print(
         "\n| files | events | rebuild events/s | raw events/s | share of raw | peak RSS |"
         " per file |"

@@ -353,8 +353,10 @@ async def _fill(
                     gc.freeze()
             for storage in storages:
                 await storage.flush(conn, shadow)
+            store.forget_keys()  # no later batch reads these files
         finally:
             gc.unfreeze()
+            gc.collect()  # the batch's cyclic garbage, frozen with it: else it piles up
         log.debug("projections.batch_rebuilt", start=str(start), events=read)
     return head, read
 

@@ -569,6 +569,12 @@ class PostgresEventStore:
         starts = [row[0] for row in await conn.fetch(_BATCH_STARTS, files)]
         return [NO_STREAM, *starts[1:]]
 
+    def forget_keys(self) -> None:
+        """Drop the data keys cached for reading: a rebuild's batch is done with its streams
+        (another reader in this process loads again what it needs)."""
+        if self.keyring is not None:
+            self.keyring.clear()
+
     async def read_files_records(
         self, start: UUID, end: UUID | None, up_to: Cursor, chunk: int, *, conn: Conn
     ) -> AsyncGenerator[list[asyncpg.Record], None]:
