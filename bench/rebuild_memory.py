@@ -68,13 +68,16 @@ def rebuild(folder: Path, code: Path, files: int | None) -> tuple[float, int]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    # The process's own high-water mark (VmHWM only grows), read until it exits: `ru_maxrss`
-    # of wait4 would also count its descendants (pgserver's helpers), which are not the rebuild.
+    # The process's own high-water mark (VmHWM only grows), read until it exits, once it runs
+    # the CLI: until its exec the child is a fork of this process, whose pages it counts
+    # (`ru_maxrss` of wait4 keeps that fork's peak across the exec: this process's size).
     peak = 0
+    proc = Path(f"/proc/{child.pid}")
     while child.poll() is None:
         with contextlib.suppress(OSError, IndexError):  # gone, or a zombie
-            status = Path(f"/proc/{child.pid}/status").read_text()
-            peak = max(peak, int(status.split("VmHWM:")[1].split()[0]) * 1024)
+            if b"adapters.cli" in (proc / "cmdline").read_bytes():
+                status = (proc / "status").read_text()
+                peak = max(peak, int(status.split("VmHWM:")[1].split()[0]) * 1024)
         time.sleep(0.1)
     seconds = time.perf_counter() - started
     if child.returncode:
