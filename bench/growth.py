@@ -416,6 +416,9 @@ class _Recording:
         self.conn, self.recorder = conn, recorder
 
     async def execute(self, sql: str, *args: object) -> str:
+        # the planner settings `reads.scoped` opens a transaction with (`in_index_order`)
+        parts = [part.strip() for part in sql.split(";")]
+        self.recorder.statements += [(p, ()) for p in parts if p.startswith("SET LOCAL enable_")]
         return str(await self.conn.execute(sql, *args))
 
     async def fetch(self, sql: str, *args: object) -> list[asyncpg.Record]:
@@ -439,17 +442,19 @@ async def scoped_run(
     conn: asyncpg.Connection, root: str, statements: list, explain: str = ""
 ) -> list:
     """The statements as `reads.scoped` runs them: one read-only transaction as the reader role,
-    scoped to `root`."""
+    scoped to `root`, with the planner settings the read opened it with (recorded as `SET`s)."""
     from adapters.pg.reads import READER_ROLE, SCOPE  # noqa: PLC0415
 
+    settings = "".join(f"; {sql}" for sql, _ in statements if sql.startswith("SET "))
     await conn.execute(
         f"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;"
-        f" SET LOCAL ROLE {READER_ROLE}; SET LOCAL {SCOPE} = '{root}'"
+        f" SET LOCAL ROLE {READER_ROLE}; SET LOCAL {SCOPE} = '{root}'{settings}"
     )
     out = []
     try:
         for sql, args in statements:
-            out.append(await conn.fetch(explain + sql, *args))
+            if not sql.startswith("SET "):
+                out.append(await conn.fetch(explain + sql, *args))
     finally:
         await conn.execute("COMMIT")
     return out
@@ -488,6 +493,7 @@ def read_cases(levels: dict[str, str], today: date) -> list[Case]:
 
     from adapters.http.readmodels import (  # noqa: PLC0415
         DUE_PAGE,
+        DUPLICATES_PAGE,
         QUEUE_PAGE,
         STATS_PAGE,
         ledger_filter,
@@ -567,7 +573,7 @@ def read_cases(levels: dict[str, str], today: date) -> list[Case]:
         return await reads.approval_queue(rec, root, limit=QUEUE_PAGE, after=None)  # type: ignore[arg-type]
 
     async def duplicates(rec: Recorder, root: str) -> object:
-        return await reads.duplicates(rec, root)  # type: ignore[arg-type]
+        return await reads.duplicates(rec, root, limit=DUPLICATES_PAGE, after=None)  # type: ignore[arg-type]
 
     cases = []
     for level in levels:
@@ -1073,7 +1079,8 @@ async def explain(cache: Cache, size: str, folder: Path, only: str = "") -> None
             jsons = await scoped_run(
                 conn, root, rec.statements, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "
             )
-        for k, ((sql, args), text, js) in enumerate(zip(rec.statements, texts, jsons, strict=True)):
+        queries = [(sql, args) for sql, args in rec.statements if not sql.startswith("SET ")]
+        for k, ((sql, args), text, js) in enumerate(zip(queries, texts, jsons, strict=True)):
             plans.append(
                 f"## {case.level} | {case.name} | statement {k + 1}\n\n{sql}\n-- {args!r}\n"
             )

@@ -29,7 +29,7 @@ from enum import StrEnum
 
 from domain.errors import NotPermitted, OutOfScope
 from domain.units import GEOGRAPHIC, UnitCode, Units
-from domain.values import Actor, Level, Role, label
+from domain.values import Actor, Level, Role, UnitKind, label
 
 
 class Act(StrEnum):
@@ -103,9 +103,13 @@ class Words:
 # The words of a refusal unless a rule says otherwise.
 ROLE_REFUSED = Words("role '{role}' may not {act}", "「{role_zh}」无权办理「{act_zh}」")
 UNIT_OUT_OF_SCOPE = Words("unit {target} is not within {acting}", "单位不在本单位管辖范围内")
+# seed 003: "县级或县级以上工会（省有关产业工会）对困难职工档案进行审批" — an industry or system
+# union registered as approving (`Units`, docs/decisions/0014) decides as a region does
 LEVEL_REFUSED = Words(
-    "only a district (county) union or above may {act}; {acting} is a {level} union",
-    "审批、退回、审核不予建档、删除和销毁个人信息须由区县级及以上工会办理",
+    "only a district (county) union or above, or an industry or system union registered as"
+    " approving, may {act}; {acting} is a {level} union",
+    "审批、退回、审核不予建档、删除和销毁个人信息须由区县级及以上工会"
+    "或登记为审批单位的产业、系统工会办理",
 )
 FILE_OUT_OF_SCOPE = Words("file is not within unit {acting}", "档案不在本单位管辖范围内")
 
@@ -379,8 +383,11 @@ def _role_and_level(
         )
     if rule.levels == EVERY_LEVEL:
         return
-    level = units.acting_level(acting)
-    fill["level"] = level
+    entry = units.entry(acting)
+    level = entry.acting_level
+    # a non-geographic union not registered as approving acts as a base-level union: say so
+    geographic = entry.kind in (UnitKind.REGIONAL, UnitKind.BASE)
+    fill["level"] = level if entry.approves or geographic else f"non-approving {entry.kind}"
     if level not in rule.levels:
         words = rule.level_refused
         raise NotPermitted("district_or_above", words.en.format(**fill), zh=words.zh.format(**fill))

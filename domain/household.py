@@ -766,10 +766,11 @@ class HouseholdFile(Aggregate):
         an authorisation the record does not show is recorded as unknown (`None`), which the
         spot-check reports as not recorded (docs/rules.md, R04u), instead of being refused."""
         unit = UnitCode(establishing_unit)
-        if unit.level is not Level.BASE:
+        if unit.implied_level is not Level.BASE:  # a non-geographic union's is stored: not base
             raise RuleViolated(
                 "establishing_unit_is_base",
-                f"a file is opened by a base-level union, not a {unit.level} union",
+                f"a file is opened by a base-level union, not a {unit.implied_level or unit.kind}"
+                " union",
                 zh="档案须由基层工会建立",
                 field="establishing_unit",
             )

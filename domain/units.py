@@ -5,14 +5,16 @@ A unit code is its path from the province (docs/decisions/0014-a-tree-that-reach
 
 - the regions: GB/T 2260 codes shortened to their meaningful prefix — province "13" (Hebei), city
   "1303" (Qinhuangdao), district "130306" (Funing) — and the nation, "00", above every province;
-- a non-geographic union (产业、系统、企业工会) below a province, city or district, or below another
-  non-geographic union: its parent's code, a letter of its kind (C 产业, X 系统, Q 企业) and two
-  digits — "13C01" (a provincial industry union), "130306X02", "13C01Q01";
+- a non-geographic union (产业、系统、企业工会) below the nation, a province, city or district, or
+  below another non-geographic union: its parent's code, a letter of its kind (C 产业, X 系统,
+  Q 企业) and two digits — "13C01" (a provincial industry union), "130306X02", "13C01Q01",
+  "00C01" (a national industry union, 全国产业工会);
 - a base-level union: its district's or non-geographic union's code followed by 3 to 6 digits
-  ("130306001", "13C01001").
+  ("130306001", "13C01001", "00C01001").
 
 So the parent is the code without its last segment and "within the subtree of" is a prefix test
-(the nation holds everything) — which the database answers from an index as well (the SQL form is
+(the nation holds everything; "00C01" holds only the codes that start with it) — which the
+database answers from an index as well (the SQL form is
 `adapters.pg.units.subtree_sql`: the domain holds no SQL). The code implies the level of a region
 and of a base-level union, as it always did; a non-geographic union's level, and whether it
 approves its subtree's files, are stored (`Units`, loaded once by the composition root): every
@@ -68,7 +70,8 @@ def _parse(v: str) -> _Parsed:
         raise InvalidValue("unit", f"not a unit code: {v!r}", zh=_WRONG_SHAPE_ZH)
     region, tail, base = match.group(1), match.group(2), match.group(3) or ""
     pairs = [region[i : i + 2] for i in range(0, len(region), 2)]
-    if "00" in pairs:
+    national = region == NATION and tail != ""  # a national non-geographic union's subtree
+    if "00" in pairs and not national:
         raise InvalidValue(
             "unit",
             f"{v!r} is not a region code below its parent",
@@ -157,7 +160,8 @@ class UnitCode:
         return UnitCode(self.value[:-2])
 
     def ancestors(self) -> tuple[UnitCode, ...]:
-        """From the province down to this unit's parent."""
+        """From the province (the nation, for a national non-geographic union's subtree) down
+        to this unit's parent."""
         chain: list[UnitCode] = []
         node = self.parent
         while node is not None:
@@ -197,8 +201,10 @@ class UnitCode:
 
     @property
     def region(self) -> str:
-        """The 6-digit GB/T 2260 code of the region this unit is in, padded ("130000" for a
-        provincial industry union and its base-level unions)."""
+        """The 6-digit GB/T 2260 code of the nearest region at or above this unit, padded: the
+        region whose parameters a file of this unit is judged by (docs/rules.md, "Regional
+        parameters") — "130306" for "130306X01001", "130000" for a provincial industry union
+        and its base-level unions ("13C01001"), "000000" (the nation's) for "00C01001"."""
         return _parse(self.value).region.ljust(6, "0")
 
     def __str__(self) -> str:
@@ -248,8 +254,8 @@ def entry_for(
 
     A region and a base-level union take the level their code implies (a different one is
     refused) and approve at district level and above; a non-geographic union takes `level`
-    (default: district), at or below its parent's and above a base-level union's, and approves
-    when registered so."""
+    (default: district; province below the nation, where it stands beside the provinces), at or
+    below its parent's and above a base-level union's, and approves when registered so."""
     unit = UnitCode(code)
     implied = unit.implied_level
     if implied is not None:
@@ -267,7 +273,8 @@ def entry_for(
                 zh="地方总工会和基层工会是否审批由其层级决定",
             )
         return UnitEntry(code, implied, unit.kind, deciding)
-    chosen = level or Level.DISTRICT
+    above = unit.parent
+    chosen = level or (Level.PROVINCE if above is not None and above.is_nation else Level.DISTRICT)
     if chosen in (Level.NATION, Level.BASE) or (parent is not None and chosen.rank < parent.rank):
         raise InvalidValue(
             "level",
@@ -315,6 +322,12 @@ class Units:
 
     def approves(self, code: UnitCode | str) -> bool:
         return self.entry(code).approves
+
+    def stored_only(self) -> Units:
+        """The entries the codes do not imply (the non-geographic unions'): the same answers
+        for every code, in a value small enough to send to another process (the importer's
+        workers) — a region's or base-level union's stored entry is the one its code implies."""
+        return Units({c: e for c, e in self.entries.items() if UnitCode(c).implied_level is None})
 
 
 GEOGRAPHIC = Units()  # nothing registered: every level as its code implies it

@@ -74,7 +74,9 @@ class FileFacts:
 
 def levels(unit: str) -> tuple[str, ...]:
     """The units counting a file of `unit`: every unit from the province down to it (a
-    non-geographic union's base-level unions count for it and for the regions above it)."""
+    non-geographic union's base-level unions count for it and for the regions above it; a
+    national one's, "00C01001", from the nation down: the nation's own row counts only those,
+    and its figures add its provinces' rows to it, adapters/pg/reads.py `unit_figures`)."""
     return path_of(unit)
 
 

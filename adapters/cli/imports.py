@@ -95,6 +95,7 @@ async def run(rt: Runtime, args: argparse.Namespace) -> int:
     """0 when done, 2 when refused."""
     path: Path = args.file
     book = await PgPolicies(rt.store, rt.codec).book()
+    approver = approver_of(args.unit)
     source = None
     if args.attachments is not None:
         try:
@@ -116,7 +117,7 @@ async def run(rt: Runtime, args: argparse.Namespace) -> int:
                 files=rt.files,
                 codec=rt.codec,
                 book=book,
-                actor=Actor(args.user, approver_of(args.unit), Role.APPROVER),
+                actor=Actor(args.user, approver, Role.APPROVER),
                 unit=args.unit,
                 data=await asyncio.to_thread(path.read_bytes),
                 name=path.name,
@@ -124,6 +125,7 @@ async def run(rt: Runtime, args: argparse.Namespace) -> int:
                 progress=progress.done_of(bar, task),
                 workers=args.workers,
                 scans=scans,
+                units=await rt.units.registry(approver),
             )
     finally:
         if source is not None:

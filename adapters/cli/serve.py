@@ -8,6 +8,8 @@ Runs uvicorn on `adapters.http.app:served`; the API documentation is at /schema.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import signal
 from datetime import timedelta
 
@@ -56,8 +58,11 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     # gracefully on either, then raises the signal again with the handler found before it
     # started — for SIGTERM the default one, which would end the process there, before the
     # embedded PostgreSQL is released below and left running. As Ctrl-C's, it becomes a
-    # KeyboardInterrupt, which `uvicorn.run` takes as the end of serving.
+    # KeyboardInterrupt, which `uvicorn.run` takes as the end of serving. A closed terminal
+    # (SIGHUP), which uvicorn does not handle (its default would end the process at once), is
+    # turned into a SIGTERM, so it ends the same way.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGHUP, lambda *_: os.kill(os.getpid(), signal.SIGTERM))
     uvicorn.run(
         "adapters.http.app:served",
         factory=True,
@@ -68,7 +73,14 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         access_log=False,
         lifespan="on",
     )
-    print("bangfu 已停止 (stopped)")
+    _say("bangfu 已停止 (stopped)")
     if not settings.database_url:
-        print(embedded.stopped_message(settings.data_dir))
+        _say(embedded.stopped_message(settings.data_dir))  # releases it, then says so
     return 0
+
+
+def _say(line: str) -> None:
+    """Print, unless the terminal is gone (a SIGHUP): the embedded PostgreSQL is released all
+    the same."""
+    with contextlib.suppress(OSError):
+        print(line, flush=True)

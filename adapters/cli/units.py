@@ -4,11 +4,13 @@
     bangfu units list [--root CODE]                          the units of a subtree
 
 A region's and a base-level union's level follows from its code ("13", "1303", "130306",
-"130306001"; the nation is "00"). A non-geographic union — 产业 C, 系统 X, 企业 Q and two digits
-under its parent's code: `bangfu units create 13C01 河北省教育工会 --approves` — acts at `--level`
-(province, city or district; default district) and approves its subtree's files only with
-`--approves` (seed 003: "县级或县级以上工会（省有关产业工会）"); its base-level unions are its
-code and 3 to 6 digits ("13C01001"). docs/decisions/0014-a-tree-that-reaches-the-nation.md.
+"130306001"; the nation is "00"). A non-geographic union — 产业 C, 系统 X, 企业 Q and two
+digits under its parent's code: `bangfu units create 13C01 河北省教育工会 --approves`, or on
+the national node `bangfu units create 00C01 中国教育工会 --approves` — acts at `--level`
+(province, city or district; default district, province below the nation) and approves its
+subtree's files only with `--approves` (seed 003: "县级或县级以上工会（省有关产业工会）"); its
+base-level unions are its code and 3 to 6 digits ("13C01001").
+docs/decisions/0014-a-tree-that-reaches-the-nation.md.
 
 Exit status: 0 on success, 1 when refused (the reason in Chinese and English).
 """
@@ -37,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     c.add_argument(
         "--level",
         choices=[lv.value for lv in (Level.PROVINCE, Level.CITY, Level.DISTRICT)],
-        help="a non-geographic union's level (default district)",
+        help="a non-geographic union's level (default district; province below the nation)",
     )
     c.add_argument(
         "--approves",

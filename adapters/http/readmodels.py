@@ -84,6 +84,7 @@ Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="at most this m
 # "Growth"); `limit` still takes up to 1,000 and `next` reaches the rest.
 DUE_PAGE = 50
 QUEUE_PAGE = 50
+DUPLICATES_PAGE = 50  # people (each with every file of theirs the caller sees)
 STATS_PAGE = 20
 Cursor = Annotated[
     str | None,
@@ -624,41 +625,57 @@ def routes(problems: dict[int, ResponseSpec]) -> list[Any]:
         description="People (a head or a member, matched by the keyed hash of the ID number) "
         "in more than one open or relieved file across all units, where at least one of the "
         "files is in the subtree: what came in past 一户一档 (pulled files, data stored before "
-        "the rule). Files outside the subtree are not shown, only counted (`other_files`).",
+        "the rule). Files outside the subtree are not shown, only counted (`other_files`). "
+        "People in the order of the first of their files in the subtree (application day), in "
+        "pages of `limit` people (default 50) — a person's files are never split across pages "
+        "— with `total` counting them all: pass a page's `next` as `cursor` (with the same "
+        "`unit`) for the next, until it is null.",
     )
     async def duplicates(
         actor: NamedDependency[Actor],
         rt: NamedDependency[Runtime],
         units: NamedDependency[PgUnitDirectory],
         unit: Unit = None,
-        limit: Limit = 200,
+        limit: Limit = DUPLICATES_PAGE,
+        cursor: Cursor = None,
     ) -> DuplicatesOut:
         root = await scope(actor, unit, units)
-        found = await reads.duplicates(rt.pool, root.value)
-        roles = {"head": "户主", "member": "家庭成员"}
-        return DuplicatesOut(
-            unit=root.value,
-            total=len(found),
-            items=[
-                DuplicateOut(
-                    id_masked=d.id_masked,
-                    files=[
-                        DuplicateFileOut(
-                            file_id=f["file_id"],
-                            unit=f["unit"],
-                            unit_name=f["unit_name"],
-                            status=f["status"],
-                            status_label=labelled(Status, f["status"]) or f["status"],
-                            head_name=f["head_name"],
-                            role=f["role"],
-                            role_label=roles.get(f["role"], f["role"]),
-                        )
-                        for f in d.files
-                    ],
-                    other_files=d.others,
-                )
-                for d in found[:limit]
-            ],
+        after = reads.Cursor.decode(cursor, "duplicates") if cursor else None
+        found, total, following = await reads.duplicates(
+            rt.pool, root.value, limit=limit, after=after
         )
+        return duplicates_out(root.value, found, total, following)
 
     return [read_ledger, export_ledger, read_stats, approval_queue, due_list, duplicates]
+
+
+def duplicates_out(
+    unit: str, found: list[reads.Duplicate], total: int, following: reads.Cursor | None
+) -> DuplicatesOut:
+    """A page of the duplicates list as the API shows it (and the console draws it)."""
+    roles = {"head": "户主", "member": "家庭成员"}
+    return DuplicatesOut(
+        unit=unit,
+        total=total,
+        items=[
+            DuplicateOut(
+                id_masked=d.id_masked,
+                files=[
+                    DuplicateFileOut(
+                        file_id=f["file_id"],
+                        unit=f["unit"],
+                        unit_name=f["unit_name"],
+                        status=f["status"],
+                        status_label=labelled(Status, f["status"]) or f["status"],
+                        head_name=f["head_name"],
+                        role=f["role"],
+                        role_label=roles.get(f["role"], f["role"]),
+                    )
+                    for f in d.files
+                ],
+                other_files=d.others,
+            )
+            for d in found
+        ],
+        next=following.encode() if following else None,
+    )

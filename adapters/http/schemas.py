@@ -856,8 +856,9 @@ class DuplicateOut(msgspec.Struct, kw_only=True):
 
 class DuplicatesOut(msgspec.Struct, kw_only=True):
     unit: str
-    total: int
+    total: int  # people in all, on every page
     items: list[DuplicateOut]
+    next: str | None = None  # pass as `cursor` (with the same `unit`) for the next page
 
 
 class Figure(msgspec.Struct, kw_only=True):

@@ -48,7 +48,15 @@ from projections.statistics import Statistics
 
 log = structlog.get_logger(__name__)
 
-GROUPS = {"ledger": ("ledger", "people", "duplicates"), "statistics": ("facts", "stock", "flow")}
+GROUPS = {
+    "ledger": ("ledger", "people", "duplicates", "counts"),
+    "statistics": ("facts", "stock", "flow"),
+}
+# Tables no projection writes: filled from their group's other shadow tables just before the
+# swap, under the projection's lock (`_swap_in`). The ledger's counts (migration 0022) are kept
+# by triggers on the live ledger; a rebuild's shadow ledger has none (COPY does not pay them
+# row by row) and its counts are taken in one GROUP BY once it is complete.
+DERIVED = {"counts"}
 
 
 def lock_key(name: str) -> int:
@@ -379,9 +387,11 @@ async def _swap_in(
         await storage.derive(conn, shadow)
         await conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
         for attr in group:
-            await _index_shadow(conn, getattr(shadow, attr), getattr(live, attr))
+            if attr not in DERIVED:
+                await _index_shadow(conn, getattr(shadow, attr), getattr(live, attr))
     for attr in group:
-        await conn.execute(f"ANALYZE {getattr(shadow, attr)}")
+        if attr not in DERIVED:
+            await conn.execute(f"ANALYZE {getattr(shadow, attr)}")
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(projection.name))
         position = await store.position(projection.name, conn=conn)
@@ -396,6 +406,15 @@ async def _swap_in(
             if changes:
                 await projection.apply(changes, live_storage(projection, conn, shadow))
             cursor = events[-1].cursor
+        if "counts" in group:  # the shadow ledger is complete: count it (migration 0022)
+            await conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            await conn.execute(
+                "SELECT bangfu_ledger_counts_fill($1::regclass, $2::regclass)",
+                shadow.ledger,
+                shadow.counts,
+            )
+            await _index_shadow(conn, shadow.counts, live.counts)
+            await conn.execute(f"ANALYZE {shadow.counts}")
         for attr in group:
             await _swap(conn, getattr(shadow, attr), getattr(live, attr))
         await store.save_position(conn, projection.name, max(cursor, position))
@@ -412,12 +431,32 @@ async def _swap(conn: Conn, shadow: str, live: str) -> None:
     names = {r["shape"]: r["indexname"] for r in await conn.fetch(query, live)}
     shadow_indexes = await conn.fetch(query, shadow)
     await _carry_security(conn, shadow, live)
+    await _carry_triggers(conn, shadow, live)
     await conn.execute(f"DROP TABLE {live}")
     await conn.execute(f"ALTER TABLE {shadow} RENAME TO {live}")
     for index in shadow_indexes:
         target = names.get(index["shape"])
         if target is not None:
             await conn.execute(f'ALTER INDEX "{index["indexname"]}" RENAME TO "{target}"')
+
+
+async def _carry_triggers(conn: Conn, shadow: str, live: str) -> None:
+    """Give `shadow` the live table's triggers (those that keep the ledger's counts, migration
+    0022), created only now: the rows COPYd and caught up into the shadow table did not fire
+    them, its derived tables being filled whole instead."""
+    for trigger in await conn.fetch(
+        "SELECT pg_get_triggerdef(oid) AS definition FROM pg_trigger"
+        " WHERE tgrelid = $1::regclass AND NOT tgisinternal ORDER BY tgname",
+        live,
+    ):
+        definition, found = _TRIGGER_TABLE.subn(rf"\1{shadow}\2", trigger["definition"], count=1)
+        if not found:
+            raise RuntimeError(f"cannot read the trigger: {trigger['definition']}")
+        await conn.execute(definition)
+
+
+# "CREATE TRIGGER name AFTER INSERT ON schema.table REFERENCING …": the table named
+_TRIGGER_TABLE = re.compile(r"^(CREATE (?:CONSTRAINT )?TRIGGER \S+ .*? ON )\S+( )")
 
 
 _POLICY_COMMANDS = {"*": "ALL", "r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE"}

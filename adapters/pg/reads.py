@@ -25,7 +25,6 @@ import binascii
 import contextlib
 import json
 import re
-from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -58,7 +57,9 @@ _UNIT_CODE = re.compile(r"[0-9]{2}[0-9CQX]{0,30}")  # digits and kind letters (d
 
 
 @asynccontextmanager
-async def scoped(pool: asyncpg.Pool, root: str) -> AsyncIterator[Conn]:
+async def scoped(
+    pool: asyncpg.Pool, root: str, *, in_index_order: bool = False
+) -> AsyncIterator[Conn]:
     """A connection in a read-only transaction that sees, of the read models, only the subtree of
     `root` — whatever its queries' own conditions say (row-level security, migration 0009): it
     acts as the reader role, which the policies bind (the service's own role owns the tables and
@@ -68,7 +69,10 @@ async def scoped(pool: asyncpg.Pool, root: str) -> AsyncIterator[Conn]:
     unit code written into it as a literal (checked first to be digits and kind letters only).
     Role and scope end with the transaction, so the connection goes back to the pool as it came.
     All the queries of one read see one snapshot (repeatable read): a queue's page and its total
-    agree."""
+    agree.
+
+    `in_index_order`: the planner may not sort (`enable_sort` off for the transaction), so a
+    page is read off an index that gives its order — see `LedgerFilter.in_index_order`."""
     if not _UNIT_CODE.fullmatch(root):
         raise ValueError(f"not a unit code: {root!r}")
     async with pool.acquire() as conn:
@@ -76,6 +80,7 @@ async def scoped(pool: asyncpg.Pool, root: str) -> AsyncIterator[Conn]:
             await conn.execute(
                 f"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;"
                 f" SET LOCAL ROLE {READER_ROLE}; SET LOCAL {SCOPE} = '{root}'"
+                + ("; SET LOCAL enable_sort = off" if in_index_order else "")
             )
             yield conn
         except BaseException:
@@ -141,6 +146,33 @@ class LedgerFilter:
     disabilities: tuple[str, ...] = ()
     dilapidated: bool | None = None  # lives in a 危房 (True) or not (False)
 
+    @property
+    def leading(self) -> str | None:
+        """The column a page's index leads with (migration 0023): a base union's own code, a
+        district's stored district; None for any other unit (the province-wide sort indexes
+        of migration 0014)."""
+        code = UnitCode(self.root)
+        if code.kind is UnitKind.BASE:
+            return "l.unit"
+        return "l.district" if code.implied_level is Level.DISTRICT else None
+
+    @property
+    def in_index_order(self) -> bool:
+        """Whether a page is read off its district's or base union's index of the sort
+        (`leading`, migration 0023), the planner forbidden to sort. It would sort: the policy's
+        range on the unit, whose ends it cannot know when it plans, makes it guess a district
+        holds a few hundred files, so it read every file of the district (or the union) and
+        sorted them — 5,648 rows for a district's `q=王` page at 60,000 files, growing with
+        the district (docs/benchmarks.md, "Growth"). The index's walk reads 51 rows, or 51 /
+        the filters' share of the district, whatever its number of files. Not with a
+        civil-affairs filter: its partial index holds only the files it may match (migration
+        0021), and those are few."""
+        return (
+            self.leading is not None
+            and not self.civil_affairs
+            and self.civil_affairs_to_act is None
+        )
+
     def where(self, params: list[Any]) -> str:
         """The SQL condition, appending its values to `params`."""
 
@@ -153,10 +185,22 @@ class LedgerFilter:
         # filter, and the statement is not the one a province's page runs, so the two never share
         # a cached plan — a base union's `q=王` page had walked the province's sort index, 200,000
         # rows for 45 (docs/benchmarks.md "Growth", docs/explain/).
-        one_unit = UnitCode(self.root).kind is UnitKind.BASE
+        #
+        # A district (a region of six digits) likewise by its stored district (projections/
+        # ledger.py `units`: every file under the district and no other): equalities of a
+        # column, leakproof, which the planner may take as index conditions under row-level
+        # security, so the pages read the district's own files in the sort's order
+        # (`ledger_district_by_…`, and a base union `ledger_unit_by_…`, migration 0023)
+        # instead of walking the province's sort index for the district's share of it.
+        #
+        # `= ANY` of one code, not `=`: an equality with a value makes the planner drop the
+        # column from the order wanted (it is constant), and the province's sort index then
+        # gives that order as well — it took `ledger_by_updated_at` for a district, 27,410 rows
+        # for 51. Ordered by (column, sort, file id), only the district's or union's index does.
+        leading = self.leading
         conditions = [
-            f"l.unit = {bind(self.root)}::text"
-            if one_unit
+            f"{leading} = ANY({bind([self.root])}::text[])"
+            if leading
             else subtree_sql("l.unit", bind(self.root))
         ]
         for column, values in (
@@ -251,9 +295,10 @@ def _sort_value(record: asyncpg.Record, sort: str) -> Any:
     return record[sort]
 
 
-def _order(sort: str, descending: bool) -> str:
+def _order(sort: str, descending: bool, leading: str | None = None) -> str:
     direction = "DESC" if descending else "ASC"
-    return f"{SORTS[sort].expression} {direction}, l.file_id {direction}"
+    first = f"{leading} {direction}, " if leading else ""
+    return f"{first}{SORTS[sort].expression} {direction}, l.file_id {direction}"
 
 
 async def ledger_page(
@@ -269,6 +314,10 @@ async def ledger_page(
     key = SORTS[sort]
     params: list[Any] = []
     condition = where.where(params)
+    # a district's or base union's page: its index's order, the cursor's row from its first
+    # column, so that the cursor is where the walk starts (one code: the rows' order is the
+    # same as without it)
+    leading = where.leading if where.in_index_order else None
     if after is not None:
         # a date goes as text: asyncpg sends `date.max` (the never-approved rows' sentinel,
         # 9999-12-31) as 'infinity', which sorts after the sentinel and would end the walk
@@ -276,15 +325,22 @@ async def ledger_page(
         cast = f"::text::{key.sql_type}" if isinstance(after.value, date) else f"::{key.sql_type}"
         params += [value, after.file_id]
         compare = "<" if descending else ">"
-        condition += (
-            f" AND ({key.expression}, l.file_id) {compare}"
-            f" (${len(params) - 1}{cast}, ${len(params)}::uuid)"
-        )
+        if leading:
+            params.append(where.root)
+            condition += (
+                f" AND ({leading}, {key.expression}, l.file_id) {compare}"
+                f" (${len(params)}::text, ${len(params) - 2}{cast}, ${len(params) - 1}::uuid)"
+            )
+        else:
+            condition += (
+                f" AND ({key.expression}, l.file_id) {compare}"
+                f" (${len(params) - 1}{cast}, ${len(params)}::uuid)"
+            )
     params.append(limit + 1)
-    async with scoped(pool, where.root) as conn:
+    order = _order(sort, descending, leading)
+    async with scoped(pool, where.root, in_index_order=leading is not None) as conn:
         rows = await conn.fetch(
-            f"{_SELECT} WHERE {condition} ORDER BY {_order(sort, descending)} LIMIT ${len(params)}",
-            *params,
+            f"{_SELECT} WHERE {condition} ORDER BY {order} LIMIT ${len(params)}", *params
         )
     if len(rows) <= limit:
         return list(rows), None
@@ -335,7 +391,7 @@ async def approval_queue(
             *params,
             limit + 1,
         )
-        total = await conn.fetchval(f"SELECT count(*) FROM ledger l WHERE {where}", root)
+        total = await counted(conn, root, "approvals")
     following = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -360,6 +416,7 @@ class Due:
     bounds: tuple[date, ...]
     key: str  # the list's order: this, then the file id (a partial index of migration 0014)
     due_on: str
+    days: str  # the condition on the key alone, over `ledger_counts.day` (`counted`)
 
 
 def due_list(kind: str, *, as_of: date, visit_days: int, follow_up_months: int) -> Due:
@@ -373,6 +430,7 @@ def due_list(kind: str, *, as_of: date, visit_days: int, follow_up_months: int) 
             (as_of - timedelta(days=visit_days),),
             last,
             f"{last} + {int(visit_days)}",
+            "c.day < $2::date",
         )
     if kind == "rechecks":
         return Due(
@@ -380,6 +438,7 @@ def due_list(kind: str, *, as_of: date, visit_days: int, follow_up_months: int) 
             (as_of,),
             "l.next_recheck_due",
             "l.next_recheck_due",
+            "c.day <= $2::date",
         )
     if kind == "follow_up":
         # out of hardship or relieved within the last months (both ends included): each is due
@@ -390,6 +449,7 @@ def due_list(kind: str, *, as_of: date, visit_days: int, follow_up_months: int) 
             (months_before(as_of, follow_up_months), as_of),
             "l.exited_on",
             f"(l.exited_on + {int(follow_up_months)} * interval '1 month')::date",
+            "c.day BETWEEN $2::date AND $3::date",
         )
     if kind == "exit":
         # approved or relieved files due to exit (a newly found exclusion, a re-check above the
@@ -400,6 +460,7 @@ def due_list(kind: str, *, as_of: date, visit_days: int, follow_up_months: int) 
             (as_of,),
             "l.exit_due_on",  # (the partial index `ledger_exit_due` of migration 0015)
             "l.exit_due_on",
+            "c.day <= $2::date",
         )
     raise InvalidValue("kind", f"no due list {kind!r}", zh="到期清单类别无效")
 
@@ -431,14 +492,29 @@ async def due(
             *params,
             limit + 1,
         )
-        total = await conn.fetchval(
-            f"SELECT count(*) FROM ledger l WHERE {where}", root, *spec.bounds
-        )
+        total = await counted(conn, root, kind, spec.days, *spec.bounds)
     following = None
     if len(rows) > limit:
         last = rows[limit - 1]
         following = Cursor(kind, last["due_key"], last["file_id"])
     return list(rows[:limit]), int(total), following
+
+
+async def counted(conn: Conn, root: str, kind: str, days: str = "", *bounds: date) -> int:
+    """How many files of the subtree of `root` are in the list `kind` (with `days`, a condition
+    on the list's key binding `bounds` from `$2` on): a sum of the maintained counts of
+    migration 0022 — at most one row per day of the range, however many files the subtree holds
+    — where a `count(*)` read every entry of the list. Exact: kept in the transaction of every
+    ledger write."""
+    condition = f" AND {days}" if days else ""
+    total = await conn.fetchval(
+        "SELECT coalesce(sum(c.n), 0) FROM ledger_counts c"
+        f" WHERE c.scope = $1 AND c.kind = ${len(bounds) + 2}{condition}",
+        root,
+        *bounds,
+        kind,
+    )
+    return int(total)
 
 
 # ------------------------------------------------------------------------------ the work list
@@ -482,31 +558,20 @@ async def work_counts(
     counts: dict[str, int] = {}
     async with scoped(pool, root) as conn:
         # the approval queue's files (`approval_queue`): appraised ones and re-check category
-        # changes to confirm
-        waiting = await conn.fetchrow(
-            f"SELECT count(*) AS n, min(l.updated_at) AS oldest,"
-            f" count(*) FILTER (WHERE l.category_pending IS NOT NULL) AS changes FROM ledger l"
-            f" WHERE {subtree_sql('l.unit', '$1')}"
-            f" AND (l.status = 'appraised' OR l.category_pending IS NOT NULL)",
+        # changes to confirm; the oldest is the first of the queue's page (its index's order)
+        counts["approvals"] = await counted(conn, root, "approvals")
+        changes = await counted(conn, root, "category_changes")
+        oldest: datetime | None = await conn.fetchval(
+            f"SELECT l.updated_at FROM ledger l WHERE {subtree_sql('l.unit', '$1')}"
+            " AND (l.status = 'appraised' OR l.category_pending IS NOT NULL)"
+            " ORDER BY l.updated_at, l.file_id LIMIT 1",
             root,
         )
-        if waiting is None:  # an aggregate always answers one row
-            raise RuntimeError("the approval count answered no row")
-        counts["approvals"] = int(waiting["n"])
-        oldest: datetime | None = waiting["oldest"]
-        changes = int(waiting["changes"])
         for kind in DUE_KINDS:
             spec = due_list(
                 kind, as_of=as_of, visit_days=visit_days, follow_up_months=follow_up_months
             )
-            counts[kind] = int(
-                await conn.fetchval(
-                    f"SELECT count(*) FROM ledger l"
-                    f" WHERE {subtree_sql('l.unit', '$1')} AND {spec.condition}",
-                    root,
-                    *spec.bounds,
-                )
-            )
+            counts[kind] = await counted(conn, root, kind, spec.days, *spec.bounds)
         for kind in LEDGER_KINDS:
             where = work_filters(root, kind, now=now)
             if where is None:
@@ -532,35 +597,99 @@ class Duplicate:
     others: int = 0
 
 
-async def duplicates(pool: asyncpg.Pool, root: str) -> list[Duplicate]:
-    """People (by keyed ID hash, head or member) in more than one open or relieved file across
-    ALL units, at least one of them in the subtree; files outside it are only counted.
+@dataclass(frozen=True)
+class PersonKey:
+    """Where a person stands in the duplicates list, after the file of its cursor: the first
+    file the reader sees of it gives the order (its application day and id); `rank` tells apart
+    the people whose first file is the same one (heads and members of one household), in an
+    order the reader never sees (the keyed hash's)."""
 
-    The ledger projection keeps `ledger_duplicates`, every person in more than one open or
-    relieved file with the number of those files (migrations 0014, 0017): the list starts from
-    its few rows, and row-level security shows the reader only those with a person in a file of
-    the subtree."""
+    applied_on: date
+    rank: int
+
+    def __str__(self) -> str:
+        return f"{self.applied_on.isoformat()}#{self.rank}"
+
+    @classmethod
+    def parse(cls, text: str) -> PersonKey:
+        day, rank = text.split("#")
+        if not rank.isdigit() or not 0 < int(rank) < 2**31:  # a forged one: not for the database
+            raise ValueError(f"not a rank: {rank!r}")
+        return cls(date.fromisoformat(day), int(rank))
+
+
+KEYS["duplicates"] = PersonKey.parse
+
+# Each person of the subtree's duplicate rows at the first of its files the reader sees, ranked
+# among the people of that same file: the list's order, a cursor's place in it.
+_FIRSTS = (
+    "SELECT f.id_hash, f.applied_on, f.file_id, row_number() OVER"
+    " (PARTITION BY f.applied_on, f.file_id ORDER BY f.id_hash) AS rank"
+    " FROM (SELECT DISTINCT ON (d.id_hash) d.id_hash, d.applied_on, d.file_id"
+    " FROM ledger_duplicate_files d WHERE {subtree}"
+    " ORDER BY d.id_hash, d.applied_on, d.file_id) f"
+)
+
+
+async def duplicates(
+    pool: asyncpg.Pool, root: str, *, limit: int = 50, after: Cursor | None = None
+) -> tuple[list[Duplicate], int, Cursor | None]:
+    """People (by keyed ID hash, head or member) in more than one open or relieved file across
+    ALL units, at least one of them in the subtree; files outside it are only counted. One page
+    of `limit` people, how many there are in all, and the cursor of the next page (None on the
+    last).
+
+    The ledger projection keeps `ledger_duplicate_files` (migration 0024), a row per file of
+    every person in several, with the file's unit and how many files the person is in: both
+    statements read only the subtree's rows of it (by the unit's index; the row-level security
+    compares the same column), so their cost is the subtree's duplicates and the page, not the
+    province's files. People come in the order of the first file of theirs the reader sees
+    (application day, file id), and a page holds whole people: a person's files are never split
+    across pages."""
+    subtree = subtree_sql("d.unit", "$1")
+    params: list[Any] = [root]
+    page = ""
+    if after is not None:
+        key: PersonKey = after.value
+        params += [key.applied_on, after.file_id, key.rank]
+        page = " WHERE (f.applied_on, f.file_id, f.rank) > ($2::date, $3::uuid, $4::bigint)"
+    params.append(limit + 1)
     async with scoped(pool, root) as conn:
         rows = await conn.fetch(
-            "SELECT p.id_hash, p.role, l.file_id, l.unit, u.name AS unit_name, l.status,"
-            " l.head_name, l.id_masked, l.applied_on, d.files AS open_files"
-            " FROM ledger_duplicates d JOIN ledger_people p ON p.id_hash = d.id_hash"
-            " JOIN ledger l ON l.file_id = p.file_id LEFT JOIN units u ON u.code = l.unit"
-            f" WHERE l.status = ANY($2::text[]) AND {subtree_sql('l.unit', '$1')}"
-            " ORDER BY p.id_hash, l.applied_on, l.file_id",
-            root,
-            HOLDING_STATUSES,
+            f"WITH firsts AS ({_FIRSTS.format(subtree=subtree)}),"
+            f" page AS (SELECT * FROM firsts f{page}"
+            f" ORDER BY f.applied_on, f.file_id, f.rank LIMIT ${len(params)})"
+            " SELECT p.applied_on AS first_on, p.file_id AS first_file, p.rank,"
+            " d.id_hash, d.role, d.files AS open_files, l.file_id, l.unit, u.name AS unit_name,"
+            " l.status, l.head_name, l.id_masked, l.applied_on"
+            # each person's rows by the primary key: a lateral subquery that `OFFSET 0` keeps
+            # from being flattened into a join, so it runs once per person of the page — never
+            # a scan of the subtree's rows per person, whatever the table's statistics say
+            " FROM page p CROSS JOIN LATERAL (SELECT d.id_hash, d.role, d.files, d.file_id,"
+            f" d.applied_on FROM ledger_duplicate_files d WHERE d.id_hash = p.id_hash"
+            f" AND {subtree} OFFSET 0) d"
+            " JOIN ledger l ON l.file_id = d.file_id LEFT JOIN units u ON u.code = l.unit"
+            " ORDER BY p.applied_on, p.file_id, p.rank, d.applied_on, d.file_id",
+            *params,
         )
-    people: dict[bytes, list[asyncpg.Record]] = defaultdict(list)
+        total = await conn.fetchval(
+            f"SELECT count(DISTINCT d.id_hash) FROM ledger_duplicate_files d WHERE {subtree}", root
+        )
+    people: dict[bytes, list[asyncpg.Record]] = {}
     for row in rows:
-        people[bytes(row["id_hash"])].append(row)
+        people.setdefault(bytes(row["id_hash"]), []).append(row)
     found = []
-    for visible in people.values():
+    for visible in list(people.values())[:limit]:
         heads = [f["id_masked"] for f in visible if f["role"] == "head"]
         others = visible[0]["open_files"] - len(visible)
         found.append(Duplicate(heads[0] if heads else None, visible, others))
-    found.sort(key=lambda d: (d.files[0]["applied_on"], d.files[0]["file_id"]))
-    return found
+    following = None
+    if len(people) > limit:
+        last = found[-1].files[0]
+        following = Cursor(
+            "duplicates", PersonKey(last["first_on"], last["rank"]), last["first_file"]
+        )
+    return found, int(total), following
 
 
 # ------------------------------------------------------------------------------ statistics
@@ -576,26 +705,30 @@ class Figures:
     flow: list[FlowRow] = field(default_factory=list)
 
 
-_PROVINCES = [f"{n:02d}" for n in range(1, 100)]  # every two-digit code below the nation
+# The rows the nation's figures sum: every province's (a two-digit code), and the nation's own,
+# which counts only the files of national non-geographic unions ("00C01…": `path_of` reaches
+# "00" for them alone, never for a province's file)
+_NATIONS_ROWS = [NATION, *(f"{n:02d}" for n in range(1, 100))]
 
 
 async def unit_figures(pool: asyncpg.Pool, unit: str, period: str) -> Figures:
     """The stock counters of one unit and its flows in one period ("2026" or "2026-03"); the
-    nation's are the sums of its provinces' (projections/statistics.py counts a file up to its
-    province), read by the tables' primary keys."""
+    nation's are the sums of its provinces' and of its own row (projections/statistics.py counts
+    a file up to its province, or up to the nation for a national non-geographic union's file),
+    read by the tables' primary keys."""
     if unit == NATION:
         async with scoped(pool, unit) as conn:
             stock = await conn.fetch(
                 "SELECT dimension, key, sum(count)::bigint FROM stats_stock"
                 " WHERE unit = ANY($1::text[]) AND count <> 0 GROUP BY dimension, key"
                 " HAVING sum(count) <> 0 ORDER BY dimension, key",
-                _PROVINCES,
+                _NATIONS_ROWS,
             )
             flow = await conn.fetch(
                 "SELECT metric, key, sum(count)::bigint, sum(amount) FROM stats_flow"
                 " WHERE unit = ANY($1::text[]) AND period = $2 GROUP BY metric, key"
                 " ORDER BY metric, key",
-                _PROVINCES,
+                _NATIONS_ROWS,
                 period,
             )
         return Figures([tuple(r) for r in stock], [tuple(r) for r in flow])

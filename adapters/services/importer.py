@@ -65,7 +65,7 @@ from domain.onefile import ROLE_ZH, AlreadyFiled, Claim, ClaimsRefused, Wanted, 
 from domain.policy import PolicyBook
 from domain.ports import BuiltFiles
 from domain.profile import Housing
-from domain.units import UnitCode
+from domain.units import GEOGRAPHIC, UnitCode, Units
 from domain.values import (
     SCHEME_CATEGORIES,
     Actor,
@@ -530,6 +530,7 @@ def build_group(
     today: date,
     scans: Sequence[Scan] = (),
     limits: AttachmentLimits = AttachmentLimits(),  # noqa: B008 — frozen
+    units: Units = GEOGRAPHIC,
 ) -> HouseholdFile:
     """A household's file with its history from its rows (pure); raises `AtRow` naming the row,
     column and reason.
@@ -539,7 +540,9 @@ def build_group(
     it as not recorded, docs/rules.md R04u / R07u) and a blank 档案级别 is `None`; a 否 is
     refused like any broken rule. A 困难类别 must be the category the recorded means give
     (its scheme, 2016 or 2019, is the one the label belongs to). Every row's assistance and
-    visit are recorded (by date), then the `scans` (content already judged), then the exit."""
+    visit are recorded (by date), then the `scans` (content already judged), then the exit.
+    `units`: the registry whose stored levels decide whether the importer may approve (a
+    non-geographic union registered as approving, docs/decisions/0014)."""
     cells, origin = _merged(group)
     first = group[0][0]
     clerk = Actor(importer.user, base, Role.CLERK)
@@ -549,7 +552,9 @@ def build_group(
         return AtRow(origin.get(_FIELD_OF.get(column, ""), first), error)
 
     try:
-        household = _through_approval(cells, base=base, importer=importer, book=book, today=today)
+        household = _through_approval(
+            cells, base=base, importer=importer, book=book, today=today, units=units
+        )
     except (sheets.CellError, DomainError) as error:
         raise at(error) from None
     latest: tuple[date, int] | None = None
@@ -583,7 +588,16 @@ def build_group(
             raise AtRow(scan.row, error) from None
     if household.approved_on is not None:
         try:
-            _exit(household, cells, latest, importer=importer, clerk=clerk, book=book, today=today)
+            _exit(
+                household,
+                cells,
+                latest,
+                importer=importer,
+                clerk=clerk,
+                book=book,
+                today=today,
+                units=units,
+            )
         except (sheets.CellError, DomainError) as error:
             raise at(error) from None
     return household
@@ -596,6 +610,7 @@ def _through_approval(
     importer: Actor,
     book: PolicyBook,
     today: date,
+    units: Units,
 ) -> HouseholdFile:
     """The file from its application as far as the sheet records it, approval at most."""
     h = IMPORT_COLUMNS.header
@@ -686,6 +701,7 @@ def _through_approval(
         ),
         actor=importer,
         today=today,
+        units=units,
     )
     if category is not None and category is not household.category:
         assert household.category is not None  # noqa: S101 — approved above
@@ -766,6 +782,7 @@ def _exit(
     clerk: Actor,
     book: PolicyBook,
     today: date,
+    units: Units,
 ) -> None:
     """The exit, when the household's rows have one: after every assistance and visit they list
     (`latest`: the last one's date and row), else refused."""
@@ -812,6 +829,7 @@ def _exit(
         if exit_kind is ExitKind.DELETED or reason is ExitReason.DUPLICATE
         else clerk,
         today=today,
+        units=units,
     )
 
 
@@ -879,6 +897,9 @@ class Job:
     book: PolicyBook
     today: date
     encrypt: bool = True  # personal fields encrypted with a fresh data key per file
+    # the stored levels of the units the code does not imply (`Units.stored_only`): the same
+    # rules in a worker process as in the API (an approving industry union approves)
+    units: Units = GEOGRAPHIC
 
 
 def build_rows(
@@ -895,6 +916,7 @@ def build_rows(
                 importer=job.importer,
                 book=job.book,
                 today=job.today,
+                units=job.units,
             )
         except AtRow as refused:
             out.append(refusal(refused.row, refused.error))
@@ -916,7 +938,7 @@ def base_of(group: Group, scope: str) -> str:
         base_unit = UnitCode(base)
     except DomainError as error:
         raise AtRow(row, error) from None
-    if base_unit.level is not Level.BASE or not base_unit.is_within(UnitCode(scope)):
+    if base_unit.implied_level is not Level.BASE or not base_unit.is_within(UnitCode(scope)):
         raise AtRow(
             row,
             sheets.CellError(IMPORT_COLUMNS.header("unit"), f"{base}不是{scope}下属的基层工会"),
@@ -1070,7 +1092,12 @@ async def _import_with_scans(
         base = base_of(group, job.scope)
         # the rows first: a refused household's scans are never read
         household = build_group(
-            group, base=base, importer=job.importer, book=job.book, today=job.today
+            group,
+            base=base,
+            importer=job.importer,
+            book=job.book,
+            today=job.today,
+            units=job.units,
         )
         if scans is not None and await scans.repository.existing([household.id]):
             report.skipped += 1
@@ -1084,6 +1111,7 @@ async def _import_with_scans(
             today=job.today,
             scans=found,
             limits=scans.limits if scans is not None else AttachmentLimits(),
+            units=job.units,
         )
     except AtRow as refused:
         report.refused.append(refusal(refused.row, refused.error))
@@ -1166,6 +1194,7 @@ async def import_files(
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
     scans: Scans | None = None,
+    units: Units = GEOGRAPHIC,
 ) -> ImportReport:
     """Import every good household of the sheet as a file with its history; report the others.
 
@@ -1175,9 +1204,11 @@ async def import_files(
 
     `actor` is the importing approver (district or above, holding `unit`): it is recorded as
     the approver, and as the clerk of the base-level union for the earlier steps. `workers`:
-    processes to build with (default: one per CPU for sheets of `PARALLEL_FROM` rows or more)."""
+    processes to build with (default: one per CPU for sheets of `PARALLEL_FROM` rows or more).
+    `units`: the registry (`rt.units.registry()`) — an importer that is a non-geographic union
+    approves only if registered so, here and in every worker process alike."""
     scope = UnitCode(unit)
-    authorise(actor, Act.APPROVE, scope)
+    authorise(actor, Act.APPROVE, scope, units=units)
     if actor.role is not Role.APPROVER:
         raise InvalidValue("role", "imports are run by an approver", zh="批量导入须由审核人员办理")
     try:
@@ -1190,7 +1221,7 @@ async def import_files(
     with_scans = [g for g in groups if names_scans(g)]
     plain = [g for g in groups if not names_scans(g)]
     report = ImportReport(rows=len(table.rows), workers=worker_count(len(plain), workers))
-    job = Job(scope.value, actor, book, today, encrypt=files.encrypts)
+    job = Job(scope.value, actor, book, today, encrypt=files.encrypts, units=units.stored_only())
     seen: dict[UUID, int] = {}
     people: dict[str, int] = {}  # ID number → the row whose file holds the person (一户一档)
     batch: list[Built] = []
@@ -1266,6 +1297,7 @@ async def import_upload(
             data=data,
             name=name,
             today=rt.clock.today(),
+            units=await rt.units.registry(actor.unit),
             scans=Scans(
                 repository=rt.files,
                 contents=PgContentStore(rt.pool, rt.keyring),

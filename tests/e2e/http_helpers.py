@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from domain.units import UnitCode
 from tests.builders import person_id
 from tests.conftest import Api
 
@@ -169,8 +170,8 @@ DISTRICT_COMMANDS = frozenset({"approval", "send-back", "category-confirmations"
 def doer(api: Api, command: str, unit: str = BASE) -> dict[str, str]:
     """Headers of the caller who may run `command` on a file of `unit`: its clerk, or for review
     its district's approver."""
-    if command in DISTRICT_COMMANDS:
-        return api.auth(unit[:6], "approver", "approver-wang", **JSON)
+    if command in DISTRICT_COMMANDS:  # the union above the base-level one: "130306", "13C01"
+        return api.auth(str(UnitCode(unit).parent), "approver", "approver-wang", **JSON)
     return api.auth(unit, "clerk", "clerk-li", **JSON)
 
 

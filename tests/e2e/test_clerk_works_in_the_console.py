@@ -6,6 +6,7 @@ statistics. The browser journeys (tests/browser/) walk the same screens in Chrom
 from __future__ import annotations
 
 import asyncio
+import html
 import io
 import re
 from collections.abc import AsyncIterator
@@ -16,10 +17,12 @@ import asyncpg
 import pytest
 from openpyxl import load_workbook
 
+from adapters.http.readmodels import DUPLICATES_PAGE
+from adapters.pg.repository import PgFileRepository
 from tests.builders import person_id
 from tests.e2e.console_helpers import Console, console, csrf_of
 from tests.e2e.http_helpers import BASE, DISTRICT, OTHER_BASE, file_in, open_file, run
-from tests.e2e.read_model_helpers import projected
+from tests.e2e.read_model_helpers import plant_duplicate, projected
 
 pytestmark = pytest.mark.slow
 
@@ -564,3 +567,33 @@ async def test_the_decision_commands_are_forms_on_the_file_page(
     assert done.status_code == 303, done.text
     assert await desk.events(file_id) == [*before, event]
     assert "已办理：" in after.text
+
+
+async def test_the_duplicates_page_shows_people_filed_twice_a_page_at_a_time(
+    desk: Console, files: PgFileRepository
+):
+    people = DUPLICATES_PAGE + 1
+    for _ in range(people):  # each filed in two base unions, as pulls store them
+        person = person_id()
+        await plant_duplicate(files, BASE, head_id=person)
+        await plant_duplicate(files, "130306002", member_id=person)
+    await projected(desk.api)
+
+    async with desk.person("approver-wang", DISTRICT, "approver") as approver:
+        first = await approver.get("/console/duplicates")
+        following = re.search(r'<a href="([^"]+)" id="next-page">下一页</a>', first.text)
+        assert following
+        second = await approver.get(html.unescape(following[1]))
+    async with desk.person("clerk-li", BASE, "clerk") as clerk:
+        home = await clerk.get("/console/")
+
+    assert first.status_code == second.status_code == 200
+    assert f"共：{people}" in first.text
+    assert 'id="duplicates-link">重复建档' in first.text
+    assert len(set(_ids(first.text))) == 2 * DUPLICATES_PAGE
+    assert len(_ids(second.text)) == 2
+    assert not set(_ids(first.text)) & set(_ids(second.text))
+    assert 'id="next-page"' not in second.text
+    assert 'id="first-page">第一页' in second.text
+    assert "家庭成员" in second.text
+    assert 'id="duplicates-link"' not in home.text  # a clerk's menu has no such list

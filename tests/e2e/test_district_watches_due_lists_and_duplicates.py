@@ -274,3 +274,32 @@ class TestDuplicates:
         assert hidden not in answered.text
         assert "130302001" not in answered.text
         assert answered.json()["items"][0]["other_files"] == 1
+
+    async def test_come_in_pages_of_whole_people_with_a_total_and_a_cursor(
+        self, api: Api, files: PgFileRepository
+    ):
+        planted = {}
+        for _ in range(3):
+            person = person_id()
+            here = await open_with(api, BASE, person)
+            planted[here] = await plant_duplicate(files, "130306002", member_id=person)
+        await projected(api)
+        headers = api.auth(DISTRICT, "approver")
+
+        pages, cursor = [], None
+        while True:
+            query = "limit=2" + (f"&cursor={cursor}" if cursor else "")
+            answered = await api.client.get(f"{API}/duplicates?{query}", headers=headers)
+            assert answered.status_code == 200, answered.text
+            pages.append(answered.json())
+            cursor = pages[-1]["next"]
+            if cursor is None:
+                break
+        refused = await api.client.get(f"{API}/duplicates?cursor=bm90IGEgY3Vyc29y", headers=headers)
+
+        assert [len(p["items"]) for p in pages] == [2, 1]
+        assert {p["total"] for p in pages} == {3}
+        people = [{f["file_id"] for f in d["files"]} for p in pages for d in p["items"]]
+        assert sorted(map(sorted, people)) == sorted(sorted(pair) for pair in planted.items())
+        assert refused.status_code == 422
+        assert refused.json()["errors"][0]["field"] == "cursor"

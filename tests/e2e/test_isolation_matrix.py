@@ -27,6 +27,8 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +45,9 @@ from adapters.pg.units import PgUnitDirectory
 from adapters.runtime.settings import Settings
 from adapters.services.accounts import AccountService
 from adapters.services.scans import scan
+from domain.policy import Parameters
 from domain.units import UnitCode
-from domain.values import Role
+from domain.values import Actor, Role
 from tests.conftest import Api
 from tests.e2e.http_helpers import (
     API,
@@ -58,6 +61,7 @@ from tests.e2e.http_helpers import (
     OTHER_DISTRICT,
     PREFIX_SIBLING,
     PROBLEM,
+    PROVINCE,
     STARTS_FROM,
     STEPS_TO,
     application,
@@ -70,6 +74,9 @@ pytestmark = pytest.mark.slow
 NOWHERE = "130306099"  # a base-level union's code beside BASE's, never registered
 NOWHERE_DISTRICT = "130399"  # a district code in the target's city, never registered
 NOWHERE_CITY_UNIT = "130399001"  # a base-level code under that unregistered district
+NATION = "00"
+INDUSTRY = "13C01"  # a provincial industry union registered as approving (河北省教育工会)
+NATIONAL = "00C01"  # a national industry union registered as approving (中国教育工会)
 
 # role → (the caller's unit: outside the target's subtree, role); each holds a file of its own
 CALLERS: dict[str, tuple[str, str]] = {
@@ -79,12 +86,17 @@ CALLERS: dict[str, tuple[str, str]] = {
     "inspector of another city": (OTHER_CITY, "inspector"),
     "admin of another city": (OTHER_CITY, "admin"),
     "sync account of another city": (OTHER_CITY, "sync"),
+    # non-geographic unions (decision 14): the target lies in their province, or in none of them
+    "approver of a provincial industry union": (INDUSTRY, "approver"),
+    "inspector of a national industry union": (NATIONAL, "inspector"),
 }
 OWN_FILE_UNIT = {
     OTHER_BASE: OTHER_BASE,
     PREFIX_SIBLING: PREFIX_SIBLING,
     OTHER_DISTRICT: "130302001",
     OTHER_CITY: "130102001",
+    INDUSTRY: "13C01001",
+    NATIONAL: "00C01001",
 }
 POLICY = {"effective_on": "2026-07-01", "poverty_line": "760.00", "reason": "低保标准调整"}
 PAPER_LEDGER = "户主姓名,身份证号码,状态\n张一,130306197504040011,在档\n".encode("gb18030")
@@ -403,6 +415,7 @@ CONSOLE: dict[str, str] = {
     "(another account's token is 'no such live token', as a missing one)",
     "/static/{file_path}": "the style sheet and Redoc's script: files of the repository, no data",
     "/console/work/{kind}": "the caller's own subtree only (`CONSOLE_LISTED`)",
+    "/console/duplicates": "the caller's own subtree only (`CONSOLE_LISTED`)",
     "/console/files/new": "an empty form for the caller's own unit",
     "/console/ledger": "aimed (`CONSOLE_AIMED`); without a unit, the caller's own subtree",
     "/console/ledger.xlsx": "aimed (`CONSOLE_AIMED`); without a unit, the caller's own subtree",
@@ -559,6 +572,7 @@ CONSOLE_LISTED = (
     "/console/",
     "/console/ledger",
     "/console/stats",
+    "/console/duplicates",
     *(
         f"/console/work/{kind}"
         for kind in (
@@ -597,6 +611,7 @@ async def world(api: Api, pool: asyncpg.Pool) -> World:
         headers=api.auth(DISTRICT, "admin", **JSON),
     )
     assert created.status_code == 201, created.text
+    await register_non_geographic_unions(api, pool)
     files = {status: await file_in(api, status, BASE) for status in STEPS_TO}
     own = {caller: await file_in(api, "approved", unit) for caller, unit in OWN_FILE_UNIT.items()}
     account = await api.client.post(
@@ -654,6 +669,30 @@ async def world(api: Api, pool: asyncpg.Pool) -> World:
         printed=printed.headers["X-Bangfu-Verification-Code"],
         attachment=attached.json()["id"],
     )
+
+
+async def register_non_geographic_unions(api: Api, pool: asyncpg.Pool) -> None:
+    """13C01 below the province and, on this node made national, 00C01 below the nation, each
+    approving, with a base-level union each; the nation's parameters for 00C01001's files."""
+    await PgUnitDirectory(pool).load({NATION: "中华全国总工会"})
+    await PgPolicies(PostgresEventStore(pool), EventCodec()).set_parameters(
+        actor=Actor("admin", NATION, Role.ADMIN),
+        region="000000",
+        parameters=Parameters(date(2015, 1, 1), Decimal("550")),
+        reason="全国参数",
+    )
+    for parent, union, name in (
+        (PROVINCE, INDUSTRY, "河北省教育工会"),
+        (NATION, NATIONAL, "中国教育工会"),
+    ):
+        for body in (
+            {"code": union, "name": name, "approves": True},
+            {"code": f"{union}001", "name": "某学校工会"},
+        ):
+            response = await api.client.post(
+                f"{API}/units", json=body, headers=api.auth(parent, "admin", **JSON)
+            )
+            assert response.status_code == 201, response.text
 
 
 async def send(api: Api, call: Call, headers: dict[str, str]) -> httpx.Response:
@@ -910,6 +949,26 @@ async def test_lists_hold_the_callers_own_files_and_nothing_of_a_unit_outside(
 
     assert wrong == {}, "\n".join(f"{k}: {v}" for k, v in wrong.items())
     assert read == set(LISTED)  # each list was read by some caller
+
+
+async def test_the_nation_lists_every_file_and_a_province_none_of_a_national_union(
+    api: Api, world: World, pool: asyncpg.Pool
+):
+    every = {str(r["file_id"]) for r in await pool.fetch("SELECT file_id FROM ledger")}
+    national = world.own[NATIONAL]
+    listed: dict[str, set[str]] = {}
+    counted: dict[str, int] = {}
+
+    for unit in (NATION, PROVINCE):
+        headers = api.auth(unit, "inspector")
+        ledger = await api.client.get(f"{API}/ledger", params={"limit": 500}, headers=headers)
+        stats = await api.client.get(f"{API}/stats", headers=headers)
+        listed[unit] = {i["file_id"] for i in ledger.json()["items"]}
+        counted[unit] = _status_total(stats.json()["figures"])
+
+    assert listed == {NATION: every, PROVINCE: every - {national}}
+    assert counted == {NATION: len(every), PROVINCE: len(every) - 1}
+    assert {world.files["approved"], world.own[INDUSTRY], national} <= listed[NATION]
 
 
 async def test_operations_without_household_data_show_nothing_of_the_target(api: Api, world: World):

@@ -88,7 +88,9 @@ def _read_until(fd: int, marker: str, seconds: float) -> str:
     return ANSI.sub("", text)
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+@pytest.mark.parametrize(
+    "stop", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["ctrl-c", "sigterm", "sighup"]
+)
 def test_make_run_prints_the_console_and_demo_accounts_and_a_stop_ends_it_cleanly(
     stop: signal.Signals,
 ):

@@ -49,3 +49,19 @@ async def test_the_operator_registers_an_approving_industry_union_and_lists_it(
     ]
     assert refused.returncode == 1
     assert "非地域工会编号应从01起" in refused.stdout
+
+
+async def test_the_operator_of_the_national_node_registers_a_national_industry_union(
+    database_url: str, pool: asyncpg.Pool, tmp_path: Path
+):
+    await PgUnitDirectory(pool).load({"00": "中华全国总工会"})
+    env = {"BANGFU_DATABASE_URL": database_url, "BANGFU_DATA_DIR": str(tmp_path)}
+
+    union = bangfu("units", "create", "00C01", "中国教育工会", "--approves", env=env)
+
+    assert union.returncode == 0, union.stdout + union.stderr
+    assert "已登记 00C01 中国教育工会（产业工会，省总工会，审批其辖区档案）" in union.stdout
+    row = await pool.fetchrow(
+        "SELECT parent, level, kind, approves FROM units WHERE code = '00C01'"
+    )
+    assert tuple(row) == ("00", "province", "industry", True)

@@ -47,6 +47,7 @@ TABLES = {
     "stats_facts": "SELECT * FROM stats_facts ORDER BY file_id",
     "stats_stock": "SELECT * FROM stats_stock WHERE count <> 0 ORDER BY unit, dimension, key",
     "stats_flow": "SELECT * FROM stats_flow ORDER BY unit, period, metric, key",
+    "ledger_counts": "SELECT * FROM ledger_counts ORDER BY scope, kind, day",
 }
 
 

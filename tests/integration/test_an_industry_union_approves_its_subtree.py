@@ -7,15 +7,24 @@ decides nothing; the tree's refusals are in Chinese and write nothing
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 import pytest
 
+from adapters.pg.codec import EventCodec
+from adapters.pg.policies import PgPolicies
+from adapters.pg.store import PostgresEventStore
 from adapters.pg.units import PgUnitDirectory
 from domain.errors import InvalidValue, RuleViolated
-from domain.values import Level
+from domain.policy import Parameters
+from domain.units import NATION
+from domain.values import Actor, Level, Role
+from tests.builders import person_id
 from tests.conftest import Api
 from tests.e2e.http_helpers import API, BASE, BODIES, JSON, assert_problem, file_in
 from tests.e2e.read_model_helpers import projected
+from tests.parameters import EFFECTIVE_ON, LINE
 
 INDUSTRY = "13C01"  # 河北省教育工会 (a provincial industry union), approving
 INDUSTRY_BASE = "13C01001"  # a school's union below it
@@ -96,6 +105,25 @@ class TestAnIndustryUnion:
         assert [c["unit"] for c in stats.json()["children"]] == [INDUSTRY_BASE]
         assert INDUSTRY in [c["unit"] for c in province.json()["children"]]
 
+    async def test_imports_a_sheet_of_its_base_level_unions_files_over_the_api(self, api: Api):
+        await register(api)
+        sheet = (
+            "户主姓名,身份证号码,申请时间,入户调查时间,调查人,家庭年收入,刚性支出,致困原因,"
+            "评议时间,公示开始,公示结束,审批时间,基层工会代码\n"
+            f"张一,{person_id()},2023-03-02,2023-03-09,赵一、钱二,9600,1200,因病,"
+            f"2023-03-12,2023-03-13,2023-03-20,2023-03-25,{INDUSTRY_BASE}\n"
+        ).encode("gb18030")
+
+        response = await api.client.post(
+            f"{API}/imports",
+            files={"file": ("files.csv", sheet, "text/csv")},
+            data={"unit": INDUSTRY},
+            headers=api.auth(INDUSTRY, "approver"),
+        )
+
+        assert response.status_code == 201, response.text
+        assert (response.json()["created"], response.json()["refused"]) == (1, [])
+
     async def test_is_refused_a_file_outside_its_subtree_as_if_it_did_not_exist(self, api: Api):
         await register(api)
         file_id = await file_in(api, "appraised", BASE)
@@ -130,7 +158,25 @@ class TestASystemUnionNotApproving:
 
         body = assert_problem(response, 403)
         assert body["rule"] == "district_or_above"
-        assert "须由区县级及以上工会办理" in body["detail"]
+        assert body["detail"] == (
+            "审批、退回、审核不予建档、删除和销毁个人信息须由区县级及以上工会"
+            "或登记为审批单位的产业、系统工会办理"
+        )
+
+    async def test_is_refused_in_english_naming_who_may_approve(self, api: Api):
+        await register(api)
+        file_id = await file_in(api, "appraised", SYSTEM_BASE)
+
+        response = await api.client.post(
+            f"{API}/files/{file_id}/approval",
+            json=BODIES["approval"],
+            headers=api.auth(SYSTEM, "approver", **JSON, **{"accept-language": "en"}),
+        )
+
+        assert assert_problem(response, 403)["detail"] == (
+            "only a district (county) union or above, or an industry or system union registered"
+            f" as approving, may approve; {SYSTEM} is a non-approving system union"
+        )
 
     async def test_its_district_approves_the_file(self, api: Api):
         await register(api)
@@ -204,3 +250,84 @@ class TestRegistering:
 
         assert known.level("1303X01") is Level.CITY
         assert known.approves("1303X01")
+
+
+NATIONAL = "00C01"  # a national industry union (全国产业工会), approving
+NATIONAL_BASE = "00C01001"
+
+
+async def register_national(api: Api, pool: asyncpg.Pool) -> None:
+    """The nation, its industry union and a base-level union below it, with the nation's
+    parameters ("000000": the nearest region above "00C01001", docs/rules.md)."""
+    await PgUnitDirectory(pool).load({NATION: "中华全国总工会"})
+    await PgPolicies(PostgresEventStore(pool), EventCodec()).set_parameters(
+        actor=Actor("admin", NATION, Role.ADMIN),
+        region="000000",
+        parameters=Parameters(EFFECTIVE_ON, LINE),
+        reason="测试数据：全国参数",
+    )
+    admin = api.auth(NATION, "admin", **JSON)
+    for body in (
+        {"code": NATIONAL, "name": "中国教育工会", "approves": True},
+        {"code": NATIONAL_BASE, "name": "某部属高校工会"},
+    ):
+        response = await api.client.post(f"{API}/units", json=body, headers=admin)
+        assert response.status_code == 201, response.text
+
+
+class TestANationalIndustryUnion:
+    async def test_stands_beside_the_provinces_below_the_nation(self, api: Api, pool: asyncpg.Pool):
+        await register_national(api, pool)
+
+        response = await api.client.get(
+            f"{API}/units", params={"root": NATIONAL}, headers=api.auth(NATION, "inspector")
+        )
+
+        assert [(u["code"], u["parent"], u["level"], u["approves"]) for u in response.json()] == [
+            (NATIONAL, NATION, "province", True),
+            (NATIONAL_BASE, NATIONAL, "base", False),
+        ]
+
+    async def test_approves_its_own_files_and_reads_only_them(self, api: Api, pool: asyncpg.Pool):
+        await register_national(api, pool)
+        theirs = await file_in(api, "appraised", BASE)
+        mine = await file_in(api, "appraised", NATIONAL_BASE)
+
+        approved = await approve(api, mine, NATIONAL)
+        refused = await approve(api, theirs, NATIONAL)
+        await projected(api)
+        ledger = await api.client.get(f"{API}/ledger", headers=api.auth(NATIONAL, "approver"))
+
+        assert approved.status_code == 200, approved.text
+        assert_problem(refused, 404)
+        assert [i["file_id"] for i in ledger.json()["items"]] == [mine]
+
+    async def test_is_seen_by_the_nation_and_not_by_a_province(self, api: Api, pool: asyncpg.Pool):
+        await register_national(api, pool)
+        provincial = await file_in(api, "approved", BASE)
+        national = await file_in(api, "approved", NATIONAL_BASE)
+        await projected(api)
+
+        def ledger(unit: str) -> Any:
+            return api.client.get(f"{API}/ledger", headers=api.auth(unit, "inspector"))
+
+        def approved(unit: str) -> Any:
+            return api.client.get(f"{API}/stats", headers=api.auth(unit, "inspector"))
+
+        nation, province = await ledger(NATION), await ledger("13")
+        counted = {u: (await approved(u)).json()["figures"] for u in (NATION, "13", NATIONAL)}
+
+        assert {i["file_id"] for i in nation.json()["items"]} == {provincial, national}
+        assert [i["file_id"] for i in province.json()["items"]] == [provincial]
+        on_record = {u: approved_count(f) for u, f in counted.items()}
+        assert on_record == {NATION: 2, "13": 1, NATIONAL: 1}
+
+
+def approved_count(figures: dict[str, Any]) -> int:
+    return sum(
+        f["count"]
+        for g in figures["stock"]
+        if g["dimension"] == "status"
+        for f in g["figures"]
+        if f["key"] == "approved"
+    )

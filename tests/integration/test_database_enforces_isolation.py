@@ -42,7 +42,14 @@ DISTRICT = "130306"
 NATION = "00"
 BASE = "130306001"
 PREFIX_SIBLING = "1303060011"  # a base-level union whose code starts with BASE's
-READ_MODELS = ("ledger", "ledger_people", "stats_facts", "stats_stock", "stats_flow")
+READ_MODELS = (
+    "ledger",
+    "ledger_people",
+    "stats_facts",
+    "stats_stock",
+    "stats_flow",
+    "ledger_counts",
+)
 WITH_UNIT = ("ledger", "stats_facts", "stats_stock", "stats_flow")
 CHANGES = {
     "UPDATE": "UPDATE events SET type = type",
@@ -411,6 +418,30 @@ class TestRowLevelSecurity:
         assert {root: seen[root] for root in expected} == expected
         assert seen == selected
         assert set().union(*expected.values()) <= seen["13"]
+
+    async def test_a_national_non_geographic_union_sees_its_subtree_and_the_nation_all(
+        self, province: int, service: asyncpg.Pool, pool: asyncpg.Pool
+    ):
+        for unit in ("00C01001", "00C010011", "00C01Q01001", "00C02001"):
+            await copy_ledger_row(pool, BASE, unit)
+        expected = {
+            "00C01": {"00C01001", "00C010011", "00C01Q01001"},
+            "00C01001": {"00C01001"},  # a base-level union: itself, not "00C010011"
+            "00C02": {"00C02001"},
+        }
+
+        seen, selected = {}, {}
+        for root in [*expected, "13", NATION]:
+            async with reads.scoped(service, root) as conn:
+                seen[root] = await visible_units(conn, "ledger")
+            selected[root] = await units_within(pool, "ledger", root)
+
+        assert {root: seen[root] for root in expected} == expected
+        assert seen == selected
+        national = set().union(*expected.values())
+        assert not national & seen["13"]  # a province sees none of the nation's unions
+        assert seen[NATION] == await visible_units(pool, "ledger")  # the nation: everything
+        assert national < seen[NATION]
 
     async def test_the_scope_ends_with_the_read_even_when_it_fails(
         self, province: int, database_url: str

@@ -10,6 +10,7 @@ import json
 from datetime import date
 from decimal import Decimal
 
+import asyncpg
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from openpyxl import Workbook
@@ -18,12 +19,15 @@ from adapters.pg.codec import EventCodec
 from adapters.pg.policies import PgPolicies
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
+from adapters.pg.units import PgUnitDirectory
 from adapters.pii import sealing as pii
 from adapters.services import importer
 from adapters.sheets import reading as sheets
 from domain.eligibility import Exclusions
+from domain.errors import NotPermitted
 from domain.idnumber import make_id_number
 from domain.policy import Parameters, PolicyBook, RegionalPolicy
+from domain.units import Units
 from domain.values import Actor, Role
 from tests.builders import APPROVER, BASE, TODAY
 from tests.integration.test_paper_against_electronic import (
@@ -349,3 +353,81 @@ class TestASheetWrittenWithTheLabelsOfTheForms:
         assert payloads[0]["authorisation_signed"] is None
         assert payloads[2]["minutes_on_file"] is None
         assert (payloads[3]["file_level"], household.file_level) == (None, None)
+
+
+INDUSTRY = "13C01"  # 河北省教育工会, registered as approving (seed 003: 省有关产业工会)
+INDUSTRY_BASE = "13C01001"  # a school's union below it
+
+
+def industry_sheet(n: int, unit: str = INDUSTRY_BASE) -> bytes:
+    """`n` good rows, each naming `unit` as its 基层工会代码."""
+    rows, _ = import_rows(n, 0.0)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([*IMPORT_HEADERS, "基层工会代码"])
+    for row in rows:
+        writer.writerow([*row, unit])
+    return out.getvalue().encode()
+
+
+class TestAnImportApprovedByAnIndustryUnion:
+    """A sheet of an approving provincial industry union's base-level union: the registry's
+    stored levels decide in the worker processes as in the API (decision 14)."""
+
+    @pytest.fixture
+    async def registry(self, pool: asyncpg.Pool, store: PostgresEventStore) -> Units:
+        directory = PgUnitDirectory(pool)
+        await directory.load({"13": "河北省总工会"})
+        await directory.create(INDUSTRY, "河北省教育工会", approves=True)
+        await directory.create(INDUSTRY_BASE, "某中学工会")
+        await directory.create("13X01", "河北省某系统工会")  # not approving
+        await PgPolicies(store, EventCodec(keyring=store.keyring)).set_parameters(
+            actor=Actor("admin", "13", Role.ADMIN),
+            region="130000",  # the province's: the nearest region above 13C01001
+            parameters=Parameters(date(2015, 1, 1), Decimal("550")),
+            reason="test",
+        )
+        return await directory.registry()
+
+    async def run(
+        self, store: PostgresEventStore, registry: Units, workers: int, actor: Actor
+    ) -> importer.ImportReport:
+        return await importer.import_files(
+            files=PgFileRepository(store, EventCodec(keyring=store.keyring)),
+            codec=EventCodec(keyring=store.keyring),
+            book=await PgPolicies(store, EventCodec()).book(),
+            actor=actor,
+            unit=actor.unit,
+            data=industry_sheet(6),
+            name="files.csv",
+            today=TODAY,
+            workers=workers,
+            units=registry,
+        )
+
+    @pytest.mark.parametrize("workers", [1, 2], ids=["in process", "in worker processes"])
+    async def test_creates_the_files_approved_by_the_industry_union(
+        self,
+        store: PostgresEventStore,
+        files: PgFileRepository,
+        registry: Units,
+        workers: int,
+    ) -> None:
+        report = await self.run(
+            store, registry, workers, Actor("approver-liu", INDUSTRY, Role.APPROVER)
+        )
+
+        assert (report.refused, report.created, report.workers) == ([], 6, workers)
+        rows, _ = import_rows(6, 0.0)
+        household = await files.get(importer.file_id_for(INDUSTRY_BASE, str(rows[0][1])))
+        assert (household.status, household.unit.value) == ("approved", INDUSTRY_BASE)
+        assert household.region == "130000"
+
+    async def test_is_refused_to_a_union_not_registered_as_approving(
+        self, store: PostgresEventStore, registry: Units, pool: asyncpg.Pool
+    ) -> None:
+        with pytest.raises(NotPermitted) as refused:
+            await self.run(store, registry, 1, Actor("approver-ma", "13X01", Role.APPROVER))
+
+        assert refused.value.rule == "district_or_above"
+        assert await pool.fetchval("SELECT count(*) FROM events WHERE type LIKE '%Applied'") == 0

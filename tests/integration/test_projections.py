@@ -42,7 +42,8 @@ TABLES = {
     "stats_facts": "SELECT * FROM stats_facts ORDER BY file_id",
     "stats_stock": "SELECT * FROM stats_stock WHERE count <> 0 ORDER BY unit, dimension, key",
     "stats_flow": "SELECT * FROM stats_flow ORDER BY unit, period, metric, key",
-    "ledger_duplicates": "SELECT * FROM ledger_duplicates ORDER BY id_hash",
+    "ledger_counts": "SELECT * FROM ledger_counts ORDER BY scope, kind, day",
+    "ledger_duplicate_files": "SELECT * FROM ledger_duplicate_files ORDER BY id_hash, file_id",
 }
 
 
@@ -165,7 +166,7 @@ class TestRebuildInBatches:
         assert len(written) >= 7
         assert max(written) <= 6
         assert sum(written) == len(incremental["ledger"]) == 42
-        assert len(incremental["ledger_duplicates"]) == 1
+        assert len(incremental["ledger_duplicate_files"]) == 2  # one person, in two files
         assert await snapshot(pool) == incremental
 
     async def test_a_failure_in_a_late_batch_leaves_the_old_tables_and_positions_as_they_were(

@@ -129,14 +129,16 @@ class TestTheDuplicates:
         await files.save(first, *twins)
         live = runner(store, batch=1)
         await live.catch_up()
-        kept = sorted(tuple(r) for r in await pool.fetch("SELECT * FROM ledger_duplicates"))
-        found = await reads.duplicates(pool, "130306")
+        table = "SELECT * FROM ledger_duplicate_files ORDER BY file_id"
+        kept = [tuple(r) for r in await pool.fetch(table)]
+        found, total, _ = await reads.duplicates(pool, "130306")
 
         await rebuild_all(store)
-        rebuilt = sorted(tuple(r) for r in await pool.fetch("SELECT * FROM ledger_duplicates"))
+        rebuilt = [tuple(r) for r in await pool.fetch(table)]
 
-        assert [files for _, files in kept] == [3]
+        assert [r["files"] for r in await pool.fetch(table)] == [3, 3, 3]
         assert rebuilt == kept
+        assert total == 1
         (person,) = found
         assert sorted(f["unit"] for f in person.files) == ["130306001", "130306001"]
         assert person.others == 1
@@ -148,7 +150,7 @@ class TestTheDuplicates:
         second = appraised("130306001", first.head)
         await files.save(first, second)
         await runner(store).catch_up()
-        before = await reads.duplicates(pool, "13")
+        before, _, _ = await reads.duplicates(pool, "13")
         again = await files.get(second.id)
         again.reject(
             actor=Actor("approver", "130306", Role.APPROVER),
@@ -161,8 +163,8 @@ class TestTheDuplicates:
         await runner(store).catch_up()
 
         assert len(before) == 1
-        assert await reads.duplicates(pool, "13") == []
-        assert await pool.fetchval("SELECT count(*) FROM ledger_duplicates") == 0
+        assert await reads.duplicates(pool, "13") == ([], 0, None)
+        assert await pool.fetchval("SELECT count(*) FROM ledger_duplicate_files") == 0
 
 
 class TestARebuild:

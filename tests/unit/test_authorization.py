@@ -17,7 +17,7 @@ from domain.authorization import (
     sync_feed_scope,
 )
 from domain.errors import InvalidValue, NotPermitted, OutOfScope
-from domain.units import UnitCode
+from domain.units import UnitCode, Units, entry_for
 from domain.values import Actor, Level, Role
 
 FILE_UNIT = UnitCode("130306001")
@@ -300,11 +300,33 @@ class TestTheRefusalsWords:
             authorise(Actor("a", "130306001", Role.APPROVER), Act.SEND_BACK, FILE_UNIT)
 
         assert refused.value.message == (
-            "only a district (county) union or above may send back; 130306001 is a base union"
+            "only a district (county) union or above, or an industry or system union registered"
+            " as approving, may send back; 130306001 is a base union"
         )
-        assert (
-            refused.value.zh
-            == "审批、退回、审核不予建档、删除和销毁个人信息须由区县级及以上工会办理"
+        assert refused.value.zh == (
+            "审批、退回、审核不予建档、删除和销毁个人信息须由区县级及以上工会"
+            "或登记为审批单位的产业、系统工会办理"
+        )
+
+    def test_of_an_approval_by_a_system_union_not_registered_as_approving(self):
+        # seed 003: "县级或县级以上工会（省有关产业工会）" — the words name both who may
+        units = Units.of([entry_for("130306X01", parent=Level.DISTRICT)])
+
+        with pytest.raises(NotPermitted) as refused:
+            authorise(
+                Actor("a", "130306X01", Role.APPROVER),
+                Act.APPROVE,
+                "130306X01001",
+                units=units,
+            )
+
+        assert refused.value.message == (
+            "only a district (county) union or above, or an industry or system union registered"
+            " as approving, may approve; 130306X01 is a non-approving system union"
+        )
+        assert refused.value.zh == (
+            "审批、退回、审核不予建档、删除和销毁个人信息须由区县级及以上工会"
+            "或登记为审批单位的产业、系统工会办理"
         )
 
     def test_of_a_file_act_by_a_role_that_may_not(self):

@@ -80,12 +80,21 @@ class TestALedgerFilter:
         params: list[object] = []
 
         sql = LedgerFilter(
-            root="130306", statuses=("approved",), causes=("illness",), name="王'; --"
+            root="1303", statuses=("approved",), causes=("illness",), name="王'; --"
         ).where(params)
 
-        assert params == ["130306", ["approved"], ["illness"], "王'; --"]
+        assert params == ["1303", ["approved"], ["illness"], "王'; --"]
         assert "王" not in sql
         assert "l.unit ~>=~ $1::text AND l.unit ~<~ bangfu_subtree_end($1::text)" in sql
+
+    def test_reads_a_district_by_its_stored_district(self):
+        params: list[object] = []
+
+        sql = LedgerFilter(root="130306", name="王").where(params)
+
+        assert params == [["130306"], "王"]
+        assert sql.startswith("l.district = ANY($1::text[]) AND ")
+        assert "bangfu_subtree_end" not in sql
 
     @pytest.mark.parametrize("root", ["130306001", "13C01001", "130306Q01002"])
     def test_reads_a_base_level_union_by_its_own_code(self, root: str):
@@ -93,11 +102,11 @@ class TestALedgerFilter:
 
         sql = LedgerFilter(root=root, name="王").where(params)
 
-        assert params == [root, "王"]
-        assert sql.startswith("l.unit = $1::text AND ")
+        assert params == [[root], "王"]
+        assert sql.startswith("l.unit = ANY($1::text[]) AND ")
         assert "bangfu_subtree_end" not in sql
 
-    @pytest.mark.parametrize("root", ["13", "1303", "13C01", "130306Q01"])
+    @pytest.mark.parametrize("root", ["13", "1303", "13C01", "130306Q01", "1303C01"])
     def test_reads_any_other_unit_by_its_subtree_s_range(self, root: str):
         params: list[object] = []
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from domain.errors import InvalidValue, NotFound, NotPermitted, OutOfScope
+from domain import usecases
+from domain.errors import InvalidValue, NotFound, NotPermitted, OutOfScope, RuleViolated
 from domain.policy import Parameters, PolicyBook, RegionalPolicy
 from domain.values import Actor, Role
+
+from . import given as story
 
 PROVINCE_ADMIN = Actor("admin", "13", Role.ADMIN)
 
@@ -32,6 +37,14 @@ BOOK = PolicyBook(
         "130306": policy("130306", (date(2025, 7, 1), "700")),
     }
 )
+
+
+@dataclass
+class _Policies:
+    policy_book: PolicyBook
+
+    async def book(self) -> PolicyBook:
+        return self.policy_book
 
 
 def own(region: str) -> Parameters:
@@ -88,3 +101,49 @@ class TestSettingParameters:
     def test_refuses_a_region_code_that_is_no_unit(self):
         with pytest.raises(InvalidValue):
             RegionalPolicy.open(actor=PROVINCE_ADMIN, region="130006")
+
+
+NATION_ADMIN = Actor("admin", "00", Role.ADMIN)
+NATIONAL = RegionalPolicy.open(actor=NATION_ADMIN, region="000000")
+NATIONAL.set(
+    actor=NATION_ADMIN, parameters=Parameters(date(2020, 1, 1), Decimal("450")), reason="全国参数"
+)
+WITH_THE_NATION = PolicyBook({**BOOK.policies, "000000": NATIONAL})
+
+
+def region_of_a_file_of(unit: str) -> str:
+    """The region a file opened by `unit` (a real application) is judged by."""
+    clerk = Actor("clerk", unit, Role.CLERK)
+    return story.given(*story.record(establishing_unit=unit, actor=clerk)).region
+
+
+def in_force_for(unit: str, on: date, book: PolicyBook = WITH_THE_NATION) -> Parameters | None:
+    """What the use case hands a decision on `on` about a file of `unit`."""
+    region = region_of_a_file_of(unit)
+    return asyncio.run(usecases.parameters_in_force(_Policies(book), region, on, required=True))
+
+
+class TestTheParametersOfANonGeographicUnionsFile:
+    """The nearest region above the unit's code (docs/rules.md, "Regional parameters")."""
+
+    def test_of_a_district_system_unions_base_are_the_districts(self):
+        assert region_of_a_file_of("130306X01001") == "130306"
+        assert in_force_for("130306X01001", date(2025, 7, 1)) == own("130306")
+
+    def test_of_a_district_system_unions_base_are_the_citys_before_the_district_has_any(self):
+        assert in_force_for("130306X01001", date(2025, 6, 30)) == own("130300")
+
+    def test_of_a_provincial_industry_unions_base_are_the_provinces_not_a_citys(self):
+        # the city 1303 and its district 130306 have their own; the school's union is in neither
+        assert region_of_a_file_of("13C01001") == "130000"
+        assert in_force_for("13C01001", date(2026, 1, 1)) == own("130000")
+
+    def test_of_a_national_industry_unions_base_are_the_nations(self):
+        assert region_of_a_file_of("00C01001") == "000000"
+        assert in_force_for("00C01001", date(2026, 1, 1)) == NATIONAL.history[0]
+
+    def test_of_a_national_industry_unions_base_without_the_nations_are_refused_naming_it(self):
+        with pytest.raises(RuleViolated) as refused:
+            in_force_for("00C01001", date(2026, 1, 1), BOOK)
+
+        assert "地区000000" in refused.value.zh

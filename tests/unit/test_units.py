@@ -3,11 +3,13 @@ subtree of", and the levels the registry stores."""
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.errors import InvalidValue, NotFound, NotPermitted, OutOfScope
+from domain.errors import InvalidValue, NotFound, NotPermitted, OutOfScope, RuleViolated
 from domain.household import HouseholdFile
 from domain.units import NATION, UnitCode, UnitEntry, Units, entry_for, path_of
 from domain.values import Actor, Level, Role, Status, UnitKind
@@ -242,6 +244,61 @@ class TestANonGeographicUnion:
         assert zh in refused.value.zh
 
 
+class TestANationalNonGeographicUnion:
+    """全国产业工会 and the like: "00C01" below the nation (decision 14)."""
+
+    @pytest.mark.parametrize(
+        ("code", "kind", "parent"),
+        [
+            ("00C01", UnitKind.INDUSTRY, NATION),
+            ("00X02", UnitKind.SYSTEM, NATION),
+            ("00C01Q01", UnitKind.ENTERPRISE, "00C01"),
+            ("00C01001", UnitKind.BASE, "00C01"),
+        ],
+    )
+    def test_is_a_path_below_the_nation_with_its_kind_in_the_code(self, code, kind, parent):
+        assert (U(code).kind, U(code).parent) == (kind, U(parent))
+
+    def test_lies_within_the_nation_and_no_province(self):
+        assert U("00C01001").is_within(U(NATION))
+        assert not U("00C01001").is_within(U("13"))
+        assert path_of("00C01001") == (NATION, "00C01", "00C01001")
+
+    def test_holds_its_subtree_and_nothing_of_the_provinces_or_its_siblings(self):
+        assert U("00C01Q01001").is_within(U("00C01"))
+        assert not U("00C02001").is_within(U("00C01"))
+        assert not FUNING_BASE.is_within(U("00C01"))
+        assert not U("13C01001").is_within(U("00C01"))
+
+    def test_takes_the_nations_region(self):
+        assert (U("00C01001").region, U("00C01001").regions()) == ("000000", ("00", "00", "00"))
+
+    def test_stands_beside_the_provinces_by_default(self):
+        assert entry_for("00C01", parent=Level.NATION, approves=True) == UnitEntry(
+            "00C01", Level.PROVINCE, UnitKind.INDUSTRY, approves=True
+        )
+
+    def test_at_the_nations_own_level_is_refused_in_chinese(self):
+        with pytest.raises(InvalidValue) as refused:
+            entry_for("00C01", level=Level.NATION, parent=Level.NATION)
+
+        assert "层级应为省、市或区县级" in refused.value.zh
+
+    @pytest.mark.parametrize(
+        ("code", "zh"),
+        [
+            ("00001", "9至12位（基层工会）"),  # a base-level union lies below a union
+            ("0000C01", "行政区划代码"),
+            ("00C00", "非地域工会编号应从01起"),
+        ],
+    )
+    def test_with_a_bad_code_is_refused_in_chinese(self, code, zh):
+        with pytest.raises(InvalidValue) as refused:
+            U(code)
+
+        assert zh in refused.value.zh
+
+
 class TestTheStoredLevel:
     def test_of_a_registered_non_geographic_union_is_the_registrys(self):
         assert REGISTRY.level("13C01") is Level.DISTRICT
@@ -277,6 +334,15 @@ class TestTheStoredLevel:
             entry_for(code, level=level, parent=parent)
 
         assert zh in refused.value.zh
+
+    def test_sent_to_another_process_keeps_only_what_the_codes_do_not_say(self):
+        stored = Units.of([*REGISTRY.entries.values(), entry_for("1303", parent=Level.PROVINCE)])
+
+        sent = pickle.loads(pickle.dumps(stored.stored_only()))  # noqa: S301 — our own bytes
+
+        assert sorted(sent.entries) == ["130306X01", "13C01"]
+        for code in ("13C01", "130306X01", "1303", "130306001", "00"):
+            assert sent.entry(code) == stored.entry(code)
 
     def test_of_a_non_geographic_union_defaults_to_a_district_that_does_not_approve(self):
         assert entry_for("13C01", parent=Level.PROVINCE) == UnitEntry(
@@ -334,3 +400,18 @@ class TestWhoApproves:
         outcome = story.when(file, story.approving(actor=approver))
 
         story.then(outcome, HouseholdFile.Approved, actor=approver)
+
+
+class TestAFileOpenedAboveABaseLevelUnion:
+    @pytest.mark.parametrize("unit", ["13C01", "00C01", "130306"])
+    def test_is_refused_in_chinese_whatever_the_kind_of_union(self, unit):
+        clerk = Actor("clerk", unit, Role.CLERK)
+
+        outcome = story.when(
+            None,
+            lambda _: HouseholdFile.receive_application(
+                **story.application(establishing_unit=unit, actor=clerk)
+            ),
+        )
+
+        story.then_refused(outcome, RuleViolated, rule="establishing_unit_is_base")

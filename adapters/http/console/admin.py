@@ -22,14 +22,13 @@ from litestar.response import Redirect, Template
 from adapters.http.console.common import (
     CONSOLE,
     ERRORS,
+    Posted,
     form_guard,
     lang_of,
     message,
-    read_fields,
-    refused_csrf,
     render,
-    same,
     signed_in,
+    signed_post,
 )
 from adapters.http.problems import status_of
 from adapters.runtime.bootstrap import Runtime
@@ -90,13 +89,11 @@ async def accounts_page(request: Request[Any, Any, Any], state: State) -> Templa
     exception_handlers=ERRORS,
 )
 async def create_account(request: Request[Any, Any, Any], state: State) -> Template | Redirect:
-    session = await signed_in(request, state)
-    if not isinstance(session, Session):
-        return session
-    fields = await read_fields(request)
+    post = await signed_post(request, state)
+    if not isinstance(post, Posted):
+        return post
+    session, fields = post.session, post.fields
     values = {k: (v[0] if v else "").strip() for k, v in fields.items() if k != "csrf"}
-    if not same((fields.get("csrf") or [""])[0], session.csrf):
-        return refused_csrf(request, state)
     service: AccountService = state.accounts
     try:
         try:
@@ -133,12 +130,10 @@ async def create_account(request: Request[Any, Any, Any], state: State) -> Templ
 async def change_account(
     account_id: FromPath[UUID], change: FromPath[str], request: Request[Any, Any, Any], state: State
 ) -> Template | Redirect:
-    session = await signed_in(request, state)
-    if not isinstance(session, Session):
-        return session
-    fields = await read_fields(request)
-    if not same((fields.get("csrf") or [""])[0], session.csrf):
-        return refused_csrf(request, state)
+    post = await signed_post(request, state)
+    if not isinstance(post, Posted):
+        return post
+    session = post.session
     service: AccountService = state.accounts
     account = await service.get(session.actor, account_id)  # outside the subtree: not found
     if change not in CHANGES:

@@ -26,14 +26,13 @@ from litestar.response import Redirect, Template
 from adapters.http.console.common import (
     CONSOLE,
     ERRORS,
+    Posted,
     form_guard,
     lang_of,
     message,
-    read_fields,
-    refused_csrf,
     render,
-    same,
     signed_in,
+    signed_post,
 )
 from adapters.http.problems import status_of
 from adapters.http.spotchecks import spot_check_out
@@ -96,12 +95,10 @@ async def spot_checks_page(request: Request[Any, Any, Any], state: State) -> Tem
     exception_handlers=ERRORS,
 )
 async def start_spot_check(request: Request[Any, Any, Any], state: State) -> Template | Redirect:
-    session = await signed_in(request, state)
-    if not isinstance(session, Session):
-        return session
-    values = await read_fields(request)
-    if not same((values.get("csrf") or [""])[0], session.csrf):
-        return refused_csrf(request, state)
+    post = await signed_post(request, state)
+    if not isinstance(post, Posted):
+        return post
+    session, values = post.session, post.fields
     rt: Runtime = state.rt
     try:
         unit = (values.get("unit") or [""])[0].strip()

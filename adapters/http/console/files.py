@@ -28,15 +28,13 @@ from adapters.http.console import forms
 from adapters.http.console.common import (
     CONSOLE,
     ERRORS,
+    Posted,
     form_guard,
     lang_of,
     message,
-    read_fields,
-    read_form,
-    refused_csrf,
     render,
-    same,
     signed_in,
+    signed_post,
 )
 from adapters.http.problems import status_of
 from adapters.http.views import event_out, file_out
@@ -402,12 +400,10 @@ async def file_page(
 async def act_on_file(
     file_id: FromPath[UUID], slug: FromPath[str], request: Request[Any, Any, Any], state: State
 ) -> Template | Redirect:
-    session = await signed_in(request, state)
-    if not isinstance(session, Session):
-        return session
-    values = await read_fields(request)
-    if not same((values.get("csrf") or [""])[0], session.csrf):
-        return refused_csrf(request, state)
+    post = await signed_post(request, state)
+    if not isinstance(post, Posted):
+        return post
+    session, values = post.session, post.fields
     rt: Runtime = state.rt
     actor = session.actor
     current = await file_reads.readable(rt.files, actor, file_id)  # outside: not found
@@ -461,12 +457,10 @@ async def unmasked_file(
 ) -> Template | Redirect:
     """The file page with its personal data in clear, for a stated purpose: recorded on the
     file's trail as the API's `unmask=true` read of the file is (`services.files.disclose`)."""
-    session = await signed_in(request, state)
-    if not isinstance(session, Session):
-        return session
-    values = await read_form(request)
-    if not same(values.get("csrf", ""), session.csrf):
-        return refused_csrf(request, state)
+    post = await signed_post(request, state)
+    if not isinstance(post, Posted):
+        return post
+    session, values = post.session, post.values
     rt: Runtime = state.rt
     actor = session.actor
     current = await file_reads.readable(rt.files, actor, file_id)
@@ -499,12 +493,10 @@ async def print_file_form(
 ) -> Template | Redirect | Response[bytes]:
     """One of the household's forms as a PDF (`services.forms.print_household`, as the API's
     print): a purpose is required and the print is recorded on the file's trail."""
-    session = await signed_in(request, state)
-    if not isinstance(session, Session):
-        return session
-    values = await read_form(request)
-    if not same(values.get("csrf", ""), session.csrf):
-        return refused_csrf(request, state)
+    post = await signed_post(request, state)
+    if not isinstance(post, Posted):
+        return post
+    session, values = post.session, post.values
     rt: Runtime = state.rt
     actor = session.actor
     await file_reads.readable(rt.files, actor, file_id)
@@ -607,12 +599,10 @@ async def new_file_page(request: Request[Any, Any, Any], state: State) -> Templa
     exception_handlers=ERRORS,
 )
 async def new_file(request: Request[Any, Any, Any], state: State) -> Template | Redirect:
-    session = await signed_in(request, state)
-    if not isinstance(session, Session):
-        return session
-    values = await read_fields(request)
-    if not same((values.get("csrf") or [""])[0], session.csrf):
-        return refused_csrf(request, state)
+    post = await signed_post(request, state)
+    if not isinstance(post, Posted):
+        return post
+    session, values = post.session, post.fields
     rt: Runtime = state.rt
     actor = session.actor
     authorise(actor, Act.APPLY, actor.unit)

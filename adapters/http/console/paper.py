@@ -22,12 +22,12 @@ from litestar.response import Redirect, Template
 from adapters.http.console.common import (
     CONSOLE,
     ERRORS,
+    Posted,
     lang_of,
     message,
-    refused_csrf,
     render,
-    same,
     signed_in,
+    signed_post,
 )
 from adapters.http.problems import status_of
 from adapters.runtime.bootstrap import Runtime
@@ -198,12 +198,10 @@ async def _run(kind: str, rt: Runtime, session: Session, form: Any) -> dict[str,
 async def upload_sheet(
     kind: FromPath[str], request: Request[Any, Any, Any], state: State
 ) -> Template | Redirect:
-    session = await signed_in(request, state)
-    if not isinstance(session, Session):
-        return session
-    form = await request.form()
-    if not same(str(form.get("csrf") or ""), session.csrf):
-        return refused_csrf(request, state)
+    post = await signed_post(request, state)
+    if not isinstance(post, Posted):
+        return post
+    session, form = post.session, post.form
     if kind not in KINDS:
         raise NotFound(f"no upload {kind}", zh="没有这个上传")
     try:

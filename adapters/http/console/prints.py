@@ -23,14 +23,13 @@ from litestar.response import Redirect, Template
 from adapters.http.console.common import (
     CONSOLE,
     ERRORS,
+    Posted,
     form_guard,
     lang_of,
     message,
-    read_form,
-    refused_csrf,
     render,
-    same,
     signed_in,
+    signed_post,
 )
 from adapters.http.console.files import _event_label, pdf_response
 from adapters.runtime.bootstrap import Runtime
@@ -94,12 +93,10 @@ async def forms_page(request: Request[Any, Any, Any], state: State) -> Template 
 async def print_unit_form(
     request: Request[Any, Any, Any], state: State
 ) -> Template | Redirect | Response[bytes]:
-    session = await signed_in(request, state)
-    if not isinstance(session, Session):
-        return session
-    values = await read_form(request)
-    if not same(values.get("csrf", ""), session.csrf):
-        return refused_csrf(request, state)
+    post = await signed_post(request, state)
+    if not isinstance(post, Posted):
+        return post
+    session, values = post.session, post.values
     english = lang_of(request) == "en"
     kept = {k: values.get(k, "").strip() for k in ("unit", "form", "period", "purpose")}
     errors: dict[str, str] = {}
@@ -143,12 +140,10 @@ async def print_unit_form(
     exception_handlers=ERRORS,
 )
 async def verify_form(request: Request[Any, Any, Any], state: State) -> Template | Redirect:
-    session = await signed_in(request, state)
-    if not isinstance(session, Session):
-        return session
-    values = await read_form(request)
-    if not same(values.get("csrf", ""), session.csrf):
-        return refused_csrf(request, state)
+    post = await signed_post(request, state)
+    if not isinstance(post, Posted):
+        return post
+    session, values = post.session, post.values
     code = values.get("code", "").strip()
     english = lang_of(request) == "en"
     try:

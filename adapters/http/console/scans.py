@@ -27,13 +27,11 @@ from adapters.http.attachments import contents_of, download, limits_of
 from adapters.http.console.common import (
     CONSOLE,
     ERRORS,
+    Posted,
     form_guard,
     lang_of,
     message,
-    read_form,
-    refused_csrf,
-    same,
-    signed_in,
+    signed_post,
 )
 from adapters.http.console.files import Side, _file_page
 from adapters.http.console.paper import upload_guard
@@ -43,7 +41,6 @@ from adapters.runtime.limits import principal
 from adapters.runtime.settings import Settings
 from adapters.services import attachments as service
 from adapters.services import files as file_reads
-from adapters.services.accounts import Session
 from domain.errors import DomainError, InvalidValue, NotFound, NotPermitted, OutOfScope
 
 READ_BYTES = 256 * 1024
@@ -63,12 +60,10 @@ def _beside(error: DomainError) -> str:
 async def _attach(
     file_id: UUID, request: Request[Any, Any, Any], state: State
 ) -> Template | Redirect:
-    session = await signed_in(request, state)
-    if not isinstance(session, Session):
-        return session
-    form = await request.form()
-    if not same(str(form.get("csrf") or ""), session.csrf):
-        return refused_csrf(request, state)
+    post = await signed_post(request, state)
+    if not isinstance(post, Posted):
+        return post
+    session, form = post.session, post.form
     rt: Runtime = state.rt
     actor = session.actor
     await file_reads.readable(rt.files, actor, file_id)  # outside the subtree: not found
@@ -114,12 +109,10 @@ async def _attach(
 async def _open(
     file_id: UUID, attachment_id: UUID, request: Request[Any, Any, Any], state: State
 ) -> Template | Redirect | Response[bytes] | Stream:
-    session = await signed_in(request, state)
-    if not isinstance(session, Session):
-        return session
-    values = await read_form(request)
-    if not same(values.get("csrf", ""), session.csrf):
-        return refused_csrf(request, state)
+    post = await signed_post(request, state)
+    if not isinstance(post, Posted):
+        return post
+    session, values = post.session, post.values
     rt: Runtime = state.rt
     actor = session.actor
     household = await file_reads.readable(rt.files, actor, file_id)

@@ -13,12 +13,16 @@ and its own page of files.
 The queue and the due lists are the API's (`reads.approval_queue`, `reads.due`); the other three
 are ledger conditions (`reads.work_filters`). All count in one snapshot (`reads.work_counts`).
 
+`duplicates` (重复建档, approvers and inspectors in the menu): the API's duplicates list
+(`reads.duplicates`), 50 people a page with a link to the next.
+
 Like `app.py`, no `from __future__ import annotations`: litestar resolves the handlers' types.
 """
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, get
 from litestar.datastructures import State
@@ -26,7 +30,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from adapters.http.console.common import CONSOLE, ERRORS, lang_of, render, signed_in
-from adapters.http.readmodels import ledger_item
+from adapters.http.readmodels import DUPLICATES_PAGE, duplicates_out, ledger_item
 from adapters.pg import reads
 from adapters.runtime.bootstrap import Runtime
 from adapters.services.accounts import Session
@@ -153,4 +157,33 @@ async def work_list(
     )
 
 
-ROUTES = [work_list]
+@get(f"{CONSOLE}/duplicates", include_in_schema=False, exception_handlers=ERRORS)
+async def duplicates(request: Request[Any, Any, Any], state: State) -> Template | Redirect:
+    """重复建档: the people of the account's subtree in more than one open or relieved file
+    (`GET /duplicates`), a page at a time with a link to the next."""
+    session = await signed_in(request, state)
+    if not isinstance(session, Session):
+        return session
+    actor = session.actor
+    authorise(actor, Act.READ, actor.unit)
+    rt: Runtime = state.rt
+    cursor = request.query_params.get("cursor")
+    after = reads.Cursor.decode(cursor[:1024], "duplicates") if cursor else None
+    found, total, following = await reads.duplicates(
+        rt.pool, actor.unit, limit=DUPLICATES_PAGE, after=after
+    )
+    page = duplicates_out(actor.unit, found, total, following)
+    english = lang_of(request) == "en"
+    return render(
+        request,
+        state,
+        "duplicates.html",
+        session=session,
+        title="Filed twice" if english else "重复建档",
+        page=page,
+        next_href=f"{CONSOLE}/duplicates?{urlencode({'cursor': page.next})}" if page.next else None,
+        first_href=f"{CONSOLE}/duplicates" if cursor else None,
+    )
+
+
+ROUTES = [work_list, duplicates]

@@ -1,0 +1,243 @@
+"""The due lists' and the approval queue's totals: the old `count(*)` beside the maintained counts
+of migration 0022 (`ledger_counts`), at two sizes, with what the counts cost the writes.
+
+    BANGFU_DATA_DIR=/tmp/c5k .venv/bin/python -m adapters.cli demo --files 5000 --bulk
+    BANGFU_DATA_DIR=/tmp/c20k .venv/bin/python -m adapters.cli demo --files 20000 --bulk
+    .venv/bin/python bench/counts.py /tmp/c5k /tmp/c20k [--rounds 5] [--rebuilds 3]
+
+For each data folder (its embedded PostgreSQL), in the reader's scoped transaction (role
+`bangfu_reader`, row-level security, as `adapters.pg.reads` reads):
+
+  totals    for each list (visits, rechecks, follow_up, exit, approvals) at the province (13), a
+            district (130306) and that district's largest base union: `EXPLAIN (ANALYZE,
+            BUFFERS)` of the old `SELECT count(*) FROM ledger l WHERE <subtree> AND <condition>`
+            and of the new `SELECT sum(n) FROM ledger_counts …`, `--rounds` times after a warm
+            run; the median execution time and the buffers of each. Both answer the same number
+            (checked).
+  rebuild   `rebuild_all` of the ledger projection without the counts step (the baseline: the
+            branch's rebuild with `counts` left out of its group — the log gives the same rows,
+            so the counts stay right) and with it, alternating, `--rebuilds` times each; the
+            median seconds; and the counts' GROUP BY alone.
+  writes    the projection's write of 1,000 approved files' ledger rows (a batch of the runner)
+            each moved in the visits list: before (one statement a row, as up to migration
+            0021, no counts), a statement a row with the counts' triggers, after (one statement
+            for the batch, `LiveLedger.save`, with the triggers), and that with the triggers
+            disabled; in transactions rolled back; median of `--rounds`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from adapters.pg import projector, reads
+from adapters.pg.readmodels import LEDGER_COLUMNS, LiveLedger, ledger_record
+from adapters.pg.units import subtree_sql
+from adapters.runtime.bootstrap import runtime
+from adapters.runtime.settings import Settings
+from projections.ledger import Ledger
+
+AS_OF = date(2026, 12, 1)
+KINDS = ("visits", "rechecks", "follow_up", "exit", "approvals")
+QUEUE = "(l.status = 'appraised' OR l.category_pending IS NOT NULL)"
+
+
+def statements(root: str, kind: str) -> tuple[str, str, list[Any]]:
+    """The old total, the new one, and their parameters (the old query's, as reads.py ran it)."""
+    if kind == "approvals":
+        old = f"SELECT count(*) FROM ledger l WHERE {subtree_sql('l.unit', '$1')} AND {QUEUE}"
+        new = "SELECT coalesce(sum(c.n), 0) FROM ledger_counts c WHERE c.scope = $1 AND c.kind = $2"
+        return old, new, [root]
+    spec = reads.due_list(kind, as_of=AS_OF, visit_days=90, follow_up_months=12)
+    old = f"SELECT count(*) FROM ledger l WHERE {subtree_sql('l.unit', '$1')} AND {spec.condition}"
+    new = (
+        "SELECT coalesce(sum(c.n), 0) FROM ledger_counts c"
+        f" WHERE c.scope = $1 AND c.kind = ${len(spec.bounds) + 2} AND {spec.days}"
+    )
+    return old, new, [root, *spec.bounds]
+
+
+async def explain(conn: Any, sql: str, params: list[Any], rounds: int) -> tuple[float, int]:
+    await conn.fetch(sql, *params)  # warm
+    times, hits = [], 0
+    for _ in range(rounds):
+        raw = await conn.fetchval(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}", *params)
+        plan = json.loads(raw)[0]
+        times.append(plan["Execution Time"])
+        node = plan["Plan"]
+        hits = node.get("Shared Hit Blocks", 0) + node.get("Shared Read Blocks", 0)
+    return statistics.median(times), hits
+
+
+async def totals(rt: Any, base: str, rounds: int) -> list[dict[str, Any]]:
+    rows = []
+    for root in ("13", "130306", base):
+        for kind in KINDS:
+            old, new, params = statements(root, kind)
+            async with reads.scoped(rt.pool, root) as conn:
+                before = await conn.fetchval(old, *params)
+                after = await conn.fetchval(new, *params, kind)
+                assert before == after, (root, kind, before, after)  # noqa: S101
+                old_ms, old_buffers = await explain(conn, old, params, rounds)
+                new_ms, new_buffers = await explain(conn, new, [*params, kind], rounds)
+            rows.append(
+                {
+                    "root": root,
+                    "kind": kind,
+                    "total": int(before),
+                    "old_ms": old_ms,
+                    "old_buffers": old_buffers,
+                    "new_ms": new_ms,
+                    "new_buffers": new_buffers,
+                }
+            )
+    return rows
+
+
+async def rebuilds(rt: Any, times: int) -> dict[str, float]:
+    ledger = [p for p in rt.projections.projections if isinstance(p, Ledger)]
+    with_counts = projector.GROUPS["ledger"]
+    without = tuple(a for a in with_counts if a != "counts")
+    seconds: dict[str, list[float]] = {"without counts": [], "with counts": []}
+    try:
+        for _ in range(times):
+            for name, group in (("without counts", without), ("with counts", with_counts)):
+                projector.GROUPS["ledger"] = group
+                started = time.perf_counter()
+                await projector.rebuild_all(rt.store, rt.codec, ledger)
+                seconds[name].append(time.perf_counter() - started)
+    finally:
+        projector.GROUPS["ledger"] = with_counts
+    async with rt.pool.acquire() as conn, conn.transaction():
+        await conn.execute("CREATE TEMP TABLE scratch (LIKE ledger_counts) ON COMMIT DROP")
+        started = time.perf_counter()
+        await conn.execute("SELECT bangfu_ledger_counts_fill('ledger', 'scratch')")
+        fill = time.perf_counter() - started
+    result = {name: statistics.median(s) for name, s in seconds.items()}
+    result["counts' GROUP BY alone"] = fill
+    return result
+
+
+async def one_statement_a_row(conn: Any, rows: list[Any]) -> None:
+    """The ledger's write before this branch (`LiveLedger.save` up to migration 0021): one
+    INSERT … ON CONFLICT a row, by `executemany`."""
+    columns = ", ".join(LEDGER_COLUMNS)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in LEDGER_COLUMNS[1:])
+    values = ", ".join(f"${i}" for i in range(1, len(LEDGER_COLUMNS) + 1))
+    await conn.executemany(
+        f"INSERT INTO ledger ({columns}) VALUES ({values})"
+        f" ON CONFLICT (file_id) DO UPDATE SET {updates}",
+        [ledger_record(r) for r in rows],
+    )
+
+
+WRITES = {
+    "before: a statement a row, no counts": (one_statement_a_row, False),
+    "a statement a row, with the counts' triggers": (one_statement_a_row, True),
+    "after: one statement a batch, with the triggers": (None, True),
+    "one statement a batch, triggers disabled": (None, False),
+}
+
+
+async def writes(rt: Any, rounds: int) -> dict[str, float]:
+    ids = [
+        r["file_id"]
+        for r in await rt.pool.fetch(
+            "SELECT file_id FROM ledger WHERE status = 'approved' ORDER BY file_id LIMIT 1000"
+        )
+    ]
+    seconds: dict[str, list[float]] = {name: [] for name in WRITES}
+    for _ in range(rounds):
+        for name, (write, triggers) in WRITES.items():
+            async with rt.pool.acquire() as conn:
+                tx = conn.transaction()
+                await tx.start()
+                try:
+                    if not triggers:
+                        await conn.execute("ALTER TABLE ledger DISABLE TRIGGER USER")
+                    live = LiveLedger(conn)
+                    rows = list((await live.load(set(ids))).values())
+                    for row in rows:  # moved in a list: a visit
+                        row.last_visited_on = AS_OF
+                    started = time.perf_counter()
+                    if write is None:
+                        await live.save(rows, set())
+                    else:
+                        await write(conn, rows)
+                    seconds[name].append(time.perf_counter() - started)
+                finally:
+                    await tx.rollback()
+    return {name: statistics.median(s) for name, s in seconds.items()}
+
+
+async def measure(folder: Path, rounds: int, times: int, parts: set[str]) -> dict[str, Any]:
+    settings = Settings(database_url=None, data_dir=folder, log_json=True)
+    async with runtime(settings) as rt:
+        files = await rt.pool.fetchval("SELECT count(*) FROM ledger")
+        events = await rt.pool.fetchval("SELECT count(*) FROM events")
+        counts = await rt.pool.fetchval("SELECT count(*) FROM ledger_counts")
+        base = await rt.pool.fetchval(
+            "SELECT unit FROM ledger WHERE district = '130306' AND length(unit) >= 9"
+            " GROUP BY unit ORDER BY count(*) DESC LIMIT 1"
+        )
+        return {
+            "folder": str(folder),
+            "files": files,
+            "events": events,
+            "count_rows": counts,
+            "base": base,
+            "totals": await totals(rt, base, rounds) if "totals" in parts else [],
+            "writes": await writes(rt, rounds) if "writes" in parts else {},
+            "rebuild": await rebuilds(rt, times) if "rebuild" in parts else {},
+        }
+
+
+def report(results: list[dict[str, Any]]) -> None:
+    print(
+        "| root | list | "
+        + " | ".join(f"{r['files']:,} files: total, old ms (buf) → new ms (buf)" for r in results)
+        + " |"
+    )
+    print("|---|---|" + "---:|" * len(results))
+    for i, row in enumerate(results[0]["totals"] if all(r["totals"] for r in results) else []):
+        cells = []
+        for r in results:
+            t = r["totals"][i]
+            cells.append(
+                f"{t['total']:,}: {t['old_ms']:.2f} ({t['old_buffers']}) → "
+                f"{t['new_ms']:.3f} ({t['new_buffers']})"
+            )
+        root = "base" if row["root"] == results[0]["base"] else row["root"]
+        print(f"| {root} | {row['kind']} | " + " | ".join(cells) + " |")
+    for r in results:
+        print(
+            f"\n{r['files']:,} files, {r['events']:,} events, {r['count_rows']:,} count rows"
+            f" (base {r['base']}): rebuild "
+            + ", ".join(f"{k} {v:.2f} s" for k, v in r["rebuild"].items())
+            + "; 1,000 rows written: "
+            + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in r["writes"].items())
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folders", nargs="+", type=lambda f: Path(f).resolve())
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rebuilds", type=int, default=3)
+    parser.add_argument("--parts", default="totals,writes,rebuild")
+    args = parser.parse_args()
+    parts = set(args.parts.split(","))
+    results = [asyncio.run(measure(f, args.rounds, args.rebuilds, parts)) for f in args.folders]
+    report(results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

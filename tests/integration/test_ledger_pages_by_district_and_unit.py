@@ -1,0 +1,198 @@
+"""A district's and a base union's ledger pages read their own files in the sort's order
+(migration 0023, adapters/pg/reads.py `LedgerFilter.where`): the same rows in the same order as
+the subtree's code range gives, every match exactly once through the cursors, and off the
+indexes that lead with the district or the unit — so a page's cost does not grow with the
+province (docs/benchmarks.md, "Growth")."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+import pytest
+
+from adapters.pg import reads
+from adapters.pg.repository import PgFileRepository
+from adapters.pg.store import PostgresEventStore
+from tests.integration.test_projections import runner
+from tests.integration.test_reads_in_pages import appraised, province
+
+DISTRICT, BASE = "130306", "130306001"
+# beside the demo's units: a base union whose code continues its sibling's, and an industry
+# union's base union under the district
+OTHERS = (BASE, "1303060011", "130306C01001", "130302001")
+
+FILTERS: dict[str, dict[str, Any]] = {
+    "none": {},
+    "q": {"name": "王"},
+    "category": {"categories": ("deep",)},
+    "file_level": {"file_levels": ("district",)},
+    "worker_kind": {"worker_kinds": ("migrant",)},
+    "status": {"statuses": ("approved",)},
+}
+
+
+async def every_page(
+    pool: asyncpg.Pool, where: reads.LedgerFilter, sort: str, descending: bool
+) -> list[Any]:
+    seen: list[Any] = []
+    after = None
+    while True:
+        rows, after = await reads.ledger_page(
+            pool, where, sort=sort, descending=descending, after=after, limit=7
+        )
+        seen += [r["file_id"] for r in rows]
+        if after is None:
+            return seen
+
+
+async def by_code_range(
+    pool: asyncpg.Pool, root: str, where: reads.LedgerFilter, sort: str, descending: bool
+) -> list[Any]:
+    """The subtree's matches in order, as the owner reads them: the code range, no policy."""
+    params: list[Any] = []
+    condition = reads.LedgerFilter("13", **{k: getattr(where, k) for k in where_fields()}).where(
+        params
+    )
+    params.append(root)
+    direction = "DESC" if descending else "ASC"
+    rows = await pool.fetch(
+        f"SELECT l.file_id FROM ledger l WHERE {condition}"
+        f" AND l.unit ~>=~ ${len(params)} AND l.unit ~<~ bangfu_subtree_end(${len(params)})"
+        f" ORDER BY {reads.SORTS[sort].expression} {direction}, l.file_id {direction}",
+        *params,
+    )
+    return [r["file_id"] for r in rows]
+
+
+def where_fields() -> list[str]:
+    return [f for f in reads.LedgerFilter.__dataclass_fields__ if f != "root"]
+
+
+@pytest.fixture
+async def ledger(store: PostgresEventStore, files: PgFileRepository) -> asyncpg.Pool:
+    await province(store, files, count=60)
+    await files.save(*(appraised(unit) for unit in OTHERS * 2))
+    await runner(store).catch_up()
+    return store.pool
+
+
+class TestADistrictsAndABaseUnionsPages:
+    async def test_hold_the_subtrees_matches_in_order_each_once_through_the_cursors(
+        self, ledger: asyncpg.Pool
+    ):
+        checked = 0
+        for root in (DISTRICT, BASE, "1303060011"):
+            for name, fields in FILTERS.items():
+                where = reads.LedgerFilter(root, **fields)
+                for sort in reads.SORTS:
+                    for descending in (False, True):
+                        paged = await every_page(ledger, where, sort, descending)
+
+                        expected = await by_code_range(ledger, root, where, sort, descending)
+                        assert paged == expected, (root, name, sort, descending)
+                        checked += len(paged)
+        district = await by_code_range(
+            ledger, DISTRICT, reads.LedgerFilter(DISTRICT), "applied_on", False
+        )
+        assert {r["unit"] for r in await ledger.fetch(
+            "SELECT unit FROM ledger WHERE file_id = ANY($1)", district
+        )} >= {BASE, "1303060011", "130306C01001"}  # fmt: skip
+        assert len(district) > 2 * 7  # pages of 7: the cursors were walked
+        assert checked > 200
+
+
+async def plan(
+    pool: asyncpg.Pool,
+    where: reads.LedgerFilter,
+    sort: str,
+    desc: bool,
+    after: reads.Cursor | None = None,
+) -> str:
+    """The ledger index the page's statement reads, in a generic plan (as a prepared statement
+    is run after five executions), in the transaction `ledger_page` opens (reader role,
+    row-level security, its planner settings)."""
+    statements: list[tuple[str, tuple[Any, ...]]] = []
+    opening: list[str] = []
+
+    class Recording:
+        def __init__(self, conn: asyncpg.Connection) -> None:
+            self.conn = conn
+
+        async def execute(self, sql: str, *args: Any) -> Any:
+            opening.append(sql)
+            return await self.conn.execute(sql, *args)
+
+        async def fetch(self, sql: str, *args: Any) -> Any:
+            statements.append((sql, args))
+            return await self.conn.fetch(sql, *args)
+
+    class Pool:
+        def acquire(self) -> Any:
+            outer = pool.acquire()
+
+            class Acquired:
+                async def __aenter__(self) -> Recording:
+                    return Recording(await outer.__aenter__())
+
+                async def __aexit__(self, *exc: Any) -> None:
+                    await outer.__aexit__(*exc)
+
+            return Acquired()
+
+    await reads.ledger_page(Pool(), where, sort=sort, descending=desc, after=after)  # type: ignore[arg-type]
+    (sql, args) = statements[0]
+    async with pool.acquire() as conn:
+        await conn.execute(opening[0])  # BEGIN, the role, the scope, the settings
+        await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        found = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args)
+        await conn.execute("ROLLBACK")
+    indexes: list[str] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        if str(node.get("Index Name", "")).startswith("ledger"):
+            indexes.append(f"{node['Index Name']}: {node.get('Index Cond', '')}")
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk((json.loads(found) if isinstance(found, str) else found)[0]["Plan"])
+    return ",".join(sorted(set(indexes)))
+
+
+class TestThePagesReadTheirOwnIndexes:
+    async def test_a_district_walks_its_own_entries_of_the_sorts_index(self, ledger: asyncpg.Pool):
+        await ledger.execute("ANALYZE ledger")
+
+        for sort in reads.SORTS:
+            for desc in (False, True):
+                for fields in ({}, {"name": "王"}, {"statuses": ("approved",)}):
+                    where = reads.LedgerFilter(DISTRICT, **fields)
+
+                    used = await plan(ledger, where, sort, desc)
+
+                    assert used.startswith(f"ledger_district_by_{sort}: "), (sort, desc, fields)
+
+    async def test_a_base_union_walks_its_own_entries_of_the_sorts_index(
+        self, ledger: asyncpg.Pool
+    ):
+        await ledger.execute("ANALYZE ledger")
+
+        for sort in reads.SORTS:
+            for desc in (False, True):
+                for fields in ({}, {"name": "王"}, {"categories": ("deep",)}):
+                    where = reads.LedgerFilter(BASE, **fields)
+
+                    used = await plan(ledger, where, sort, desc)
+
+                    assert used.startswith(f"ledger_unit_by_{sort}: "), (sort, desc, fields)
+
+    async def test_a_later_page_starts_its_walk_at_the_cursor(self, ledger: asyncpg.Pool):
+        await ledger.execute("ANALYZE ledger")
+        _, after = await reads.ledger_page(ledger, reads.LedgerFilter(DISTRICT), limit=3)
+        assert after is not None
+
+        used = await plan(ledger, reads.LedgerFilter(DISTRICT), "applied_on", False, after)
+
+        assert used.startswith("ledger_district_by_applied_on: ")
+        assert "ROW(district, applied_on, file_id) > ROW(" in used
