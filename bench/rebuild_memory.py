@@ -54,6 +54,7 @@ def rebuild(folder: Path, code: Path, files: int | None) -> tuple[float, int]:
     env = {**os.environ, "BANGFU_DATA_DIR": str(folder), "BANGFU_LOG_JSON": "1"}
     env.pop("BANGFU_DATABASE_URL", None)
     started = time.perf_counter()
+    log = (folder / "rebuild.log").open("ab")  # the CLI's output, kept beside its data
     child = subprocess.Popen(
         [
             sys.executable,
@@ -65,8 +66,8 @@ def rebuild(folder: Path, code: Path, files: int | None) -> tuple[float, int]:
         ],
         cwd=code,  # `-m` imports from the working directory first: that tree's code
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     # The process's own high-water mark (VmHWM only grows), read until it exits, once it runs
     # the CLI: until its exec the child is a fork of this process, whose pages it counts
@@ -80,8 +81,9 @@ def rebuild(folder: Path, code: Path, files: int | None) -> tuple[float, int]:
                 peak = max(peak, int(status.split("VmHWM:")[1].split()[0]) * 1024)
         time.sleep(0.1)
     seconds = time.perf_counter() - started
+    log.close()
     if child.returncode:
-        raise RuntimeError(f"rebuild failed with {child.returncode}")
+        raise RuntimeError(f"rebuild failed with {child.returncode}: see {log.name}")
     return seconds, peak
 
 
@@ -110,7 +112,7 @@ async def measure(folder: Path, rounds: int, code: Path, files: int | None) -> d
         keyring = Keyring(pool, load_pii_keys(None, folder))
         store, codec = PostgresEventStore(pool, keyring=keyring), EventCodec(keyring=keyring)
         events = int(await pool.fetchval("SELECT count(*) FROM events"))
-        files = int(
+        households = int(
             await pool.fetchval(
                 "SELECT count(*) FROM events WHERE version = 1 AND type = 'household.applied'"
             )
@@ -135,7 +137,7 @@ async def measure(folder: Path, rounds: int, code: Path, files: int | None) -> d
     finally:
         server.cleanup()
     return {
-        "files": files,
+        "files": households,
         "events": events,
         "rate": statistics.median(rates),
         "raw": statistics.median(raws),
