@@ -7,7 +7,7 @@
     bangfu summary                                              what is stored, by status
     bangfu migrate                                              apply schema migrations
     bangfu projections run [--every SECONDS]                    keep the read models up to date
-    bangfu projections rebuild [ledger|statistics]              rebuild read models from zero
+    bangfu projections rebuild [ledger|statistics] [--files N]  rebuild read models from zero
     bangfu projections status                                   how far behind each read model is
     bangfu export ledger --unit CODE [--out FILE] [--status S]  the ledger of a subtree as xlsx
     bangfu spot-check --unit CODE [--sample N | --fraction F] [--seed S] [--as-of DATE]

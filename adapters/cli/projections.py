@@ -1,7 +1,9 @@
 """`bangfu projections …`: run, rebuild or inspect the read models.
 
 bangfu projections run [--every SECONDS]          keep the read models up to date until Ctrl-C
-bangfu projections rebuild [ledger|statistics]    rebuild from zero; the old tables serve meanwhile
+bangfu projections rebuild [ledger|statistics] [--files N]
+                                                 rebuild from zero, N files in memory at once;
+                                                 the old tables serve meanwhile
 bangfu projections status                         how far behind each read model is
 """
 
@@ -17,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from adapters.cli import progress
-from adapters.pg.projector import Lag, rebuild_all
+from adapters.pg.projector import FILES_PER_BATCH, Lag, rebuild_all
 from adapters.runtime.bootstrap import Runtime
 
 console = Console(stderr=False)
@@ -35,6 +37,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "rebuild", help="rebuild from zero (all when none is named); the old tables serve meanwhile"
     )
     b.add_argument("name", nargs="?", choices=("ledger", "statistics"), help="one read model")
+    b.add_argument(
+        "--files",
+        type=int,
+        default=FILES_PER_BATCH,
+        help=f"files held in memory at once (default {FILES_PER_BATCH:,}; fewer: less memory)",
+    )
     actions.add_parser("status", help="how many events and seconds each read model is behind")
 
 
@@ -94,7 +102,13 @@ async def _rebuild(rt: Runtime, args: argparse.Namespace) -> int:
     names = "、".join(p.name for p in chosen)
     with progress.bar() as bar:  # one read of the log feeds every chosen read model
         task = bar.add_task(f"重建 rebuilding {names}", total=total)
-        read = await rebuild_all(rt.store, rt.codec, chosen, progress=partial(bar.advance, task))
+        read = await rebuild_all(
+            rt.store,
+            rt.codec,
+            chosen,
+            files=max(1, args.files),
+            progress=partial(bar.advance, task),
+        )
     for projection in chosen:
         console.print(f"已重建 {projection.name}：{read} 个事件 (rebuilt from {read} events)")
     return 0

@@ -7,10 +7,12 @@ was read from. So a batch is applied exactly once — whether the runner is kill
 (the transaction rolls back and the batch is read again) or two runners race (the second finds
 the position moved and re-reads).
 
-A rebuild fills fresh shadow tables from zero with everything in memory (fast), COPYs them out,
-then — holding the projection's lock, so the live runner pauses — catches the shadow tables up to
-the live position and swaps them in by renaming, in one transaction. Until then the service
-answers from the old tables.
+A rebuild fills fresh shadow tables from zero, a batch of files at a time: each batch's files
+are folded in memory (fast) from their own events and COPYed out, so memory holds one batch
+whatever the size of the log; what adds up across files is then summed by SQL over the written
+tables. Then — holding the projection's lock, so the live runner pauses — it catches the shadow
+tables up to the live position and swaps them in by renaming, in one transaction. Until then
+the service answers from the old tables.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from adapters.pg.readmodels import (
     MemoryStatistics,
     Tables,
 )
-from adapters.pg.store import START, Cursor, PostgresEventStore, StoredEvent, Wakeups
+from adapters.pg.store import Cursor, PostgresEventStore, StoredEvent, Wakeups
 from projections.base import Change, Projection
 from projections.ledger import Ledger
 from projections.statistics import Statistics
@@ -234,16 +236,32 @@ async def _index_shadow(conn: Conn, shadow: str, live: str) -> None:
 _INDEX_HEAD = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON (?:ONLY )?\S+ USING ")
 
 
+# Files a rebuild holds in memory at once: its peak memory (docs/operations.md, capacity).
+FILES_PER_BATCH = 10_000
+
+# A rebuild's storage for each read model (readmodels.py): holds one batch of files, `flush`es
+# it into the shadow tables, and — every batch written, before the shadow tables are indexed —
+# `derive`s what is counted across files by SQL over them. A new read-model table derived from
+# the others is a statement in its `derive`; a new read model, an entry here and in GROUPS.
+REBUILD_STORAGE: dict[str, Callable[[], Any]] = {
+    "ledger": MemoryLedger,
+    "statistics": MemoryStatistics,
+}
+
+
 async def rebuild(
     store: PostgresEventStore,
     codec: EventCodec,
     projection: Projection,
     *,
     batch: int = 10_000,
+    files: int = FILES_PER_BATCH,
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Rebuild one projection from zero into fresh tables and swap them in; return events read."""
-    return await rebuild_all(store, codec, [projection], batch=batch, progress=progress)
+    return await rebuild_all(
+        store, codec, [projection], batch=batch, files=files, progress=progress
+    )
 
 
 async def rebuild_all(
@@ -252,29 +270,37 @@ async def rebuild_all(
     projections: Sequence[Projection],
     *,
     batch: int = 10_000,
+    files: int = FILES_PER_BATCH,
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Rebuild projections from zero, reading and decoding the log once for all of them; each
-    is then caught up to its live position and swapped in on its own. Returns events read."""
+    is then caught up to its live position and swapped in on its own. Returns events read.
+
+    The log is read up to its head when the rebuild starts, `files` files at a time (`batch`
+    events a chunk): each batch's files are folded whole, written into the shadow tables and
+    forgotten, so memory holds one batch whatever the size of the log. A failure anywhere drops
+    every shadow and work table and leaves the live tables as they were."""
     pool, live = store.pool, Tables()
     shadow = Tables.shadow(f"r{time.time_ns()}")
     groups = [GROUPS[p.name] for p in projections]
-    memories: list[Any] = [
-        MemoryLedger() if isinstance(p, Ledger) else MemoryStatistics() for p in projections
-    ]
+    storages = [REBUILD_STORAGE[p.name]() for p in projections]
     async with pool.acquire() as conn:
         try:
-            for group in groups:
+            for group, storage in zip(groups, storages, strict=True):
                 await _create_shadow(conn, group, live, shadow)
-            cursor, read = await _fill(store, codec, projections, memories, conn, batch, progress)
-            for projection, memory, group in zip(projections, memories, groups, strict=True):
+                await storage.prepare(conn, shadow)
+            cursor, read = await _fill(
+                store, codec, projections, storages, conn, shadow, batch, files, progress
+            )
+            for projection, storage, group in zip(projections, storages, groups, strict=True):
                 await _swap_in(
-                    store, codec, projection, conn, memory, shadow, live, group, cursor, batch
+                    store, codec, projection, conn, storage, shadow, live, group, cursor, batch
                 )
         except BaseException:
-            for group in groups:  # a failed rebuild leaves no shadow tables behind
-                for attr in group:
-                    await conn.execute(f"DROP TABLE IF EXISTS {getattr(shadow, attr)}")
+            # a failed rebuild leaves no shadow or work table behind
+            for group, storage in zip(groups, storages, strict=True):
+                for table in (*(getattr(shadow, attr) for attr in group), *storage.staging(shadow)):
+                    await conn.execute(f"DROP TABLE IF EXISTS {table}")
             raise
     for projection in projections:
         log.info("projections.rebuilt", projection=projection.name, events=read)
@@ -285,46 +311,63 @@ async def _fill(
     store: PostgresEventStore,
     codec: EventCodec,
     projections: Sequence[Projection],
-    memories: Sequence[Any],
+    storages: Sequence[Any],
     conn: Conn,
+    shadow: Tables,
     batch: int,
+    files: int,
     progress: Callable[[int], None] | None,
 ) -> tuple[Cursor, int]:
-    """Apply the whole log to the in-memory storages; return the last cursor and events read."""
-    cursor, read = START, 0
-    # All a rebuild holds in memory lives to the end, and the cyclic collector would walk all
-    # of it again at every full collection: on a large log, most of the rebuild's time. Frozen
-    # after each batch, it leaves the collector's view (each new batch's garbage is still
-    # collected); unfrozen at the end. https://docs.python.org/3/library/gc.html#gc.freeze
+    """Apply the log up to its head to the shadow tables, a batch of files at a time; return the
+    head and the events read.
+
+    A file's read models depend on its own events and on those referring to it, in log order,
+    never on another file's: so a batch of files — a range of stream ids — is folded from its
+    own events alone (store.read_files_records), and what adds up across files (statistics,
+    duplicates) is summed by SQL once every batch is written (`derive`). The head is fixed when
+    the rebuild starts: every event up to it is final, so all batches read the same log."""
+    head = await store.head(conn=conn)
+    starts = await store.batch_starts(files, conn=conn)
+    read = 0
     decode = codec.decode_fields
     wanted: dict[str, tuple[bool, ...]] = {}  # per event type: which projections want it
-    try:
-        while True:
-            rows = await store.read_log_records(cursor, batch, conn=conn)
-            if not rows:
-                return cursor, read
-            # the rows' columns: position, xid, stream_id, version, type, payload, recorded_at,
-            # unit (store._COLUMNS); a rebuild reads them straight into changes
-            per_projection: list[list[Change]] = [[] for _ in projections]
-            for r in rows:
-                flags = wanted.get(r[4])
-                if flags is None:
-                    flags = wanted[r[4]] = tuple(p.wants(r[4]) for p in projections)
-                if any(flags):
-                    change = Change(r[2], r[3], r[4], decode(r[4], r[5], r[2]), r[6], r[7])
-                    for i, flag in enumerate(flags):
-                        if flag:
-                            per_projection[i].append(change)
-            for projection, memory, changes in zip(
-                projections, memories, per_projection, strict=True
-            ):
-                await projection.apply(changes, memory)
-            cursor, read = Cursor(rows[-1][1], rows[-1][0]), read + len(rows)
-            if progress is not None:
-                progress(len(rows))
-            gc.freeze()
-    finally:
-        gc.unfreeze()
+    for start, end in zip(starts, [*starts[1:], None], strict=True):
+        # A batch's state lives until the batch is written, and the cyclic collector would
+        # walk all of it again at every full collection. Frozen after each chunk, it leaves the
+        # collector's view (each chunk's garbage is still collected); unfrozen once written.
+        # https://docs.python.org/3/library/gc.html#gc.freeze
+        try:
+            chunks = store.read_files_records(start, end, head, batch, conn=conn)
+            async with contextlib.aclosing(chunks):
+                async for rows in chunks:
+                    # the rows' columns: position, xid, stream_id, version, type, payload,
+                    # recorded_at, unit (store._COLUMNS); read straight into changes
+                    per_projection: list[list[Change]] = [[] for _ in projections]
+                    for r in rows:
+                        flags = wanted.get(r[4])
+                        if flags is None:
+                            flags = wanted[r[4]] = tuple(p.wants(r[4]) for p in projections)
+                        if any(flags):
+                            change = Change(r[2], r[3], r[4], decode(r[4], r[5], r[2]), r[6], r[7])
+                            for i, flag in enumerate(flags):
+                                if flag:
+                                    per_projection[i].append(change)
+                    for projection, storage, changes in zip(
+                        projections, storages, per_projection, strict=True
+                    ):
+                        await projection.apply(changes, storage)
+                    read += len(rows)
+                    if progress is not None:
+                        progress(len(rows))
+                    gc.freeze()
+            for storage in storages:
+                await storage.flush(conn, shadow)
+            store.forget_keys()  # no later batch reads these files
+        finally:
+            gc.unfreeze()
+            gc.collect()  # the batch's cyclic garbage, frozen with it: else it piles up
+        log.debug("projections.batch_rebuilt", start=str(start), events=read)
+    return head, read
 
 
 async def _swap_in(
@@ -332,17 +375,17 @@ async def _swap_in(
     codec: EventCodec,
     projection: Projection,
     conn: Conn,
-    memory: Any,
+    storage: Any,
     shadow: Tables,
     live: Tables,
     group: Sequence[str],
     cursor: Cursor,
     batch: int,
 ) -> None:
-    """COPY a rebuilt projection into its shadow tables, catch them up to the live runner's
-    position under its lock, and swap them in."""
+    """Derive a rebuilt projection's tables counted across files, index its shadow tables,
+    catch them up to the live runner's position under its lock, and swap them in."""
     async with conn.transaction():
-        await memory.flush(conn, shadow)
+        await storage.derive(conn, shadow)
         await conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
         for attr in group:
             if attr not in DERIVED:

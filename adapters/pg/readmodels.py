@@ -1,5 +1,5 @@
 """Storage for the read models: live (rows loaded and written per batch, inside the runner's
-transaction) and in memory (a rebuild keeps everything in memory and COPYs it out at the end).
+transaction) and in memory (a rebuild holds one batch of files at a time and COPYs each out).
 
 Table names are parameters so that a rebuild can fill shadow tables and swap them in.
 """
@@ -64,7 +64,6 @@ LEDGER_COLUMNS = (
 )
 # a person in two files that hold their people under 一户一档 — open or relieved — is a duplicate
 HOLDING_STATUSES = sorted(s.value for s in OPEN | {Status.RELIEVED})
-_HOLDING = frozenset(HOLDING_STATUSES)
 
 # a row per (person, file) of every person in several such files (migration 0024)
 DUPLICATE_COLUMNS = ("id_hash", "file_id", "unit", "role", "applied_on", "files")
@@ -356,10 +355,24 @@ class LiveStatistics:
 
 
 class MemoryLedger:
-    """All ledger rows in memory during a rebuild; `flush` COPYs them into the given tables."""
+    """One batch of files' ledger rows in memory during a rebuild (adapters/pg/projector.py).
+
+    `flush` COPYs the batch's rows and people into the shadow tables and forgets them; `derive`,
+    once every batch is written, fills what is counted across files — the duplicates — by SQL
+    over the written shadow tables: a table derived from the ledger and people is one more
+    statement there. (The ledger's counts, migration 0022, are taken later, under the lock
+    after the catch-up: projector.DERIVED.)"""
 
     def __init__(self) -> None:
         self.rows: dict[UUID, LedgerRow] = {}
+
+    @staticmethod
+    def staging(tables: Tables) -> tuple[str, ...]:
+        """The work tables of a rebuild into `tables`, besides the shadow tables: none."""
+        return ()
+
+    async def prepare(self, conn: Conn, tables: Tables) -> None:
+        """Create the work tables (none)."""
 
     async def load(self, ids: set[UUID]) -> dict[UUID, LedgerRow]:
         return {i: self.rows[i] for i in ids if i in self.rows}
@@ -379,32 +392,48 @@ class MemoryLedger:
             columns=("file_id", "id_hash", "role"),
             records=[(r.file_id, h, role) for r in self.rows.values() for h, role in r.people],
         )
-        await conn.copy_records_to_table(
-            tables.duplicates, columns=DUPLICATE_COLUMNS, records=duplicate_records(self.rows)
+        self.rows = {}
+
+    async def derive(self, conn: Conn, tables: Tables) -> None:
+        """Every batch written: a row per file of each person in more than one open or relieved
+        file, with how many (migration 0024; the same rows as `LiveLedger._count_duplicates`,
+        for everyone)."""
+        await conn.execute(
+            f"WITH held AS (SELECT p.id_hash, p.file_id, p.role, l.unit, l.applied_on"
+            f" FROM {tables.people} p JOIN {tables.ledger} l ON l.file_id = p.file_id"
+            " WHERE l.status = ANY($1::text[])),"
+            " counted AS (SELECT id_hash, count(DISTINCT file_id)::integer AS files FROM held"
+            " GROUP BY id_hash HAVING count(DISTINCT file_id) > 1)"
+            f" INSERT INTO {tables.duplicates} ({', '.join(DUPLICATE_COLUMNS)})"
+            " SELECT h.id_hash, h.file_id, h.unit, h.role, h.applied_on, c.files"
+            " FROM held h JOIN counted c ON c.id_hash = h.id_hash",
+            HOLDING_STATUSES,
         )
 
 
-def duplicate_records(rows: dict[UUID, LedgerRow]) -> list[tuple[object, ...]]:
-    """The rows of `ledger_duplicate_files` (migration 0024): one per file of each person in more
-    than one open or relieved file, with how many."""
-    held: dict[bytes, list[tuple[LedgerRow, str]]] = defaultdict(list)
-    for r in rows.values():
-        if r.status in _HOLDING:
-            for h, role in r.people:
-                held[h].append((r, role))
-    return [
-        (h, r.file_id, r.unit, role, r.applied_on, len(files))
-        for h, files in held.items()
-        if len(files) > 1
-        for r, role in files
-    ]
-
-
 class MemoryStatistics:
+    """One batch of files' statistics in memory during a rebuild (adapters/pg/projector.py).
+
+    A file's facts are its own: `flush` COPYs the batch's into the shadow table. The stock and
+    the flows add up over files of every batch: `flush` COPYs the batch's sums into work tables
+    (`staging`), and `derive` adds them up by a GROUP BY into the shadow tables."""
+
     def __init__(self) -> None:
         self.facts: dict[UUID, FileFacts] = {}
         self.stock: dict[StockKey, int] = defaultdict(int)
         self.flows: dict[FlowKey, list[int | Decimal]] = {}  # [count, amount]
+
+    @staticmethod
+    def staging(tables: Tables) -> tuple[str, ...]:
+        """The work tables of a rebuild into `tables`: each batch's stock and flows."""
+        return f"{tables.stock}_parts", f"{tables.flow}_parts"
+
+    async def prepare(self, conn: Conn, tables: Tables) -> None:
+        """Create the work tables: the shadow tables' columns, no keys (a key is on several
+        batches' rows), not logged (a failed rebuild drops them)."""
+        for table, parts in zip((tables.stock, tables.flow), self.staging(tables), strict=True):
+            await conn.execute(f"DROP TABLE IF EXISTS {parts}")
+            await conn.execute(f"CREATE UNLOGGED TABLE {parts} (LIKE {table})")
 
     async def load(self, ids: set[UUID]) -> dict[UUID, FileFacts]:
         return {i: self.facts[i] for i in ids if i in self.facts}
@@ -425,6 +454,7 @@ class MemoryStatistics:
             entry[1] = Decimal(entry[1]) + amount
 
     async def flush(self, conn: Conn, tables: Tables) -> None:
+        stock_parts, flow_parts = self.staging(tables)
         await conn.copy_records_to_table(
             tables.facts,
             columns=FACT_COLUMNS,
@@ -444,12 +474,30 @@ class MemoryStatistics:
             ],
         )
         await conn.copy_records_to_table(
-            tables.stock,
+            stock_parts,
             columns=("unit", "dimension", "key", "count"),
             records=[(*k, v) for k, v in self.stock.items() if v],
         )
         await conn.copy_records_to_table(
-            tables.flow,
+            flow_parts,
             columns=("unit", "period", "metric", "key", "count", "amount"),
             records=[(*k, v[0], v[1]) for k, v in self.flows.items()],
         )
+        self.facts, self.stock, self.flows = {}, defaultdict(int), {}
+
+    async def derive(self, conn: Conn, tables: Tables) -> None:
+        """Every batch written: the stock and the flows, summed over the batches (a stock that
+        adds up to nothing is no row, as the live tables keep it)."""
+        stock_parts, flow_parts = self.staging(tables)
+        await conn.execute(
+            f"INSERT INTO {tables.stock} (unit, dimension, key, count)"
+            f" SELECT unit, dimension, key, sum(count) FROM {stock_parts}"
+            " GROUP BY unit, dimension, key HAVING sum(count) <> 0"
+        )
+        await conn.execute(
+            f"INSERT INTO {tables.flow} (unit, period, metric, key, count, amount)"
+            f" SELECT unit, period, metric, key, sum(count), sum(amount) FROM {flow_parts}"
+            " GROUP BY unit, period, metric, key"
+        )
+        for parts in (stock_parts, flow_parts):
+            await conn.execute(f"DROP TABLE {parts}")

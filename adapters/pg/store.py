@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
@@ -218,6 +218,37 @@ _READ_STREAM_WITH_KEY = (
 
 
 _EVERY_STREAM = f"SELECT {_COLUMNS} FROM events ORDER BY stream_id, version"  # noqa: S608 — constants only
+
+# A rebuild reads the log one batch of files at a time (adapters/pg/projector.py). A batch is a
+# range of stream ids: where each begins, every `$1` streams in the ids' order, in one pass.
+NO_STREAM = UUID(int=0)  # below every stream id: where the first batch begins
+_BATCH_STARTS = (
+    "SELECT stream_id FROM (SELECT stream_id, row_number() OVER (ORDER BY stream_id) AS n"
+    " FROM events WHERE version = 1) AS streams WHERE (n - 1) % $1 = 0 ORDER BY stream_id"
+)
+
+
+def _of_files(bounded: bool) -> str:
+    """The events that belong to the files whose ids lie from $1 on (below $2 when `bounded`) —
+    each file's own stream, and the events of other streams that refer to one of them (a
+    civil-affairs match names its file in `refers_to`) — in the log's commit-safe order. Each
+    event belongs to the file it refers to, else to its stream: so batches that partition the
+    ids read every event once. The first condition is what the primary key and the `refers_to`
+    index answer (a bitmap of both); the second keeps an event referring elsewhere out of its
+    stream's batch. No bound on the log here: that would let the planner walk the whole log
+    order index for every batch (`read_files_records` drops what lies past its cursor)."""
+
+    def within(column: str) -> str:
+        return f"{column} >= $1" + (f" AND {column} < $2" if bounded else "")
+
+    return (
+        f"SELECT {_COLUMNS} FROM events"  # noqa: S608 — constants only
+        f" WHERE ({within('stream_id')} OR {within('refers_to')})"
+        f" AND {within('coalesce(refers_to, stream_id)')} {logorder.IN_ORDER}"
+    )
+
+
+_OF_FILES = {bounded: _of_files(bounded) for bounded in (False, True)}
 
 
 def _stored(row: asyncpg.Record) -> StoredEvent:
@@ -512,9 +543,12 @@ class PostgresEventStore:
         await self._load_keys(rows, conn)
         return rows
 
-    async def head(self) -> Cursor:
-        """The cursor of the last event a reader could read now (START for an empty log)."""
-        row = await self.pool.fetchrow(logorder.HEAD)
+    async def head(self, *, conn: Conn | None = None) -> Cursor:
+        """The cursor of the last event a reader could read now (START for an empty log).
+
+        Every event up to it belongs to a finished transaction (`logorder.READABLE`): the events
+        up to the head never change, however long a reader takes to read them."""
+        row = await (conn if conn is not None else self.pool).fetchrow(logorder.HEAD)
         return START if row is None else Cursor(row[0], row[1])
 
     async def count_after(self, after: Cursor) -> int:
@@ -526,6 +560,42 @@ class PostgresEventStore:
                 after.position,
             )
         )
+
+    # ---------------------------------------------------------------- reading by files
+
+    async def batch_starts(self, files: int, *, conn: Conn) -> list[UUID]:
+        """Where each batch of `files` streams begins, in the ids' order: the first at
+        `NO_STREAM`, so that the batches cover every id."""
+        starts = [row[0] for row in await conn.fetch(_BATCH_STARTS, files)]
+        return [NO_STREAM, *starts[1:]]
+
+    def forget_keys(self) -> None:
+        """Drop the data keys cached for reading: a rebuild's batch is done with its streams
+        (another reader in this process loads again what it needs)."""
+        if self.keyring is not None:
+            self.keyring.clear()
+
+    async def read_files_records(
+        self, start: UUID, end: UUID | None, up_to: Cursor, chunk: int, *, conn: Conn
+    ) -> AsyncGenerator[list[asyncpg.Record], None]:
+        """The events of the files from `start` (inclusive) to `end` (exclusive; None: to the
+        last), up to the cursor `up_to`, in commit-safe order, as raw rows (columns as in
+        `read_log`) in chunks of at most `chunk`, their streams' data keys loaded.
+
+        `up_to` must be a head (`head`): every event up to it is of a finished transaction, so
+        those found now are all there will ever be. Read through one cursor in a read-only
+        transaction on `conn`: close the iterator (`contextlib.aclosing`) before using `conn`
+        for anything else."""
+        arguments: list[object] = [start] if end is None else [start, end]
+        last = (up_to.xid, up_to.position)
+        async with conn.transaction(readonly=True):
+            cursor = await conn.cursor(_OF_FILES[end is not None], *arguments)
+            while rows := await cursor.fetch(chunk):
+                # appended since the head was taken (columns 0 and 1: position, xid)
+                kept = [r for r in rows if (r[1], r[0]) <= last]
+                if kept:
+                    await self._load_keys(kept, conn)
+                    yield kept
 
     # ---------------------------------------------------------------- consumer positions
 

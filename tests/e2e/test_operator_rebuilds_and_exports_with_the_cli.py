@@ -18,6 +18,7 @@ import pytest
 
 from adapters.pg.repository import PgFileRepository
 from tests.e2e.read_model_helpers import build_province, workbook_rows
+from tests.integration.test_projections import snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -111,6 +112,20 @@ class TestRebuild:
         assert "statistics" not in rebuilt.stdout
         assert await pool.fetchval("SELECT count(*) FROM ledger") == FILES
         assert await pool.fetchval("SELECT count(*) FROM stats_stock") == 0
+
+    async def test_rebuilds_a_few_files_at_a_time_to_the_same_tables(
+        self, events: int, pool: asyncpg.Pool, database_url: str, tmp_path: Path
+    ):
+        bangfu("projections", "rebuild", database_url=database_url, tmp_path=tmp_path)
+        whole = await snapshot(pool)
+
+        rebuilt = bangfu(
+            "projections", "rebuild", "--files", "7", database_url=database_url, tmp_path=tmp_path
+        )
+
+        assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+        assert len(whole["ledger"]) == FILES
+        assert await snapshot(pool) == whole
 
     async def test_reports_the_lag_before_and_after(
         self, events: int, database_url: str, tmp_path: Path

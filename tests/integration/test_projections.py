@@ -4,21 +4,36 @@ every level's statistics are the sum of the level below."""
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 
 import asyncpg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters.pg import projector
 from adapters.pg.codec import EventCodec
 from adapters.pg.projector import ProjectionRunner, rebuild
+from adapters.pg.readmodels import MemoryLedger
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
 from adapters.runtime.bootstrap import read_models
 from adapters.services import demo
+from domain.household import Head, HouseholdFile
 from domain.privacy import keyed_hash
+from domain.values import Actor, Role
 from projections.ledger import Ledger
-from tests.builders import ASSISTANCE, CLERK, TODAY, FixedClock, approved_file
+from tests.builders import (
+    ASSISTANCE,
+    BASE,
+    CLERK,
+    OTHER_BASE,
+    TODAY,
+    FixedClock,
+    application,
+    approved_file,
+    person_id,
+)
 
 KEY = b"k" * 32
 TABLES = {
@@ -47,8 +62,34 @@ async def snapshot(pool: asyncpg.Pool) -> dict[str, list[tuple]]:
 
 
 async def rebuild_all(store: PostgresEventStore) -> None:
+    # a few files a batch: every rebuild of these tests is written in several batches
     for projection in read_models(lambda n: keyed_hash(KEY, n)):
-        await rebuild(store, EventCodec(keyring=store.keyring), projection, batch=211)
+        await rebuild(store, EventCodec(keyring=store.keyring), projection, batch=211, files=7)
+
+
+def counting(written: list[int], *, fail_at: int = 0) -> type[MemoryLedger]:
+    """The rebuild's ledger storage, noting how many files each batch it writes holds (and
+    failing instead of writing the batch `fail_at`, counted from 1)."""
+
+    class Counting(MemoryLedger):
+        async def flush(self, conn, tables):  # type: ignore[no-untyped-def]
+            if len(written) + 1 == fail_at:
+                raise RuntimeError("a bug in a late batch")
+            written.append(len(self.rows))
+            await super().flush(conn, tables)
+
+    return Counting
+
+
+async def two_files_for_one_person(files: PgFileRepository) -> None:
+    """A person heading two open files (as a sync pull or data stored before 一户一档 leaves
+    them): a duplicate. This repository keeps no claims, so nothing refuses the second."""
+    person = person_id(date(1969, 3, 14))
+    for unit in (BASE, OTHER_BASE):
+        fields = application(unit)
+        fields["head"] = Head("甲", person, fields["head"].phone)
+        clerk = Actor(f"clerk-{unit}", unit, Role.CLERK)
+        await files.save(HouseholdFile.receive_application(actor=clerk, today=TODAY, **fields))
 
 
 class TestIncrementalAgainstRebuild:
@@ -98,6 +139,66 @@ class TestIncrementalAgainstRebuild:
             "SELECT assistance_count, version FROM ledger WHERE file_id = $1", household.id
         )
         assert (row["assistance_count"], row["version"]) == (1, 5)
+
+
+class TestRebuildInBatches:
+    async def test_a_few_files_at_a_time_it_writes_several_batches_equal_to_the_tables_kept_up(
+        self,
+        store: PostgresEventStore,
+        files: PgFileRepository,
+        pool: asyncpg.Pool,
+        monkeypatch: pytest.MonkeyPatch,
+    ):
+        await demo.build(files=files, clock=FixedClock(), count=40, seed=11, bulk=True)
+        await two_files_for_one_person(files)
+        await runner(store).catch_up()
+        incremental = await snapshot(pool)
+        written: list[int] = []
+        monkeypatch.setitem(projector.REBUILD_STORAGE, "ledger", counting(written))
+
+        await projector.rebuild_all(
+            store,
+            EventCodec(keyring=store.keyring),
+            read_models(lambda n: keyed_hash(KEY, n)),
+            batch=50,
+            files=6,
+        )
+
+        assert len(written) >= 7
+        assert max(written) <= 6
+        assert sum(written) == len(incremental["ledger"]) == 42
+        assert len(incremental["ledger_duplicate_files"]) == 2  # one person, in two files
+        assert await snapshot(pool) == incremental
+
+    async def test_a_failure_in_a_late_batch_leaves_the_old_tables_and_positions_as_they_were(
+        self,
+        store: PostgresEventStore,
+        files: PgFileRepository,
+        pool: asyncpg.Pool,
+        monkeypatch: pytest.MonkeyPatch,
+    ):
+        await demo.build(files=files, clock=FixedClock(), count=30, seed=12, bulk=True)
+        await runner(store).catch_up()
+        before = await snapshot(pool)
+        positions = await pool.fetch("SELECT * FROM consumer_positions ORDER BY name")
+        written: list[int] = []
+        monkeypatch.setitem(projector.REBUILD_STORAGE, "ledger", counting(written, fail_at=3))
+
+        with pytest.raises(RuntimeError, match="late batch"):
+            await projector.rebuild_all(
+                store,
+                EventCodec(keyring=store.keyring),
+                read_models(lambda n: keyed_hash(KEY, n)),
+                files=5,
+            )
+
+        assert len(written) == 2  # two batches were written before the third failed
+        assert (
+            await pool.fetchval("SELECT count(*) FROM pg_tables WHERE tablename LIKE '%\\_\\_r%'")
+            == 0
+        )
+        assert await snapshot(pool) == before
+        assert await pool.fetch("SELECT * FROM consumer_positions ORDER BY name") == positions
 
 
 class TestStatisticsAddUp:
