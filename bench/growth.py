@@ -416,9 +416,11 @@ class _Recording:
         self.conn, self.recorder = conn, recorder
 
     async def execute(self, sql: str, *args: object) -> str:
-        # the planner settings `reads.scoped` opens a transaction with (`in_index_order`)
+        # the planner settings `reads.scoped` opens a transaction with (`in_index_order`,
+        # `custom_plans`)
         parts = [part.strip() for part in sql.split(";")]
-        self.recorder.statements += [(p, ()) for p in parts if p.startswith("SET LOCAL enable_")]
+        planner = ("SET LOCAL enable_", "SET LOCAL plan_cache_mode")
+        self.recorder.statements += [(p, ()) for p in parts if p.startswith(planner)]
         return str(await self.conn.execute(sql, *args))
 
     async def fetch(self, sql: str, *args: object) -> list[asyncpg.Record]:

@@ -58,7 +58,7 @@ _UNIT_CODE = re.compile(r"[0-9]{2}[0-9CQX]{0,30}")  # digits and kind letters (d
 
 @asynccontextmanager
 async def scoped(
-    pool: asyncpg.Pool, root: str, *, in_index_order: bool = False
+    pool: asyncpg.Pool, root: str, *, in_index_order: bool = False, custom_plans: bool = False
 ) -> AsyncIterator[Conn]:
     """A connection in a read-only transaction that sees, of the read models, only the subtree of
     `root` — whatever its queries' own conditions say (row-level security, migration 0009): it
@@ -72,7 +72,15 @@ async def scoped(
     agree.
 
     `in_index_order`: the planner may not sort (`enable_sort` off for the transaction), so a
-    page is read off an index that gives its order — see `LedgerFilter.in_index_order`."""
+    page is read off an index that gives its order — see `LedgerFilter.in_index_order`.
+
+    `custom_plans`: every execution is planned for its own values (`plan_cache_mode`), never by
+    the prepared statement's generic plan. asyncpg prepares each statement once per connection,
+    and from the sixth execution PostgreSQL may keep a generic plan that cannot see the subtree
+    or the days bound: at 200,000 files the province's follow-up page went from 3 ms to 131 ms
+    (and the approvals queue from 3 to 16 ms) at the sixth request (bench/growth.py,
+    docs/benchmarks.md "Growth"). Planning these small statements costs well under a
+    millisecond."""
     if not _UNIT_CODE.fullmatch(root):
         raise ValueError(f"not a unit code: {root!r}")
     async with pool.acquire() as conn:
@@ -81,6 +89,7 @@ async def scoped(
                 f"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;"
                 f" SET LOCAL ROLE {READER_ROLE}; SET LOCAL {SCOPE} = '{root}'"
                 + ("; SET LOCAL enable_sort = off" if in_index_order else "")
+                + ("; SET LOCAL plan_cache_mode = force_custom_plan" if custom_plans else "")
             )
             yield conn
         except BaseException:
@@ -466,7 +475,7 @@ async def approval_queue(
     if after is not None:
         params += [after.value, after.file_id]
         page += " AND (l.updated_at, l.file_id) > ($2::timestamptz, $3::uuid)"
-    async with scoped(pool, root) as conn:
+    async with scoped(pool, root, custom_plans=True) as conn:
         rows = await conn.fetch(
             f"{_SELECT} WHERE {page} ORDER BY l.updated_at, l.file_id LIMIT ${len(params) + 1}",
             *params,
@@ -566,7 +575,7 @@ async def due(
     if after is not None:
         params += [after.value, after.file_id]
         page += f" AND ({spec.key}, l.file_id) > (${len(params) - 1}::date, ${len(params)}::uuid)"
-    async with scoped(pool, root) as conn:
+    async with scoped(pool, root, custom_plans=True) as conn:
         rows = await conn.fetch(
             f"{_select(f'{spec.due_on} AS due_on', f'{spec.key} AS due_key')} WHERE {page}"
             f" ORDER BY {spec.key}, l.file_id LIMIT ${len(params) + 1}",
