@@ -24,6 +24,7 @@ from adapters.services.erasure import erase_personal_data
 from domain.household import HouseholdFile
 from domain.values import Actor, Level, Role
 from tests.builders import TODAY, FixedClock, approved_file
+from tests.integration.test_ledger_pages_by_district_and_unit import recorded
 from tests.integration.test_projections import rebuild_all, runner
 from tests.integration.test_reads_in_pages import appraised, province
 
@@ -169,35 +170,9 @@ async def page_plan(pool: asyncpg.Pool, where: reads.LedgerFilter, sort: str = "
     scans off: the test's tables are a few pages, where a scan is cheapest; what is proved is
     that the page's conditions are index conditions under row-level security (bench/
     ledger_growth.py shows the plans of 20,000 and 60,000 files)."""
-    statements: list[tuple[str, tuple[Any, ...]]] = []
-    settings: list[str] = []
-
-    class Recording:
-        def __init__(self, conn: asyncpg.Connection) -> None:
-            self.conn = conn
-
-        async def execute(self, sql: str, *args: Any) -> Any:
-            settings.append(sql)
-            return await self.conn.execute(sql, *args)
-
-        async def fetch(self, sql: str, *args: Any) -> Any:
-            statements.append((sql, args))
-            return await self.conn.fetch(sql, *args)
-
-    class Pool:
-        def acquire(self) -> Any:
-            outer = pool.acquire()
-
-            class Acquired:
-                async def __aenter__(self) -> Recording:
-                    return Recording(await outer.__aenter__())
-
-                async def __aexit__(self, *exc: Any) -> None:
-                    await outer.__aexit__(*exc)
-
-            return Acquired()
-
-    await reads.ledger_page(Pool(), where, sort=sort)  # type: ignore[arg-type]
+    settings, statements = await recorded(
+        pool, lambda recording: reads.ledger_page(recording, where, sort=sort)
+    )
     sql, args = statements[-1]
     async with pool.acquire() as conn:
         for setting in settings[:-1]:  # BEGIN…, and a SET; not the COMMIT

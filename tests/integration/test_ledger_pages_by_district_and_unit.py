@@ -7,6 +7,7 @@ province (docs/benchmarks.md, "Growth")."""
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -103,16 +104,11 @@ class TestADistrictsAndABaseUnionsPages:
         assert checked > 200
 
 
-async def plan(
-    pool: asyncpg.Pool,
-    where: reads.LedgerFilter,
-    sort: str,
-    desc: bool,
-    after: reads.Cursor | None = None,
-) -> str:
-    """The ledger index the page's statement reads, in a generic plan (as a prepared statement
-    is run after five executions), in the transaction `ledger_page` opens (reader role,
-    row-level security, its planner settings)."""
+async def recorded(
+    pool: asyncpg.Pool, read: Callable[[Any], Awaitable[object]]
+) -> tuple[list[str], list[tuple[str, tuple[Any, ...]]]]:
+    """Run a read of `adapters.pg.reads` through `pool`, recording what it sends: the opening of
+    its transaction (BEGIN, role, scope, planner settings; then COMMIT) and its statements."""
     statements: list[tuple[str, tuple[Any, ...]]] = []
     opening: list[str] = []
 
@@ -141,7 +137,26 @@ async def plan(
 
             return Acquired()
 
-    await reads.ledger_page(Pool(), where, sort=sort, descending=desc, after=after)  # type: ignore[arg-type]
+    await read(Pool())
+    return opening, statements
+
+
+async def plan(
+    pool: asyncpg.Pool,
+    where: reads.LedgerFilter,
+    sort: str,
+    desc: bool,
+    after: reads.Cursor | None = None,
+) -> str:
+    """The ledger index the page's statement reads, in a generic plan (as a prepared statement
+    is run after five executions), in the transaction `ledger_page` opens (reader role,
+    row-level security, its planner settings)."""
+    opening, statements = await recorded(
+        pool,
+        lambda recording: reads.ledger_page(
+            recording, where, sort=sort, descending=desc, after=after
+        ),
+    )
     (sql, args) = statements[-1]  # the page (a name search counts its characters first)
     async with pool.acquire() as conn:
         await conn.execute(opening[0])  # BEGIN, the role, the scope, the settings
