@@ -463,21 +463,31 @@ async def approval_queue(
 ) -> tuple[list[asyncpg.Record], int, Cursor | None]:
     """Files awaiting an approver in the subtree, longest waiting first: appraised files, and
     files whose re-check found another category (`category_pending`) to confirm. One page, how
-    many there are in all, and the cursor of the next page (None on the last). The partial
-    indexes `ledger_awaiting_approval` (migration 0014) and `ledger_category_pending` (0015)
-    hold them."""
-    where = (
-        f"{subtree_sql('l.unit', '$1')}"
-        " AND (l.status = 'appraised' OR l.category_pending IS NOT NULL)"
-    )
-    params: list[Any] = [root]
-    page = where
+    many there are in all, and the cursor of the next page (None on the last).
+
+    The page is read in order off a partial index holding the queue alone (migration 0026): a
+    district's or a base union's own entries (`LedgerFilter.leading`, as the ledger's pages,
+    decision 0020), the whole queue's above them. Before, the page took both lists' files of the
+    province (`ledger_awaiting_approval`, 0014, and `ledger_category_pending`, 0015) and sorted
+    them, so a district's page grew with the province: 1.9 ms at 57,000 files, 8.6 ms at
+    570,000 (docs/benchmarks.md, "Growth")."""
+    leading = LedgerFilter(root).leading
+    params: list[Any] = [[root] if leading else root]
+    scope = f"{leading} = ANY($1::text[])" if leading else subtree_sql("l.unit", "$1")
+    page = f"{scope} AND (l.status = 'appraised' OR l.category_pending IS NOT NULL)"
+    order = f"{leading}, l.updated_at, l.file_id" if leading else "l.updated_at, l.file_id"
     if after is not None:
         params += [after.value, after.file_id]
-        page += " AND (l.updated_at, l.file_id) > ($2::timestamptz, $3::uuid)"
-    async with scoped(pool, root, custom_plans=True) as conn:
+        # the leading column is the root on every row: the row comparison starts the index's
+        # walk at the cursor
+        page += (
+            f" AND ({leading}, l.updated_at, l.file_id) > ($1[1], $2::timestamptz, $3::uuid)"
+            if leading
+            else " AND (l.updated_at, l.file_id) > ($2::timestamptz, $3::uuid)"
+        )
+    async with scoped(pool, root, in_index_order=leading is not None, custom_plans=True) as conn:
         rows = await conn.fetch(
-            f"{_SELECT} WHERE {page} ORDER BY l.updated_at, l.file_id LIMIT ${len(params) + 1}",
+            f"{_SELECT} WHERE {page} ORDER BY {order} LIMIT ${len(params) + 1}",
             *params,
             limit + 1,
         )

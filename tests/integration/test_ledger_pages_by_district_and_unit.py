@@ -124,6 +124,10 @@ async def recorded(
             statements.append((sql, args))
             return await self.conn.fetch(sql, *args)
 
+        async def fetchval(self, sql: str, *args: Any) -> Any:
+            statements.append((sql, args))
+            return await self.conn.fetchval(sql, *args)
+
     class Pool:
         def acquire(self) -> Any:
             outer = pool.acquire()
@@ -216,3 +220,78 @@ class TestThePagesReadTheirOwnIndexes:
 
         assert used.startswith("ledger_district_by_applied_on: ")
         assert "ROW(district, applied_on, file_id) > ROW(" in used
+
+
+async def queue_by_code_range(pool: asyncpg.Pool, root: str) -> list[Any]:
+    """The subtree's approval queue in order, as the owner reads it: the code range, no policy."""
+    rows = await pool.fetch(
+        "SELECT l.file_id FROM ledger l"
+        " WHERE (l.status = 'appraised' OR l.category_pending IS NOT NULL)"
+        " AND l.unit ~>=~ $1 AND l.unit ~<~ bangfu_subtree_end($1)"
+        " ORDER BY l.updated_at, l.file_id",
+        root,
+    )
+    return [r["file_id"] for r in rows]
+
+
+async def queue_plan(pool: asyncpg.Pool, root: str, after: reads.Cursor | None = None) -> str:
+    """The ledger indexes the queue's page reads, in a generic plan, in its own transaction."""
+    opening, statements = await recorded(
+        pool, lambda recording: reads.approval_queue(recording, root, limit=2, after=after)
+    )
+    sql, args = statements[0]  # the page; the total follows
+    async with pool.acquire() as conn:
+        await conn.execute(opening[0])
+        await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        found = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args)
+        await conn.execute("ROLLBACK")
+    indexes: list[str] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        if str(node.get("Index Name", "")).startswith("ledger"):
+            indexes.append(f"{node['Index Name']}: {node.get('Index Cond', '')}")
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk((json.loads(found) if isinstance(found, str) else found)[0]["Plan"])
+    return ",".join(sorted(set(indexes)))
+
+
+class TestTheApprovalQueue:
+    """The queue's page in order off its own partial index (migration 0026): a district's and a
+    base union's entries by their own column, the province's off the whole queue's."""
+
+    async def test_holds_the_subtrees_files_in_order_each_once_through_the_cursors(
+        self, ledger: asyncpg.Pool
+    ):
+        for root in ("13", DISTRICT, BASE, "1303060011", "13C01"):
+            seen: list[Any] = []
+            after = None
+            while True:
+                rows, total, after = await reads.approval_queue(ledger, root, limit=2, after=after)
+                seen += [r["file_id"] for r in rows]
+                if after is None:
+                    break
+
+            expected = await queue_by_code_range(ledger, root)
+            assert seen == expected, root
+            assert total == len(expected), root
+        assert len(await queue_by_code_range(ledger, DISTRICT)) > 4  # the cursors were walked
+
+    @pytest.mark.parametrize(
+        ("root", "index"),
+        [(DISTRICT, "ledger_queue_by_district"), (BASE, "ledger_queue_by_unit")],
+    )
+    async def test_a_district_and_a_base_union_walk_their_own_entries(
+        self, ledger: asyncpg.Pool, root: str, index: str
+    ):
+        await ledger.execute("ANALYZE ledger")
+        _, _, after = await reads.approval_queue(ledger, root, limit=1)
+        assert after is not None
+
+        first = await queue_plan(ledger, root)
+        later = await queue_plan(ledger, root, after)
+
+        assert first.startswith(f"{index}: ")
+        assert later.startswith(f"{index}: ")
+        assert ", updated_at, file_id) > ROW(" in later  # the walk starts at the cursor

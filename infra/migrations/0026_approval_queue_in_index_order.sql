@@ -1,0 +1,23 @@
+-- The approval queue's page read in its order off one partial index holding the queue alone
+-- (adapters/pg/reads.py `approval_queue`; docs/benchmarks.md "Growth"). The queue is two lists
+-- — appraised files, and approved files whose re-check found another category to confirm —
+-- each with its own partial index (migrations 0014, 0015): the page took both lists' entries
+-- of the whole province and sorted them, and a district's page then kept its own. Measured: a
+-- district's page 1.9 ms at 57,000 files, 8.6 ms at 570,000 (the province's queue grows with
+-- the province; the district's share of it does not).
+--
+-- The predicate is the queue's condition word for word. A district's page reads its own
+-- entries by its stored district (`l.district = ANY($1)`, leakproof under row-level security,
+-- as the ledger's pages: migration 0023, docs/decisions/0020), a base union's by its code, the
+-- province's and any other unit's off the whole queue's order, filtered by the subtree.
+CREATE INDEX IF NOT EXISTS ledger_queue
+    ON ledger (updated_at, file_id) INCLUDE (unit)
+    WHERE status = 'appraised' OR category_pending IS NOT NULL;
+CREATE INDEX IF NOT EXISTS ledger_queue_by_district
+    ON ledger (district, updated_at, file_id)
+    WHERE status = 'appraised' OR category_pending IS NOT NULL;
+CREATE INDEX IF NOT EXISTS ledger_queue_by_unit
+    ON ledger (unit, updated_at, file_id)
+    WHERE status = 'appraised' OR category_pending IS NOT NULL;
+
+ANALYZE ledger;
