@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
@@ -16,6 +17,7 @@ import pytest
 from adapters.pg import reads
 from adapters.pg.repository import PgFileRepository
 from adapters.pg.store import PostgresEventStore
+from tests.builders import TODAY
 from tests.integration.test_projections import runner
 from tests.integration.test_reads_in_pages import appraised, province
 
@@ -295,3 +297,71 @@ class TestTheApprovalQueue:
         assert first.startswith(f"{index}: ")
         assert later.startswith(f"{index}: ")
         assert ", updated_at, file_id) > ROW(" in later  # the walk starts at the cursor
+
+
+async def due_by_code_range(pool: asyncpg.Pool, root: str, kind: str, as_of: date) -> list[Any]:
+    """The subtree's due list in order, as the owner reads it: the code range, no policy."""
+    spec = reads.due_list(kind, as_of=as_of, visit_days=90, follow_up_months=12)
+    rows = await pool.fetch(
+        "SELECT l.file_id FROM ledger l WHERE l.unit ~>=~ $1 AND l.unit ~<~ bangfu_subtree_end($1)"
+        f" AND {spec.condition} ORDER BY {spec.key}, l.file_id",
+        root,
+        *spec.bounds,  # the list's conditions bind from $2
+    )
+    return [r["file_id"] for r in rows]
+
+
+class TestABaseUnionsDueLists:
+    """A base union's due lists in order off its own entries of each list's index (migration
+    0026); every other unit's off the list's index as before."""
+
+    async def test_hold_the_subtrees_files_in_order_each_once_through_the_cursors(
+        self, ledger: asyncpg.Pool
+    ):
+        busiest = await ledger.fetchval(
+            "SELECT unit FROM ledger WHERE unit LIKE '130306___' AND status = 'approved'"
+            " GROUP BY unit ORDER BY count(*) DESC LIMIT 1"
+        )
+        walked = 0
+        for kind in reads.DUE_KINDS:
+            for as_of in (TODAY, TODAY + timedelta(days=400)):
+                for root in (busiest, BASE, "1303060011", DISTRICT, "13"):
+                    seen: list[Any] = []
+                    after = None
+                    while True:
+                        rows, total, after = await reads.due(
+                            ledger, root, kind, as_of=as_of, limit=2, after=after
+                        )
+                        seen += [r["file_id"] for r in rows]
+                        if after is None:
+                            break
+
+                    expected = await due_by_code_range(ledger, root, kind, as_of)
+                    assert seen == expected, (kind, as_of, root)
+                    assert total == len(expected), (kind, as_of, root)
+                    walked += len(seen) if root == busiest else 0
+        assert walked > 4  # a base union's cursors were walked
+
+    async def test_walk_their_own_entries_of_each_lists_index(self, ledger: asyncpg.Pool):
+        await ledger.execute("ANALYZE ledger")
+        later = TODAY + timedelta(days=400)
+        busiest = await ledger.fetchval(
+            "SELECT unit FROM ledger WHERE unit LIKE '130306___' AND status = 'approved'"
+            " GROUP BY unit ORDER BY count(*) DESC LIMIT 1"
+        )
+
+        for kind in reads.DUE_KINDS:
+            opening, statements = await recorded(
+                ledger,
+                lambda rec, kind=kind: reads.due(rec, busiest, kind, as_of=later, limit=2),
+            )
+            sql, args = statements[0]  # the page; the total follows
+            async with ledger.acquire() as conn:
+                await conn.execute(opening[0])
+                await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+                found = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args)
+                await conn.execute("ROLLBACK")
+
+            assert f'"Index Name": "ledger_unit_{kind}_due"' in (
+                found if isinstance(found, str) else json.dumps(found)
+            ), kind
