@@ -790,9 +790,10 @@ async def writes_and_heavy(  # noqa: PLR0915
         "SELECT file_id, unit FROM ledger WHERE status = 'approved' ORDER BY file_id LIMIT $1",
         n,
     )
+    # dated today: a fixed day was refused (422) for the files the demo approved after it
     body = (
-        b'{"assisted_on":"2026-11-20","kind":"living_aid","amount":"500.00",'
-        b'"department":"union","helper":"growth bench"}'
+        b'{"assisted_on":"' + datetime.now(UTC).date().isoformat().encode() + b'",'
+        b'"kind":"living_aid","amount":"500.00","department":"union","helper":"growth bench"}'
     )
     appends = [
         request("POST", f"/api/v1/files/{r['file_id']}/assistance",
