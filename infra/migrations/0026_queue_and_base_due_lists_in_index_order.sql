@@ -28,12 +28,21 @@ ANALYZE ledger;
 -- province's index of the list, filtered by the union, a base union's follow-up page had grown
 -- 3.5 → 18.5 ms from 57,000 to 570,000 files; a district's share of a list is large enough
 -- that its walk of the province's index stayed flat (4–5 ms at both sizes).
+--
+-- Each predicate also says the key is not null — implied by the list's own condition on it
+-- (`<`, `<=`, BETWEEN are strict), never by a ledger page's filters: with `status = 'approved'`
+-- alone as predicate, a base union's ledger page filtered by that status took the union's
+-- visits or re-check entries and sorted them (2,328 rows, 21 ms at 570,000 files) instead of
+-- walking its own index of the sort (51 rows).
 CREATE INDEX IF NOT EXISTS ledger_unit_visits_due
-    ON ledger (unit, (COALESCE(last_visited_on, approved_on)), file_id) WHERE status = 'approved';
+    ON ledger (unit, (COALESCE(last_visited_on, approved_on)), file_id)
+    WHERE status = 'approved' AND COALESCE(last_visited_on, approved_on) IS NOT NULL;
 CREATE INDEX IF NOT EXISTS ledger_unit_rechecks_due
-    ON ledger (unit, next_recheck_due, file_id) WHERE status = 'approved';
+    ON ledger (unit, next_recheck_due, file_id)
+    WHERE status = 'approved' AND next_recheck_due IS NOT NULL;
 CREATE INDEX IF NOT EXISTS ledger_unit_follow_up_due
-    ON ledger (unit, exited_on, file_id) WHERE status IN ('out_of_hardship', 'relieved');
+    ON ledger (unit, exited_on, file_id)
+    WHERE status IN ('out_of_hardship', 'relieved') AND exited_on IS NOT NULL;
 CREATE INDEX IF NOT EXISTS ledger_unit_exit_due
     ON ledger (unit, exit_due_on, file_id) WHERE exit_due IS NOT NULL;
 
