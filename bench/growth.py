@@ -334,7 +334,7 @@ class Served:
     """`bangfu serve` on a size's database, its own process, over loopback."""
 
     def __init__(self, cache: Cache, size: str) -> None:
-        self.port = free_port()
+        self.port, self.size = free_port(), size
         env = {**cache.env(size), "BANGFU_NODE_CODE": "13"}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "adapters.cli", "serve", "--host", "127.0.0.1",
@@ -716,6 +716,10 @@ async def measure(  # noqa: PLR0915 — one linear run
     served = Served(cache, size)
     try:
         await served.ready()
+        if args.only == "sync":  # the pull alone
+            result.update(await sync_pull(cache, served, pool, args))
+            (cache.folder / f"results-{size}-sync.json").write_text(json.dumps(result, default=str))
+            return result
         cases = [c for c in read_cases(levels, today) if wanted(c, args.only)]
         for case in cases:
             rec = Recorder(pool)
@@ -775,7 +779,6 @@ async def writes_and_heavy(  # noqa: PLR0915
     cache: Cache, size: str, served: Served, pool: asyncpg.Pool,
     token: dict[str, str], levels: dict[str, str], args: argparse.Namespace,
 ) -> dict[str, object]:  # fmt: skip
-    import random  # noqa: PLC0415
     import uuid  # noqa: PLC0415
     from datetime import timedelta  # noqa: PLC0415
 
@@ -917,6 +920,25 @@ async def writes_and_heavy(  # noqa: PLR0915
 
     if args.no_heavy:
         return out
+    out.update(await sync_pull(cache, served, pool, args))
+    return out
+
+
+async def sync_pull(
+    cache: Cache, served: Served, pool: asyncpg.Pool,
+    args: argparse.Namespace,
+) -> dict[str, object]:  # fmt: skip
+    """A pull of the node's log from its start into an empty database, for `--sync-seconds` or
+    to the end (`--only sync --sync-seconds 0`: the whole log)."""
+    import random  # noqa: PLC0415
+    from datetime import timedelta  # noqa: PLC0415
+
+    from adapters.http.auth import Tokens  # noqa: PLC0415
+    from domain.values import Role  # noqa: PLC0415
+
+    out: dict[str, object] = {}
+    size = served.size
+    tokens = Tokens(SECRET)
     # a full sync pull of the node's log into an empty database
     import httpx  # noqa: PLC0415
 
@@ -940,7 +962,7 @@ async def writes_and_heavy(  # noqa: PLR0915
         # demo files carry scans runs at about 1,000 events/s here: hours at these sizes)
         started = time.perf_counter()
         added = 0
-        while time.perf_counter() - started < args.sync_seconds:
+        while not args.sync_seconds or time.perf_counter() - started < args.sync_seconds:
             page, stored = await puller.step()
             added += stored.accepted
             if not page.more:
