@@ -25,7 +25,7 @@ import binascii
 import contextlib
 import json
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -458,6 +458,31 @@ async def ledger_rows(
 # ------------------------------------------------------------------------------ queues, due lists
 
 
+def _in_order(
+    root: str,
+    leading: str | None,
+    key: str,
+    key_type: str,
+    condition: str,
+    bounds: Sequence[Any],
+    after: Cursor | None,
+) -> tuple[str, str, list[Any]]:
+    """The condition, order and parameters of a list's page in `key` order, then file id, in the
+    subtree of `root`: with `leading` (a base union's code, a district's stored district) read off
+    an index led by that column, the root bound as `$1` — an array, `= ANY`, leakproof under
+    row-level security — else by the code range; the list's `bounds` from `$2`. The cursor's row
+    comparison (the leading column is the root on every row) starts the index's walk at it."""
+    scope = f"{leading} = ANY($1::text[])" if leading else subtree_sql("l.unit", "$1")
+    params: list[Any] = [[root] if leading else root, *bounds]
+    where = f"{scope} AND {condition}"
+    order = f"{leading}, {key}, l.file_id" if leading else f"{key}, l.file_id"
+    if after is not None:
+        params += [after.value, after.file_id]
+        values = f"${len(params) - 1}::{key_type}, ${len(params)}::uuid"
+        where += f" AND ({order}) > ({'$1[1], ' if leading else ''}{values})"
+    return where, order, params
+
+
 async def approval_queue(
     pool: asyncpg.Pool, root: str, *, limit: int, after: Cursor | None = None
 ) -> tuple[list[asyncpg.Record], int, Cursor | None]:
@@ -472,19 +497,15 @@ async def approval_queue(
     them, so a district's page grew with the province: 1.9 ms at 57,000 files, 8.6 ms at
     570,000 (docs/benchmarks.md, "Growth")."""
     leading = LedgerFilter(root).leading
-    params: list[Any] = [[root] if leading else root]
-    scope = f"{leading} = ANY($1::text[])" if leading else subtree_sql("l.unit", "$1")
-    page = f"{scope} AND (l.status = 'appraised' OR l.category_pending IS NOT NULL)"
-    order = f"{leading}, l.updated_at, l.file_id" if leading else "l.updated_at, l.file_id"
-    if after is not None:
-        params += [after.value, after.file_id]
-        # the leading column is the root on every row: the row comparison starts the index's
-        # walk at the cursor
-        page += (
-            f" AND ({leading}, l.updated_at, l.file_id) > ($1[1], $2::timestamptz, $3::uuid)"
-            if leading
-            else " AND (l.updated_at, l.file_id) > ($2::timestamptz, $3::uuid)"
-        )
+    page, order, params = _in_order(
+        root,
+        leading,
+        "l.updated_at",
+        "timestamptz",
+        "(l.status = 'appraised' OR l.category_pending IS NOT NULL)",
+        (),
+        after,
+    )
     async with scoped(pool, root, in_index_order=leading is not None, custom_plans=True) as conn:
         rows = await conn.fetch(
             f"{_SELECT} WHERE {page} ORDER BY {order} LIMIT ${len(params) + 1}",
@@ -587,18 +608,9 @@ async def due(
     0014), where the subtree's share of the list is large enough to stay flat."""
     spec = due_list(kind, as_of=as_of, visit_days=visit_days, follow_up_months=follow_up_months)
     own = LedgerFilter(root).leading == "l.unit"  # a base union
-    scope = "l.unit = ANY($1::text[])" if own else subtree_sql("l.unit", "$1")
-    params: list[Any] = [[root] if own else root, *spec.bounds]
-    page = f"{scope} AND {spec.condition}"
-    order = f"l.unit, {spec.key}, l.file_id" if own else f"{spec.key}, l.file_id"
-    if after is not None:
-        params += [after.value, after.file_id]
-        value, file_id = f"${len(params) - 1}::date", f"${len(params)}::uuid"
-        page += (
-            f" AND (l.unit, {spec.key}, l.file_id) > ($1[1], {value}, {file_id})"
-            if own
-            else f" AND ({spec.key}, l.file_id) > ({value}, {file_id})"
-        )
+    page, order, params = _in_order(
+        root, "l.unit" if own else None, spec.key, "date", spec.condition, spec.bounds, after
+    )
     async with scoped(pool, root, in_index_order=own, custom_plans=True) as conn:
         rows = await conn.fetch(
             f"{_select(f'{spec.due_on} AS due_on', f'{spec.key} AS due_key')} WHERE {page}"
