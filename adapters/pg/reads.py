@@ -339,23 +339,35 @@ async def rarest_characters(conn: Conn, where: LedgerFilter) -> tuple[str, ...]:
     characters = list(dict.fromkeys(where.name or ""))[:_NAME_PROBES]
     if not characters:
         return ()
+    one = len(where.name or "") == 1
+    # One character is counted only up to the first c past the walk's price (c × c × PRICE >
+    # 51 × S), so that the probe of a common one reads about √(51 × S / PRICE) index entries
+    # rather than NAME_CANDIDATES (a district's 王: 2,001 → about 650 at 57,000 files), and
+    # several are counted up to NAME_CANDIDATES + 1: in both, a count at its limit is a walk.
     rows = await conn.fetch(
-        "SELECT x.ch, (SELECT count(*) FROM (SELECT FROM ledger_name_chars c"
-        f" WHERE c.ch = x.ch AND {subtree_sql('c.unit', '$2')} LIMIT $3) s) AS n,"
-        " (SELECT coalesce(sum(t.count), 0) FROM stats_stock t"
-        "  WHERE t.unit = ANY($4::text[]) AND t.dimension = 'status') AS files"
+        "WITH s AS (SELECT coalesce(sum(t.count), 0) AS files FROM stats_stock t"
+        "  WHERE t.unit = ANY($4::text[]) AND t.dimension = 'status'),"
+        " cap AS (SELECT CASE WHEN $5::bool"
+        "  THEN least($3::bigint, floor(sqrt(51.0 * s.files / $6::int))::bigint) + 1"
+        "  ELSE $3::bigint + 1 END AS n FROM s)"
+        " SELECT x.ch, (SELECT count(*) FROM (SELECT FROM ledger_name_chars c"
+        f" WHERE c.ch = x.ch AND {subtree_sql('c.unit', '$2')}"
+        "  LIMIT (SELECT cap.n FROM cap)) s) AS n,"
+        " (SELECT s.files FROM s) AS files"
         " FROM unnest($1::text[]) AS x (ch)",
         characters,
         where.root,
-        NAME_CANDIDATES + 1,
+        NAME_CANDIDATES,
         _NATIONS_ROWS if where.root == NATION else [where.root],
+        one,
+        CANDIDATE_PRICE,
     )
     counted = {r["ch"]: r["n"] for r in rows}
     rarest = sorted(characters, key=lambda ch: counted[ch])
     found = counted[rarest[0]]
     if found > NAME_CANDIDATES:
         return ()
-    if len(where.name or "") == 1 and found * found * CANDIDATE_PRICE > 51 * rows[0]["files"]:
+    if one and found * found * CANDIDATE_PRICE > 51 * rows[0]["files"]:
         return ()
     return tuple(ch for ch in rarest[:2] if counted[ch] <= NAME_CANDIDATES)
 

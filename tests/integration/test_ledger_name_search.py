@@ -151,6 +151,19 @@ class TestANameSearch:
         assert "ledger_name_chars_by_unit" in several  # its matches may be far fewer
         assert "ledger_name_chars_by_unit" in repeated
 
+    async def test_of_one_character_counts_its_files_no_further_than_the_walks_price(
+        self, ledger: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+    ):
+        monkeypatch.setattr(reads, "CANDIDATE_PRICE", 10**6)  # √(51 × S / price) < 1 file
+        held = await ledger.fetchval("SELECT count(*) FROM ledger_name_chars WHERE ch = '𠀀'")
+
+        one = await probed(ledger, "𠀀")
+        several = await probed(ledger, "张𠀀")
+
+        assert held > 2
+        assert one == ((), {"𠀀": 1})  # counted to the price's first file past it, then walked
+        assert several[1]["𠀀"] == held  # several characters: counted to NAME_CANDIDATES + 1
+
     async def test_of_a_rare_character_reads_its_candidates_by_the_new_index(
         self, ledger: asyncpg.Pool
     ):
@@ -162,6 +175,22 @@ class TestANameSearch:
 
                 assert "ledger_name_chars_by_unit" in used, (root, sort)
                 assert "ledger_pkey" in used, (root, sort)
+
+
+async def probed(pool: asyncpg.Pool, name: str) -> tuple[tuple[str, ...], dict[str, int]]:
+    """What `rarest_characters` chose for a province's `q`, and the count of each character its
+    probe returned."""
+    counts: dict[str, int] = {}
+    async with reads.scoped(pool, "13") as conn:
+
+        class Seeing:
+            async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+                rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
+                counts.update({r["ch"]: r["n"] for r in rows})
+                return rows
+
+        chosen = await reads.rarest_characters(Seeing(), reads.LedgerFilter("13", name=name))  # type: ignore[arg-type]
+    return chosen, counts
 
 
 async def page_plan(pool: asyncpg.Pool, where: reads.LedgerFilter, sort: str = "applied_on") -> str:
