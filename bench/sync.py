@@ -18,15 +18,18 @@ process, over HTTP on loopback — and measures, in this process:
               caught up) stores them; lag = the province's storing transaction time minus the
               event's recorded time: p50 and p99 (target p99 ≤ 2 s).
 
-With `--attachments N`, N of the streams (spread evenly through the log) carry a
-`household.attachment_added` event at version 2 whose scan — 100–300 KB of random bytes (as
-incompressible as a JPEG), sealed with a key of its own — is stored as the store stores sealed
+With `--attachments N`, N `household.attachment_added` events are spread evenly over the
+streams (at versions 2, 3, … of each; up to 19 a stream), each with a scan — `--scan-kb`, by
+default 100–300 KB, of random bytes (as incompressible as a JPEG; the demo's scans are 0.5–4.5
+KB: `--scan-kb 1-5`), sealed with a key of its own — stored as the store stores sealed
 content (`adapters.pg.attachments.store_sealed`), one 1 MiB chunk each. Instead of the full pull
 and the lag, it then measures full pulls into a fresh province database, `--rounds` times each,
 interleaved: `attachments_in_flight=1` (one attachment after another, as before) against
 `--in-flight` (the default): events/s and attachments/s, medians of rounds. The province has no
 sync key here, so the content is stored as received, unverified (no decryption or re-hash on the
-puller: that costs ≈ 1 ms per MB of CPU either way).
+puller: that costs ≈ 1 ms per MB of CPU either way). `--latency-ms` puts a proxy between the
+two that holds each request that long, as a WAN's round trip would (bandwidth not limited). It
+prints the CPU seconds the puller and the served district spent in each pull.
 """
 
 from __future__ import annotations
@@ -88,12 +91,15 @@ def _db(url: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
 
 
-async def fill(pool: asyncpg.Pool, events: int, attachments: int = 0) -> None:
+async def fill(
+    pool: asyncpg.Pool, events: int, attachments: int = 0, scan_kb: str = "100-300"
+) -> None:
     start = datetime(2024, 1, 1, tzinfo=UTC)
     done = 0
-    every = max(1, (events // 20) // attachments) if attachments else 0  # a scan every nth stream
-    streams = scanned = 0
+    total_streams = max(1, events // 20)
+    streams = 0
     rng = random.Random(7)
+    low, high = (int(kb) * 1000 for kb in scan_kb.split("-"))
     async with pool.acquire() as conn:
         while done < events:
             records = []
@@ -101,20 +107,24 @@ async def fill(pool: asyncpg.Pool, events: int, attachments: int = 0) -> None:
             for _ in range(min(50_000, events - done) // 20 or 1):
                 stream, previous = uuid.uuid4(), GENESIS
                 unit = f"{DISTRICT}{(done % 7) + 1:03d}"
-                scan = bool(every) and streams % every == 0 and scanned < attachments
+                # the scans spread evenly over the streams, at versions 2, 3, … of theirs
+                here = min(
+                    19,
+                    (streams + 1) * attachments // total_streams
+                    - streams * attachments // total_streams,
+                )
                 streams += 1
                 for version in range(1, 21):
                     kind, payload = "household.visited", PAYLOAD
-                    if scan and version == 2:
+                    if 2 <= version < 2 + here:
                         attachment = uuid.uuid4()
-                        content = rng.randbytes(rng.randint(100_000, 300_000))
+                        content = rng.randbytes(rng.randint(low, high))
                         kind, payload = "household.attachment_added", json.dumps({
                             "attachment_id": str(attachment), "size": len(content),
                             "sha256": hashlib.sha256(content).hexdigest(), "kind": "other",
                             "media_type": "image/jpeg", "attached_on": "2024-01-01",
                         }).encode()  # fmt: skip
                         scans.append((stream, attachment, content))
-                        scanned += 1
                     event = chain(
                         previous, stream, version, kind, payload,
                         start + timedelta(seconds=done), unit,
@@ -164,10 +174,45 @@ async def writer(pool: asyncpg.Pool, stop: asyncio.Event, rate: int) -> int:
     return written
 
 
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def delayed(port: int, delay: float) -> asyncio.Server:
+    """A TCP proxy to `port` on loopback that holds each piece a client sends for `delay` s
+    before passing it on: every request waits a round trip, as across a WAN (bandwidth is not
+    limited). The answers come back at once."""
+
+    async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, wait: float) -> None:
+        try:
+            while data := await src.read(65536):
+                if wait:
+                    await asyncio.sleep(wait)
+                dst.write(data)
+                await dst.drain()
+        except OSError:
+            pass
+        finally:
+            dst.close()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", port)
+        await asyncio.gather(pipe(reader, up_writer, delay), pipe(up_reader, writer, 0))
+
+    return await asyncio.start_server(handle, "127.0.0.1", 0)
+
+
 async def compare_in_flight(
-    args: argparse.Namespace, server_url: str, admin: asyncpg.Connection, downstream: Downstream
+    args: argparse.Namespace,
+    server_url: str,
+    admin: asyncpg.Connection,
+    downstream: Downstream,
+    served: int,
 ) -> None:
-    """Full pulls into a fresh province, one attachment at a time against `args.in_flight`."""
+    """Full pulls into a fresh province, one attachment at a time against `args.in_flight`;
+    CPU seconds of the puller (this process) and of the served district (`served`, its pid)."""
     settings = [1, args.in_flight]
     rates: dict[int, list[tuple[float, float, float]]] = {n: [] for n in settings}
     for round_ in range(args.rounds):
@@ -179,9 +224,10 @@ async def compare_in_flight(
                 async with pool.acquire() as conn:
                     await migrate(conn)
                 puller = Puller(pool, downstream, limit=args.page, attachments_in_flight=n)
-                t0 = time.perf_counter()
+                t0, cpu0, served0 = time.perf_counter(), time.process_time(), _cpu_of(served)
                 added = (await puller.catch_up()).added
                 seconds = time.perf_counter() - t0
+                cpu, served_cpu = time.process_time() - cpu0, _cpu_of(served) - served0
                 await puller.close()
                 held = await pool.fetchval("SELECT count(*) FROM attachments")
             finally:
@@ -190,7 +236,8 @@ async def compare_in_flight(
             rates[n].append((seconds, added / seconds, held / seconds))
             print(f"round {round_ + 1}, in flight {n}: {added:,} events and {held:,} scans in"
                   f" {seconds:.1f} s = {added / seconds:,.0f} events/s,"
-                  f" {held / seconds:,.1f} scans/s", flush=True)  # fmt: skip
+                  f" {held / seconds:,.1f} scans/s; CPU: puller {cpu:.1f} s, district"
+                  f" {served_cpu:.1f} s", flush=True)  # fmt: skip
     median = {n: [statistics.median(r[i] for r in rates[n]) for i in range(3)] for n in settings}
     for n in settings:
         seconds, events, scans = median[n]
@@ -222,7 +269,7 @@ async def main(args: argparse.Namespace) -> None:  # noqa: PLR0915 — one linea
                 await migrate(conn)
         district, province = pools
         t0 = time.perf_counter()
-        await fill(district, args.events, args.attachments)
+        await fill(district, args.events, args.attachments, args.scan_kb)
         events = await district.fetchval("SELECT count(*) FROM events")
         scans, scan_bytes = await district.fetchrow(
             "SELECT count(*), coalesce(sum(size), 0)::bigint FROM attachments"
@@ -251,7 +298,12 @@ async def main(args: argparse.Namespace) -> None:  # noqa: PLR0915 — one linea
             user="bench", unit=DISTRICT, role=Role.SYNC, ttl=timedelta(hours=4)
         )
         if args.attachments:
-            await compare_in_flight(args, server_url, admin, Downstream(DISTRICT, base, token))
+            if args.latency_ms:
+                proxy = await delayed(port, args.latency_ms / 1000)
+                base = f"http://127.0.0.1:{proxy.sockets[0].getsockname()[1]}"
+                print(f"every request waits {args.latency_ms} ms (a WAN's round trip)")
+            downstream = Downstream(DISTRICT, base, token)
+            await compare_in_flight(args, server_url, admin, downstream, served.pid)
             return
         puller = Puller(province, Downstream(DISTRICT, base, token), limit=args.page)
 
@@ -322,6 +374,8 @@ if __name__ == "__main__":
         default=ATTACHMENTS_IN_FLIGHT,
         help="attachments in flight compared with 1",
     )
+    parser.add_argument("--scan-kb", default="100-300", help="the scans' sizes, KB: LOW-HIGH")
+    parser.add_argument("--latency-ms", type=float, default=0, help="a round trip added")
     parser.add_argument("--rounds", type=int, default=3)
     arguments = parser.parse_args()
     if arguments.quick:
