@@ -117,10 +117,12 @@ class SlowLink:
     it is served (a slow link), counting the chunk requests being served at the same time; the
     chunks of the `fail`-th attachment asked for are answered 500 at once."""
 
-    def __init__(self, delay: float, *, fail: int | None = None) -> None:
+    def __init__(self, delay: float, *, fail: int | None = None, crowd: int = 2) -> None:
         self.delay = delay
         self.fail = fail
         self.now = self.most = 0
+        self.crowd = crowd
+        self.crowded = asyncio.Event()  # set once `crowd` chunk requests are served at once
         self.asked: list[str] = []  # attachment ids, in the order first asked for
 
     def __call__(self, app: Asgi) -> Asgi:
@@ -138,6 +140,8 @@ class SlowLink:
                 return
             self.now += 1
             self.most = max(self.most, self.now)
+            if self.now >= self.crowd:
+                self.crowded.set()
             try:
                 await asyncio.sleep(self.delay)
                 await app(scope, receive, send)
@@ -311,3 +315,27 @@ class TestTheProvincePullsAttachments:
         assert (
             await province.fetchval("SELECT count(*) FROM sync_downstreams WHERE cursor <> ''") == 0
         )
+
+    async def test_a_pull_cancelled_while_scans_are_read_closes_every_spool(
+        self, nodes: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        (d_url, district), (_, province) = nodes["district"], nodes["province"]
+        await written(tmp_path, district)
+        p_keys = keyring_of(province, tmp_path / "p")
+        link = SlowLink(0.5, crowd=4)
+        spools = Spools()
+        monkeypatch.setattr(tempfile, "SpooledTemporaryFile", spools.recording)
+
+        async with served(d_url, tmp_path / "d", DISTRICT_NODE, wrap=link) as url:
+            pulling = asyncio.create_task(pull(province, p_keys, url, limit=2000, in_flight=4))
+            await asyncio.wait_for(link.crowded.wait(), 60)
+            pulling.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await pulling
+            running = fetches_running()
+
+        assert len(spools.opened) >= 4
+        assert spools.still_open() == 0
+        assert running == []
+        assert await province.fetchval("SELECT count(*) FROM events") == 0
+        assert await province.fetchval("SELECT count(*) FROM attachments") == 0
