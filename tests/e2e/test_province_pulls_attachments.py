@@ -170,10 +170,11 @@ class Spools:
 
 
 def fetches_running() -> list[asyncio.Task[Any]]:
+    """The puller's tasks still running: its fetches of scans, its page read ahead."""
     return [
         t
         for t in asyncio.all_tasks()
-        if not t.done() and "fetch_contents" in getattr(t.get_coro(), "__qualname__", "")
+        if not t.done() and getattr(t.get_coro(), "__qualname__", "").startswith("Puller.")
     ]
 
 
@@ -329,11 +330,13 @@ class TestTheProvincePullsAttachments:
         async with served(d_url, tmp_path / "d", DISTRICT_NODE, wrap=link) as url:
             pulling = asyncio.create_task(pull(province, p_keys, url, limit=2000, in_flight=4))
             await asyncio.wait_for(link.crowded.wait(), 60)
+            reading = fetches_running()
             pulling.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await pulling
             running = fetches_running()
 
+        assert len(reading) >= 4  # the four fetches of scans in flight, at least
         assert len(spools.opened) >= 4
         assert spools.still_open() == 0
         assert running == []
