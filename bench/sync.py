@@ -3,6 +3,7 @@
     .venv/bin/python bench/sync.py                      # 1,000,000 events, 30 s of lag
     .venv/bin/python bench/sync.py --events 100000 --lag-seconds 15
     .venv/bin/python bench/sync.py --quick              # 100,000 events, 10 s of lag
+    .venv/bin/python bench/sync.py --events 100000 --attachments 1000   # scans: in flight 1 vs 8
 
 Starts a private PostgreSQL (pgserver) in a fresh folder under /tmp, or uses the server of
 BANGFU_BENCH_DATABASE_URL (a superuser URL; two databases are created and dropped on it).
@@ -16,6 +17,19 @@ process, over HTTP on loopback — and measures, in this process:
               commands do), the province's pull loop (`Puller.run`, polling every 0.1 s when
               caught up) stores them; lag = the province's storing transaction time minus the
               event's recorded time: p50 and p99 (target p99 ≤ 2 s).
+
+With `--attachments N`, N `household.attachment_added` events are spread evenly over the
+streams (at versions 2, 3, … of each; up to 19 a stream), each with a scan — `--scan-kb`, by
+default 100–300 KB, of random bytes (as incompressible as a JPEG; the demo's scans are 0.5–4.5
+KB: `--scan-kb 1-5`), sealed with a key of its own — stored as the store stores sealed
+content (`adapters.pg.attachments.store_sealed`), one 1 MiB chunk each. Instead of the full pull
+and the lag, it then measures full pulls into a fresh province database, `--rounds` times each,
+interleaved: `attachments_in_flight=1` (one attachment after another, as before) against
+`--in-flight` (the default): events/s and attachments/s, medians of rounds. The province has no
+sync key here, so the content is stored as received, unverified (no decryption or re-hash on the
+puller: that costs ≈ 1 ms per MB of CPU either way). `--latency-ms` puts a proxy between the
+two that holds each request that long, as a WAN's round trip would (bandwidth not limited). It
+prints the CPU seconds the puller and the served district spent in each pull.
 """
 
 from __future__ import annotations
@@ -29,8 +43,10 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != R
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
+import random
 import shutil
 import socket
 import statistics
@@ -43,13 +59,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from adapters.http.auth import Tokens
+from adapters.pg.attachments import seal_chunk, store_sealed
 from adapters.pg.integrity import GENESIS
 from adapters.pg.migrations import migrate
 from adapters.pg.store import PostgresEventStore, StreamHead, chain
 from adapters.sync.node import Downstream
-from adapters.sync.pull import Puller
+from adapters.sync.pull import ATTACHMENTS_IN_FLIGHT, Puller
 from domain.values import Role
 
 SECRET = "bench-sync-secret-" + "b" * 40
@@ -73,18 +91,42 @@ def _db(url: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
 
 
-async def fill(pool: asyncpg.Pool, events: int) -> None:
+async def fill(
+    pool: asyncpg.Pool, events: int, attachments: int = 0, scan_kb: str = "100-300"
+) -> None:
     start = datetime(2024, 1, 1, tzinfo=UTC)
     done = 0
+    total_streams = max(1, events // 20)
+    streams = 0
+    rng = random.Random(7)
+    low, high = (int(kb) * 1000 for kb in scan_kb.split("-"))
     async with pool.acquire() as conn:
         while done < events:
             records = []
+            scans: list[tuple[uuid.UUID, uuid.UUID, bytes]] = []
             for _ in range(min(50_000, events - done) // 20 or 1):
                 stream, previous = uuid.uuid4(), GENESIS
                 unit = f"{DISTRICT}{(done % 7) + 1:03d}"
+                # the scans spread evenly over the streams, at versions 2, 3, … of theirs
+                here = min(
+                    19,
+                    (streams + 1) * attachments // total_streams
+                    - streams * attachments // total_streams,
+                )
+                streams += 1
                 for version in range(1, 21):
+                    kind, payload = "household.visited", PAYLOAD
+                    if 2 <= version < 2 + here:
+                        attachment = uuid.uuid4()
+                        content = rng.randbytes(rng.randint(low, high))
+                        kind, payload = "household.attachment_added", json.dumps({
+                            "attachment_id": str(attachment), "size": len(content),
+                            "sha256": hashlib.sha256(content).hexdigest(), "kind": "other",
+                            "media_type": "image/jpeg", "attached_on": "2024-01-01",
+                        }).encode()  # fmt: skip
+                        scans.append((stream, attachment, content))
                     event = chain(
-                        previous, stream, version, "household.visited", PAYLOAD,
+                        previous, stream, version, kind, payload,
                         start + timedelta(seconds=done), unit,
                     )  # fmt: skip
                     previous = event.hash
@@ -99,6 +141,14 @@ async def fill(pool: asyncpg.Pool, events: int) -> None:
                          "hash", "refers_to"),
                 records=records,
             )  # fmt: skip
+            for stream, attachment, content in scans:
+                aead = AESGCM(os.urandom(32))
+                async with conn.transaction():
+                    await store_sealed(
+                        conn, attachment_id=attachment, stream_id=stream, size=len(content),
+                        sha256=hashlib.sha256(content).hexdigest(),
+                        sealed=[seal_chunk(aead, stream, attachment, 0, True, content)],
+                    )  # fmt: skip
         await conn.execute("VACUUM ANALYZE events")
 
 
@@ -124,6 +174,79 @@ async def writer(pool: asyncpg.Pool, stop: asyncio.Event, rate: int) -> int:
     return written
 
 
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def delayed(port: int, delay: float) -> asyncio.Server:
+    """A TCP proxy to `port` on loopback that holds each piece a client sends for `delay` s
+    before passing it on: every request waits a round trip, as across a WAN (bandwidth is not
+    limited). The answers come back at once."""
+
+    async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, wait: float) -> None:
+        try:
+            while data := await src.read(65536):
+                if wait:
+                    await asyncio.sleep(wait)
+                dst.write(data)
+                await dst.drain()
+        except OSError:
+            pass
+        finally:
+            dst.close()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", port)
+        await asyncio.gather(pipe(reader, up_writer, delay), pipe(up_reader, writer, 0))
+
+    return await asyncio.start_server(handle, "127.0.0.1", 0)
+
+
+async def compare_in_flight(
+    args: argparse.Namespace,
+    server_url: str,
+    admin: asyncpg.Connection,
+    downstream: Downstream,
+    served: int,
+) -> None:
+    """Full pulls into a fresh province, one attachment at a time against `args.in_flight`;
+    CPU seconds of the puller (this process) and of the served district (`served`, its pid)."""
+    settings = [1, args.in_flight]
+    rates: dict[int, list[tuple[float, float, float]]] = {n: [] for n in settings}
+    for round_ in range(args.rounds):
+        for n in settings if round_ % 2 == 0 else settings[::-1]:
+            name = f"bench_sync_province_{uuid.uuid4().hex[:6]}"
+            await admin.execute(f'CREATE DATABASE "{name}"')
+            pool = await asyncpg.create_pool(_db(server_url, name), min_size=1, max_size=8)
+            try:
+                async with pool.acquire() as conn:
+                    await migrate(conn)
+                puller = Puller(pool, downstream, limit=args.page, attachments_in_flight=n)
+                t0, cpu0, served0 = time.perf_counter(), time.process_time(), _cpu_of(served)
+                added = (await puller.catch_up()).added
+                seconds = time.perf_counter() - t0
+                cpu, served_cpu = time.process_time() - cpu0, _cpu_of(served) - served0
+                await puller.close()
+                held = await pool.fetchval("SELECT count(*) FROM attachments")
+            finally:
+                await pool.close()
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            rates[n].append((seconds, added / seconds, held / seconds))
+            print(f"round {round_ + 1}, in flight {n}: {added:,} events and {held:,} scans in"
+                  f" {seconds:.1f} s = {added / seconds:,.0f} events/s,"
+                  f" {held / seconds:,.1f} scans/s; CPU: puller {cpu:.1f} s, district"
+                  f" {served_cpu:.1f} s", flush=True)  # fmt: skip
+    median = {n: [statistics.median(r[i] for r in rates[n]) for i in range(3)] for n in settings}
+    for n in settings:
+        seconds, events, scans = median[n]
+        print(f"in flight {n}: median {seconds:.1f} s, {events:,.0f} events/s,"
+              f" {scans:,.1f} scans/s", flush=True)  # fmt: skip
+    print(f"in flight {args.in_flight} / 1: {median[args.in_flight][1] / median[1][1]:.2f}×"
+          f" the events/s (medians of {args.rounds} rounds)", flush=True)  # fmt: skip
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -146,9 +269,13 @@ async def main(args: argparse.Namespace) -> None:  # noqa: PLR0915 — one linea
                 await migrate(conn)
         district, province = pools
         t0 = time.perf_counter()
-        await fill(district, args.events)
+        await fill(district, args.events, args.attachments, args.scan_kb)
         events = await district.fetchval("SELECT count(*) FROM events")
-        print(f"filled {events:,} events in {time.perf_counter() - t0:.0f} s", flush=True)
+        scans, scan_bytes = await district.fetchrow(
+            "SELECT count(*), coalesce(sum(size), 0)::bigint FROM attachments"
+        )
+        print(f"filled {events:,} events, {scans:,} scans of {scan_bytes / 1e6:,.0f} MB in"
+              f" {time.perf_counter() - t0:.0f} s", flush=True)  # fmt: skip
 
         port = _free_port()
         env = {**os.environ, "BANGFU_DATABASE_URL": urls[0], "BANGFU_SECRET": SECRET,
@@ -170,6 +297,14 @@ async def main(args: argparse.Namespace) -> None:  # noqa: PLR0915 — one linea
         token = Tokens(SECRET).mint(
             user="bench", unit=DISTRICT, role=Role.SYNC, ttl=timedelta(hours=4)
         )
+        if args.attachments:
+            if args.latency_ms:
+                proxy = await delayed(port, args.latency_ms / 1000)
+                base = f"http://127.0.0.1:{proxy.sockets[0].getsockname()[1]}"
+                print(f"every request waits {args.latency_ms} ms (a WAN's round trip)")
+            downstream = Downstream(DISTRICT, base, token)
+            await compare_in_flight(args, server_url, admin, downstream, served.pid)
+            return
         puller = Puller(province, Downstream(DISTRICT, base, token), limit=args.page)
 
         t0 = time.perf_counter()
@@ -227,6 +362,21 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=int, default=200, help="district writes per second")
     parser.add_argument("--lag-seconds", type=float, default=30.0)
     parser.add_argument("--quick", action="store_true", help="100,000 events, 10 s of lag")
+    parser.add_argument(
+        "--attachments",
+        type=int,
+        default=0,
+        help="streams with a 100–300 KB scan: compare attachments in flight",
+    )
+    parser.add_argument(
+        "--in-flight",
+        type=int,
+        default=ATTACHMENTS_IN_FLIGHT,
+        help="attachments in flight compared with 1",
+    )
+    parser.add_argument("--scan-kb", default="100-300", help="the scans' sizes, KB: LOW-HIGH")
+    parser.add_argument("--latency-ms", type=float, default=0, help="a round trip added")
+    parser.add_argument("--rounds", type=int, default=3)
     arguments = parser.parse_args()
     if arguments.quick:
         arguments.events, arguments.lag_seconds = 100_000, 10.0

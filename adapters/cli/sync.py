@@ -75,6 +75,7 @@ async def _pull(rt: Runtime, args: argparse.Namespace) -> int:
         rt.pool,
         downstream,
         limit=args.limit,
+        attachments_in_flight=rt.node.attachments_in_flight,
         on_stored=rt.wakeups.poke,
         keyring=rt.keyring,
         claims=rt.files.claim_streams,

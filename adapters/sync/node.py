@@ -8,6 +8,9 @@
                            from; "key" (optional) is the sync key shared with that node
     BANGFU_SYNC_INTERVAL   seconds between polls of a caught-up downstream (default 1)
     BANGFU_SYNC_PAGE       events asked for per page of a downstream's feed (default 2000)
+    BANGFU_SYNC_ATTACHMENTS_IN_FLIGHT
+                           a page's attachments read from a downstream at the same time
+                           (default 8; 1 reads them one after another)
     BANGFU_UPSTREAM_KEY    the sync key shared with the upstream node: the feed carries the data
                            keys of personal data wrapped under it (without it, none)
 
@@ -34,6 +37,8 @@ from adapters.sync.feed import MAX_LIMIT
 from domain.errors import InvalidValue
 from domain.units import UnitCode
 
+MAX_IN_FLIGHT = 64  # attachments read at once from one downstream: more only loads it
+
 
 @dataclass(frozen=True)
 class Downstream:
@@ -56,6 +61,7 @@ class NodeSettings:
     downstreams: tuple[Downstream, ...] = field(default_factory=tuple)
     interval: float = 1.0
     page: int = 2000
+    attachments_in_flight: int = 8
     upstream_key: bytes | None = field(default=None, repr=False)  # shared with the upstream
 
     @classmethod
@@ -73,6 +79,7 @@ class NodeSettings:
             downstreams=parse_downstreams(env.get("BANGFU_DOWNSTREAMS") or "[]"),
             interval=float(env.get("BANGFU_SYNC_INTERVAL") or 1.0),
             page=_page(env.get("BANGFU_SYNC_PAGE") or "2000"),
+            attachments_in_flight=_in_flight(env.get("BANGFU_SYNC_ATTACHMENTS_IN_FLIGHT") or "8"),
             upstream_key=_sync_key(env.get("BANGFU_UPSTREAM_KEY"), "BANGFU_UPSTREAM_KEY"),
         )
 
@@ -82,6 +89,17 @@ def _page(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
         raise InvalidValue(
             "BANGFU_SYNC_PAGE", f"1 to {MAX_LIMIT} events, not {text!r}", zh="同步页大小无效"
+        )
+    return int(text)
+
+
+def _in_flight(text: str) -> int:
+    """How many attachments a pull reads at the same time: 1 to 64."""
+    if not text.isdigit() or not 1 <= int(text) <= MAX_IN_FLIGHT:
+        raise InvalidValue(
+            "BANGFU_SYNC_ATTACHMENTS_IN_FLIGHT",
+            f"1 to {MAX_IN_FLIGHT} attachments, not {text!r}",
+            zh="同步附件并发数无效",
         )
     return int(text)
 

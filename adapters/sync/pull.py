@@ -34,8 +34,9 @@ node writes at the same time, and a page read ahead is dropped unless the cursor
 from is the one stored.
 
 Attachments: for each `household.attachment_added` event of a page whose content this node does
-not hold yet, the content is read from the downstream beside the page, one sealed chunk at a time
-into a spool file (memory stays bounded), and — with the file's data key, from the page or already
+not hold yet, the content is read from the downstream beside the page — `attachments_in_flight`
+attachments at a time, each one sealed chunk at a time into a spool file of its own (memory stays
+bounded) — and — with the file's data key, from the page or already
 held — opened and re-hashed against the size and SHA-256 its event records. Content that is
 missing downstream, does not open or does not match is quarantined like a tampered event: the
 event is put in `sync_quarantine` with the reason, alerted, and the stream's later events of the
@@ -97,6 +98,7 @@ SPOOL_BYTES = (
     4 * 1024 * 1024
 )  # an attachment's sealed content kept in memory up to this, then on disk
 SEALING_BYTES = 64  # a sealed chunk's nonce and tag, with room to spare
+ATTACHMENTS_IN_FLIGHT = 8  # a page's attachments read from the downstream at the same time
 
 
 class PullError(Exception):
@@ -633,12 +635,16 @@ class Puller:
         timeout: float = 30.0,
         keyring: Keyring | None = None,
         claims: ClaimStreams | None = None,
+        attachments_in_flight: int = ATTACHMENTS_IN_FLIGHT,
     ) -> None:
+        if attachments_in_flight < 1:
+            raise ValueError(f"attachments_in_flight is at least 1, not {attachments_in_flight}")
         self.pool = pool
         self.downstream = downstream
         self.keyring = keyring
         self.claims = claims
         self.limit = limit
+        self.attachments_in_flight = attachments_in_flight
         self.on_stored = on_stored
         self.client = client or httpx.AsyncClient(timeout=timeout)
         self._own_client = client is None
@@ -702,6 +708,18 @@ class Puller:
             attachment.sha256,
             tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES),  # noqa: SIM115 — closed by the caller
         )
+        try:
+            await self._read_chunks(fetched, event, attachment, aead)
+        except BaseException:  # unreachable, refused, or cancelled: the caller never sees it
+            fetched.spool.close()
+            raise
+        return fetched
+
+    async def _read_chunks(
+        self, fetched: Fetched, event: FeedEvent, attachment: Recorded, aead: AESGCM | None
+    ) -> None:
+        """`fetch_content`'s reading, chunk by chunk; `fetched.problem` says why the content may
+        not be stored (nothing more is read then)."""
         digest, opened, seq, chunks = hashlib.sha256(), 0, 0, 1
         most = attachment.size // CHUNK + 1
         while seq < chunks:
@@ -717,7 +735,7 @@ class Puller:
                     f"the attachment {attachment.attachment_id}'s content is missing downstream"
                     + (f" from chunk {seq}" if seq else "")
                 )
-                return fetched
+                return
             if response.status_code != 200:
                 raise PullError(
                     f"{self.downstream.url}{path} answered {response.status_code}:"
@@ -730,11 +748,11 @@ class Puller:
                         f"the attachment {attachment.attachment_id} is stored downstream in"
                         f" {chunks} chunks, not as {attachment.size} bytes are"
                     )
-                    return fetched
+                    return
             sealed = response.content
             if len(sealed) > CHUNK + SEALING_BYTES:
                 fetched.problem = f"chunk {seq} of {attachment.attachment_id} is too long"
-                return fetched
+                return
             fetched.spool.write(sealed)
             fetched.lengths.append(len(sealed))
             if aead is not None:
@@ -752,7 +770,7 @@ class Puller:
                         f"chunk {seq} of the attachment {attachment.attachment_id} does not open:"
                         " its content was altered downstream"
                     )
-                    return fetched
+                    return
                 digest.update(data)
                 opened += len(data)
             seq += 1
@@ -763,12 +781,17 @@ class Puller:
                     " its event records: altered downstream"
                 )
             fetched.verified = True
-        return fetched
 
     async def fetch_contents(
         self, page: Page, keys: dict[UUID, bytes | None]
     ) -> dict[Key, Fetched]:
-        """The content of the page's attachments this node does not hold yet."""
+        """The content of the page's attachments this node does not hold yet, read from the
+        downstream `attachments_in_flight` at a time (each one's chunks in order, into its own
+        spool): the pull no longer waits on one round trip at a time.
+
+        A fetch that fails (the downstream unreachable, or answering other than 200/404) cancels
+        the others and is raised; then — as when the pull itself is cancelled — every spool is
+        closed and nothing is returned, so nothing of the page is stored."""
         wanted = [(e, a) for e in page.events if (a := recorded(e)) is not None]
         if not wanted:
             return {}
@@ -779,26 +802,53 @@ class Puller:
                 [a.attachment_id for _, a in wanted],
             )
         }
-        fetched: dict[Key, Fetched] = {}
+        missing = [(e, a) for e, a in wanted if a.attachment_id not in held]
+        if not missing:
+            return {}
+        if self.keyring is not None:  # the held data keys in one query, not one per fetch
+            stale = {e.stream_id for e, _ in missing if e.stream_id not in keys}
+            stale = {s for s in stale if not self.keyring.is_fresh(s)}
+            if stale:
+                await self.keyring.load(stale)
+        jobs = [(e, a, await self._data_key(e.stream_id, keys)) for e, a in missing]
+        done: dict[int, Fetched] = {}
         try:
-            for e, a in wanted:
-                if a.attachment_id in held:
-                    continue
-                got = await self.fetch_content(e, a, await self._data_key(e.stream_id, keys))
-                fetched[(e.stream_id, e.version)] = got
-                if got.problem is not None:
-                    log.warning(
-                        "sync.attachment_refused",
-                        downstream=self.downstream.code,
-                        stream_id=str(e.stream_id),
-                        version=e.version,
-                        problem=got.problem,
-                    )
-        except BaseException:
-            for got in fetched.values():
+            await self._fetch_all(jobs, done)
+        except BaseException:  # a fetch failed, or the pull was cancelled: nothing is returned
+            for got in done.values():
                 got.spool.close()
             raise
-        return fetched
+        return {(e.stream_id, e.version): done[n] for n, (e, _, _) in enumerate(jobs)}
+
+    async def _fetch_all(
+        self, jobs: Sequence[tuple[FeedEvent, Recorded, AESGCM | None]], done: dict[int, Fetched]
+    ) -> None:
+        """Fetch each job's content into `done[n]`, `attachments_in_flight` at a time. The first
+        failure cancels the fetches still running, waits for them (each closes its own spool),
+        and is raised as itself — a `PullError` as the one-at-a-time pull raised it."""
+        bound = asyncio.Semaphore(self.attachments_in_flight)
+
+        async def one(n: int, event: FeedEvent, attachment: Recorded, aead: AESGCM | None) -> None:
+            async with bound:
+                done[n] = got = await self.fetch_content(event, attachment, aead)
+            if got.problem is not None:
+                log.warning(
+                    "sync.attachment_refused",
+                    downstream=self.downstream.code,
+                    stream_id=str(event.stream_id),
+                    version=event.version,
+                    problem=got.problem,
+                )
+
+        failure: BaseException | None = None
+        try:
+            async with asyncio.TaskGroup() as group:
+                for n, (e, a, aead) in enumerate(jobs):
+                    group.create_task(one(n, e, a, aead))
+        except BaseExceptionGroup as failed:  # the others were cancelled and awaited
+            failure = failed.exceptions[0]
+        if failure is not None:
+            raise failure
 
     async def step(self, *, behind: int | None = None) -> tuple[Page, Stored]:
         """Read and store the next page; raises `PageRefused` / `PullError`."""

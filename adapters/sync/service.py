@@ -38,6 +38,7 @@ def start(rt: Runtime, stop: asyncio.Event, node: NodeSettings) -> Running:
             rt.pool,
             downstream,
             limit=settings.page,
+            attachments_in_flight=settings.attachments_in_flight,
             on_stored=rt.wakeups.poke,
             keyring=rt.keyring,
             claims=rt.files.claim_streams,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -53,8 +53,15 @@ def sync_app(settings: Settings, node: NodeSettings) -> Any:
 
 
 @asynccontextmanager
-async def served(database_url: str, data_dir: Path, node: NodeSettings) -> AsyncIterator[str]:
-    """A node's app (with the sync routes) on a free loopback port; yields its base URL."""
+async def served(
+    database_url: str,
+    data_dir: Path,
+    node: NodeSettings,
+    *,
+    wrap: Callable[[Any], Any] | None = None,
+) -> AsyncIterator[str]:
+    """A node's app (with the sync routes) on a free loopback port; yields its base URL.
+    `wrap`: an ASGI middleware put around the app (a slowed or failing link)."""
     settings = Settings(
         database_url=database_url,
         data_dir=data_dir,
@@ -65,7 +72,11 @@ async def served(database_url: str, data_dir: Path, node: NodeSettings) -> Async
     )
     server = uvicorn.Server(
         uvicorn.Config(
-            sync_app(settings, node), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
+            (wrap or (lambda app: app))(sync_app(settings, node)),
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="on",
         )
     )
     serving = asyncio.create_task(server.serve())

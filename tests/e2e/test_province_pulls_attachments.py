@@ -6,14 +6,18 @@ opens it with the data key the feed carries wrapped under the shared sync key, r
 against the event and stores it in the page's transaction. Once pulled, the province serves the
 scans with the district offline. Content altered or missing at the district is quarantined like
 a tampered event: the event and the stream's later events wait in `sync_quarantine`, alerted,
-and nothing of that content is stored.
+and nothing of that content is stored. A page's scans are read several at a time (at most
+`attachments_in_flight`); one that cannot be read cancels the others, closes every spool and
+stores nothing of the page.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
-from collections.abc import AsyncIterator, Callable
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -30,7 +34,7 @@ from adapters.pii.keyring import Keyring
 from adapters.runtime.secrets import load_pii_keys
 from adapters.services import attachments
 from adapters.sync.node import Downstream, NodeSettings
-from adapters.sync.pull import Puller
+from adapters.sync.pull import Puller, PullError
 from domain.values import Role
 from tests.e2e.sync_helpers import (
     DISTRICT,
@@ -76,9 +80,15 @@ def keyring_of(pool: asyncpg.Pool, data_dir: Path) -> Keyring:
     return Keyring(pool, load_pii_keys(None, data_dir))
 
 
-async def pull(pool: asyncpg.Pool, keyring: Keyring, url: str) -> None:
+async def pull(
+    pool: asyncpg.Pool, keyring: Keyring, url: str, *, limit: int = 40, in_flight: int = 8
+) -> None:
     pulling = Puller(
-        pool, Downstream(DISTRICT, url, sync_token(DISTRICT), SYNC_KEY), keyring=keyring, limit=40
+        pool,
+        Downstream(DISTRICT, url, sync_token(DISTRICT), SYNC_KEY),
+        keyring=keyring,
+        limit=limit,
+        attachments_in_flight=in_flight,
     )
     try:
         await pulling.catch_up()
@@ -95,6 +105,77 @@ async def written(tmp_path: Path, district: asyncpg.Pool) -> Keyring:
     keys = keyring_of(district, tmp_path / "d")
     await write_district_files(district, count=6, seed=31, keyring=keys, scans=True)
     return keys
+
+
+Scope = MutableMapping[str, Any]
+Asgi = Callable[[Scope, Any, Any], Awaitable[None]]
+CHUNKS = "/api/v1/sync/attachments/"
+
+
+class SlowLink:
+    """An ASGI middleware around the district's app: each chunk request waits `delay` s before
+    it is served (a slow link), counting the chunk requests being served at the same time; the
+    chunks of the `fail`-th attachment asked for are answered 500 at once."""
+
+    def __init__(self, delay: float, *, fail: int | None = None, crowd: int = 2) -> None:
+        self.delay = delay
+        self.fail = fail
+        self.now = self.most = 0
+        self.crowd = crowd
+        self.crowded = asyncio.Event()  # set once `crowd` chunk requests are served at once
+        self.asked: list[str] = []  # attachment ids, in the order first asked for
+
+    def __call__(self, app: Asgi) -> Asgi:
+        async def slowed(scope: Scope, receive: Any, send: Any) -> None:
+            path = scope.get("path", "")
+            if scope["type"] != "http" or not path.startswith(CHUNKS):
+                await app(scope, receive, send)
+                return
+            attachment = path.removeprefix(CHUNKS).split("/")[0]
+            if attachment not in self.asked:
+                self.asked.append(attachment)
+            if self.fail is not None and self.asked.index(attachment) == self.fail:
+                await send({"type": "http.response.start", "status": 500, "headers": []})
+                await send({"type": "http.response.body", "body": b"disk on fire"})
+                return
+            self.now += 1
+            self.most = max(self.most, self.now)
+            if self.now >= self.crowd:
+                self.crowded.set()
+            try:
+                await asyncio.sleep(self.delay)
+                await app(scope, receive, send)
+            finally:
+                self.now -= 1
+
+        return slowed
+
+
+class Spools:
+    """Every spool the puller opens, to see they are all closed again."""
+
+    def __init__(self) -> None:
+        self.opened: list[Any] = []
+        real = tempfile.SpooledTemporaryFile
+
+        def recording(*args: Any, **kwargs: Any) -> Any:
+            spool = real(*args, **kwargs)
+            self.opened.append(spool)
+            return spool
+
+        self.recording = recording
+
+    def still_open(self) -> int:
+        return sum(not spool.closed for spool in self.opened)
+
+
+def fetches_running() -> list[asyncio.Task[Any]]:
+    """The puller's tasks still running: its fetches of scans, its page read ahead."""
+    return [
+        t
+        for t in asyncio.all_tasks()
+        if not t.done() and getattr(t.get_coro(), "__qualname__", "").startswith("Puller.")
+    ]
 
 
 class TestTheProvincePullsAttachments:
@@ -186,3 +267,78 @@ class TestTheProvincePullsAttachments:
             a: v for a, v in (await attachments_of(district)).items() if v[0] not in spoiled
         }
         assert (await PostgresEventStore(province).verify()).ok
+
+    @pytest.mark.parametrize("in_flight", [1, 3])
+    async def test_reads_a_pages_scans_at_the_same_time_up_to_the_bound(
+        self, nodes: dict[str, Any], tmp_path: Path, in_flight: int
+    ) -> None:
+        (d_url, district), (_, province) = nodes["district"], nodes["province"]
+        await written(tmp_path, district)
+        p_keys = keyring_of(province, tmp_path / "p")
+        link = SlowLink(0.05)
+
+        async with served(d_url, tmp_path / "d", DISTRICT_NODE, wrap=link) as url:
+            await pull(province, p_keys, url, limit=2000, in_flight=in_flight)
+
+        assert link.most == in_flight  # 1: one after another, as before; 3: three at a time
+        assert len(link.asked) > 10
+        assert await attachments_of(province) == await attachments_of(district)
+        assert await log_of(province, DISTRICT) == await log_of(district, DISTRICT)
+        assert await province.fetch(
+            "SELECT attachment_id, seq, sealed FROM attachment_chunks ORDER BY 1, 2"
+        ) == await district.fetch(
+            "SELECT attachment_id, seq, sealed FROM attachment_chunks ORDER BY 1, 2"
+        )
+
+    async def test_one_scan_that_cannot_be_read_stores_nothing_and_closes_every_spool(
+        self, nodes: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        (d_url, district), (_, province) = nodes["district"], nodes["province"]
+        await written(tmp_path, district)
+        p_keys = keyring_of(province, tmp_path / "p")
+        link = SlowLink(0.3, fail=2)  # the third scan fails while two are still being read
+        spools = Spools()
+        monkeypatch.setattr(tempfile, "SpooledTemporaryFile", spools.recording)
+
+        async with served(d_url, tmp_path / "d", DISTRICT_NODE, wrap=link) as url:
+            with pytest.raises(PullError, match="answered 500"):
+                await pull(province, p_keys, url, limit=2000, in_flight=4)
+            running = fetches_running()
+
+        assert link.most > 1  # others were in flight when it failed
+        assert len(spools.opened) >= 3
+        assert spools.still_open() == 0
+        assert running == []
+        assert await province.fetchval("SELECT count(*) FROM events") == 0
+        assert await province.fetchval("SELECT count(*) FROM attachments") == 0
+        assert await province.fetchval("SELECT count(*) FROM attachment_chunks") == 0
+        assert await province.fetchval("SELECT count(*) FROM sync_quarantine") == 0
+        assert (
+            await province.fetchval("SELECT count(*) FROM sync_downstreams WHERE cursor <> ''") == 0
+        )
+
+    async def test_a_pull_cancelled_while_scans_are_read_closes_every_spool(
+        self, nodes: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        (d_url, district), (_, province) = nodes["district"], nodes["province"]
+        await written(tmp_path, district)
+        p_keys = keyring_of(province, tmp_path / "p")
+        link = SlowLink(0.5, crowd=4)
+        spools = Spools()
+        monkeypatch.setattr(tempfile, "SpooledTemporaryFile", spools.recording)
+
+        async with served(d_url, tmp_path / "d", DISTRICT_NODE, wrap=link) as url:
+            pulling = asyncio.create_task(pull(province, p_keys, url, limit=2000, in_flight=4))
+            await asyncio.wait_for(link.crowded.wait(), 60)
+            reading = fetches_running()
+            pulling.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await pulling
+            running = fetches_running()
+
+        assert len(reading) >= 4  # the four fetches of scans in flight, at least
+        assert len(spools.opened) >= 4
+        assert spools.still_open() == 0
+        assert running == []
+        assert await province.fetchval("SELECT count(*) FROM events") == 0
+        assert await province.fetchval("SELECT count(*) FROM attachments") == 0

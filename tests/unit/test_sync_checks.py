@@ -310,3 +310,13 @@ class TestNodeSettings:
     def test_refuse_a_page_size_the_feed_does_not_serve(self, text: str) -> None:
         with pytest.raises(InvalidValue, match="BANGFU_SYNC_PAGE"):
             NodeSettings.from_env({"BANGFU_SYNC_PAGE": text})
+
+    def test_read_eight_attachments_at_a_time_unless_told(self) -> None:
+        given = {"BANGFU_SYNC_ATTACHMENTS_IN_FLIGHT": "3"}
+        assert NodeSettings.from_env(given).attachments_in_flight == 3
+        assert NodeSettings.from_env({}).attachments_in_flight == 8
+
+    @pytest.mark.parametrize("text", ["0", "-1", "several", "65"])
+    def test_refuse_attachments_in_flight_out_of_bounds(self, text: str) -> None:
+        with pytest.raises(InvalidValue, match="BANGFU_SYNC_ATTACHMENTS_IN_FLIGHT"):
+            NodeSettings.from_env({"BANGFU_SYNC_ATTACHMENTS_IN_FLIGHT": text})
