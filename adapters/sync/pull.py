@@ -33,18 +33,21 @@ events are added.
 node writes at the same time, and a page read ahead is dropped unless the cursor it was read
 from is the one stored.
 
-Attachments: for each `household.attachment_added` event of a page whose content this node does
-not hold yet, the content is read from the downstream beside the page — `attachments_in_flight`
-attachments at a time, each one sealed chunk at a time into a spool file of its own (memory stays
-bounded) — and — with the file's data key, from the page or already
-held — opened and re-hashed against the size and SHA-256 its event records. Content that is
-missing downstream, does not open or does not match is quarantined like a tampered event: the
-event is put in `sync_quarantine` with the reason, alerted, and the stream's later events of the
-page follow it there; nothing of that content is stored. Matching content is stored sealed, as
-received, in the page's transaction with its event (`adapters.pg.attachments.store_sealed`), so
-the upstream holds it even when the downstream is later offline. Without the data key (no sync
-key shared, or the household erased downstream) the sealed content is stored as received,
-unverified: it cannot be opened here either.
+Attachments: for each `household.attachment_added` event of a page whose content this node does not
+hold yet, the content is read from the downstream beside the page — many sealed chunks to a request
+(`POST /api/v1/sync/attachments/chunks`: first the first chunks of all of them, then the further
+chunks of the large ones), `attachments_in_flight` requests at a time, each attachment into a spool
+file of its own (memory stays bounded); from a downstream without that route (an older node:
+404/405, remembered for the puller's life) one chunk per request, `attachments_in_flight`
+attachments at a time — and — with the file's data key, from the page or already held — opened and
+re-hashed against the size and SHA-256 its event records. Content that is missing downstream, does
+not open or does not match is quarantined like a tampered event: the event is put in
+`sync_quarantine` with the reason, alerted, and the stream's later events of the page follow it
+there; nothing of that content is stored. Matching content is stored sealed, as received, in the
+page's transaction with its event (`adapters.pg.attachments.store_sealed`), so the upstream holds it
+even when the downstream is later offline. Without the data key (no sync key shared, or the
+household erased downstream) the sealed content is stored as received, unverified: it cannot be
+opened here either.
 
 Personal data: the data keys a page carries (wrapped under the sync key shared with the
 downstream) are opened before anything is stored — a key that does not open refuses the page —
