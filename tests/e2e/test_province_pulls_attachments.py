@@ -464,10 +464,10 @@ class TestManyChunksTravelInOneRequest:
         async with served(d_url, tmp_path / "d", DISTRICT_NODE, wrap=link) as url:
             await pull(province, p_keys, url, limit=40)  # several pages of scans
 
-        pages = await province.fetchval("SELECT count(*) FROM attachments")
+        scans = await province.fetchval("SELECT count(*) FROM attachments")
         assert link.refused == 1  # asked once, remembered for the puller's life
         assert link.batches == 0
-        assert len(link.asked) == pages  # every scan by the single-chunk route
+        assert len(link.asked) == scans  # every scan by the single-chunk route
         await same_content(province, district)
 
     @pytest.mark.parametrize("batched", [False, True])
