@@ -4,6 +4,7 @@
     .venv/bin/python bench/sync.py --events 100000 --lag-seconds 15
     .venv/bin/python bench/sync.py --quick              # 100,000 events, 10 s of lag
     .venv/bin/python bench/sync.py --events 100000 --attachments 1000   # scans: in flight 1 vs 8
+    .venv/bin/python bench/sync.py --events 100000 --attachments 16500 --scan-kb 1-5 --per-chunk
 
 Starts a private PostgreSQL (pgserver) in a fresh folder under /tmp, or uses the server of
 BANGFU_BENCH_DATABASE_URL (a superuser URL; two databases are created and dropped on it).
@@ -25,7 +26,9 @@ KB: `--scan-kb 1-5`), sealed with a key of its own — stored as the store store
 content (`adapters.pg.attachments.store_sealed`), one 1 MiB chunk each. Instead of the full pull
 and the lag, it then measures full pulls into a fresh province database, `--rounds` times each,
 interleaved: `attachments_in_flight=1` (one attachment after another, as before) against
-`--in-flight` (the default): events/s and attachments/s, medians of rounds. The province has no
+`--in-flight` (the default): events/s and attachments/s, medians of rounds. With `--per-chunk`:
+one chunk per request (`GET …/chunks/{seq}`, the older protocol) against many chunks to a request
+(`POST /api/v1/sync/attachments/chunks`), both `--in-flight` requests at a time. The province has no
 sync key here, so the content is stored as received, unverified (no decryption or re-hash on the
 puller: that costs ≈ 1 ms per MB of CPU either way). `--latency-ms` puts a proxy between the
 two that holds each request that long, as a WAN's round trip would (bandwidth not limited). It
@@ -211,19 +214,27 @@ async def compare_in_flight(
     downstream: Downstream,
     served: int,
 ) -> None:
-    """Full pulls into a fresh province, one attachment at a time against `args.in_flight`;
-    CPU seconds of the puller (this process) and of the served district (`served`, its pid)."""
-    settings = [1, args.in_flight]
-    rates: dict[int, list[tuple[float, float, float]]] = {n: [] for n in settings}
+    """Full pulls into a fresh province, one attachment at a time against `args.in_flight` — or,
+    with `--per-chunk`, one chunk per request against many to a request (the batch route), both
+    `args.in_flight` at a time; CPU seconds of the puller (this process) and of the served
+    district (`served`, its pid)."""
+    if args.per_chunk:
+        settings = [("one chunk per request", args.in_flight, False),
+                    ("batched", args.in_flight, True)]  # fmt: skip
+    else:
+        settings = [("in flight 1", 1, None), (f"in flight {args.in_flight}", args.in_flight, None)]
+    rates: dict[str, list[tuple[float, float, float]]] = {label: [] for label, _, _ in settings}
     for round_ in range(args.rounds):
-        for n in settings if round_ % 2 == 0 else settings[::-1]:
+        for label, n, batched in settings if round_ % 2 == 0 else settings[::-1]:
             name = f"bench_sync_province_{uuid.uuid4().hex[:6]}"
             await admin.execute(f'CREATE DATABASE "{name}"')
             pool = await asyncpg.create_pool(_db(server_url, name), min_size=1, max_size=8)
             try:
                 async with pool.acquire() as conn:
                     await migrate(conn)
-                puller = Puller(pool, downstream, limit=args.page, attachments_in_flight=n)
+                puller = Puller(
+                    pool, downstream, limit=args.page, attachments_in_flight=n, batched=batched
+                )
                 t0, cpu0, served0 = time.perf_counter(), time.process_time(), _cpu_of(served)
                 added = (await puller.catch_up()).added
                 seconds = time.perf_counter() - t0
@@ -233,17 +244,21 @@ async def compare_in_flight(
             finally:
                 await pool.close()
                 await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            rates[n].append((seconds, added / seconds, held / seconds))
-            print(f"round {round_ + 1}, in flight {n}: {added:,} events and {held:,} scans in"
+            rates[label].append((seconds, added / seconds, held / seconds))
+            print(f"round {round_ + 1}, {label}: {added:,} events and {held:,} scans in"
                   f" {seconds:.1f} s = {added / seconds:,.0f} events/s,"
                   f" {held / seconds:,.1f} scans/s; CPU: puller {cpu:.1f} s, district"
                   f" {served_cpu:.1f} s", flush=True)  # fmt: skip
-    median = {n: [statistics.median(r[i] for r in rates[n]) for i in range(3)] for n in settings}
-    for n in settings:
-        seconds, events, scans = median[n]
-        print(f"in flight {n}: median {seconds:.1f} s, {events:,.0f} events/s,"
+    median = {
+        label: [statistics.median(r[i] for r in rates[label]) for i in range(3)]
+        for label, _, _ in settings
+    }
+    for label, _, _ in settings:
+        seconds, events, scans = median[label]
+        print(f"{label}: median {seconds:.1f} s, {events:,.0f} events/s,"
               f" {scans:,.1f} scans/s", flush=True)  # fmt: skip
-    print(f"in flight {args.in_flight} / 1: {median[args.in_flight][1] / median[1][1]:.2f}×"
+    (base, _, _), (new, _, _) = settings
+    print(f"{new} / {base}: {median[new][1] / median[base][1]:.2f}×"
           f" the events/s (medians of {args.rounds} rounds)", flush=True)  # fmt: skip
 
 
@@ -377,6 +392,11 @@ if __name__ == "__main__":
     parser.add_argument("--scan-kb", default="100-300", help="the scans' sizes, KB: LOW-HIGH")
     parser.add_argument("--latency-ms", type=float, default=0, help="a round trip added")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--per-chunk",
+        action="store_true",
+        help="with --attachments: one chunk per request (the old route) against the batch route",
+    )
     arguments = parser.parse_args()
     if arguments.quick:
         arguments.events, arguments.lag_seconds = 100_000, 10.0

@@ -6,6 +6,8 @@
     GET /api/v1/sync/feed/count?after=CURSOR     how many of the subtree's events lie after it
     GET /api/v1/sync/attachments/{id}/chunks/{n} chunk n of an attachment's content, sealed as
                                                  stored (its layout in X-Bangfu-* headers)
+    POST /api/v1/sync/attachments/chunks         many chunks in one answer (MessagePack both ways:
+                                                 `feed.ChunksWanted` → `feed.ChunkBatch`)
     GET /api/v1/node                             this node: code, subtree, epoch, upstream,
                                                  downstreams (without their tokens)
     GET /api/v1/sync/status                      per downstream: cursor, events behind, last
@@ -18,13 +20,17 @@ the node settings are read from the environment when the routes are built (the c
 root), never at import. Like `app.py`, no `from __future__ import annotations`.
 """
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Request, Response, get
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException
 from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, RequestBody, Schema
+from litestar.openapi.spec.operation import Operation
 from litestar.params import FromPath, QueryParameter
 from litestar.response.base import ASGIResponse
 from litestar.response.streaming import ASGIStreamingResponse
@@ -35,7 +41,7 @@ from adapters.sync import feed
 from adapters.sync.node import NodeSettings, epoch
 from adapters.sync.pull import DownstreamStatus, status
 from domain.authorization import Act, authorise, sync_feed_scope
-from domain.errors import NotFound
+from domain.errors import InvalidValue, NotFound
 from domain.units import UnitCode
 from domain.values import Actor
 
@@ -66,6 +72,58 @@ def feed_scope(node: NodeSettings, actor: Actor) -> str:
     """The subtree a sync token may read: the node's subtree, or the token's unit inside it."""
     served = UnitCode(node.subtree) if node.subtree is not None else None
     return sync_feed_scope(actor, served).value
+
+
+BATCH_BODY_BYTES = 64 * 1024  # 256 pairs are about 10 KB of MessagePack
+
+
+@dataclass
+class _ChunksOperation(Operation):
+    """The batch's body in the API document: a MessagePack document the handler decodes itself
+    (litestar's own MessagePack bodies want another media type than the feed's)."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            content={
+                "application/octet-stream": OpenAPIMediaType(
+                    schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+                )
+            },
+            description='MessagePack: {"chunks": [[attachment_id, seq], …]}, at most '
+            f"{feed.BATCH_PAIRS} pairs",
+            required=True,
+        )
+
+
+BATCH_TYPES = {feed.MSGPACK, "application/octet-stream"}
+
+
+async def _batch_guard(request: Request[Any, Any, Any]) -> None:
+    # replaces the app's JSON-only guard (litestar uses the `before_request` closest to the
+    # handler): the body is MessagePack
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in BATCH_TYPES:
+        raise HTTPException(
+            status_code=415, detail="send the body as application/msgpack (MessagePack)"
+        )
+
+
+def _wanted(body: bytes) -> list[feed.ChunkRef]:
+    try:
+        wanted = feed.WANTED.decode(body).chunks
+    except (msgspec.ValidationError, msgspec.DecodeError) as error:
+        raise InvalidValue(
+            "chunks",
+            f"not a MessagePack list of (attachment, seq) pairs: {error}",
+            zh="请求体不是附件块列表",
+        ) from None
+    if len(wanted) > feed.BATCH_PAIRS:
+        raise InvalidValue(
+            "chunks",
+            f"at most {feed.BATCH_PAIRS} chunks may be asked for at once, not {len(wanted)}",
+            zh=f"每次最多请求 {feed.BATCH_PAIRS} 个附件块",
+        )
+    return wanted
 
 
 def _media(request: Request[Any, Any, Any]) -> str:
@@ -168,6 +226,35 @@ def routes(problems: dict[int, ResponseSpec], node: NodeSettings) -> list[Any]:
             },
         )
 
+    @post(
+        f"{API}/sync/attachments/chunks",
+        status_code=200,
+        responses={**responses, 413: problems[413], 415: problems[415]},
+        before_request=_batch_guard,
+        request_max_body_size=BATCH_BODY_BYTES,
+        operation_class=_ChunksOperation,
+        tags=["sync"],
+        summary="附件批量同步 — many sealed chunks of attachments in one answer",
+        description="The body (MessagePack) names up to 256 (attachment, seq) pairs; the answer "
+        "(MessagePack `ChunkBatch`) gives, for each pair in order, the chunk exactly as stored "
+        "(sealed) with its attachment's file, size, chunk count and SHA-256 — what the "
+        "single-chunk route tells in its headers — or `found: false` for a chunk that does not "
+        "exist or whose file is outside the subtree (never told apart). An answer stops adding "
+        "chunks past about 8 MB: `more` is true and the pairs after the last answered are asked "
+        "for again. A `sync` token is required; an older node answers 404, and the reader falls "
+        "back to one chunk per request.",
+        media_type=feed.MSGPACK,
+    )
+    async def read_attachment_chunks(
+        request: Request[Any, Any, Any],
+        actor: NamedDependency[Actor],
+        rt: NamedDependency[Runtime],
+    ) -> Response[bytes]:
+        scope = feed_scope(settings, actor)
+        wanted = _wanted(await request.body())
+        batch = await feed.sealed_chunks(rt.pool, wanted, subtree=scope)
+        return Response(feed.encode(batch, feed.MSGPACK), media_type=feed.MSGPACK)
+
     @get(
         f"{API}/sync/feed/count",
         responses=responses,
@@ -215,4 +302,11 @@ def routes(problems: dict[int, ResponseSpec], node: NodeSettings) -> list[Any]:
             downstreams=await status(rt.pool, settings.downstreams),
         )
 
-    return [read_feed, read_attachment_chunk, count_feed, read_node, read_status]
+    return [
+        read_feed,
+        read_attachment_chunk,
+        read_attachment_chunks,
+        count_feed,
+        read_node,
+        read_status,
+    ]

@@ -37,13 +37,21 @@ content is read beside the feed, one sealed chunk at a time (`sealed_chunk`, ser
 `/api/v1/sync/attachments/{id}/chunks/{seq}` to the same sync accounts, for the same subtree),
 exactly as stored: sealed with the household's data key, which travels wrapped in `keys`. The
 puller stores the content with the event, in the page's transaction (`adapters.sync.pull`).
+Many chunks travel in one answer too (`sealed_chunks`, served at `POST
+/api/v1/sync/attachments/chunks`): a MessagePack `ChunksWanted` of at most `BATCH_PAIRS`
+(attachment, seq) pairs is answered by a `ChunkBatch` — for each pair in order, its sealed chunk
+and its attachment's layout, or `found: false` (no such chunk, or a file outside the subtree:
+never told apart) — until about `BATCH_BYTES` of chunks are in it; the pairs left unanswered
+(`more`) are asked for again. A scan of a few KB is one chunk: a page of a thousand scans is a
+handful of requests, not a thousand.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 import asyncpg
@@ -164,6 +172,24 @@ WHERE a.attachment_id = $1
   AND EXISTS (SELECT FROM events e WHERE e.stream_id = a.stream_id
               AND {subtree_sql("e.unit", "$3::text")})
 """  # noqa: S608 — built from constants, every value is a parameter
+
+# The chunks asked for, in the order asked (k.n), whose files have events in the subtree: first
+# their layout and length only, then the sealed bytes of those that fit in an answer.
+_ASKED = f"""
+SELECT k.n, a.attachment_id, a.stream_id, a.size, a.chunks, a.sha256, c.seq,
+       octet_length(c.sealed) AS length
+FROM unnest($1::uuid[], $2::int[]) WITH ORDINALITY AS k(attachment_id, seq, n)
+JOIN attachments a ON a.attachment_id = k.attachment_id
+JOIN attachment_chunks c ON c.attachment_id = a.attachment_id AND c.seq = k.seq
+WHERE EXISTS (SELECT FROM events e WHERE e.stream_id = a.stream_id
+              AND {subtree_sql("e.unit", "$3::text")})
+"""  # noqa: S608 — built from constants, every value is a parameter
+
+_SEALED = """
+SELECT c.attachment_id, c.seq, c.sealed
+FROM unnest($1::uuid[], $2::int[]) AS k(attachment_id, seq)
+JOIN attachment_chunks c ON c.attachment_id = k.attachment_id AND c.seq = k.seq
+"""
 
 _COUNT = f"""
 SELECT count(*) FROM events
@@ -330,6 +356,92 @@ async def sealed_chunk(
     return SealedChunk(row[0], row[1], row[2], bytes(row[3]).hex(), bytes(row[4]))
 
 
+BATCH_PAIRS = 256  # (attachment, seq) pairs one request may ask for
+BATCH_BYTES = 8 * 1024 * 1024  # sealed bytes an answer stops adding chunks past (one at least)
+
+
+class ChunkRef(msgspec.Struct, frozen=True, array_like=True):
+    """One chunk asked for: (attachment, seq), as a two-item array."""
+
+    attachment_id: UUID
+    seq: Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
+
+
+class ChunksWanted(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    chunks: list[ChunkRef]
+
+
+class ChunkAnswer(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A chunk asked for: sealed as stored with its attachment's layout (as the single-chunk
+    route's X-Bangfu-* headers tell it), or `found` false — no such chunk, or not the subtree's."""
+
+    attachment_id: UUID
+    seq: int
+    found: bool
+    stream_id: UUID | None = None
+    size: int = 0
+    chunks: int = 0
+    sha256: str = ""
+    sealed: bytes = b""
+
+
+class ChunkBatch(msgspec.Struct, kw_only=True):
+    answers: list[ChunkAnswer]  # the first pairs asked for, in their order
+    more: bool  # pairs past these were not answered (the byte bound): ask for them again
+
+
+async def sealed_chunks(
+    pool: asyncpg.Pool,
+    wanted: Sequence[ChunkRef],
+    *,
+    subtree: str,
+    bound: int | None = None,
+) -> ChunkBatch:
+    """The chunks `wanted` of attachments of files of the subtree, in order, until `bound` sealed
+    bytes are in the answer (the first chunk found is always answered); the rest is `more`."""
+    bound = BATCH_BYTES if bound is None else bound
+    ids = [w.attachment_id for w in wanted]
+    seqs = [w.seq for w in wanted]
+    async with pool.acquire() as conn:
+        found = {r["n"] - 1: r for r in await conn.fetch(_ASKED, ids, seqs, subtree)}
+        answered, total = len(wanted), 0
+        for n in range(len(wanted)):
+            row = found.get(n)
+            if row is None:
+                continue
+            if total and total + row["length"] > bound:
+                answered = n
+                break
+            total += row["length"]
+        chosen = [found[n] for n in range(answered) if n in found]
+        sealed = {
+            (r[0], r[1]): bytes(r[2])
+            for r in await conn.fetch(
+                _SEALED, [r["attachment_id"] for r in chosen], [r["seq"] for r in chosen]
+            )
+        }
+    answers = []
+    for n, w in enumerate(wanted[:answered]):
+        row = found.get(n)
+        content = None if row is None else sealed.get((row["attachment_id"], row["seq"]))
+        if row is None or content is None:
+            answers.append(ChunkAnswer(attachment_id=w.attachment_id, seq=w.seq, found=False))
+            continue
+        answers.append(
+            ChunkAnswer(
+                attachment_id=w.attachment_id,
+                seq=w.seq,
+                found=True,
+                stream_id=row["stream_id"],
+                size=row["size"],
+                chunks=row["chunks"],
+                sha256=bytes(row["sha256"]).hex(),
+                sealed=content,
+            )
+        )
+    return ChunkBatch(answers=answers, more=answered < len(wanted))
+
+
 async def count_after(conn: Conn, *, node: str, epoch: str, subtree: str, after: Cursor) -> Count:
     """How many events of the subtree lie after `after` (an upstream's lag, in events)."""
     async with conn.transaction(readonly=True, isolation="repeatable_read"):
@@ -349,9 +461,11 @@ _JSON = msgspec.json.Encoder()
 _PACK = msgspec.msgpack.Encoder()
 _PAGE_JSON = msgspec.json.Decoder(Page)
 _PAGE_PACK = msgspec.msgpack.Decoder(Page)
+WANTED = msgspec.msgpack.Decoder(ChunksWanted)
+ANSWERED = msgspec.msgpack.Decoder(ChunkBatch)
 
 
-def encode(value: Page | Count, media_type: str) -> bytes:
+def encode(value: Page | Count | ChunkBatch | ChunksWanted, media_type: str) -> bytes:
     return _PACK.encode(value) if media_type == MSGPACK else _JSON.encode(value)
 
 

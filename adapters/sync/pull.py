@@ -33,18 +33,21 @@ events are added.
 node writes at the same time, and a page read ahead is dropped unless the cursor it was read
 from is the one stored.
 
-Attachments: for each `household.attachment_added` event of a page whose content this node does
-not hold yet, the content is read from the downstream beside the page — `attachments_in_flight`
-attachments at a time, each one sealed chunk at a time into a spool file of its own (memory stays
-bounded) — and — with the file's data key, from the page or already
-held — opened and re-hashed against the size and SHA-256 its event records. Content that is
-missing downstream, does not open or does not match is quarantined like a tampered event: the
-event is put in `sync_quarantine` with the reason, alerted, and the stream's later events of the
-page follow it there; nothing of that content is stored. Matching content is stored sealed, as
-received, in the page's transaction with its event (`adapters.pg.attachments.store_sealed`), so
-the upstream holds it even when the downstream is later offline. Without the data key (no sync
-key shared, or the household erased downstream) the sealed content is stored as received,
-unverified: it cannot be opened here either.
+Attachments: for each `household.attachment_added` event of a page whose content this node does not
+hold yet, the content is read from the downstream beside the page — many sealed chunks to a request
+(`POST /api/v1/sync/attachments/chunks`: first the first chunks of all of them, then the further
+chunks of the large ones), `attachments_in_flight` requests at a time, each attachment into a spool
+file of its own (memory stays bounded); from a downstream without that route (an older node:
+404/405, remembered for the puller's life) one chunk per request, `attachments_in_flight`
+attachments at a time — and — with the file's data key, from the page or already held — opened and
+re-hashed against the size and SHA-256 its event records. Content that is missing downstream, does
+not open or does not match is quarantined like a tampered event: the event is put in
+`sync_quarantine` with the reason, alerted, and the stream's later events of the page follow it
+there; nothing of that content is stored. Matching content is stored sealed, as received, in the
+page's transaction with its event (`adapters.pg.attachments.store_sealed`), so the upstream holds it
+even when the downstream is later offline. Without the data key (no sync key shared, or the
+household erased downstream) the sealed content is stored as received, unverified: it cannot be
+opened here either.
 
 Personal data: the data keys a page carries (wrapped under the sync key shared with the
 downstream) are opened before anything is stored — a key that does not open refuses the page —
@@ -78,7 +81,17 @@ from adapters.pg.integrity import GENESIS, event_hash, link_hash
 from adapters.pg.store import START, Cursor, copy_events
 from adapters.pii.keyring import Keyring
 from adapters.pii.sealing import ERASURE_TYPE, KeyProblem, unwrap_from_transport
-from adapters.sync.feed import MSGPACK, FeedEvent, Page, decode_page
+from adapters.sync.feed import (
+    ANSWERED,
+    BATCH_PAIRS,
+    MSGPACK,
+    ChunkRef,
+    ChunksWanted,
+    FeedEvent,
+    Page,
+    decode_page,
+    encode,
+)
 from adapters.sync.node import Downstream
 from domain.errors import InvalidValue
 from domain.onefile import CHANGING_NAMES
@@ -93,6 +106,7 @@ ClaimStreams = Callable[[Conn, Sequence[UUID]], Awaitable[None]]
 FEED = "/api/v1/sync/feed"
 COUNT = "/api/v1/sync/feed/count"
 ATTACHMENTS = "/api/v1/sync/attachments"
+BATCH = "/api/v1/sync/attachments/chunks"
 ATTACHED = "household.attachment_added"  # the stored name (domain/events.py)
 SPOOL_BYTES = (
     4 * 1024 * 1024
@@ -103,6 +117,10 @@ ATTACHMENTS_IN_FLIGHT = 8  # a page's attachments read from the downstream at th
 
 class PullError(Exception):
     """The downstream could not be read (unreachable, refused our token, sent garbage)."""
+
+
+class _NoBatchRoute(Exception):
+    """The downstream answered the batch route 404/405: an older node, one chunk per request."""
 
 
 class PageRefused(PullError):
@@ -232,6 +250,88 @@ class Fetched:
         self.spool.seek(0)
         for length in self.lengths:
             yield self.spool.read(length)
+
+
+class _Reading:
+    """An attachment's content as it arrives, chunk by chunk in order, judged on the way: the
+    layout against the size its event records, each chunk's length, each chunk opened (with the
+    data key) and the whole re-hashed. `fetched.problem` says why it may not be stored."""
+
+    def __init__(self, fetched: Fetched, aead: AESGCM | None) -> None:
+        self.fetched = fetched
+        self.aead = aead
+        self.digest = hashlib.sha256()
+        self.opened = 0
+        self.seq = 0  # the next chunk wanted
+        self.chunks = 1  # known once the first chunk came
+        self.most = fetched.size // CHUNK + 1
+
+    @property
+    def done(self) -> bool:
+        return self.fetched.problem is not None or self.seq >= self.chunks
+
+    def missing(self) -> None:
+        self.fetched.problem = (
+            f"the attachment {self.fetched.attachment_id}'s content is missing downstream"
+            + (f" from chunk {self.seq}" if self.seq else "")
+        )
+
+    def take(self, sealed: bytes, chunks: int | None) -> None:
+        """Chunk `self.seq`, sealed; `chunks`: the attachment's chunk count (with chunk 0)."""
+        fetched, seq = self.fetched, self.seq
+        if seq == 0:
+            self.chunks = chunks or 0
+            if not 0 < self.chunks <= self.most:
+                fetched.problem = (
+                    f"the attachment {fetched.attachment_id} is stored downstream in"
+                    f" {self.chunks} chunks, not as {fetched.size} bytes are"
+                )
+                return
+        if len(sealed) > CHUNK + SEALING_BYTES:
+            fetched.problem = f"chunk {seq} of {fetched.attachment_id} is too long"
+            return
+        fetched.spool.write(sealed)
+        fetched.lengths.append(len(sealed))
+        if self.aead is not None:
+            try:
+                data = open_chunk(
+                    self.aead,
+                    fetched.stream_id,
+                    fetched.attachment_id,
+                    seq,
+                    seq == self.chunks - 1,
+                    sealed,
+                )
+            except Altered:
+                fetched.problem = (
+                    f"chunk {seq} of the attachment {fetched.attachment_id} does not open:"
+                    " its content was altered downstream"
+                )
+                return
+            self.digest.update(data)
+            self.opened += len(data)
+        self.seq += 1
+        if self.seq == self.chunks and self.aead is not None:
+            if self.opened != fetched.size or self.digest.hexdigest() != fetched.sha256:
+                fetched.problem = (
+                    f"the attachment {fetched.attachment_id}'s content does not match the hash"
+                    " its event records: altered downstream"
+                )
+            fetched.verified = True
+
+
+def _groups(readings: Sequence[_Reading]) -> list[list[_Reading]]:
+    """Readings in groups of about `BATCH_PAIRS` chunks still wanted, each attachment's chunks in
+    one group (read by one request after another, in order)."""
+    groups: list[list[_Reading]] = [[]]
+    wanted = 0
+    for r in readings:
+        if wanted >= BATCH_PAIRS:
+            groups.append([])
+            wanted = 0
+        groups[-1].append(r)
+        wanted += r.chunks - r.seq
+    return groups
 
 
 @dataclass(frozen=True)
@@ -636,6 +736,7 @@ class Puller:
         keyring: Keyring | None = None,
         claims: ClaimStreams | None = None,
         attachments_in_flight: int = ATTACHMENTS_IN_FLIGHT,
+        batched: bool | None = None,
     ) -> None:
         if attachments_in_flight < 1:
             raise ValueError(f"attachments_in_flight is at least 1, not {attachments_in_flight}")
@@ -645,6 +746,9 @@ class Puller:
         self.claims = claims
         self.limit = limit
         self.attachments_in_flight = attachments_in_flight
+        # many chunks to a request: None until the downstream answered the batch route, False for
+        # a downstream without it (an older bangfu) — or to force one chunk per request
+        self.batched = batched
         self.on_stored = on_stored
         self.client = client or httpx.AsyncClient(timeout=timeout)
         self._own_client = client is None
@@ -718,11 +822,11 @@ class Puller:
     async def _read_chunks(
         self, fetched: Fetched, event: FeedEvent, attachment: Recorded, aead: AESGCM | None
     ) -> None:
-        """`fetch_content`'s reading, chunk by chunk; `fetched.problem` says why the content may
-        not be stored (nothing more is read then)."""
-        digest, opened, seq, chunks = hashlib.sha256(), 0, 0, 1
-        most = attachment.size // CHUNK + 1
-        while seq < chunks:
+        """`fetch_content`'s reading, one chunk per request; `fetched.problem` says why the
+        content may not be stored (nothing more is read then)."""
+        reading = _Reading(fetched, aead)
+        while not reading.done:
+            seq = reading.seq
             path = f"{ATTACHMENTS}/{attachment.attachment_id}/chunks/{seq}"
             try:
                 response = await self.client.get(
@@ -731,63 +835,110 @@ class Puller:
             except httpx.HTTPError as error:
                 raise PullError(f"{self.downstream.url} unreachable: {error!r}") from error
             if response.status_code == 404:
-                fetched.problem = (
-                    f"the attachment {attachment.attachment_id}'s content is missing downstream"
-                    + (f" from chunk {seq}" if seq else "")
-                )
+                reading.missing()
                 return
             if response.status_code != 200:
                 raise PullError(
                     f"{self.downstream.url}{path} answered {response.status_code}:"
                     f" {response.text[:300]}"
                 )
-            if seq == 0:
-                chunks = int(response.headers.get("x-bangfu-chunks", "0") or 0)
-                if not 0 < chunks <= most:
-                    fetched.problem = (
-                        f"the attachment {attachment.attachment_id} is stored downstream in"
-                        f" {chunks} chunks, not as {attachment.size} bytes are"
-                    )
-                    return
-            sealed = response.content
-            if len(sealed) > CHUNK + SEALING_BYTES:
-                fetched.problem = f"chunk {seq} of {attachment.attachment_id} is too long"
-                return
-            fetched.spool.write(sealed)
-            fetched.lengths.append(len(sealed))
-            if aead is not None:
-                try:
-                    data = open_chunk(
-                        aead,
-                        event.stream_id,
-                        attachment.attachment_id,
-                        seq,
-                        seq == chunks - 1,
-                        sealed,
-                    )
-                except Altered:
-                    fetched.problem = (
-                        f"chunk {seq} of the attachment {attachment.attachment_id} does not open:"
-                        " its content was altered downstream"
-                    )
-                    return
-                digest.update(data)
-                opened += len(data)
-            seq += 1
-        if aead is not None:
-            if opened != attachment.size or digest.hexdigest() != attachment.sha256:
-                fetched.problem = (
-                    f"the attachment {attachment.attachment_id}'s content does not match the hash"
-                    " its event records: altered downstream"
+            chunks = int(response.headers.get("x-bangfu-chunks", "0") or 0) if seq == 0 else None
+            reading.take(response.content, chunks)
+
+    async def _fetch_batched(
+        self, jobs: Sequence[tuple[FeedEvent, Recorded, AESGCM | None]], done: dict[int, Fetched]
+    ) -> None:
+        """Fetch each job's content into `done[n]` through the batch route: first the first
+        chunks of all of them, `BATCH_PAIRS` to a request, then the further chunks of those that
+        have more, each attachment's in one request's run; `attachments_in_flight` requests at
+        a time. Raises `_NoBatchRoute` when the downstream does not know the route."""
+        readings: list[_Reading] = []
+        for n, (event, attachment, aead) in enumerate(jobs):
+            done[n] = fetched = Fetched(
+                event.stream_id,
+                attachment.attachment_id,
+                attachment.size,
+                attachment.sha256,
+                tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES),  # noqa: SIM115 — closed by the caller
+            )
+            readings.append(_Reading(fetched, aead))
+        bound = asyncio.Semaphore(self.attachments_in_flight)
+
+        async def one(group: list[_Reading]) -> None:
+            async with bound:
+                await self._read_batch(group)
+
+        while pending := [r for r in readings if not r.done]:
+            failure: BaseException | None = None
+            try:
+                async with asyncio.TaskGroup() as tasks:
+                    for group in _groups(pending):
+                        tasks.create_task(one(group))
+            except BaseExceptionGroup as failed:  # the others were cancelled and awaited
+                failure = failed.exceptions[0]
+            if failure is not None:
+                raise failure
+        for n, (event, _, _) in enumerate(jobs):
+            if done[n].problem is not None:
+                log.warning(
+                    "sync.attachment_refused",
+                    downstream=self.downstream.code,
+                    stream_id=str(event.stream_id),
+                    version=event.version,
+                    problem=done[n].problem,
                 )
-            fetched.verified = True
+
+    async def _read_batch(self, group: list[_Reading]) -> None:
+        """Read the chunks still wanted of a group's attachments, in order, through the batch
+        route: `BATCH_PAIRS` pairs a request, asking again for what an answer left out."""
+        wanted = [(r, seq) for r in group for seq in range(r.seq, r.chunks)]
+        url = self.downstream.url + BATCH
+        while wanted:
+            asked = [ChunkRef(r.fetched.attachment_id, seq) for r, seq in wanted[:BATCH_PAIRS]]
+            try:
+                response = await self.client.post(
+                    url,
+                    content=encode(ChunksWanted(chunks=asked), MSGPACK),
+                    headers={**self._headers(), "Content-Type": MSGPACK},
+                )
+            except httpx.HTTPError as error:
+                raise PullError(f"{self.downstream.url} unreachable: {error!r}") from error
+            if response.status_code in {404, 405}:
+                raise _NoBatchRoute
+            if response.status_code != 200:
+                raise PullError(f"{url} answered {response.status_code}: {response.text[:300]}")
+            try:
+                batch = ANSWERED.decode(response.content)
+            except (msgspec.ValidationError, msgspec.DecodeError) as error:
+                raise PullError(f"malformed chunks from {self.downstream.url}: {error}") from error
+            answers = batch.answers
+            if (
+                not answers
+                or len(answers) > len(asked)
+                or (len(answers) < len(asked)) != batch.more
+            ):
+                raise PullError(f"malformed chunks from {self.downstream.url}: not the pairs asked")
+            for (reading, _), ref, answer in zip(wanted, asked, answers, strict=False):
+                if (answer.attachment_id, answer.seq) != (ref.attachment_id, ref.seq):
+                    raise PullError(
+                        f"malformed chunks from {self.downstream.url}: not the pairs asked"
+                    )
+                if reading.done or ref.seq != reading.seq:
+                    continue  # judged already (its content may not be stored): nothing more
+                if not answer.found:
+                    reading.missing()
+                else:
+                    reading.take(answer.sealed, answer.chunks if ref.seq == 0 else None)
+            wanted = wanted[len(answers) :]
 
     async def fetch_contents(
         self, page: Page, keys: dict[UUID, bytes | None]
     ) -> dict[Key, Fetched]:
         """The content of the page's attachments this node does not hold yet, read from the
-        downstream `attachments_in_flight` at a time (each one's chunks in order, into its own
-        spool): the pull no longer waits on one round trip at a time.
+        downstream into a spool each: many chunks to a request through the batch route
+        (`attachments_in_flight` requests at a time), or — a downstream without that route
+        answers 404, remembered for the puller's life — one chunk per request,
+        `attachments_in_flight` attachments at a time.
 
         A fetch that fails (the downstream unreachable, or answering other than 200/404) cancels
         the others and is raised; then — as when the pull itself is cancelled — every spool is
@@ -813,7 +964,18 @@ class Puller:
         jobs = [(e, a, await self._data_key(e.stream_id, keys)) for e, a in missing]
         done: dict[int, Fetched] = {}
         try:
-            await self._fetch_all(jobs, done)
+            if self.batched is not False:
+                try:
+                    await self._fetch_batched(jobs, done)
+                    self.batched = True
+                except _NoBatchRoute:  # an older downstream: one chunk per request from now on
+                    log.info("sync.chunks_one_by_one", downstream=self.downstream.code)
+                    self.batched = False
+                    for got in done.values():
+                        got.spool.close()
+                    done.clear()
+            if self.batched is False:
+                await self._fetch_all(jobs, done)
         except BaseException:  # a fetch failed, or the pull was cancelled: nothing is returned
             for got in done.values():
                 got.spool.close()

@@ -45,6 +45,7 @@ from adapters.pg.units import PgUnitDirectory
 from adapters.runtime.settings import Settings
 from adapters.services.accounts import AccountService
 from adapters.services.scans import scan
+from adapters.sync import feed
 from domain.policy import Parameters
 from domain.units import UnitCode
 from domain.values import Actor, Role
@@ -598,6 +599,13 @@ UNSCOPED: dict[tuple[str, str], str] = {
     ("GET", "/metrics"): "projection lag and sync counters as numbers",
 }
 
+# Operations that answer many things at once, each "not found" inside a 200 answer: asked for
+# the target's thing and for a missing one, an outside caller gets the same answer.
+BATCHED: dict[tuple[str, str], str] = {
+    ("POST", f"{API}/sync/attachments/chunks"): "a chunk of a file outside the caller's "
+    "subtree is `found: false`, as a missing one (`test_the_chunk_batch_answers_...`)",
+}
+
 
 # ------------------------------------------------------------------------------ the world
 
@@ -752,7 +760,7 @@ async def test_every_operation_of_the_api_has_a_row(api: Api):
     }
     listed = {operation for operation, _ in LISTED.values()}
 
-    covered = set(AIMED) | listed | set(UNSCOPED)
+    covered = set(AIMED) | listed | set(UNSCOPED) | set(BATCHED)
 
     assert sorted(operations - covered) == []  # a new route needs a row here
     assert sorted(covered - operations) == []  # a row for a route that is gone
@@ -783,6 +791,38 @@ async def test_every_operation_aimed_outside_the_callers_subtree_answers_as_for_
 
     assert wrong == {}, "\n".join(f"{k}: {v}" for k, v in wrong.items())
     assert checked == len(CALLERS) * len(AIMED)
+
+
+async def _chunk_batch(api: Api, attachment: str, headers: dict[str, str]) -> Any:
+    wanted = feed.ChunksWanted(chunks=[feed.ChunkRef(uuid.UUID(attachment), 0)])
+    response = await api.client.post(
+        f"{API}/sync/attachments/chunks",
+        content=feed.encode(wanted, feed.MSGPACK),
+        headers={**headers, "Content-Type": feed.MSGPACK},
+    )
+    if response.status_code != 200:
+        return answer(response, (attachment,))
+    answers = feed.ANSWERED.decode(response.content).answers
+    return [(a.found, a.seq, a.sealed, a.chunks) for a in answers]
+
+
+async def test_the_chunk_batch_answers_a_chunk_outside_the_callers_subtree_as_a_missing_one(
+    api: Api, world: World
+):
+    wrong: dict[str, Any] = {}
+    for caller, (unit, role) in CALLERS.items():
+        headers = api.auth(unit, role)
+        aimed = await _chunk_batch(api, world.attachment, headers)
+        like = await _chunk_batch(api, world.missing, headers)
+        status, media, body = aimed if isinstance(aimed, tuple) else (200, "", None)
+        refused = status == 403 and media == PROBLEM and bool(body.get("rule"))
+        if aimed != like or not (refused or aimed == [(False, 0, b"", 0)]):
+            wrong[caller] = {"target": aimed, "missing": like}
+    own = await _chunk_batch(api, world.attachment, api.auth(DISTRICT, "sync"))
+
+    assert wrong == {}, "\n".join(f"{k}: {v}" for k, v in wrong.items())
+    assert [(found, seq) for found, seq, _, _ in own] == [(True, 0)]  # the district's own sync
+    assert len(own[0][2]) > 0
 
 
 def test_every_route_outside_the_document_is_the_consoles(tmp_path: Path):

@@ -37,6 +37,7 @@ ROUTES = {
     ("get", "/api/v1/files/{file_id}"),
     ("get", "/api/v1/files/{file_id}/events"),
     ("post", "/api/v1/files/{file_id}/erasure"),
+    ("post", "/api/v1/sync/attachments/chunks"),
     ("get", "/api/v1/units"),
     ("post", "/api/v1/units"),
     ("get", "/api/v1/units/{code}"),
@@ -100,6 +101,7 @@ class TestTheOpenApiDocument:
         }
 
         scans = ("post", "/api/v1/files/{file_id}/attachments")  # the scan's own bytes
+        chunks = ("post", "/api/v1/sync/attachments/chunks")  # MessagePack, between nodes
         writes = {
             (method, path): op.get("requestBody", {}).get("content", {})
             for path, ops in document["paths"].items()
@@ -109,15 +111,17 @@ class TestTheOpenApiDocument:
         assert {
             route
             for route, content in writes.items()
-            if route not in uploads | {scans} and "application/json" not in content
+            if route not in uploads | {scans, chunks} and "application/json" not in content
         } == set()
         assert all("multipart/form-data" in writes[route] for route in uploads)
         assert set(writes[scans]) == {"image/jpeg", "image/png", "application/pdf"}
+        assert set(writes[chunks]) == {"application/octet-stream"}
         # 21 + token minting + erasure + accounts (create, change, password reset) + a scan
         # + a printed form's verification + a spot-check as a background job
         # + the decisions after approval: finding checks, follow-ups, category confirmations, keep
         # + a union's own records: its 民主评议 meetings and its 考核表
-        assert len(writes) == 35
+        # + a batch of attachment chunks for an upstream node
+        assert len(writes) == 36
 
     async def test_carries_examples_for_the_key_fields_of_request_bodies(self, api: Api):
         schemas = (await openapi(api))["components"]["schemas"]
