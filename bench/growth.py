@@ -31,8 +31,8 @@ of `--requests` sequential requests each (at least 100 for a real run):
   xlsx            the whole-province and a district workbook: seconds and the server's peak
                   memory growth (VmHWM of the serve process, reset before each)
   spot-check      `POST /spot-checks` of 1,000 files, beside a raw read of 1,000 streams
-  sync            a `Puller` from an empty database for `--sync-seconds` (a full pull of these
-                  logs, attachments and all, takes far longer than a run can)
+  sync            a `Puller` from an empty database for `--sync-seconds`, or with 0 to the end
+                  of the log (a full pull, attachments and all: `--only sync --sync-seconds 0`)
   rebuild         `bangfu projections rebuild` (its peak RSS too), beside raw `read_log` + decode
 
 It prints each cost at each size and how it grows from the smallest size to the largest.
