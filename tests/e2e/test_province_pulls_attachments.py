@@ -261,7 +261,7 @@ class TestTheProvincePullsAttachments:
             streams.setdefault(stream_id, attachment_id)
         (altered_file, altered), (missing_file, missing) = list(streams.items())[:2]
         await district.execute(
-            "UPDATE attachment_chunks SET sealed = overlay(sealed placing '\\x00'::bytea from 20)"
+            "UPDATE attachment_chunks SET sealed = set_byte(sealed, 19, get_byte(sealed, 19) # 255)"
             " WHERE attachment_id = $1",
             altered,
         )
@@ -485,7 +485,7 @@ class TestManyChunksTravelInOneRequest:
             firsts.setdefault(stream_id, attachment_id)
         altered, missing = list(firsts.values())[:2]
         await district.execute(
-            "UPDATE attachment_chunks SET sealed = overlay(sealed placing '\\x00'::bytea from 20)"
+            "UPDATE attachment_chunks SET sealed = set_byte(sealed, 19, get_byte(sealed, 19) # 255)"
             " WHERE attachment_id = $1",
             altered,
         )

@@ -109,7 +109,7 @@ class TestVerify:
         _, missing = await attach(files, contents, household.id, scan(4), kind=Material.ID_COPY)
         _, intact = await attach(files, contents, household.id, scan(5), kind=Material.HUKOU_COPY)
         await pool.execute(
-            "UPDATE attachment_chunks SET sealed = overlay(sealed placing '\\x00'::bytea from 20)"
+            "UPDATE attachment_chunks SET sealed = set_byte(sealed, 19, get_byte(sealed, 19) # 255)"
             " WHERE attachment_id = $1 AND seq = 0",
             altered.attachment_id,
         )

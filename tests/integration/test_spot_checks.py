@@ -349,7 +349,7 @@ class TestTheAttachmentsOfTheSample:
     ):
         altered, missing, erased = four[1], four[2], four[3]
         await pool.execute(
-            "UPDATE attachment_chunks SET sealed = overlay(sealed placing '\\x00'::bytea from 20)"
+            "UPDATE attachment_chunks SET sealed = set_byte(sealed, 19, get_byte(sealed, 19) # 255)"
             " WHERE attachment_id = $1",
             altered.attachment_id,
         )
