@@ -47,7 +47,7 @@ typecheck: install  ## mypy strict on domain/, projections/ and adapters/ (pypro
 	$(BIN)/mypy
 
 test: install browser lint typecheck  ## install, lint, type-check and run the whole test suite (one worker per core)
-	$(BIN)/pytest -q -n auto --dist loadfile
+	$(BIN)/pytest -q -n auto --maxprocesses 4 --dist loadfile
 
 demo: install  ## a demo province of 300 files (if the database is empty) and one account per role
 	$(BIN)/bangfu demo --files 300 --if-empty
@@ -56,10 +56,10 @@ unit: install  ## the pure tests only (no database)
 	$(BIN)/pytest -q tests/unit
 
 integration: install  ## the tests on a real PostgreSQL (no processes, no HTTP)
-	$(BIN)/pytest -q -n auto --dist loadfile tests/integration
+	$(BIN)/pytest -q -n auto --maxprocesses 4 --dist loadfile tests/integration
 
 e2e: install  ## the end-to-end tests: the CLI as a process, the API over loopback HTTP
-	$(BIN)/pytest -q -n auto --dist loadfile tests/e2e
+	$(BIN)/pytest -q -n auto --maxprocesses 4 --dist loadfile tests/e2e
 
 fuzz: install  ## the API fuzzed from its OpenAPI document (6,000 cases) and its lifecycle at length, new inputs each run
 	BANGFU_FUZZ_CASES=6000 BANGFU_FUZZ_RANDOM=1 BANGFU_STATEFUL_EXAMPLES=150 BANGFU_STATEFUL_STEPS=60 \
