@@ -342,7 +342,7 @@ async def rarest_characters(conn: Conn, where: LedgerFilter) -> tuple[str, ...]:
     one = len(where.name or "") == 1
     # One character is counted only up to the first c past the walk's price (c × c × PRICE >
     # 51 × S), so that the probe of a common one reads about √(51 × S / PRICE) index entries
-    # rather than NAME_CANDIDATES (a district's 王: 2,001 → about 650 at 57,000 files), and
+    # rather than NAME_CANDIDATES (a district's 王: 2,001 → 616 at 52,000 files), and
     # several are counted up to NAME_CANDIDATES + 1: in both, a count at its limit is a walk.
     rows = await conn.fetch(
         "WITH s AS (SELECT coalesce(sum(t.count), 0) AS files FROM stats_stock t"
