@@ -63,7 +63,7 @@ import contextlib
 import hashlib
 import random
 import tempfile
-from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import IO, Any
@@ -318,6 +318,20 @@ class _Reading:
                     " its event records: altered downstream"
                 )
             fetched.verified = True
+
+
+async def _all_or_first_failure(work: Sequence[Coroutine[Any, Any, None]]) -> None:
+    """Run `work` concurrently; the first failure cancels the rest, waits for them (each closes
+    what it opened), and is raised as itself — a `PullError` as one fetch at a time raised it."""
+    failure: BaseException | None = None
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            for coroutine in work:
+                tasks.create_task(coroutine)
+    except BaseExceptionGroup as failed:  # the others were cancelled and awaited
+        failure = failed.exceptions[0]
+    if failure is not None:
+        raise failure
 
 
 def _groups(readings: Sequence[_Reading]) -> list[list[_Reading]]:
@@ -869,15 +883,7 @@ class Puller:
                 await self._read_batch(group)
 
         while pending := [r for r in readings if not r.done]:
-            failure: BaseException | None = None
-            try:
-                async with asyncio.TaskGroup() as tasks:
-                    for group in _groups(pending):
-                        tasks.create_task(one(group))
-            except BaseExceptionGroup as failed:  # the others were cancelled and awaited
-                failure = failed.exceptions[0]
-            if failure is not None:
-                raise failure
+            await _all_or_first_failure([one(group) for group in _groups(pending)])
         for n, (event, _, _) in enumerate(jobs):
             if done[n].problem is not None:
                 log.warning(
@@ -1002,15 +1008,7 @@ class Puller:
                     problem=got.problem,
                 )
 
-        failure: BaseException | None = None
-        try:
-            async with asyncio.TaskGroup() as group:
-                for n, (e, a, aead) in enumerate(jobs):
-                    group.create_task(one(n, e, a, aead))
-        except BaseExceptionGroup as failed:  # the others were cancelled and awaited
-            failure = failed.exceptions[0]
-        if failure is not None:
-            raise failure
+        await _all_or_first_failure([one(n, e, a, aead) for n, (e, a, aead) in enumerate(jobs)])
 
     async def step(self, *, behind: int | None = None) -> tuple[Page, Stored]:
         """Read and store the next page; raises `PageRefused` / `PullError`."""

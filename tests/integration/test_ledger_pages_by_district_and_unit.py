@@ -147,6 +147,28 @@ async def recorded(
     return opening, statements
 
 
+async def generic_plan_indexes(
+    pool: asyncpg.Pool, opening: str, sql: str, args: tuple[Any, ...]
+) -> str:
+    """The ledger indexes (with their conditions) a statement reads in a generic plan, run in
+    the transaction a read opened (`opening`: BEGIN, the role, the scope, the settings)."""
+    async with pool.acquire() as conn:
+        await conn.execute(opening)
+        await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        found = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args)
+        await conn.execute("ROLLBACK")
+    indexes: list[str] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        if str(node.get("Index Name", "")).startswith("ledger"):
+            indexes.append(f"{node['Index Name']}: {node.get('Index Cond', '')}")
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk((json.loads(found) if isinstance(found, str) else found)[0]["Plan"])
+    return ",".join(sorted(set(indexes)))
+
+
 async def plan(
     pool: asyncpg.Pool,
     where: reads.LedgerFilter,
@@ -164,21 +186,7 @@ async def plan(
         ),
     )
     (sql, args) = statements[-1]  # the page (a name search counts its characters first)
-    async with pool.acquire() as conn:
-        await conn.execute(opening[0])  # BEGIN, the role, the scope, the settings
-        await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        found = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args)
-        await conn.execute("ROLLBACK")
-    indexes: list[str] = []
-
-    def walk(node: dict[str, Any]) -> None:
-        if str(node.get("Index Name", "")).startswith("ledger"):
-            indexes.append(f"{node['Index Name']}: {node.get('Index Cond', '')}")
-        for child in node.get("Plans", []):
-            walk(child)
-
-    walk((json.loads(found) if isinstance(found, str) else found)[0]["Plan"])
-    return ",".join(sorted(set(indexes)))
+    return await generic_plan_indexes(pool, opening[0], sql, args)
 
 
 class TestThePagesReadTheirOwnIndexes:
@@ -242,21 +250,7 @@ async def queue_plan(pool: asyncpg.Pool, root: str, after: reads.Cursor | None =
         pool, lambda recording: reads.approval_queue(recording, root, limit=2, after=after)
     )
     sql, args = statements[0]  # the page; the total follows
-    async with pool.acquire() as conn:
-        await conn.execute(opening[0])
-        await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        found = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args)
-        await conn.execute("ROLLBACK")
-    indexes: list[str] = []
-
-    def walk(node: dict[str, Any]) -> None:
-        if str(node.get("Index Name", "")).startswith("ledger"):
-            indexes.append(f"{node['Index Name']}: {node.get('Index Cond', '')}")
-        for child in node.get("Plans", []):
-            walk(child)
-
-    walk((json.loads(found) if isinstance(found, str) else found)[0]["Plan"])
-    return ",".join(sorted(set(indexes)))
+    return await generic_plan_indexes(pool, opening[0], sql, args)
 
 
 class TestTheApprovalQueue:
