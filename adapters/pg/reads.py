@@ -323,6 +323,11 @@ CANDIDATE_PRICE = 7
 
 
 async def rarest_characters(conn: Conn, where: LedgerFilter) -> tuple[str, ...]:
+    """The candidates' characters `_choose` gives (() for a walk)."""
+    return (await _choose(conn, where))[0]
+
+
+async def _choose(conn: Conn, where: LedgerFilter) -> tuple[tuple[str, ...], str]:
     """The character of `where.name` the fewest files of the subtree have in their head's
     name — and the next rarest, when it too is held by at most `NAME_CANDIDATES` — if reading
     the files that hold them is the cheaper page; () when the walk of the sort's index is. Each
@@ -335,10 +340,13 @@ async def rarest_characters(conn: Conn, where: LedgerFilter) -> tuple[str, ...]:
     A `q` of several characters matches at most the files holding its two rarest, often far
     fewer (a full name): the walk reads 51 × S / matches, unknown and up to the whole subtree,
     so the candidates are read whenever c ≤ NAME_CANDIDATES — those holding both, so that only
-    they are looked up in the ledger."""
+    they are looked up in the ledger.
+
+    With them, the rarest character whatever its count: a page in the default order reads its
+    holders in that order instead of the walk (`ledger_page`)."""
     characters = list(dict.fromkeys(where.name or ""))[:_NAME_PROBES]
     if not characters:
-        return ()
+        return (), ""
     one = len(where.name or "") == 1
     # One character is counted only up to the first c past the walk's price (c × c × PRICE >
     # 51 × S), so that the probe of a common one reads about √(51 × S / PRICE) index entries
@@ -366,10 +374,10 @@ async def rarest_characters(conn: Conn, where: LedgerFilter) -> tuple[str, ...]:
     rarest = sorted(characters, key=lambda ch: counted[ch])
     found = counted[rarest[0]]
     if found > NAME_CANDIDATES:
-        return ()
+        return (), rarest[0]
     if one and found * found * CANDIDATE_PRICE > 51 * rows[0]["files"]:
-        return ()
-    return tuple(ch for ch in rarest[:2] if counted[ch] <= NAME_CANDIDATES)
+        return (), rarest[0]
+    return tuple(ch for ch in rarest[:2] if counted[ch] <= NAME_CANDIDATES), rarest[0]
 
 
 async def ledger_page(
@@ -392,12 +400,14 @@ async def ledger_page(
     # column, so that the cursor is where the walk starts (one code: the rows' order is the
     # same as without it)
     leading = where.leading if where.in_index_order else None
+    cursor_at = 0
     if after is not None:
         # a date goes as text: asyncpg sends `date.max` (the never-approved rows' sentinel,
         # 9999-12-31) as 'infinity', which sorts after the sentinel and would end the walk
         value = after.value.isoformat() if isinstance(after.value, date) else after.value
         cast = f"::text::{key.sql_type}" if isinstance(after.value, date) else f"::{key.sql_type}"
         params += [value, after.file_id]
+        cursor_at = len(params) - 1  # its value's parameter, the file id's the next
         compare = "<" if descending else ">"
         if leading:
             params.append(where.root)
@@ -413,34 +423,29 @@ async def ledger_page(
     params.append(limit + 1)
     limit_at = len(params)
     order = _order(sort, descending, leading)
+    # a name search in the default order may read the holders of one of its characters in that
+    # order (migration 0027) — wherever the page is read in its index's order: not a district's
+    # or base union's page with a civil-affairs filter (`LedgerFilter.in_index_order`)
+    in_order = sort == "applied_on" and (leading is not None or where.leading is None)
     async with scoped(pool, where.root, in_index_order=leading is not None) as conn:
-        rare = await rarest_characters(conn, where) if where.name and by_characters else ()
-        if not rare:
-            select = _SELECT
-        else:
-            # the files whose name holds the rarest characters of `q` in the subtree — at most
-            # NAME_CANDIDATES — each read by its primary key (a lateral subquery the planner
-            # may not flatten: it took the policy's range on the unit for a few rows and read
-            # a base union whole), then the condition, unchanged, and the sort: the same rows
-            # in the same order (migration 0025, docs/decisions/0021)
+        rare: tuple[str, ...] = ()
+        holder = ""
+        if where.name and by_characters:
+            if in_order and len(where.name) == 1:
+                holder = where.name  # every holder of the one character is a match: no probe
+            else:
+                rare, rarest = await _choose(conn, where)
+                holder = "" if rare or not in_order else rarest
+        if holder:
+            if leading is None:
+                await conn.execute("SET LOCAL enable_sort = off")
+            select, order = _holders(holder, leading, descending, cursor_at, params)
+        elif rare:
             if leading is not None:
                 await conn.execute("SET LOCAL enable_sort = on")
-            params.append(where.root)
-            scope = subtree_sql("c.unit", f"${len(params)}")
-            holding = []
-            for ch in rare:
-                params.append(ch)
-                holding.append(
-                    f"SELECT c.file_id FROM ledger_name_chars c"
-                    f" WHERE c.ch = ${len(params)}::text AND {scope}"
-                )
-            # (the unit's name for the matches only: joined beside each lookup, the planner
-            # hashed the units table once a candidate)
-            select = (
-                f"SELECT {_SHOWN}, (SELECT u.name FROM units u WHERE u.code = l.unit) AS unit_name"
-                f" FROM ({' INTERSECT '.join(holding)}) k CROSS JOIN LATERAL"
-                " (SELECT * FROM ledger l WHERE l.file_id = k.file_id OFFSET 0) l"
-            )
+            select = _candidates(rare, where.root, params)
+        else:
+            select = _SELECT
         rows = await conn.fetch(
             f"{select} WHERE {condition} ORDER BY {order} LIMIT ${limit_at}", *params
         )
@@ -448,6 +453,65 @@ async def ledger_page(
         return list(rows), None
     last = rows[limit - 1]
     return list(rows[:limit]), Cursor(sort, _sort_value(last, sort), last["file_id"])
+
+
+def _holders(
+    holder: str, leading: str | None, descending: bool, cursor_at: int, params: list[Any]
+) -> tuple[str, str]:
+    """The select and order of a page in the default order that reads the holders of the
+    character `holder` in the subtree in that order, off their own index (a district's, a base
+    union's, any subtree's: migration 0027), each looked up by its key; `ledger_page`'s
+    condition, unchanged, follows — the walk's rows in its order, reading ≈ 51 × holders ÷
+    matches rows (docs/decisions/0021). The root is `$1` as the condition binds it (an array
+    for a district or base union, else the code); a cursor's day is `$cursor_at` and its file
+    id the next (0: no cursor)."""
+    params.append(holder)
+    held = f"c.ch = ${len(params)}::text"
+    column = {"l.district": "district", "l.unit": "unit"}.get(leading or "")
+    if column:
+        held += f" AND c.{column} = ANY($1::text[])"
+        keys = [f"k.{column}", "k.applied_on", "k.file_id"]
+    else:
+        held += f" AND {subtree_sql('c.unit', '$1')}"
+        keys = ["k.applied_on", "k.file_id"]
+    if cursor_at:
+        start = ", ".join(key.replace("k.", "c.") for key in keys)
+        values = f"${cursor_at}::text::date, ${cursor_at + 1}::uuid"
+        held += (
+            f" AND ({start}) {'<' if descending else '>'} ({'$1[1], ' if column else ''}{values})"
+        )
+    direction = "DESC" if descending else "ASC"
+    return (
+        f"SELECT {_SHOWN}, (SELECT u.name FROM units u WHERE u.code = l.unit) AS unit_name"
+        " FROM (SELECT c.file_id, c.unit, c.district, c.applied_on"
+        f" FROM ledger_name_chars c WHERE {held}) k CROSS JOIN LATERAL"
+        " (SELECT * FROM ledger l WHERE l.file_id = k.file_id OFFSET 0) l",
+        ", ".join(f"{key} {direction}" for key in keys),
+    )
+
+
+def _candidates(rare: tuple[str, ...], root: str, params: list[Any]) -> str:
+    """The select of a page that reads the files whose name holds the rarest characters of `q`
+    in the subtree — at most NAME_CANDIDATES — each by its primary key (a lateral subquery the
+    planner may not flatten: it took the policy's range on the unit for a few rows and read a
+    base union whole); `ledger_page`'s condition, unchanged, and the sort follow: the same rows
+    in the same order (migration 0025, docs/decisions/0021)."""
+    params.append(root)
+    scope = subtree_sql("c.unit", f"${len(params)}")
+    holding = []
+    for ch in rare:
+        params.append(ch)
+        holding.append(
+            "SELECT c.file_id FROM ledger_name_chars c"
+            f" WHERE c.ch = ${len(params)}::text AND {scope}"
+        )
+    # (the unit's name for the matches only: joined beside each lookup, the planner hashed the
+    # units table once a candidate)
+    return (
+        f"SELECT {_SHOWN}, (SELECT u.name FROM units u WHERE u.code = l.unit) AS unit_name"
+        f" FROM ({' INTERSECT '.join(holding)}) k CROSS JOIN LATERAL"
+        " (SELECT * FROM ledger l WHERE l.file_id = k.file_id OFFSET 0) l"
+    )
 
 
 async def ledger_rows(

@@ -124,32 +124,33 @@ class TestANameSearch:
     ):
         monkeypatch.setattr(reads, "NAME_CANDIDATES", 0)  # every character that is found
 
-        used = await page_plan(ledger, reads.LedgerFilter(DISTRICT, name="𠀀"))
-        nobody = await page_plan(ledger, reads.LedgerFilter(DISTRICT, name="龘"))
+        used = await page_plan(ledger, reads.LedgerFilter(DISTRICT, name="𠀀"), "updated_at")
+        nobody = await page_plan(ledger, reads.LedgerFilter(DISTRICT, name="龘"), "updated_at")
         for root in ROOTS:
-            paged = await every_page(
-                ledger, reads.LedgerFilter(root, name="张𠀀"), "updated_at", True, new=True
-            )
-            assert paged == await every_page(
-                ledger, reads.LedgerFilter(root, name="张𠀀"), "updated_at", True, new=False
-            )
+            for sort in ("updated_at", "applied_on"):
+                paged = await every_page(
+                    ledger, reads.LedgerFilter(root, name="张𠀀"), sort, True, new=True
+                )
+                assert paged == await every_page(
+                    ledger, reads.LedgerFilter(root, name="张𠀀"), sort, True, new=False
+                )
 
         assert "ledger_name_chars" not in used
-        assert used.startswith("ledger_district_by_applied_on")
-        assert "ledger_name_chars_by_unit" in nobody  # nobody's: its none are read
+        assert used.startswith("ledger_district_by_updated_at")
+        assert "ledger_name_chars" in nobody  # nobody's: its none are read
 
     async def test_of_one_character_walks_where_its_files_cost_more_than_the_walk(
         self, ledger: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
     ):
         monkeypatch.setattr(reads, "CANDIDATE_PRICE", 10**9)  # a candidate dearer than any walk
 
-        one = await page_plan(ledger, reads.LedgerFilter(DISTRICT, name="𠀀"))
-        several = await page_plan(ledger, reads.LedgerFilter(DISTRICT, name="张𠀀"))
-        repeated = await page_plan(ledger, reads.LedgerFilter(DISTRICT, name="𠀀𠀀"))
+        one = await page_plan(ledger, reads.LedgerFilter(DISTRICT, name="𠀀"), "updated_at")
+        several = await page_plan(ledger, reads.LedgerFilter(DISTRICT, name="张𠀀"), "updated_at")
+        repeated = await page_plan(ledger, reads.LedgerFilter(DISTRICT, name="𠀀𠀀"), "updated_at")
 
         assert "ledger_name_chars" not in one
-        assert "ledger_name_chars_by_unit" in several  # its matches may be far fewer
-        assert "ledger_name_chars_by_unit" in repeated
+        assert "ledger_name_chars" in several  # its matches may be far fewer
+        assert "ledger_name_chars" in repeated
 
     async def test_of_one_character_counts_its_files_no_further_than_the_walks_price(
         self, ledger: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
@@ -173,8 +174,76 @@ class TestANameSearch:
             for sort in ("applied_on", "updated_at", "head_name"):
                 used = await page_plan(ledger, reads.LedgerFilter(root, name="张𠀀"), sort)
 
-                assert "ledger_name_chars_by_unit" in used, (root, sort)
+                assert "ledger_name_chars" in used, (root, sort)
                 assert "ledger_pkey" in used, (root, sort)
+
+
+class TestANameSearchInTheDefaultOrder:
+    """A page in the default order (`sort=applied_on`) whose `q` is not read as candidates
+    reads the holders of `q`'s rarest character in that order, off migration 0027's indexes:
+    a page of a common character reads its 51 holders, not ≈ 51 × files ÷ holders rows of the
+    walk (docs/decisions/0021)."""
+
+    async def test_of_one_character_reads_its_holders_in_order_off_the_roots_index(
+        self, ledger: asyncpg.Pool
+    ):
+        await ledger.execute("ANALYZE ledger; ANALYZE ledger_name_chars")
+        expected = {
+            "13": "ledger_name_chars_by_applied_on",
+            DISTRICT: "ledger_name_chars_by_district_applied_on",
+            BASE: "ledger_name_chars_by_unit_applied_on",
+            INDUSTRY: "ledger_name_chars_by_applied_on",
+        }
+
+        for root, index in expected.items():
+            for name in ("王", "𠀀"):
+                used, sorted_ = await page_plan_sorts(ledger, reads.LedgerFilter(root, name=name))
+
+                assert used.startswith(index), (root, name, used)
+                assert "ledger_pkey" in used, (root, name)
+                assert not sorted_, (root, name)  # in the index's order: no sort
+
+    async def test_of_a_common_longer_name_reads_its_rarest_characters_holders_in_order(
+        self, ledger: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+    ):
+        monkeypatch.setattr(reads, "NAME_CANDIDATES", 0)  # no character is rare enough
+
+        used, sorted_ = await page_plan_sorts(ledger, reads.LedgerFilter(DISTRICT, name="张𠀀"))
+
+        assert used.startswith("ledger_name_chars_by_district_applied_on")
+        assert not sorted_
+
+    async def test_reads_the_walks_rows_with_other_filters_each_once_through_the_cursors(
+        self, ledger: asyncpg.Pool
+    ):
+        for root in ROOTS:
+            for fields in (
+                {"categories": ("deep",)},
+                {"statuses": ("appraised",)},
+                {"civil_affairs_to_act": False},  # a district's page then walks: not in order
+            ):
+                where = reads.LedgerFilter(root, name="王", **fields)  # type: ignore[arg-type]
+                for descending in (False, True):
+                    paged = await every_page(ledger, where, "applied_on", descending, new=True)
+
+                    assert paged == await every_page(
+                        ledger, where, "applied_on", descending, new=False
+                    ), (root, fields, descending)
+                    assert len(set(paged)) == len(paged)
+
+    async def test_keeps_the_walk_where_a_civil_affairs_filter_takes_the_page_off_its_index(
+        self, ledger: asyncpg.Pool
+    ):
+        where = reads.LedgerFilter(DISTRICT, name="王", civil_affairs_to_act=False)
+
+        _, statements = await recorded(ledger, lambda pool: reads.ledger_page(pool, where))
+        _, in_order = await recorded(
+            ledger, lambda pool: reads.ledger_page(pool, dataclasses.replace(where,
+                                                   civil_affairs_to_act=None))
+        )  # fmt: skip
+
+        assert "ORDER BY k." not in statements[-1][0]  # candidates, or the walk
+        assert "ORDER BY k.district" in in_order[-1][0]
 
 
 async def probed(pool: asyncpg.Pool, name: str) -> tuple[tuple[str, ...], dict[str, int]]:
@@ -194,32 +263,42 @@ async def probed(pool: asyncpg.Pool, name: str) -> tuple[tuple[str, ...], dict[s
 
 
 async def page_plan(pool: asyncpg.Pool, where: reads.LedgerFilter, sort: str = "applied_on") -> str:
-    """The indexes the page's statement reads, in a generic plan, in the transaction
-    `ledger_page` opened (reader role, row-level security, its planner settings) — sequential
-    scans off: the test's tables are a few pages, where a scan is cheapest; what is proved is
-    that the page's conditions are index conditions under row-level security (bench/
+    """The indexes the page's statement reads (`page_plan_sorts`)."""
+    return (await page_plan_sorts(pool, where, sort))[0]
+
+
+async def page_plan_sorts(
+    pool: asyncpg.Pool, where: reads.LedgerFilter, sort: str = "applied_on"
+) -> tuple[str, bool]:
+    """The indexes the page's statement reads, in a generic plan, and whether it sorts, in the
+    transaction `ledger_page` opened (reader role, row-level security, its planner settings) —
+    sequential scans off: the test's tables are a few pages, where a scan is cheapest; what is
+    proved is that the page's conditions are index conditions under row-level security (bench/
     ledger_growth.py shows the plans of 20,000 and 60,000 files)."""
     settings, statements = await recorded(
         pool, lambda recording: reads.ledger_page(recording, where, sort=sort)
     )
     sql, args = statements[-1]
     async with pool.acquire() as conn:
-        for setting in settings[:-1]:  # BEGIN…, and a SET; not the COMMIT
+        for setting in settings[:-1]:  # BEGIN…, and the SETs; not the COMMIT
             await conn.execute(setting)
         await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
         await conn.execute("SET LOCAL enable_seqscan = off")
         found = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args)
         await conn.execute("ROLLBACK")
     indexes: list[str] = []
+    sorts: list[str] = []
 
     def walk(node: dict[str, Any]) -> None:
         if "Index Name" in node:
             indexes.append(str(node["Index Name"]))
+        if node["Node Type"] in ("Sort", "Incremental Sort"):
+            sorts.append(node["Node Type"])
         for child in node.get("Plans", []):
             walk(child)
 
     walk((json.loads(found) if isinstance(found, str) else found)[0]["Plan"])
-    return ",".join(indexes)
+    return ",".join(indexes), bool(sorts)
 
 
 class TestTheCharactersTable:
@@ -290,7 +369,7 @@ class TestTheCharactersTable:
     ):
         before = await kept(ledger)
         await ledger.execute("TRUNCATE ledger_name_chars")
-        migration = next(m for m in available() if m.name == "ledger_name_chars")
+        migration = next(m for m in available() if m.name == "ledger_name_chars_in_order")
 
         await ledger.execute(migration.sql)
 
