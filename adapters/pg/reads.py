@@ -58,7 +58,12 @@ _UNIT_CODE = re.compile(r"[0-9]{2}[0-9CQX]{0,30}")  # digits and kind letters (d
 
 @asynccontextmanager
 async def scoped(
-    pool: asyncpg.Pool, root: str, *, in_index_order: bool = False, custom_plans: bool = False
+    pool: asyncpg.Pool,
+    root: str,
+    *,
+    in_index_order: bool = False,
+    custom_plans: bool = False,
+    generic_plans: bool = False,
 ) -> AsyncIterator[Conn]:
     """A connection in a read-only transaction that sees, of the read models, only the subtree of
     `root` — whatever its queries' own conditions say (row-level security, migration 0009): it
@@ -80,7 +85,15 @@ async def scoped(
     or the days bound: at 200,000 files the province's follow-up page went from 3 ms to 131 ms
     (and the approvals queue from 3 to 16 ms) at the sixth request (bench/growth.py,
     docs/benchmarks.md "Growth"). Planning these small statements costs well under a
-    millisecond."""
+    millisecond.
+
+    `generic_plans`: every execution takes the prepared statement's generic plan, planned once
+    a connection — for a statement whose plan the other settings already fix (a page in its
+    index's order). Left to PostgreSQL (`auto`), a district's unfiltered ledger page was
+    planned again at every request (its generic plan's estimate dearer than the custom
+    plans'), 0.6–0.9 ms of a 1.3 ms read, and its filtered pages took the generic plan at 1
+    million events but not at 10 million: the same walk, ≈ 0.5 ms dearer (docs/benchmarks.md
+    "Growth")."""
     if not _UNIT_CODE.fullmatch(root):
         raise ValueError(f"not a unit code: {root!r}")
     async with pool.acquire() as conn:
@@ -90,6 +103,7 @@ async def scoped(
                 f" SET LOCAL ROLE {READER_ROLE}; SET LOCAL {SCOPE} = '{root}'"
                 + ("; SET LOCAL enable_sort = off" if in_index_order else "")
                 + ("; SET LOCAL plan_cache_mode = force_custom_plan" if custom_plans else "")
+                + ("; SET LOCAL plan_cache_mode = force_generic_plan" if generic_plans else "")
             )
             yield conn
         except BaseException:
@@ -423,11 +437,17 @@ async def ledger_page(
     params.append(limit + 1)
     limit_at = len(params)
     order = _order(sort, descending, leading)
-    # a name search in the default order may read the holders of one of its characters in that
-    # order (migration 0027) — wherever the page is read in its index's order: not a district's
-    # or base union's page with a civil-affairs filter (`LedgerFilter.in_index_order`)
-    in_order = sort == "applied_on" and (leading is not None or where.leading is None)
-    async with scoped(pool, where.root, in_index_order=leading is not None) as conn:
+    # a district's or base union's name search in the default order may read the holders of one
+    # of its characters in that order (migration 0027), if its page is read in its index's order
+    # (not with a civil-affairs filter: `LedgerFilter.in_index_order`)
+    in_order = sort == "applied_on" and leading is not None
+    # a district's or base union's page in its index's order has one plan, the walk (or, for a
+    # name, the holders' index, `in_order`): planned once a connection (`scoped`); a name read
+    # otherwise — candidates, or their probe first — is planned as PostgreSQL sees fit
+    fixed = leading is not None and (not where.name or (in_order and len(where.name) == 1))
+    async with scoped(
+        pool, where.root, in_index_order=leading is not None, generic_plans=fixed
+    ) as conn:
         rare: tuple[str, ...] = ()
         holder = ""
         if where.name and by_characters:
@@ -436,19 +456,16 @@ async def ledger_page(
             else:
                 rare, rarest = await _choose(conn, where)
                 holder = "" if rare or not in_order else rarest
-        if holder:
-            if leading is None:
-                await conn.execute("SET LOCAL enable_sort = off")
-            select, order = _holders(holder, leading, descending, cursor_at, params)
+        if holder and leading:
+            select, order = _holders(holder, where.root, leading, descending, cursor_at, params)
         elif rare:
             if leading is not None:
                 await conn.execute("SET LOCAL enable_sort = on")
             select = _candidates(rare, where.root, params)
         else:
             select = _SELECT
-        rows = await conn.fetch(
-            f"{select} WHERE {condition} ORDER BY {order} LIMIT ${limit_at}", *params
-        )
+        statement = f"{select} WHERE {condition} ORDER BY {order} LIMIT ${limit_at}"
+        rows = await conn.fetch(_named(statement, descending) if holder else statement, *params)
     if len(rows) <= limit:
         return list(rows), None
     last = rows[limit - 1]
@@ -456,37 +473,50 @@ async def ledger_page(
 
 
 def _holders(
-    holder: str, leading: str | None, descending: bool, cursor_at: int, params: list[Any]
+    holder: str,
+    root: str,
+    leading: str,
+    descending: bool,
+    cursor_at: int,
+    params: list[Any],
 ) -> tuple[str, str]:
     """The select and order of a page in the default order that reads the holders of the
-    character `holder` in the subtree in that order, off their own index (a district's, a base
-    union's, any subtree's: migration 0027), each looked up by its key; `ledger_page`'s
+    character `holder` in the subtree in that order, off their own index (a district's or a base
+    union's: migration 0027), each looked up by its key; `ledger_page`'s
     condition, unchanged, follows — the walk's rows in its order, reading ≈ 51 × holders ÷
-    matches rows (docs/decisions/0021). The root is `$1` as the condition binds it (an array
-    for a district or base union, else the code); a cursor's day is `$cursor_at` and its file
-    id the next (0: no cursor)."""
-    params.append(holder)
-    held = f"c.ch = ${len(params)}::text"
-    column = {"l.district": "district", "l.unit": "unit"}.get(leading or "")
-    if column:
-        held += f" AND c.{column} = ANY($1::text[])"
-        keys = [f"k.{column}", "k.applied_on", "k.file_id"]
-    else:
-        held += f" AND {subtree_sql('c.unit', '$1')}"
-        keys = ["k.applied_on", "k.file_id"]
+    matches rows (docs/decisions/0021); a cursor's day is `$cursor_at` and its file id the
+    next (0: no cursor).
+
+    A district or base union is an equality of the index's second column (`c.district = $n`),
+    not the condition's `= ANY`: an array on a column after the first keeps a btree scan from
+    giving its order (PostgreSQL 16), and the scan read every holder of the province from the
+    first district on — 1,143 rows for a district's 51 `王` at 57,000 files."""
+    params += [holder, root]
+    held = f"c.ch = ${len(params) - 1}::text"
+    column = {"l.district": "district", "l.unit": "unit"}[leading]
+    held += f" AND c.{column} = ${len(params)}::text"
     if cursor_at:
-        start = ", ".join(key.replace("k.", "c.") for key in keys)
-        values = f"${cursor_at}::text::date, ${cursor_at + 1}::uuid"
         held += (
-            f" AND ({start}) {'<' if descending else '>'} ({'$1[1], ' if column else ''}{values})"
+            f" AND (c.applied_on, c.file_id) {'<' if descending else '>'}"
+            f" (${cursor_at}::text::date, ${cursor_at + 1}::uuid)"
         )
     direction = "DESC" if descending else "ASC"
     return (
-        f"SELECT {_SHOWN}, (SELECT u.name FROM units u WHERE u.code = l.unit) AS unit_name"
-        " FROM (SELECT c.file_id, c.unit, c.district, c.applied_on"
+        f"SELECT {_SHOWN} FROM (SELECT c.file_id, c.applied_on"
         f" FROM ledger_name_chars c WHERE {held}) k CROSS JOIN LATERAL"
         " (SELECT * FROM ledger l WHERE l.file_id = k.file_id OFFSET 0) l",
-        ", ".join(f"{key} {direction}" for key in keys),
+        f"k.applied_on {direction}, k.file_id {direction}",
+    )
+
+
+def _named(page: str, descending: bool) -> str:
+    """A holders' page (`_holders`) with its units' names, joined to the page's rows once they
+    are found: joined beside each lookup, the planner scanned the units table once a row
+    (51 × 126 rows, ≈ 0.5 ms of a 1 ms page)."""
+    direction = "DESC" if descending else "ASC"
+    return (
+        f"SELECT p.*, u.name AS unit_name FROM ({page}) p LEFT JOIN units u ON u.code = p.unit"
+        f" ORDER BY p.applied_on {direction}, p.file_id {direction}"
     )
 
 

@@ -263,6 +263,42 @@ async def queue_plan(pool: asyncpg.Pool, root: str, after: reads.Cursor | None =
     return await generic_plan_indexes(pool, opening[0], sql, args)
 
 
+class TestThePagesPlans:
+    """A district's or base union's page in its index's order is planned once a connection:
+    left to PostgreSQL, its unfiltered page was planned again at every request, and its
+    filtered pages once the log was large (0.6–0.9 ms a request, adapters/pg/reads.py
+    `scoped`)."""
+
+    async def test_are_planned_once_a_connection_and_a_provinces_as_postgresql_sees_fit(
+        self, ledger: asyncpg.Pool, database_url: str
+    ):
+        one = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
+        pages = {
+            "district": reads.LedgerFilter(DISTRICT),
+            "district deep": reads.LedgerFilter(DISTRICT, categories=("deep",)),
+            "district 王": reads.LedgerFilter(DISTRICT, name="王"),
+            "base": reads.LedgerFilter(BASE, statuses=("approved",)),
+        }
+
+        for where in (*pages.values(), reads.LedgerFilter("13")):
+            for _ in range(8):
+                await reads.ledger_page(one, where, limit=5)
+        async with one.acquire() as conn:
+            plans = await conn.fetch(
+                "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+                " WHERE statement LIKE '%FROM ledger%ORDER BY%'"
+                " AND statement NOT LIKE '%pg_prepared_statements%'"
+            )
+        await one.close()
+
+        own = [p for p in plans if "l.district = ANY" in p[0] or "l.unit = ANY" in p[0]]
+        assert len(own) == len(pages)
+        assert [(p["generic_plans"], p["custom_plans"]) for p in own] == [(8, 0)] * len(own)
+        province = [p for p in plans if p not in own]
+        assert len(province) == 1
+        assert province[0]["custom_plans"] >= 5  # auto: the first five are custom
+
+
 class TestTheApprovalQueue:
     """The queue's page in order off its own partial index (migration 0026): a district's and a
     base union's entries by their own column, the province's off the whole queue's."""
