@@ -1325,6 +1325,8 @@ def judge_reads(results: dict[str, dict], order: list[str], growth: dict[str, fl
             same.append((g, key))
         elif (twin := f"{key} limit={a}") in growth and not math.isnan(growth[twin]):
             same.append((growth[twin], twin))
+        elif a == 0:
+            apart.append(f"{key} (empty at {first}, {b:,} rows at {last})")
         else:
             apart.append(f"{key} ({a:,} → {b:,} rows, {g * a / b:.2f}× a row)")
     missed = sorted(((g, k) for g, k in same if g > 1.25), reverse=True)
