@@ -34,6 +34,11 @@ browser:  ## Chromium and chromedriver for the browser tests (apt, when root)
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei; \
 		else echo "the console's screenshots need a Chinese font: run 'sudo apt-get install fonts-wqy-microhei'"; fi; fi
+	@# poppler's pdffonts, which reads the printed forms' embedded font (tests/unit/test_form_fonts.py)
+	@if ! command -v pdffonts >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils; \
+		else echo "the forms' font check needs poppler: run 'sudo apt-get install poppler-utils' (skipped until then)"; fi; fi
 
 run: install demo  ## embedded PostgreSQL + demo province and accounts (if empty) + console and API on 127.0.0.1:8000
 	$(BIN)/bangfu serve --host 127.0.0.1 --port 8000
