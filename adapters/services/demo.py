@@ -23,6 +23,11 @@ signed authorisation and an ID copy after the application, the evidence of each 
 first investigation — so its clean files stay clean under the evidence rules (docs/rules.md,
 section 3). About one file in twenty is an older one kept on paper only: its materials are
 ticked with no scan, and the spot-check reports R04s/R15s for it, on purpose.
+
+The demo is dated in the weeks of a filing round: most files applied in the last eight months
+are still in review (`IN_REVIEW`) — applied and not yet investigated, investigated and in
+publicity, or appraised and awaiting the district's approval — so a new clerk has work in hand
+and a new approver a 待审批 queue.
 """
 
 from __future__ import annotations
@@ -213,6 +218,12 @@ class Step:
 
 
 PROFILE_SALT = 0x1414  # the forms' own fields are drawn from a generator of the file's own
+REVIEW_SALT = 0x2E71  # so is whether a recent file is still in review, and at which stage
+# A file applied at most this many days ago, with a review that ends in approval, is still in
+# review with this probability, at one of these stages: the days of its review are moved
+# so that today falls in the stage (the rest of its plan, now in the future, is dropped).
+IN_REVIEW = (240, 0.8)
+REVIEW_STAGES = (("applied", 15), ("investigated", 20), ("awaiting approval", 65))
 
 
 def _first_visit(plan: Plan) -> int:
@@ -422,9 +433,43 @@ class Planner:
 
     def plan(self) -> Plan:
         self.drawn = []
-        plan = self._profiled(self._scanned(self._plan()))
+        plan = self._profiled(self._scanned(self._in_review(self._plan())))
         plan.people = self.drawn
         return plan
+
+    def _in_review(self, plan: Plan) -> Plan:
+        """A recent file still in review (`IN_REVIEW`), drawn from a generator of the file's
+        own (the rest of the province is the same with or without it): every day of its plan
+        moved later by the same number of days, so that today falls at the drawn stage, and
+        what then lies in the future dropped. Its order and its gaps stay those of a lifecycle
+        the rules accept."""
+        rng = random.Random(plan.file_id.int ^ REVIEW_SALT)
+        within, share = IN_REVIEW
+        applied = plan.application.applied_on
+        approve = next((s.command for s in plan.steps if isinstance(s.command, Approve)), None)
+        first = next((s.command for s in plan.steps if isinstance(s.command, Verify)), None)
+        if (
+            approve is None
+            or first is None
+            or any(isinstance(s.command, SendBack) for s in plan.steps)
+            or (self.today - applied).days > within
+            or rng.random() >= share
+        ):
+            return plan
+        appraisal = next(s.command for s in plan.steps if isinstance(s.command, Appraise))
+        stage = rng.choices([n for n, _ in REVIEW_STAGES], [w for _, w in REVIEW_STAGES])[0]
+        start, end = {  # the days of the plan that today may be, at each stage
+            "applied": (applied, first.verified_on - timedelta(days=1)),
+            "investigated": (first.verified_on, appraisal.publicity_end - timedelta(days=1)),
+            "awaiting approval": (appraisal.publicity_end, approve.approved_on - timedelta(days=1)),
+        }[stage]
+        if end < start:
+            return plan
+        now = start + timedelta(days=rng.randrange((end - start).days + 1))
+        shift = self.today - now
+        plan.application = _later(plan.application, shift)
+        plan.steps = [Step(_later(s.command, shift), s.role) for s in plan.steps]
+        return self._clip(plan)
 
     def _profiled(self, plan: Plan) -> Plan:
         """The forms' own fields (issue 14: the head's profile, members' 表三 columns, the plan's
@@ -913,6 +958,17 @@ class Planner:
             kept.append(step)
         plan.steps = kept
         return plan
+
+
+def _later(command: Any, shift: timedelta) -> Any:
+    """The command with each of its days moved `shift` later (its people's birthdays and other
+    dates inside its values stay)."""
+    moved = {
+        f.name: getattr(command, f.name) + shift
+        for f in fields(command)
+        if isinstance(getattr(command, f.name), date)
+    }
+    return replace(command, **moved)
 
 
 # The materials the demo scans after an investigation: the evidence of its causes (R15) and

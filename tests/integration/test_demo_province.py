@@ -155,3 +155,20 @@ async def test_the_demos_spot_check_finds_only_what_the_demo_plants(
     assert {f for f, found in rules.items() if found & UNSCANNED} == {
         p.file_id for p in plans if not p.scans
     }
+
+
+def test_the_demo_of_make_run_holds_files_in_review_and_a_queue_for_its_approver():
+    today = FixedClock().day
+    planner = demo.Planner(today=today)  # the seed `make run` builds with
+    households = [demo.build_in_memory(planner.plan(), today=today) for _ in range(300)]
+    context = Context(policies=demo.DemoPolicies().policy_book, as_of=today)
+    stages = {Status.APPLIED, Status.VERIFIED, Status.APPRAISED}
+
+    in_review = [h for h in households if h.status in stages]
+    awaiting = [h.establishing_unit for h in in_review if h.status is Status.APPRAISED]
+    found = {f.rule for h in in_review for f in check(history_of(h.collect_events()), context)}
+
+    assert {h.status for h in in_review} == stages  # a clerk's files at each stage of review
+    assert 15 <= len(in_review) <= 60  # the weeks of a filing round, not a backlog
+    assert any(unit.startswith("130306") for unit in awaiting)  # approver-wang's 待审批
+    assert found <= PLANTED
