@@ -1,0 +1,134 @@
+"""The whole-province ledger.xlsx, written as the export writes it, beside its two baselines.
+
+    .venv/bin/python bench/xlsx.py [--size 3m] [--unit 13] [--rounds 5] [--data FOLDER]
+
+On a size of `bench/growth.py`'s cache (default `3m`: the 200,000-file province of issue 18;
+its cluster is started if it is not running), in one process, rounds alternating:
+
+  raw          every row of the export's statement through the same server-side cursor in
+               batches of 2,000 (`reads.ledger_rows`), nothing written: the floor
+  uncached     `LedgerWorkbook` fed one batch at a time, each written before the next is read,
+               each code's label looked up anew (`labelled` unwrapped): the export until
+               2026-12-03, but for `_cell`'s exact-type dispatch
+  sequential   the same with the labels cached
+  overlapped   `write_ledger` as it is: the next batch read while the last is written
+
+Each to a temporary file; the median seconds of the rounds and each's ratio to the raw read.
+The HTTP export (`GET /ledger.xlsx`, the server's memory) is `bench/growth.py`'s. Results:
+docs/benchmarks.md, "Growth".
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, _HERE)
+
+from growth import Cache
+
+
+async def main(args: argparse.Namespace) -> int:
+    from adapters.pg import reads  # noqa: PLC0415
+    from adapters.sheets import ledger as exports  # noqa: PLC0415
+
+    cache = Cache(Path(args.data))
+    cache.start()
+    try:
+        pool = await asyncpg.create_pool(cache.db_url(args.size), min_size=1, max_size=2)
+        try:
+            return await measured(args, pool, reads, exports)
+        finally:
+            await pool.close()
+    finally:
+        cache.stop()
+
+
+async def measured(args: argparse.Namespace, pool: asyncpg.Pool, reads: Any, exports: Any) -> int:
+    where = reads.LedgerFilter(root=args.unit)
+
+    def rows() -> object:
+        return reads.ledger_rows(pool, where)
+
+    async def raw() -> int:
+        return sum([len(batch) async for batch in rows()])  # type: ignore[attr-defined]
+
+    async def sequential() -> int:
+        with tempfile.TemporaryFile() as out:
+            book = exports.LedgerWorkbook(out)
+            async for batch in rows():  # type: ignore[attr-defined]
+                await asyncio.to_thread(book.append, batch)
+            await asyncio.to_thread(book.close)
+            return book.rows
+
+    async def uncached() -> int:  # sequential, and each code's label looked up every time
+        cached = exports.labelled
+        exports.labelled = cached.__wrapped__
+        try:
+            return await sequential()
+        finally:
+            exports.labelled = cached
+
+    async def overlapped() -> int:
+        with tempfile.TemporaryFile() as out:
+            return await exports.write_ledger(rows(), out)  # type: ignore[arg-type]
+
+    ways: dict[str, Callable[[], Awaitable[int]]] = {
+        "raw": raw, "uncached": uncached, "sequential": sequential, "overlapped": overlapped,
+    }  # fmt: skip
+    seconds: dict[str, list[float]] = {name: [] for name in ways}
+    counted = dict.fromkeys(ways, 0)
+    await raw()  # warm the cache
+    for r in range(args.rounds):
+        order = list(ways) if r % 2 == 0 else list(reversed(ways))
+        for name in order:
+            started = time.perf_counter()
+            counted[name] = await ways[name]()
+            seconds[name].append(time.perf_counter() - started)
+        print(f"round {r + 1}: " + ", ".join(f"{n} {seconds[n][-1]:.2f} s" for n in ways),
+              flush=True)  # fmt: skip
+    floor = statistics.median(seconds["raw"])
+    print(f"\n{counted['raw']:,} rows of {args.unit} at {args.size}, median of {args.rounds}:")
+    for name in ways:
+        median = statistics.median(seconds[name])
+        print(
+            f"  {name:<11} {median:6.2f} s  {counted[name] / median:9,.0f} rows/s"
+            f"  {median / floor:5.2f}× raw"
+        )
+    now = statistics.median(seconds["overlapped"])
+    for before in ("sequential", "uncached"):
+        gain = statistics.median(seconds[before]) / now
+        print(f"  overlapped / {before}: {1 / gain:.2f}× the time ({gain:.2f}× faster)")
+    return 0
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", default="3m", help="a size of bench/growth.py's cache")
+    parser.add_argument("--unit", default="13", help="the subtree exported")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--data", default=os.environ.get("BANGFU_GROWTH_DATA", "/work/growthdata"),
+        help="bench/growth.py's cache folder",
+    )  # fmt: skip
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(parse())))
