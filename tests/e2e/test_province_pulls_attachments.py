@@ -29,6 +29,8 @@ from uuid import UUID
 import asyncpg
 import httpx
 import pytest
+import structlog
+import structlog.testing
 
 from adapters.http.auth import Tokens
 from adapters.pg.attachments import PgContentStore
@@ -462,10 +464,13 @@ class TestManyChunksTravelInOneRequest:
         link = SlowLink(0.0, old=True)
 
         async with served(d_url, tmp_path / "d", DISTRICT_NODE, wrap=link) as url:
-            await pull(province, p_keys, url, limit=40)  # several pages of scans
+            with structlog.testing.capture_logs() as logs:
+                await pull(province, p_keys, url, limit=40)  # several pages of scans
 
         scans = await province.fetchval("SELECT count(*) FROM attachments")
         assert link.refused == 1  # asked once, remembered for the puller's life
+        slow = [e for e in logs if e["event"] == "sync.chunks_one_by_one"]
+        assert [e["log_level"] for e in slow] == ["warning"]  # the operator is told, once
         assert link.batches == 0
         assert len(link.asked) == scans  # every scan by the single-chunk route
         await same_content(province, district)
