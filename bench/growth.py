@@ -4,6 +4,8 @@
     .venv/bin/python bench/growth.py --sizes 3m --build-only --reuse [--stop-at HH:MM]
                                      [--defer-read-models]      # build (or extend) one log
     .venv/bin/python bench/growth.py --explain --sizes 3m       # EXPLAIN (ANALYZE, BUFFERS) plans
+    .venv/bin/python bench/growth.py --sizes 1m,10m --reuse --paired [--same-rows 1m]
+                                     # two measured sizes' reads again, round by round
     .venv/bin/python bench/growth.py --sizes 1m,3m --report     # the table again, from the cache
     .venv/bin/python bench/growth.py --quick                    # smoke run, 8,000 events, ~30 s
 
@@ -40,9 +42,11 @@ Targets (printed, not asserted): every read p99 ≤ 50 ms at 200,000 files at ev
 exports apart: theirs is the xlsx target); per-request latency at the largest size ≤ 1.25× the
 smallest, as the API's default pages and for the same rows — a page that fills only in the
 larger log measured again for the rows it held in the smaller (`--same-rows SIZE`, after a run
-that recorded them); whole-province xlsx of 200,000 rows ≤ 15 s with the server's memory growth
-≤ 200 MB; rebuild at the largest size ≥ 0.8× its rate at the smallest and ≥ 0.2× raw read +
-decode. Results: docs/benchmarks.md, "Growth".
+that recorded them); whole-province xlsx of 200,000 rows ≤ 15 s with the server's memory
+growth ≤ 200 MB; rebuild at the largest size ≥ 0.8× its rate at the smallest and ≥ 0.2× raw
+read + decode. `--paired` measures two measured sizes' reads again with their rounds
+interleaved, so that a host whose speed drifts over minutes weighs on both alike. Results:
+docs/benchmarks.md, "Growth".
 """
 
 from __future__ import annotations
@@ -713,37 +717,152 @@ async def raw_round(
     timing.add(latencies)
 
 
+@dataclass
+class Reader:
+    """One size's reading end: a pool, the three units read (the province, district 130306 and
+    its largest base union), a token for each, and how much the log holds."""
+
+    size: str
+    pool: asyncpg.Pool
+    levels: dict[str, str]
+    token: dict[str, str]
+    files: int
+    events: int
+
+    @classmethod
+    async def open(cls, cache: Cache, size: str, base: str | None = None) -> Reader:
+        """`base`: the base union read (by default the district's largest at this size)."""
+        from datetime import timedelta  # noqa: PLC0415
+
+        from adapters.http.auth import Tokens  # noqa: PLC0415
+        from domain.values import Role  # noqa: PLC0415
+
+        pool = await asyncpg.create_pool(cache.db_url(size), min_size=2, max_size=4)
+        base = base or await pool.fetchval(
+            "SELECT unit FROM ledger WHERE unit LIKE '130306%' AND length(unit) = 9"
+            " GROUP BY unit ORDER BY count(*) DESC, unit LIMIT 1"
+        )
+        levels = {"province": "13", "district": "130306", "base": str(base)}
+        roles = {"province": Role.INSPECTOR, "district": Role.APPROVER, "base": Role.CLERK}
+        files = int(await pool.fetchval("SELECT count(*) FROM ledger"))
+        events = int(await pool.fetchval("SELECT count(*) FROM events"))
+        print(f"[{size}] {events:,} events, {files:,} files; base unit {base}", flush=True)
+        tokens = Tokens(SECRET)
+        token = {
+            level: tokens.mint(user=f"growth-{level}", unit=unit, role=roles[level],
+                               ttl=timedelta(hours=6))
+            for level, unit in levels.items()
+        }  # fmt: skip
+        return cls(size, pool, levels, token, files, events)
+
+
+@dataclass
+class Measured:
+    """One read case at one size: its request, the statements it runs (for the raw side), and
+    the rounds measured so far on both sides."""
+
+    key: str  # "level · name"
+    port: int
+    pool: asyncpg.Pool
+    root: str
+    statements: list[tuple[str, tuple[object, ...]]]
+    req: bytes
+    rows: int | None
+    web: Timing = field(default_factory=Timing)
+    raw: Timing = field(default_factory=Timing)
+
+    @classmethod
+    async def prepare(cls, end: Reader, served: Served, case: Case) -> Measured:
+        rec = Recorder(end.pool)
+        root = end.levels[case.level]
+        # capture once as the reader would run it (in a scoped transaction of its own)
+        found = rows_of(await case.capture(rec, root))
+        req = request("GET", case.path, end.token[case.level])
+        await http_round(served.port, [req] * 3, Timing())  # warm
+        return cls(f"{case.level} · {case.name}", served.port, end.pool, root, rec.statements,
+                   req, found)  # fmt: skip
+
+    async def round(self, r: int, n: int) -> None:
+        """A round of `n` requests and `n` raw runs, the side going first alternating."""
+        if r % 2:
+            await raw_round(self.pool, self.root, self.statements, n, self.raw)
+            await http_round(self.port, [self.req] * n, self.web)
+        else:
+            await http_round(self.port, [self.req] * n, self.web)
+            await raw_round(self.pool, self.root, self.statements, n, self.raw)
+
+    def entry(self, n: int) -> dict[str, object]:
+        return {"http": self.web.as_dict(), "raw": self.raw.as_dict(), "requests": n,
+                "rows": self.rows}  # fmt: skip
+
+    def show(self, size: str) -> None:
+        web, raw = self.web, self.raw
+        print(
+            f"[{size}] {self.key:<48} p50 {statistics.median(web.p50s):7.1f} p99"
+            f" {statistics.median(web.p99s):7.1f} ms | raw p50"
+            f" {statistics.median(raw.p50s):6.1f}"
+            f" p99 {statistics.median(raw.p99s):6.1f} | {web.body / 1024:7.0f} KB"
+            f"{' ERRORS ' + str(web.errors) if web.errors else ''}",
+            flush=True,
+        )
+
+
+async def paired(cache: Cache, sizes: list[str], args: argparse.Namespace) -> None:
+    """The read cases of two measured sizes, measured together: each case's rounds alternate
+    between the sizes (the first named first in even rounds, the other in odd), both served
+    at once. On a shared host whose speed drifts over minutes — steal time, other tenants — a
+    size measured half an hour after the other can differ by 2× for nothing in the code;
+    rounds taken side by side see the same machine. The figures replace the sizes' reads in
+    their results (`--same-rows` too: its `… limit=k` twins), marked `paired`."""
+    first = await Reader.open(cache, sizes[0])
+    # the same base union at both sizes (the largest of the first): the same request
+    ends = [first, await Reader.open(cache, sizes[1], base=first.levels["base"])]
+    served = [Served(cache, size) for size in sizes]
+    today = datetime.now(UTC).date()
+    limits = same_rows(cache, args.same_rows) if args.same_rows else None
+    if limits is not None:
+        print(f"[{'+'.join(sizes)}] same rows as {args.same_rows}: {limits}", flush=True)
+    found: list[dict[str, dict[str, object]]] = [{} for _ in sizes]
+    try:
+        await asyncio.gather(*(s.ready() for s in served))
+        by_key = [
+            {f"{c.level} · {c.name}": c for c in read_cases(end.levels, today, limits)
+             if wanted(c, args.only)}
+            for end in ends
+        ]  # fmt: skip
+        for key in [k for k in by_key[0] if k in by_key[1]]:
+            both = [
+                await Measured.prepare(end, s, cases[key])
+                for end, s, cases in zip(ends, served, by_key, strict=True)
+            ]
+            for r in range(args.rounds):
+                for one in both if r % 2 == 0 else both[::-1]:
+                    await one.round(r, args.requests)
+            for size, one, out in zip(sizes, both, found, strict=True):
+                out[key] = {**one.entry(args.requests), "paired": "+".join(sizes)}
+                one.show(size)
+    finally:
+        for s in served:
+            s.stop()
+        for end in ends:
+            await end.pool.close()
+    for size, out in zip(sizes, found, strict=True):
+        path = cache.folder / f"results-{size}.json"
+        whole = json.loads(path.read_text())
+        whole["reads"].update(out)
+        path.write_text(json.dumps(whole, indent=2, default=str))
+
+
 async def measure(  # noqa: PLR0915 — one linear run
     cache: Cache, size: str, args: argparse.Namespace, *, read_models: bool = True
 ) -> dict[str, object]:
-    from datetime import timedelta  # noqa: PLC0415
-
-    from adapters.http.auth import Tokens  # noqa: PLC0415
-    from domain.values import Role  # noqa: PLC0415
-
-    url = cache.db_url(size)
-    rounds, n = args.rounds, args.requests
     made: dict[str, object] = {}
     if not read_models:  # a deferred build: the timed rebuild makes them, before anything else
         made = await rebuild_and_raw(cache, size, args)
         cache.record(size, {**cache.manifest()[size], "read_models": True})
-    pool = await asyncpg.create_pool(url, min_size=2, max_size=4)
-    base = await pool.fetchval(
-        "SELECT unit FROM ledger WHERE unit LIKE '130306%' AND length(unit) = 9"
-        " GROUP BY unit ORDER BY count(*) DESC, unit LIMIT 1"
-    )
-    levels = {"province": "13", "district": "130306", "base": str(base)}
-    roles = {"province": Role.INSPECTOR, "district": Role.APPROVER, "base": Role.CLERK}
-    files = int(await pool.fetchval("SELECT count(*) FROM ledger"))
-    events = int(await pool.fetchval("SELECT count(*) FROM events"))
+    end = await Reader.open(cache, size)
+    pool, levels, token, files, events = end.pool, end.levels, end.token, end.files, end.events
     today = datetime.now(UTC).date()
-    print(f"[{size}] {events:,} events, {files:,} files; base unit {base}", flush=True)
-    tokens = Tokens(SECRET)
-    token = {
-        level: tokens.mint(user=f"growth-{level}", unit=unit, role=roles[level],
-                           ttl=timedelta(hours=6))
-        for level, unit in levels.items()
-    }  # fmt: skip
     result: dict[str, object] = {
         "relations": await relation_sizes(pool),"size": size, "events": events, "files": files,
                                  "levels": levels, "reads": {}}  # fmt: skip
@@ -758,6 +877,13 @@ async def measure(  # noqa: PLR0915 — one linear run
     served = Served(cache, size)
     try:
         await served.ready()
+        if args.only == "xlsx":  # the exports alone, into the size's results
+            made_now = await workbooks(size, served, pool, token, levels, args)
+            path = cache.folder / f"results-{size}.json"
+            whole = json.loads(path.read_text()) if path.exists() else result
+            whole.update(made_now)
+            path.write_text(json.dumps(whole, indent=2, default=str))
+            return whole
         if args.only == "sync":  # the pull alone
             result.update(await sync_pull(cache, served, pool, args))
             (cache.folder / f"results-{size}-sync.json").write_text(json.dumps(result, default=str))
@@ -768,36 +894,13 @@ async def measure(  # noqa: PLR0915 — one linear run
             print(f"[{size}] same rows as {args.same_rows}: {limits}", flush=True)
         cases = [c for c in read_cases(levels, today, limits) if wanted(c, args.only)]
         for case in cases:
-            rec = Recorder(pool)
-            root = levels[case.level]
-            # capture once as the reader would run it (in a scoped transaction of its own)
-            found = rows_of(await case.capture(rec, root))
-            statements = rec.statements
-            req = request("GET", case.path, token[case.level])
-            await http_round(served.port, [req] * 3, Timing())  # warm
-            web, raw = Timing(), Timing()
-            reps = n
-            for r in range(rounds):
-                if r % 2:
-                    await raw_round(pool, root, statements, reps, raw)
-                    await http_round(served.port, [req] * reps, web)
-                else:
-                    await http_round(served.port, [req] * reps, web)
-                    await raw_round(pool, root, statements, reps, raw)
-            key = f"{case.level} · {case.name}"
-            reads_out[key] = {
-                "http": web.as_dict(), "raw": raw.as_dict(), "requests": reps, "rows": found
-            }  # fmt: skip
+            one = await Measured.prepare(end, served, case)
+            for r in range(args.rounds):
+                await one.round(r, args.requests)
+            reads_out[one.key] = one.entry(args.requests)
             partial = cache.folder / f"results-{size}-partial.json"
             partial.write_text(json.dumps(result, default=str))
-            print(
-                f"[{size}] {key:<48} p50 {statistics.median(web.p50s):7.1f} p99"
-                f" {statistics.median(web.p99s):7.1f} ms | raw p50"
-                f" {statistics.median(raw.p50s):6.1f}"
-                f" p99 {statistics.median(raw.p99s):6.1f} | {web.body / 1024:7.0f} KB"
-                f"{' ERRORS ' + str(web.errors) if web.errors else ''}",
-                flush=True,
-            )
+            one.show(size)
         if not args.only:
             result.update(await writes_and_heavy(cache, size, served, pool, token, levels, args))
     finally:
@@ -839,6 +942,46 @@ async def relation_sizes(pool: asyncpg.Pool) -> dict[str, int]:
     sizes = {str(r["relname"]): int(r["bytes"]) for r in rows}
     sizes["(database)"] = int(await pool.fetchval("SELECT pg_database_size(current_database())"))
     return sizes
+
+
+async def workbooks(
+    size: str, served: Served, pool: asyncpg.Pool, token: dict[str, str],
+    levels: dict[str, str], args: argparse.Namespace,
+) -> dict[str, object]:  # fmt: skip
+    """The whole-province and the district's `ledger.xlsx` through HTTP, `--heavy-rounds` each:
+    seconds (the median run) and the serve process's peak memory growth, beside a raw cursor
+    over the same rows (`--only xlsx`: these alone, into the size's results)."""
+    out: dict[str, object] = {}
+    # whole-province and district workbooks: seconds, server peak memory growth
+    for level in ("province", "district"):
+        runs = []
+        for _ in range(args.heavy_rounds):
+            before = served.reset_peak()
+            started = time.perf_counter()
+            status, data = await once(
+                served.port, request("GET", "/api/v1/ledger.xlsx", token[level])
+            )
+            seconds = time.perf_counter() - started
+            runs.append({"seconds": seconds, "bytes": len(data), "status": status,
+                         "peak_growth": served.peak() - before, "rss_before": before})  # fmt: skip
+        # raw: every row of the same statement through a cursor
+        started = time.perf_counter()
+        async with pool.acquire() as c, c.transaction():
+            rows = 0
+            async for _ in c.cursor(
+                "SELECT * FROM ledger l LEFT JOIN units u ON u.code = l.unit"
+                " WHERE l.unit LIKE $1 ORDER BY l.applied_on, l.file_id", levels[level] + "%",
+            ):  # fmt: skip
+                rows += 1
+        raw_s = time.perf_counter() - started
+        best = sorted(runs, key=lambda x: float(x["seconds"]))[len(runs) // 2]
+        out[f"xlsx {level}"] = {**best, "rows": rows, "raw_seconds": raw_s, "runs": runs}
+        print(f"[{size}] xlsx {level}: {best['seconds']:.1f} s, {int(best['bytes']) / 1e6:.1f} MB,"
+              f" status {best['status']}, server peak growth"
+              f" {int(best['peak_growth']) / 1e6:.0f} MB; raw cursor of {rows:,} rows"
+              f" {raw_s:.1f} s", flush=True)  # fmt: skip
+
+    return out
 
 
 async def writes_and_heavy(  # noqa: PLR0915
@@ -932,34 +1075,7 @@ async def writes_and_heavy(  # noqa: PLR0915
           f" p99 {web.as_dict()['p99']:.1f} ms | raw p50 {raw.as_dict()['p50']:.1f}"
           f" p99 {raw.as_dict()['p99']:.1f}", flush=True)  # fmt: skip
 
-    # whole-province and district workbooks: seconds, server peak memory growth
-    for level in ("province", "district"):
-        runs = []
-        for _ in range(args.heavy_rounds):
-            before = served.reset_peak()
-            started = time.perf_counter()
-            status, data = await once(
-                served.port, request("GET", "/api/v1/ledger.xlsx", token[level])
-            )
-            seconds = time.perf_counter() - started
-            runs.append({"seconds": seconds, "bytes": len(data), "status": status,
-                         "peak_growth": served.peak() - before, "rss_before": before})  # fmt: skip
-        # raw: every row of the same statement through a cursor
-        started = time.perf_counter()
-        async with pool.acquire() as c, c.transaction():
-            rows = 0
-            async for _ in c.cursor(
-                "SELECT * FROM ledger l LEFT JOIN units u ON u.code = l.unit"
-                " WHERE l.unit LIKE $1 ORDER BY l.applied_on, l.file_id", levels[level] + "%",
-            ):  # fmt: skip
-                rows += 1
-        raw_s = time.perf_counter() - started
-        best = sorted(runs, key=lambda x: float(x["seconds"]))[len(runs) // 2]
-        out[f"xlsx {level}"] = {**best, "rows": rows, "raw_seconds": raw_s, "runs": runs}
-        print(f"[{size}] xlsx {level}: {best['seconds']:.1f} s, {int(best['bytes']) / 1e6:.1f} MB,"
-              f" status {best['status']}, server peak growth"
-              f" {int(best['peak_growth']) / 1e6:.0f} MB; raw cursor of {rows:,} rows"
-              f" {raw_s:.1f} s", flush=True)  # fmt: skip
+    out.update(await workbooks(size, served, pool, token, levels, args))
 
     # a 1,000-file spot-check, beside a raw read of 1,000 files' streams
     spot_body = json.dumps({"unit": "13", "sample": 1000, "seed": 18}).encode()
@@ -1373,6 +1489,15 @@ async def main(args: argparse.Namespace) -> int:
         sizes = ["quick"] if args.quick else args.sizes.split(",")
         if args.quick:  # a smoke run: every measurement, few requests
             args.rounds, args.requests, args.sync_seconds = 1, 10, 2.0
+        if args.paired:  # the reads of two measured sizes, round by round
+            if len(sizes) != 2 or not all(
+                (cache.folder / f"results-{size}.json").exists() for size in sizes
+            ):
+                print("--paired: two sizes, each measured before", file=sys.stderr)
+                return 2
+            await paired(cache, sizes, args)
+            report(cache, sizes)
+            return 0
         for size in sizes:
             entry = await build(
                 cache,
@@ -1416,12 +1541,21 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sync-seconds", type=float, default=60.0, help="pull this long")
     parser.add_argument("--heavy-rounds", type=int, default=1, help="xlsx, spot-check, rebuild")
     parser.add_argument("--no-heavy", action="store_true", help="skip sync pull and rebuild")
-    parser.add_argument("--only", default="", help="only the read cases whose name has this")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="only the read cases whose name has this; rebuild, sync or xlsx: that alone",
+    )
     parser.add_argument(
         "--same-rows",
         default="",
         help="SIZE: measure again, as `… limit=k`, each paged read whose page at SIZE held"
         " k < 50 rows (after a measurement of SIZE that recorded its rows)",
+    )
+    parser.add_argument(
+        "--paired",
+        action="store_true",
+        help="two measured sizes' reads again, their rounds alternating between the sizes",
     )
     parser.add_argument("--explain-to", default=str(ROOT / "docs" / "explain"))
     return parser.parse_args(argv)
