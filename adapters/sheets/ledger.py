@@ -239,21 +239,11 @@ async def write_ledger(
 ) -> int:
     """Write the ledger rows arriving in `batches` to `out` as xlsx; return the rows written.
 
-    The next batch is read while the last is written: PostgreSQL produces rows in its own
-    process and zlib deflates without the GIL, so reading and writing overlap (one batch ahead,
-    the memory bound stays two batches). The writes stay in order: each waits for the one
-    before."""
+    Each batch is written before the next is read. Reading the next one meanwhile was measured
+    no faster (`bench/xlsx.py`, docs/benchmarks.md "Growth"): asyncpg decodes rows under the
+    GIL that the writer's formatting needs, and two cores are shared with PostgreSQL."""
     book = LedgerWorkbook(out, title)
-    writing: asyncio.Future[None] | None = None
-    try:
-        async for rows in batches:
-            if writing is not None:
-                await writing
-            writing = asyncio.ensure_future(asyncio.to_thread(book.append, rows))
-        if writing is not None:
-            await writing
-    finally:
-        if writing is not None and not writing.done():  # a read failed mid-write: let the
-            await asyncio.wait([writing])  # thread end before the caller closes `out`
+    async for rows in batches:
+        await asyncio.to_thread(book.append, rows)
     await asyncio.to_thread(book.close)
     return book.rows

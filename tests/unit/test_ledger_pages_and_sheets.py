@@ -3,15 +3,8 @@ cells of an exported ledger row."""
 
 from __future__ import annotations
 
-import io
-import re
-import threading
-import time
-import zipfile
-from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -19,7 +12,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.pg.reads import SORTS, Cursor, LedgerFilter, months_before
-from adapters.sheets import ledger as exports
 from adapters.sheets.ledger import LEDGER_HEADERS, causes_text, labelled, ledger_cells
 from domain.errors import InvalidValue
 from domain.values import Category, Status
@@ -201,64 +193,6 @@ class TestAnExportedLedgerRow:
             "致困原因",
             "状态",
         ]
-
-
-class TestAWorkbookExport:
-    """`write_ledger` reads the next batch while the last is written."""
-
-    async def test_asks_for_the_next_batch_while_the_last_is_written_and_keeps_the_order(
-        self, monkeypatch: pytest.MonkeyPatch
-    ):
-        asked = [threading.Event() for _ in range(3)]
-        overlapped: list[bool] = []
-        append = exports.LedgerWorkbook.append
-
-        def slow_append(book: exports.LedgerWorkbook, rows: Sequence[Any]) -> None:
-            # a write of batch k waits (up to 5 s) until batch k + 1 has been asked for
-            overlapped.append(asked[min(book.rows // 2 + 1, 2)].wait(timeout=5))
-            append(book, rows)
-
-        async def batches() -> AsyncIterator[list[dict[str, Any]]]:
-            for k in range(3):
-                asked[k].set()
-                yield [{**ROW, "head_name": f"户主{2 * k + i}"} for i in range(2)]
-
-        monkeypatch.setattr(exports.LedgerWorkbook, "append", slow_append)
-        out = io.BytesIO()
-
-        written = await exports.write_ledger(batches(), out)
-
-        names = re.findall(r"<t>户主(\d+)</t>", sheet_xml(out))
-        assert written == 6
-        assert names == [str(n) for n in range(6)]
-        assert overlapped[:2] == [True, True]  # batches 1 and 2 read during the writes before
-
-    async def test_a_read_that_fails_mid_export_raises_once_the_write_under_way_ended(
-        self, monkeypatch: pytest.MonkeyPatch
-    ):
-        ended: list[int] = []
-        append = exports.LedgerWorkbook.append
-
-        def slow_append(book: exports.LedgerWorkbook, rows: Sequence[Any]) -> None:
-            time.sleep(0.2)
-            append(book, rows)
-            ended.append(book.rows)
-
-        async def batches() -> AsyncIterator[list[dict[str, Any]]]:
-            yield [ROW]
-            raise ConnectionError("the database went away")
-
-        monkeypatch.setattr(exports.LedgerWorkbook, "append", slow_append)
-
-        with pytest.raises(ConnectionError):
-            await exports.write_ledger(batches(), io.BytesIO())
-
-        assert ended == [1]  # no write left running on a spool the caller now closes
-
-
-def sheet_xml(out: io.BytesIO) -> str:
-    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as book:
-        return book.read("xl/worksheets/sheet1.xml").decode()
 
 
 class TestLabels:
