@@ -807,6 +807,23 @@ class Measured:
         )
 
 
+def merged(
+    cache: Cache,
+    size: str,
+    part: dict[str, object],
+    *,
+    reads: bool = False,
+    fresh: dict[str, object] | None = None,
+) -> dict[str, object]:
+    """The size's cached results with `part` written into them (into their reads with
+    `reads`), saved; `fresh` stands for results not measured yet."""
+    path = cache.folder / f"results-{size}.json"
+    whole = json.loads(path.read_text()) if path.exists() else dict(fresh or {})
+    (whole["reads"] if reads else whole).update(part)
+    path.write_text(json.dumps(whole, indent=2, default=str))
+    return dict(whole)
+
+
 async def paired(cache: Cache, sizes: list[str], args: argparse.Namespace) -> None:
     """The read cases of two measured sizes, measured together: each case's rounds alternate
     between the sizes (the first named first in even rounds, the other in odd), both served
@@ -847,13 +864,10 @@ async def paired(cache: Cache, sizes: list[str], args: argparse.Namespace) -> No
         for end in ends:
             await end.pool.close()
     for size, out in zip(sizes, found, strict=True):
-        path = cache.folder / f"results-{size}.json"
-        whole = json.loads(path.read_text())
-        whole["reads"].update(out)
-        path.write_text(json.dumps(whole, indent=2, default=str))
+        merged(cache, size, dict(out), reads=True)
 
 
-async def measure(  # noqa: PLR0915 — one linear run
+async def measure(
     cache: Cache, size: str, args: argparse.Namespace, *, read_models: bool = True
 ) -> dict[str, object]:
     made: dict[str, object] = {}
@@ -879,11 +893,7 @@ async def measure(  # noqa: PLR0915 — one linear run
         await served.ready()
         if args.only == "xlsx":  # the exports alone, into the size's results
             made_now = await workbooks(size, served, pool, token, levels, args)
-            path = cache.folder / f"results-{size}.json"
-            whole = json.loads(path.read_text()) if path.exists() else result
-            whole.update(made_now)
-            path.write_text(json.dumps(whole, indent=2, default=str))
-            return whole
+            return merged(cache, size, made_now, fresh=result)
         if args.only == "sync":  # the pull alone
             result.update(await sync_pull(cache, served, pool, args))
             (cache.folder / f"results-{size}-sync.json").write_text(json.dumps(result, default=str))
@@ -909,11 +919,7 @@ async def measure(  # noqa: PLR0915 — one linear run
         result.update(await rebuild_and_raw(cache, size, args))
     await pool.close()
     if args.same_rows:  # added to the size's results beside the default pages
-        path = cache.folder / f"results-{size}.json"
-        whole = json.loads(path.read_text())
-        whole["reads"].update(reads_out)
-        path.write_text(json.dumps(whole, indent=2, default=str))
-        return whole
+        return merged(cache, size, reads_out, reads=True)
     name = f"results-{size}.json" if not args.only else f"results-{size}-only.json"
     (cache.folder / name).write_text(json.dumps(result, indent=2, default=str))
     return result
@@ -952,7 +958,6 @@ async def workbooks(
     seconds (the median run) and the serve process's peak memory growth, beside a raw cursor
     over the same rows (`--only xlsx`: these alone, into the size's results)."""
     out: dict[str, object] = {}
-    # whole-province and district workbooks: seconds, server peak memory growth
     for level in ("province", "district"):
         runs = []
         for _ in range(args.heavy_rounds):
@@ -980,7 +985,6 @@ async def workbooks(
               f" status {best['status']}, server peak growth"
               f" {int(best['peak_growth']) / 1e6:.0f} MB; raw cursor of {rows:,} rows"
               f" {raw_s:.1f} s", flush=True)  # fmt: skip
-
     return out
 
 
