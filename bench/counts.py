@@ -1,9 +1,11 @@
 """The due lists' and the approval queue's totals: the old `count(*)` beside the maintained counts
-of migration 0022 (`ledger_counts`), at two sizes, with what the counts cost the writes.
+(`ledger_counts`) summed by day (migration 0022) and by day and month (migration 0028), at two
+sizes, with what the counts cost the writes.
 
     BANGFU_DATA_DIR=/tmp/c5k .venv/bin/python -m adapters.cli demo --files 5000 --bulk
     BANGFU_DATA_DIR=/tmp/c20k .venv/bin/python -m adapters.cli demo --files 20000 --bulk
     .venv/bin/python bench/counts.py /tmp/c5k /tmp/c20k [--rounds 5] [--rebuilds 3]
+    .venv/bin/python bench/counts.py --growth 1m,10m --parts totals,writes   # bench/growth.py's
 
 For each data folder (its embedded PostgreSQL), in the reader's scoped transaction (role
 `bangfu_reader`, row-level security, as `adapters.pg.reads` reads):
@@ -11,18 +13,21 @@ For each data folder (its embedded PostgreSQL), in the reader's scoped transacti
   totals    for each list (visits, rechecks, follow_up, exit, approvals) at the province (13), a
             district (130306) and that district's largest base union: `EXPLAIN (ANALYZE,
             BUFFERS)` of the old `SELECT count(*) FROM ledger l WHERE <subtree> AND <condition>`
-            and of the new `SELECT sum(n) FROM ledger_counts …`, `--rounds` times after a warm
-            run; the median execution time and the buffers of each. Both answer the same number
-            (checked).
+            the sum of the range's day rows (migration 0022) and the sum of its whole months' rows
+            and its ends' day rows (`reads.counted`, migration 0028), `--rounds` times after a
+            warm run; the median execution time and the buffers of each. All answer the same
+            number (checked).
   rebuild   `rebuild_all` of the ledger projection without the counts step (the baseline: the
             branch's rebuild with `counts` left out of its group — the log gives the same rows,
             so the counts stay right) and with it, alternating, `--rebuilds` times each; the
             median seconds; and the counts' GROUP BY alone.
   writes    the projection's write of 1,000 approved files' ledger rows (a batch of the runner)
             each moved in the visits list: before (one statement a row, as up to migration
-            0021, no counts), a statement a row with the counts' triggers, after (one statement
-            for the batch, `LiveLedger.save`, with the triggers), and that with the triggers
-            disabled; in transactions rolled back; median of `--rounds`.
+            0021, no counts), a statement a row with the counts' triggers, one statement for
+            the batch (`LiveLedger.save`) with the triggers counting by day alone (migration
+            0022's function put back for the round), after (the same, counting by day and by
+            month, migration 0028), and that with the triggers disabled; in transactions rolled
+            back; median of `--rounds`.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.pg import projector, reads
+from adapters.pg.migrations import APP_ROLE
 from adapters.pg.readmodels import LEDGER_COLUMNS, LiveLedger, ledger_record
 from adapters.pg.units import subtree_sql
 from adapters.runtime.bootstrap import runtime
@@ -49,19 +55,29 @@ KINDS = ("visits", "rechecks", "follow_up", "exit", "approvals")
 QUEUE = "(l.status = 'appraised' OR l.category_pending IS NOT NULL)"
 
 
-def statements(root: str, kind: str) -> tuple[str, str, list[Any]]:
-    """The old total, the new one, and their parameters (the old query's, as reads.py ran it)."""
+# the total of migration 0022: the day rows of the whole range
+BY_DAY = (
+    "SELECT coalesce(sum(c.n), 0) FROM ledger_counts c"
+    " WHERE c.scope = $1 AND c.kind = $2 AND c.day >= $3::date AND c.day < $4::date"
+)
+
+
+def statements(root: str, kind: str) -> dict[str, tuple[str, list[Any]]]:
+    """The old total, the sum of day rows (0022), and the new one (`reads.counted`'s, days and
+    months, 0028), each with its parameters."""
     if kind == "approvals":
         old = f"SELECT count(*) FROM ledger l WHERE {subtree_sql('l.unit', '$1')} AND {QUEUE}"
-        new = "SELECT coalesce(sum(c.n), 0) FROM ledger_counts c WHERE c.scope = $1 AND c.kind = $2"
-        return old, new, [root]
+        new, params = reads.counted_sql(kind, None)
+        return {"old": (old, [root]), "days": (new, [root, *params]), "new": (new, [root, *params])}
     spec = reads.due_list(kind, as_of=AS_OF, visit_days=90, follow_up_months=12)
     old = f"SELECT count(*) FROM ledger l WHERE {subtree_sql('l.unit', '$1')} AND {spec.condition}"
-    new = (
-        "SELECT coalesce(sum(c.n), 0) FROM ledger_counts c"
-        f" WHERE c.scope = $1 AND c.kind = ${len(spec.bounds) + 2} AND {spec.days}"
-    )
-    return old, new, [root, *spec.bounds]
+    new, params = reads.counted_sql(kind, spec.days)
+    since, until = spec.days
+    return {
+        "old": (old, [root, *spec.bounds]),
+        "days": (BY_DAY, [root, kind, since or reads.EVER, until]),
+        "new": (new, [root, *params]),
+    }
 
 
 async def explain(conn: Any, sql: str, params: list[Any], rounds: int) -> tuple[float, int]:
@@ -80,24 +96,15 @@ async def totals(rt: Any, base: str, rounds: int) -> list[dict[str, Any]]:
     rows = []
     for root in ("13", "130306", base):
         for kind in KINDS:
-            old, new, params = statements(root, kind)
+            row: dict[str, Any] = {"root": root, "kind": kind}
             async with reads.scoped(rt.pool, root) as conn:
-                before = await conn.fetchval(old, *params)
-                after = await conn.fetchval(new, *params, kind)
-                assert before == after, (root, kind, before, after)  # noqa: S101
-                old_ms, old_buffers = await explain(conn, old, params, rounds)
-                new_ms, new_buffers = await explain(conn, new, [*params, kind], rounds)
-            rows.append(
-                {
-                    "root": root,
-                    "kind": kind,
-                    "total": int(before),
-                    "old_ms": old_ms,
-                    "old_buffers": old_buffers,
-                    "new_ms": new_ms,
-                    "new_buffers": new_buffers,
-                }
-            )
+                for name, (sql, params) in statements(root, kind).items():
+                    total = await conn.fetchval(sql, *params)
+                    assert row.setdefault("total", total) == total, (root, kind, name)  # noqa: S101
+                    row[f"{name}_ms"], row[f"{name}_buffers"] = await explain(
+                        conn, sql, params, rounds
+                    )
+            rows.append(row)
     return rows
 
 
@@ -138,11 +145,25 @@ async def one_statement_a_row(conn: Any, rows: list[Any]) -> None:
     )
 
 
+def counts_by_day_alone() -> str:
+    """Migration 0022's `bangfu_ledger_count_days` (day rows only), to put back for a round in
+    its rolled-back transaction: the baseline of the month rows of migration 0028."""
+    sql = (Path(__file__).parent.parent / "infra/migrations/0022_ledger_counts.sql").read_text()
+    start = sql.index("CREATE OR REPLACE FUNCTION bangfu_ledger_count_days(")
+    return sql[start : sql.index("$$;", start) + 3]
+
+
+# (the write, the counts' triggers on, the counts by day alone as up to migration 0027)
 WRITES = {
-    "before: a statement a row, no counts": (one_statement_a_row, False),
-    "a statement a row, with the counts' triggers": (one_statement_a_row, True),
-    "after: one statement a batch, with the triggers": (None, True),
-    "one statement a batch, triggers disabled": (None, False),
+    "before: a statement a row, no counts": (one_statement_a_row, False, False),
+    "a statement a row, with the counts' triggers": (one_statement_a_row, True, False),
+    "one statement a batch, with the triggers, by day alone (0022)": (None, True, True),
+    "after: one statement a batch, with the triggers (by day and month, 0028)": (
+        None,
+        True,
+        False,
+    ),
+    "one statement a batch, triggers disabled": (None, False, False),
 }
 
 
@@ -155,13 +176,17 @@ async def writes(rt: Any, rounds: int) -> dict[str, float]:
     ]
     seconds: dict[str, list[float]] = {name: [] for name in WRITES}
     for _ in range(rounds):
-        for name, (write, triggers) in WRITES.items():
+        for name, (write, triggers, by_day) in WRITES.items():
             async with rt.pool.acquire() as conn:
                 tx = conn.transaction()
                 await tx.start()
                 try:
                     if not triggers:
                         await conn.execute("ALTER TABLE ledger DISABLE TRIGGER USER")
+                    if by_day:  # as the function's owner (the login of a growth cache's URL)
+                        await conn.execute(
+                            f"SET ROLE NONE; {counts_by_day_alone()}; SET ROLE {APP_ROLE}"
+                        )
                     live = LiveLedger(conn)
                     rows = list((await live.load(set(ids))).values())
                     for row in rows:  # moved in a list: a visit
@@ -179,6 +204,26 @@ async def writes(rt: Any, rounds: int) -> dict[str, float]:
 
 async def measure(folder: Path, rounds: int, times: int, parts: set[str]) -> dict[str, Any]:
     settings = Settings(database_url=None, data_dir=folder, log_json=True)
+    return await measured(settings, str(folder), rounds, times, parts)
+
+
+async def measure_growth(data: Path, size: str, rounds: int, times: int, parts: set[str]) -> Any:
+    """A size of `bench/growth.py`'s cache (its cluster started for the run)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from growth import Cache  # noqa: PLC0415 — a sibling script, only for this option
+
+    cache = Cache(data)
+    cache.start()
+    try:
+        settings = Settings(database_url=cache.db_url(size), data_dir=cache.keys, log_json=True)
+        return await measured(settings, f"{data} {size}", rounds, times, parts)
+    finally:
+        cache.stop()
+
+
+async def measured(
+    settings: Settings, folder: str, rounds: int, times: int, parts: set[str]
+) -> dict[str, Any]:
     async with runtime(settings) as rt:
         files = await rt.pool.fetchval("SELECT count(*) FROM ledger")
         events = await rt.pool.fetchval("SELECT count(*) FROM events")
@@ -202,7 +247,10 @@ async def measure(folder: Path, rounds: int, times: int, parts: set[str]) -> dic
 def report(results: list[dict[str, Any]]) -> None:
     print(
         "| root | list | "
-        + " | ".join(f"{r['files']:,} files: total, old ms (buf) → new ms (buf)" for r in results)
+        + " | ".join(
+            f"{r['files']:,} files: total, count(*) ms (buf) → days → days and months"
+            for r in results
+        )
         + " |"
     )
     print("|---|---|" + "---:|" * len(results))
@@ -212,7 +260,7 @@ def report(results: list[dict[str, Any]]) -> None:
             t = r["totals"][i]
             cells.append(
                 f"{t['total']:,}: {t['old_ms']:.2f} ({t['old_buffers']}) → "
-                f"{t['new_ms']:.3f} ({t['new_buffers']})"
+                f"{t['days_ms']:.3f} ({t['days_buffers']}) → {t['new_ms']:.3f} ({t['new_buffers']})"
             )
         root = "base" if row["root"] == results[0]["base"] else row["root"]
         print(f"| {root} | {row['kind']} | " + " | ".join(cells) + " |")
@@ -228,13 +276,23 @@ def report(results: list[dict[str, Any]]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folders", nargs="+", type=lambda f: Path(f).resolve())
+    parser.add_argument("folders", nargs="*", type=lambda f: Path(f).resolve())
+    parser.add_argument(
+        "--growth",
+        default="",
+        help="sizes of bench/growth.py's cache to measure too, e.g. 1m,10m (its --data: --data)",
+    )
+    parser.add_argument("--data", type=Path, default=Path("/work/growthdata"))
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--rebuilds", type=int, default=3)
     parser.add_argument("--parts", default="totals,writes,rebuild")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
     results = [asyncio.run(measure(f, args.rounds, args.rebuilds, parts)) for f in args.folders]
+    results += [
+        asyncio.run(measure_growth(args.data, size, args.rounds, args.rebuilds, parts))
+        for size in filter(None, args.growth.split(","))
+    ]
     report(results)
     return 0
 

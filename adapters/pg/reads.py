@@ -645,7 +645,8 @@ class Due:
     bounds: tuple[date, ...]
     key: str  # the list's order: this, then the file id (a partial index of migration 0014)
     due_on: str
-    days: str  # the condition on the key alone, over `ledger_counts.day` (`counted`)
+    # the key's days in the list, the range `counted` sums: from (None: ever), until (excluded)
+    days: tuple[date | None, date]
 
 
 def due_list(kind: str, *, as_of: date, visit_days: int, follow_up_months: int) -> Due:
@@ -659,7 +660,7 @@ def due_list(kind: str, *, as_of: date, visit_days: int, follow_up_months: int) 
             (as_of - timedelta(days=visit_days),),
             last,
             f"{last} + {int(visit_days)}",
-            "c.day < $2::date",
+            (None, as_of - timedelta(days=visit_days)),
         )
     if kind == "rechecks":
         return Due(
@@ -667,7 +668,7 @@ def due_list(kind: str, *, as_of: date, visit_days: int, follow_up_months: int) 
             (as_of,),
             "l.next_recheck_due",
             "l.next_recheck_due",
-            "c.day <= $2::date",
+            (None, _through(as_of)),
         )
     if kind == "follow_up":
         # out of hardship or relieved within the last months (both ends included): each is due
@@ -678,7 +679,7 @@ def due_list(kind: str, *, as_of: date, visit_days: int, follow_up_months: int) 
             (months_before(as_of, follow_up_months), as_of),
             "l.exited_on",
             f"(l.exited_on + {int(follow_up_months)} * interval '1 month')::date",
-            "c.day BETWEEN $2::date AND $3::date",
+            (months_before(as_of, follow_up_months), _through(as_of)),
         )
     if kind == "exit":
         # approved or relieved files due to exit (a newly found exclusion, a re-check above the
@@ -689,7 +690,7 @@ def due_list(kind: str, *, as_of: date, visit_days: int, follow_up_months: int) 
             (as_of,),
             "l.exit_due_on",  # (the partial index `ledger_exit_due` of migration 0015)
             "l.exit_due_on",
-            "c.day <= $2::date",
+            (None, _through(as_of)),
         )
     raise InvalidValue("kind", f"no due list {kind!r}", zh="到期清单类别无效")
 
@@ -726,7 +727,7 @@ async def due(
             *params,
             limit + 1,
         )
-        total = await counted(conn, root, kind, spec.days, *spec.bounds)
+        total = await counted(conn, root, kind, spec.days)
     following = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -734,21 +735,66 @@ async def due(
     return list(rows[:limit]), int(total), following
 
 
-async def counted(conn: Conn, root: str, kind: str, days: str = "", *bounds: date) -> int:
-    """How many files of the subtree of `root` are in the list `kind` (with `days`, a condition
-    on the list's key binding `bounds` from `$2` on): a sum of the maintained counts of
-    migration 0022 — at most one row per day of the range, however many files the subtree holds
-    — where a `count(*)` read every entry of the list. Exact: kept in the transaction of every
-    ledger write."""
-    condition = f" AND {days}" if days else ""
-    total = await conn.fetchval(
-        "SELECT coalesce(sum(c.n), 0) FROM ledger_counts c"
-        f" WHERE c.scope = $1 AND c.kind = ${len(bounds) + 2}{condition}",
-        root,
-        *bounds,
-        kind,
+def _through(day: date) -> date:
+    """The day after `day`: the end, not included, of a range up to `day` included."""
+    return day + timedelta(days=1) if day < date.max else date.max  # (sent as infinity)
+
+
+def first_of_month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def first_of_next_month(day: date) -> date:
+    if (day.year, day.month) == (date.max.year, date.max.month):
+        return date.max  # (sent as infinity)
+    return first_of_month(day.replace(day=28) + timedelta(days=4))
+
+
+EVER = date.min  # (asyncpg sends it as -infinity: before every day)
+
+
+def counted_ranges(days: tuple[date | None, date]) -> tuple[tuple[date, date], ...]:
+    """The days `[since, until)` of a list as the counts of migration 0028 read them: the day
+    rows before the first whole month, the month rows of the whole months (by their first day),
+    and the day rows after the last — each `[from, until)`, an empty one where there is none."""
+    since, until = days
+    months_until = first_of_month(until)
+    if since is None:
+        return ((EVER, EVER), (EVER, months_until), (months_until, until))
+    months_from = since if since.day == 1 else first_of_next_month(since)
+    if months_from > months_until:  # within one month: its days
+        return ((since, until), (since, since), (until, until))
+    return ((since, months_from), (months_from, months_until), (months_until, until))
+
+
+def counted_sql(kind: str, days: tuple[date | None, date] | None) -> tuple[str, list[Any]]:
+    """The statement of `counted` and its parameters from `$2` on (`$1` is the root)."""
+    if days is None:  # the queue's kinds: a fixed day
+        return (
+            "SELECT coalesce(sum(c.n), 0) FROM ledger_counts c WHERE c.scope = $1 AND c.kind = $2",
+            [kind],
+        )
+    # three index ranges of the counts' primary key (scope, kind, day), one scan each
+    parts = " UNION ALL ".join(
+        f"SELECT c.n FROM ledger_counts c WHERE c.scope = $1 AND c.kind = ${k}"
+        f" AND c.day >= ${k + 1}::date AND c.day < ${k + 2}::date"
+        for k in (2, 5, 8)
     )
-    return int(total)
+    (head, head_until), (months, months_until), (tail, until) = counted_ranges(days)
+    params: list[Any] = [kind, head, head_until, f"{kind}/month", months, months_until]
+    return f"SELECT coalesce(sum(t.n), 0) FROM ({parts}) AS t", [*params, kind, tail, until]
+
+
+async def counted(
+    conn: Conn, root: str, kind: str, days: tuple[date | None, date] | None = None
+) -> int:
+    """How many files of the subtree of `root` are in the list `kind` (with `days`, the range of
+    the list's key: from, None for ever, until, not included): a sum of the maintained counts of
+    migrations 0022 and 0028 — at most 31 + 31 day rows and a row per month, however many files
+    the subtree holds and however many days hold them — where a `count(*)` read every entry of
+    the list. Exact: kept in the transaction of every ledger write."""
+    sql, params = counted_sql(kind, days)
+    return int(await conn.fetchval(sql, root, *params))
 
 
 # ------------------------------------------------------------------------------ the work list
@@ -805,7 +851,7 @@ async def work_counts(
             spec = due_list(
                 kind, as_of=as_of, visit_days=visit_days, follow_up_months=follow_up_months
             )
-            counts[kind] = await counted(conn, root, kind, spec.days, *spec.bounds)
+            counts[kind] = await counted(conn, root, kind, spec.days)
         for kind in LEDGER_KINDS:
             where = work_filters(root, kind, now=now)
             if where is None:

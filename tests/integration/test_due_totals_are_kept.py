@@ -8,6 +8,7 @@ every list; and a reader sees only the counts of its own subtree."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -94,6 +95,10 @@ async def boundaries(pool: asyncpg.Pool, kind: str, visit_days: int, months: int
     ]
     keys = keys[:: max(1, len(keys) // SAMPLED)]  # the first, the last and some between
     keys = keys + [k for k in (keys[-1:] if keys else []) if k not in keys]
+    # and the first days of their months and of the next: where a total's range starts or ends
+    # on a month's edge, its counts are read by month (migration 0028)
+    keys = [*keys, *(reads.first_of_month(k) for k in keys)]
+    keys = [*keys, *(reads.first_of_next_month(k) for k in keys)]
     if kind == "visits":
         edges = {k + timedelta(days=visit_days) for k in keys}
     elif kind == "follow_up":
@@ -152,6 +157,12 @@ async def work_list_disagreements(pool: asyncpg.Pool) -> dict[str, Any]:
         if found != expected:
             wrong[root] = (found, expected)
     return wrong
+
+
+def counts_read(plan: dict[str, Any]) -> int:
+    """The rows of `ledger_counts` a plan read, in all its scans."""
+    own = plan.get("Actual Rows", 0) if plan.get("Relation Name") == "ledger_counts" else 0
+    return own + sum(counts_read(p) for p in plan.get("Plans", ()))
 
 
 async def counts_from_scratch(pool: asyncpg.Pool) -> list[tuple[Any, ...]]:
@@ -244,7 +255,7 @@ async def a_history(
             await conn.execute("INSERT INTO ledger SELECT * FROM copied")
 
 
-EVERY_KIND = {*DUE_KINDS, "approvals", "category_changes"}
+EVERY_KIND = {*DUE_KINDS, *(f"{k}/month" for k in DUE_KINDS), "approvals", "category_changes"}
 
 
 class TestTheTotals:
@@ -261,9 +272,37 @@ class TestTheTotals:
         assert kept == await counts_from_scratch(pool)
         assert {r[1] for r in kept if r[0] == "13"} == EVERY_KIND  # every list was filled
         assert {r[1] for r in kept if r[0] == INDUSTRY_BASE} == EVERY_KIND
-        assert {r[1] for r in kept if r[0] == PREFIX_SIBLING} >= {"visits", "follow_up"}
+        assert {r[1] for r in kept if r[0] == PREFIX_SIBLING} >= {"visits", "follow_up/month"}
         assert {r[1] for r in kept if r[0] == "00C01"} >= {"visits", "follow_up"}
         assert sum(r[3] for r in kept if r[0] == BASE) < sum(r[3] for r in kept if r[0] == "130306")
+
+    async def test_read_a_row_for_each_whole_month_not_one_for_each_day(
+        self, store: PostgresEventStore, files: PgFileRepository, pool: asyncpg.Pool
+    ):
+        await a_history(store, files)
+        as_of = date(TODAY.year + 3, 1, 1) + timedelta(days=90)  # every approved file is due
+        spec = reads.due_list("visits", as_of=as_of, visit_days=90, follow_up_months=12)
+        sql, params = reads.counted_sql("visits", spec.days)
+
+        async with reads.scoped(pool, "13") as conn:
+            total = await conn.fetchval(sql, "13", *params)
+            plan = await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", "13", *params)
+
+        read = counts_read(json.loads(plan)[0]["Plan"])
+        days, months = await pool.fetchrow(
+            "SELECT count(*) FILTER (WHERE kind = 'visits'),"
+            " count(*) FILTER (WHERE kind = 'visits/month')"
+            " FROM ledger_counts WHERE scope = '13'"
+        )
+        assert (
+            total
+            == (
+                await counted_the_old_way(
+                    pool, "visits", as_of=as_of, visit_days=90, follow_up_months=12
+                )
+            )["13"]
+        )
+        assert read == months < days  # before migration 0028 a total read one row a day
 
     async def test_follow_rows_moved_in_and_out_of_the_lists_and_deleted(
         self, store: PostgresEventStore, files: PgFileRepository, pool: asyncpg.Pool
@@ -311,7 +350,7 @@ class TestTheMigration:
         await a_history(store, files)
         kept = await kept_counts(pool)
         await pool.execute("TRUNCATE ledger_counts")
-        counts = next(m for m in available() if m.name == "ledger_counts")
+        counts = next(m for m in available() if m.name == "ledger_counts_by_month")
 
         await pool.execute(counts.sql)
 

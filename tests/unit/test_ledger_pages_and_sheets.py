@@ -1,5 +1,5 @@
-"""The pure parts of reading the ledger: page cursors, month arithmetic of the due lists, and the
-cells of an exported ledger row."""
+"""The pure parts of reading the ledger: page cursors, month arithmetic of the due lists, the
+ranges of days and months a due list's total sums, and the cells of an exported ledger row."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.pg.reads import SORTS, Cursor, LedgerFilter, months_before
+from adapters.pg.reads import EVER, SORTS, Cursor, LedgerFilter, counted_ranges, months_before
 from adapters.sheets.ledger import LEDGER_HEADERS, causes_text, labelled, ledger_cells
 from domain.errors import InvalidValue
 from domain.values import Category, Status
@@ -73,6 +73,83 @@ class TestMonthsBefore:
         self, day: date, months: int, expected: date
     ):
         assert months_before(day, months) == expected
+
+
+def summed(days: list[date], ranges: tuple[tuple[date, date], ...]) -> int:
+    """What `counted` sums off counts kept by day and by month (migration 0028): the day rows of
+    the first and last range, the month rows — one per month, on its first day — of the middle."""
+    (head, head_until), (months, months_until), (tail, until) = ranges
+    by_month = [d.replace(day=1) for d in days]
+    return (
+        sum(head <= d < head_until for d in days)
+        + sum(months <= m < months_until for m in by_month)
+        + sum(tail <= d < until for d in days)
+    )
+
+
+SOME_DAYS = st.lists(st.dates(date(2015, 1, 1), date(2030, 12, 31)), max_size=60)
+A_DAY = st.dates(date(2014, 1, 1), date(2031, 12, 31))
+
+
+class TestTheRangesATotalSums:
+    @given(days=SOME_DAYS, since=A_DAY | st.none(), until=A_DAY)
+    def test_count_each_day_of_the_list_once_and_no_other(
+        self, days: list[date], since: date | None, until: date
+    ):
+        ranges = counted_ranges((since, until))
+
+        expected = sum((since is None or since <= d) and d < until for d in days)
+        assert summed(days, ranges) == expected
+
+    @given(since=A_DAY | st.none(), until=A_DAY)
+    def test_read_at_most_a_month_of_days_at_each_end(self, since: date | None, until: date):
+        (head, head_until), (months, months_until), (tail, end) = counted_ranges((since, until))
+
+        assert (head_until - head).days <= 31
+        assert (end - tail).days <= 31
+        assert (months.day == 1 and months_until.day == 1) or months >= months_until
+
+    @pytest.mark.parametrize(
+        ("since", "until", "expected"),
+        [
+            (  # the visits of a whole calendar: the months before the bound's, then its days
+                None,
+                date(2026, 9, 2),
+                ((EVER, EVER), (EVER, date(2026, 9, 1)), (date(2026, 9, 1), date(2026, 9, 2))),
+            ),
+            (  # a follow-up's year from the 21st: the days to the month's end, the whole months
+                date(2025, 11, 21),
+                date(2026, 11, 22),
+                (
+                    (date(2025, 11, 21), date(2025, 12, 1)),
+                    (date(2025, 12, 1), date(2026, 11, 1)),
+                    (date(2026, 11, 1), date(2026, 11, 22)),
+                ),
+            ),
+            (  # from a month's first day: that month is whole
+                date(2026, 3, 1),
+                date(2026, 5, 1),
+                (
+                    (date(2026, 3, 1), date(2026, 3, 1)),
+                    (date(2026, 3, 1), date(2026, 5, 1)),
+                    (date(2026, 5, 1), date(2026, 5, 1)),
+                ),
+            ),
+            (  # within one month: its days alone
+                date(2026, 3, 5),
+                date(2026, 3, 20),
+                (
+                    (date(2026, 3, 5), date(2026, 3, 20)),
+                    (date(2026, 3, 5), date(2026, 3, 5)),
+                    (date(2026, 3, 20), date(2026, 3, 20)),
+                ),
+            ),
+        ],
+    )
+    def test_split_a_range_into_days_months_and_days(
+        self, since: date | None, until: date, expected: tuple[tuple[date, date], ...]
+    ):
+        assert counted_ranges((since, until)) == expected
 
 
 class TestALedgerFilter:
