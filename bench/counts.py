@@ -28,6 +28,8 @@ For each data folder (its embedded PostgreSQL), in the reader's scoped transacti
             0022's function put back for the round), after (the same, counting by day and by
             month, migration 0028), and that with the triggers disabled; in transactions rolled
             back; median of `--rounds`.
+  fill      the counts' fill of a rebuild alone, by day (0022) and by day and month (0028),
+            alternating, `--rebuilds` times each, rolled back; the median seconds and the rows.
 """
 
 from __future__ import annotations
@@ -130,6 +132,32 @@ async def rebuilds(rt: Any, times: int) -> dict[str, float]:
     result = {name: statistics.median(s) for name, s in seconds.items()}
     result["counts' GROUP BY alone"] = fill
     return result
+
+
+async def fills(rt: Any, times: int) -> dict[str, float | int]:
+    """The counts' fill of a rebuild alone (`bangfu_ledger_counts_fill` into a scratch table),
+    counting by day alone (0022's function put back for the round) and by day and month (0028),
+    alternating, in transactions rolled back; the median seconds and the rows each wrote."""
+    seconds: dict[str, list[float]] = {"by day (0022)": [], "by day and month (0028)": []}
+    written: dict[str, int] = {}
+    for _ in range(times):
+        for name, taken in seconds.items():
+            async with rt.pool.acquire() as conn:
+                tx = conn.transaction()
+                await tx.start()
+                try:
+                    if name.startswith("by day ("):  # as the function's owner, as in `writes`
+                        await conn.execute(
+                            f"SET ROLE NONE; {counts_by_day_alone()}; SET ROLE {APP_ROLE}"
+                        )
+                    await conn.execute("CREATE TEMP TABLE scratch (LIKE ledger_counts)")
+                    started = time.perf_counter()
+                    await conn.execute("SELECT bangfu_ledger_counts_fill('ledger', 'scratch')")
+                    taken.append(time.perf_counter() - started)
+                    written[f"{name} rows"] = await conn.fetchval("SELECT count(*) FROM scratch")
+                finally:
+                    await tx.rollback()
+    return {**{name: statistics.median(s) for name, s in seconds.items()}, **written}
 
 
 async def one_statement_a_row(conn: Any, rows: list[Any]) -> None:
@@ -241,6 +269,7 @@ async def measured(
             "totals": await totals(rt, base, rounds) if "totals" in parts else [],
             "writes": await writes(rt, rounds) if "writes" in parts else {},
             "rebuild": await rebuilds(rt, times) if "rebuild" in parts else {},
+            "fill": await fills(rt, times) if "fill" in parts else {},
         }
 
 
@@ -271,6 +300,11 @@ def report(results: list[dict[str, Any]]) -> None:
             + ", ".join(f"{k} {v:.2f} s" for k, v in r["rebuild"].items())
             + "; 1,000 rows written: "
             + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in r["writes"].items())
+            + "; the counts' fill alone: "
+            + ", ".join(
+                f"{k} {v:,}" if k.endswith(" rows") else f"{k} {v:.2f} s"
+                for k, v in r["fill"].items()
+            )
         )
 
 
@@ -285,7 +319,7 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=Path("/work/growthdata"))
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--rebuilds", type=int, default=3)
-    parser.add_argument("--parts", default="totals,writes,rebuild")
+    parser.add_argument("--parts", default="totals,writes,rebuild,fill")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
     results = [asyncio.run(measure(f, args.rounds, args.rebuilds, parts)) for f in args.folders]

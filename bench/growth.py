@@ -893,9 +893,11 @@ async def measure(
         await served.ready()
         if args.only == "xlsx":  # the exports alone, into the size's results
             made_now = await workbooks(size, served, pool, token, levels, args)
+            await pool.close()  # (before the cluster stops, or its floor is reconnected)
             return merged(cache, size, made_now, fresh=result)
         if args.only == "sync":  # the pull alone
             result.update(await sync_pull(cache, served, pool, args))
+            await pool.close()
             (cache.folder / f"results-{size}-sync.json").write_text(json.dumps(result, default=str))
             return result
         limits = None
