@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import statistics
 import sys
@@ -134,6 +135,20 @@ async def rebuilds(rt: Any, times: int) -> dict[str, float]:
     return result
 
 
+@functools.cache
+def _count_days_of_0022() -> str:
+    sql = (Path(__file__).parent.parent / "infra/migrations/0022_ledger_counts.sql").read_text()
+    start = sql.index("CREATE OR REPLACE FUNCTION bangfu_ledger_count_days(")
+    return sql[start : sql.index("$$;", start) + 3]
+
+
+async def count_by_day_alone(conn: Any) -> None:
+    """Put back migration 0022's `bangfu_ledger_count_days` (day rows only) in `conn`'s open
+    transaction, to be rolled back: the baseline of the month rows of migration 0028. As the
+    function's owner — the login of a growth cache's URL (`--growth`), then the app role again."""
+    await conn.execute(f"SET ROLE NONE; {_count_days_of_0022()}; SET ROLE {APP_ROLE}")
+
+
 async def fills(rt: Any, times: int) -> dict[str, float | int]:
     """The counts' fill of a rebuild alone (`bangfu_ledger_counts_fill` into a scratch table),
     counting by day alone (0022's function put back for the round) and by day and month (0028),
@@ -146,10 +161,8 @@ async def fills(rt: Any, times: int) -> dict[str, float | int]:
                 tx = conn.transaction()
                 await tx.start()
                 try:
-                    if name.startswith("by day ("):  # as the function's owner, as in `writes`
-                        await conn.execute(
-                            f"SET ROLE NONE; {counts_by_day_alone()}; SET ROLE {APP_ROLE}"
-                        )
+                    if name.startswith("by day ("):
+                        await count_by_day_alone(conn)
                     await conn.execute("CREATE TEMP TABLE scratch (LIKE ledger_counts)")
                     started = time.perf_counter()
                     await conn.execute("SELECT bangfu_ledger_counts_fill('ledger', 'scratch')")
@@ -171,14 +184,6 @@ async def one_statement_a_row(conn: Any, rows: list[Any]) -> None:
         f" ON CONFLICT (file_id) DO UPDATE SET {updates}",
         [ledger_record(r) for r in rows],
     )
-
-
-def counts_by_day_alone() -> str:
-    """Migration 0022's `bangfu_ledger_count_days` (day rows only), to put back for a round in
-    its rolled-back transaction: the baseline of the month rows of migration 0028."""
-    sql = (Path(__file__).parent.parent / "infra/migrations/0022_ledger_counts.sql").read_text()
-    start = sql.index("CREATE OR REPLACE FUNCTION bangfu_ledger_count_days(")
-    return sql[start : sql.index("$$;", start) + 3]
 
 
 # (the write, the counts' triggers on, the counts by day alone as up to migration 0027)
@@ -211,10 +216,8 @@ async def writes(rt: Any, rounds: int) -> dict[str, float]:
                 try:
                     if not triggers:
                         await conn.execute("ALTER TABLE ledger DISABLE TRIGGER USER")
-                    if by_day:  # as the function's owner (the login of a growth cache's URL)
-                        await conn.execute(
-                            f"SET ROLE NONE; {counts_by_day_alone()}; SET ROLE {APP_ROLE}"
-                        )
+                    if by_day:
+                        await count_by_day_alone(conn)
                     live = LiveLedger(conn)
                     rows = list((await live.load(set(ids))).values())
                     for row in rows:  # moved in a list: a visit
